@@ -1,0 +1,160 @@
+import secrets
+
+from django.db import models
+from django.db.models import Q
+
+# Crockford's base32 without I, L, O, U: references are read aloud on the phone.
+_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_case_reference() -> str:
+    """A random public id such as PBM-7K3QX9TD: it says nothing about the person or the order."""
+    return "PBM-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+
+
+class Language(models.Model):
+    """An ISO 639-3 language. `common_rank` puts the languages heard most in court first."""
+
+    code = models.CharField(max_length=3, primary_key=True, help_text="ISO 639-3 code")
+    name = models.CharField(max_length=120)
+    common_rank = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Position at the top of pick lists; empty for the rest."
+    )
+
+    class Meta:
+        ordering = [models.F("common_rank").asc(nulls_last=True), "name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class CaseType(models.Model):
+    code = models.SlugField(max_length=40, primary_key=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    detained_only = models.BooleanField(default=False, help_text="e.g. bond hearings")
+    remote_capable = models.BooleanField(
+        default=False, help_text="Handled without appearing in court (appeals, document help)."
+    )
+    needs_state_admission = models.BooleanField(
+        default=False, help_text="Has a state-court step (SIJS predicate order)."
+    )
+    sort_order = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ImmigrationCourt(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    city = models.CharField(max_length=80)
+    state = models.CharField(max_length=2)
+    zip_code = models.CharField(max_length=5)
+    latitude = models.DecimalField(max_digits=8, decimal_places=5)
+    longitude = models.DecimalField(max_digits=8, decimal_places=5)
+    detained_only = models.BooleanField(default=False, help_text="Hears only detained dockets.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["state", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180
+                ),
+                name="court_coordinates_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name}, {self.state}"
+
+
+class CaseRequest(models.Model):
+    """One unrepresented person's request for a lawyer.
+
+    The respondent's identifying data (name, A-number) lives in encrypted columns added by the case
+    requests issue; nothing here identifies the person, so offers can show these fields.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        MATCHED = "matched", "Matched"
+        REPRESENTED = "represented", "Represented"
+        CLOSED = "closed", "Closed"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class Source(models.TextChoices):
+        COORDINATOR = "coordinator", "Coordinator"
+        PARTNER = "partner", "Partner intake"
+        IMPORT = "import", "Bulk import"
+
+    reference = models.CharField(
+        max_length=16, unique=True, default=new_case_reference, editable=False
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="+")
+    relay_interpreter_ok = models.BooleanField(
+        default=False, help_text="A relay interpreter (e.g. Mam → Spanish) is acceptable."
+    )
+    relay_language = models.ForeignKey(
+        Language,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The language a relay interpreter would bridge to.",
+    )
+    court = models.ForeignKey(
+        ImmigrationCourt, on_delete=models.PROTECT, related_name="case_requests"
+    )
+    case_type = models.ForeignKey(CaseType, on_delete=models.PROTECT, related_name="case_requests")
+    detained = models.BooleanField(default=False)
+    remote_ok = models.BooleanField(
+        default=False, help_text="Can be handled remotely (video hearing, BIA appeal, documents)."
+    )
+    next_hearing_date = models.DateField(null=True, blank=True)
+    filing_deadline = models.DateField(
+        null=True, blank=True, help_text="e.g. the one-year asylum deadline or a BIA brief due date"
+    )
+    summary = models.TextField(blank=True, help_text="Non-identifying summary shown in offers.")
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.COORDINATOR)
+    organization = models.ForeignKey(
+        "volunteers.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="case_requests",
+        help_text="The organization that referred the case.",
+    )
+    priority = models.IntegerField(
+        default=0, help_text="Urgency used by matching; recomputed daily."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-priority", "created_at"]
+        indexes = [
+            # Serves the matching load: open cases, most urgent first.
+            models.Index(
+                fields=["-priority", "created_at"],
+                name="case_open_priority_idx",
+                condition=Q(status="open"),
+            ),
+            # Serves the need dashboard's counts by status, language and court.
+            models.Index(fields=["status", "language", "court"], name="case_status_lang_court_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(relay_interpreter_ok=False) | Q(relay_language__isnull=False),
+                name="case_relay_needs_language",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference

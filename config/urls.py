@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import path
+
+from core import views as core_views
+
+admin.site.site_header = "Pro Bono Match"
+admin.site.site_title = "Pro Bono Match"
+admin.site.index_title = "Coordinator back office"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,28 @@
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
+
+
+def _after_migrate(sender, using="default", **kwargs):
+    """Reference data and roles exist after every migrate, and after a test database flush.
+
+    Runs once, for the last of the project's apps, so that every permission already exists.
+    """
+    if sender.name != "matching":
+        return
+    from django.contrib.auth.management import create_permissions
+
+    from cases.reference import load_reference_data
+    from core.roles import coordinator_group_sync
+
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    load_reference_data(refresh=False)
+    coordinator_group_sync()
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = "Audit and site"
+
+    def ready(self):
+        post_migrate.connect(_after_migrate, dispatch_uid="core.after_migrate")

@@ -1,0 +1,120 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class MatchingRun(models.Model):
+    """One execution of the matching pipeline, with its statistics."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (another run held the lock)"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    trigger = models.CharField(
+        max_length=20, default="schedule", help_text="schedule, admin, event…"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cases_considered = models.PositiveIntegerField(default=0)
+    attorneys_considered = models.PositiveIntegerField(default=0)
+    cells = models.PositiveIntegerField(default=0)
+    arcs = models.PositiveBigIntegerField(default=0)
+    proposals = models.PositiveIntegerField(default=0)
+    objective = models.BigIntegerField(null=True, blank=True)
+    greedy_objective = models.BigIntegerField(null=True, blank=True)
+    stats = models.JSONField(
+        default=dict, blank=True, help_text="Seconds per phase, peak memory, components."
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+
+    def __str__(self):
+        return f"Run {self.pk} ({self.get_status_display()})"
+
+
+class Match(models.Model):
+    """One proposed or actual pairing of a case with an attorney."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        APPROVED = "approved", "Approved"
+        OFFERED = "offered", "Offered"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+        REJECTED = "rejected", "Rejected by coordinator"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    ACTIVE_STATUSES = (Status.PROPOSED, Status.APPROVED, Status.OFFERED, Status.ACCEPTED)
+
+    class DeclineReason(models.TextChoices):
+        NO_CAPACITY = "no_capacity", "No capacity right now"
+        LANGUAGE = "language", "Language"
+        DISTANCE = "distance", "Distance"
+        CONFLICT = "conflict", "Conflict of interest"
+        CASE_TYPE = "case_type", "Case type"
+        OTHER = "other", "Other"
+
+    case = models.ForeignKey("cases.CaseRequest", on_delete=models.CASCADE, related_name="matches")
+    attorney = models.ForeignKey(
+        "volunteers.AttorneyProfile", on_delete=models.CASCADE, related_name="matches"
+    )
+    run = models.ForeignKey(
+        MatchingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="matches"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    score = models.IntegerField()
+    breakdown = models.JSONField(
+        default=dict, help_text="Each score component, for the explanation."
+    )
+    decline_reason = models.CharField(max_length=12, choices=DeclineReason.choices, blank=True)
+    decline_note = models.TextField(blank=True, max_length=1000)
+    reject_reason = models.TextField(blank=True, max_length=1000)
+    conflict_attested_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "matches"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(status__in=["proposed", "approved", "offered", "accepted"]),
+                name="one_active_match_per_case",
+            ),
+            # A declined, rejected or expired pair is never proposed again: its row stays and
+            # blocks a second one.
+            models.UniqueConstraint(fields=["case", "attorney"], name="one_match_per_pair"),
+            models.CheckConstraint(condition=Q(score__gt=0), name="match_score_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decline_reason=""), name="declined_has_reason"
+            ),
+        ]
+        indexes = [
+            # Serves the coordinator review queue: proposed matches, newest run first.
+            models.Index(fields=["status", "-created_at"], name="match_status_created_idx"),
+            # Serves offer expiry: offered matches by expiry time.
+            models.Index(
+                fields=["expires_at"], name="match_offer_expiry_idx", condition=Q(status="offered")
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.case} ↔ {self.attorney} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES

@@ -1,0 +1,260 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+
+zip_validator = RegexValidator(r"^\d{5}$", "Enter a five-digit ZIP code.")
+
+US_JURISDICTIONS = [
+    (code, code)
+    for code in (
+        "AK AL AR AZ CA CO CT DC DE FL GA GU HI IA ID IL IN KS KY LA MA MD ME MI MN MO MP MS MT NC "
+        "ND NE NH NJ NM NV NY OH OK OR PA PR RI SC SD TN TX UT VA VI VT WA WI WV WY"
+    ).split()
+]
+
+
+class Organization(models.Model):
+    class Kind(models.TextChoices):
+        LAW_FIRM = "law_firm", "Law firm"
+        NONPROFIT = "nonprofit", "Nonprofit legal services"
+        ADVOCACY = "advocacy", "Advocacy organization"
+        BAR_ASSOCIATION = "bar_association", "Bar association"
+        LAW_SCHOOL = "law_school", "Law school"
+        CORPORATE = "corporate", "Corporate legal department"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    city = models.CharField(max_length=80, blank=True)
+    state = models.CharField(max_length=2, blank=True, choices=US_JURISDICTIONS)
+    website = models.URLField(blank=True)
+    confirmed = models.BooleanField(
+        default=False, help_text="Confirmed by a coordinator (attorneys can name new ones)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                models.functions.Lower("name"), name="organization_name_ci_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class AttorneyProfile(models.Model):
+    """The supply side: one per attorney user.
+
+    `active_cases` counts the attorney's active matches (proposed, approved, offered, accepted). It
+    is changed only by the matching services, under a row lock, and the database refuses a value
+    above `capacity`, so two concurrent runs can never over-book an attorney (REL-4).
+    """
+
+    class Verification(models.TextChoices):
+        PENDING = "pending", "Pending"
+        VERIFIED = "verified", "Verified"
+        REJECTED = "rejected", "Rejected"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attorney"
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="attorneys"
+    )
+    phone = models.CharField(max_length=32, blank=True)
+    eoir_id = models.CharField("EOIR ID", max_length=16, blank=True)
+    verification = models.CharField(
+        max_length=10, choices=Verification.choices, default=Verification.PENDING
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    home_zip = models.CharField(max_length=5, validators=[zip_validator])
+    latitude = models.DecimalField(max_digits=8, decimal_places=5)
+    longitude = models.DecimalField(max_digits=8, decimal_places=5)
+    travel_radius_miles = models.PositiveSmallIntegerField(
+        default=50, validators=[MaxValueValidator(3000)]
+    )
+    remote_ok = models.BooleanField("Willing to work remotely", default=False)
+    years_experience = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(70)]
+    )
+    capacity = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MaxValueValidator(50)],
+        help_text="Cases the attorney can carry at once.",
+    )
+    active_cases = models.PositiveSmallIntegerField(default=0, editable=False)
+    paused_until = models.DateField(
+        null=True, blank=True, help_text="Not offered cases before this date."
+    )
+    languages = models.ManyToManyField(
+        "cases.Language", through="AttorneyLanguage", related_name="+"
+    )
+    practice_areas = models.ManyToManyField(
+        "cases.CaseType", through="PracticeArea", related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(active_cases__lte=F("capacity")), name="attorney_within_capacity"
+            ),
+            models.CheckConstraint(condition=Q(capacity__lte=50), name="attorney_capacity_sane"),
+            models.CheckConstraint(
+                condition=Q(
+                    latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180
+                ),
+                name="attorney_coordinates_in_range",
+            ),
+        ]
+        indexes = [
+            # Serves the matching load: verified attorneys with free capacity.
+            models.Index(
+                fields=["paused_until"],
+                name="attorney_available_idx",
+                condition=Q(verification="verified") & Q(active_cases__lt=F("capacity")),
+            ),
+        ]
+
+    def __str__(self):
+        return self.user.get_full_name() or self.user.get_username()
+
+    @property
+    def free_capacity(self) -> int:
+        return max(self.capacity - self.active_cases, 0)
+
+
+class BarAdmission(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active, in good standing"
+        INACTIVE = "inactive", "Inactive"
+        SUSPENDED = "suspended", "Suspended"
+
+    attorney = models.ForeignKey(
+        AttorneyProfile, on_delete=models.CASCADE, related_name="bar_admissions"
+    )
+    jurisdiction = models.CharField(max_length=2, choices=US_JURISDICTIONS)
+    bar_number = models.CharField(max_length=32)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["jurisdiction"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attorney", "jurisdiction"], name="one_admission_per_jurisdiction"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.jurisdiction} {self.bar_number}"
+
+
+class AttorneyLanguage(models.Model):
+    class Proficiency(models.IntegerChoices):
+        # Ordered: matching scores a higher value higher.
+        CONVERSATIONAL = 1, "Conversational"
+        PROFESSIONAL = 2, "Professional working"
+        FLUENT = 3, "Fluent"
+        NATIVE = 4, "Native"
+
+    attorney = models.ForeignKey(
+        AttorneyProfile, on_delete=models.CASCADE, related_name="language_skills"
+    )
+    language = models.ForeignKey("cases.Language", on_delete=models.PROTECT, related_name="+")
+    proficiency = models.PositiveSmallIntegerField(choices=Proficiency.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attorney", "language"], name="one_proficiency_per_language"
+            ),
+            models.CheckConstraint(
+                condition=Q(proficiency__gte=1, proficiency__lte=4), name="proficiency_known"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.language_id}: {self.get_proficiency_display()}"
+
+
+class PracticeArea(models.Model):
+    """A case type the attorney takes, with their experience in it."""
+
+    attorney = models.ForeignKey(
+        AttorneyProfile, on_delete=models.CASCADE, related_name="practice_area_links"
+    )
+    case_type = models.ForeignKey("cases.CaseType", on_delete=models.PROTECT, related_name="+")
+    cases_handled = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(5000)],
+        help_text="Roughly how many such cases so far.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attorney", "case_type"], name="one_practice_area_per_type"
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.case_type_id)
+
+
+class Pledge(models.Model):
+    """An organization's public commitment of pro bono support."""
+
+    class Kind(models.TextChoices):
+        HOURS = "hours", "Hours per year"
+        CASES = "cases", "Cases"
+        ATTORNEYS = "attorneys", "Attorneys"
+
+    class Status(models.TextChoices):
+        UNCONFIRMED = "unconfirmed", "Email not confirmed"
+        PENDING = "pending", "Awaiting review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="pledges")
+    contact_name = models.CharField(max_length=120)
+    contact_email = models.EmailField()
+    contact_phone = models.CharField(max_length=32, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(1_000_000)]
+    )
+    period_start = models.DateField()
+    period_end = models.DateField()
+    courts = models.ManyToManyField("cases.ImmigrationCourt", blank=True, related_name="pledges")
+    languages = models.ManyToManyField("cases.Language", blank=True, related_name="+")
+    case_types = models.ManyToManyField("cases.CaseType", blank=True, related_name="pledges")
+    message = models.TextField(blank=True, max_length=2000)
+    public = models.BooleanField("Consents to be listed publicly", default=False)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNCONFIRMED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=1), name="pledge_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(period_end__gt=F("period_start")), name="pledge_period_ordered"
+            ),
+        ]
+        indexes = [
+            # Serves the pledge wall: approved public pledges.
+            models.Index(
+                fields=["kind"], name="pledge_wall_idx", condition=Q(status="approved", public=True)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organization}: {self.amount} {self.get_kind_display().lower()}"

@@ -70,7 +70,8 @@ def env_url(
     if value is None:
         return default
     scheme, sep, rest = value.partition("://")
-    if not sep or not rest or scheme.lower() not in schemes:
+    # Only kombu's filesystem transport has nothing after the scheme ("filesystem://").
+    if not sep or scheme.lower() not in schemes or (not rest and scheme.lower() != "filesystem"):
         allowed = ", ".join(sorted(schemes))
         # The value itself is not echoed: URLs carry passwords.
         raise ImproperlyConfigured(f"{name} must be a URL with a scheme among {allowed}")

@@ -1,0 +1,201 @@
+import secrets
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from cases.models import CaseRequest, CaseType, ImmigrationCourt
+from core.demo import DEMO_DOMAIN, DemoWorld, build_world
+from core.roles import coordinator_group_sync
+from volunteers.models import (
+    AttorneyLanguage,
+    AttorneyProfile,
+    BarAdmission,
+    Organization,
+    Pledge,
+    PracticeArea,
+)
+
+COORDINATOR_EMAIL = f"coordinator@{DEMO_DOMAIN}"
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a believable demo world (organizations, attorneys, case requests, pledges) and a "
+        "coordinator account. Idempotent: a second run with the same seed adds nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+        parser.add_argument("--attorneys", type=int, default=300)
+        parser.add_argument("--cases", type=int, default=3000)
+        parser.add_argument("--organizations", type=int, default=40)
+        parser.add_argument("--pledges", type=int, default=80)
+
+    def handle(self, *args, **options):
+        for name in ("attorneys", "cases", "organizations", "pledges"):
+            if not 0 <= options[name] <= 1_000_000:
+                raise CommandError(f"--{name} must be between 0 and 1,000,000")
+        if not ImmigrationCourt.objects.exists():
+            raise CommandError("No reference data: run `manage.py migrate` first.")
+        world = build_world(
+            seed=options["seed"],
+            attorneys=options["attorneys"],
+            cases=options["cases"],
+            organizations=options["organizations"],
+            pledges=options["pledges"],
+            today=timezone.localdate(),
+        )
+        with transaction.atomic():
+            orgs = _organizations(world)
+            created = {
+                "organizations": orgs.pop("_created"),
+                "attorneys": _attorneys(world, orgs),
+                "cases": _cases(world, orgs),
+                "pledges": _pledges(world, orgs),
+            }
+            password = _coordinator()
+        self.stdout.write("Demo data: " + ", ".join(f"{n} {k} added" for k, n in created.items()))
+        if password:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Coordinator account (shown once): {COORDINATOR_EMAIL} / {password}"
+                )
+            )
+        else:
+            self.stdout.write(
+                f"Coordinator account {COORDINATOR_EMAIL} exists; password unchanged."
+            )
+
+
+def _organizations(world: DemoWorld) -> dict:
+    existing = {o.name.lower(): o for o in Organization.objects.all()}
+    new = [
+        Organization(name=name, kind=kind, city=city, state=state, confirmed=True)
+        for name, kind, city, state in world.organizations
+        if name.lower() not in existing
+    ]
+    Organization.objects.bulk_create(new)
+    existing = {o.name.lower(): o for o in Organization.objects.all()}
+    by_index = {i: existing[name.lower()] for i, (name, *_rest) in enumerate(world.organizations)}
+    return {**by_index, "_created": len(new)}
+
+
+def _attorneys(world: DemoWorld, orgs: dict) -> int:
+    user_model = get_user_model()
+    taken = set(
+        user_model.objects.filter(email__endswith="@" + DEMO_DOMAIN).values_list("email", flat=True)
+    )
+    todo = [a for a in world.attorneys if a.email not in taken]
+    users = user_model.objects.bulk_create(
+        [
+            user_model(
+                username=a.email, email=a.email, first_name=a.first_name, last_name=a.last_name,
+                password="!" + secrets.token_urlsafe(20),  # unusable: demo attorneys cannot sign in
+            )
+            for a in todo
+        ]
+    )  # fmt: skip
+    now = timezone.now()
+    profiles = AttorneyProfile.objects.bulk_create(
+        [
+            AttorneyProfile(
+                user=user, organization=orgs.get(a.org_index), home_zip=a.home_zip,
+                latitude=a.latitude, longitude=a.longitude,
+                travel_radius_miles=a.travel_radius_miles, remote_ok=a.remote_ok,
+                years_experience=a.years_experience, capacity=a.capacity,
+                verification="verified" if a.verified else "pending",
+                verified_at=now if a.verified else None,
+            )
+            for user, a in zip(users, todo, strict=True)
+        ]
+    )  # fmt: skip
+    _attorney_details(todo, profiles, now)
+    return len(profiles)
+
+
+def _attorney_details(todo, profiles, now) -> None:
+    admissions, languages, areas = [], [], []
+    for profile, a in zip(profiles, todo, strict=True):
+        for state, number in a.bar:
+            admissions.append(
+                BarAdmission(
+                    attorney=profile, jurisdiction=state, bar_number=number,
+                    verified_at=now if a.verified else None,
+                )
+            )  # fmt: skip
+        for code, proficiency in a.languages.items():
+            languages.append(
+                AttorneyLanguage(attorney=profile, language_id=code, proficiency=proficiency)
+            )
+        for code, handled in a.practice_areas.items():
+            areas.append(PracticeArea(attorney=profile, case_type_id=code, cases_handled=handled))
+    BarAdmission.objects.bulk_create(admissions)
+    AttorneyLanguage.objects.bulk_create(languages)
+    PracticeArea.objects.bulk_create(areas)
+
+
+def _cases(world: DemoWorld, orgs: dict) -> int:
+    courts = dict(ImmigrationCourt.objects.values_list("code", "pk"))
+    case_types = set(CaseType.objects.values_list("code", flat=True))
+    before = CaseRequest.objects.count()
+    rows = [
+        CaseRequest(
+            reference=c.reference, language_id=c.language, relay_language_id=c.relay_language,
+            relay_interpreter_ok=c.relay_language is not None, court_id=courts[c.court],
+            case_type_id=c.case_type if c.case_type in case_types else "asylum",
+            detained=c.detained, remote_ok=c.remote_ok, next_hearing_date=c.next_hearing_date,
+            filing_deadline=c.filing_deadline, summary=c.summary,
+            organization=orgs.get(c.org_index), source=CaseRequest.Source.COORDINATOR,
+            priority=_priority(c.detained, c.next_hearing_date, c.filing_deadline),
+        )
+        for c in world.cases
+    ]  # fmt: skip
+    # References are unique: rows from an earlier run are skipped by the database.
+    CaseRequest.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    return CaseRequest.objects.count() - before
+
+
+def _priority(detained: bool, hearing: date, deadline: date | None) -> int:
+    """Placeholder urgency until the case requests issue brings the real priority function."""
+    today = timezone.localdate()
+    days = min((d - today).days for d in (hearing, deadline) if d is not None)
+    return (300 if detained else 0) + max(0, 365 - days)
+
+
+def _pledges(world: DemoWorld, orgs: dict) -> int:
+    taken = set(
+        Pledge.objects.filter(contact_email__endswith="@" + DEMO_DOMAIN).values_list(
+            "contact_email", flat=True
+        )
+    )
+    rows = [
+        Pledge(
+            organization=orgs[p.org_index], contact_name=p.contact_name,
+            contact_email=p.contact_email, kind=p.kind, amount=p.amount,
+            period_start=p.period_start,
+            period_end=p.period_start.replace(year=p.period_start.year + 1),
+            status=p.status, public=p.public, message=p.message,
+            confirmed_at=timezone.now() if p.status != "unconfirmed" else None,
+        )
+        for p in world.pledges
+        if p.contact_email not in taken
+    ]  # fmt: skip
+    Pledge.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _coordinator() -> str | None:
+    """Create the demo coordinator once; return the generated password, or None if it exists."""
+    user_model = get_user_model()
+    if user_model.objects.filter(username=COORDINATOR_EMAIL).exists():
+        return None
+    password = secrets.token_urlsafe(12)
+    user = user_model.objects.create_user(
+        username=COORDINATOR_EMAIL, email=COORDINATOR_EMAIL, password=password,
+        first_name="Demo", last_name="Coordinator", is_staff=True,
+    )  # fmt: skip
+    user.groups.add(coordinator_group_sync())
+    return password

@@ -8,8 +8,8 @@ def no_store_for_authenticated(get_response):
         response = get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            add_never_cache_headers(response)  # Cache-Control: max-age=0, no-cache, no-store, ...
-            response["Cache-Control"] += ", private"
+            # Cache-Control: max-age=0, no-cache, no-store, must-revalidate, private
+            add_never_cache_headers(response)
         return response
 
     return middleware

@@ -36,6 +36,7 @@ class AttorneyFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = AttorneyProfile
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     verification = AttorneyProfile.Verification.VERIFIED

@@ -1,4 +1,4 @@
-"""Production settings: refuse to start when unsafe, pass `check --deploy` when configured (SEC-1)."""
+"""Production settings refuse to start when unsafe and pass `check --deploy` (SEC-1)."""
 
 import os
 import secrets

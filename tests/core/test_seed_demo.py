@@ -1,0 +1,79 @@
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from cases.models import CaseRequest
+from core.demo import build_world
+from volunteers.models import AttorneyLanguage, AttorneyProfile, Organization, Pledge
+
+pytestmark = pytest.mark.django_db
+SMALL = {"attorneys": 25, "cases": 150, "organizations": 6, "pledges": 10}
+
+
+def _counts():
+    return {
+        "users": get_user_model().objects.count(),
+        "attorneys": AttorneyProfile.objects.count(),
+        "languages": AttorneyLanguage.objects.count(),
+        "cases": CaseRequest.objects.count(),
+        "organizations": Organization.objects.count(),
+        "pledges": Pledge.objects.count(),
+    }
+
+
+def _seed(**extra):
+    out = StringIO()
+    call_command("seed_demo", stdout=out, **{**SMALL, **extra})
+    return out.getvalue()
+
+
+@pytest.mark.smoke
+def test_seed_demo_twice_gives_the_same_counts():
+    first_output = _seed()
+    first = _counts()
+    second_output = _seed()
+    assert _counts() == first
+    assert first == {**first, "attorneys": 25, "cases": 150, "organizations": 6, "pledges": 10}
+    assert "Coordinator account (shown once)" in first_output
+    assert "password unchanged" in second_output
+    assert "shown once" not in second_output
+
+
+def test_seed_demo_creates_a_working_coordinator():
+    output = _seed()
+    password = output.split("coordinator@demo.probono.test / ")[1].split()[0]
+    user = get_user_model().objects.get(username="coordinator@demo.probono.test")
+    assert user.is_staff and not user.is_superuser
+    assert user.check_password(password)
+    assert user.has_perm("cases.view_caserequest")
+
+
+def test_the_same_seed_describes_the_same_world():
+    from datetime import date
+
+    one = build_world(seed=7, today=date(2026, 11, 28), **SMALL)
+    two = build_world(seed=7, today=date(2026, 11, 28), **SMALL)
+    other = build_world(seed=8, today=date(2026, 11, 28), **SMALL)
+    assert one == two
+    assert [c.reference for c in one.cases] != [c.reference for c in other.cases]
+
+
+def test_demo_cases_follow_the_domain_distributions():
+    from datetime import date
+
+    world = build_world(
+        seed=1, today=date(2026, 11, 28), attorneys=200, cases=3000, organizations=20, pledges=0
+    )
+    spanish = sum(c.language == "spa" for c in world.cases) / len(world.cases)
+    assert 0.7 < spanish < 0.85
+    assert all(c.detained for c in world.cases if c.case_type == "bond")
+    assert all(c.relay_language in (None, "spa") for c in world.cases)
+    assert len({c.court for c in world.cases}) > 50
+
+
+def test_seed_demo_rejects_a_negative_count():
+    with pytest.raises(CommandError, match="--cases must be between"):
+        call_command("seed_demo", cases=-1, stdout=StringIO())
+    assert CaseRequest.objects.count() == 0

@@ -35,7 +35,10 @@ def test_events_cannot_be_changed_or_deleted_through_the_orm(coord):
 def test_events_cannot_be_changed_even_with_raw_sql(coord):
     event = event_record(verb="case.viewed", actor=coord)
     for sql in ("UPDATE core_domainevent SET verb = 'x'", "DELETE FROM core_domainevent"):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql)
     assert DomainEvent.objects.get(pk=event.pk).verb == "case.viewed"

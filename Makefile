@@ -30,7 +30,7 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DEBUG=1 $(MANAGE) makemigrations --check --dry-run
+	env -u DATABASE_URL DEBUG=1 $(MANAGE) makemigrations --check --dry-run
 
 check-deploy: $(VENV)/.installed
 	$(DEPLOY_ENV) $(MANAGE) check --deploy --fail-level WARNING

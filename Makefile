@@ -25,7 +25,7 @@ run: $(VENV)/.installed
 	$(MANAGE) load_reference_data
 	$(MANAGE) seed_demo
 	@echo "Starting web (http://127.0.0.1:8000), worker and beat. Ctrl-C stops all three."
-	$(BIN)/honcho --procfile Procfile.dev start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile.dev start
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

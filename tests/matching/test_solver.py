@@ -1,0 +1,547 @@
+"""The matching solver: documented example, exactness against independent solvers, OR-Library
+benchmarks, input validation, determinism and components. No database needed."""
+
+import copy
+import json
+import random
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
+
+from matching.solver import (
+    Instance,
+    InstanceError,
+    Solution,
+    components,
+    instance_to_json,
+    load_instance,
+    merge_solutions,
+    solution_to_json,
+    solve,
+    solve_component,
+    solve_greedy,
+)
+
+ORLIB = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "orlib"
+ORLIB_OPTIMA = {100: 305, 200: 475, 300: 626, 400: 804, 500: 991, 600: 1176, 700: 1362, 800: 1552}
+
+EXAMPLE = {
+    "attorneys": [{"id": "a1", "capacity": 2}],
+    "cells": [{"id": "k1", "cases": [{"id": "c1", "priority": 120}]}],
+    "arcs": [{"attorney": "a1", "cell": "k1", "affinity": 300}],
+    "excluded": [{"attorney": "a1", "case": "c7"}],
+}
+
+# Property tests call OR-Tools, whose first call is slow: no per-example deadline.
+PROPERTY = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def build(
+    capacities: dict[str, int],
+    cells: dict[str, dict[str, int]],
+    arcs: dict[tuple[str, str], int],
+    excluded: tuple[tuple[str, str], ...] = (),
+) -> dict[str, Any]:
+    """The JSON format from compact tables: ``cells={"k1": {"c1": 120}}``."""
+    return {
+        "attorneys": [{"id": a, "capacity": c} for a, c in capacities.items()],
+        "cells": [
+            {"id": k, "cases": [{"id": c, "priority": p} for c, p in cases.items()]}
+            for k, cases in cells.items()
+        ],
+        "arcs": [{"attorney": a, "cell": k, "affinity": w} for (a, k), w in arcs.items()],
+        "excluded": [{"attorney": a, "case": c} for a, c in excluded],
+    }
+
+
+def allowed_pairs(data: dict[str, Any]) -> dict[tuple[str, str], int]:
+    """Every allowed (attorney, case) pair with its score, straight from the definition."""
+    excluded = {(x["attorney"], x["case"]) for x in data.get("excluded", [])}
+    cases = {cell["id"]: cell["cases"] for cell in data["cells"]}
+    return {
+        (arc["attorney"], case["id"]): arc["affinity"] + case["priority"]
+        for arc in data["arcs"]
+        for case in cases[arc["cell"]]
+        if (arc["attorney"], case["id"]) not in excluded
+    }
+
+
+def exact_objective(data: dict[str, Any]) -> int:
+    """Independent optimum: a linear assignment on the full attorney x case graph.
+
+    Rows are capacity slots, columns are cases plus one "unassigned" column per slot (score 0),
+    so leaving a slot or a case unused is always possible. A forbidden pair also scores 0:
+    allowed pairs score above 0, so the optimum never prefers it to leaving the slot empty.
+    """
+    slots = [a["id"] for a in data["attorneys"] for _ in range(a["capacity"])]
+    cases = [case["id"] for cell in data["cells"] for case in cell["cases"]]
+    scores = allowed_pairs(data)
+    matrix = np.zeros((len(slots), len(cases) + len(slots)), dtype=np.int64)
+    for i, attorney in enumerate(slots):
+        for j, case in enumerate(cases):
+            matrix[i, j] = scores.get((attorney, case), 0)
+    rows, columns = linear_sum_assignment(matrix, maximize=True)
+    return int(matrix[rows, columns].sum())
+
+
+def naive_greedy_objective(data: dict[str, Any]) -> int:
+    """Greedy by its definition: sort every allowed pair, take it when both sides are free."""
+    remaining = {a["id"]: a["capacity"] for a in data["attorneys"]}
+    taken: set[str] = set()
+    total = 0
+    pairs = sorted(allowed_pairs(data).items(), key=lambda item: (-item[1], item[0]))
+    for (attorney, case), score in pairs:
+        if remaining[attorney] and case not in taken:
+            remaining[attorney] -= 1
+            taken.add(case)
+            total += score
+    return total
+
+
+def assert_feasible(data: dict[str, Any], solution: Solution) -> None:
+    scores = allowed_pairs(data)
+    capacity = {a["id"]: a["capacity"] for a in data["attorneys"]}
+    load = Counter(a.attorney for a in solution.assignments)
+    assert all(load[attorney] <= capacity[attorney] for attorney in load)
+    assert len({a.case for a in solution.assignments}) == solution.assigned
+    # Excluded pairs and pairs without an arc are both absent from allowed_pairs.
+    assert all(scores.get((a.attorney, a.case)) == a.score for a in solution.assignments)
+    assert sum(a.score for a in solution.assignments) == solution.objective
+
+
+def shuffled(data: dict[str, Any], seed: int) -> dict[str, Any]:
+    """The same instance with every list in another order."""
+    rng = random.Random(seed)
+    data = copy.deepcopy(data)
+    for key in ("attorneys", "cells", "arcs", "excluded"):
+        rng.shuffle(data[key])
+    for cell in data["cells"]:
+        rng.shuffle(cell["cases"])
+    return data
+
+
+@st.composite
+def instances(draw: st.DrawFn) -> dict[str, Any]:
+    """Small instances: <= 6 attorneys of capacity 0-3, <= 5 cells, <= 12 cases, random arcs
+    and exclusions. Narrow score ranges make ties common, and ties are where bugs hide."""
+    attorneys = [f"a{i}" for i in range(draw(st.integers(0, 6)))]
+    cells = [f"k{k}" for k in range(draw(st.integers(0, 5)))]
+    n_cases = draw(st.integers(0, 12)) if cells else 0
+    case_cell = {f"c{j}": draw(st.sampled_from(cells)) for j in range(n_cases)}
+    # Per-pair draws with a drawn density give dense instances too, and shrink towards sparse.
+    density = draw(st.integers(1, 4))
+    arcs = [(a, k) for a in attorneys for k in cells if draw(st.integers(0, 3)) < density]
+    excluded = [(a, c) for a in attorneys for c in case_cell if draw(st.integers(0, 7)) == 7]
+    return build(
+        capacities={a: draw(st.integers(0, 3)) for a in attorneys},
+        cells={
+            k: {c: draw(st.integers(-5, 10)) for c, cell in case_cell.items() if cell == k}
+            for k in cells
+        },
+        arcs={arc: draw(st.integers(6, 15)) for arc in arcs},
+        excluded=tuple(excluded),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Documented example and small cases
+
+
+def test_the_documented_example_scores_420():
+    # The example excludes case c7, which it does not list: allowed only when asked for.
+    solution = solve(load_instance(json.dumps(EXAMPLE), ignore_unknown_exclusions=True))
+
+    assert solution_to_json(solution) == {
+        "objective": 420,
+        "assigned": 1,
+        "assignments": [{"attorney": "a1", "case": "c1", "score": 420}],
+    }
+
+
+def test_an_exclusion_naming_an_unknown_case_is_rejected_by_default():
+    with pytest.raises(InstanceError, match=re.escape("excluded[0]: unknown case 'c7'")):
+        load_instance(EXAMPLE)
+
+
+def test_it_respects_attorney_capacity():
+    data = build({"a1": 2}, {"k1": {"c1": 5, "c2": 4, "c3": 3}}, {("a1", "k1"): 10})
+
+    solution = solve(load_instance(data))
+
+    assert [(a.case, a.score) for a in solution.assignments] == [("c1", 15), ("c2", 14)]
+
+
+def test_it_assigns_each_case_at_most_once():
+    data = build({"a1": 1, "a2": 1}, {"k1": {"c1": 0}}, {("a1", "k1"): 10, ("a2", "k1"): 20})
+
+    solution = solve(load_instance(data))
+
+    assert [(a.attorney, a.case) for a in solution.assignments] == [("a2", "c1")]
+
+
+def test_it_prefers_total_score_over_the_number_of_matches():
+    # Two matches (a1-c2, a2-c1) score 2; one match (a1-c1) scores 100. A solver that forced
+    # maximum flow would pick the two.
+    data = build(
+        {"a1": 1, "a2": 1},
+        {"k1": {"c1": 0}, "k2": {"c2": 0}},
+        {("a1", "k1"): 100, ("a1", "k2"): 1, ("a2", "k1"): 1},
+    )
+
+    solution = solve(load_instance(data))
+
+    assert (solution.objective, solution.assigned) == (100, 1)
+
+
+def test_it_never_pairs_an_excluded_attorney_with_the_case():
+    data = build(
+        {"a1": 1, "a2": 1},
+        {"k1": {"c1": 100, "c2": 0}},
+        {("a1", "k1"): 50, ("a2", "k1"): 1},
+        excluded=(("a1", "c1"),),
+    )
+
+    solution = solve(load_instance(data))
+
+    assert [(a.attorney, a.case) for a in solution.assignments] == [("a1", "c2"), ("a2", "c1")]
+
+
+def test_an_exclusion_leaves_the_attorney_the_rest_of_the_cell():
+    data = build(
+        {"a1": 3},
+        {"k1": {"c1": 9, "c2": 8, "c3": 7}},
+        {("a1", "k1"): 1},
+        excluded=(("a1", "c2"),),
+    )
+
+    solution = solve(load_instance(data))
+
+    assert [a.case for a in solution.assignments] == ["c1", "c3"]
+
+
+def test_an_instance_without_arcs_assigns_nothing():
+    data = build({"a1": 3}, {"k1": {"c1": 9}}, {})
+
+    assert solve(load_instance(data)) == Solution(objective=0, assignments=())
+
+
+def test_greedy_can_fall_short_of_the_optimum():
+    # Greedy gives c1 to a1 (100) and leaves a2 idle; the optimum is a1-c2 + a2-c1 = 197.
+    data = build(
+        {"a1": 1, "a2": 1},
+        {"k1": {"c1": 0}, "k2": {"c2": 0}},
+        {("a1", "k1"): 100, ("a1", "k2"): 99, ("a2", "k1"): 98},
+    )
+    instance = load_instance(data)
+
+    assert (solve_greedy(instance).objective, solve(instance).objective) == (100, 197)
+
+
+def test_greedy_copes_with_a_cell_far_bigger_than_its_attorneys_can_take():
+    # 300 attorneys x 200,000 cases would be 60 million pairs if materialised.
+    n_attorneys, n_cases = 300, 200_000
+    instance = Instance.from_arrays(
+        attorney_ids=[f"a{i:03d}" for i in range(n_attorneys)],
+        capacity=np.full(n_attorneys, 2),
+        cell_ids=["k1"],
+        case_ids=[f"c{j:06d}" for j in range(n_cases)],
+        case_cell=np.zeros(n_cases, dtype=np.int64),
+        priority=np.arange(n_cases) % 1000,
+        arc_attorney=np.arange(n_attorneys),
+        arc_cell=np.zeros(n_attorneys, dtype=np.int64),
+        affinity=np.arange(1, n_attorneys + 1),
+    )
+
+    greedy = solve_greedy(instance)
+
+    # One cell: every slot gets filled with the 600 best cases, so greedy is optimal here.
+    assert greedy.assigned == 2 * n_attorneys
+    assert greedy.objective == solve(instance).objective
+
+
+# ---------------------------------------------------------------------------------------------
+# Properties against independent solvers
+
+
+@PROPERTY
+@given(instances())
+def test_its_objective_equals_an_exact_assignment_on_the_full_graph(data):
+    assert solve(load_instance(data)).objective == exact_objective(data)
+
+
+@PROPERTY
+@given(instances())
+def test_its_assignment_is_feasible(data):
+    assert_feasible(data, solve(load_instance(data)))
+
+
+@PROPERTY
+@given(instances())
+def test_it_never_scores_below_greedy(data):
+    instance = load_instance(data)
+
+    assert solve(instance).objective >= solve_greedy(instance).objective
+
+
+@PROPERTY
+@given(instances())
+def test_greedy_takes_pairs_in_sorted_score_order(data):
+    greedy = solve_greedy(load_instance(data))
+
+    assert_feasible(data, greedy)
+    assert greedy.objective == naive_greedy_objective(data)
+
+
+# ---------------------------------------------------------------------------------------------
+# OR-Library benchmarks (Beasley): known optimal assignments
+
+
+def orlib_instance(n: int) -> Instance:
+    """Row i is attorney i (capacity 1); column j is case j alone in its cell, priority 0;
+    arc (i, j) has affinity 101 - cost[i][j], so the best score is 101 n - optimum."""
+    path = ORLIB / f"assign{n}.txt"
+    if not path.exists():
+        pytest.skip(f"OR-Library benchmarks not found at {ORLIB} (shared/ sits beside the repo)")
+    numbers = np.array(path.read_text().split(), dtype=np.int64)
+    assert numbers[0] == n
+    rows, columns = np.divmod(np.arange(n * n), n)
+    return Instance.from_arrays(
+        attorney_ids=[f"a{i:03d}" for i in range(n)],
+        capacity=np.ones(n, dtype=np.int64),
+        cell_ids=[f"k{j:03d}" for j in range(n)],
+        case_ids=[f"c{j:03d}" for j in range(n)],
+        case_cell=np.arange(n),
+        priority=np.zeros(n, dtype=np.int64),
+        arc_attorney=rows,
+        arc_cell=columns,
+        affinity=101 - numbers[1 : 1 + n * n],
+    )
+
+
+@pytest.mark.parametrize("n", sorted(ORLIB_OPTIMA))
+def test_it_finds_the_known_optimum_of_orlib_assignment(n):
+    solution = solve(orlib_instance(n))
+
+    assert solution.objective == 101 * n - ORLIB_OPTIMA[n]
+    assert solution.assigned == n
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+
+VALID = build(
+    {"a1": 2, "a2": 1},
+    {"k1": {"c1": 120, "c2": 0}, "k2": {"c3": 5}},
+    {("a1", "k1"): 300, ("a2", "k1"): 50, ("a2", "k2"): 10},
+    excluded=(("a2", "c1"),),
+)
+
+
+def mutated(change) -> dict[str, Any]:
+    data = copy.deepcopy(VALID)
+    change(data)
+    return data
+
+
+def _set(path: tuple, value: Any):
+    def change(data):
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return change
+
+
+def test_the_valid_instance_used_below_loads():
+    assert load_instance(VALID).n_cases == 3
+
+
+INVALID = [
+    ("{not json", "malformed JSON"),
+    ("[]", "instance: expected an object, got list"),
+    (mutated(lambda d: d.pop("arcs")), "instance: missing key 'arcs'"),
+    (mutated(lambda d: d.update(exclude=[])), "instance: unexpected key 'exclude'"),
+    (mutated(_set(("attorneys",), {})), "attorneys: expected a list, got dict"),
+    (mutated(_set(("cells", 0, "cases"), None)), "cells[0].cases: expected a list"),
+    (mutated(_set(("arcs", 1), ["a2", "k1"])), "arcs[1]: expected an object, got list"),
+    (mutated(lambda d: d["attorneys"][1].pop("capacity")), "attorneys[1]: missing key"),
+    (mutated(_set(("arcs", 0, "weight"), 1)), "arcs[0]: unexpected key 'weight'"),
+    (mutated(_set(("attorneys", 0, "id"), 7)), "attorneys[0].id: id must be a non-empty"),
+    (mutated(_set(("cells", 1, "id"), "")), "cells[1].id: id must be a non-empty"),
+    (mutated(_set(("arcs", 2, "cell"), None)), "arcs[2].cell: id must be a non-empty"),
+    (mutated(_set(("attorneys", 1, "id"), "a1")), "attorneys[1]: duplicate attorney id 'a1'"),
+    (mutated(_set(("cells", 1, "id"), "k1")), "cells[1]: duplicate cell id 'k1'"),
+    (
+        mutated(_set(("cells", 1, "cases", 0, "id"), "c1")),
+        "cells[1].cases[0]: duplicate case id 'c1'",
+    ),
+    (
+        mutated(_set(("attorneys", 0, "capacity"), 2.0)),
+        "attorneys[0].capacity: expected an integer, got float",
+    ),
+    (
+        mutated(_set(("attorneys", 0, "capacity"), True)),
+        "attorneys[0].capacity: expected an integer, got bool",
+    ),
+    (
+        mutated(_set(("attorneys", 0, "capacity"), "2")),
+        "attorneys[0].capacity: expected an integer, got str",
+    ),
+    (mutated(_set(("attorneys", 1, "capacity"), -1)), "attorneys[1]: capacity -1 is negative"),
+    (
+        mutated(_set(("cells", 0, "cases", 1, "priority"), 0.5)),
+        "cells[0].cases[1].priority: expected an integer, got float",
+    ),
+    (mutated(_set(("arcs", 2, "affinity"), None)), "arcs[2].affinity: expected an integer"),
+    (mutated(_set(("arcs", 2, "affinity"), 2**40)), "arcs[2]: affinity 1099511627776 is out"),
+    (mutated(_set(("arcs", 1, "attorney"), "a9")), "arcs[1]: unknown attorney 'a9'"),
+    (mutated(_set(("arcs", 2, "cell"), "k9")), "arcs[2]: unknown cell 'k9'"),
+    (mutated(_set(("excluded", 0, "attorney"), "a9")), "excluded[0]: unknown attorney 'a9'"),
+    (mutated(_set(("excluded", 0, "case"), "c7")), "excluded[0]: unknown case 'c7'"),
+    (
+        mutated(_set(("arcs", 2), VALID["arcs"][0])),
+        "arcs[2]: duplicate arc from attorney 'a1' to cell 'k1'",
+    ),
+    (
+        mutated(_set(("arcs", 1, "affinity"), 0)),
+        "arcs[1]: attorney 'a2' and case 'c2' score 0 (affinity 0 + priority 0)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "message"), INVALID, ids=[m for _, m in INVALID])
+def test_it_rejects_invalid_input_naming_the_problem(source, message):
+    with pytest.raises(InstanceError, match="^" + re.escape(message)):
+        load_instance(source)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"capacity": [1.5]}, "capacity: expected integers, got float64"),
+        ({"arc_cell": [3]}, "arcs[0]: cell index 3 is out of range"),
+        ({"attorney_ids": ["a1", "a1"], "capacity": [1, 1]}, "duplicate attorney id 'a1'"),
+        ({"case_ids": [3]}, "case ids must be non-empty strings, got 3"),
+        ({"priority": [1, 2]}, "priority: expected shape (1,), got (2,)"),
+    ],
+)
+def test_from_arrays_rejects_invalid_arrays(change, message):
+    arrays = {
+        "attorney_ids": ["a1"],
+        "capacity": [1],
+        "cell_ids": ["k1"],
+        "case_ids": ["c1"],
+        "case_cell": [0],
+        "priority": [5],
+        "arc_attorney": [0],
+        "arc_cell": [0],
+        "affinity": [5],
+    } | change
+
+    with pytest.raises(InstanceError, match="^" + re.escape(message)):
+        Instance.from_arrays(**arrays)
+
+
+# ---------------------------------------------------------------------------------------------
+# Output, determinism and components
+
+
+def test_solution_json_lists_assignments_by_attorney_then_case():
+    data = build(
+        {"b": 2, "a": 1},
+        {"k1": {"z": 3, "y": 3}, "k2": {"x": 1}},
+        {("b", "k1"): 5, ("a", "k2"): 5},
+    )
+
+    listed = solution_to_json(solve(load_instance(data)))["assignments"]
+
+    assert [(a["attorney"], a["case"]) for a in listed] == [("a", "x"), ("b", "y"), ("b", "z")]
+
+
+@PROPERTY
+@given(instances())
+def test_an_instance_survives_a_json_round_trip(data):
+    instance = load_instance(data)
+
+    again = load_instance(json.dumps(instance_to_json(instance)))
+
+    assert instance_to_json(again) == instance_to_json(instance)
+
+
+@pytest.mark.parametrize("solver", [solve, solve_greedy], ids=["optimal", "greedy"])
+@PROPERTY
+@given(data=instances(), seed=st.integers(0, 2**32 - 1))
+def test_it_gives_the_same_assignment_for_repeated_and_shuffled_input(solver, data, seed):
+    first = solver(load_instance(data))
+
+    assert solver(load_instance(data)) == first
+    assert solver(load_instance(shuffled(data, seed))) == first
+
+
+def test_it_gives_the_same_assignment_for_shuffled_input_with_many_ties():
+    rng = random.Random(7)
+    attorneys = {f"a{i}": rng.randint(0, 4) for i in range(40)}
+    cells = {f"k{k}": {f"c{k}-{j}": rng.choice([0, 10]) for j in range(8)} for k in range(15)}
+    arcs = {(a, k): rng.choice([1, 2]) for a in attorneys for k in cells if rng.random() < 0.3}
+    excluded = tuple(
+        (a, c) for a in attorneys for cases in cells.values() for c in cases if rng.random() < 0.02
+    )
+    data = build(attorneys, cells, arcs, excluded)
+
+    first = solve(load_instance(data))
+
+    assert all(solve(load_instance(shuffled(data, seed))) == first for seed in range(5))
+
+
+@pytest.mark.parametrize("batch_arcs", [0, 4], ids=["components", "batches"])
+@PROPERTY
+@given(data=instances())
+def test_solving_components_separately_matches_solving_the_whole(batch_arcs, data):
+    instance = load_instance(data)
+    parts = components(instance, batch_arcs=batch_arcs)
+
+    merged = merge_solutions(solve_component(part) for part in parts)
+
+    assert merged.objective == solve_component(instance).objective
+    assert_feasible(data, merged)
+
+
+@pytest.mark.parametrize("batch_arcs", [0, 4], ids=["components", "batches"])
+@PROPERTY
+@given(data=instances())
+def test_components_split_the_instance_without_losing_or_sharing_anything(batch_arcs, data):
+    instance = load_instance(data)
+    whole = instance_to_json(instance)
+    parts = [instance_to_json(part) for part in components(instance, batch_arcs=batch_arcs)]
+    arcs = {(arc["attorney"], arc["cell"]) for arc in whole["arcs"]}
+    cell_of = {case["id"]: cell["id"] for cell in whole["cells"] for case in cell["cases"]}
+
+    def of_parts(key):
+        return sorted(json.dumps(item, sort_keys=True) for part in parts for item in part[key])
+
+    def of_whole(key, keep):
+        return sorted(json.dumps(item, sort_keys=True) for item in whole[key] if keep(item))
+
+    # Attorneys and cells without an arc may be left out, and exclusions across components
+    # (which cannot bind); nothing else, and nothing twice.
+    assert of_parts("arcs") == of_whole("arcs", lambda arc: True)
+    assert of_parts("attorneys") == of_whole("attorneys", lambda a: a["id"] in dict(arcs))
+    assert of_parts("cells") == of_whole("cells", lambda k: k["id"] in {k for _, k in arcs})
+    binding = of_whole("excluded", lambda x: (x["attorney"], cell_of[x["case"]]) in arcs)
+    kept = of_parts("excluded")
+    assert set(binding) <= set(kept) <= set(of_whole("excluded", lambda x: True))
+    assert len(kept) == len(set(kept))
+
+
+@PROPERTY
+@given(instances())
+def test_each_component_is_connected(data):
+    assert all(len(components(part)) == 1 for part in components(load_instance(data)))

@@ -196,6 +196,12 @@ CELERY_RESULT_BACKEND = env_url(
 CELERY_VISIBILITY_TIMEOUT = 3600
 CELERY_TASK_ALWAYS_EAGER = False
 
+# Matching. Auto-approval lets a program skip coordinator review of proposals (off by default).
+MATCHING_AUTO_APPROVE = env_bool("MATCHING_AUTO_APPROVE", False)
+MATCH_OFFER_TTL_HOURS = env_int("MATCH_OFFER_TTL_HOURS", 72, minimum=1)
+MATCH_OFFER_REMINDER_HOURS = env_int("MATCH_OFFER_REMINDER_HOURS", 24, minimum=1)
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else None)
+
 # Security headers (SEC-2..SEC-5). The CSP allows nothing inline and nothing from elsewhere:
 # Bootstrap and every script are served from our own static files.
 SECURE_CSP = {

@@ -1,0 +1,1 @@
+"""Match lifecycle tasks: offer expiry, reminders, notifications."""

@@ -200,7 +200,7 @@ CELERY_TASK_ALWAYS_EAGER = False
 MATCHING_AUTO_APPROVE = env_bool("MATCHING_AUTO_APPROVE", False)
 MATCH_OFFER_TTL_HOURS = env_int("MATCH_OFFER_TTL_HOURS", 72, minimum=1)
 MATCH_OFFER_REMINDER_HOURS = env_int("MATCH_OFFER_REMINDER_HOURS", 24, minimum=1)
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else None)
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0]}")
 
 # Security headers (SEC-2..SEC-5). The CSP allows nothing inline and nothing from elsewhere:
 # Bootstrap and every script are served from our own static files.

@@ -1,5 +1,4 @@
 import secrets
-from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -7,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import CaseRequest, CaseType, ImmigrationCourt
+from cases.priority import case_priority
 from core.demo import DEMO_DOMAIN, DemoWorld, build_world
 from core.roles import coordinator_group_sync
 from volunteers.models import (
@@ -141,6 +141,7 @@ def _cases(world: DemoWorld, orgs: dict) -> int:
     courts = dict(ImmigrationCourt.objects.values_list("code", "pk"))
     case_types = set(CaseType.objects.values_list("code", flat=True))
     before = CaseRequest.objects.count()
+    today = timezone.localdate()
     rows = [
         CaseRequest(
             reference=c.reference, language_id=c.language, relay_language_id=c.relay_language,
@@ -149,20 +150,16 @@ def _cases(world: DemoWorld, orgs: dict) -> int:
             detained=c.detained, remote_ok=c.remote_ok, next_hearing_date=c.next_hearing_date,
             filing_deadline=c.filing_deadline, summary=c.summary,
             organization=orgs.get(c.org_index), source=CaseRequest.Source.COORDINATOR,
-            priority=_priority(c.detained, c.next_hearing_date, c.filing_deadline),
+            priority=case_priority(
+                detained=c.detained, next_hearing_date=c.next_hearing_date,
+                filing_deadline=c.filing_deadline, waiting_since=c.waiting_since, today=today,
+            ).total,
         )
         for c in world.cases
     ]  # fmt: skip
     # References are unique: rows from an earlier run are skipped by the database.
     CaseRequest.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
     return CaseRequest.objects.count() - before
-
-
-def _priority(detained: bool, hearing: date, deadline: date | None) -> int:
-    """Placeholder urgency until the case requests issue brings the real priority function."""
-    today = timezone.localdate()
-    days = min((d - today).days for d in (hearing, deadline) if d is not None)
-    return (300 if detained else 0) + max(0, 365 - days)
 
 
 def _pledges(world: DemoWorld, orgs: dict) -> int:

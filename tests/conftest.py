@@ -16,6 +16,12 @@ from tests.factories import AttorneyFactory, UserFactory
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hashing the cast's passwords with PBKDF2 would dominate the suite's runtime."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def coord(db):
     """A coordinator: staff with the Coordinators group's model permissions."""

@@ -1,0 +1,414 @@
+"""Match lifecycle services: every change of a match's state goes through here.
+
+proposed → approved → offered → accepted | declined | expired; rejected and withdrawn end it too.
+Each service validates, writes inside `transaction.atomic`, records one domain event and raises
+`MatchError` with a stable `code`. They keep three invariants together:
+
+- `AttorneyProfile.active_cases` equals the attorney's active matches. It changes only through
+  `F()` updates on a row locked with `select_for_update()`; the database refuses a value above
+  `capacity`.
+- The case's status follows its match: open → matched (active match) → represented (accepted);
+  declined, expired and rejected matches send it back to open.
+- At most one active match per case and one match per (case, attorney) pair, ever.
+
+Lock order, everywhere: attorney row, then match row, then case row. Services that lock in the
+same order can wait for each other but never deadlock; concurrent clicks serialise on the attorney.
+"""
+
+from contextlib import suppress
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from cases.models import CaseRequest
+from core.emails import email_send
+from core.errors import DomainError
+from core.models import DomainEvent
+from core.services import event_record
+from matching.models import Match, MatchingRun
+from volunteers.models import AttorneyProfile
+
+Status = Match.Status
+CaseStatus = CaseRequest.Status
+COORDINATOR_PERMISSION = "matching.change_match"
+REJECTABLE = (Status.PROPOSED, Status.APPROVED, Status.OFFERED)
+
+
+class MatchError(DomainError):
+    code = "match_error"
+
+
+# Proposal and coordinator review
+
+
+def match_propose(
+    *,
+    case: CaseRequest,
+    attorney: AttorneyProfile,
+    score: int,
+    breakdown: dict[str, Any],
+    run: MatchingRun | None = None,
+    actor=None,
+) -> Match:
+    """Propose one pairing: the case must be open, the attorney verified and below capacity."""
+    if score <= 0:
+        raise MatchError("A match needs a positive score.", code="invalid_score")
+    with transaction.atomic():
+        attorney = _attorney_lock(attorney.pk)
+        _attorney_check_available(attorney)
+        case = CaseRequest.objects.select_for_update().get(pk=case.pk)
+        if case.status != CaseStatus.OPEN:
+            raise MatchError("The case is not open.", code="case_not_open")
+        if Match.objects.filter(case=case, attorney=attorney).exists():
+            # One match per pair, ever: a declined or rejected pair is never proposed again.
+            raise MatchError("This pair was matched before.", code="pair_exists")
+        match = Match.objects.create(
+            case=case, attorney=attorney, run=run, score=score, breakdown=breakdown
+        )
+        _slot_take(attorney)
+        _case_move(case.pk, to=CaseStatus.MATCHED, frm=[CaseStatus.OPEN])
+        _event(match, "match.proposed", actor, run=run.pk if run else None, score=score)
+        if settings.MATCHING_AUTO_APPROVE:
+            match = _transition(match, Status.APPROVED)
+            _event(match, "match.approved", None, auto=True)
+    return match
+
+
+def match_approve(*, match: Match, actor) -> Match:
+    """A coordinator approves a proposal; it can then be offered."""
+    _check_coordinator(actor)
+    with transaction.atomic():
+        match = _match_lock(match.pk)
+        if match.status != Status.PROPOSED:
+            raise MatchError("Only a proposed match can be approved.", code="not_proposed")
+        match = _transition(match, Status.APPROVED)
+        _event(match, "match.approved", actor, auto=False)
+    return match
+
+
+def match_reject(*, match: Match, actor, reason: str) -> Match:
+    """A coordinator ends a match before it is accepted; the case goes back to the pool."""
+    _check_coordinator(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise MatchError("Say why the match is rejected.", code="reason_required")
+    if len(reason) > 1000:
+        raise MatchError("The reason is too long.", code="reason_too_long")
+    with transaction.atomic():
+        _attorney_lock(match.attorney_id)
+        match = _match_lock(match.pk)
+        if match.status not in REJECTABLE:
+            raise MatchError("This match can no longer be rejected.", code="not_rejectable")
+        match = _transition(match, Status.REJECTED, reject_reason=reason)
+        _match_release(match)
+        # The reason is free text and may name people: it stays on the match, not in the log.
+        _event(match, "match.rejected", actor)
+    return match
+
+
+def match_offer(*, match: Match, actor) -> Match:
+    """Offer an approved match to its attorney, who has MATCH_OFFER_TTL_HOURS to answer.
+
+    The "new offer" email goes out from a Celery task enqueued after commit (REL-1): a rolled-back
+    offer sends nothing. If the broker is down the offer still stands (the hook is robust) and the
+    sweeper task re-enqueues the email later (REL-2): the match row is the source of truth.
+    """
+    _check_coordinator(actor)
+    with transaction.atomic():
+        match = _match_lock(match.pk)
+        if match.status != Status.APPROVED:
+            raise MatchError("Only an approved match can be offered.", code="not_approved")
+        attorney = AttorneyProfile.objects.get(pk=match.attorney_id)
+        if attorney.verification != AttorneyProfile.Verification.VERIFIED:
+            raise MatchError("The attorney is not verified.", code="attorney_not_verified")
+        now = timezone.now()
+        ttl = timedelta(hours=settings.MATCH_OFFER_TTL_HOURS)
+        match = _transition(match, Status.OFFERED, offered_at=now, expires_at=now + ttl)
+        _event(match, "match.offered", actor, expires_at=match.expires_at.isoformat())
+        match_id = match.pk
+        transaction.on_commit(lambda: _offer_notify_task().delay(match_id), robust=True)
+    return match
+
+
+# The attorney's answer
+
+
+def match_attest_no_conflict(*, match: Match, user) -> Match:
+    """The offered attorney attests, after seeing the party names, that they have no conflict."""
+    with transaction.atomic():
+        match = _match_lock(match.pk)
+        _check_owner(AttorneyProfile.objects.get(pk=match.attorney_id), user)
+        _check_open_offer(match)
+        if match.conflict_attested_at is None:  # attesting twice changes nothing
+            match.conflict_attested_at = timezone.now()
+            match.save(update_fields=["conflict_attested_at"])
+            _event(match, "match.conflict_attested", user)
+    return match
+
+
+def match_accept(*, match: Match, user) -> Match:
+    """The offered attorney accepts after attesting; the case becomes represented.
+
+    The slot was taken when the match was proposed, so the counter does not move. Concurrent
+    clicks serialise on the attorney row and the second one finds the match no longer offered.
+    """
+    with transaction.atomic():
+        attorney = _attorney_lock(match.attorney_id)
+        match = _match_lock(match.pk)
+        _check_owner(attorney, user)
+        _check_open_offer(match)
+        if match.conflict_attested_at is None:
+            raise MatchError("Attest to no conflict first.", code="conflict_not_attested")
+        match = _transition(match, Status.ACCEPTED, responded_at=timezone.now())
+        _case_move(match.case_id, to=CaseStatus.REPRESENTED, frm=[CaseStatus.MATCHED])
+        _event(match, "match.accepted", user)
+    return match
+
+
+def match_decline(*, match: Match, user, reason: str, note: str = "") -> Match:
+    """The offered attorney declines with a reason; the case goes back to the pool.
+
+    The pair stays recorded, so matching never proposes it again. Unlike accepting, declining
+    needs no verified profile: handing a case back reveals nothing and must always be possible
+    (an attorney whose verification lapsed, an account being deleted).
+    """
+    note = (note or "").strip()
+    _check_decline_reason(reason, note)
+    with transaction.atomic():
+        attorney = _attorney_lock(match.attorney_id)
+        match = _match_lock(match.pk)
+        _check_owner(attorney, user, verified=False)
+        if match.status != Status.OFFERED:
+            raise MatchError("This offer is no longer open.", code="not_offered")
+        match = _transition(
+            match,
+            Status.DECLINED,
+            decline_reason=reason,
+            decline_note=note,
+            responded_at=timezone.now(),
+        )
+        _match_release(match)
+        # The note is free text: it stays on the match, only the reason code goes to the log.
+        _event(match, "match.declined", user, reason=reason)
+    return match
+
+
+# Time and withdrawal
+
+
+def match_expire(*, match: Match) -> bool:
+    """Expire an offer past its deadline. Returns whether this call expired it.
+
+    Idempotent by construction: the conditional UPDATE claims the match only while it is still
+    offered and overdue, so a second call (or a concurrent accept) changes nothing.
+    """
+    with transaction.atomic():
+        _attorney_lock(match.attorney_id)
+        now = timezone.now()
+        claimed = Match.objects.filter(
+            pk=match.pk, status=Status.OFFERED, expires_at__lte=now
+        ).update(status=Status.EXPIRED, status_changed_at=now)
+        if claimed != 1:
+            return False
+        _match_release(match)
+        _event(match, "match.expired", None)
+    return True
+
+
+def match_withdraw_for_case(*, case: CaseRequest, actor) -> Match | None:
+    """Withdraw a case request: its active match (if any) is withdrawn, the slot freed.
+
+    This is the case withdrawal itself (cases' `case_request_withdraw` can delegate here): it
+    records "match.withdrawn" for the match and "case.withdrawn" for the case. Returns the
+    withdrawn match, or None when the case had no active match.
+    """
+    for _attempt in range(3):
+        with suppress(_ActiveMatchChanged):
+            return _withdraw_once(case.pk, actor)
+    raise MatchError("The case is changing; try again.", code="concurrent_change")
+
+
+# Notifications (called by the Celery tasks in matching/tasks/lifecycle.py)
+
+
+def match_offer_notify(*, match_id: int) -> bool:
+    """Email the attorney about a new offer, once. Returns whether an email was sent."""
+    return _offer_email(match_id, template="match_offer", verb="match.offer_notified")
+
+
+def match_offer_remind(*, match_id: int) -> bool:
+    """Remind the attorney of an offer that expires soon, once. Returns whether one was sent."""
+    return _offer_email(match_id, template="match_reminder", verb="match.reminded")
+
+
+def offer_email_context(match: Match) -> dict[str, Any]:
+    """What an offer email may say: nothing that identifies the respondent (SEC-15, SEC-23)."""
+    case = match.case
+    return {
+        "reference": case.reference,
+        "language": case.language.name,
+        "court": f"{case.court.name}, {case.court.state}",
+        "case_type": case.case_type.name,
+        "detained": case.detained,
+        "hearing_date": case.next_hearing_date,
+        "expires_at": match.expires_at,
+        "offer_url": f"{settings.SITE_URL.rstrip('/')}/attorney/offers/{match.pk}/",
+    }
+
+
+# Helpers
+
+
+class _ActiveMatchChanged(Exception):
+    """A proposal landed between reading the case's active match and locking the case."""
+
+
+def _withdraw_once(case_id: int, actor) -> Match | None:
+    with transaction.atomic():
+        seen = _active_match(case_id)
+        match = None
+        if seen is not None:
+            _attorney_lock(seen.attorney_id)
+            match = _match_lock(seen.pk)
+        case = CaseRequest.objects.select_for_update().get(pk=case_id)
+        if case.status in (CaseStatus.CLOSED, CaseStatus.WITHDRAWN):
+            raise MatchError("The case has already ended.", code="case_ended")
+        if match is not None and not match.is_active:
+            match = None  # it ended between the read and the lock
+        current = _active_match(case_id)
+        if (current.pk if current else None) != (match.pk if match else None):
+            raise _ActiveMatchChanged  # rolls back; the caller starts over with the new match
+        if match is not None:
+            match = _transition(match, Status.WITHDRAWN)
+            _slot_release(match.attorney_id)
+            _event(match, "match.withdrawn", actor)
+        _case_move(case_id, to=CaseStatus.WITHDRAWN, frm=[case.status])
+        event_record(verb="case.withdrawn", actor=actor, target=case, data={"case": case_id})
+    return match
+
+
+def _active_match(case_id: int) -> Match | None:
+    return Match.objects.filter(case_id=case_id, status__in=Match.ACTIVE_STATUSES).first()
+
+
+def _offer_email(match_id: int, *, template: str, verb: str) -> bool:
+    # The match row stays locked while the mail goes out, so two workers never both send it;
+    # a failed send rolls the event back and a later run tries again (at least once, rarely twice).
+    with transaction.atomic():
+        match = (
+            Match.objects.select_for_update(of=("self",))
+            .select_related("case__language", "case__court", "case__case_type", "attorney__user")
+            .filter(pk=match_id)
+            .first()
+        )
+        if match is None or match.status != Status.OFFERED or _event_exists(match, verb):
+            return False
+        if match.expires_at is not None and match.expires_at <= timezone.now():
+            return False
+        email = match.attorney.user.email
+        if not email:
+            return False
+        email_send(to=[email], template=template, context=offer_email_context(match))
+        _event(match, verb, None)
+    return True
+
+
+def _event_exists(match: Match, verb: str) -> bool:
+    match_type = ContentType.objects.get_for_model(Match)
+    return DomainEvent.objects.filter(
+        verb=verb, target_type=match_type, target_id=str(match.pk)
+    ).exists()
+
+
+def _offer_notify_task():
+    from matching.tasks.lifecycle import offer_notify  # the tasks module imports this one
+
+    return offer_notify
+
+
+def _attorney_lock(attorney_id: int) -> AttorneyProfile:
+    return AttorneyProfile.objects.select_for_update().get(pk=attorney_id)
+
+
+def _match_lock(match_id: int) -> Match:
+    return Match.objects.select_for_update().get(pk=match_id)
+
+
+def _attorney_check_available(attorney: AttorneyProfile) -> None:
+    if attorney.verification != AttorneyProfile.Verification.VERIFIED:
+        raise MatchError("The attorney is not verified.", code="attorney_not_verified")
+    if attorney.paused_until and attorney.paused_until > timezone.localdate():
+        raise MatchError("The attorney is paused.", code="attorney_paused")
+    if attorney.active_cases >= attorney.capacity:
+        raise MatchError("The attorney is at capacity.", code="capacity_exceeded")
+
+
+def _check_coordinator(actor) -> None:
+    if actor is None or not actor.has_perm(COORDINATOR_PERMISSION):
+        raise MatchError("Only a coordinator can do this.", code="not_permitted")
+
+
+def _check_owner(attorney: AttorneyProfile, user, *, verified: bool = True) -> None:
+    if user is None or attorney.user_id != user.pk:
+        raise MatchError("This is not your match.", code="not_your_match")
+    if verified and attorney.verification != AttorneyProfile.Verification.VERIFIED:
+        raise MatchError("Your profile is not verified yet.", code="attorney_not_verified")
+
+
+def _check_open_offer(match: Match) -> None:
+    if match.status != Status.OFFERED:
+        raise MatchError("This offer is no longer open.", code="not_offered")
+    if match.expires_at is not None and match.expires_at <= timezone.now():
+        # The expiry task may not have run yet; the deadline holds regardless.
+        raise MatchError("This offer has expired.", code="offer_expired")
+
+
+def _check_decline_reason(reason: str, note: str) -> None:
+    if not reason:
+        raise MatchError("Say why you decline.", code="reason_required")
+    if reason not in Match.DeclineReason.values:
+        raise MatchError("Unknown reason.", code="invalid_reason")
+    if reason == Match.DeclineReason.OTHER and not note:
+        raise MatchError("Add a note when the reason is 'other'.", code="note_required")
+    if len(note) > 1000:
+        raise MatchError("The note is too long.", code="note_too_long")
+
+
+def _transition(match: Match, status: str, **fields: Any) -> Match:
+    match.status = status
+    match.status_changed_at = timezone.now()
+    for name, value in fields.items():
+        setattr(match, name, value)
+    match.save(update_fields=["status", "status_changed_at", *fields])
+    return match
+
+
+def _slot_take(attorney: AttorneyProfile) -> None:
+    AttorneyProfile.objects.filter(pk=attorney.pk).update(active_cases=F("active_cases") + 1)
+
+
+def _slot_release(attorney_id: int) -> None:
+    AttorneyProfile.objects.filter(pk=attorney_id).update(active_cases=F("active_cases") - 1)
+
+
+def _match_release(match: Match) -> None:
+    """An ended match frees the attorney's slot and returns its case to the pool."""
+    _slot_release(match.attorney_id)
+    _case_move(match.case_id, to=CaseStatus.OPEN, frm=[CaseStatus.MATCHED])
+
+
+def _case_move(case_id: int, *, to: str, frm: list[str]) -> None:
+    CaseRequest.objects.filter(pk=case_id, status__in=frm).update(
+        status=to, updated_at=timezone.now()
+    )
+
+
+def _event(match: Match, verb: str, actor, **data: Any) -> None:
+    """Ids and codes only: never a name, an A-number or free text (SEC-23)."""
+    base = {"case": match.case_id, "attorney": match.attorney_id}
+    event_record(verb=verb, actor=actor, target=match, data=base | data)

@@ -1,6 +1,34 @@
-from django.contrib import admin
+import re
 
-from cases.models import CaseRequest, CaseType, ImmigrationCourt, Language
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html_join
+from import_export.admin import ImportMixin
+from import_export.formats.base_formats import CSV, XLSX
+
+from cases.forms import (
+    CASE_FIELDS,
+    CaseRequestAdminForm,
+    CaseRequestConfirmImportForm,
+    PartnerMembershipAdminForm,
+)
+from cases.importing import CaseRequestResource, import_template
+from cases.models import CaseRequest, CaseType, ImmigrationCourt, Language, PartnerMembership
+from cases.selectors import case_request_languages_in_use, case_requests_by_a_number
+from cases.services import (
+    IDENTIFIER_FIELDS,
+    VIEW_IDENTIFIERS,
+    case_request_create,
+    case_request_identifiers_viewed,
+    case_request_update,
+    partner_membership_set,
+)
+from cases.validation import CaseRequestInvalid
+
+REFERENCE_PATTERN = re.compile(r"PBM-[0-9A-Z]{8}")
 
 
 @admin.register(Language)
@@ -31,17 +59,296 @@ class ImmigrationCourtAdmin(admin.ModelAdmin):
     search_fields = ["name", "city", "code", "zip_code"]
 
 
+class LanguageInUseFilter(admin.SimpleListFilter):
+    """The common languages and those some case actually has, not the 7,000-row ISO list."""
+
+    title = "language"
+    parameter_name = "language"
+
+    def lookups(self, request, model_admin):
+        in_use = case_request_languages_in_use()
+        languages = Language.objects.filter(Q(common_rank__isnull=False) | Q(code__in=in_use))
+        return [(language.code, language.name) for language in languages]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(language_id=self.value()) if self.value() else queryset
+
+
+class PriorityBandFilter(admin.SimpleListFilter):
+    title = "priority band"
+    parameter_name = "band"
+    # (value, label, lowest priority, highest priority); the total runs from 0 to 1000.
+    BANDS = [
+        ("urgent", "Urgent (600+)", 600, None),
+        ("high", "High (400 to 599)", 400, 599),
+        ("medium", "Medium (200 to 399)", 200, 399),
+        ("low", "Low (under 200)", None, 199),
+    ]
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, label, _, _ in self.BANDS]
+
+    def queryset(self, request, queryset):
+        for value, _, low, high in self.BANDS:
+            if self.value() == value:
+                bounds = {"priority__gte": low, "priority__lte": high}
+                return queryset.filter(**{k: v for k, v in bounds.items() if v is not None})
+        return queryset
+
+
 @admin.register(CaseRequest)
-class CaseRequestAdmin(admin.ModelAdmin):
+class CaseRequestAdmin(ImportMixin, admin.ModelAdmin):
+    form = CaseRequestAdminForm
+    resource_classes = [CaseRequestResource]
+    import_formats = [CSV, XLSX]
+    confirm_form_class = CaseRequestConfirmImportForm
+    import_template_name = "admin/cases/caserequest/import.html"
+    # The base list page; import-export wraps it with its Import button.
+    change_list_template = "admin/cases/caserequest/change_list.html"
+    skip_admin_log = True  # every imported row records its own domain event
     list_display = [
         "reference", "status", "language", "court", "case_type", "detained",
-        "next_hearing_date", "priority", "created_at",
+        "next_hearing_date", "priority", "priority_band", "source", "created_at",
     ]  # fmt: skip
-    list_filter = ["status", "detained", "remote_ok", "source", "case_type", "court__state"]
+    list_filter = [
+        "status",
+        LanguageInUseFilter,
+        "court",  # all ~70 courts: cheaper than finding the ones in use over the backlog
+        "case_type",
+        "detained",
+        PriorityBandFilter,
+        "source",
+    ]
     search_fields = ["=reference"]
+    search_help_text = "A reference (PBM-…), or an exact A-number if you may see identifiers."
     list_select_related = ["language", "court", "case_type"]
-    autocomplete_fields = ["language", "relay_language", "court", "case_type", "organization"]
-    readonly_fields = ["reference", "priority", "created_at", "updated_at"]
-    date_hierarchy = "created_at"
+    autocomplete_fields = [
+        "language", "relay_language", "other_languages", "court", "case_type", "organization",
+    ]  # fmt: skip
+    readonly_fields = [
+        "reference", "status", "source", "priority", "priority_breakdown", "created_by",
+        "created_at", "updated_at",
+    ]  # fmt: skip
+    # No date_hierarchy: over a 100,000-case backlog its MIN/MAX and DISTINCT date queries cost
+    # more than the rest of the page, and coordinators find cases by filters and priority.
     list_per_page = 50
     show_full_result_count = False  # a COUNT(*) over the backlog on every page is wasted work
+
+    CASE_FIELDS = (*CASE_FIELDS, "organization")
+    STATE_FIELDS = (
+        "reference", "status", "source", "priority", "priority_breakdown", "created_by",
+        "created_at", "updated_at",
+    )  # fmt: skip
+
+    # Identifiers --------------------------------------------------------------------------------
+
+    def may_see_identifiers(self, request, obj=None) -> bool:
+        """Anyone who may add types them into the add form; a stored record needs the permission."""
+        return obj is None or request.user.has_perm(VIEW_IDENTIFIERS)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [(None, {"fields": self.CASE_FIELDS})]
+        if self.may_see_identifiers(request, obj):
+            fieldsets.insert(0, ("Respondent (confidential)", {"fields": IDENTIFIER_FIELDS}))
+        if obj is not None:
+            fieldsets.append(("State", {"fields": self.STATE_FIELDS}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        # The referring organization is set at intake; reassigning it would move the case
+        # between partners' views, which is not an edit this form should make in passing.
+        extra = ["organization"] if obj is not None else []
+        return [*self.readonly_fields, *extra]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not self.may_see_identifiers(request, obj):
+            for name in IDENTIFIER_FIELDS:  # declared form fields survive `fields`; drop them
+                form.base_fields.pop(name, None)
+        form.admin_user = request.user
+        return form
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        match = request.resolver_match
+        if match is not None and match.url_name and match.url_name.endswith("_changelist"):
+            # The list never shows identifiers: do not fetch (and decrypt) them per row.
+            queryset = queryset.defer(*IDENTIFIER_FIELDS)
+        return queryset
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and self.may_see_identifiers(request, obj):
+            case_request_identifiers_viewed(case_request=obj, viewer=request.user, where="admin")
+            if obj.identifiers_unreadable:
+                messages.warning(request, "A stored identifier of this case request is unreadable.")
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if REFERENCE_PATTERN.fullmatch(term.upper()):
+            # Exact match on the unique index (the default "=reference" is a case-insensitive
+            # comparison that reads every row).
+            return queryset.filter(reference=term.upper()), False
+        # A-numbers are never searched here: the search box puts its term in the URL (SEC-23).
+        # The "Find by A-number" box POSTs instead (find_a_number_view).
+        return super().get_search_results(request, queryset, search_term)
+
+    # Writes go through the services --------------------------------------------------------------
+
+    def save_form(self, request, form, change):
+        return form.instance  # nothing is built or saved from the form itself
+
+    def save_model(self, request, obj, form, change):
+        data = form.service_data()
+        if change:
+            case_request_update(case_request=obj, data=data, updated_by=request.user)
+            return
+        case = case_request_create(
+            data=data,
+            created_by=request.user,
+            source=CaseRequest.Source.COORDINATOR,
+            organization=form.cleaned_data.get("organization"),
+        )
+        obj.pk = case.pk
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        pass  # other_languages is written by the service
+
+    def get_changeform_initial_data(self, request):
+        # The admin would prefill the add form from GET parameters: a link that carries a name
+        # or an A-number in its URL is exactly what SEC-23 forbids, so none is honoured.
+        return {}
+
+    def _changeform_view(self, request, object_id, form_url, extra_context):
+        try:
+            return super()._changeform_view(request, object_id, form_url, extra_context)
+        except CaseRequestInvalid as error:
+            # Only a concurrent duplicate gets here (the form's clean already ran the checks).
+            messages.error(request, " ".join(m for ms in error.errors.values() for m in ms))
+            return HttpResponseRedirect(request.path)
+
+    # Display -------------------------------------------------------------------------------------
+
+    @admin.display(description="band", ordering="priority")
+    def priority_band(self, obj):
+        for value, _, low, _ in PriorityBandFilter.BANDS:
+            if low is None or obj.priority >= low:
+                return value
+        return ""
+
+    @admin.display(description="priority breakdown")
+    def priority_breakdown(self, obj):
+        parts = obj.priority_parts or {}
+        return format_html_join(", ", "{}: {}", sorted(parts.items())) or "—"
+
+    # Import --------------------------------------------------------------------------------------
+
+    def get_urls(self):
+        urls = super().get_urls()
+        template = path(
+            "import-template.<str:fmt>",
+            self.admin_site.admin_view(self.import_template_view),
+            name="cases_caserequest_import_template",
+        )
+        find = path(
+            "find-a-number/",
+            self.admin_site.admin_view(self.find_a_number_view),
+            name="cases_caserequest_find_a_number",
+        )
+        return [template, find, *urls]
+
+    def find_a_number_view(self, request):
+        """Exact A-number lookup by POST, then a redirect to the record by its id (SEC-23)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not request.user.has_perm(VIEW_IDENTIFIERS):
+            raise PermissionDenied
+        found = case_requests_by_a_number(user=request.user, term=request.POST.get("a_number", ""))
+        case = found.first() if found is not None else None
+        if case is None:
+            messages.warning(request, "No case request has this A-number.")
+            return HttpResponseRedirect(reverse("admin:cases_caserequest_changelist"))
+        return HttpResponseRedirect(reverse("admin:cases_caserequest_change", args=[case.pk]))
+
+    def import_template_view(self, request, fmt):
+        if not self.has_import_permission(request) or fmt not in {"csv", "xlsx"}:
+            return HttpResponse(status=404)
+        dataset = import_template()
+        content_type = {
+            "csv": "text/csv",
+            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }[fmt]
+        response = HttpResponse(dataset.export(fmt), content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="case-requests-template.{fmt}"'
+        return response
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        form = kwargs.get("form")
+        skip = bool(
+            isinstance(form, CaseRequestConfirmImportForm)
+            and form.is_valid()
+            and form.cleaned_data.get("skip_invalid_rows")
+        )
+        return {"skip_invalid_rows": skip}
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        kwargs.pop("request", None)
+        # A confirmed import that still meets a bad row writes nothing at all (SEC-21).
+        kwargs["rollback_on_validation_errors"] = True
+        return kwargs
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        result = context.get("result")
+        if result is None or context.get("confirm_form") is not None:
+            if context.get("confirm_form") is not None:
+                context["confirm_form"].fields.pop("confirm_skip_invalid_rows")
+            return response
+        if not result.has_errors() and result.totals.get("new"):
+            # Bad rows and good rows: offer to import the good ones only, with a tick box.
+            import_form = context["form"]
+            confirm = self.create_confirm_form(request, import_form=import_form)
+            confirm.initial["skip_invalid_rows"] = True
+            context["confirm_form"] = confirm
+            context["skipped_rows"] = len(result.invalid_rows)
+        return response
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            messages.error(
+                request,
+                "Nothing was imported: the file has rows with errors. Upload it again and "
+                "confirm importing only the valid rows.",
+            )
+            return HttpResponseRedirect(reverse("admin:cases_caserequest_import"))
+        return super().process_result(result, request)
+
+
+@admin.register(PartnerMembership)
+class PartnerMembershipAdmin(admin.ModelAdmin):
+    """Coordinators name partner staff by email (they have no access to the user list)."""
+
+    form = PartnerMembershipAdminForm
+    list_display = ["user", "organization", "created_at"]
+    list_select_related = ["user", "organization"]
+    search_fields = ["user__email", "user__username", "organization__name"]
+    autocomplete_fields = ["organization"]
+    fields = ["email", "organization"]
+
+    def save_form(self, request, form, change):
+        return form.instance
+
+    def save_model(self, request, obj, form, change):
+        membership = partner_membership_set(
+            user=form.cleaned_data["email"],
+            organization=form.cleaned_data["organization"],
+            actor=request.user,
+        )
+        obj.pk = membership.pk
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        pass  # no relations beyond what the service wrote

@@ -1,6 +1,19 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _after_migrate(sender, **kwargs):
+    """The case request roles exist after every migrate (and test-database flush)."""
+    from core.roles import identifier_viewers_group_sync, partner_intake_group_sync
+
+    partner_intake_group_sync()
+    identifier_viewers_group_sync()
 
 
 class CasesConfig(AppConfig):
     name = "cases"
     verbose_name = "Case requests"
+
+    def ready(self):
+        # Connected for this app only: its permissions exist by then (auth's handler runs first).
+        post_migrate.connect(_after_migrate, sender=self, dispatch_uid="cases.after_migrate")

@@ -1,7 +1,11 @@
 import secrets
 
+import pycountry
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from cases.crypto import EncryptedTextField, is_unreadable
 
 # Crockford's base32 without I, L, O, U: references are read aloud on the phone.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -10,6 +14,11 @@ _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 def new_case_reference() -> str:
     """A random public id such as PBM-7K3QX9TD: it says nothing about the person or the order."""
     return "PBM-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """ISO 3166-1 alpha-2 countries, by name. A callable, so migrations do not copy the list."""
+    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda pair: pair[1])
 
 
 class Language(models.Model):
@@ -93,6 +102,26 @@ class CaseRequest(models.Model):
         PARTNER = "partner", "Partner intake"
         IMPORT = "import", "Bulk import"
 
+    class HearingType(models.TextChoices):
+        MASTER = "master", "Master calendar"
+        INDIVIDUAL = "individual", "Individual (merits)"
+        BOND = "bond", "Bond"
+        OTHER = "other", "Other"
+
+    # Identifying data: encrypted at rest, shown only with cases.view_identifiers (SEC-22).
+    respondent_name = EncryptedTextField(blank=True)
+    a_number = EncryptedTextField(
+        blank=True, verbose_name="A-number", help_text="Stored in canonical 9-digit form."
+    )
+    # Keyed HMAC of the canonical A-number: duplicate detection and exact search without
+    # decrypting. NULL when the A-number is unknown (NULLs never collide).
+    a_number_hash = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    contact_route = EncryptedTextField(
+        blank=True, help_text="How to reach the person (through whom, which phone or facility)."
+    )
+
     reference = models.CharField(
         max_length=16, unique=True, default=new_case_reference, editable=False
     )
@@ -109,6 +138,12 @@ class CaseRequest(models.Model):
         related_name="+",
         help_text="The language a relay interpreter would bridge to.",
     )
+    other_languages = models.ManyToManyField(
+        Language, blank=True, related_name="+", help_text="Other languages the person speaks."
+    )
+    country_of_nationality = models.CharField(
+        max_length=2, blank=True, choices=country_choices, help_text="ISO 3166-1 alpha-2"
+    )
     court = models.ForeignKey(
         ImmigrationCourt, on_delete=models.PROTECT, related_name="case_requests"
     )
@@ -117,7 +152,9 @@ class CaseRequest(models.Model):
     remote_ok = models.BooleanField(
         default=False, help_text="Can be handled remotely (video hearing, BIA appeal, documents)."
     )
+    detention_facility = models.CharField(max_length=200, blank=True)
     next_hearing_date = models.DateField(null=True, blank=True)
+    next_hearing_type = models.CharField(max_length=12, blank=True, choices=HearingType.choices)
     filing_deadline = models.DateField(
         null=True, blank=True, help_text="e.g. the one-year asylum deadline or a BIA brief due date"
     )
@@ -134,6 +171,16 @@ class CaseRequest(models.Model):
     priority = models.IntegerField(
         default=0, help_text="Urgency used by matching; recomputed daily."
     )
+    priority_parts = models.JSONField(
+        default=dict, blank=True, help_text="The parts of the priority (cases/priority.py)."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -146,6 +193,9 @@ class CaseRequest(models.Model):
                 name="case_open_priority_idx",
                 condition=Q(status="open"),
             ),
+            # Serves the admin changelist's default order (-priority, created_at, then -pk, which
+            # the admin adds for a total order): a page is an index range, not a sort of all rows.
+            models.Index(fields=["-priority", "created_at", "-id"], name="case_list_order_idx"),
             # Serves the need dashboard's counts by status, language and court.
             models.Index(fields=["status", "language", "court"], name="case_status_lang_court_idx"),
         ]
@@ -155,6 +205,33 @@ class CaseRequest(models.Model):
                 name="case_relay_needs_language",
             ),
         ]
+        permissions = [
+            ("view_identifiers", "Can see respondent names, A-numbers and contact routes"),
+        ]
 
     def __str__(self):
         return self.reference
+
+    @property
+    def identifiers_unreadable(self) -> bool:
+        """True when a stored identifier failed its integrity check (tampering or wrong key)."""
+        return any(
+            is_unreadable(getattr(self, name))
+            for name in ("respondent_name", "a_number", "contact_route")
+            if name not in self.get_deferred_fields()
+        )
+
+
+class PartnerMembership(models.Model):
+    """Ties a partner organization's staff member to it: they see only its case requests."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="partner_membership"
+    )
+    organization = models.ForeignKey(
+        "volunteers.Organization", on_delete=models.CASCADE, related_name="partner_memberships"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.user} at {self.organization}"

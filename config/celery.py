@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -26,6 +27,41 @@ app.conf.update(
     timezone=os.environ.get("TIME_ZONE", "America/New_York"),
     # Periodic work, in code so that it is reviewed like code. Matching, offer expiry and the
     # sweeper join here in their own issues.
-    beat_schedule={},
+    beat_schedule={
+        # Matching every five minutes; the run is single-flight, so a slow one makes the next
+        # skip rather than pile up, and each message expires before the next is due.
+        "matching-run": {
+            "task": "matching.run_matching",
+            "schedule": 5 * 60,
+            "kwargs": {"trigger": "schedule"},
+            "options": {"expires": 4 * 60},
+        },
+        # Offers past their deadline go back to the pool; each beat message expires before the
+        # next one is due, so a stopped worker does not find a backlog of identical sweeps.
+        "match-offers-expire-overdue": {
+            "task": "matching.offers_expire_overdue",
+            "schedule": 15 * 60,
+            "options": {"expires": 14 * 60},
+        },
+        # Reminders before an offer expires (sent once per offer: the event log remembers).
+        "match-offers-remind-due": {
+            "task": "matching.offers_remind_due",
+            "schedule": 15 * 60,
+            "options": {"expires": 14 * 60},
+        },
+        # Sweeper: new-offer emails the broker lost or refused are enqueued again (REL-2).
+        "match-offers-notify-pending": {
+            "task": "matching.offers_notify_pending",
+            "schedule": 15 * 60,
+            "options": {"expires": 14 * 60},
+        },
+        # Case priorities drift as hearings approach and cases wait: recompute every night
+        # (cases/services.py case_request_recompute_priorities; idempotent, writes only changes).
+        "cases-recompute-priorities": {
+            "task": "cases.recompute_priorities",
+            "schedule": crontab(hour=3, minute=15),
+            "options": {"expires": 6 * 3600},
+        },
+    },
 )
 app.autodiscover_tasks()

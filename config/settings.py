@@ -5,6 +5,7 @@ broker under var/. DEBUG is off unless asked for; with DEBUG off the app refuses
 real SECRET_KEY and ALLOWED_HOSTS, and the production security settings below apply.
 """
 
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -33,8 +34,22 @@ if not DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 # Key for the encrypted respondent identifiers (case requests issue). Kept apart from SECRET_KEY
-# so rotating one does not touch the other.
+# so rotating one does not touch the other. The first key encrypts, every key decrypts; the keyed
+# A-number hash is derived from the first key (see cases/crypto.py).
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
+if not DEBUG and (not FIELD_ENCRYPTION_KEYS or min(map(len, FIELD_ENCRYPTION_KEYS)) < 32):
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS must be set to one or more keys of 32+ random characters "
+        "when DEBUG is off"
+    )
+if not FIELD_ENCRYPTION_KEYS:
+    # Development only: a fixed, public key so that a restarted dev server still reads its data.
+    warnings.warn(
+        "FIELD_ENCRYPTION_KEYS is not set: respondent identifiers are encrypted with a PUBLIC "
+        "development key. Never use this database for real data.",
+        stacklevel=1,
+    )
+    FIELD_ENCRYPTION_KEYS = ["development-only-field-encryption-key-not-secret"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -47,6 +62,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "import_export",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "core",
     "cases",
     "volunteers",
@@ -61,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.no_store_for_authenticated",
@@ -140,7 +160,71 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-LOGIN_URL = "admin:login"
+# Case request bulk import (django-import-export): only users who may add case requests import,
+# every file is imported inside a transaction, and the uploaded file waiting between preview and
+# confirmation is encrypted with the field key (it holds names and A-numbers).
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "cases.importing.EncryptedTempFolderStorage"
+
+# Attorneys sign in through allauth (email + password, mandatory verification, optional TOTP).
+# Coordinators keep the admin's own login page.
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "volunteers:dashboard"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "volunteers.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+# Signup and password reset answer the same whether or not the address has an account; the
+# owner of an existing address gets an email instead (SEC-7).
+ACCOUNT_PREVENT_ENUMERATION = True
+# One address per attorney; changing it needs the password again (re-authentication).
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Pro Bono Match] "
+# allauth's throttles (login failures, signup, reset, confirmation mails) count in the shared
+# cache below, so every web process sees the same counts; windows expire, never a lockout (SEC-6).
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "confirm_email": "1/3m/key",
+    "reauthenticate": "10/m/ip",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Pro Bono Match"
+
+# The cache holds allauth's rate-limit counters, so it must be shared by every process: Redis
+# when CACHE_URL (or REDIS_URL) is set, as in production; otherwise a file cache under var/, which
+# every process on this machine shares with no extra service or table to create (`make run`).
+_CACHE_URL = env_url(
+    "CACHE_URL", env_url("REDIS_URL", schemes={"redis", "rediss"}), schemes={"redis", "rediss"}
+)
+if _CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _CACHE_URL,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # Email, through Django 6.1's MAILERS. SMTP in production; the console when DEBUG is on.
 _EMAIL_BACKEND = env_str(
@@ -224,6 +308,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
+# Every request pushes the expiry forward, so SESSION_COOKIE_AGE is an idle timeout (SEC-10).
+SESSION_SAVE_EVERY_REQUEST = True
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -3,6 +3,13 @@
 from django.contrib.auth.models import Group, Permission
 
 COORDINATORS = "Coordinators"
+# Staff of a partner organization who record case requests through the web intake form; which
+# organization they act for is their cases.PartnerMembership. No model permissions: the intake
+# views scope every read and write to that organization.
+PARTNER_INTAKE = "Partner intake"
+# Holders of cases.view_identifiers: respondent names, A-numbers and contact routes in the admin.
+# A separate group, so that a coordinator sees identifiers only when someone decided they should.
+IDENTIFIER_VIEWERS = "Identifier viewers"
 
 # (app_label, model, actions). Coordinators record cases, review attorneys, pledges and matches,
 # and read the audit log; nobody edits the log, and runs are started through a service.
@@ -11,6 +18,7 @@ COORDINATOR_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("cases", "immigrationcourt", ("view", "add", "change")),
     ("cases", "language", ("view", "change")),
     ("cases", "casetype", ("view", "add", "change")),
+    ("cases", "partnermembership", ("view", "add", "change", "delete")),
     ("volunteers", "organization", ("view", "add", "change")),
     ("volunteers", "attorneyprofile", ("view", "change")),
     ("volunteers", "baradmission", ("view", "change")),
@@ -34,5 +42,19 @@ def coordinator_group_sync() -> Group:
     permissions = Permission.objects.filter(content_type__app_label__in={a for a, _ in wanted})
     group.permissions.set(
         [p for p in permissions if (p.content_type.app_label, p.codename) in wanted]
+    )
+    return group
+
+
+def partner_intake_group_sync() -> Group:
+    group, _ = Group.objects.get_or_create(name=PARTNER_INTAKE)
+    group.permissions.clear()
+    return group
+
+
+def identifier_viewers_group_sync() -> Group:
+    group, _ = Group.objects.get_or_create(name=IDENTIFIER_VIEWERS)
+    group.permissions.set(
+        Permission.objects.filter(content_type__app_label="cases", codename="view_identifiers")
     )
     return group

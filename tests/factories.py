@@ -66,6 +66,16 @@ class CaseRequestFactory(factory.django.DjangoModelFactory):
     case_type_id = "asylum"
     next_hearing_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=60))
     summary = "Respondent seeking asylum; next hearing in two months."
+    respondent_name = factory.Sequence(lambda n: f"Respondent Sample{n}")
+    # Canonical 9-digit A-numbers, unique per factory call; the keyed hash goes with them.
+    a_number = factory.Sequence(lambda n: f"{200000000 + n:09d}")
+    a_number_hash = factory.LazyAttribute(lambda o: _a_number_hash(o.a_number))
+
+
+def _a_number_hash(canonical):
+    from cases.crypto import a_number_hash
+
+    return a_number_hash(canonical) if canonical else None
 
 
 def _court(code):

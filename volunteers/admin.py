@@ -1,5 +1,9 @@
-from django.contrib import admin
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.contrib import admin, messages
+from django.db import transaction
 
+from core.errors import DomainError
 from volunteers.models import (
     AttorneyLanguage,
     AttorneyProfile,
@@ -8,6 +12,7 @@ from volunteers.models import (
     Pledge,
     PracticeArea,
 )
+from volunteers.services import attorney_reject, attorney_verify
 
 
 @admin.register(Organization)
@@ -44,8 +49,34 @@ class AttorneyProfileAdmin(admin.ModelAdmin):
     list_select_related = ["user", "organization"]
     autocomplete_fields = ["organization"]
     raw_id_fields = ["user"]
-    readonly_fields = ["active_cases", "verified_at", "created_at", "updated_at"]
+    # Verification changes only through the actions above (a service, an event, an email).
+    readonly_fields = ["verification", "active_cases", "verified_at", "created_at", "updated_at"]
     inlines = [BarAdmissionInline, AttorneyLanguageInline, PracticeAreaInline]
+    actions = ["verify_selected", "reject_selected"]
+
+    def _each(self, request, queryset, service, done: str):
+        """Call the service per attorney; one refusal does not undo the others."""
+        count = 0
+        for attorney in queryset.select_related("user"):
+            try:
+                with transaction.atomic():
+                    service(attorney=attorney, actor=request.user)
+            except DomainError as error:
+                self.message_user(request, f"{attorney}: {error.message}", messages.WARNING)
+            else:
+                count += 1
+        if count:
+            self.message_user(request, f"{count} attorney(s) {done}; they are told by email.")
+
+    @admin.action(description="Verify bar admission of selected attorneys", permissions=["change"])
+    def verify_selected(self, request, queryset):
+        self._each(request, queryset, attorney_verify, "verified")
+
+    @admin.action(
+        description="Reject selected attorneys (bar admission not verified)", permissions=["change"]
+    )
+    def reject_selected(self, request, queryset):
+        self._each(request, queryset, attorney_reject, "rejected")
 
 
 @admin.register(BarAdmission)
@@ -74,3 +105,11 @@ class PledgeAdmin(admin.ModelAdmin):
     list_select_related = ["organization"]
     autocomplete_fields = ["organization", "courts", "languages", "case_types"]
     date_hierarchy = "created_at"
+
+
+# allauth registers its email-address and MFA-device models in the admin. Coordinators have no
+# business reading or editing sign-in credentials (and core.roles grants them no permission to),
+# so they are taken out; a superuser resets an attorney's MFA from `manage.py shell`.
+for _model in (EmailAddress, Authenticator):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)

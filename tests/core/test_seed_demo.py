@@ -48,6 +48,15 @@ def test_seed_demo_creates_a_working_coordinator():
     assert user.is_staff and not user.is_superuser
     assert user.check_password(password)
     assert user.has_perm("cases.view_caserequest")
+    assert user.has_perm("cases.view_identifiers")
+
+
+def test_demo_cases_carry_invented_identifiers():
+    _seed()
+    case = CaseRequest.objects.first()
+    assert case.respondent_name.endswith("(demo)")
+    assert case.a_number.startswith("999") and len(case.a_number) == 9
+    assert CaseRequest.objects.exclude(a_number_hash=None).count() == SMALL["cases"]
 
 
 def test_the_same_seed_describes_the_same_world():

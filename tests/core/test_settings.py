@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _manage(*args, **env):
-    unset = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_BACKEND"}
+    unset = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_BACKEND", "FIELD_ENCRYPTION_KEYS"}
     base = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env},
@@ -24,6 +24,7 @@ PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "probono.example.org",
+    "FIELD_ENCRYPTION_KEYS": secrets.token_urlsafe(32),
 }
 
 
@@ -71,3 +72,10 @@ def test_production_cookies_are_secure_and_host_bound():  # SEC-4
     assert result.stdout.splitlines()[-1].split() == [
         "__Host-sessionid", "__Host-csrftoken", "True", "True", "True", "Lax", "31536000",
     ]  # fmt: skip
+
+
+def test_production_refuses_to_start_without_a_field_encryption_key():  # SEC-22
+    without_key = {k: v for k, v in PRODUCTION.items() if k != "FIELD_ENCRYPTION_KEYS"}
+    result = _manage("check", **without_key)
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS must be set" in result.stderr

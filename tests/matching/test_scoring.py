@@ -273,7 +273,21 @@ def pairs(draw):
     return attorney, cell
 
 
-@given(pairs())
+@st.composite
+def eligible_pairs(draw):
+    """Pairs built to pass every hard constraint, so no draw is thrown away."""
+    attorney, cell = draw(pairs())
+    level = draw(st.integers(1, 4))
+    attorney = dataclasses.replace(
+        attorney,
+        languages={**attorney.languages, cell.language: level},
+        practice_areas={**attorney.practice_areas, cell.case_type: draw(st.integers(0, 300))},
+        travel_radius_miles=13_000,  # farther than any two points on Earth
+    )
+    return attorney, cell
+
+
+@given(eligible_pairs())
 def test_affinity_is_positive_and_bounded_for_every_eligible_pair(pair):
     attorney, cell = pair
     assume(eligibility(attorney, cell).ok)

@@ -1,3 +1,4 @@
+import random
 import secrets
 
 from django.contrib.auth import get_user_model
@@ -5,10 +6,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from cases.crypto import a_number_hash
 from cases.models import CaseRequest, CaseType, ImmigrationCourt
 from cases.priority import case_priority
-from core.demo import DEMO_DOMAIN, DemoWorld, build_world
-from core.roles import coordinator_group_sync
+from core.demo import DEMO_DOMAIN, FIRST_NAMES, LAST_NAMES, DemoWorld, build_world
+from core.roles import coordinator_group_sync, identifier_viewers_group_sync
 from volunteers.models import (
     AttorneyLanguage,
     AttorneyProfile,
@@ -142,6 +144,7 @@ def _cases(world: DemoWorld, orgs: dict) -> int:
     case_types = set(CaseType.objects.values_list("code", flat=True))
     before = CaseRequest.objects.count()
     today = timezone.localdate()
+    people = _fictional_people(world)
     rows = [
         CaseRequest(
             reference=c.reference, language_id=c.language, relay_language_id=c.relay_language,
@@ -150,16 +153,39 @@ def _cases(world: DemoWorld, orgs: dict) -> int:
             detained=c.detained, remote_ok=c.remote_ok, next_hearing_date=c.next_hearing_date,
             filing_deadline=c.filing_deadline, summary=c.summary,
             organization=orgs.get(c.org_index), source=CaseRequest.Source.COORDINATOR,
+            respondent_name=name, a_number=a_number, a_number_hash=a_number_hash(a_number),
+            country_of_nationality=NATIONALITY.get(c.language, ""),
             priority=case_priority(
                 detained=c.detained, next_hearing_date=c.next_hearing_date,
                 filing_deadline=c.filing_deadline, waiting_since=c.waiting_since, today=today,
             ).total,
         )
-        for c in world.cases
+        for c, (name, a_number) in zip(world.cases, people, strict=True)
     ]  # fmt: skip
     # References are unique: rows from an earlier run are skipped by the database.
     CaseRequest.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
     return CaseRequest.objects.count() - before
+
+
+# A plausible nationality for each demo language (the first that EOIR data makes most common).
+NATIONALITY = {
+    "spa": "GT", "mam": "GT", "quc": "GT", "kek": "GT", "kjb": "GT", "knj": "GT", "acr": "GT",
+    "cac": "GT", "jac": "GT", "cak": "GT", "que": "EC", "por": "BR", "hat": "HT", "cmn": "CN",
+    "pan": "IN", "hin": "IN", "ara": "EG", "rus": "RU", "ron": "RO", "fra": "SN", "wol": "SN",
+    "tir": "ER", "tur": "TR", "pus": "AF", "prs": "AF", "eng": "GH",
+}  # fmt: skip
+
+
+def _fictional_people(world: DemoWorld) -> list[tuple[str, str]]:
+    """Invented respondent names and A-numbers (999-prefixed, outside issued ranges).
+
+    Drawn from their own RNG so that adding them did not change the rest of the demo world.
+    """
+    rng = random.Random(len(world.cases))
+    return [
+        (f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)} (demo)", f"999{i:06d}")
+        for i in range(len(world.cases))
+    ]
 
 
 def _pledges(world: DemoWorld, orgs: dict) -> int:
@@ -194,5 +220,7 @@ def _coordinator() -> str | None:
         username=COORDINATOR_EMAIL, email=COORDINATOR_EMAIL, password=password,
         first_name="Demo", last_name="Coordinator", is_staff=True,
     )  # fmt: skip
-    user.groups.add(coordinator_group_sync())
+    # The demo coordinator may see the (invented) identifiers; real coordinators get that
+    # permission only when someone adds them to the Identifier viewers group.
+    user.groups.add(coordinator_group_sync(), identifier_viewers_group_sync())
     return password

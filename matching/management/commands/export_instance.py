@@ -1,0 +1,37 @@
+"""Write the current matching problem as anonymous JSON: `manage.py export_instance FILE`.
+
+The file is in the solver's format (matching/solver.py) and holds no personal data: attorneys are
+"a<primary key>", cases "c<primary key>", cells are named by their key (language, relay language,
+court id, case type, detained and remote flags), with capacities, priorities and affinities. Solve
+it offline with `manage.py solve_instance FILE`. "-" writes to standard output.
+"""
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from matching.pipeline.flow import materialise
+from matching.runs import load_problem
+from matching.solver import instance_to_json
+
+
+class Command(BaseCommand):
+    help = "Export the current matching problem (open cases, available attorneys) as JSON."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="Where to write the JSON; - for standard output.")
+
+    def handle(self, *args, file: str, **options):
+        problem = load_problem()
+        # Remote-work hubs (matching/pipeline/flow.py) become plain arcs: the same problem.
+        instance = materialise(problem.instance, problem.hubs)
+        data = json.dumps(instance_to_json(instance), separators=(",", ":"))
+        if file == "-":
+            self.stdout.write(data)
+            return
+        try:
+            with open(file, "w", encoding="utf-8") as handle:
+                handle.write(data)
+        except OSError as error:
+            raise CommandError(f"cannot write {file}: {error.strerror}") from error
+        self.stderr.write(f"wrote {file}")

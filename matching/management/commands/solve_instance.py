@@ -1,0 +1,37 @@
+"""Solve a matching instance file and print the solution as JSON: `manage.py solve_instance FILE`.
+
+Input and output formats are in matching/solver.py. A bad file (malformed JSON, an unknown id, a
+negative capacity...) ends with one line naming the problem and a non-zero exit status, never a
+traceback. "-" reads standard input.
+"""
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from matching.solver import InstanceError, load_instance, solution_to_json, solve
+
+
+class Command(BaseCommand):
+    help = "Solve a matching instance (JSON) exactly and print the solution as JSON."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="The instance JSON; - for standard input.")
+
+    def handle(self, *args, file: str, **options):
+        try:
+            if file == "-":
+                source = sys.stdin.buffer.read()
+            else:
+                with open(file, "rb") as handle:
+                    source = handle.read()
+        except OSError as error:
+            raise CommandError(f"cannot read {file}: {error.strerror}") from error
+        try:
+            instance = load_instance(source)
+        except InstanceError as error:
+            raise CommandError(f"{file}: {error}") from error
+        except RecursionError as error:
+            raise CommandError(f"{file}: malformed JSON: nested too deeply") from error
+        self.stdout.write(json.dumps(solution_to_json(solve(instance))))

@@ -1,0 +1,445 @@
+"""Load open cases and available attorneys as arrays, score them, and build the solver's instance.
+
+ARCHITECTURE.md, matching pipeline, steps 1-3. Nothing here builds a model instance: attorneys,
+their languages and practice areas come from ``values_list``; open cases, the big table, come
+from one packed binary value on PostgreSQL (three integers a row, parsed by numpy) and from
+``values_list`` elsewhere. Everything is read in one REPEATABLE READ snapshot on PostgreSQL, so
+cells, cases and exclusions agree with each other.
+
+Scoring (matching/pipeline/score.py) never loops over attorney x cell in Python: dense
+attorney x language and attorney x case-type matrices, one attorney x court distance matrix,
+sparse joins and 2-D numpy blocks. Remote-only pairs become hubs (matching/pipeline/flow.py).
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from time import perf_counter
+from typing import Any
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import F, Q
+from numpy.typing import NDArray
+
+from cases.models import CaseRequest, CaseType, ImmigrationCourt, Language
+from matching.models import Match
+from matching.pipeline.score import Arcs, Attorneys, Hubs, score_arcs_and_hubs
+from matching.scoring import AttorneyFacts, CellFacts, distance_matrix_miles
+from matching.solver import Instance
+from volunteers.models import AttorneyLanguage, AttorneyProfile, PracticeArea
+
+IntArray = NDArray[np.int64]
+
+CHUNK = 20_000
+
+
+# ---------------------------------------------------------------------------------------------
+# Ids in the solver's format. Zero-padded so that sorting the strings (the solver's canonical
+# order) keeps primary-key order; a cell's id is its key, so it is the same in every run.
+
+
+def attorney_id(pk: int) -> str:
+    return f"a{pk:09d}"
+
+
+def case_id(pk: int) -> str:
+    return f"c{pk:011d}"
+
+
+def cell_id(cell: CellFacts) -> str:
+    flags = f"{int(cell.detained)}{int(cell.remote_ok)}"
+    return f"k.{cell.language}.{cell.relay_language or ''}.{cell.court_id}.{cell.case_type}.{flags}"
+
+
+def pk_of(solver_id: str) -> int:
+    return int(solver_id[1:])
+
+
+# ---------------------------------------------------------------------------------------------
+# The loaded problem
+
+
+@dataclass(eq=False, slots=True)
+class Problem:
+    """What a run solves, plus what it needs to write and explain the proposals."""
+
+    instance: Instance
+    attorneys: Attorneys
+    cells: list[CellFacts]  # by cell position
+    cell_position: dict[str, int]  # solver cell id -> position in ``cells``
+    case_pk: IntArray  # ascending
+    case_cell: IntArray  # cell position of each case
+    miles: NDArray[np.float64]  # attorney x court distance matrix
+    court_position: dict[int, int]  # court pk -> column of ``miles``
+    hubs: Hubs  # cells by position in ``instance``
+    stats: dict[str, Any] = field(default_factory=dict)
+    _facts: dict[int, AttorneyFacts] = field(default_factory=dict)
+
+    def attorney_facts(self, position: int) -> AttorneyFacts:
+        if position not in self._facts:
+            self._build_facts()
+        return self._facts[position]
+
+    def _build_facts(self) -> None:
+        a = self.attorneys
+        languages: dict[int, dict[str, int]] = {}
+        areas: dict[int, dict[str, int]] = {}
+        for i, code, level in a.languages:
+            languages.setdefault(i, {})[code] = level
+        for i, code, handled in a.practice_areas:
+            areas.setdefault(i, {})[code] = handled
+        for i in range(len(a)):
+            self._facts[i] = AttorneyFacts(
+                id=int(a.pk[i]),
+                languages=languages.get(i, {}),
+                practice_areas=areas.get(i, {}),
+                years_experience=int(a.years[i]),
+                latitude=float(a.latitude[i]),
+                longitude=float(a.longitude[i]),
+                travel_radius_miles=int(a.radius[i]),
+                remote_ok=bool(a.remote_ok[i]),
+                verified=True,
+                available=True,
+                free_capacity=int(a.free[i]),
+            )
+
+    def pair_miles(self, attorney: int, cell: CellFacts) -> float:
+        return float(self.miles[attorney, self.court_position[cell.court_id]])
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_problem(
+    *, today: datetime.date | None = None, fast: bool | None = None, timings: dict | None = None
+) -> Problem:
+    """Load, score and build the instance. ``fast`` forces (or refuses) the PostgreSQL packed path.
+
+    1. In one snapshot: attorneys, their skills, courts, open cases (grouped into cells) and the
+       (case, attorney) pairs that already have a match row of any status.
+    2. Score all eligible attorney-cell arcs (:func:`score_arcs`).
+    3. Build the solver's instance with stable ids.
+    """
+    today = today or datetime.date.today()  # noqa: DTZ011 (a local date, like paused_until)
+    postgres = connection.vendor == "postgresql"
+    fast = postgres if fast is None else fast
+    timings = {} if timings is None else timings
+    started = perf_counter()
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if postgres and outermost:
+            # Cells, cases and exclusions come from several queries: make them agree.
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        attorneys = _load_attorneys(today)
+        courts = list(
+            ImmigrationCourt.objects.order_by("pk").values_list("pk", "latitude", "longitude")
+        )
+        cells, case_pk, case_cell, priority = _load_cases_packed() if fast else _load_cases_orm()
+        excluded = list(
+            Match.objects.filter(case__status=CaseRequest.Status.OPEN)
+            .values_list("attorney_id", "case_id")
+            .iterator(chunk_size=CHUNK)
+        )
+    timings["load"] = perf_counter() - started
+
+    started = perf_counter()
+    court_position = {pk: i for i, (pk, _, _) in enumerate(courts)}
+    miles = distance_matrix_miles(
+        attorneys.latitude,
+        attorneys.longitude,
+        np.array([float(lat) for _, lat, _ in courts]),
+        np.array([float(lon) for _, _, lon in courts]),
+    )
+    split = _split_excluded(cells, attorneys.pk, case_pk, case_cell, excluded)
+    arcs, hubs = score_arcs_and_hubs(
+        attorneys, split.cells, miles, court_position, split.hub_member
+    )
+    arcs = _drop_excluded(arcs, split, len(split.cells))
+    timings["score"] = perf_counter() - started
+
+    started = perf_counter()
+    instance = _build(attorneys, split, case_pk, priority, arcs)
+    timings["build"] = perf_counter() - started
+    return Problem(
+        instance=instance,
+        attorneys=attorneys,
+        cells=split.cells,
+        cell_position={cid: k for k, cid in enumerate(split.cell_ids)},
+        case_pk=case_pk,
+        case_cell=split.case_cell,
+        miles=miles,
+        court_position=court_position,
+        hubs=_hubs_by_instance_position(hubs, instance, split.cell_ids),
+    )
+
+
+def _available_attorneys(today: datetime.date):
+    # Serves from volunteers' attorney_available_idx (verified, below capacity).
+    return AttorneyProfile.objects.filter(
+        Q(paused_until__isnull=True) | Q(paused_until__lte=today),
+        verification=AttorneyProfile.Verification.VERIFIED,
+        active_cases__lt=F("capacity"),
+    )
+
+
+def _load_attorneys(today: datetime.date) -> Attorneys:
+    available = _available_attorneys(today)
+    rows = list(
+        available.order_by("pk")
+        .values_list(
+            "pk",
+            "latitude",
+            "longitude",
+            "travel_radius_miles",
+            "remote_ok",
+            "years_experience",
+            "capacity",
+            "active_cases",
+        )
+        .iterator(chunk_size=CHUNK)
+    )
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 8
+    pk = np.array(columns[0], dtype=np.int64)
+    position = {p: i for i, p in enumerate(pk.tolist())}
+    ids = available.values("pk")
+    languages = [
+        (position[a], code, level)
+        for a, code, level in AttorneyLanguage.objects.filter(attorney__in=ids)
+        .values_list("attorney_id", "language_id", "proficiency")
+        .iterator(chunk_size=CHUNK)
+        if a in position
+    ]
+    areas = [
+        (position[a], code, handled)
+        for a, code, handled in PracticeArea.objects.filter(attorney__in=ids)
+        .values_list("attorney_id", "case_type_id", "cases_handled")
+        .iterator(chunk_size=CHUNK)
+        if a in position
+    ]
+    return Attorneys(
+        pk=pk,
+        latitude=np.array([float(v) for v in columns[1]], dtype=np.float64),
+        longitude=np.array([float(v) for v in columns[2]], dtype=np.float64),
+        radius=np.array(columns[3], dtype=np.int64),
+        remote_ok=np.array(columns[4], dtype=bool),
+        years=np.array(columns[5], dtype=np.int64),
+        free=np.array(columns[6], dtype=np.int64) - np.array(columns[7], dtype=np.int64),
+        languages=languages,
+        practice_areas=areas,
+    )
+
+
+def _cell_facts(key: tuple, courts: dict[int, tuple[float, float]]) -> CellFacts:
+    language, relay, court, case_type, detained, remote_ok = key
+    latitude, longitude = courts[court]
+    return CellFacts(
+        language=language,
+        relay_language=relay,
+        case_type=case_type,
+        court_id=court,
+        court_latitude=latitude,
+        court_longitude=longitude,
+        detained=bool(detained),
+        remote_ok=bool(remote_ok),
+    )
+
+
+def _court_coordinates() -> dict[int, tuple[float, float]]:
+    return {
+        pk: (float(lat), float(lon))
+        for pk, lat, lon in ImmigrationCourt.objects.values_list("pk", "latitude", "longitude")
+    }
+
+
+def _load_cases_packed() -> tuple[list[CellFacts], IntArray, IntArray, IntArray]:
+    """Open cases as three packed binary columns (id, priority, cell key), 8 bytes each per case.
+
+    The cell key is one integer computed by PostgreSQL from small-integer codes of the language,
+    relay language and case type (hash joins with the tiny reference tables) and the court,
+    detained and remote flags; numpy's unique then numbers the cells. No sort and no Python
+    object per case.
+    """
+    if (ImmigrationCourt.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) >= (
+        _COURT_KEYS
+    ):
+        return _load_cases_orm()  # ids too large to pack; never with real reference data
+    cases = CaseRequest._meta.db_table
+    languages, case_types = Language._meta.db_table, CaseType._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT code FROM {languages} ORDER BY code")  # noqa: S608
+        language_codes = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT code FROM {case_types} ORDER BY code")  # noqa: S608
+        type_codes = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT string_agg(int8send(x.id), ''::bytea), "  # noqa: S608 (constants only)
+            "string_agg(int8send(x.priority::int8), ''::bytea), "
+            "string_agg(int8send(((((l.n * %(nl)s + COALESCE(r.n, 0)) * %(nt)s + t.n) "
+            "* %(courts)s + x.court_id) * 2 + x.detained::int) * 2 + x.remote_ok::int), ''::bytea) "
+            f"FROM {cases} x "
+            f"JOIN (SELECT code, row_number() OVER (ORDER BY code) AS n FROM {languages}) l "
+            "ON l.code = x.language_id "
+            f"LEFT JOIN (SELECT code, row_number() OVER (ORDER BY code) AS n FROM {languages}) r "
+            "ON x.relay_interpreter_ok AND r.code = x.relay_language_id "
+            f"JOIN (SELECT code, row_number() OVER (ORDER BY code) - 1 AS n FROM {case_types}) t "
+            "ON t.code = x.case_type_id "
+            "WHERE x.status = 'open'",
+            {"nl": len(language_codes) + 1, "nt": len(type_codes), "courts": _COURT_KEYS},
+        )
+        packed = cursor.fetchone()
+    ids, priorities, keys = (
+        np.frombuffer(bytes(column or b""), dtype=">i8").astype(np.int64) for column in packed
+    )
+    order = np.argsort(ids, kind="stable")
+    unique_keys, case_cell = np.unique(keys[order], return_inverse=True)
+    courts = _court_coordinates()
+    cells = [
+        _cell_facts(_decode(key, language_codes, type_codes), courts)
+        for key in unique_keys.tolist()
+    ]
+    return cells, ids[order], case_cell.astype(np.int64), priorities[order]
+
+
+# Court ids must stay below this for the packed cell key (a few hundred courts exist).
+_COURT_KEYS = 1 << 20
+
+
+def _decode(key: int, languages: list[str], case_types: list[str]) -> tuple:
+    key, remote_ok = divmod(key, 2)
+    key, detained = divmod(key, 2)
+    key, court = divmod(key, _COURT_KEYS)
+    key, case_type = divmod(key, len(case_types))
+    language, relay = divmod(key, len(languages) + 1)
+    return (
+        languages[language - 1],
+        languages[relay - 1] if relay else None,
+        court,
+        case_types[case_type],
+        bool(detained),
+        bool(remote_ok),
+    )
+
+
+def _load_cases_orm() -> tuple[list[CellFacts], IntArray, IntArray, IntArray]:
+    rows = (
+        CaseRequest.objects.filter(status=CaseRequest.Status.OPEN)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "priority",
+            "language_id",
+            "relay_interpreter_ok",
+            "relay_language_id",
+            "court_id",
+            "case_type_id",
+            "detained",
+            "remote_ok",
+        )
+        .iterator(chunk_size=CHUNK)
+    )
+    index: dict[tuple, int] = {}
+    pks, priorities, case_cell = [], [], []
+    for pk, priority, language, relay_ok, relay, court, case_type, detained, remote in rows:
+        key = (language, relay if relay_ok else None, court, case_type, detained, remote)
+        pks.append(pk)
+        priorities.append(priority)
+        case_cell.append(index.setdefault(key, len(index)))
+    courts = _court_coordinates()
+    cells = [_cell_facts(key, courts) for key in index]
+    return (
+        cells,
+        np.array(pks, dtype=np.int64),
+        np.array(case_cell, dtype=np.int64),
+        np.array(priorities, dtype=np.int64),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The instance
+
+
+@dataclass(eq=False, slots=True)
+class _Split:
+    """Cells after giving every case with a binding exclusion a cell of its own."""
+
+    cells: list[CellFacts]
+    cell_ids: list[str]
+    case_cell: IntArray
+    hub_member: NDArray[np.bool_]
+    excluded_attorney: IntArray  # positions
+    excluded_case: IntArray  # positions
+
+
+def _split_excluded(
+    cells: list[CellFacts],
+    attorney_pk: IntArray,
+    case_pk: IntArray,
+    case_cell: IntArray,
+    excluded: list[tuple[int, int]],
+) -> _Split:
+    """A declined (or otherwise ended) pair must never be proposed again, but the rest of its
+    cell may: so its case moves to a cell of its own (same facts, id suffixed with the case),
+    which takes no part in hubs and whose arcs leave the excluded attorneys out. Exclusions
+    naming an attorney or case outside the load are dropped: they cannot bind."""
+    pairs = np.array(excluded, dtype=np.int64).reshape(-1, 2)
+    ex_attorney = _positions(attorney_pk, pairs[:, 0])
+    ex_case = _positions(case_pk, pairs[:, 1])
+    known = (ex_attorney >= 0) & (ex_case >= 0)
+    ex_attorney, ex_case = ex_attorney[known], ex_case[known]
+    cells, cell_ids = list(cells), [cell_id(c) for c in cells]
+    case_cell = case_cell.copy()
+    for position in np.unique(ex_case).tolist():
+        facts = cells[case_cell[position]]
+        case_cell[position] = len(cells)
+        cells.append(facts)
+        cell_ids.append(f"{cell_id(facts)}.x{int(case_pk[position])}")
+    hub_member = np.arange(len(cells)) < len(cell_ids) - len(np.unique(ex_case))
+    return _Split(cells, cell_ids, case_cell, hub_member, ex_attorney, ex_case)
+
+
+def _drop_excluded(arcs: Arcs, split: _Split, n_cells: int) -> Arcs:
+    if not len(split.excluded_attorney):
+        return arcs
+    banned = split.excluded_attorney * n_cells + split.case_cell[split.excluded_case]
+    keep = ~np.isin(arcs.attorney * n_cells + arcs.cell, banned)
+    return Arcs(arcs.attorney[keep], arcs.cell[keep], arcs.affinity[keep])
+
+
+def _build(
+    attorneys: Attorneys, split: _Split, case_pk: IntArray, priority: IntArray, arcs: Arcs
+) -> Instance:
+    """The solver's instance; the exclusions are passed too, though no arc can make them."""
+    instance = Instance.from_arrays(
+        attorney_ids=[attorney_id(pk) for pk in attorneys.pk.tolist()],
+        capacity=attorneys.free,
+        cell_ids=split.cell_ids,
+        case_ids=[case_id(pk) for pk in case_pk.tolist()],
+        case_cell=split.case_cell,
+        # Stored priority is meant to be >= 0; a negative one must not make a pair score <= 0.
+        priority=np.maximum(priority, 0),
+        arc_attorney=arcs.attorney,
+        arc_cell=arcs.cell,
+        affinity=arcs.affinity,
+        excluded_attorney=split.excluded_attorney,
+        excluded_case=split.excluded_case,
+    )
+    return instance
+
+
+def _hubs_by_instance_position(hubs: Hubs, instance: Instance, cell_ids: list[str]) -> Hubs:
+    ids = np.empty(len(cell_ids), dtype=object)
+    ids[:] = cell_ids
+    position = np.searchsorted(instance.cell_ids, ids)
+    cells = position[hubs.cell]
+    hub_of = np.repeat(np.arange(hubs.n_hubs), np.diff(hubs.cell_start))
+    order = np.lexsort((cells, hub_of))
+    return Hubs(hubs.cell_start, cells[order], hubs.arc_attorney, hubs.arc_hub, hubs.affinity)
+
+
+def _positions(sorted_pks: IntArray, pks: IntArray) -> IntArray:
+    """Position of each pk in an ascending array, or -1 when absent."""
+    if not len(sorted_pks):
+        return np.full(len(pks), -1, dtype=np.int64)
+    at = np.minimum(np.searchsorted(sorted_pks, pks), len(sorted_pks) - 1)
+    return np.where(sorted_pks[at] == pks, at, -1).astype(np.int64)

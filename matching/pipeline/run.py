@@ -1,0 +1,229 @@
+"""The matching run service: single-flight, load, score, solve, write, record.
+
+``matching_run`` is what the beat schedule, the admin and the debounced triggers end up calling
+(through ``matching.tasks.runs``). It is safe to run again at any time: everything already
+proposed is no longer open or no longer free, so a rerun with nothing changed proposes nothing,
+and a run redelivered after its worker died finishes what the dead one left (REL-3).
+"""
+
+import logging
+import resource
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import timedelta
+from time import perf_counter
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+from core.errors import DomainError
+from core.services import event_record
+from matching.models import MatchingRun
+from matching.pipeline.flow import component_batches, greedy_with_hubs, solve_with_hubs
+from matching.pipeline.load import Problem, load_problem
+from matching.pipeline.write import Names, write_batch
+from matching.solver import InstanceError, Solution, SolverError
+
+logger = logging.getLogger(__name__)
+
+# pg_try_advisory_lock key for "a matching run is in progress" ("PBMR" in ASCII).
+RUN_LOCK_KEY = 0x50424D52
+# Without PostgreSQL, a RUNNING run younger than this holds the (degraded) lock; older ones are
+# taken for dead, since a run at backlog scale takes about a minute.
+STALE_RUN_AFTER = timedelta(minutes=30)
+
+# Proposals are written in one transaction per batch of whole components of about this size.
+WRITE_BATCH_ASSIGNMENTS = 20_000
+
+# Solves a loaded problem exactly; a parameter so tests can interleave changes or failures.
+ProblemSolver = Callable[[Problem], Solution]
+
+
+def solve_problem(problem: Problem) -> Solution:
+    return solve_with_hubs(problem.instance, problem.hubs)
+
+
+def matching_run(
+    *, trigger: str = "schedule", actor=None, solver: ProblemSolver = solve_problem
+) -> MatchingRun:
+    """Run the matching pipeline once, unless another run holds the lock.
+
+    1. Take the single-flight lock; without it, record a SKIPPED run and return (REL-4).
+    2. Mark runs left RUNNING by a dead worker as FAILED: nobody else can be running now.
+    3. Load, score, build; solve component batches exactly; compute greedy for comparison.
+    4. Write each batch in its own transaction; record statistics and one event.
+    """
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    with _single_flight() as acquired:
+        if not acquired:
+            return MatchingRun.objects.create(
+                status=MatchingRun.Status.SKIPPED,
+                trigger=trigger[:20],
+                triggered_by=user,
+                finished_at=timezone.now(),
+            )
+        _fail_interrupted_runs()
+        run = MatchingRun.objects.create(trigger=trigger[:20], triggered_by=user)
+        try:
+            _execute(run, actor=user, solver=solver)
+        except Exception as error:
+            _record_failure(run, error)
+            raise
+        return run
+
+
+@contextmanager
+def _single_flight() -> Iterator[bool]:
+    """A session-level advisory lock on PostgreSQL, released in ``finally`` (and by PostgreSQL
+    itself if the worker dies, since the session ends). Elsewhere: no RUNNING run younger than
+    STALE_RUN_AFTER, which is safe against double-booking anyway, because the write phase
+    re-checks every row under lock and the database constraints refuse over-booking."""
+    if connection.vendor != "postgresql":
+        recent = timezone.now() - STALE_RUN_AFTER
+        yield not MatchingRun.objects.filter(
+            status=MatchingRun.Status.RUNNING, started_at__gte=recent
+        ).exists()
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK_KEY])
+        acquired = bool(cursor.fetchone()[0])
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            _unlock()
+
+
+def _unlock() -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK_KEY])
+    except DatabaseError:
+        # The connection is gone (database restart): the lock went with the session.
+        logger.warning("matching run lock: connection lost before unlock")
+
+
+def _fail_interrupted_runs() -> None:
+    stale = MatchingRun.objects.filter(status=MatchingRun.Status.RUNNING)
+    if connection.vendor != "postgresql":
+        stale = stale.filter(started_at__lt=timezone.now() - STALE_RUN_AFTER)
+    stale.update(
+        status=MatchingRun.Status.FAILED,
+        finished_at=timezone.now(),
+        error="Interrupted: the worker or the database stopped during the run.",
+    )
+
+
+def _execute(run: MatchingRun, *, actor, solver: ProblemSolver) -> None:
+    today = timezone.localdate()
+    seconds: dict[str, float] = {}
+    problem = load_problem(today=today, timings=seconds)
+    instance, hubs = problem.instance, problem.hubs
+
+    started = perf_counter()
+    solution = solver(problem)
+    seconds["solve"] = perf_counter() - started
+
+    # The greedy baseline is only a statistic: compute it in a thread while the write phase
+    # mostly waits on PostgreSQL (psycopg releases the GIL while it waits).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        greedy_future = pool.submit(_timed, greedy_with_hubs, instance, hubs)
+        written, batches, n_components, write_seconds = _write(run, problem, solution, today)
+        greedy, seconds["greedy"] = greedy_future.result()
+    seconds["write"] = write_seconds
+    auto_approve = getattr(settings, "MATCHING_AUTO_APPROVE", False)
+    assigned = solution.assigned
+    hub_cell_arcs = len(hubs.cell)
+    run.cases_considered = instance.n_cases
+    run.attorneys_considered = instance.n_attorneys
+    run.cells = instance.n_cells
+    run.arcs = instance.n_arcs + len(hubs.arc_attorney) + hub_cell_arcs
+    run.proposals = written
+    run.objective = solution.objective
+    run.greedy_objective = greedy.objective
+    run.stats = {
+        "seconds": {name: round(value, 3) for name, value in seconds.items()},
+        "solver_seconds": round(seconds["solve"], 3),
+        "peak_rss_mib": peak_rss_mib(),
+        "components": n_components,
+        "write_batches": len(batches),
+        "direct_arcs": instance.n_arcs,
+        "hubs": hubs.n_hubs,
+        "hub_arcs": len(hubs.arc_attorney),
+        "hub_cell_arcs": hub_cell_arcs,
+        "assigned": assigned,
+        "greedy_assigned": greedy.assigned,
+        "dropped_at_write": assigned - written,
+        "excluded_pairs": len(instance.excluded_attorney),
+        "auto_approve": auto_approve,
+        "greedy_overlaps_write": True,  # so the phase seconds add up to more than the total
+    }
+    run.status = MatchingRun.Status.FINISHED
+    run.finished_at = timezone.now()
+    run.stats["seconds"]["total"] = round((run.finished_at - run.started_at).total_seconds(), 3)
+    with transaction.atomic():
+        run.save()
+        event_record(verb="matching.run_finished", actor=actor, target=run, data=_event(run))
+
+
+def _timed(function, *args):
+    started = perf_counter()
+    result = function(*args)
+    return result, perf_counter() - started
+
+
+def _write(
+    run: MatchingRun, problem: Problem, solution: Solution, today
+) -> tuple[int, list[Solution], int, float]:
+    """Write the proposals, one transaction per batch of whole components."""
+    started = perf_counter()
+    batches, n_components = component_batches(
+        problem.instance, problem.hubs, solution, batch_assignments=WRITE_BATCH_ASSIGNMENTS
+    )
+    names = Names()
+    auto_approve = getattr(settings, "MATCHING_AUTO_APPROVE", False)
+    written = sum(
+        write_batch(
+            run=run,
+            problem=problem,
+            solution=batch,
+            names=names,
+            auto_approve=auto_approve,
+            today=today,
+        )
+        for batch in batches
+    )
+    return written, batches, n_components, perf_counter() - started
+
+
+def _event(run: MatchingRun) -> dict[str, Any]:
+    return {
+        "trigger": run.trigger,
+        "cases_considered": run.cases_considered,
+        "attorneys_considered": run.attorneys_considered,
+        "proposals": run.proposals,
+        "objective": run.objective,
+        "greedy_objective": run.greedy_objective,
+    }
+
+
+def _record_failure(run: MatchingRun, error: Exception) -> None:
+    """Mark the run FAILED with a message free of personal data: our own errors word their
+    messages from ids and codes; anything else is recorded by class name only."""
+    ours = isinstance(error, InstanceError | SolverError | DomainError)
+    text = f"{type(error).__name__}: {error}" if ours else type(error).__name__
+    try:
+        MatchingRun.objects.filter(pk=run.pk).update(
+            status=MatchingRun.Status.FAILED, finished_at=timezone.now(), error=text[:2000]
+        )
+    except DatabaseError:
+        # The database is down (REL-5); the next run marks this one as interrupted.
+        logger.warning("matching run %s: could not record the failure", run.pk)
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -1,0 +1,283 @@
+"""Persist one component batch of a run's solution: ARCHITECTURE.md, matching pipeline, step 6.
+
+Between loading and writing, minutes may pass at backlog scale, and coordinators and attorneys keep
+working: an attorney may have taken a case by hand, a case may have been withdrawn. So each batch,
+in one transaction:
+
+1. locks its attorneys (``SELECT ... FOR UPDATE`` in primary-key order, so two writers never
+   deadlock on each other) and re-reads their free capacity and availability;
+2. keeps, per attorney, its best-scoring proposals up to its free capacity;
+3. claims their cases with one conditional update from open to matched, which locks them and
+   returns only those still open, with what their priority parts need;
+4. inserts the matches (COPY on PostgreSQL, bulk_create elsewhere) and raises each attorney's
+   counter by its number of new matches with one ``F()`` update per distinct count.
+
+The database still has the last word: the counter's check constraint and the one-active-match
+and one-match-per-pair constraints abort the whole batch rather than let a bad row in.
+"""
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import fields
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from cases.models import CaseRequest, CaseType, Language
+from cases.priority import case_priority
+from matching.models import Match, MatchingRun
+from matching.pipeline.load import Problem, cell_id, pk_of
+from matching.scoring import AffinityBreakdown, affinity, explain
+from matching.solver import Solution
+from volunteers.models import AttorneyProfile
+
+LOCK_CHUNK = 10_000
+
+
+class Names:
+    """Language and case-type names for explanations, read once per run."""
+
+    def __init__(self) -> None:
+        self.languages = {code: name for code, name, *_ in self._rows(Language)}
+        self.case_types = {code: name for code, name, *_ in self._rows(CaseType)}
+
+    @staticmethod
+    def _rows(model) -> list[tuple[str, str]]:
+        return list(model.objects.values_list("pk", "name"))
+
+    def language(self, code: str) -> str:
+        return self.languages.get(code, code)
+
+    def case_type(self, code: str) -> str:
+        return self.case_types.get(code, code)
+
+
+def write_batch(
+    *,
+    run: MatchingRun,
+    problem: Problem,
+    solution: Solution,
+    names: Names,
+    auto_approve: bool,
+    today: date,
+) -> int:
+    """Write one batch's proposals in one transaction; return how many were written."""
+    if not solution.assignments:
+        return 0
+    proposals = sorted(
+        ((a.score, pk_of(a.attorney), pk_of(a.case)) for a in solution.assignments),
+        key=lambda p: (-p[0], p[1], p[2]),  # best first, so a shrunken capacity keeps the best
+    )
+    attorney_pks = sorted({p[1] for p in proposals})
+    with transaction.atomic():
+        free = _lock_attorneys(attorney_pks, today)
+        candidates = []
+        for score, attorney, case in proposals:
+            if free.get(attorney, 0) > 0:
+                free[attorney] -= 1
+                candidates.append((score, attorney, case))
+        cases = _claim_open_cases(sorted(case for _, _, case in candidates))
+        kept = [p for p in candidates if p[2] in cases]
+        if not kept:
+            return 0
+        status = Match.Status.APPROVED if auto_approve else Match.Status.PROPOSED
+        explain_pair = _Explainer(problem, names, today)
+        kept_attorneys = np.array([attorney for _, attorney, _ in kept], dtype=np.int64)
+        kept_cases = np.array([case for _, _, case in kept], dtype=np.int64)
+        positions = np.searchsorted(problem.attorneys.pk, kept_attorneys).tolist()
+        cell_positions = problem.case_cell[np.searchsorted(problem.case_pk, kept_cases)].tolist()
+        rows = [
+            (case, attorney, score, explain_pair(position, cell, cases[case]))
+            for (score, attorney, case), position, cell in zip(
+                kept, positions, cell_positions, strict=True
+            )
+        ]
+        _insert(run, status, rows)
+        _raise_counters(Counter(attorney for _, attorney, _ in kept))
+    return len(kept)
+
+
+def _lock_attorneys(pks: Sequence[int], today: date) -> dict[int, int]:
+    """Free capacity of each attorney who is still verified and available, under a row lock."""
+    if connection.vendor == "postgresql":
+        rows = _raw(
+            f"SELECT id, capacity - active_cases FROM {AttorneyProfile._meta.db_table} "  # noqa: S608
+            "WHERE id = ANY(%s) AND verification = %s "
+            "AND (paused_until IS NULL OR paused_until <= %s) ORDER BY id FOR UPDATE",
+            [list(pks), AttorneyProfile.Verification.VERIFIED, today],
+        )
+        return dict(rows)
+    free = {}
+    for chunk in _chunks(pks):
+        rows = (
+            AttorneyProfile.objects.select_for_update()
+            .filter(pk__in=chunk, verification=AttorneyProfile.Verification.VERIFIED)
+            .filter(Q(paused_until__isnull=True) | Q(paused_until__lte=today))
+            .order_by("pk")
+            .values_list("pk", "capacity", "active_cases")
+        )
+        free.update({pk: capacity - active for pk, capacity, active in rows})
+    return free
+
+
+_CASE_FACTS = "priority, detained, next_hearing_date, filing_deadline, created_at"
+
+
+def _claim_open_cases(pks: Sequence[int]) -> dict[int, tuple]:
+    """Move the cases that are still open to matched, returning what their explanations need.
+
+    A conditional update claims them (STYLE.md 10): a case withdrawn or matched by hand since
+    the load is simply not returned, and the row lock it takes holds until the batch commits.
+    """
+    if connection.vendor == "postgresql":
+        rows = _raw(
+            f"UPDATE {CaseRequest._meta.db_table} SET status = %s, updated_at = %s "  # noqa: S608
+            f"WHERE id = ANY(%s) AND status = %s RETURNING id, {_CASE_FACTS}",
+            [CaseRequest.Status.MATCHED, timezone.now(), list(pks), CaseRequest.Status.OPEN],
+        )
+        return {row[0]: row[1:] for row in rows}
+    cases = {}
+    for chunk in _chunks(pks):
+        open_cases = CaseRequest.objects.filter(pk__in=chunk, status=CaseRequest.Status.OPEN)
+        rows = list(
+            open_cases.select_for_update()
+            .order_by("pk")
+            .values_list(
+                "pk", "priority", "detained", "next_hearing_date", "filing_deadline", "created_at"
+            )
+        )
+        open_cases.filter(pk__in=[row[0] for row in rows]).update(
+            status=CaseRequest.Status.MATCHED, updated_at=timezone.now()
+        )
+        cases.update({row[0]: row[1:] for row in rows})
+    return cases
+
+
+class _Explainer:
+    """Builds each proposal's breakdown; the affinity part and its sentences depend only on the
+    (attorney, cell) pair, so they are computed once per pair."""
+
+    def __init__(self, problem: Problem, names: Names, today: date) -> None:
+        self.problem, self.names, self.today = problem, names, today
+        self.zone = timezone.get_current_timezone()
+        self.pairs: dict[tuple[int, int], tuple[dict, str, list[str]]] = {}
+
+    def __call__(self, position: int, cell_position: int, case: tuple) -> dict[str, Any]:
+        key = (position, cell_position)
+        if key not in self.pairs:
+            self.pairs[key] = self._affinity(position, cell_position)
+        affinity_parts, cell, sentences = self.pairs[key]
+        stored_priority, detained, hearing, deadline, created_at = case
+        priority = case_priority(
+            detained=detained,
+            next_hearing_date=hearing,
+            filing_deadline=deadline,
+            waiting_since=created_at.astimezone(self.zone).date(),
+            today=self.today,
+        )
+        return {
+            "affinity": affinity_parts,
+            # The score used the priority stored on the case (recomputed daily); the parts are
+            # today's recomputation, shown for the explanation.
+            "priority": {
+                "stored": max(stored_priority, 0),
+                "detention": priority.detention,
+                "hearing": priority.hearing,
+                "deadline": priority.deadline,
+                "waiting": priority.waiting,
+                "total": priority.total,
+            },
+            "cell": cell,
+            "explanation": sentences,
+        }
+
+    def _affinity(self, position: int, cell_position: int) -> tuple[dict, str, list[str]]:
+        problem = self.problem
+        cell = problem.cells[cell_position]
+        parts = affinity(
+            problem.attorney_facts(position), cell, miles=problem.pair_miles(position, cell)
+        )
+        sentences = explain(
+            parts, language_name=self.names.language, case_type_name=self.names.case_type
+        )
+        # AffinityBreakdown.as_dict() without dataclasses.asdict's deep copy: all plain values.
+        as_dict = {name: getattr(parts, name) for name in _AFFINITY_FIELDS}
+        as_dict["total"] = parts.total
+        return as_dict, cell_id(cell), sentences
+
+
+_AFFINITY_FIELDS = tuple(f.name for f in fields(AffinityBreakdown))
+
+
+_COLUMNS = (
+    "case_id", "attorney_id", "run_id", "status", "score", "breakdown", "decline_reason",
+    "decline_note", "reject_reason", "created_at", "status_changed_at",
+)  # fmt: skip
+
+
+def _insert(run: MatchingRun, status: str, rows: list[tuple[int, int, int, dict]]) -> None:
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        _copy_matches(run, status, rows, now)
+        return
+    Match.objects.bulk_create(
+        (
+            Match(
+                case_id=case, attorney_id=attorney, run=run, status=status, score=score,
+                breakdown=breakdown, created_at=now, status_changed_at=now,
+            )
+            for case, attorney, score, breakdown in rows
+        ),
+        batch_size=1000,
+    )  # fmt: skip
+
+
+def _copy_matches(
+    run: MatchingRun, status: str, rows: Iterable[tuple[int, int, int, dict]], now: datetime
+) -> None:
+    table = Match._meta.db_table
+    query = f"COPY {table} ({', '.join(_COLUMNS)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(query) as copy:
+        for case, attorney, score, breakdown in rows:
+            copy.write_row(
+                (case, attorney, run.pk, status, score, json.dumps(breakdown), "", "", "", now, now)
+            )
+
+
+def _raw(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _raise_counters(new_matches: Counter) -> None:
+    """PostgreSQL: one UPDATE joined to (id, count) arrays. Elsewhere: one UPDATE per distinct
+    count (attorneys take 1..50 cases, so a handful of statements)."""
+    if connection.vendor == "postgresql":
+        ids = sorted(new_matches)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {AttorneyProfile._meta.db_table} AS a "  # noqa: S608
+                "SET active_cases = a.active_cases + v.n "
+                "FROM unnest(%s::bigint[], %s::int[]) AS v(id, n) WHERE a.id = v.id",
+                [ids, [new_matches[i] for i in ids]],
+            )
+        return
+    by_count: dict[int, list[int]] = {}
+    for attorney, count in new_matches.items():
+        by_count.setdefault(count, []).append(attorney)
+    for count, attorneys in sorted(by_count.items()):
+        for chunk in _chunks(sorted(attorneys)):
+            AttorneyProfile.objects.filter(pk__in=chunk).update(
+                active_cases=F("active_cases") + count
+            )
+
+
+def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(items), LOCK_CHUNK):
+        yield items[start : start + LOCK_CHUNK]

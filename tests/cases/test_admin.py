@@ -1,0 +1,227 @@
+"""The case request back office: intake through the service, identifiers behind a permission,
+audit of every full view, A-number search, filters and a constant number of queries."""
+
+import base64
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import CaseRequest
+from core.models import DomainEvent
+from tests.cases.conftest import CANONICAL, NAME
+from tests.factories import CaseRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+ADD = reverse("admin:cases_caserequest_add")
+CHANGELIST = reverse("admin:cases_caserequest_changelist")
+
+
+def _change(case):
+    return reverse("admin:cases_caserequest_change", args=[case.pk])
+
+
+def admin_post(**overrides):
+    today = timezone.localdate()
+    data = {
+        "respondent_name": NAME,
+        "a_number": "A-087-654-321",
+        "contact_route": "",
+        "country_of_nationality": "GT",
+        "language": "mam",
+        "other_languages": ["spa"],
+        "relay_interpreter_ok": "on",
+        "relay_language": "spa",
+        "court": "",
+        "case_type": "asylum",
+        "detention_facility": "",
+        "next_hearing_date": (today + timedelta(days=10)).isoformat(),
+        "next_hearing_type": "master",
+        "filing_deadline": "",
+        "summary": "Asylum claim.",
+        "organization": "",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def nyc():
+    from cases.models import ImmigrationCourt
+
+    return ImmigrationCourt.objects.get(code="new-york-city")
+
+
+def test_a_coordinator_adds_a_case_through_the_service(client, coord, nyc):
+    client.force_login(coord)
+    response = client.post(ADD, admin_post(court=nyc.pk))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    case = CaseRequest.objects.get()
+    assert (case.respondent_name, case.a_number, case.source) == (NAME, CANONICAL, "coordinator")
+    assert case.created_by == coord and case.priority_parts["total"] == case.priority
+    assert list(case.other_languages.values_list("code", flat=True)) == ["spa"]
+    assert DomainEvent.objects.filter(verb="case_request.created", actor=coord).count() == 1
+
+
+def test_a_duplicate_a_number_is_a_form_error_and_no_second_row(client, coord_viewer, nyc):
+    client.force_login(coord_viewer)
+    client.post(ADD, admin_post(court=nyc.pk))
+    first = CaseRequest.objects.get()
+    response = client.post(ADD, admin_post(court=nyc.pk, a_number="087654321"))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["a_number"]
+    assert errors == [f"A case request with this A-number already exists: {first.reference}."]
+    assert CaseRequest.objects.count() == 1
+
+
+def test_a_bad_a_number_is_a_form_error(client, coord, nyc):
+    client.force_login(coord)
+    response = client.post(ADD, admin_post(court=nyc.pk, a_number="A-12"))
+    assert "8 or 9 digits" in str(response.context["adminform"].form.errors["a_number"])
+    assert CaseRequest.objects.count() == 0
+
+
+def test_identifiers_are_hidden_from_coordinators_without_the_permission(client, coord, case_x):
+    client.force_login(coord)
+    response = client.get(_change(case_x))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert NAME not in body and CANONICAL not in body and "087-654-321" not in body
+    assert "respondent_name" not in response.context["adminform"].form.fields
+    assert not DomainEvent.objects.filter(verb="case_request.identifiers_viewed").exists()
+
+
+def test_identifiers_are_shown_with_the_permission_and_the_view_is_logged(
+    client, coord_viewer, case_x
+):  # SEC-24
+    client.force_login(coord_viewer)
+    body = client.get(_change(case_x)).content.decode()
+    assert NAME in body and "A-087-654-321" in body
+    event = DomainEvent.objects.get(verb="case_request.identifiers_viewed")
+    assert event.actor == coord_viewer and event.target_id == str(case_x.pk)
+    assert event.data == {"reference": case_x.reference, "where": "admin"}
+
+
+def test_a_change_without_identifiers_keeps_them(client, coord, case_x):
+    client.force_login(coord)
+    data = admin_post(
+        court=case_x.court_id, summary="New summary.", filing_deadline=case_x.filing_deadline
+    )
+    for name in ("respondent_name", "a_number", "contact_route", "organization"):
+        data.pop(name)
+    response = client.post(_change(case_x), data)
+    assert response.status_code == 302
+    case_x.refresh_from_db()
+    assert (case_x.summary, case_x.respondent_name, case_x.a_number) == (
+        "New summary.", NAME, CANONICAL,
+    )  # fmt: skip
+    assert DomainEvent.objects.get(verb="case_request.updated").data["fields"] == ["summary"]
+
+
+def test_a_tampered_identifier_shows_as_unreadable_not_a_500(client, coord_viewer, case_x):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT respondent_name FROM cases_caserequest WHERE id = %s", [case_x.pk])
+        token = bytearray(base64.urlsafe_b64decode(cursor.fetchone()[0]))
+        token[-40] ^= 1
+        cursor.execute(
+            "UPDATE cases_caserequest SET respondent_name = %s WHERE id = %s",
+            [base64.urlsafe_b64encode(bytes(token)).decode(), case_x.pk],
+        )
+    client.force_login(coord_viewer)
+    response = client.get(_change(case_x))
+    assert response.status_code == 200
+    assert "unreadable" in response.content.decode().lower()
+    assert client.get(CHANGELIST).status_code == 200
+
+
+def test_search_finds_a_case_by_reference(client, coord_viewer, case_x):
+    CaseRequestFactory.create_batch(3)
+    client.force_login(coord_viewer)
+    response = client.get(CHANGELIST, {"q": case_x.reference})
+    assert [c.pk for c in response.context["cl"].result_list] == [case_x.pk]
+
+
+def test_the_search_box_never_matches_an_a_number(client, coord_viewer, case_x):  # SEC-23
+    client.force_login(coord_viewer)
+    response = client.get(CHANGELIST, {"q": "A-087-654-321"})
+    assert list(response.context["cl"].result_list) == []
+
+
+def test_the_language_filter_lists_common_and_used_languages_only(client, coord):
+    CaseRequestFactory(language_id="quc")
+    client.force_login(coord)
+    response = client.get(CHANGELIST)
+    spec = next(s for s in response.context["cl"].filter_specs if s.title == "language")
+    codes = [code for code, _ in spec.lookup_choices]
+    assert "quc" in codes and "spa" in codes and len(codes) < 60
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"band": "urgent"}, {"band": "low"}, {"status": "open"}, {"detained__exact": "1"}],
+)
+def test_filters_work(client, coord, query):
+    CaseRequestFactory(priority=700)
+    CaseRequestFactory(priority=100)
+    client.force_login(coord)
+    response = client.get(CHANGELIST, query)
+    assert response.status_code == 200
+
+
+def _changelist_queries(client, django_assert_max_num_queries, rows, ceiling):
+    CaseRequestFactory.create_batch(rows)
+    with django_assert_max_num_queries(ceiling) as captured:
+        assert client.get(CHANGELIST).status_code == 200
+    return len(captured)
+
+
+def test_the_changelist_uses_a_constant_number_of_queries(
+    client, coord, django_assert_max_num_queries
+):
+    client.force_login(coord)
+    five = _changelist_queries(client, django_assert_max_num_queries, 5, 20)
+    fifty = _changelist_queries(client, django_assert_max_num_queries, 45, 20)
+    assert five == fifty
+
+
+def test_find_by_a_number_posts_and_redirects_by_id(client, coord_viewer, case_x):  # SEC-23
+    client.force_login(coord_viewer)
+    body = client.get(CHANGELIST).content.decode()
+    assert 'id="find-a-number"' in body
+    assert reverse("admin:cases_caserequest_import") in body  # import-export's button stays
+    url = reverse("admin:cases_caserequest_find_a_number")
+    response = client.post(url, {"a_number": "A 087 654 321"})
+    assert response.status_code == 302 and response.url == _change(case_x)
+    assert client.get(url, {"a_number": "087654321"}).status_code == 405
+    missing = client.post(url, {"a_number": "A-099-888-777"})
+    assert missing.url == CHANGELIST
+
+
+def test_find_by_a_number_needs_the_permission(client, coord, case_x):
+    client.force_login(coord)
+    assert 'id="find-a-number"' not in client.get(CHANGELIST).content.decode()
+    url = reverse("admin:cases_caserequest_find_a_number")
+    assert client.post(url, {"a_number": "A-087-654-321"}).status_code == 403
+
+
+def test_a_coordinator_makes_a_user_partner_staff_by_email(client, coord):
+    from cases.models import PartnerMembership
+    from core.roles import PARTNER_INTAKE
+    from tests.factories import OrganizationFactory, UserFactory
+
+    org = OrganizationFactory(name="Clinic Z")
+    user = UserFactory(username="staffer@example.org")
+    client.force_login(coord)
+    url = reverse("admin:cases_partnermembership_add")
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"email": "STAFFER@example.org", "organization": org.pk})
+    assert response.status_code == 302
+    membership = PartnerMembership.objects.get()
+    assert (membership.user, membership.organization) == (user, org)
+    assert user.groups.filter(name=PARTNER_INTAKE).exists()
+    assert DomainEvent.objects.filter(verb="partner_membership.set", actor=coord).exists()
+    unknown = client.post(url, {"email": "nobody@example.org", "organization": org.pk})
+    assert "No account has this email" in unknown.content.decode()

@@ -1,0 +1,189 @@
+"""Partner intake pages: staff of organization X see and edit only X's requests (SEC-12)."""
+
+import logging
+
+import pytest
+from django.urls import reverse
+
+from cases.models import CaseRequest
+from core.models import DomainEvent
+from tests.cases.conftest import CANONICAL, NAME, case_data
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def form_post(**overrides):
+    data = case_data(**overrides)
+    data["court"] = str(_court_pk(data.pop("court")))
+    data["language_code"] = data.pop("language")
+    data["relay_language"] = ""
+    data["relay_interpreter_ok"] = ""
+    for box in ("detained", "remote_ok"):  # an unticked checkbox is absent from a POST
+        if data[box] == "no":
+            del data[box]
+    return data
+
+
+def _court_pk(code):
+    from cases.models import ImmigrationCourt
+
+    return ImmigrationCourt.objects.get(code=code).pk
+
+
+# The permission matrix of these URLs (SEC-12, SEC-13): actor, URL, expected status.
+@pytest.mark.parametrize(
+    ("actor", "url_name", "expected"),
+    [
+        ("anon", "list", 302),
+        ("anon", "create", 302),
+        ("anon", "detail", 302),
+        ("anon", "edit", 302),
+        ("partner_x", "list", 200),
+        ("partner_x", "create", 200),
+        ("partner_x", "detail", 200),
+        ("partner_x", "edit", 200),
+        ("partner_y", "list", 200),
+        ("partner_y", "create", 200),
+        ("partner_y", "detail", 404),
+        ("partner_y", "edit", 404),
+        ("att_a", "list", 404),
+        ("att_a", "create", 404),
+        ("att_a", "detail", 404),
+        ("att_a", "edit", 404),
+        ("coord", "list", 404),
+        ("coord", "detail", 404),
+        ("lapsed", "list", 404),
+        ("lapsed", "detail", 404),
+    ],
+)
+def test_permission_matrix_get(client, request, case_x, actor, url_name, expected):
+    if actor == "lapsed":  # membership kept, partner role removed
+        user = request.getfixturevalue("partner_x")
+        user.groups.clear()
+        client.force_login(user)
+    elif actor != "anon":
+        fixture = request.getfixturevalue(actor)
+        client.force_login(getattr(fixture, "user", fixture))
+    args = [case_x.reference] if url_name in {"detail", "edit"} else []
+    assert client.get(reverse(f"cases:{url_name}", args=args)).status_code == expected
+
+
+def test_partner_y_gets_404_on_posting_to_x_request_and_nothing_changes(
+    client, partner_y, case_x
+):  # SEC-12
+    client.force_login(partner_y)
+    before = DomainEvent.objects.count()
+    response = client.post(
+        reverse("cases:edit", args=[case_x.reference]), form_post(summary="Hijacked")
+    )
+    assert response.status_code == 404
+    case_x.refresh_from_db()
+    assert case_x.summary == "Asylum claim." and DomainEvent.objects.count() == before
+
+
+def test_an_unknown_reference_is_404(client, partner_x):
+    client.force_login(partner_x)
+    assert client.get(reverse("cases:detail", args=["PBM-00000000"])).status_code == 404
+
+
+def test_a_partner_records_a_request_for_their_organization(client, partner_x, org_x):
+    client.force_login(partner_x)
+    response = client.post(reverse("cases:create"), form_post())
+    case = CaseRequest.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("cases:detail", args=[case.reference])
+    assert (case.organization, case.source, case.created_by) == (org_x, "partner", partner_x)
+    assert (case.respondent_name, case.a_number, case.language_id) == (NAME, CANONICAL, "mam")
+    assert NAME not in response.url and CANONICAL not in response.url  # SEC-23
+
+
+def test_the_list_shows_only_the_own_organizations_requests(client, partner_x, case_x, case_y):
+    client.force_login(partner_x)
+    body = client.get(reverse("cases:list")).content.decode()
+    assert case_x.reference in body and case_y.reference not in body
+
+
+def test_viewing_a_full_record_is_logged(client, partner_x, case_x):  # SEC-24
+    client.force_login(partner_x)
+    body = client.get(reverse("cases:detail", args=[case_x.reference])).content.decode()
+    assert NAME in body and "A-087-654-321" in body
+    event = DomainEvent.objects.get(verb="case_request.identifiers_viewed")
+    assert event.actor == partner_x and event.data["where"] == "partner"
+
+
+def test_a_partner_edits_a_request_and_priority_follows(client, partner_x, case_x):
+    client.force_login(partner_x)
+    url = reverse("cases:edit", args=[case_x.reference])
+    form = client.get(url).context["form"]
+    assert form.initial["a_number"] == "A-087-654-321"
+    data = form_post(detained="on", detention_facility="Krome", case_type="bond")
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["form"].errors
+    case_x.refresh_from_db()
+    assert case_x.detained and case_x.priority_parts["detention"] == 300
+    assert case_x.respondent_name == NAME
+
+
+def test_a_duplicate_a_number_is_a_form_error_without_the_other_reference(
+    client, partner_x, case_y
+):
+    client.force_login(partner_x)
+    response = client.post(reverse("cases:create"), form_post(a_number="A-011-222-333"))
+    assert response.status_code == 200
+    errors = response.context["form"].errors["a_number"]
+    assert "already exists" in errors[0] and case_y.reference not in errors[0]
+    assert CaseRequest.objects.count() == 1
+
+
+def test_a_bad_date_is_a_form_error_and_nothing_is_written(client, partner_x):  # SEC-18
+    client.force_login(partner_x)
+    response = client.post(reverse("cases:create"), form_post(next_hearing_date="1920-01-01"))
+    assert response.status_code == 200
+    assert "next_hearing_date" in response.context["form"].errors
+    assert CaseRequest.objects.count() == 0
+
+
+def test_partner_intake_logs_hold_no_name_or_a_number(client, partner_x, caplog):  # SEC-23
+    client.force_login(partner_x)
+    with caplog.at_level(logging.DEBUG):
+        client.post(reverse("cases:create"), form_post())
+        client.post(reverse("cases:create"), form_post())  # the duplicate
+    assert CaseRequest.objects.count() == 1
+    for secret in (NAME, CANONICAL, "087-654-321", "555-0100"):
+        assert secret not in caplog.text
+
+
+def test_a_user_without_membership_is_not_a_partner(client):
+    user = UserFactory(username="nobody@example.org")
+    client.force_login(user)
+    assert client.get(reverse("cases:create")).status_code == 404
+
+
+def _inline_code(body):
+    import re
+
+    scripts = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", body)
+    styles = re.findall(r"<style|\sstyle=", body)
+    return scripts + styles
+
+
+def test_intake_pages_have_no_inline_scripts_or_styles(client, partner_x, case_x):  # SEC-2
+    client.force_login(partner_x)
+    for url in (
+        reverse("cases:list"),
+        reverse("cases:create"),
+        reverse("cases:detail", args=[case_x.reference]),
+        reverse("cases:edit", args=[case_x.reference]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert _inline_code(response.content.decode()) == [], url
+        assert "'unsafe-inline'" not in response["Content-Security-Policy"]
+
+
+def test_admin_import_pages_have_no_inline_scripts_or_styles(client, coord):  # SEC-2
+    client.force_login(coord)
+    for name in ("admin:cases_caserequest_import", "admin:cases_caserequest_changelist"):
+        body = client.get(reverse(name)).content.decode()
+        assert _inline_code(body) == [], name

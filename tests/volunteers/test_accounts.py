@@ -1,0 +1,199 @@
+"""Attorney accounts through allauth: signup, verification, login, reset, email change, MFA."""
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.urls import reverse
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "correct horse battery staple"
+
+
+def _verified_user(email="ana@example.org"):
+    user = UserFactory(username=f"attorney-{email.split('@')[0]}", email=email)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+def _signup(client, email, password=PASSWORD):
+    return client.post(
+        reverse("account_signup"), {"email": email, "password1": password, "password2": password}
+    )
+
+
+def _link(message):
+    return re.search(r"https?://[^/\s]+(/accounts/\S+)", message.body).group(1)
+
+
+def test_signup_requires_email_verification_then_lands_on_the_profile(client):
+    response = _signup(client, "new@example.org")
+    assert response.url == reverse("account_email_verification_sent")
+    user = get_user_model().objects.get(email="new@example.org")
+    assert not user.username.count("@")  # a random handle, not the address (SEC-25)
+    assert "_auth_user_id" not in client.session  # not signed in before verifying
+    assert client.get(reverse("volunteers:dashboard")).status_code == 302
+    confirm = _link(mail.outbox[-1])
+    assert client.get(confirm).status_code == 200
+    response = client.post(confirm)
+    assert EmailAddress.objects.get(user=user).verified
+    assert client.get(response.url, follow=True).request["PATH_INFO"] == reverse(
+        "volunteers:profile_step", args=["about"]
+    )
+
+
+def test_signup_with_a_taken_email_looks_the_same(client):  # SEC-7
+    _verified_user("taken@example.org")
+    fresh = _signup(client, "fresh@example.org")
+    client.logout()
+    taken = _signup(client, "taken@example.org")
+    assert (fresh.status_code, fresh.url) == (taken.status_code, taken.url)
+    assert get_user_model().objects.filter(email="taken@example.org").count() == 1
+    assert "already" in mail.outbox[-1].body.lower()  # the owner is told by email instead
+
+
+def test_password_reset_does_not_reveal_accounts(client):  # SEC-7
+    _verified_user("known@example.org")
+    known = client.post(reverse("account_reset_password"), {"email": "known@example.org"})
+    unknown = client.post(reverse("account_reset_password"), {"email": "nobody@example.org"})
+    assert (known.status_code, known.url) == (unknown.status_code, unknown.url)
+
+
+def test_password_reset_link_sets_a_new_password(client):
+    user = _verified_user()
+    client.post(reverse("account_reset_password"), {"email": user.email})
+    response = client.get(_link(mail.outbox[-1]), follow=True)
+    new = "a long passphrase nobody guesses"
+    response = client.post(response.request["PATH_INFO"], {"password1": new, "password2": new})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(new)
+
+
+@pytest.mark.parametrize("password", ["short", "password1234", "123456789012"])
+def test_weak_passwords_are_refused(client, password):  # SEC-8
+    response = _signup(client, "weak@example.org", password)
+    assert response.status_code == 200
+    assert not get_user_model().objects.filter(email="weak@example.org").exists()
+
+
+def test_login_rotates_the_session(client):  # SEC-10
+    _verified_user()
+    client.get(reverse("account_login"))
+    client.session.save()
+    before = client.session.session_key
+    client.post(reverse("account_login"), {"login": "ana@example.org", "password": PASSWORD})
+    assert client.session.get("_auth_user_id")
+    assert client.session.session_key != before
+
+
+def test_failed_logins_are_throttled_within_a_window(client):  # SEC-6
+    _verified_user()
+    for _ in range(5):
+        client.post(reverse("account_login"), {"login": "ana@example.org", "password": "wrong!"})
+    response = client.post(
+        reverse("account_login"), {"login": "ana@example.org", "password": PASSWORD}
+    )
+    assert "_auth_user_id" not in client.session
+    assert response.status_code in (200, 429)
+
+
+def test_changing_email_needs_reauthentication(client):
+    user = _verified_user()
+    client.force_login(user)  # signed in without a fresh password entry
+    response = client.post(
+        reverse("account_email"), {"action_add": "", "email": "other@example.org"}
+    )
+    assert response.status_code == 302 and reverse("account_reauthenticate") in response.url
+    assert not EmailAddress.objects.filter(email="other@example.org").exists()
+
+
+def _reauthenticate(client, user):
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    response = client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_email_change_after_reauthenticating_sends_a_verification(client):
+    user = _verified_user()
+    _reauthenticate(client, user)
+    response = client.post(
+        reverse("account_email"), {"action_add": "", "email": "other@example.org"}
+    )
+    assert response.status_code == 302
+    assert EmailAddress.objects.get(email="other@example.org").verified is False
+    assert "other@example.org" in mail.outbox[-1].to
+
+
+def test_attorneys_can_set_up_totp(client):  # SEC-9: available to attorneys
+    user = _verified_user()
+    _reauthenticate(client, user)
+    assert client.get(reverse("mfa_index")).status_code == 200
+    html = client.get(reverse("mfa_activate_totp")).content.decode()
+    assert "data:image/svg+xml" in html or "<svg" in html  # the QR code, no inline script
+
+
+def test_account_pages_carry_the_strict_csp(client):  # SEC-2
+    for name in ("account_login", "account_signup", "account_reset_password"):
+        response = client.get(reverse(name))
+        assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+        assert "<script>" not in response.content.decode()
+        assert 'style="' not in response.content.decode()
+
+
+def test_signup_cannot_set_staff_flags(client):  # SEC-14
+    client.post(
+        reverse("account_signup"),
+        {"email": "sneaky@example.org", "password1": PASSWORD, "password2": PASSWORD,
+         "is_staff": "on", "is_superuser": "on"},
+    )  # fmt: skip
+    user = get_user_model().objects.get(email="sneaky@example.org")
+    assert not user.is_staff and not user.is_superuser
+
+
+def test_logout_ends_the_session_and_an_old_cookie_is_worthless(client, settings):  # SEC-10
+    user = _verified_user()
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    old = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.post(reverse("account_logout"))
+    client.cookies[settings.SESSION_COOKIE_NAME] = old
+    response = client.get(reverse("volunteers:dashboard"))
+    assert response.status_code == 302 and response.url.startswith(reverse("account_login"))
+
+
+def test_sessions_expire_when_idle(client, settings):  # SEC-10
+    assert settings.SESSION_SAVE_EVERY_REQUEST  # every request pushes the idle deadline back
+    user = _verified_user()
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert 0 < client.session.get_expiry_age() <= settings.SESSION_COOKIE_AGE
+
+
+def test_sign_ins_and_refusals_are_in_the_audit_log(client):  # SEC-24
+    from core.models import DomainEvent
+
+    user = _verified_user()
+    client.post(reverse("account_login"), {"login": user.email, "password": "wrong password!"})
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    refused = DomainEvent.objects.get(verb="account.login_failed")
+    assert refused.actor is None and user.email not in str(refused.data)
+    assert DomainEvent.objects.filter(verb="account.logged_in", actor=user).count() == 1
+
+
+def test_sign_in_lands_each_kind_of_user_on_their_page(client):
+    from cases.models import PartnerMembership
+    from tests.factories import OrganizationFactory
+
+    attorney = _verified_user()
+    response = client.post(
+        reverse("account_login"), {"login": attorney.email, "password": PASSWORD}
+    )
+    assert response.url == reverse("volunteers:dashboard")
+    client.logout()
+    partner = _verified_user("intake@example.org")
+    PartnerMembership.objects.create(user=partner, organization=OrganizationFactory())
+    response = client.post(reverse("account_login"), {"login": partner.email, "password": PASSWORD})
+    assert response.url == reverse("cases:list")

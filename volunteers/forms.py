@@ -1,0 +1,318 @@
+"""Profile step forms. They validate input; the services in services.py do the writing."""
+
+from datetime import timedelta
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.utils import timezone
+
+from cases.models import CaseType, Language
+from matching.models import Match
+from volunteers.models import (
+    US_JURISDICTIONS,
+    AttorneyLanguage,
+    AttorneyProfile,
+    BarAdmission,
+    Organization,
+    zip_validator,
+)
+from volunteers.services import AttorneyError, zip_locate
+
+
+def _helper() -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False  # the page's template owns <form>, the CSRF token and the buttons
+    helper.disable_csrf = True
+    return helper
+
+
+class StepForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
+
+    def add_domain_error(self, error: AttorneyError) -> None:
+        self.add_error(None, error.message)
+
+
+class AboutForm(StepForm):
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    phone = forms.CharField(
+        max_length=32, required=False, help_text="Coordinators call only about your cases."
+    )
+    home_zip = forms.CharField(
+        label="Home or office ZIP code",
+        max_length=5,
+        validators=[zip_validator],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
+    )
+    travel_radius_miles = forms.IntegerField(
+        label="How far will you travel to court (miles)?", min_value=0, max_value=3000, initial=50
+    )
+    remote_ok = forms.BooleanField(
+        label="I can take cases handled remotely (video hearings, appeals)", required=False
+    )
+
+    def clean_home_zip(self):
+        home_zip = self.cleaned_data["home_zip"]
+        try:
+            zip_locate(home_zip)  # unknown ZIP: a form error here, never a 500 later
+        except AttorneyError as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
+        return home_zip
+
+
+class OrganizationForm(StepForm):
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.none(),
+        required=False,
+        empty_label="— none / solo practice —",
+        help_text="Pick your firm or organization, or name a new one below.",
+    )
+    new_organization = forms.CharField(
+        label="Not listed? Its name",
+        max_length=200,
+        required=False,
+        help_text="A coordinator confirms new organizations.",
+    )
+    eoir_id = forms.CharField(
+        label="EOIR ID (optional)",
+        max_length=16,
+        required=False,
+        help_text="Your EOIR eRegistry ID, if you already have one.",
+    )
+
+    def __init__(self, *args, organizations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if organizations is not None:
+            self.fields["organization"].queryset = organizations
+
+    def clean_eoir_id(self):
+        value = self.cleaned_data["eoir_id"].strip().upper()
+        if value and not value.replace("-", "").isalnum():
+            raise forms.ValidationError("Use letters and digits only.")
+        return value
+
+
+class BarAdmissionForm(forms.Form):
+    jurisdiction = forms.ChoiceField(choices=[("", "—"), *US_JURISDICTIONS])
+    bar_number = forms.CharField(max_length=32)
+    # An empty first choice keeps an untouched extra row unchanged, so it is ignored.
+    status = forms.ChoiceField(choices=[("", "—"), *BarAdmission.Status.choices])
+
+
+class _RowsFormSet(forms.BaseFormSet):
+    """A formset whose rows are all optional; empty extra rows are ignored."""
+
+    unique_field = ""
+    unique_message = ""
+
+    def rows(self) -> list[dict]:
+        return [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+
+    def clean(self):
+        if any(self.errors):
+            return
+        values = [row[self.unique_field] for row in self.rows()]
+        if len(values) != len(set(values)):
+            raise forms.ValidationError(self.unique_message, code="duplicate")
+
+
+class BaseBarAdmissionFormSet(_RowsFormSet):
+    unique_field = "jurisdiction"
+    unique_message = "List each jurisdiction once."
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or self.non_form_errors():
+            return
+        if not any(row["status"] == BarAdmission.Status.ACTIVE for row in self.rows()):
+            raise forms.ValidationError(
+                "At least one bar admission must be active and in good standing.",
+                code="no_active_admission",
+            )
+
+
+BarAdmissionFormSet = forms.formset_factory(
+    BarAdmissionForm, formset=BaseBarAdmissionFormSet, extra=2, max_num=20, absolute_max=20,
+    validate_max=True, can_delete=True,
+)  # fmt: skip
+
+
+class LanguageForm(forms.Form):
+    language = forms.ModelChoiceField(
+        queryset=Language.objects.all(),
+        empty_label="— choose —",
+        widget=forms.Select(attrs={"data-language-search": "1"}),
+        help_text="Common languages are listed; search for any other.",
+    )
+    proficiency = forms.TypedChoiceField(
+        choices=[("", "—"), *reversed(AttorneyLanguage.Proficiency.choices)], coerce=int
+    )
+
+    def __init__(self, *args, common=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The select lists the common languages and the row's own; validation accepts any ISO
+        # 639-3 code, which the search box (static/js/language-search.js) adds as an option.
+        chosen = self.data.get(self.add_prefix("language")) or (self.initial or {}).get("language")
+        choices = [("", "— choose —")]
+        choices += common if common is not None else common_language_choices()
+        if chosen and chosen not in {code for code, _ in choices}:
+            choices += [(lang.code, lang.name) for lang in Language.objects.filter(code=chosen)]
+        self.fields["language"].widget.choices = choices
+
+
+def common_language_choices() -> list[tuple[str, str]]:
+    return list(Language.objects.filter(common_rank__isnull=False).values_list("code", "name"))
+
+
+class BaseLanguageFormSet(_RowsFormSet):
+    unique_field = "language"
+    unique_message = "List each language once."
+
+    def clean(self):
+        super().clean()
+        if not any(self.errors) and not self.non_form_errors() and not self.rows():
+            raise forms.ValidationError("Add at least one language.", code="no_language")
+
+
+LanguageFormSet = forms.formset_factory(
+    LanguageForm, formset=BaseLanguageFormSet, extra=2, max_num=20, absolute_max=20,
+    validate_max=True, can_delete=True,
+)  # fmt: skip
+
+
+class PracticeForm(StepForm):
+    """One checkbox and one experience count per case type."""
+
+    years_experience = forms.IntegerField(
+        label="Years in practice", min_value=0, max_value=70, initial=0
+    )
+
+    def __init__(self, *args, case_types=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case_types = list(case_types if case_types is not None else CaseType.objects.all())
+        for case_type in self.case_types:
+            self.fields[f"take_{case_type.code}"] = forms.BooleanField(
+                label=case_type.name, required=False, help_text=case_type.description
+            )
+            self.fields[f"handled_{case_type.code}"] = forms.IntegerField(
+                label="Cases handled so far", min_value=0, max_value=5000, required=False
+            )
+
+    def areas(self) -> list[tuple[str, int]]:
+        data = self.cleaned_data
+        return [
+            (ct.code, data.get(f"handled_{ct.code}") or 0)
+            for ct in self.case_types
+            if data.get(f"take_{ct.code}")
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not self.areas():
+            raise forms.ValidationError("Choose at least one kind of case.")
+        return cleaned
+
+    def rows(self):
+        for case_type in self.case_types:
+            yield self[f"take_{case_type.code}"], self[f"handled_{case_type.code}"]
+
+
+class CapacityForm(StepForm):
+    capacity = forms.IntegerField(
+        label="How many cases can you carry at once?", min_value=1, max_value=50, initial=1
+    )
+    paused_until = forms.DateField(
+        label="Pause offers until (optional)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Leave empty to receive offers now.",
+    )
+
+    def clean_paused_until(self):
+        value = self.cleaned_data["paused_until"]
+        today = timezone.localdate()
+        if value is not None and value <= today:
+            return None  # a date in the past means "not paused"
+        if value is not None and value > today + timedelta(days=366):
+            raise forms.ValidationError("Pause for at most a year.")
+        return value
+
+
+class DeclineForm(forms.Form):
+    reason = forms.ChoiceField(
+        choices=Match.DeclineReason.choices, widget=forms.RadioSelect, label="Why not this case?"
+    )
+    note = forms.CharField(
+        label="Anything the coordinators should know?",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("reason") == Match.DeclineReason.OTHER
+            and not cleaned.get("note", "").strip()
+        ):
+            self.add_error("note", "Tell us the reason.")
+        return cleaned
+
+
+class AccountDeleteForm(forms.Form):
+    confirm = forms.CharField(
+        label='Type "DELETE" to confirm',
+        max_length=10,
+        help_text="Your name, email, phone, bar numbers and location are erased for good.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
+
+    def clean_confirm(self):
+        if self.cleaned_data["confirm"].strip() != "DELETE":
+            raise forms.ValidationError("Type the word DELETE in capitals.")
+        return "DELETE"
+
+
+def profile_initial(attorney: AttorneyProfile | None, user) -> dict[str, dict]:
+    """Initial values for every step, from what is saved so far."""
+    about = {"first_name": user.first_name, "last_name": user.last_name}
+    if attorney is None:
+        return {"about": about}
+    about |= {
+        "phone": attorney.phone,
+        "home_zip": attorney.home_zip,
+        "travel_radius_miles": attorney.travel_radius_miles,
+        "remote_ok": attorney.remote_ok,
+    }
+    practice = {"years_experience": attorney.years_experience}
+    for area in attorney.practice_area_links.all():
+        practice[f"take_{area.case_type_id}"] = True
+        practice[f"handled_{area.case_type_id}"] = area.cases_handled
+    return {
+        "about": about,
+        "organization": {"organization": attorney.organization_id, "eoir_id": attorney.eoir_id},
+        "bar": [
+            {"jurisdiction": a.jurisdiction, "bar_number": a.bar_number, "status": a.status}
+            for a in attorney.bar_admissions.all()
+        ],
+        "languages": [
+            {"language": s.language_id, "proficiency": s.proficiency}
+            for s in attorney.language_skills.all()
+        ],
+        "practice": practice,
+        "capacity": {"capacity": attorney.capacity, "paused_until": attorney.paused_until},
+    }

@@ -1,0 +1,151 @@
+"""Reads for the attorney pages, scoped to the signed-in attorney (STYLE 4, SEC-11, SEC-12)."""
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from cases.models import Language
+from matching.models import Match
+from matching.selectors import (
+    active_cases_for_attorney,
+    match_get_for_attorney,
+    offers_for_attorney,
+)
+from volunteers.models import AttorneyProfile, BarAdmission, Organization
+
+# Statuses an attorney ever sees: proposals and approvals are internal until offered.
+_HISTORY_STATUSES = (Match.Status.DECLINED, Match.Status.EXPIRED, Match.Status.WITHDRAWN)
+_CASE_RELATED = ("case__language", "case__court", "case__case_type")
+
+
+def attorney_for_user(*, user) -> AttorneyProfile | None:
+    if not user.is_authenticated:
+        return None
+    return AttorneyProfile.objects.select_related("organization", "user").filter(user=user).first()
+
+
+def attorney_is_verified(*, user) -> bool:
+    return (
+        user.is_authenticated
+        and user.is_active
+        and AttorneyProfile.objects.filter(
+            user=user, verification=AttorneyProfile.Verification.VERIFIED
+        ).exists()
+    )
+
+
+@dataclass(frozen=True)
+class ProfileProgress:
+    about: bool
+    organization: bool
+    bar: bool
+    languages: bool
+    practice: bool
+    capacity: bool
+
+    @property
+    def complete(self) -> bool:
+        return self.about and self.bar and self.languages and self.practice
+
+    def done(self, step: str) -> bool:
+        return getattr(self, step)
+
+
+def profile_progress(*, attorney: AttorneyProfile | None) -> ProfileProgress:
+    if attorney is None:
+        return ProfileProgress(False, False, False, False, False, False)
+    bar = attorney.bar_admissions.filter(status=BarAdmission.Status.ACTIVE).exists()
+    languages = attorney.language_skills.exists()
+    practice = attorney.practice_area_links.exists()
+    return ProfileProgress(
+        about=True,
+        organization=bool(attorney.organization_id or attorney.eoir_id),
+        bar=bar,
+        languages=languages,
+        practice=practice,
+        # Capacity has a default (1); the step counts as done once the rest is.
+        capacity=bar and languages and practice,
+    )
+
+
+def language_search(*, query: str, limit: int = 20) -> list[dict]:
+    """Languages whose name or ISO 639-3 code matches, common ones first (Language.Meta)."""
+    query = query.strip()[:60]
+    languages = Language.objects.all()
+    if query:
+        languages = languages.filter(Q(name__icontains=query) | Q(code__iexact=query)).order_by(
+            *Language._meta.ordering
+        )
+    else:
+        languages = languages.filter(common_rank__isnull=False)
+    return [
+        {"code": code, "name": name} for code, name in languages.values_list("code", "name")[:limit]
+    ]
+
+
+def common_languages() -> QuerySet[Language]:
+    return Language.objects.filter(common_rank__isnull=False)
+
+
+def organizations_for_picking(*, attorney: AttorneyProfile | None) -> QuerySet[Organization]:
+    """Confirmed organizations, plus the one the attorney named themselves (unconfirmed)."""
+    condition = Q(confirmed=True)
+    if attorney is not None and attorney.organization_id:
+        condition |= Q(pk=attorney.organization_id)
+    return Organization.objects.filter(condition).order_by("name")
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    attorney: AttorneyProfile
+    offers: list[Match]
+    cases: list[Match]
+    history: list[Match]
+
+    @property
+    def capacity_used(self) -> int:
+        return self.attorney.active_cases
+
+    @property
+    def capacity_free(self) -> int:
+        return self.attorney.free_capacity
+
+
+def attorney_dashboard(*, attorney: AttorneyProfile) -> Dashboard:
+    """Offers, cases and history in three queries, however many there are."""
+    if attorney.verification != AttorneyProfile.Verification.VERIFIED:
+        return Dashboard(attorney=attorney, offers=[], cases=[], history=[])  # SEC-11
+    user = attorney.user
+    history = (
+        Match.objects.filter(attorney=attorney, status__in=_HISTORY_STATUSES)
+        .select_related(*_CASE_RELATED)
+        .order_by("-status_changed_at")[:20]
+    )
+    return Dashboard(
+        attorney=attorney,
+        offers=list(offers_for_attorney(user=user)),
+        cases=list(active_cases_for_attorney(user=user)),
+        history=list(history),
+    )
+
+
+def _match_in_status(*, user, match_id: int, status: str) -> Match:
+    """The attorney's own match in `status`, else 404 (SEC-12).
+
+    matching.selectors already answers 404 for anyone else's match and for attorneys who are not
+    verified, who see no case data at all (SEC-11).
+    """
+    match = match_get_for_attorney(user=user, match_id=match_id)
+    if match.status != status:
+        raise Http404("No such offer.")
+    return match
+
+
+def offer_get_for_attorney(*, user, match_id: int) -> Match:
+    return _match_in_status(user=user, match_id=match_id, status=Match.Status.OFFERED)
+
+
+def case_get_for_attorney(*, user, match_id: int) -> Match:
+    """The full record opens only after the attorney accepted (SEC-15)."""
+    return _match_in_status(user=user, match_id=match_id, status=Match.Status.ACCEPTED)

@@ -1,0 +1,343 @@
+"""Every write to an attorney's profile, verification and account (STYLE 2, 3).
+
+Each service validates, writes inside one transaction, records a domain event (ids and codes
+only, never personal data) and raises AttorneyError with a stable code that forms and tests use.
+"""
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from django.utils import timezone
+
+from cases.reference import court_coordinates
+from core.errors import DomainError
+from core.services import event_record
+from volunteers.models import (
+    AttorneyLanguage,
+    AttorneyProfile,
+    BarAdmission,
+    Organization,
+    PracticeArea,
+)
+
+
+class AttorneyError(DomainError):
+    code = "attorney_error"
+
+
+@dataclass(frozen=True)
+class Admission:
+    jurisdiction: str
+    bar_number: str
+    status: str
+
+
+def zip_locate(zip_code: str) -> tuple[Decimal, Decimal]:
+    """The ZIP's centroid, or AttorneyError("unknown_zip") for a ZIP the list does not hold."""
+    try:
+        return court_coordinates(zip_code)
+    except (LookupError, ValueError):
+        raise AttorneyError(
+            "This ZIP code is not a known US ZIP code.", code="unknown_zip"
+        ) from None
+
+
+def _locked(attorney: AttorneyProfile) -> AttorneyProfile:
+    return AttorneyProfile.objects.select_for_update().get(pk=attorney.pk)
+
+
+@transaction.atomic
+def attorney_profile_update(
+    *,
+    user,
+    first_name: str,
+    last_name: str,
+    phone: str,
+    home_zip: str,
+    travel_radius_miles: int,
+    remote_ok: bool,
+) -> AttorneyProfile:
+    """Step one of the profile: creates the (pending) profile on first save."""
+    latitude, longitude = zip_locate(home_zip)
+    user.first_name, user.last_name = first_name.strip(), last_name.strip()
+    user.save(update_fields=["first_name", "last_name"])
+    fields = {
+        "phone": phone.strip(),
+        "home_zip": home_zip,
+        "latitude": latitude,
+        "longitude": longitude,
+        "travel_radius_miles": travel_radius_miles,
+        "remote_ok": remote_ok,
+    }
+    attorney, created = AttorneyProfile.objects.select_for_update().get_or_create(
+        user=user, defaults=fields
+    )
+    if not created:
+        for name, value in fields.items():
+            setattr(attorney, name, value)
+        attorney.save(update_fields=[*fields, "updated_at"])
+    event_record(
+        verb="attorney.created" if created else "attorney.profile_updated",
+        actor=user,
+        target=attorney,
+        data={"step": "about"},
+    )
+    return attorney
+
+
+def organization_find_or_name(*, name: str, actor) -> Organization:
+    """An existing organization by name (any case), or a new unconfirmed one to review."""
+    name = " ".join(name.split())
+    existing = Organization.objects.filter(name__iexact=name).first()
+    if existing is not None:
+        return existing
+    organization = Organization.objects.create(
+        name=name, kind=Organization.Kind.OTHER, confirmed=False
+    )
+    event_record(verb="organization.named", actor=actor, target=organization)
+    return organization
+
+
+@transaction.atomic
+def attorney_organization_set(
+    *, attorney: AttorneyProfile, organization: Organization | None, new_name: str, eoir_id: str
+) -> AttorneyProfile:
+    if new_name.strip():
+        organization = organization_find_or_name(name=new_name, actor=attorney.user)
+    attorney = _locked(attorney)
+    attorney.organization = organization
+    attorney.eoir_id = eoir_id.strip()
+    attorney.save(update_fields=["organization", "eoir_id", "updated_at"])
+    event_record(
+        verb="attorney.profile_updated",
+        actor=attorney.user,
+        target=attorney,
+        data={"step": "organization", "organization_id": getattr(organization, "pk", None)},
+    )
+    return attorney
+
+
+@transaction.atomic
+def attorney_bar_admissions_set(
+    *, attorney: AttorneyProfile, admissions: Iterable[Admission]
+) -> AttorneyProfile:
+    """Replace the bar admissions. At least one must be active; one per jurisdiction.
+
+    A verified attorney whose admissions change goes back to pending: the coordinator verified
+    exactly the admissions on file.
+    """
+    admissions = list(admissions)
+    jurisdictions = [a.jurisdiction for a in admissions]
+    if len(set(jurisdictions)) != len(jurisdictions):
+        raise AttorneyError("List each jurisdiction once.", code="duplicate_jurisdiction")
+    if not any(a.status == BarAdmission.Status.ACTIVE for a in admissions):
+        raise AttorneyError(
+            "At least one bar admission must be active and in good standing.",
+            code="no_active_admission",
+        )
+    attorney = _locked(attorney)
+    before = set(attorney.bar_admissions.values_list("jurisdiction", "bar_number", "status"))
+    after = {(a.jurisdiction, a.bar_number.strip(), a.status) for a in admissions}
+    if before != after:
+        attorney.bar_admissions.all().delete()
+        BarAdmission.objects.bulk_create(
+            BarAdmission(attorney=attorney, jurisdiction=j, bar_number=number, status=status)
+            for j, number, status in sorted(after)
+        )
+        if attorney.verification == AttorneyProfile.Verification.VERIFIED:
+            attorney.verification = AttorneyProfile.Verification.PENDING
+            attorney.verified_at = None
+        attorney.save(update_fields=["verification", "verified_at", "updated_at"])
+    event_record(
+        verb="attorney.profile_updated",
+        actor=attorney.user,
+        target=attorney,
+        data={"step": "bar", "admissions": len(after), "changed": before != after},
+    )
+    return attorney
+
+
+@transaction.atomic
+def attorney_languages_set(
+    *, attorney: AttorneyProfile, skills: Iterable[tuple[str, int]]
+) -> AttorneyProfile:
+    skills = list(skills)
+    codes = [code for code, _ in skills]
+    if not skills:
+        raise AttorneyError("Add at least one language.", code="no_language")
+    if len(set(codes)) != len(codes):
+        raise AttorneyError("List each language once.", code="duplicate_language")
+    attorney = _locked(attorney)
+    attorney.language_skills.all().delete()
+    AttorneyLanguage.objects.bulk_create(
+        AttorneyLanguage(attorney=attorney, language_id=code, proficiency=level)
+        for code, level in skills
+    )
+    attorney.save(update_fields=["updated_at"])
+    event_record(
+        verb="attorney.profile_updated",
+        actor=attorney.user,
+        target=attorney,
+        data={"step": "languages", "languages": sorted(codes)},
+    )
+    return attorney
+
+
+@transaction.atomic
+def attorney_practice_areas_set(
+    *, attorney: AttorneyProfile, areas: Iterable[tuple[str, int]], years_experience: int
+) -> AttorneyProfile:
+    areas = list(areas)
+    codes = [code for code, _ in areas]
+    if not areas:
+        raise AttorneyError("Choose at least one kind of case.", code="no_practice_area")
+    if len(set(codes)) != len(codes):
+        raise AttorneyError("List each kind of case once.", code="duplicate_practice_area")
+    attorney = _locked(attorney)
+    attorney.practice_area_links.all().delete()
+    PracticeArea.objects.bulk_create(
+        PracticeArea(attorney=attorney, case_type_id=code, cases_handled=handled)
+        for code, handled in areas
+    )
+    attorney.years_experience = years_experience
+    attorney.save(update_fields=["years_experience", "updated_at"])
+    event_record(
+        verb="attorney.profile_updated",
+        actor=attorney.user,
+        target=attorney,
+        data={"step": "practice", "case_types": sorted(codes)},
+    )
+    return attorney
+
+
+@transaction.atomic
+def attorney_availability_set(
+    *, attorney: AttorneyProfile, capacity: int, paused_until: date | None
+) -> AttorneyProfile:
+    if not 1 <= capacity <= 50:
+        raise AttorneyError("Capacity must be between 1 and 50 cases.", code="capacity_range")
+    # Under the row lock: the matching services change active_cases under the same lock.
+    attorney = _locked(attorney)
+    if capacity < attorney.active_cases:
+        raise AttorneyError(
+            f"You already carry {attorney.active_cases} cases; capacity cannot be lower.",
+            code="capacity_below_active",
+        )
+    attorney.capacity, attorney.paused_until = capacity, paused_until
+    attorney.save(update_fields=["capacity", "paused_until", "updated_at"])
+    event_record(
+        verb="attorney.profile_updated",
+        actor=attorney.user,
+        target=attorney,
+        data={"step": "capacity", "capacity": capacity, "paused": paused_until is not None},
+    )
+    return attorney
+
+
+def _verification_set(*, attorney, actor, status: str, verb: str, data=None) -> AttorneyProfile:
+    from volunteers.tasks import attorney_verification_email_task
+
+    attorney = _locked(attorney)
+    if attorney.verification == status:
+        return attorney  # idempotent: a second click neither logs nor mails again
+    now = timezone.now()
+    attorney.verification = status
+    attorney.verified_at = now if status == AttorneyProfile.Verification.VERIFIED else None
+    attorney.save(update_fields=["verification", "verified_at", "updated_at"])
+    if status == AttorneyProfile.Verification.VERIFIED:
+        attorney.bar_admissions.filter(verified_at__isnull=True).update(verified_at=now)
+    event_record(verb=verb, actor=actor, target=attorney, data=data or {})
+    attorney_verification_email_task.delay_on_commit(attorney.pk)
+    return attorney
+
+
+@transaction.atomic
+def attorney_verify(*, attorney: AttorneyProfile, actor) -> AttorneyProfile:
+    """A coordinator checked the bar admission: the attorney can now receive offers."""
+    if not attorney.bar_admissions.filter(status=BarAdmission.Status.ACTIVE).exists():
+        raise AttorneyError(
+            "This attorney has no active bar admission on file.", code="no_active_admission"
+        )
+    return _verification_set(
+        attorney=attorney,
+        actor=actor,
+        status=AttorneyProfile.Verification.VERIFIED,
+        verb="attorney.verified",
+    )
+
+
+@transaction.atomic
+def attorney_reject(*, attorney: AttorneyProfile, actor, reason: str = "") -> AttorneyProfile:
+    if attorney.active_cases:
+        raise AttorneyError(
+            "This attorney carries active matches; resolve them first.", code="has_active_cases"
+        )
+    return _verification_set(
+        attorney=attorney,
+        actor=actor,
+        status=AttorneyProfile.Verification.REJECTED,
+        verb="attorney.rejected",
+        data={"reason_given": bool(reason.strip())},
+    )
+
+
+@transaction.atomic
+def attorney_account_delete(*, user) -> None:
+    """Anonymise the attorney's personal data; keep the rows that aggregate history counts.
+
+    Matches, languages, practice areas and the organization link stay (they carry no personal
+    data and feed placement statistics); name, email, phone, EOIR ID, bar numbers, home location,
+    verified emails and MFA devices go. The account can never sign in again (SEC-25).
+    """
+    attorney = AttorneyProfile.objects.filter(user=user).first()
+    if attorney is not None:
+        _offers_decline(attorney)
+        attorney = _locked(attorney)
+    if attorney is not None and attorney.active_cases:
+        raise AttorneyError(
+            "You still hold active offers or cases. Decline the offers and ask a coordinator to "
+            "reassign your cases before deleting your account.",
+            code="has_active_cases",
+        )
+    handle = f"deleted-{secrets.token_hex(8)}"
+    user.username, user.email, user.first_name, user.last_name = handle, "", "", ""
+    user.is_active = False
+    user.set_unusable_password()
+    user.save()
+    EmailAddress.objects.filter(user=user).delete()
+    _mfa_remove(user)
+    if attorney is not None:
+        attorney.bar_admissions.all().delete()
+        attorney.phone = attorney.eoir_id = ""
+        attorney.home_zip, attorney.latitude, attorney.longitude = "00000", 0, 0
+        attorney.verification = AttorneyProfile.Verification.REJECTED
+        attorney.verified_at = None
+        attorney.save()
+    event_record(verb="attorney.deleted", actor=None, target=attorney or user)
+
+
+def _offers_decline(attorney: AttorneyProfile) -> None:
+    """Hand open offers back to the pool before the account goes."""
+    from matching.models import Match
+
+    offers = list(Match.objects.filter(attorney=attorney, status=Match.Status.OFFERED))
+    if not offers:
+        return
+    from matching import services as matching_services
+
+    for match in offers:
+        matching_services.match_decline(
+            match=match, user=attorney.user, reason=Match.DeclineReason.OTHER,
+            note="Account deleted",
+        )  # fmt: skip
+
+
+def _mfa_remove(user) -> None:
+    from allauth.mfa.models import Authenticator
+
+    Authenticator.objects.filter(user=user).delete()

@@ -1,0 +1,36 @@
+"""Emails to attorneys. Thin tasks: primary keys in, load, send one email (STYLE 8).
+
+Enqueued by services with `delay_on_commit` (REL-1). Offer and reminder emails belong to the
+matching services (templates emails/match_offer*, emails/match_reminder*).
+"""
+
+from celery import shared_task
+from django.conf import settings
+from django.urls import reverse
+
+from core.emails import email_send
+from volunteers.models import AttorneyProfile
+
+_RETRY = {"autoretry_for": (OSError,), "retry_backoff": 30, "max_retries": 5}
+
+
+def _link(name: str, *args) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse(name, args=args)
+
+
+@shared_task(name="volunteers.attorney_verification_email", **_RETRY)
+def attorney_verification_email_task(attorney_id: int) -> None:
+    """Tell the attorney the coordinator's decision (whatever it is when the task runs)."""
+    attorney = AttorneyProfile.objects.select_related("user").get(pk=attorney_id)
+    if not attorney.user.email or attorney.verification == AttorneyProfile.Verification.PENDING:
+        return
+    template = (
+        "attorney_verified"
+        if attorney.verification == AttorneyProfile.Verification.VERIFIED
+        else "attorney_rejected"
+    )
+    email_send(
+        to=[attorney.user.email],
+        template=template,
+        context={"attorney": attorney, "dashboard_url": _link("volunteers:dashboard")},
+    )

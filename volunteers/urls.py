@@ -1,0 +1,20 @@
+from django.urls import path
+
+from volunteers import views
+
+app_name = "volunteers"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/<slug:step>/", views.profile_step, name="profile_step"),
+    path("languages/search/", views.language_search, name="language_search"),
+    path("offers/<int:match_id>/", views.offer, name="offer"),
+    path("offers/<int:match_id>/parties/", views.offer_parties, name="offer_parties"),
+    path("offers/<int:match_id>/attest/", views.offer_attest, name="offer_attest"),
+    path("offers/<int:match_id>/accept/", views.offer_accept, name="offer_accept"),
+    path("offers/<int:match_id>/decline/", views.offer_decline, name="offer_decline"),
+    path("cases/<int:match_id>/", views.case, name="case"),
+    path("account/", views.account, name="account"),
+    path("account/delete/", views.account_delete, name="account_delete"),
+]

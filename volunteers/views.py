@@ -1,0 +1,296 @@
+"""Attorney pages: dashboard, profile steps, offers (staged disclosure), cases, account.
+
+Every object is fetched through a selector scoped to the signed-in attorney (404 for anyone
+else, SEC-12); every write goes through a service; state changes are POST-only (SEC-16).
+"""
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from cases.identifiers import format_a_number, is_canonical_a_number
+from core.errors import DomainError
+from core.services import event_record
+from matching.services import match_accept, match_attest_no_conflict, match_decline
+from volunteers import forms, selectors, services
+from volunteers.services import Admission, AttorneyError
+
+# (slug, title) in the order the attorney walks them.
+STEPS = [
+    ("about", "About you"),
+    ("organization", "Organization"),
+    ("bar", "Bar admissions"),
+    ("languages", "Languages"),
+    ("practice", "Practice areas"),
+    ("capacity", "Capacity"),
+]
+_STEP_SLUGS = [slug for slug, _ in STEPS]
+
+
+@require_safe
+@login_required
+def dashboard(request):
+    attorney = selectors.attorney_for_user(user=request.user)
+    if attorney is None:
+        return redirect("volunteers:profile_step", step="about")
+    progress = selectors.profile_progress(attorney=attorney)
+    context = {
+        "dashboard": selectors.attorney_dashboard(attorney=attorney),
+        "progress": progress,
+        "decline_form": forms.DeclineForm(),
+    }
+    return render(request, "volunteers/dashboard.html", context)
+
+
+@require_safe
+@login_required
+def profile(request):
+    """Send the attorney to the first step still to do, or to the first one."""
+    progress = selectors.profile_progress(attorney=selectors.attorney_for_user(user=request.user))
+    step = next((slug for slug in _STEP_SLUGS if not progress.done(slug)), "about")
+    return redirect("volunteers:profile_step", step=step)
+
+
+def _step_forms(step, request, attorney):
+    """The form (or formset) for one step, bound on POST, with saved values as initial."""
+    initial = forms.profile_initial(attorney, request.user).get(step)
+    data = request.POST if request.method == "POST" else None
+    if step == "about":
+        return forms.AboutForm(data, initial=initial)
+    if step == "organization":
+        organizations = selectors.organizations_for_picking(attorney=attorney)
+        return forms.OrganizationForm(data, initial=initial, organizations=organizations)
+    if step == "bar":
+        return forms.BarAdmissionFormSet(data, initial=initial, prefix="bar")
+    if step == "languages":
+        common = forms.common_language_choices()  # once, not once per row
+        return forms.LanguageFormSet(
+            data, initial=initial, prefix="lang", form_kwargs={"common": common}
+        )
+    if step == "practice":
+        return forms.PracticeForm(data, initial=initial)
+    return forms.CapacityForm(data, initial=initial)
+
+
+def _step_save(step, form, user, attorney):
+    data = form.cleaned_data if step not in ("bar", "languages") else None
+    if step == "about":
+        return services.attorney_profile_update(user=user, **data)
+    if step == "organization":
+        return services.attorney_organization_set(
+            attorney=attorney,
+            organization=data["organization"],
+            new_name=data["new_organization"],
+            eoir_id=data["eoir_id"],
+        )
+    if step == "bar":
+        admissions = [
+            Admission(row["jurisdiction"], row["bar_number"], row["status"]) for row in form.rows()
+        ]
+        return services.attorney_bar_admissions_set(attorney=attorney, admissions=admissions)
+    if step == "languages":
+        skills = [(row["language"].code, row["proficiency"]) for row in form.rows()]
+        return services.attorney_languages_set(attorney=attorney, skills=skills)
+    if step == "practice":
+        return services.attorney_practice_areas_set(
+            attorney=attorney, areas=form.areas(), years_experience=data["years_experience"]
+        )
+    return services.attorney_availability_set(
+        attorney=attorney, capacity=data["capacity"], paused_until=data["paused_until"]
+    )
+
+
+def _form_error(form, error: AttorneyError) -> None:
+    if isinstance(form, forms.StepForm):
+        form.add_domain_error(error)
+    else:  # a formset: show it above the rows
+        form._non_form_errors = form.error_class([error.message])
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def profile_step(request, step):
+    if step not in _STEP_SLUGS:
+        raise Http404
+    attorney = selectors.attorney_for_user(user=request.user)
+    if attorney is None and step != "about":
+        return redirect("volunteers:profile_step", step="about")
+    form = _step_forms(step, request, attorney)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _step_save(step, form, request.user, attorney)
+        except AttorneyError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, "Saved.")
+            return redirect(_next_url(step))
+    position = _STEP_SLUGS.index(step)
+    context = {
+        "step": step,
+        "title": STEPS[position][1],
+        "form": form,
+        "steps": STEPS,
+        "position": position + 1,
+        "percent": round(100 * (position + 1) / len(STEPS)),
+        "progress": selectors.profile_progress(attorney=attorney),
+        "attorney": attorney,
+        "previous": _STEP_SLUGS[position - 1] if position else None,
+        "is_last": position == len(STEPS) - 1,
+    }
+    return render(request, f"volunteers/profile_{step}.html", context)
+
+
+def _next_url(step: str) -> str:
+    position = _STEP_SLUGS.index(step)
+    if position + 1 < len(_STEP_SLUGS):
+        return reverse("volunteers:profile_step", args=[_STEP_SLUGS[position + 1]])
+    return reverse("volunteers:dashboard")
+
+
+@require_safe
+@login_required
+def language_search(request):
+    """Search over every ISO 639-3 language for the profile's language picker."""
+    return JsonResponse({"results": selectors.language_search(query=request.GET.get("q", ""))})
+
+
+@require_safe
+@login_required
+def offer(request, match_id):
+    """The non-identifying summary: no name, no A-number (SEC-15)."""
+    match = selectors.offer_get_for_attorney(user=request.user, match_id=match_id)
+    context = {"match": match, "case": match.case, "decline_form": forms.DeclineForm()}
+    return render(request, "volunteers/offer.html", context)
+
+
+@require_safe
+@login_required
+def offer_parties(request, match_id):
+    """The party names, so the attorney can check for conflicts before attesting."""
+    match = selectors.offer_get_for_attorney(user=request.user, match_id=match_id)
+    event_record(verb="match.parties_viewed", actor=request.user, target=match)  # SEC-24
+    context = {"match": match, "case": match.case, "parties": _parties(match.case)}
+    return render(request, "volunteers/offer_parties.html", context)
+
+
+def _parties(case) -> list[tuple[str, str]]:
+    """Names for the conflict check; the A-number and contact route stay closed until accept."""
+    return [("Respondent", case.respondent_name)] if case.respondent_name else []
+
+
+def _match_action(request, match_id, action, success: str):
+    match = selectors.offer_get_for_attorney(user=request.user, match_id=match_id)
+    try:
+        action(match)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return None
+    messages.success(request, success)
+    return match
+
+
+@require_POST
+@login_required
+def offer_attest(request, match_id):
+    match = _match_action(
+        request, match_id,
+        lambda m: match_attest_no_conflict(match=m, user=request.user),
+        "Thank you. You can now accept the case.",
+    )  # fmt: skip
+    return redirect("volunteers:offer", match_id=match_id) if match else _back(request, match_id)
+
+
+@require_POST
+@login_required
+def offer_accept(request, match_id):
+    match = _match_action(
+        request, match_id,
+        lambda m: match_accept(match=m, user=request.user),
+        "You accepted the case. The full record is below.",
+    )  # fmt: skip
+    return redirect("volunteers:case", match_id=match_id) if match else _back(request, match_id)
+
+
+@require_POST
+@login_required
+def offer_decline(request, match_id):
+    match = selectors.offer_get_for_attorney(user=request.user, match_id=match_id)
+    form = forms.DeclineForm(request.POST)
+    if not form.is_valid():
+        context = {"match": match, "case": match.case, "decline_form": form}
+        return render(request, "volunteers/offer.html", context, status=400)
+    done = _match_action(
+        request, match_id,
+        lambda m: match_decline(
+            match=m, user=request.user, reason=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"],
+        ),
+        "Declined. The case goes back to the pool for another attorney.",
+    )  # fmt: skip
+    return redirect("volunteers:dashboard") if done else _back(request, match_id)
+
+
+def _back(request, match_id):
+    """After a refused action: the offer if it is still open, else the dashboard."""
+    try:
+        selectors.offer_get_for_attorney(user=request.user, match_id=match_id)
+    except Http404:
+        return redirect("volunteers:dashboard")
+    return redirect("volunteers:offer", match_id=match_id)
+
+
+# Fields of the full record, shown after acceptance when the case model has them.
+_RECORD_FIELDS = [
+    ("Respondent name", "respondent_name"),
+    ("A-number", "a_number"),
+    ("How to reach the respondent", "contact_route"),
+]
+
+
+@require_safe
+@login_required
+def case(request, match_id):
+    """The full record, to the attorney who accepted only (SEC-15)."""
+    match = selectors.case_get_for_attorney(user=request.user, match_id=match_id)
+    event_record(verb="case.viewed", actor=request.user, target=match.case)  # SEC-24
+    record = [
+        (label, _display(name, getattr(match.case, name)))
+        for label, name in _RECORD_FIELDS
+        if getattr(match.case, name, None) not in (None, "")
+    ]
+    return render(
+        request, "volunteers/case.html", {"match": match, "case": match.case, "record": record}
+    )
+
+
+def _display(name: str, value):
+    if name == "a_number" and is_canonical_a_number(str(value)):
+        return format_a_number(str(value))
+    return value
+
+
+@require_safe
+@login_required
+def account(request):
+    context = {"attorney": selectors.attorney_for_user(user=request.user)}
+    return render(request, "volunteers/account.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def account_delete(request):
+    form = forms.AccountDeleteForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.attorney_account_delete(user=request.user)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            logout(request)
+            messages.info(request, "Your account is deleted. Thank you for your help.")
+            return redirect("home")
+    return render(request, "volunteers/account_delete.html", {"form": form})

@@ -217,6 +217,21 @@ def test_the_offer_shows_the_summary_without_identifying_data(client, att_a, coo
         assert hidden not in html
 
 
+def test_the_offer_explains_a_run_proposal_in_plain_words(client, att_a, coord):
+    match = offer_create(attorney=att_a, coordinator=coord)
+    Match.objects.filter(pk=match.pk).update(
+        breakdown={
+            "affinity": {"language": 300, "distance": 140},
+            "cell": ["spa", None, 1, "asylum", False, False],
+            "explanation": ["Speaks Spanish fluently", "12 miles from the court"],
+        }
+    )
+    client.force_login(att_a.user)
+    html = _html(client.get(reverse("volunteers:offer", args=[match.pk])))
+    assert "Speaks Spanish fluently" in html and "12 miles from the court" in html
+    assert "Cell" not in html and "Affinity" not in html
+
+
 def test_staged_disclosure_names_then_attest_then_accept_then_record(client, att_a, coord):
     match = offer_create(attorney=att_a, coordinator=coord)
     client.force_login(att_a.user)

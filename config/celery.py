@@ -55,6 +55,12 @@ app.conf.update(
             "schedule": 15 * 60,
             "options": {"expires": 14 * 60},
         },
+        # Sweeper: pledge confirmation emails the broker lost or refused (REL-2).
+        "pledge-confirmations-sweep": {
+            "task": "volunteers.pledge_confirmations_sweep",
+            "schedule": 10 * 60,
+            "options": {"expires": 9 * 60},
+        },
         # Case priorities drift as hearings approach and cases wait: recompute every night
         # (cases/services.py case_request_recompute_priorities; idempotent, writes only changes).
         "cases-recompute-priorities": {

@@ -14,4 +14,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("attorney/", include("volunteers.urls")),
     path("intake/", include("cases.urls")),
+    path("pledges/", include("volunteers.pledges_urls")),
 ]

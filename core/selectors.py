@@ -1,10 +1,15 @@
+from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import Sum
+from django.db import connection
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
 
-from cases.models import CaseRequest
+from cases.models import CaseRequest, ImmigrationCourt, Language
 from matching.models import Match
-from volunteers.models import AttorneyProfile, Pledge
+from volunteers.models import AttorneyLanguage, AttorneyProfile, Pledge
 
 
 @dataclass(frozen=True)
@@ -28,3 +33,144 @@ def site_totals() -> SiteTotals:
         active_matches=Match.objects.filter(status__in=Match.ACTIVE_STATUSES).count(),
         pledged_hours=pledged["total"] or 0,
     )
+
+
+# The coordinators' need dashboard (core/dashboard.py): a fixed set of grouped queries, whatever
+# the number of cases, each served by an index on its grouping columns.
+
+HEAT_LANGUAGES = 10
+HEAT_COURTS = 10
+CAPACITY_LANGUAGES = 15
+WEEKS_SHOWN = 12
+
+
+@dataclass(frozen=True)
+class NeedDashboard:
+    status_counts: dict[str, int]
+    heat_languages: list[str]
+    heat_courts: list[str]
+    heat: list[list[int]]  # rows follow heat_languages, columns heat_courts
+    by_case_type: list[tuple[str, int]]
+    capacity_by_language: list[tuple[str, int]]
+    matches_by_week: list[tuple[str, int]]
+    decline_reasons: list[tuple[str, int]]
+    median_hours_to_answer: float | None
+
+
+def need_dashboard(*, today=None) -> NeedDashboard:
+    """Figures for coordinators: counts only, nothing that identifies a person."""
+    today = today or timezone.localdate()
+    languages, courts, heat = _open_heat()
+    return NeedDashboard(
+        status_counts=dict(
+            CaseRequest.objects.order_by().values_list("status").annotate(n=Count("pk"))
+        ),
+        heat_languages=languages,
+        heat_courts=courts,
+        heat=heat,
+        by_case_type=list(
+            CaseRequest.objects.filter(status=CaseRequest.Status.OPEN)
+            .order_by()
+            .values_list("case_type__name")
+            .annotate(n=Count("pk"))
+            .order_by("-n")
+        ),
+        capacity_by_language=_capacity_by_language(today),
+        matches_by_week=_matches_by_week(today),
+        decline_reasons=_decline_reasons(),
+        median_hours_to_answer=_median_hours_to_answer(),
+    )
+
+
+def _open_heat() -> tuple[list[str], list[str], list[list[int]]]:
+    """Open cases by language and court, cut to the busiest languages and courts (3 queries)."""
+    rows = list(
+        CaseRequest.objects.filter(status=CaseRequest.Status.OPEN)
+        .order_by()
+        .values_list("language_id", "court_id")
+        .annotate(n=Count("pk"))
+    )
+    per_language: Counter = Counter()
+    per_court: Counter = Counter()
+    for language, court, n in rows:
+        per_language[language] += n
+        per_court[court] += n
+    top_languages = [code for code, _ in per_language.most_common(HEAT_LANGUAGES)]
+    top_courts = [pk for pk, _ in per_court.most_common(HEAT_COURTS)]
+    cells = {(language, court): n for language, court, n in rows}
+    heat = [[cells.get((lang, court), 0) for court in top_courts] for lang in top_languages]
+    language_names = dict(
+        Language.objects.filter(code__in=top_languages).values_list("code", "name")
+    )
+    court_names = dict(ImmigrationCourt.objects.filter(pk__in=top_courts).values_list("pk", "name"))
+    return (
+        [language_names.get(code, code) for code in top_languages],
+        [court_names.get(pk, str(pk)) for pk in top_courts],
+        heat,
+    )
+
+
+def _capacity_by_language(today) -> list[tuple[str, int]]:
+    free = F("attorney__capacity") - F("attorney__active_cases")
+    return list(
+        AttorneyLanguage.objects.filter(
+            Q(attorney__paused_until__isnull=True) | Q(attorney__paused_until__lte=today),
+            attorney__verification=AttorneyProfile.Verification.VERIFIED,
+            attorney__active_cases__lt=F("attorney__capacity"),
+        )
+        .order_by()
+        .values_list("language__name")
+        .annotate(free=Sum(free))
+        .order_by("-free")[:CAPACITY_LANGUAGES]
+    )
+
+
+def _matches_by_week(today) -> list[tuple[str, int]]:
+    start = today - timedelta(weeks=WEEKS_SHOWN)
+    since = timezone.make_aware(datetime.combine(start, datetime.min.time()))
+    rows = (
+        Match.objects.filter(created_at__gte=since)
+        .order_by()
+        .annotate(week=TruncWeek("created_at"))
+        .values_list("week")
+        .annotate(n=Count("pk"))
+        .order_by("week")
+    )
+    return [(week.date().isoformat(), n) for week, n in rows]
+
+
+def _decline_reasons() -> list[tuple[str, int]]:
+    labels = dict(Match.DeclineReason.choices)
+    rows = (
+        Match.objects.filter(status=Match.Status.DECLINED)
+        .order_by()
+        .values_list("decline_reason")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+    )
+    return [(labels.get(reason, reason), n) for reason, n in rows]
+
+
+def _median_hours_to_answer() -> float | None:
+    """Median hours from offer to accept or decline: one aggregate on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Match._meta.db_table)
+        sql = f"""
+            SELECT percentile_cont(0.5) WITHIN GROUP (
+                ORDER BY EXTRACT(EPOCH FROM responded_at - offered_at))
+            FROM {table} WHERE offered_at IS NOT NULL AND responded_at IS NOT NULL
+        """  # noqa: S608 - the table name comes from the model, not from input
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            value = cursor.fetchone()[0]
+        return None if value is None else round(float(value) / 3600, 1)
+    answered = Match.objects.filter(offered_at__isnull=False, responded_at__isnull=False)
+    seconds = sorted(
+        (responded - offered).total_seconds()
+        for offered, responded in answered.values_list("offered_at", "responded_at")
+    )
+    if not seconds:
+        return None
+    middle = len(seconds) // 2
+    value = seconds[middle] if len(seconds) % 2 else (seconds[middle - 1] + seconds[middle]) / 2
+    return round(value / 3600, 1)

@@ -1,6 +1,43 @@
-from django.contrib import admin
+"""The coordinator's review queue and run history. State changes only through matching.services."""
 
+import csv
+from collections import Counter
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from cases.admin import LanguageInUseFilter, PriorityBandFilter
+from core.dashboard import csv_safe, dashboard_install
+from core.errors import DomainError
+from core.services import event_record
+from core.staff_security import staff_login_install
+from matching.admin_views import (
+    match_distance,
+    match_explanation,
+    match_swap,
+    next_best_attorneys,
+)
 from matching.models import Match, MatchingRun
+from matching.services import COORDINATOR_PERMISSION, match_approve, match_offer, match_reject
+
+Status = Match.Status
+EXPORT_LIMIT = 50_000
+EXPORT_HEADER = [
+    "match", "status", "case", "language", "court", "case type", "hearing", "attorney email",
+    "miles", "score", "run", "created",
+]  # fmt: skip
+
+# The need dashboard lives at /admin/dashboard/ (name "admin:dashboard"), coordinators only.
+dashboard_install(admin.site)
+# The admin login asks for the TOTP code (SEC-9); core.staff_security also throttles it (SEC-6).
+staff_login_install(admin.site)
 
 
 @admin.register(MatchingRun)
@@ -12,32 +49,299 @@ class MatchingRunAdmin(admin.ModelAdmin):
     list_filter = ["status", "trigger"]
     search_fields = ["=id"]
     list_select_related = ["triggered_by"]
-    readonly_fields = [f.name for f in MatchingRun._meta.fields]
+    readonly_fields = [f.name for f in MatchingRun._meta.fields] + ["phase_seconds", "gain"]
+    change_list_template = "admin/matching/matchingrun/change_list.html"
 
     def has_add_permission(self, request):
-        return False  # runs are started by the scheduler or the "run now" action, not by hand
+        return False  # runs are started by the scheduler or the "run now" button, not by hand
 
     def has_change_permission(self, request, obj=None):
         return False
 
+    def get_urls(self):
+        view = self.admin_site.admin_view(require_POST(self.run_now_view))
+        name = f"{self.opts.app_label}_{self.opts.model_name}_run_now"
+        return [path("run-now/", view, name=name), *super().get_urls()]
+
+    def run_now_view(self, request):
+        """Queue a run on Celery after commit; the task's own lock keeps it to one at a time."""
+        if not request.user.has_perm(COORDINATOR_PERMISSION):
+            raise PermissionDenied
+        from matching.tasks.runs import run_matching
+
+        user_id = request.user.pk
+        transaction.on_commit(
+            lambda: run_matching.delay(trigger="admin", user_id=user_id), robust=True
+        )
+        self.message_user(request, "Matching run queued; it appears below when it starts.")
+        return HttpResponseRedirect(reverse("admin:matching_matchingrun_changelist"))
+
+    @admin.display(description="seconds per phase")
+    def phase_seconds(self, obj):
+        phases = (obj.stats or {}).get("seconds") or (obj.stats or {}).get("phases") or {}
+        if not isinstance(phases, dict) or not phases:
+            return "-"
+        return ", ".join(f"{name}: {value}" for name, value in phases.items())
+
+    @admin.display(description="objective over greedy")
+    def gain(self, obj):
+        if not obj.objective or not obj.greedy_objective:
+            return "-"
+        ratio = obj.objective / obj.greedy_objective - 1
+        return f"{obj.objective:,} vs {obj.greedy_objective:,} ({ratio:+.1%})"
+
+
+class ReviewStatusFilter(admin.SimpleListFilter):
+    """Status, defaulting to proposed matches (the live work); "All" clears it."""
+
+    title = "status"
+    parameter_name = "status"
+    DEFAULT = Status.PROPOSED
+    ALL = "all"
+
+    def lookups(self, request, model_admin):
+        return [*Status.choices, (self.ALL, "All")]
+
+    def queryset(self, request, queryset):
+        value = self.value() or self.DEFAULT
+        return queryset if value == self.ALL else queryset.filter(status=value)
+
+    def choices(self, changelist):
+        value = self.value() or self.DEFAULT
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+class MatchLanguageFilter(LanguageInUseFilter):
+    def queryset(self, request, queryset):
+        return queryset.filter(case__language_id=self.value()) if self.value() else queryset
+
+
+class MatchPriorityBandFilter(PriorityBandFilter):
+    def queryset(self, request, queryset):
+        for value, _, low, high in self.BANDS:
+            if self.value() == value:
+                bounds = {"case__priority__gte": low, "case__priority__lte": high}
+                return queryset.filter(**{k: v for k, v in bounds.items() if v is not None})
+        return queryset
+
+
+class RecentRunFilter(admin.SimpleListFilter):
+    """The latest runs only: the history grows by one row every scheduled run."""
+
+    title = "run"
+    parameter_name = "run"
+    SHOWN = 20
+
+    def lookups(self, request, model_admin):
+        runs = MatchingRun.objects.order_by("-started_at")[: self.SHOWN]
+        return [(str(run.pk), f"Run {run.pk}, {run.started_at:%Y-%m-%d %H:%M}") for run in runs]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(run_id=value) if value and value.isdigit() else queryset
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
+
 
 @admin.register(Match)
 class MatchAdmin(admin.ModelAdmin):
-    list_display = ["case", "attorney", "status", "score", "run", "created_at", "expires_at"]
+    list_display = [
+        "case_reference", "language", "court", "case_type", "hearing_date", "attorney_name",
+        "distance", "score", "status", "run",
+    ]  # fmt: skip
     list_filter = [
-        "status",
-        ("case__language", admin.RelatedOnlyFieldListFilter),
+        ReviewStatusFilter,
+        MatchLanguageFilter,
+        # Plain related filters, not RelatedOnly: those scan every match for distinct values.
+        "case__court",
         "case__case_type",
         "case__detained",
+        MatchPriorityBandFilter,
+        RecentRunFilter,
+        "attorney__organization",
     ]
-    search_fields = ["=case__reference", "attorney__user__email", "attorney__user__last_name"]
-    list_select_related = ["case", "attorney__user", "run"]
+    search_fields = ["=case__reference", "=attorney__user__email"]
+    list_select_related = [
+        "case__language", "case__court", "case__case_type", "attorney__user", "run",
+    ]  # fmt: skip
+    # Most urgent first; the admin appends -pk for a total order.
+    ordering = ["-case__priority", "created_at"]
     raw_id_fields = ["case", "attorney", "run"]
     readonly_fields = [
-        "case", "attorney", "run", "status", "score", "breakdown", "created_at",
-        "status_changed_at", "offered_at", "expires_at", "responded_at",
+        "case", "attorney", "run", "status", "score", "breakdown", "reject_reason",
+        "decline_reason", "decline_note", "created_at", "status_changed_at", "offered_at",
+        "expires_at", "responded_at",
     ]  # fmt: skip
+    fields = readonly_fields
     show_full_result_count = False
+    list_per_page = 100
+    actions = ["approve_selected", "reject_selected", "offer_selected", "export_selected"]
+    change_form_template = "admin/matching/match/change_form.html"
+    change_list_template = "admin/matching/match/change_list.html"
 
     def has_add_permission(self, request):
         return False  # matches come from runs; their state changes only through the services
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        """The change form is read-only: decisions go through the actions and the swap."""
+
+    # Columns
+
+    @admin.display(description="case", ordering="case__reference")
+    def case_reference(self, obj):
+        return obj.case.reference
+
+    @admin.display(description="language")
+    def language(self, obj):
+        return obj.case.language.name
+
+    @admin.display(description="court")
+    def court(self, obj):
+        return obj.case.court.name
+
+    @admin.display(description="case type")
+    def case_type(self, obj):
+        return obj.case.case_type.name
+
+    @admin.display(description="hearing", ordering="case__next_hearing_date")
+    def hearing_date(self, obj):
+        return obj.case.next_hearing_date
+
+    @admin.display(description="attorney", ordering="attorney__user__email")
+    def attorney_name(self, obj):
+        return obj.attorney.user.get_full_name() or obj.attorney.user.email
+
+    @admin.display(description="miles")
+    def distance(self, obj):
+        miles = match_distance(obj)
+        return "-" if miles is None else f"{miles:,.0f}"
+
+    # Bulk decisions
+
+    def _each(self, request, queryset, decide, done: str) -> None:
+        """Call a service per match, each in its own transaction; report successes and refusals."""
+        if not request.user.has_perm(COORDINATOR_PERMISSION):
+            raise PermissionDenied
+        succeeded, refused = 0, Counter()
+        for match in queryset.order_by("pk"):
+            try:
+                with transaction.atomic():
+                    decide(match)
+            except DomainError as error:
+                refused[error.code] += 1
+            else:
+                succeeded += 1
+        text = f"{succeeded} {done}"
+        if refused:
+            reasons = ", ".join(f"{n} {code}" for code, n in sorted(refused.items()))
+            text += f"; {sum(refused.values())} could not be: {reasons}"
+        level = messages.WARNING if refused else messages.SUCCESS
+        self.message_user(request, text + ".", level)
+
+    @admin.action(description="Approve selected proposals", permissions=["change"])
+    def approve_selected(self, request, queryset):
+        self._each(
+            request, queryset, lambda m: match_approve(match=m, actor=request.user), "approved"
+        )
+
+    @admin.action(description="Offer selected approved matches", permissions=["change"])
+    def offer_selected(self, request, queryset):
+        self._each(request, queryset, lambda m: match_offer(match=m, actor=request.user), "offered")
+
+    @admin.action(description="Reject selected matches (asks for a reason)", permissions=["change"])
+    def reject_selected(self, request, queryset):
+        """An intermediate page asks for the reason, then rejects each match."""
+        if not request.user.has_perm(COORDINATOR_PERMISSION):
+            raise PermissionDenied
+        form = RejectForm(request.POST if "reason" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._each(
+                request,
+                queryset,
+                lambda m: match_reject(match=m, actor=request.user, reason=reason),
+                "rejected",
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reject matches",
+            "opts": self.opts,
+            "form": form,
+            "matches": queryset.select_related("case", "attorney__user")[:500],
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/matching/match/reject.html", context)
+
+    @admin.action(description="Export selected matches to CSV", permissions=["view"])
+    def export_selected(self, request, queryset):
+        """No respondent identifiers: a match row names the case only by its reference."""
+        rows = queryset.select_related(*self.list_select_related).order_by("pk")[:EXPORT_LIMIT]
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="matches.csv"'
+        writer = csv.writer(response)
+        writer.writerow(EXPORT_HEADER)
+        count = 0
+        for match in rows:
+            writer.writerow(csv_safe(_export_row(match)))
+            count += 1
+        event_record(
+            verb="admin.exported", actor=request.user, data={"model": "match", "rows": count}
+        )
+        return response
+
+    # Detail and swap
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(require_POST(self.swap_view))
+        name = f"{self.opts.app_label}_{self.opts.model_name}_swap"
+        return [path("<int:match_id>/swap/", view, name=name), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        match = self.get_object(request, object_id)
+        extra = dict(extra_context or {}, show_save=False, show_save_and_continue=False)
+        extra["show_save_and_add_another"] = False
+        if match is not None:
+            extra["explanation"] = match_explanation(match)
+            can_swap = match.status == Status.PROPOSED and request.user.has_perm(
+                COORDINATOR_PERMISSION
+            )
+            extra["can_swap"] = can_swap
+            extra["next_best"] = next_best_attorneys(case=match.case) if can_swap else []
+        return super().change_view(request, object_id, form_url, extra)
+
+    def swap_view(self, request, match_id: int):
+        if not request.user.has_perm(COORDINATOR_PERMISSION):
+            raise PermissionDenied
+        match = get_object_or_404(Match, pk=match_id)
+        try:
+            attorney_id = int(request.POST.get("attorney", ""))
+        except ValueError:
+            attorney_id = 0
+        try:
+            new = match_swap(match=match, attorney_id=attorney_id, actor=request.user)
+        except DomainError as error:
+            self.message_user(request, f"Not swapped: {error.message}", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:matching_match_change", args=[match.pk]))
+        self.message_user(request, "Swapped: the new proposal is below.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:matching_match_change", args=[new.pk]))
+
+
+def _export_row(match: Match) -> list:
+    case = match.case
+    return [
+        match.pk, match.status, case.reference, case.language.name, case.court.name,
+        case.case_type.name, case.next_hearing_date or "", match.attorney.user.email,
+        match_distance(match) or "", match.score, match.run_id or "", match.created_at.isoformat(),
+    ]  # fmt: skip

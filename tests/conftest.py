@@ -27,12 +27,20 @@ def coord(db):
     """A coordinator: staff with the Coordinators group's model permissions."""
     user = UserFactory(username="coord@example.org", is_staff=True)
     user.groups.add(coordinator_group_sync())
-    return user
+    return _with_totp(user)
 
 
 @pytest.fixture
 def staff_plain(db):
-    return UserFactory(username="staff-plain@example.org", is_staff=True)
+    return _with_totp(UserFactory(username="staff-plain@example.org", is_staff=True))
+
+
+def _with_totp(user):
+    """Staff must have TOTP to open the admin (SEC-9): the cast's staff have an authenticator."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(user, generate_totp_secret())
+    return user
 
 
 @pytest.fixture

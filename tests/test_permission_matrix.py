@@ -12,6 +12,7 @@ owner (`att_a`, who holds the offer and the accepted case).
 from dataclasses import dataclass, field
 
 import pytest
+from django.core.cache import cache
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from core.models import DomainEvent
@@ -80,11 +81,25 @@ MATRIX: dict[str, Row] = {
         args="offer",
     ),
     "volunteers:case": _attorney(get=OBJECT_PAGE, post={"owner": 405}, args="case"),
+    "volunteers:case_hours": _attorney(
+        get=POST_ONLY,
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 302},  # empty: error message
+        args="case",
+    ),
     "volunteers:account": _attorney(get=OWN_PAGE, post={"owner": 405}),
     "volunteers:account_delete": _attorney(
         get=OWN_PAGE,
         post={"anon": LOGIN, "owner": 200},  # no confirmation typed: form error
     ),
+    # Public pledge pages (issue 7): no account; a pledge is reached only through a signed link,
+    # and a bad link is a 404 for everyone, with nothing written.
+    "pledges:wall": Row(get={"anon": 200, "owner": 200}, post={"anon": 405}),
+    "pledges:new": Row(get={"anon": 200, "owner": 200}, post={"anon": 200}),  # empty: form errors
+    "pledges:thanks": Row(get={"anon": 200}, post={"anon": 405}),
+    "pledges:confirm": Row(get={"anon": 404}, post={"anon": 404, "owner": 404}, args="key"),
+    "pledges:manage": Row(get={"anon": 404}, post={"anon": 404, "owner": 404}, args="key"),
+    "pledges:withdraw": Row(get={"anon": 405}, post={"anon": 404}, args="key"),
+    "pledges:totals_json": Row(get={"anon": 200}, post={"anon": 405}),
     # allauth. Public entrance pages answer everyone the same (SEC-7); account management needs
     # a signed-in user; one-time links with a bad key show an error page, never a 500.
     "account_login": Row(get={"anon": 200}),
@@ -130,6 +145,16 @@ def test_every_url_is_in_the_matrix():  # SEC-13
     stale = sorted(set(MATRIX) - names)
     assert not missing, f"URLs without a row in the permission matrix: {missing}"
     assert not stale, f"Matrix rows for URLs that no longer exist: {stale}"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """The pledge form's rate limit counts in the cache: each cell gets an empty one of its own,
+    never the file cache under var/ that other runs on this machine share."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "m"}
+    }
+    cache.clear()
 
 
 @pytest.fixture

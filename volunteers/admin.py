@@ -12,6 +12,7 @@ from volunteers.models import (
     Pledge,
     PracticeArea,
 )
+from volunteers.pledges_services import pledge_approve, pledge_reject
 from volunteers.services import attorney_reject, attorney_verify
 
 
@@ -56,17 +57,20 @@ class AttorneyProfileAdmin(admin.ModelAdmin):
 
     def _each(self, request, queryset, service, done: str):
         """Call the service per attorney; one refusal does not undo the others."""
-        count = 0
+        count = refused = 0
         for attorney in queryset.select_related("user"):
             try:
                 with transaction.atomic():
                     service(attorney=attorney, actor=request.user)
             except DomainError as error:
+                refused += 1
                 self.message_user(request, f"{attorney}: {error.message}", messages.WARNING)
             else:
                 count += 1
         if count:
             self.message_user(request, f"{count} attorney(s) {done}; they are told by email.")
+        if refused:
+            self.message_user(request, f"{refused} could not be {done}.", messages.WARNING)
 
     @admin.action(description="Verify bar admission of selected attorneys", permissions=["change"])
     def verify_selected(self, request, queryset):
@@ -105,6 +109,30 @@ class PledgeAdmin(admin.ModelAdmin):
     list_select_related = ["organization"]
     autocomplete_fields = ["organization", "courts", "languages", "case_types"]
     date_hierarchy = "created_at"
+    # Status changes only through the actions (a service, an event, the wall's cache refreshed).
+    readonly_fields = ["status", "created_at", "confirmed_at", "confirmation_sent_at", "decided_at"]
+    actions = ["approve_selected", "reject_selected"]
+
+    def _decide(self, request, queryset, service, done: str):
+        count = 0
+        for pledge in queryset:
+            try:
+                with transaction.atomic():
+                    service(pledge=pledge, actor=request.user)
+            except DomainError as error:
+                self.message_user(request, f"Pledge {pledge.pk}: {error.message}", messages.WARNING)
+            else:
+                count += 1
+        if count:
+            self.message_user(request, f"{count} pledge(s) {done}.")
+
+    @admin.action(description="Approve selected pledges (show on the wall)", permissions=["change"])
+    def approve_selected(self, request, queryset):
+        self._decide(request, queryset, pledge_approve, "approved")
+
+    @admin.action(description="Reject selected pledges", permissions=["change"])
+    def reject_selected(self, request, queryset):
+        self._decide(request, queryset, pledge_reject, "rejected")
 
 
 # allauth registers its email-address and MFA-device models in the admin. Coordinators have no

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -240,11 +242,27 @@ class Pledge(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNCONFIRMED)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Set when the confirmation email is claimed for sending (conditional update): the row, not
+    # the broker, is the source of truth, so the sweeper re-enqueues what the broker lost and a
+    # second delivery of the task sends nothing (REL-2, STYLE 9, 10).
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    LIVE_STATUSES = (Status.UNCONFIRMED, Status.PENDING, Status.APPROVED)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=1), name="pledge_amount_positive"),
+            # A repeated pledge from the same organization and email is recognised, never
+            # duplicated (pledge_submit updates the live one; this catches a race).
+            models.UniqueConstraint(
+                "organization",
+                models.functions.Lower("contact_email"),
+                "kind",
+                name="pledge_one_live_per_org_email_kind",
+                condition=Q(status__in=["unconfirmed", "pending", "approved"]),
+            ),
             models.CheckConstraint(
                 condition=Q(period_end__gt=F("period_start")), name="pledge_period_ordered"
             ),
@@ -254,7 +272,43 @@ class Pledge(models.Model):
             models.Index(
                 fields=["kind"], name="pledge_wall_idx", condition=Q(status="approved", public=True)
             ),
+            # Serves the wall's page: approved public pledges, latest decisions first.
+            models.Index(
+                fields=["-decided_at", "-id"],
+                name="pledge_wall_order_idx",
+                condition=Q(status="approved", public=True),
+            ),
+            # Serves the confirmation sweeper: submitted, email not yet sent.
+            models.Index(
+                fields=["created_at"],
+                name="pledge_confirm_unsent_idx",
+                condition=Q(status="unconfirmed", confirmation_sent_at__isnull=True),
+            ),
         ]
 
     def __str__(self):
         return f"{self.organization}: {self.amount} {self.get_kind_display().lower()}"
+
+
+class CaseHours(models.Model):
+    """Pro bono hours an attorney logs on a case they accepted; counts toward pledges."""
+
+    match = models.ForeignKey("matching.Match", on_delete=models.CASCADE, related_name="hours")
+    hours = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(24)],
+    )
+    worked_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-worked_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hours__gt=0, hours__lte=24), name="case_hours_in_a_day"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.hours} h on {self.worked_on}"

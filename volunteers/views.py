@@ -16,7 +16,7 @@ from cases.identifiers import format_a_number, is_canonical_a_number
 from core.errors import DomainError
 from core.services import event_record
 from matching.services import match_accept, match_attest_no_conflict, match_decline
-from volunteers import forms, selectors, services
+from volunteers import forms, pledges_views, selectors, services
 from volunteers.services import Admission, AttorneyError
 
 # (slug, title) in the order the attorney walks them.
@@ -262,9 +262,9 @@ def case(request, match_id):
         for label, name in _RECORD_FIELDS
         if getattr(match.case, name, None) not in (None, "")
     ]
-    return render(
-        request, "volunteers/case.html", {"match": match, "case": match.case, "record": record}
-    )
+    context = {"match": match, "case": match.case, "record": record}
+    context |= pledges_views.case_hours_context(match=match)
+    return render(request, "volunteers/case.html", context)
 
 
 def _display(name: str, value):

@@ -1,0 +1,138 @@
+"""The need dashboard: an admin page for coordinators, server-side HTML and SVG, every table as CSV.
+
+No script and no inline style (the CSP allows neither): shading is a CSS class per cell, charts are
+SVG rectangles whose geometry is computed here.
+"""
+
+import csv
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+
+from core.selectors import NeedDashboard, need_dashboard
+from core.services import event_record
+
+PERMISSION = "matching.change_match"  # the coordinators' permission (core.roles)
+HEAT_LEVELS = 5
+BAR_WIDTH, BAR_GAP, CHART_HEIGHT = 28, 6, 120
+
+
+def dashboard_install(site) -> None:
+    """Add /admin/dashboard/ (name "admin:dashboard") to an admin site, behind its login."""
+    original = site.get_urls
+
+    def get_urls():
+        view = site.admin_view(lambda request: dashboard_view(request, site))
+        return [path("dashboard/", view, name="dashboard"), *original()]
+
+    site.get_urls = get_urls
+
+
+def dashboard_view(request, site):
+    if not request.user.has_perm(PERMISSION):
+        raise PermissionDenied
+    figures = need_dashboard()
+    tables = dashboard_tables(figures)
+    export = request.GET.get("export")
+    if export:
+        if export not in tables:
+            raise Http404("No such table.")
+        return _csv(request, export, tables[export])
+    context = {
+        **site.each_context(request),
+        "title": "Need dashboard",
+        "figures": figures,
+        "counts": tables["status"][1],
+        "heat_rows": _heat_rows(figures),
+        "by_case_type": figures.by_case_type,
+        "capacity": figures.capacity_by_language,
+        "declines": figures.decline_reasons,
+        "weeks_chart": _bars(figures.matches_by_week),
+        "capacity_chart": _bars(figures.capacity_by_language),
+        "exports": list(tables),
+    }
+    return TemplateResponse(request, "admin/dashboard.html", context)
+
+
+def dashboard_tables(figures: NeedDashboard) -> dict[str, tuple[list[str], list[list]]]:
+    """Every table on the page as (header, rows): the CSV exports and the page read these."""
+    counts = figures.status_counts
+    return {
+        "status": (
+            ["status", "cases"],
+            [[s, counts.get(s, 0)] for s in ("open", "matched", "represented")],
+        ),
+        "unmatched_by_language_and_court": (
+            ["language", *figures.heat_courts],
+            [[lang, *row] for lang, row in zip(figures.heat_languages, figures.heat, strict=True)],
+        ),
+        "unmatched_by_case_type": (["case type", "open cases"], _rows(figures.by_case_type)),
+        "free_capacity_by_language": (
+            ["language", "free places"],
+            _rows(figures.capacity_by_language),
+        ),
+        "matches_by_week": (["week starting", "matches"], _rows(figures.matches_by_week)),
+        "decline_reasons": (["reason", "declines"], _rows(figures.decline_reasons)),
+        "median_hours_offer_to_answer": (
+            ["median hours"],
+            [
+                [
+                    figures.median_hours_to_answer
+                    if figures.median_hours_to_answer is not None
+                    else ""
+                ]
+            ],
+        ),
+    }
+
+
+def _rows(pairs) -> list[list]:
+    return [list(pair) for pair in pairs]
+
+
+def _csv(request, name: str, table: tuple[list[str], list[list]]) -> HttpResponse:
+    header, rows = table
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows(csv_safe(row) for row in rows)
+    # Counts only, but an export is still recorded (SEC-24).
+    event_record(verb="dashboard.exported", actor=request.user, data={"table": name})
+    return response
+
+
+def csv_safe(row: list) -> list:
+    """No cell may start a spreadsheet formula (CSV injection through a court or language name)."""
+    return [f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row]
+
+
+def _heat_rows(figures: NeedDashboard) -> list[tuple[str, list[tuple[int, int]]]]:
+    """(language, [(count, shade level 0..4)]) per row; levels scale to the busiest cell."""
+    peak = max((n for row in figures.heat for n in row), default=0)
+    return [
+        (lang, [(n, _level(n, peak)) for n in row])
+        for lang, row in zip(figures.heat_languages, figures.heat, strict=True)
+    ]
+
+
+def _level(n: int, peak: int) -> int:
+    if n <= 0 or peak <= 0:
+        return 0
+    return max(1, min(HEAT_LEVELS - 1, round(n / peak * (HEAT_LEVELS - 1))))
+
+
+def _bars(pairs) -> dict:
+    """SVG geometry for a bar chart of (label, value) pairs."""
+    peak = max((value or 0 for _, value in pairs), default=0) or 1
+    bars = []
+    for i, (label, value) in enumerate(pairs):
+        height = round((value or 0) / peak * CHART_HEIGHT)
+        x = i * (BAR_WIDTH + BAR_GAP)
+        bars.append(
+            {"label": label, "value": value, "x": x, "y": CHART_HEIGHT - height, "height": height}
+        )
+    width = max(1, len(pairs) * (BAR_WIDTH + BAR_GAP))
+    return {"bars": bars, "width": width, "height": CHART_HEIGHT, "bar_width": BAR_WIDTH}

@@ -1,0 +1,219 @@
+"""The coordinator's match detail: reading a stored breakdown, the next best attorneys, the swap.
+
+Reads only, apart from `match_swap`, which calls the lifecycle services (STYLE 3).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from cases.models import CaseRequest
+from matching.models import Match
+from matching.scoring import (
+    AffinityBreakdown,
+    AttorneyFacts,
+    CellFacts,
+    Constraint,
+    affinity,
+    eligibility,
+    explain,
+)
+from matching.services import MatchError, match_propose, match_reject
+from volunteers.models import AttorneyLanguage, AttorneyProfile, PracticeArea
+
+NEXT_BEST_LIMIT = 5
+# Candidates read from the database before scoring: enough to find the best five among those who
+# speak the language, without loading every attorney in a big language such as Spanish.
+CANDIDATE_LIMIT = 300
+SWAP_REASON = "swapped"
+
+CONSTRAINT_WORDS = {
+    Constraint.NOT_VERIFIED: "The attorney's bar admission is verified",
+    Constraint.UNAVAILABLE: "The attorney is not paused",
+    Constraint.NO_CAPACITY: "The attorney had free capacity",
+    Constraint.LANGUAGE: "The attorney speaks the client's language (or the relay language)",
+    Constraint.CASE_TYPE: "The attorney takes this case type",
+    Constraint.DISTANCE: "The court is within the attorney's travel radius, or remote is possible",
+}
+PRIORITY_WORDS = {
+    "detention": "detention",
+    "hearing": "hearing soon",
+    "deadline": "filing deadline",
+    "waiting": "time waiting",
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    attorney: AttorneyProfile
+    breakdown: AffinityBreakdown
+    score: int
+    sentences: list[str]
+
+
+def match_explanation(match: Match) -> dict[str, Any]:
+    """The stored breakdown in words: sentences, points per part, priority parts."""
+    breakdown = match.breakdown or {}
+    parts = breakdown.get("affinity") or {}
+    priority = breakdown.get("priority") or {}
+    return {
+        "sentences": breakdown.get("explanation") or [],
+        "points": [
+            (label, parts[key])
+            for key, label in (
+                ("language", "language"),
+                ("distance", "distance"),
+                ("experience", "experience"),
+            )
+            if key in parts
+        ],
+        "priority": [
+            (label, priority[key]) for key, label in PRIORITY_WORDS.items() if priority.get(key)
+        ],
+        "priority_total": priority.get("stored", priority.get("total")),
+        "constraints": list(CONSTRAINT_WORDS.values()),
+    }
+
+
+def match_distance(match: Match) -> float | None:
+    """Miles from the attorney to the court, as the run stored it."""
+    miles = (match.breakdown or {}).get("affinity", {}).get("miles")
+    return miles if isinstance(miles, int | float) else None
+
+
+def next_best_attorneys(*, case: CaseRequest, limit: int = NEXT_BEST_LIMIT) -> list[Candidate]:
+    """Eligible attorneys for this case other than those already paired with it, best first.
+
+    1. Read up to CANDIDATE_LIMIT verified, unpaused attorneys with free capacity who speak the
+       case's language (or its relay language) and were never matched with this case.
+    2. Build their plain facts and score them with matching.scoring (the run's own rules).
+    3. Keep the eligible ones, highest affinity first.
+    """
+    cell = _cell(case)
+    attorneys = _candidate_attorneys(case, cell)
+    facts = _facts(attorneys)
+    scored = []
+    for attorney in attorneys:
+        fact = facts[attorney.pk]
+        if not eligibility(fact, cell).ok:
+            continue
+        parts = affinity(fact, cell)
+        sentences = explain(parts, language_name=_name_of(case), case_type_name=_type_of(case))
+        scored.append(Candidate(attorney, parts, parts.total + max(case.priority, 0), sentences))
+    scored.sort(key=lambda c: (-c.score, c.attorney.pk))
+    return scored[:limit]
+
+
+def match_swap(*, match: Match, attorney_id: int, actor) -> Match:
+    """Reject the current proposal ("swapped") and propose the chosen attorney, atomically.
+
+    Either both happen or neither: a refusal of the new proposal rolls the rejection back.
+    """
+    if match.status not in (Match.Status.PROPOSED, Match.Status.APPROVED):
+        # An offer already sent is the attorney's to answer; swapping it would pull it silently.
+        raise MatchError("Only a proposal not yet offered can be swapped.", code="not_swappable")
+    with transaction.atomic():
+        match_reject(match=match, actor=actor, reason=SWAP_REASON)
+        case = CaseRequest.objects.select_related(
+            "language", "relay_language", "case_type", "court"
+        ).get(pk=match.case_id)
+        chosen = next(
+            (
+                c
+                for c in next_best_attorneys(case=case, limit=10**6)
+                if c.attorney.pk == attorney_id
+            ),
+            None,
+        )
+        if chosen is None:
+            raise MatchError("That attorney cannot take this case.", code="not_eligible")
+        return match_propose(
+            case=case,
+            attorney=chosen.attorney,
+            score=chosen.score,
+            breakdown=_breakdown(case, chosen),
+            actor=actor,
+        )
+
+
+def _breakdown(case: CaseRequest, chosen: Candidate) -> dict[str, Any]:
+    return {
+        "affinity": chosen.breakdown.as_dict(),
+        "priority": {"stored": max(case.priority, 0), **(case.priority_parts or {})},
+        "explanation": chosen.sentences,
+        "swapped": True,
+    }
+
+
+def _cell(case: CaseRequest) -> CellFacts:
+    relay = case.relay_language_id if case.relay_interpreter_ok else None
+    return CellFacts(
+        language=case.language_id,
+        relay_language=relay,
+        case_type=case.case_type_id,
+        court_id=case.court_id,
+        court_latitude=float(case.court.latitude),
+        court_longitude=float(case.court.longitude),
+        detained=case.detained,
+        remote_ok=case.remote_ok,
+    )
+
+
+def _candidate_attorneys(case: CaseRequest, cell: CellFacts) -> list[AttorneyProfile]:
+    codes = [cell.language] + ([cell.relay_language] if cell.relay_language else [])
+    today = timezone.localdate()
+    speakers = AttorneyLanguage.objects.filter(language_id__in=codes).values("attorney_id")
+    paired = Match.objects.filter(case=case).values("attorney_id")
+    return list(
+        AttorneyProfile.objects.filter(
+            Q(paused_until__isnull=True) | Q(paused_until__lte=today),
+            verification=AttorneyProfile.Verification.VERIFIED,
+            active_cases__lt=F("capacity"),
+            pk__in=speakers,
+        )
+        .exclude(pk__in=paired)
+        .select_related("user")
+        .order_by("pk")[:CANDIDATE_LIMIT]
+    )
+
+
+def _facts(attorneys: list[AttorneyProfile]) -> dict[int, AttorneyFacts]:
+    pks = [a.pk for a in attorneys]
+    languages: dict[int, dict[str, int]] = {pk: {} for pk in pks}
+    areas: dict[int, dict[str, int]] = {pk: {} for pk in pks}
+    rows = AttorneyLanguage.objects.filter(attorney_id__in=pks)
+    for pk, code, level in rows.values_list("attorney_id", "language_id", "proficiency"):
+        languages[pk][code] = level
+    rows = PracticeArea.objects.filter(attorney_id__in=pks)
+    for pk, code, handled in rows.values_list("attorney_id", "case_type_id", "cases_handled"):
+        areas[pk][code] = handled
+    return {
+        a.pk: AttorneyFacts(
+            id=a.pk,
+            languages=languages[a.pk],
+            practice_areas=areas[a.pk],
+            years_experience=a.years_experience,
+            latitude=float(a.latitude),
+            longitude=float(a.longitude),
+            travel_radius_miles=a.travel_radius_miles,
+            remote_ok=a.remote_ok,
+            verified=True,
+            available=True,
+            free_capacity=a.capacity - a.active_cases,
+        )
+        for a in attorneys
+    }
+
+
+def _name_of(case: CaseRequest):
+    names = {case.language_id: case.language.name}
+    if case.relay_language_id:
+        names[case.relay_language_id] = case.relay_language.name
+    return lambda code: names.get(code, code)
+
+
+def _type_of(case: CaseRequest):
+    return lambda code: case.case_type.name if code == case.case_type_id else code

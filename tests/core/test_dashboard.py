@@ -1,0 +1,96 @@
+"""The coordinators' need dashboard: figures, CSV exports, access, and a constant query count."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from core.models import DomainEvent
+from matching.models import Match
+from matching.services import match_propose
+from tests.factories import AttorneyFactory, CaseRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("admin:dashboard")
+
+
+def _world(open_cases: int) -> None:
+    for i in range(open_cases):
+        CaseRequestFactory(language_id="spa" if i % 3 else "por")
+    match_propose(
+        case=CaseRequestFactory(), attorney=AttorneyFactory(), score=500, breakdown={"x": 1}
+    )
+
+
+def test_a_coordinator_sees_the_dashboard(client, coord):
+    _world(5)
+    client.force_login(coord)
+    response = client.get(URL)
+    assert response.status_code == 200
+    figures = response.context["figures"]
+    assert figures.status_counts == {"open": 5, "matched": 1}
+    assert figures.heat_languages[0] == "Spanish"
+    assert sum(map(sum, figures.heat)) == 5
+    page = response.content.decode().split('<div class="dashboard">', 1)[1]
+    assert '<svg class="bars"' in page
+    assert "<script" not in page and "style=" not in page  # nothing inline under the CSP
+
+
+def test_plain_staff_are_refused(client, staff_plain):
+    client.force_login(staff_plain)
+    assert client.get(URL).status_code == 403
+
+
+def test_an_anonymous_visitor_is_sent_to_the_admin_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+def test_every_table_exports_to_csv_and_each_export_is_logged(client, coord):
+    _world(3)
+    client.force_login(coord)
+    names = client.get(URL).context["exports"]
+    for name in names:
+        response = client.get(URL, {"export": name})
+        assert response["Content-Type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(response.content.decode())))
+        assert rows and rows[0], name
+    exported = DomainEvent.objects.filter(verb="dashboard.exported", actor=coord)
+    assert exported.count() == len(names)
+
+
+def test_an_unknown_export_is_a_404(client, coord):
+    client.force_login(coord)
+    assert client.get(URL, {"export": "nope"}).status_code == 404
+
+
+def test_the_median_time_to_answer_is_in_hours(client, coord):
+    _world(0)
+    match = Match.objects.get()
+    now = timezone.now()
+    Match.objects.filter(pk=match.pk).update(offered_at=now - timedelta(hours=10), responded_at=now)
+    client.force_login(coord)
+    assert client.get(URL).context["figures"].median_hours_to_answer == 10.0
+
+
+def _queries(client, coord, cases: int) -> int:
+    _world(cases)
+    client.force_login(coord)
+    client.get(URL)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(URL).status_code == 200
+    return len(queries)
+
+
+def test_the_dashboard_uses_a_constant_number_of_queries(client, coord):
+    few = _queries(client, coord, 5)
+    many = _queries(client, coord, 45)
+    assert many == few
+    assert many <= 18  # session, user, permissions, then 9 for the figures

@@ -1,0 +1,307 @@
+"""The coordinator's review queue, match detail, swap and "run now" in the admin."""
+
+from unittest import mock
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from core.models import DomainEvent
+from matching.models import Match, MatchingRun
+from matching.services import match_approve, match_propose
+from tests.factories import AttorneyFactory, CaseRequestFactory, MatchFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:matching_match_changelist")
+BREAKDOWN = {
+    "affinity": {"language": 300, "distance": 150, "experience": 60, "miles": 12.4},
+    "priority": {"stored": 240, "detention": 0, "hearing": 200, "deadline": 0, "waiting": 40},
+    "explanation": ["Speaks Spanish fluently", "12 miles from the court"],
+}
+
+
+def _proposed(attorney=None, **case):
+    return match_propose(
+        case=CaseRequestFactory(**case),
+        attorney=attorney or AttorneyFactory(),
+        score=500,
+        breakdown=BREAKDOWN,
+    )
+
+
+def _act(client, action, matches, **extra):
+    data = {"action": action, ACTION_CHECKBOX_NAME: [m.pk for m in matches], **extra}
+    # The selection as seen under "All": the default filter would hide approved matches.
+    return client.post(f"{CHANGELIST}?status=all", data, follow=True)
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_the_queue_opens_on_proposed_matches(client, coord):
+    proposed, approved = _proposed(), _proposed()
+    match_approve(match=approved, actor=coord)
+    client.force_login(coord)
+    shown = client.get(CHANGELIST).context["cl"].result_list
+    assert [m.pk for m in shown] == [proposed.pk]
+    everything = client.get(CHANGELIST, {"status": "all"}).context["cl"].result_list
+    assert {m.pk for m in everything} == {proposed.pk, approved.pk}
+
+
+def test_the_queue_puts_the_most_urgent_case_first(client, coord):
+    _proposed(priority=100)
+    urgent = _proposed(priority=900)
+    client.force_login(coord)
+    assert client.get(CHANGELIST).context["cl"].result_list[0].pk == urgent.pk
+
+
+def test_the_queue_shows_what_a_coordinator_decides_on(client, coord):
+    match = _proposed()
+    client.force_login(coord)
+    page = client.get(CHANGELIST).content.decode()
+    for text in (
+        match.case.reference,
+        "Spanish",
+        match.attorney.user.get_full_name(),
+        ">12<",
+        ">500<",
+    ):
+        assert text in page
+
+
+def test_search_finds_a_match_by_case_reference_or_attorney_email(client, coord):
+    match, other = _proposed(), _proposed()
+    client.force_login(coord)
+    for q in (match.case.reference, match.attorney.user.email):
+        shown = client.get(CHANGELIST, {"q": q}).context["cl"].result_list
+        assert [m.pk for m in shown] == [match.pk], q
+    assert other.pk
+
+
+def _changelist_queries(client, coord, rows: int) -> int:
+    for _ in range(rows):
+        _proposed()
+    client.force_login(coord)
+    client.get(CHANGELIST)  # warm the session and content-type caches
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(CHANGELIST).status_code == 200
+    return len(queries)
+
+
+def test_the_changelist_uses_a_constant_number_of_queries(client, coord):
+    few = _changelist_queries(client, coord, 5)
+    many = _changelist_queries(client, coord, 45)
+    assert many == few
+    assert many <= 20
+
+
+def test_approve_reports_partial_failures(client, coord):
+    proposed, approved = _proposed(), _proposed()
+    match_approve(match=approved, actor=coord)
+    client.force_login(coord)
+    response = _act(client, "approve_selected", [proposed, approved])
+    assert "1 approved; 1 could not be: 1 not_proposed." in _messages(response)
+    proposed.refresh_from_db()
+    assert proposed.status == Match.Status.APPROVED
+
+
+def test_approve_goes_through_the_service(client, coord):
+    match = _proposed()
+    client.force_login(coord)
+    with mock.patch("matching.admin.match_approve") as service:
+        _act(client, "approve_selected", [match])
+    assert service.call_count == 1
+    match.refresh_from_db()
+    assert match.status == Match.Status.PROPOSED
+
+
+def test_reject_asks_for_a_reason_first(client, coord):
+    match = _proposed()
+    client.force_login(coord)
+    response = _act(client, "reject_selected", [match])
+    assert response.status_code == 200
+    assert "reason" in response.context["form"].fields
+    match.refresh_from_db()
+    assert match.status == Match.Status.PROPOSED
+
+
+def test_reject_with_a_reason_frees_the_cases(client, coord):
+    matches = [_proposed(), _proposed()]
+    client.force_login(coord)
+    response = _act(client, "reject_selected", matches, reason="Attorney on leave")
+    assert "2 rejected." in _messages(response)
+    for match in matches:
+        match.refresh_from_db()
+        assert match.status == Match.Status.REJECTED
+        assert match.reject_reason == "Attorney on leave"
+        assert match.case.status == "open"
+
+
+def test_offer_offers_approved_matches_and_reports_the_others(client, coord):
+    approved, proposed = _proposed(), _proposed()
+    match_approve(match=approved, actor=coord)
+    client.force_login(coord)
+    response = _act(client, "offer_selected", [approved, proposed])
+    assert "1 offered; 1 could not be: 1 not_approved." in _messages(response)
+    approved.refresh_from_db()
+    assert approved.status == Match.Status.OFFERED
+
+
+def test_staff_who_may_only_view_matches_cannot_decide(client):
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_match"))
+    from tests.conftest import _with_totp
+
+    _with_totp(viewer)
+    match = _proposed()
+    client.force_login(viewer)
+    _act(client, "approve_selected", [match])
+    _act(client, "reject_selected", [match], reason="no")
+    match.refresh_from_db()
+    assert match.status == Match.Status.PROPOSED
+
+
+def test_the_change_form_cannot_save(client, coord):
+    match = _proposed()
+    client.force_login(coord)
+    url = reverse("admin:matching_match_change", args=[match.pk])
+    client.post(url, {"status": "accepted", "score": "1"})
+    match.refresh_from_db()
+    assert match.status == Match.Status.PROPOSED and match.score == 500
+
+
+def test_the_detail_explains_the_match_and_lists_the_next_best(client, coord):
+    match = _proposed()
+    other = AttorneyFactory()
+    client.force_login(coord)
+    response = client.get(reverse("admin:matching_match_change", args=[match.pk]))
+    page = response.content.decode()
+    assert "Speaks Spanish fluently" in page
+    assert "hearing soon 200" in page
+    assert "travel radius" in page
+    assert [c.attorney.pk for c in response.context["next_best"]] == [other.pk]
+
+
+def test_swap_rejects_the_proposal_and_proposes_the_chosen_attorney(client, coord):
+    match = _proposed()
+    other = AttorneyFactory()
+    client.force_login(coord)
+    url = reverse("admin:matching_match_swap", args=[match.pk])
+    response = client.post(url, {"attorney": other.pk})
+    assert response.status_code == 302
+    match.refresh_from_db()
+    assert match.status == Match.Status.REJECTED and match.reject_reason == "swapped"
+    new = Match.objects.get(case=match.case, attorney=other)
+    assert new.status == Match.Status.PROPOSED
+    assert new.breakdown["explanation"]
+    match.attorney.refresh_from_db()
+    assert match.attorney.active_cases == 0
+
+
+def test_swap_to_an_ineligible_attorney_changes_nothing(client, coord):
+    match = _proposed()
+    stranger = AttorneyFactory(languages={"fra": 4})
+    client.force_login(coord)
+    client.post(reverse("admin:matching_match_swap", args=[match.pk]), {"attorney": stranger.pk})
+    match.refresh_from_db()
+    assert match.status == Match.Status.PROPOSED
+    assert not Match.objects.filter(attorney=stranger).exists()
+
+
+def test_swap_needs_a_post(client, coord):
+    match = _proposed()
+    client.force_login(coord)
+    response = client.get(reverse("admin:matching_match_swap", args=[match.pk]))
+    assert response.status_code == 405
+
+
+def test_run_now_queues_a_run_after_commit(client, coord, django_capture_on_commit_callbacks):
+    client.force_login(coord)
+    with (
+        mock.patch("matching.tasks.runs.run_matching.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(reverse("admin:matching_matchingrun_run_now"), follow=True)
+    delay.assert_called_once_with(trigger="admin", user_id=coord.pk)
+    assert any("queued" in text for text in _messages(response))
+
+
+def test_run_now_is_refused_to_staff_without_the_coordinator_permission(client, staff_plain):
+    client.force_login(staff_plain)
+    with mock.patch("matching.tasks.runs.run_matching.delay") as delay:
+        response = client.post(reverse("admin:matching_matchingrun_run_now"))
+    assert response.status_code == 403
+    delay.assert_not_called()
+
+
+def test_the_run_detail_shows_phase_seconds_and_objective_against_greedy(client, coord):
+    run = MatchingRun.objects.create(
+        status=MatchingRun.Status.FINISHED,
+        objective=1100,
+        greedy_objective=1000,
+        stats={"seconds": {"load": 1.25, "solve": 0.5}},
+    )
+    client.force_login(coord)
+    page = client.get(reverse("admin:matching_matchingrun_change", args=[run.pk])).content
+    page = page.decode()
+    assert "load: 1.25" in page and "solve: 0.5" in page
+    assert "+10.0%" in page
+
+
+def test_the_run_list_offers_run_now_to_coordinators(client, coord):
+    client.force_login(coord)
+    page = client.get(reverse("admin:matching_matchingrun_changelist")).content.decode()
+    assert reverse("admin:matching_matchingrun_run_now") in page
+
+
+def test_the_queue_filters_by_language_and_run(client, coord):
+    spanish, portuguese = _proposed(), _proposed(language_id="por")
+    run = MatchingRun.objects.create(status=MatchingRun.Status.FINISHED)
+    Match.objects.filter(pk=portuguese.pk).update(run=run)  # test set-up: attach to a run
+    client.force_login(coord)
+    shown = client.get(CHANGELIST, {"language": "por"}).context["cl"].result_list
+    assert [m.pk for m in shown] == [portuguese.pk]
+    shown = client.get(CHANGELIST, {"run": str(run.pk)}).context["cl"].result_list
+    assert [m.pk for m in shown] == [portuguese.pk]
+    assert spanish.pk
+
+
+def test_export_writes_the_selection_to_csv_and_logs_it(client, coord):
+    matches = [_proposed(), _proposed()]
+    client.force_login(coord)
+    data = {"action": "export_selected", ACTION_CHECKBOX_NAME: [m.pk for m in matches]}
+    response = client.post(CHANGELIST, data)
+    assert response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode().strip().splitlines()
+    assert len(lines) == 3 and matches[0].case.reference in lines[1] + lines[2]
+    assert "Respondent" not in response.content.decode()  # no identifiers in a match export
+    event = DomainEvent.objects.get(verb="admin.exported")
+    assert event.actor == coord and event.data == {"model": "match", "rows": 2}
+
+
+def test_the_detail_of_a_match_without_a_stored_explanation_still_renders(client, coord):
+    match = MatchFactory(breakdown={})
+    client.force_login(coord)
+    response = client.get(reverse("admin:matching_match_change", args=[match.pk]))
+    assert response.status_code == 200
+    assert "No explanation was stored" in response.content.decode()
+
+
+def test_an_offered_match_cannot_be_swapped(client, coord):
+    match = _proposed()
+    match_approve(match=match, actor=coord)
+    client.force_login(coord)
+    client.post(
+        reverse("admin:matching_match_changelist") + "?status=all",
+        {"action": "offer_selected", ACTION_CHECKBOX_NAME: [match.pk]},
+    )
+    other = AttorneyFactory()
+    client.post(reverse("admin:matching_match_swap", args=[match.pk]), {"attorney": other.pk})
+    match.refresh_from_db()
+    assert match.status == Match.Status.OFFERED
+    assert not Match.objects.filter(attorney=other).exists()

@@ -1,0 +1,232 @@
+"""The public pledge pages: form, signed links, wall, open data, admin actions (issue 7)."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from core.models import DomainEvent
+from matching.models import Match
+from tests.factories import OrganizationFactory, PledgeFactory
+from tests.volunteers.offers import offer_create
+from tests.volunteers.pledge_helpers import (  # noqa: F401
+    eager_tasks,
+    form_data,
+    fresh_cache,
+    link_from,
+)
+from volunteers.models import CaseHours, Pledge
+from volunteers.pledges_services import MANAGE_SALT, pledge_token
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
+NEW = reverse("pledges:new")
+WALL = reverse("pledges:wall")
+XSS = '"><script>alert(1)</script>'
+
+
+def test_the_form_renders_for_anyone(client):
+    response = client.get(NEW)
+    assert response.status_code == 200
+    assert b'name="website_confirm"' in response.content  # the honeypot is there, hidden
+
+
+def test_a_valid_pledge_saves_one_row_and_thanks(client):
+    response = client.post(NEW, form_data())
+    assert response.status_code == 302 and response.url == reverse("pledges:thanks")
+    assert Pledge.objects.get().status == Pledge.Status.UNCONFIRMED
+
+
+def test_an_error_keeps_what_was_typed(client):
+    response = client.post(NEW, form_data(amount="0", message="We can do more next year"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Hudson &amp; Pine LLP" in body and "We can do more next year" in body
+    assert Pledge.objects.count() == 0
+
+
+def test_a_filled_honeypot_looks_like_success_and_writes_nothing(client):  # SEC-19
+    response = client.post(NEW, form_data(website_confirm="http://spam.example"))
+    assert response.status_code == 302 and response.url == reverse("pledges:thanks")
+    assert Pledge.objects.count() == 0
+
+
+def test_posts_beyond_the_rate_limit_get_429_and_write_nothing(client):  # SEC-19
+    statuses = []
+    for n in range(30):
+        data = form_data(organization_name=f"Firm {n}", contact_email=f"c{n}@example.org")
+        statuses.append(client.post(NEW, data).status_code)
+    assert statuses[:5] == [302] * 5
+    assert set(statuses[5:]) == {429}
+    assert Pledge.objects.count() == 5
+
+
+def test_the_rate_limit_is_per_address(client):
+    for n in range(6):
+        client.post(NEW, form_data(contact_email=f"c{n}@example.org"), REMOTE_ADDR="10.0.0.1")
+    response = client.post(NEW, form_data(), REMOTE_ADDR="10.0.0.2")
+    assert response.status_code == 302
+
+
+def test_the_emailed_link_confirms_and_the_manage_link_edits_and_withdraws(
+    client,
+    django_capture_on_commit_callbacks,
+    eager_tasks,  # noqa: F811
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(NEW, form_data())
+    confirm = link_from(mail.outbox[0], "confirm")
+    assert client.get(confirm).status_code == 200  # GET shows a button, changes nothing
+    assert Pledge.objects.get().status == Pledge.Status.UNCONFIRMED
+    response = client.post(confirm)
+    assert Pledge.objects.get().status == Pledge.Status.PENDING
+    manage = response.url
+    edited = form_data(amount="12", organization_name="ignored: disabled field")
+    assert client.post(manage, edited).status_code == 302
+    pledge = Pledge.objects.get()
+    assert pledge.amount == 12 and pledge.organization.name == "Hudson & Pine LLP"
+    client.post(reverse("pledges:withdraw", args=[manage.split("/")[-2]]))
+    assert Pledge.objects.get().status == Pledge.Status.WITHDRAWN
+
+
+def test_a_bad_link_is_a_404_and_changes_nothing(client):
+    pledge = PledgeFactory(status="unconfirmed")
+    token = pledge_token(pledge=pledge, salt=MANAGE_SALT)  # right pledge, wrong purpose
+    assert client.post(reverse("pledges:confirm", args=[token])).status_code == 404
+    pledge.refresh_from_db()
+    assert pledge.status == Pledge.Status.UNCONFIRMED
+
+
+def test_the_wall_lists_approved_public_pledges_only(client):
+    shown = PledgeFactory(organization__name="Shown LLP")
+    PledgeFactory(organization__name="Private LLP", public=False)
+    PledgeFactory(organization__name="Waiting LLP", status="pending")
+    body = client.get(WALL).content.decode()
+    assert "Shown LLP" in body and "Private LLP" not in body and "Waiting LLP" not in body
+    assert f'data-pledge="{shown.pk}"' in body
+
+
+def test_progress_counts_cases_accepted_by_affiliated_attorneys(client, att_a, coord):
+    from matching.services import match_accept, match_attest_no_conflict
+    from volunteers.services import attorney_organization_set
+
+    organization = OrganizationFactory()
+    attorney_organization_set(attorney=att_a, organization=organization, new_name="", eoir_id="")
+    pledge = PledgeFactory(kind="cases", amount=4, organization=organization)
+    match = offer_create(attorney=att_a, coordinator=coord)
+    match_attest_no_conflict(match=match, user=att_a.user)
+    match_accept(match=match, user=att_a.user)
+    assert Match.objects.filter(status="accepted").count() == 1
+    body = client.get(WALL).content.decode()
+    assert f'data-pledge="{pledge.pk}"' in body
+    assert 'data-progress="1"' in body and "(25% of the pledge)" in body
+
+
+def _wall_queries(client) -> int:
+    cache.clear()  # cold: the totals are computed, not read from the cache
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(WALL).status_code == 200
+    return len(queries)
+
+
+def test_the_wall_runs_a_constant_number_of_queries(client):
+    PledgeFactory.create_batch(10)
+    ten = _wall_queries(client)
+    PledgeFactory.create_batch(90)
+    assert _wall_queries(client) == ten <= 4  # totals, one page, cases and hours of the page
+
+
+def test_stored_text_is_escaped_on_the_wall(client):  # SEC-20
+    PledgeFactory(organization__name=XSS, organization__city=XSS, message=XSS)
+    body = client.get(WALL).content.decode()
+    assert "<script>alert(1)" not in body
+    assert "&quot;&gt;&lt;script&gt;" in body
+
+
+def test_stored_text_is_escaped_in_the_admin(client, coord):  # SEC-20
+    pledge = PledgeFactory(organization=OrganizationFactory(name=XSS), contact_name=XSS)
+    client.force_login(coord)
+    for url in (
+        reverse("admin:volunteers_pledge_changelist"),
+        reverse("admin:volunteers_pledge_change", args=[pledge.pk]),
+        reverse("admin:volunteers_organization_changelist"),
+    ):
+        body = client.get(url).content.decode()
+        assert "<script>alert(1)" not in body, url
+
+
+def test_a_coordinator_approves_through_the_admin_action(client, coord):
+    pledge = PledgeFactory(status="pending")
+    client.force_login(coord)
+    response = client.post(
+        reverse("admin:volunteers_pledge_changelist"),
+        {"action": "approve_selected", "_selected_action": [pledge.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    pledge.refresh_from_db()
+    assert pledge.status == Pledge.Status.APPROVED
+    assert DomainEvent.objects.filter(verb="pledge.approved", actor=coord).count() == 1
+
+
+def test_the_open_data_endpoint_gives_public_totals_only(client):
+    PledgeFactory(kind="hours", amount=100, organization__kind="law_firm")
+    PledgeFactory(kind="cases", amount=3, organization__kind="nonprofit")
+    PledgeFactory(kind="cases", amount=50, public=False)
+    response = client.get(reverse("pledges:totals_json"))
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "*"
+    payload = json.loads(response.content)
+    assert payload["totals"] == {"pledges": 2, "hours": 100, "cases": 3, "attorneys": 0}
+    assert payload["by_organization_kind"]["nonprofit"]["cases"] == 3
+    assert "example.org" not in response.content.decode()  # no contact data
+
+
+@pytest.fixture
+def accepted(att_a, coord):
+    from matching.services import match_accept, match_attest_no_conflict
+    from volunteers.services import attorney_organization_set
+
+    organization = OrganizationFactory()
+    attorney_organization_set(attorney=att_a, organization=organization, new_name="", eoir_id="")
+    match = offer_create(attorney=att_a, coordinator=coord)
+    match_attest_no_conflict(match=match, user=att_a.user)
+    return match_accept(match=match, user=att_a.user)
+
+
+def test_the_attorney_logs_hours_and_the_hours_pledge_progresses(client, att_a, accepted):
+    att_a.refresh_from_db()
+    pledge = PledgeFactory(kind="hours", amount=10, organization=att_a.organization)
+    client.force_login(att_a.user)
+    url = reverse("volunteers:case_hours", args=[accepted.pk])
+    response = client.post(url, {"hours": "2.5", "worked_on": "2026-11-01"})
+    assert response.status_code == 302
+    assert CaseHours.objects.get().hours == Decimal("2.5")
+    assert DomainEvent.objects.filter(verb="case.hours_logged", actor=att_a.user).count() == 1
+    case_page = client.get(reverse("volunteers:case", args=[accepted.pk])).content.decode()
+    assert 'data-hours-total="2.5"' in case_page
+    client.logout()
+    body = client.get(WALL).content.decode()
+    assert f'data-pledge="{pledge.pk}"' in body and 'data-hours="2"' in body
+
+
+def test_another_attorney_cannot_log_hours_on_the_case(client, att_b, accepted):  # SEC-12
+    client.force_login(att_b.user)
+    url = reverse("volunteers:case_hours", args=[accepted.pk])
+    assert client.post(url, {"hours": "2", "worked_on": "2026-11-01"}).status_code == 404
+    assert CaseHours.objects.count() == 0
+
+
+def test_future_or_absurd_hours_are_refused(client, att_a, accepted):
+    client.force_login(att_a.user)
+    url = reverse("volunteers:case_hours", args=[accepted.pk])
+    for data in (
+        {"hours": "25", "worked_on": "2026-11-01"},
+        {"hours": "2", "worked_on": "2099-01-01"},
+    ):
+        assert client.post(url, data).status_code == 302
+    assert CaseHours.objects.count() == 0

@@ -1,0 +1,162 @@
+"""Reads for the pledge wall and the open-data endpoint. Public figures only: no contact data.
+
+The wall runs a constant number of queries whatever the number of pledges: the totals are one
+grouped aggregate (cached, invalidated when a pledge is approved, edited or withdrawn, and
+expiring after TOTALS_TTL so new placements show), the page is one slice, and the progress of
+the pledges on the page is one grouped count over accepted matches.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
+
+from matching.models import Match
+from volunteers.models import CaseHours, Organization, Pledge
+from volunteers.pledges_services import WALL_CACHE_VERSION_KEY
+
+TOTALS_TTL = 300
+WALL_PAGE_SIZE = 50
+
+
+def pledges_confirmation_unsent(*, created_before: datetime) -> list[int]:
+    """Submitted pledges whose confirmation email was never sent (sweeper, REL-2)."""
+    return list(
+        Pledge.objects.filter(
+            status=Pledge.Status.UNCONFIRMED,
+            confirmation_sent_at__isnull=True,
+            created_at__lt=created_before,
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:500]
+    )
+
+
+def _wall_pledges():
+    return Pledge.objects.filter(status=Pledge.Status.APPROVED, public=True)
+
+
+@dataclass
+class KindTotals:
+    key: str
+    label: str
+    pledges: int = 0
+    hours: int = 0
+    cases: int = 0
+    attorneys: int = 0
+
+
+@dataclass
+class WallTotals:
+    by_kind: list[KindTotals] = field(default_factory=list)
+    overall: KindTotals = field(default_factory=lambda: KindTotals("all", "All organizations"))
+
+    def as_dict(self) -> dict:
+        """The open-data payload: public figures only."""
+        return {
+            "totals": _figures(self.overall),
+            "by_organization_kind": {
+                t.key: {"label": t.label, **_figures(t)} for t in self.by_kind
+            },
+        }
+
+
+def _figures(t: KindTotals) -> dict[str, int]:
+    return {"pledges": t.pledges, "hours": t.hours, "cases": t.cases, "attorneys": t.attorneys}
+
+
+def wall_totals() -> WallTotals:
+    """Totals by kind of organization, cached under the wall's current version."""
+    key = f"pledges:wall-totals:{cache.get(WALL_CACHE_VERSION_KEY, 0)}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _totals_rows()
+        cache.set(key, cached, TOTALS_TTL)
+    return _totals_build(cached)
+
+
+def _totals_rows() -> list[tuple[str, str, int, int]]:
+    """(organization kind, pledge kind, amount, pledges): plain data, cheap to cache."""
+    rows = (
+        _wall_pledges()
+        .values_list("organization__kind", "kind")
+        .annotate(total=Sum("amount"), pledges=Count("pk"))
+        .order_by()
+    )
+    return [tuple(row) for row in rows]
+
+
+def _totals_build(rows) -> WallTotals:
+    totals = {key: KindTotals(key, label) for key, label in Organization.Kind.choices}
+    overall = KindTotals("all", "All organizations")
+    for org_kind, kind, amount, pledges in rows:
+        for target in (totals.get(org_kind), overall):
+            if target is not None:
+                setattr(target, kind, getattr(target, kind) + amount)
+                target.pledges += pledges
+    return WallTotals(by_kind=[t for t in totals.values() if t.pledges], overall=overall)
+
+
+@dataclass(frozen=True)
+class Progress:
+    cases: int = 0
+    attorneys: int = 0
+    hours: int = 0
+
+
+def _progress_for(organization_ids) -> dict[int, Progress]:
+    """Cases accepted by, and hours logged by, attorneys affiliated with each organization:
+    two grouped queries, whatever the number of pledges on the page."""
+    hours = dict(
+        CaseHours.objects.filter(match__attorney__organization_id__in=organization_ids)
+        .values_list("match__attorney__organization_id")
+        .annotate(total=Sum("hours"))
+        .order_by()
+    )
+    rows = (
+        Match.objects.filter(
+            status=Match.Status.ACCEPTED, attorney__organization_id__in=organization_ids
+        )
+        .values_list("attorney__organization_id")
+        .annotate(cases=Count("pk"), attorneys=Count("attorney", distinct=True))
+        .order_by()
+    )
+    placed = {org: (cases, attorneys) for org, cases, attorneys in rows}
+    return {
+        org: Progress(*placed.get(org, (0, 0)), round(hours.get(org) or 0))
+        for org in placed.keys() | hours.keys()
+    }
+
+
+@dataclass(frozen=True)
+class WallEntry:
+    pledge: Pledge
+    progress: Progress
+
+    @property
+    def achieved(self) -> int:
+        """Progress in the pledge's own unit."""
+        if self.pledge.kind == Pledge.Kind.ATTORNEYS:
+            return self.progress.attorneys
+        if self.pledge.kind == Pledge.Kind.HOURS:
+            return self.progress.hours
+        return self.progress.cases
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.achieved / self.pledge.amount))
+
+
+def pledge_wall(*, page: int | str = 1):
+    """One page of approved, consenting pledges with their progress, newest decisions first."""
+    pledges = _wall_pledges().select_related("organization").order_by("-decided_at", "-id")
+    paginator = Paginator(pledges, WALL_PAGE_SIZE)
+    paginator.count = wall_totals().overall.pledges  # the cached total: no COUNT(*) per view
+    page_obj = paginator.get_page(page)
+    progress = _progress_for({p.organization_id for p in page_obj.object_list})
+    entries = [
+        WallEntry(p, progress.get(p.organization_id, Progress())) for p in page_obj.object_list
+    ]
+    return page_obj, entries

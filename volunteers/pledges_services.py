@@ -1,0 +1,299 @@
+"""Every write to a pledge: submission, confirmation, moderation, edit and withdrawal (STYLE 2, 3).
+
+Each service validates, writes inside one transaction, records a domain event (ids and codes
+only, never the contact's name or email) and raises PledgeError with a stable code.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.core import signing
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+
+from core.errors import DomainError
+from core.services import event_record
+from volunteers.models import CaseHours, Organization, Pledge
+
+log = logging.getLogger(__name__)
+
+CONFIRM_SALT = "volunteers.pledge.confirm"
+MANAGE_SALT = "volunteers.pledge.manage"
+CONFIRM_MAX_AGE = 14 * 24 * 3600
+MANAGE_MAX_AGE = 365 * 24 * 3600
+WALL_CACHE_VERSION_KEY = "pledges:wall-version"
+RESEND_AFTER = timedelta(minutes=10)
+
+
+class PledgeError(DomainError):
+    code = "pledge_error"
+
+
+@dataclass(frozen=True)
+class PledgeData:
+    """What the form collected, cleaned. Many-to-many values are querysets or lists of rows."""
+
+    organization_name: str
+    organization_kind: str
+    city: str
+    state: str
+    website: str
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+    kind: str
+    amount: int
+    period_start: date
+    period_end: date
+    message: str
+    public: bool
+    courts: tuple = ()
+    languages: tuple = ()
+    case_types: tuple = ()
+
+
+def pledge_token(*, pledge: Pledge, salt: str) -> str:
+    """A signed, timestamped token carrying only the pledge's id (no personal data in URLs)."""
+    return signing.TimestampSigner(salt=salt).sign(str(pledge.pk))
+
+
+def pledge_from_token(*, token: str, salt: str, max_age: int) -> Pledge:
+    try:
+        pk = signing.TimestampSigner(salt=salt).unsign(token, max_age=max_age)
+    except signing.SignatureExpired:
+        raise PledgeError("This link has expired.", code="link_expired") from None
+    except signing.BadSignature:
+        raise PledgeError("This link is not valid.", code="link_invalid") from None
+    pledge = Pledge.objects.select_related("organization").filter(pk=int(pk)).first()
+    if pledge is None:
+        raise PledgeError("This pledge no longer exists.", code="link_invalid")
+    return pledge
+
+
+def wall_invalidate() -> None:
+    """Bump the wall's cache version: every cached aggregate is recomputed on next read."""
+    cache.set(WALL_CACHE_VERSION_KEY, timezone.now().timestamp(), None)
+
+
+def _organization_for(data: PledgeData) -> Organization:
+    """The organization by name, any case, or a new unconfirmed one (locked: serialises repeats)."""
+    name = " ".join(data.organization_name.split())
+    fields = {"kind": data.organization_kind, "city": data.city.strip(), "state": data.state}
+    fields["website"] = data.website
+    organization = Organization.objects.select_for_update().filter(name__iexact=name).first()
+    if organization is not None:
+        return organization
+    try:
+        with transaction.atomic():  # savepoint: a concurrent first pledge may win the name
+            organization = Organization.objects.create(name=name, confirmed=False, **fields)
+    except IntegrityError:
+        # The other request created it: wait for its commit, then join it (its pledge, if the
+        # same, is recognised by pledge_submit instead of duplicated).
+        return Organization.objects.select_for_update().get(name__iexact=name)
+    event_record(verb="organization.named", target=organization, data={"via": "pledge"})
+    return organization
+
+
+_PLEDGE_FIELDS = (
+    "contact_name", "contact_phone", "kind", "amount", "period_start", "period_end", "message",
+    "public",
+)  # fmt: skip
+
+
+def _pledge_write(pledge: Pledge, data: PledgeData) -> None:
+    for name in _PLEDGE_FIELDS:
+        value = getattr(data, name)
+        setattr(pledge, name, value.strip() if isinstance(value, str) else value)
+    pledge.save()
+    pledge.courts.set(data.courts)
+    pledge.languages.set(data.languages)
+    pledge.case_types.set(data.case_types)
+
+
+def _validate(data: PledgeData) -> None:
+    if data.period_end <= data.period_start:
+        raise PledgeError("The period must end after it starts.", code="period_order")
+    if not 1 <= data.amount <= 1_000_000:
+        raise PledgeError("Pledge between 1 and 1,000,000.", code="amount_range")
+
+
+@transaction.atomic
+def pledge_submit(*, data: PledgeData) -> tuple[Pledge, bool]:
+    """Save a public submission; returns (pledge, created).
+
+    1. Find the organization by name (case-insensitive) or create it unconfirmed, under a lock.
+    2. A live pledge of the same kind from the same organization and email is recognised: an
+       unconfirmed or pending one takes the new values, an approved one is left as reviewed.
+    3. Otherwise a new unconfirmed pledge; its confirmation email is enqueued after commit.
+    """
+    _validate(data)
+    organization = _organization_for(data)
+    email = data.contact_email.strip()
+    existing = Pledge.objects.filter(
+        organization=organization,
+        contact_email__iexact=email,
+        kind=data.kind,
+        status__in=Pledge.LIVE_STATUSES,
+    ).first()
+    if existing is not None:
+        if existing.status != Pledge.Status.APPROVED:
+            _pledge_write(existing, data)
+        # The contact may have lost the first email: send the link again, but not while the
+        # first one is in flight or fresh (a double click must not mail twice).
+        resend = Pledge.objects.filter(
+            pk=existing.pk,
+            status=Pledge.Status.UNCONFIRMED,
+            confirmation_sent_at__lt=timezone.now() - RESEND_AFTER,
+        ).update(confirmation_sent_at=None)
+        if resend:
+            transaction.on_commit(lambda: pledge_confirmation_enqueue(pledge_id=existing.pk))
+        event_record(verb="pledge.resubmitted", target=existing, data={"status": existing.status})
+        return existing, False
+    pledge = Pledge(organization=organization, contact_email=email)
+    _pledge_write(pledge, data)
+    event_record(verb="pledge.submitted", target=pledge, data={"kind": pledge.kind})
+    transaction.on_commit(lambda: pledge_confirmation_enqueue(pledge_id=pledge.pk))
+    return pledge, True
+
+
+def pledge_confirmation_enqueue(*, pledge_id: int) -> bool:
+    """Publish the email task; a broker outage is logged, not raised (REL-2).
+
+    The request that submitted the pledge must still succeed: the row keeps
+    confirmation_sent_at empty, and the sweeper enqueues it again once the broker is back.
+    """
+    from volunteers.tasks import pledge_confirmation_email_task
+
+    try:
+        with pledge_confirmation_email_task.app.connection_for_write() as connection:
+            # One quick attempt: the user is waiting, and the sweeper retries later.
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+            pledge_confirmation_email_task.apply_async(
+                args=[pledge_id], connection=connection, retry=False
+            )
+    except (BrokerError, OSError) as error:
+        log.warning(
+            "Pledge %s: confirmation email not enqueued (%s); the sweeper will retry.",
+            pledge_id,
+            type(error).__name__,
+        )
+        return False
+    return True
+
+
+def pledge_confirmation_send(*, pledge_id: int, send) -> bool:
+    """Claim the email with a conditional update and send it; exactly once (STYLE 10).
+
+    `send(pledge)` does the sending; if it raises, the claim is released so a retry or the
+    sweeper sends it later.
+    """
+    now = timezone.now()
+    claimed = Pledge.objects.filter(
+        pk=pledge_id, status=Pledge.Status.UNCONFIRMED, confirmation_sent_at__isnull=True
+    ).update(confirmation_sent_at=now)
+    if claimed != 1:
+        return False
+    try:
+        send(Pledge.objects.select_related("organization").get(pk=pledge_id))
+    except Exception:
+        Pledge.objects.filter(pk=pledge_id, confirmation_sent_at=now).update(
+            confirmation_sent_at=None
+        )
+        raise
+    event_record(verb="pledge.confirmation_sent", target=Pledge(pk=pledge_id))
+    return True
+
+
+@transaction.atomic
+def pledge_confirm(*, pledge: Pledge) -> Pledge:
+    """The contact followed the emailed link: the pledge waits for a coordinator."""
+    pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
+    if pledge.status != Pledge.Status.UNCONFIRMED:
+        return pledge  # idempotent: a second click changes nothing
+    pledge.status, pledge.confirmed_at = Pledge.Status.PENDING, timezone.now()
+    pledge.save(update_fields=["status", "confirmed_at"])
+    event_record(verb="pledge.confirmed", target=pledge)
+    return pledge
+
+
+def _decide(*, pledge: Pledge, actor, status: str, verb: str) -> Pledge:
+    pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
+    if pledge.status == status:
+        return pledge
+    if pledge.status != Pledge.Status.PENDING:
+        raise PledgeError(
+            f"Only pledges awaiting review can be decided (this one is {pledge.status}).",
+            code="not_pending",
+        )
+    pledge.status, pledge.decided_at = status, timezone.now()
+    pledge.save(update_fields=["status", "decided_at"])
+    event_record(verb=verb, actor=actor, target=pledge)
+    transaction.on_commit(wall_invalidate)
+    return pledge
+
+
+@transaction.atomic
+def pledge_approve(*, pledge: Pledge, actor) -> Pledge:
+    return _decide(
+        pledge=pledge, actor=actor, status=Pledge.Status.APPROVED, verb="pledge.approved"
+    )
+
+
+@transaction.atomic
+def pledge_reject(*, pledge: Pledge, actor) -> Pledge:
+    return _decide(
+        pledge=pledge, actor=actor, status=Pledge.Status.REJECTED, verb="pledge.rejected"
+    )
+
+
+@transaction.atomic
+def pledge_update(*, pledge: Pledge, data: PledgeData) -> Pledge:
+    """The contact edits through the signed link. A changed approved pledge is reviewed again."""
+    _validate(data)
+    pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
+    if pledge.status not in Pledge.LIVE_STATUSES:
+        raise PledgeError("This pledge can no longer be changed.", code="not_live")
+    twin = Pledge.objects.filter(
+        organization_id=pledge.organization_id,
+        contact_email__iexact=pledge.contact_email,
+        kind=data.kind,
+        status__in=Pledge.LIVE_STATUSES,
+    ).exclude(pk=pledge.pk)
+    if twin.exists():  # the database would refuse it (pledge_one_live_per_org_email_kind)
+        raise PledgeError("You already have a pledge of this kind; change that one.", code="twin")
+    _pledge_write(pledge, data)
+    if pledge.status == Pledge.Status.APPROVED:
+        pledge.status = Pledge.Status.PENDING
+        pledge.save(update_fields=["status"])
+    event_record(verb="pledge.updated", target=pledge, data={"status": pledge.status})
+    transaction.on_commit(wall_invalidate)
+    return pledge
+
+
+@transaction.atomic
+def pledge_withdraw(*, pledge: Pledge) -> Pledge:
+    pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
+    if pledge.status == Pledge.Status.WITHDRAWN:
+        return pledge
+    pledge.status = Pledge.Status.WITHDRAWN
+    pledge.save(update_fields=["status"])
+    event_record(verb="pledge.withdrawn", target=pledge)
+    transaction.on_commit(wall_invalidate)
+    return pledge
+
+
+@transaction.atomic
+def case_hours_log(*, match, user, hours, worked_on: date) -> CaseHours:
+    """The attorney who accepted the case logs pro bono hours on it (counts toward pledges)."""
+    from matching.models import Match
+
+    if match.status != Match.Status.ACCEPTED or match.attorney.user_id != user.pk:
+        raise PledgeError("Hours are logged on your accepted cases only.", code="not_your_case")
+    if worked_on > timezone.localdate():
+        raise PledgeError("Log hours already worked, not future ones.", code="future_date")
+    entry = CaseHours.objects.create(match=match, hours=hours, worked_on=worked_on)
+    event_record(verb="case.hours_logged", actor=user, target=match, data={"hours": str(hours)})
+    return entry

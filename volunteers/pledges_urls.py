@@ -1,0 +1,15 @@
+from django.urls import path
+
+from volunteers import pledges_views as views
+
+app_name = "pledges"
+
+urlpatterns = [
+    path("", views.pledge_wall, name="wall"),
+    path("new/", views.pledge_new, name="new"),
+    path("thanks/", views.pledge_thanks, name="thanks"),
+    path("confirm/<str:token>/", views.pledge_confirm, name="confirm"),
+    path("manage/<str:token>/", views.pledge_manage, name="manage"),
+    path("manage/<str:token>/withdraw/", views.pledge_withdraw, name="withdraw"),
+    path("totals.json", views.pledge_totals_json, name="totals_json"),
+]

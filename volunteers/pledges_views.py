@@ -1,0 +1,145 @@
+"""Public pledge pages: the form, the signed confirm/manage links, the wall and open data.
+
+No account is needed. A pledge is reached only through a signed, timestamped link that carries
+its id alone (no personal data in URLs, SEC-23); state changes are POST-only (SEC-16).
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from volunteers import pledges_selectors as selectors
+from volunteers import pledges_services as services
+from volunteers import selectors as attorney_selectors
+from volunteers.pledges_forms import CaseHoursForm, ConfirmForm, PledgeForm, pledge_initial
+from volunteers.pledges_services import PledgeError
+
+
+def _rate_limited(request) -> bool:
+    """Fixed one-minute window per client address, counted in the shared cache (SEC-19)."""
+    limit = getattr(settings, "PLEDGE_RATE_LIMIT_PER_MINUTE", 5)
+    key = f"pledges:rate:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, 60)
+    try:
+        return cache.incr(key) > limit
+    except ValueError:  # expired between add and incr: this is the first post of a window
+        cache.set(key, 1, 60)
+        return False
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def pledge_new(request):
+    form = PledgeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if _rate_limited(request):
+            return render(request, "volunteers/pledge_limited.html", status=429)
+        if form.is_spam:  # looks like success to the bot; nothing is written
+            return redirect("pledges:thanks")
+        if form.is_valid():
+            try:
+                services.pledge_submit(data=form.data_object())
+            except PledgeError as error:
+                form.add_domain_error(error)
+            else:
+                return redirect("pledges:thanks")
+    return render(request, "volunteers/pledge_form.html", {"form": form})
+
+
+@require_safe
+def pledge_thanks(request):
+    return render(request, "volunteers/pledge_thanks.html")
+
+
+def _from_token(token, salt, max_age):
+    try:
+        return services.pledge_from_token(token=token, salt=salt, max_age=max_age), None
+    except PledgeError as error:
+        return None, error
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def pledge_confirm(request, token):
+    pledge, error = _from_token(token, services.CONFIRM_SALT, services.CONFIRM_MAX_AGE)
+    if error is not None:
+        return render(request, "volunteers/pledge_link_invalid.html", {"error": error}, status=404)
+    if request.method == "POST":
+        pledge = services.pledge_confirm(pledge=pledge)
+        manage = services.pledge_token(pledge=pledge, salt=services.MANAGE_SALT)
+        return redirect("pledges:manage", token=manage)
+    return render(
+        request, "volunteers/pledge_confirm.html", {"pledge": pledge, "form": ConfirmForm()}
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def pledge_manage(request, token):
+    pledge, error = _from_token(token, services.MANAGE_SALT, services.MANAGE_MAX_AGE)
+    if error is not None:
+        return render(request, "volunteers/pledge_link_invalid.html", {"error": error}, status=404)
+    live = pledge.status in pledge.LIVE_STATUSES
+    data = request.POST if request.method == "POST" and live else None
+    form = PledgeForm(data, initial=pledge_initial(pledge), editing=True)
+    if data is not None and form.is_valid():
+        try:
+            pledge = services.pledge_update(pledge=pledge, data=form.data_object())
+        except PledgeError as error:
+            form.add_domain_error(error)
+        else:
+            return redirect("pledges:manage", token=token)
+    context = {"pledge": pledge, "form": form, "live": live, "token": token}
+    return render(request, "volunteers/pledge_manage.html", context)
+
+
+@require_POST
+def pledge_withdraw(request, token):
+    pledge, error = _from_token(token, services.MANAGE_SALT, services.MANAGE_MAX_AGE)
+    if error is not None:
+        return render(request, "volunteers/pledge_link_invalid.html", {"error": error}, status=404)
+    services.pledge_withdraw(pledge=pledge)
+    return redirect("pledges:manage", token=token)
+
+
+@require_safe
+def pledge_wall(request):
+    page, entries = selectors.pledge_wall(page=request.GET.get("page", 1))
+    context = {"page": page, "entries": entries, "totals": selectors.wall_totals()}
+    return render(request, "volunteers/pledge_wall.html", context)
+
+
+@require_safe
+@cache_control(public=True, max_age=300)
+def pledge_totals_json(request):
+    """Open data for partners' websites: the public totals, nothing about any person."""
+    response = JsonResponse(selectors.wall_totals().as_dict())
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def case_hours_context(*, match) -> dict:
+    """The hours part of the attorney's case page."""
+    logged = list(match.hours.all()[:20])
+    return {"hours_form": CaseHoursForm(), "hours_logged": logged,
+            "hours_total": sum(entry.hours for entry in match.hours.all())}  # fmt: skip
+
+
+@require_POST
+@login_required
+def case_hours(request, match_id):
+    """Log hours on an accepted case; only its attorney (anyone else: 404, SEC-12)."""
+    match = attorney_selectors.case_get_for_attorney(user=request.user, match_id=match_id)
+    form = CaseHoursForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_hours_log(match=match, user=request.user, **form.cleaned_data)
+        except PledgeError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Hours logged. Thank you.")
+    else:
+        messages.error(request, "Enter between 0.1 and 24 hours and the day you worked.")
+    return redirect("volunteers:case", match_id=match.pk)

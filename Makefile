@@ -41,7 +41,8 @@ test: lint check-deploy
 
 # The embedded defaults (SQLite, filesystem broker) with the tests that matter most for them.
 smoke: $(VENV)/.installed
-	env -u DATABASE_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND $(BIN)/pytest -m smoke
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND -u CACHE_URL -u REDIS_URL \
+		$(BIN)/pytest -m smoke
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -9,6 +9,7 @@ from django.utils.html import format_html_join
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
+from cases.crypto import is_unreadable
 from cases.forms import (
     CASE_FIELDS,
     CaseRequestAdminForm,
@@ -27,8 +28,14 @@ from cases.services import (
     partner_membership_set,
 )
 from cases.validation import CaseRequestInvalid
+from core.exports import csv_export
 
 REFERENCE_PATTERN = re.compile(r"PBM-[0-9A-Z]{8}")
+EXPORT_HEADER = [
+    "reference", "status", "language", "court", "case type", "detained", "next hearing",
+    "hearing type", "filing deadline", "priority", "source", "organization", "created",
+]  # fmt: skip
+EXPORT_IDENTIFIER_HEADER = ["respondent name", "A-number"]
 
 
 @admin.register(Language)
@@ -133,6 +140,7 @@ class CaseRequestAdmin(ImportMixin, admin.ModelAdmin):
     # more than the rest of the page, and coordinators find cases by filters and priority.
     list_per_page = 50
     show_full_result_count = False  # a COUNT(*) over the backlog on every page is wasted work
+    actions = ["export_selected"]
 
     CASE_FIELDS = (*CASE_FIELDS, "organization")
     STATE_FIELDS = (
@@ -242,6 +250,33 @@ class CaseRequestAdmin(ImportMixin, admin.ModelAdmin):
         parts = obj.priority_parts or {}
         return format_html_join(", ", "{}: {}", sorted(parts.items())) or "—"
 
+    # Export --------------------------------------------------------------------------------------
+
+    @admin.action(description="Export selected case requests to CSV", permissions=["view"])
+    def export_selected(self, request, queryset):
+        """Respondent name and A-number only for holders of the identifier permission (SEC-24)."""
+        identifiers = request.user.has_perm(VIEW_IDENTIFIERS)
+        queryset = queryset.select_related("language", "court", "case_type", "organization")
+        # The changelist's queryset defers the identifiers; fetch them in the same query instead.
+        queryset = queryset.defer(None).defer("contact_route", "summary", "priority_parts")
+        if not identifiers:
+            queryset = queryset.defer("respondent_name", "a_number")
+        header = [*EXPORT_IDENTIFIER_HEADER, *EXPORT_HEADER] if identifiers else EXPORT_HEADER
+
+        def row(case):
+            values = _case_export_row(case)
+            return [*_identifier_cells(case), *values] if identifiers else values
+
+        return csv_export(
+            request,
+            model="caserequest",
+            queryset=queryset.order_by("pk"),
+            header=header,
+            row=row,
+            identifiers=identifiers,
+            filename="case-requests",
+        )
+
     # Import --------------------------------------------------------------------------------------
 
     def get_urls(self):
@@ -325,6 +360,22 @@ class CaseRequestAdmin(ImportMixin, admin.ModelAdmin):
             )
             return HttpResponseRedirect(reverse("admin:cases_caserequest_import"))
         return super().process_result(result, request)
+
+
+def _case_export_row(case: CaseRequest) -> list:
+    return [
+        case.reference, case.status, case.language.name, case.court.name, case.case_type.name,
+        "yes" if case.detained else "no", case.next_hearing_date or "", case.next_hearing_type,
+        case.filing_deadline or "", case.priority, case.source,
+        case.organization.name if case.organization_id else "", case.created_at.isoformat(),
+    ]  # fmt: skip
+
+
+def _identifier_cells(case: CaseRequest) -> list:
+    return [
+        "(unreadable)" if is_unreadable(value) else (value or "")
+        for value in (case.respondent_name, case.a_number)
+    ]
 
 
 @admin.register(PartnerMembership)

@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from core.exports import csv_safe
 from core.selectors import NeedDashboard, need_dashboard
 from core.services import event_record
 
@@ -102,11 +103,6 @@ def _csv(request, name: str, table: tuple[list[str], list[list]]) -> HttpRespons
     # Counts only, but an export is still recorded (SEC-24).
     event_record(verb="dashboard.exported", actor=request.user, data={"table": name})
     return response
-
-
-def csv_safe(row: list) -> list:
-    """No cell may start a spreadsheet formula (CSV injection through a court or language name)."""
-    return [f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row]
 
 
 def _heat_rows(figures: NeedDashboard) -> list[tuple[str, list[tuple[int, int]]]]:

@@ -25,6 +25,7 @@ COORDINATOR_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("volunteers", "attorneylanguage", ("view",)),
     ("volunteers", "practicearea", ("view",)),
     ("volunteers", "pledge", ("view", "change")),
+    ("volunteers", "organizationmanager", ("view", "delete")),
     ("matching", "match", ("view", "change")),
     ("matching", "matchingrun", ("view",)),
     ("core", "domainevent", ("view",)),

@@ -1,22 +1,21 @@
 """The coordinator's review queue and run history. State changes only through matching.services."""
 
-import csv
 from collections import Counter
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from cases.admin import LanguageInUseFilter, PriorityBandFilter
-from core.dashboard import csv_safe, dashboard_install
+from core.dashboard import dashboard_install
 from core.errors import DomainError
-from core.services import event_record
+from core.exports import csv_export
 from core.staff_security import staff_login_install
 from matching.admin_views import (
     match_distance,
@@ -28,7 +27,6 @@ from matching.models import Match, MatchingRun
 from matching.services import COORDINATOR_PERMISSION, match_approve, match_offer, match_reject
 
 Status = Match.Status
-EXPORT_LIMIT = 50_000
 EXPORT_HEADER = [
     "match", "status", "case", "language", "court", "case type", "hearing", "attorney email",
     "miles", "score", "run", "created",
@@ -287,19 +285,14 @@ class MatchAdmin(admin.ModelAdmin):
     @admin.action(description="Export selected matches to CSV", permissions=["view"])
     def export_selected(self, request, queryset):
         """No respondent identifiers: a match row names the case only by its reference."""
-        rows = queryset.select_related(*self.list_select_related).order_by("pk")[:EXPORT_LIMIT]
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="matches.csv"'
-        writer = csv.writer(response)
-        writer.writerow(EXPORT_HEADER)
-        count = 0
-        for match in rows:
-            writer.writerow(csv_safe(_export_row(match)))
-            count += 1
-        event_record(
-            verb="admin.exported", actor=request.user, data={"model": "match", "rows": count}
+        return csv_export(
+            request,
+            model="match",
+            queryset=queryset.select_related(*self.list_select_related).order_by("pk"),
+            header=EXPORT_HEADER,
+            row=_export_row,
+            filename="matches",
         )
-        return response
 
     # Detail and swap
 

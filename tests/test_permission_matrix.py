@@ -99,6 +99,14 @@ MATRIX: dict[str, Row] = {
     "pledges:confirm": Row(get={"anon": 404}, post={"anon": 404, "owner": 404}, args="key"),
     "pledges:manage": Row(get={"anon": 404}, post={"anon": 404, "owner": 404}, args="key"),
     "pledges:withdraw": Row(get={"anon": 405}, post={"anon": 404}, args="key"),
+    "pledges:manage_claim": Row(
+        get={"anon": 404, "owner": 404}, post={"anon": 404, "owner": 404}, args="key"
+    ),
+    # Organization managers (issue 7): only a manager sees the page; no one here manages one.
+    "pledges:organization": Row(
+        get={"anon": LOGIN, "pending": 404, "other": 404, "owner": 404}, post={"owner": 405}
+    ),
+    "pledges:join": Row(get={"anon": 404, "owner": 404}, post={"anon": 405}, args="key"),
     "pledges:totals_json": Row(get={"anon": 200}, post={"anon": 405}),
     # allauth. Public entrance pages answer everyone the same (SEC-7); account management needs
     # a signed-in user; one-time links with a bad key show an error page, never a 500.

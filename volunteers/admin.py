@@ -4,16 +4,47 @@ from django.contrib import admin, messages
 from django.db import transaction
 
 from core.errors import DomainError
+from core.exports import csv_export
 from volunteers.models import (
     AttorneyLanguage,
     AttorneyProfile,
     BarAdmission,
     Organization,
+    OrganizationManager,
     Pledge,
     PracticeArea,
 )
-from volunteers.pledges_services import pledge_approve, pledge_reject
+from volunteers.pledges_services import (
+    organization_manager_remove,
+    pledge_approve,
+    pledge_reject,
+)
 from volunteers.services import attorney_reject, attorney_verify
+
+
+@admin.register(OrganizationManager)
+class OrganizationManagerAdmin(admin.ModelAdmin):
+    """Who manages which organization's pledges; coordinators remove a manager here."""
+
+    list_display = ["organization", "user", "created_at"]
+    search_fields = ["organization__name", "user__email"]
+    list_select_related = ["organization", "user"]
+    raw_id_fields = ["user"]
+    autocomplete_fields = ["organization"]
+    readonly_fields = ["created_at"]
+
+    def has_add_permission(self, request):
+        return False  # managers claim their account from an approved pledge's signed link
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        organization_manager_remove(manager=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for manager in queryset.select_related("organization"):
+            organization_manager_remove(manager=manager, actor=request.user)
 
 
 @admin.register(Organization)
@@ -53,7 +84,7 @@ class AttorneyProfileAdmin(admin.ModelAdmin):
     # Verification changes only through the actions above (a service, an event, an email).
     readonly_fields = ["verification", "active_cases", "verified_at", "created_at", "updated_at"]
     inlines = [BarAdmissionInline, AttorneyLanguageInline, PracticeAreaInline]
-    actions = ["verify_selected", "reject_selected"]
+    actions = ["verify_selected", "reject_selected", "export_selected"]
 
     def _each(self, request, queryset, service, done: str):
         """Call the service per attorney; one refusal does not undo the others."""
@@ -81,6 +112,17 @@ class AttorneyProfileAdmin(admin.ModelAdmin):
     )
     def reject_selected(self, request, queryset):
         self._each(request, queryset, attorney_reject, "rejected")
+
+    @admin.action(description="Export selected attorneys to CSV", permissions=["view"])
+    def export_selected(self, request, queryset):
+        return csv_export(
+            request,
+            model="attorneyprofile",
+            queryset=queryset.select_related("user", "organization").order_by("pk"),
+            header=ATTORNEY_EXPORT_HEADER,
+            row=_attorney_export_row,
+            filename="attorneys",
+        )
 
 
 @admin.register(BarAdmission)
@@ -111,7 +153,7 @@ class PledgeAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     # Status changes only through the actions (a service, an event, the wall's cache refreshed).
     readonly_fields = ["status", "created_at", "confirmed_at", "confirmation_sent_at", "decided_at"]
-    actions = ["approve_selected", "reject_selected"]
+    actions = ["approve_selected", "reject_selected", "export_selected"]
 
     def _decide(self, request, queryset, service, done: str):
         count = 0
@@ -133,6 +175,53 @@ class PledgeAdmin(admin.ModelAdmin):
     @admin.action(description="Reject selected pledges", permissions=["change"])
     def reject_selected(self, request, queryset):
         self._decide(request, queryset, pledge_reject, "rejected")
+
+    @admin.action(description="Export selected pledges to CSV", permissions=["view"])
+    def export_selected(self, request, queryset):
+        return csv_export(
+            request,
+            model="pledge",
+            queryset=queryset.select_related("organization").order_by("pk"),
+            header=PLEDGE_EXPORT_HEADER,
+            row=_pledge_export_row,
+            filename="pledges",
+        )
+
+
+ATTORNEY_EXPORT_HEADER = [
+    "id", "name", "email", "organization", "EOIR ID", "verification", "verified", "home zip",
+    "travel radius (miles)", "remote", "years of experience", "capacity", "active cases",
+    "paused until", "created",
+]  # fmt: skip
+PLEDGE_EXPORT_HEADER = [
+    "id", "organization", "contact name", "contact email", "kind", "amount", "period start",
+    "period end", "status", "public", "created", "decided",
+]  # fmt: skip
+
+
+def _iso(value) -> str:
+    return value.isoformat() if value else ""
+
+
+def _attorney_export_row(attorney: AttorneyProfile) -> list:
+    user = attorney.user
+    return [
+        attorney.pk, user.get_full_name(), user.email,
+        attorney.organization.name if attorney.organization_id else "", attorney.eoir_id,
+        attorney.verification, _iso(attorney.verified_at), attorney.home_zip,
+        attorney.travel_radius_miles, "yes" if attorney.remote_ok else "no",
+        attorney.years_experience, attorney.capacity, attorney.active_cases,
+        _iso(attorney.paused_until), _iso(attorney.created_at),
+    ]  # fmt: skip
+
+
+def _pledge_export_row(pledge: Pledge) -> list:
+    return [
+        pledge.pk, pledge.organization.name, pledge.contact_name, pledge.contact_email,
+        pledge.kind, pledge.amount if pledge.amount is not None else "", _iso(pledge.period_start),
+        _iso(pledge.period_end), pledge.status, "yes" if pledge.public else "no",
+        _iso(pledge.created_at), _iso(pledge.decided_at),
+    ]  # fmt: skip
 
 
 # allauth registers its email-address and MFA-device models in the admin. Coordinators have no

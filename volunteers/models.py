@@ -312,3 +312,30 @@ class CaseHours(models.Model):
 
     def __str__(self):
         return f"{self.hours} h on {self.worked_on}"
+
+
+class OrganizationManager(models.Model):
+    """A user who manages an organization's pledges: claimed by a pledge's contact (issue 7).
+
+    A manager sees the organization's pledges and their progress, and invites attorneys with a
+    signed link that affiliates them with the organization on sign-up.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organization_managers"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="managers"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"], name="organization_manager_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} manages {self.organization}"

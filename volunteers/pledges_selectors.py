@@ -14,7 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 
 from matching.models import Match
-from volunteers.models import CaseHours, Organization, Pledge
+from volunteers.models import CaseHours, Organization, OrganizationManager, Pledge
 from volunteers.pledges_services import WALL_CACHE_VERSION_KEY
 
 TOTALS_TTL = 300
@@ -160,3 +160,28 @@ def pledge_wall(*, page: int | str = 1):
         WallEntry(p, progress.get(p.organization_id, Progress())) for p in page_obj.object_list
     ]
     return page_obj, entries
+
+
+@dataclass(frozen=True)
+class ManagedOrganization:
+    organization: Organization
+    entries: list[WallEntry]
+
+
+def organizations_managed(*, user) -> list[ManagedOrganization]:
+    """The organizations the user manages, each with all its pledges and their progress
+    (three queries whatever the number of organizations and pledges)."""
+    organizations = [
+        m.organization
+        for m in OrganizationManager.objects.filter(user=user).select_related("organization")
+    ]
+    if not organizations:
+        return []
+    by_org: dict[int, list[Pledge]] = {o.pk: [] for o in organizations}
+    for pledge in Pledge.objects.filter(organization__in=organizations).order_by("-created_at"):
+        by_org[pledge.organization_id].append(pledge)
+    progress = _progress_for(by_org.keys())
+    return [
+        ManagedOrganization(o, [WallEntry(p, progress.get(o.pk, Progress())) for p in by_org[o.pk]])
+        for o in organizations
+    ]

@@ -16,7 +16,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from core.errors import DomainError
 from core.services import event_record
-from volunteers.models import CaseHours, Organization, Pledge
+from volunteers.models import AttorneyProfile, CaseHours, Organization, OrganizationManager, Pledge
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,9 @@ CONFIRM_SALT = "volunteers.pledge.confirm"
 MANAGE_SALT = "volunteers.pledge.manage"
 CONFIRM_MAX_AGE = 14 * 24 * 3600
 MANAGE_MAX_AGE = 365 * 24 * 3600
+INVITE_SALT = "volunteers.organization.invite"
+INVITE_MAX_AGE = 90 * 24 * 3600
+INVITE_SESSION_KEY = "pledges_invite_organization"
 WALL_CACHE_VERSION_KEY = "pledges:wall-version"
 RESEND_AFTER = timedelta(minutes=10)
 
@@ -297,3 +300,80 @@ def case_hours_log(*, match, user, hours, worked_on: date) -> CaseHours:
     entry = CaseHours.objects.create(match=match, hours=hours, worked_on=worked_on)
     event_record(verb="case.hours_logged", actor=user, target=match, data={"hours": str(hours)})
     return entry
+
+
+@transaction.atomic
+def organization_manager_claim(*, pledge: Pledge, user) -> tuple[OrganizationManager, bool]:
+    """The pledge's contact (who holds its signed manage link) claims a manager account for the
+    organization; returns (manager, created). Idempotent: a second claim changes nothing.
+
+    Only an approved pledge qualifies: the organization is matched by name on submission, so a
+    coordinator's review is what stops a stranger's pledge from taking over an organization.
+    """
+    pledge = Pledge.objects.select_related("organization").get(pk=pledge.pk)
+    if pledge.status != Pledge.Status.APPROVED:
+        raise PledgeError(
+            "A manager account can be claimed once the pledge is approved.", code="not_approved"
+        )
+    manager, created = OrganizationManager.objects.get_or_create(
+        user=user, organization=pledge.organization
+    )
+    if created:
+        event_record(
+            verb="organization.manager_claimed",
+            actor=user,
+            target=pledge.organization,
+            data={"pledge_id": pledge.pk},
+        )
+    return manager, created
+
+
+@transaction.atomic
+def organization_manager_remove(*, manager: OrganizationManager, actor) -> None:
+    """A coordinator ends someone's management of an organization."""
+    event_record(
+        verb="organization.manager_removed",
+        actor=actor,
+        target=manager.organization,
+        data={"user_id": manager.user_id},
+    )
+    manager.delete()
+
+
+def organization_invite_token(*, organization: Organization) -> str:
+    """A signed, timestamped token carrying only the organization's id."""
+    return signing.TimestampSigner(salt=INVITE_SALT).sign(str(organization.pk))
+
+
+def organization_from_invite_token(*, token: str) -> Organization:
+    try:
+        pk = signing.TimestampSigner(salt=INVITE_SALT).unsign(token, max_age=INVITE_MAX_AGE)
+    except signing.SignatureExpired:
+        raise PledgeError("This invitation has expired.", code="link_expired") from None
+    except signing.BadSignature:
+        raise PledgeError("This invitation link is not valid.", code="link_invalid") from None
+    organization = Organization.objects.filter(pk=int(pk)).first()
+    if organization is None:
+        raise PledgeError("This organization no longer exists.", code="link_invalid")
+    return organization
+
+
+@transaction.atomic
+def attorney_affiliate_by_invite(*, attorney: AttorneyProfile, organization_id: int) -> bool:
+    """An invited attorney's profile joins the inviting organization, unless it already names
+    one (the attorney's own choice wins). Returns whether the affiliation was set."""
+    attorney = AttorneyProfile.objects.select_for_update().get(pk=attorney.pk)
+    if attorney.organization_id is not None:
+        return False
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return False
+    attorney.organization = organization
+    attorney.save(update_fields=["organization", "updated_at"])
+    event_record(
+        verb="attorney.affiliated_by_invite",
+        actor=attorney.user,
+        target=attorney,
+        data={"organization_id": organization.pk},
+    )
+    return True

@@ -11,5 +11,8 @@ urlpatterns = [
     path("confirm/<str:token>/", views.pledge_confirm, name="confirm"),
     path("manage/<str:token>/", views.pledge_manage, name="manage"),
     path("manage/<str:token>/withdraw/", views.pledge_withdraw, name="withdraw"),
+    path("manage/<str:token>/claim/", views.pledge_manager_claim, name="manage_claim"),
+    path("organization/", views.pledge_organization, name="organization"),
+    path("join/<str:token>/", views.pledge_join, name="join"),
     path("totals.json", views.pledge_totals_json, name="totals_json"),
 ]

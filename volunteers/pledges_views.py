@@ -8,8 +8,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -102,6 +104,66 @@ def pledge_withdraw(request, token):
         return render(request, "volunteers/pledge_link_invalid.html", {"error": error}, status=404)
     services.pledge_withdraw(pledge=pledge)
     return redirect("pledges:manage", token=token)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def pledge_manager_claim(request, token):
+    """From the signed manage link, the pledge's contact claims a manager account for the
+    organization. Signed out: sent to sign in (or sign up) and brought back here."""
+    pledge, error = _from_token(token, services.MANAGE_SALT, services.MANAGE_MAX_AGE)
+    if error is not None:
+        return render(request, "volunteers/pledge_link_invalid.html", {"error": error}, status=404)
+    if not request.user.is_authenticated:
+        here = reverse("pledges:manage_claim", args=[token])
+        return redirect(f"{reverse('account_login')}?{urlencode({'next': here})}")
+    if request.method == "POST":
+        try:
+            services.organization_manager_claim(pledge=pledge, user=request.user)
+        except PledgeError as error:
+            messages.error(request, error.message)
+            return redirect("pledges:manage", token=token)
+        messages.success(request, f"You now manage {pledge.organization.name} on Pro Bono Match.")
+        return redirect("pledges:organization")
+    context = {"pledge": pledge, "form": ConfirmForm(), "token": token}
+    return render(request, "volunteers/pledge_claim.html", context)
+
+
+@require_safe
+@login_required
+def pledge_organization(request):
+    """The manager's page: the organization's pledges, their progress and the invite link."""
+    managed = selectors.organizations_managed(user=request.user)
+    if not managed:
+        raise Http404
+    invites = {
+        m.organization.pk: request.build_absolute_uri(
+            reverse(
+                "pledges:join",
+                args=[services.organization_invite_token(organization=m.organization)],
+            )
+        )
+        for m in managed
+    }
+    context = {"managed": [(m, invites[m.organization.pk]) for m in managed]}
+    return render(request, "volunteers/pledge_organization.html", context)
+
+
+@require_safe
+def pledge_join(request, token):
+    """An attorney's invitation: remember the organization for the profile, then sign up."""
+    try:
+        organization = services.organization_from_invite_token(token=token)
+    except PledgeError as error:
+        return render(request, "volunteers/pledge_link_invalid.html", {"error": error}, status=404)
+    request.session[services.INVITE_SESSION_KEY] = organization.pk
+    return redirect("account_signup")
+
+
+def invite_apply(request, attorney) -> None:
+    """After the attorney's profile is saved: affiliate it with the inviting organization."""
+    organization_id = request.session.pop(services.INVITE_SESSION_KEY, None)
+    if organization_id is not None and attorney is not None:
+        services.attorney_affiliate_by_invite(attorney=attorney, organization_id=organization_id)
 
 
 @require_safe

@@ -122,10 +122,12 @@ def profile_step(request, step):
     form = _step_forms(step, request, attorney)
     if request.method == "POST" and form.is_valid():
         try:
-            _step_save(step, form, request.user, attorney)
+            saved = _step_save(step, form, request.user, attorney)
         except AttorneyError as error:
             _form_error(form, error)
         else:
+            if step == "about":  # the profile exists now: an invitation affiliates it
+                pledges_views.invite_apply(request, saved)
             messages.success(request, "Saved.")
             return redirect(_next_url(step))
     position = _STEP_SLUGS.index(step)

@@ -1,0 +1,90 @@
+"""Benchmark: the coordinator's busiest admin pages on whatever the database holds.
+
+Renders the match changelist (the review queue), the case request changelist and the need
+dashboard with Django's test client, logged in as a coordinator who has a TOTP authenticator (the
+admin refuses staff without one, SEC-9), and prints the median render time and the query count of
+each page. Not a test; it writes nothing but the benchmark coordinator.
+
+    python manage.py bench_admin_pages --repeat 20 [--json]
+"""
+
+import contextlib
+import json
+import statistics
+import time
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, setup_test_environment
+from django.urls import reverse
+
+from core.roles import coordinator_group_sync
+from core.staff_security import staff_has_totp
+
+USERNAME = "bench-coordinator@example.org"
+PAGES = {
+    "match changelist": "admin:matching_match_changelist",
+    "case changelist": "admin:cases_caserequest_changelist",
+    "dashboard": "admin:dashboard",
+}
+
+
+class Command(BaseCommand):
+    help = "Median render time and query count of the match and case changelists and dashboard."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--repeat", type=int, default=20, help="Renders per page (median).")
+        parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+
+    def handle(self, *args, repeat: int, **options):
+        if repeat < 1:
+            raise CommandError("--repeat must be at least 1.")
+        with contextlib.suppress(RuntimeError):  # already set up when run from a test
+            setup_test_environment()
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(_coordinator())
+        figures = {name: _measure(client, reverse(url), repeat) for name, url in PAGES.items()}
+        if options["json"]:
+            self.stdout.write(json.dumps({"repeat": repeat, "pages": figures}))
+            return
+        for name, page in figures.items():
+            self.stdout.write(
+                f"{name:>18}: median {page['median_ms']:.0f} ms, "
+                f"p90 {page['p90_ms']:.0f} ms, queries {page['queries']}"
+            )
+
+
+def _coordinator():
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    user, _ = get_user_model().objects.get_or_create(
+        username=USERNAME, defaults={"email": USERNAME, "is_staff": True}
+    )
+    user.groups.add(coordinator_group_sync())
+    if not staff_has_totp(user):
+        TOTP.activate(user, generate_totp_secret())
+    return user
+
+
+def _measure(client: Client, url: str, repeat: int) -> dict:
+    response = client.get(url)  # warm caches and check the page renders at all
+    if response.status_code != 200:
+        raise CommandError(f"{url}: status {response.status_code}")
+    times, queries = [], set()
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+        queries.add(len(captured))
+        if response.status_code != 200:
+            raise CommandError(f"{url}: status {response.status_code}")
+    times.sort()
+    return {
+        "url": url,
+        "median_ms": round(statistics.median(times), 1),
+        "p90_ms": round(times[max(0, int(len(times) * 0.9) - 1)], 1),
+        "queries": sorted(queries),
+    }

@@ -26,7 +26,10 @@ SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET if DEBUG else None)
 if not DEBUG and (
     not SECRET_KEY or SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 50
 ):
-    raise ImproperlyConfigured("SECRET_KEY must be set to 50+ random characters when DEBUG is off")
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to 50+ random characters when DEBUG is off"
+        " (for local development: DEBUG=1, as `make run` sets)"
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:

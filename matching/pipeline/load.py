@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.utils import timezone
 from numpy.typing import NDArray
 
 from cases.models import CaseRequest, CaseType, ImmigrationCourt, Language
@@ -121,7 +122,7 @@ def load_problem(
     2. Score all eligible attorney-cell arcs (:func:`score_arcs`).
     3. Build the solver's instance with stable ids.
     """
-    today = today or datetime.date.today()  # noqa: DTZ011 (a local date, like paused_until)
+    today = today or timezone.localdate()  # the program's date (TIME_ZONE), like paused_until
     postgres = connection.vendor == "postgresql"
     fast = postgres if fast is None else fast
     timings = {} if timings is None else timings

@@ -982,7 +982,7 @@ def solve_greedy(instance: Instance) -> Solution:
     remaining = instance.capacity.tolist()
     next_arc, next_case = arc_start[:-1], case_start[:-1]
 
-    def best(cell: int) -> tuple[int, int, str, int] | None:
+    def best(cell: int) -> GreedyKey | None:
         while next_arc[cell] < arc_start[cell + 1] and not remaining[arc_attorney[next_arc[cell]]]:
             next_arc[cell] += 1
         if next_arc[cell] == arc_start[cell + 1] or next_case[cell] == case_start[cell + 1]:
@@ -990,22 +990,44 @@ def solve_greedy(instance: Instance) -> Solution:
         arc, c = next_arc[cell], case[next_case[cell]]
         return (-(affinity[arc] + priority[c]), arc_attorney[arc], case_ids[c], cell)
 
-    heap = [key for cell in range(cells.n_cells) if (key := best(cell)) is not None]
+    def take(cell: int, attorney: int) -> int:
+        taken_case = case[next_case[cell]]
+        next_case[cell] += 1
+        remaining[attorney] -= 1
+        return taken_case
+
+    taken = greedy_merge(cells.n_cells, best, take)
+    attorney, case_taken, score = np.array(taken, dtype=np.int64).reshape(-1, 3).T
+    return _solution(instance, attorney, case_taken, score)
+
+
+GreedyKey = tuple[int, int, str, int]  # (-score, attorney, case id, cell): heap order
+
+
+def greedy_merge(
+    n_cells: int,
+    best: Callable[[int], GreedyKey | None],
+    take: Callable[[int, int], int],
+) -> list[tuple[int, int, int]]:
+    """Merge the cells' best-pair sequences in global score order (steps 2-3 of
+    :func:`solve_greedy`); shared with the run pipeline's hub greedy.
+
+    `best(cell)` gives the key of the cell's current best pair or None when it is done;
+    `take(cell, attorney)` records the pair, advances the cell and returns the case position.
+    Returns (attorney, case position, score) triples in the order taken.
+    """
+    heap = [key for cell in range(n_cells) if (key := best(cell)) is not None]
     heapq.heapify(heap)
     taken: list[tuple[int, int, int]] = []
     while heap:
         popped = heapq.heappop(heap)
         cell = popped[3]
         current = best(cell)
-        if current != popped:
+        if current != popped:  # stale: the attorney filled up elsewhere; the new key is no better
             if current is not None:
                 heapq.heappush(heap, current)
             continue
-        attorney = popped[1]
-        taken.append((attorney, case[next_case[cell]], -popped[0]))
-        next_case[cell] += 1
-        remaining[attorney] -= 1
+        taken.append((popped[1], take(cell, popped[1]), -popped[0]))
         if (key := best(cell)) is not None:
             heapq.heappush(heap, key)
-    attorney, case_taken, score = np.array(taken, dtype=np.int64).reshape(-1, 3).T
-    return _solution(instance, attorney, case_taken, score)
+    return taken

@@ -18,15 +18,13 @@ path values. tests/matching/test_runs.py checks this against ``solver.solve`` on
 instance.
 """
 
-import heapq
-
 import numpy as np
 from ortools.graph.python import min_cost_flow
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
 from matching.pipeline.score import Hubs, IntArray
-from matching.solver import Assignment, Instance, Solution, SolverError
+from matching.solver import Assignment, Instance, Solution, SolverError, greedy_merge
 
 
 def _ranges(starts: IntArray, lengths: IntArray) -> IntArray:
@@ -232,22 +230,12 @@ def greedy_with_hubs(instance: Instance, hubs: Hubs) -> Solution:
         c = next_case[cell]
         return (top[0] - int(priority[c]), top[1], case_ids[c], cell)
 
-    heap = [key for cell in range(instance.n_cells) if (key := best(cell)) is not None]
-    heapq.heapify(heap)
-    taken: list[tuple[int, int, int]] = []
-    while heap:
-        popped = heapq.heappop(heap)
-        cell = popped[3]
-        current = best(cell)
-        if current != popped:
-            if current is not None:
-                heapq.heappush(heap, current)
-            continue
-        taken.append((popped[1], next_case[cell], -popped[0]))
+    def take(cell: int, attorney: int) -> int:
         next_case[cell] += 1
-        remaining[popped[1]] -= 1
-        if (key := best(cell)) is not None:
-            heapq.heappush(heap, key)
+        remaining[attorney] -= 1
+        return next_case[cell] - 1
+
+    taken = greedy_merge(instance.n_cells, best, take)
     attorney, case, score = np.array(taken, dtype=np.int64).reshape(-1, 3).T
     return _solution(instance, attorney, case, score)
 

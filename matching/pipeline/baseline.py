@@ -1,0 +1,114 @@
+"""The greedy baseline of a run, computed beside the exact solve.
+
+The greedy objective is only a statistic (the run records how much the exact optimum gains over
+it), but at backlog scale it costs seconds of pure Python. The exact solve is C++ that holds the
+GIL, so a thread cannot overlap the two; a forked child can: it shares the loaded arrays
+copy-on-write, runs the greedy on the second core while the parent solves, and sends back three
+numbers. Nothing personal is in the problem (ids and integers), and the child never touches the
+database connection it inherits: it leaves with ``os._exit``, which skips every finaliser that
+could close the parent's socket.
+
+Small problems, platforms without ``fork`` and a child that dies or hangs fall back to the same
+greedy in process, so the statistic is always there.
+"""
+
+import os
+import resource
+import select
+import signal
+import warnings
+from dataclasses import dataclass
+from time import perf_counter
+
+from matching.pipeline.flow import greedy_with_hubs
+from matching.pipeline.score import Hubs
+from matching.solver import Instance
+
+# Below this many arcs the greedy takes milliseconds: not worth a process.
+FORK_ABOVE_ARCS = 200_000
+# A child still busy after this long is taken for stuck: killed, and the greedy rerun in process.
+CHILD_TIMEOUT_SECONDS = 600
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    objective: int
+    assigned: int
+    seconds: float
+    in_child: bool
+    child_peak_rss_mib: float | None = None
+
+
+class GreedyBaseline:
+    """Start with ``GreedyBaseline(instance, hubs)``; ``result()`` waits for it."""
+
+    def __init__(self, instance: Instance, hubs: Hubs) -> None:
+        self.instance, self.hubs = instance, hubs
+        self.pid, self.reader = None, None
+        if hasattr(os, "fork") and instance.n_arcs + len(hubs.arc_attorney) > FORK_ABOVE_ARCS:
+            self._fork()
+
+    def _fork(self) -> None:
+        reader, writer = os.pipe()
+        with warnings.catch_warnings():
+            # Python warns that forking a threaded process may deadlock a child that takes a
+            # lock another thread held. The child takes none: it computes and writes one line.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            try:
+                pid = os.fork()
+            except OSError:
+                os.close(reader)
+                os.close(writer)
+                return
+        if pid == 0:  # pragma: no cover (the child; its result is checked in the parent)
+            status = 1
+            try:
+                os.close(reader)
+                started = perf_counter()
+                greedy = greedy_with_hubs(self.instance, self.hubs)
+                rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                line = f"{greedy.objective} {greedy.assigned} {perf_counter() - started} {rss}"
+                os.write(writer, line.encode())
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(writer)
+        self.pid, self.reader = pid, reader
+
+    def cancel(self) -> None:
+        """The run failed: stop the child, if any, and reap it."""
+        if self.pid is not None:
+            os.close(self.reader)
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.pid = None
+
+    def result(self) -> Baseline:
+        if self.pid is not None:
+            received = self._receive()
+            if received is not None:
+                return received
+        started = perf_counter()
+        greedy = greedy_with_hubs(self.instance, self.hubs)
+        return Baseline(greedy.objective, greedy.assigned, perf_counter() - started, False)
+
+    def _receive(self) -> Baseline | None:
+        data = b""
+        try:
+            while True:
+                ready, _, _ = select.select([self.reader], [], [], CHILD_TIMEOUT_SECONDS)
+                if not ready:
+                    os.kill(self.pid, signal.SIGKILL)
+                    break
+                chunk = os.read(self.reader, 4096)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            os.close(self.reader)
+            os.waitpid(self.pid, 0)
+        try:
+            objective, assigned, seconds, rss = data.decode().split()
+            return Baseline(int(objective), int(assigned), float(seconds), True, float(rss))
+        except ValueError:  # the child died before writing its line
+            return None

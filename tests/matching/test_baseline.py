@@ -1,0 +1,96 @@
+"""The greedy baseline, computed in a forked child beside the solve (pipeline/baseline.py)."""
+
+import os
+import signal
+
+import pytest
+from django.core.management import call_command
+
+from matching.models import Match, MatchingRun
+from matching.pipeline import baseline as baseline_module
+from matching.pipeline.baseline import GreedyBaseline
+from matching.pipeline.flow import greedy_with_hubs
+from matching.runs import load_problem, matching_run
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not hasattr(os, "fork"), reason="the child needs os.fork"),
+]
+
+
+@pytest.fixture
+def problem():
+    call_command("seed_scale", attorneys=60, cases=600, seed=11)
+    return load_problem()
+
+
+@pytest.fixture
+def always_fork(monkeypatch):
+    monkeypatch.setattr(baseline_module, "FORK_ABOVE_ARCS", 0)
+
+
+def test_the_child_computes_the_same_greedy_as_the_process(problem, always_fork):
+    expected = greedy_with_hubs(problem.instance, problem.hubs)
+    assert expected.assigned > 0
+
+    result = GreedyBaseline(problem.instance, problem.hubs).result()
+
+    assert result.in_child
+    assert (result.objective, result.assigned) == (expected.objective, expected.assigned)
+    assert result.child_peak_rss_mib > 0
+
+
+def test_a_child_that_dies_is_replaced_by_the_greedy_in_process(problem, always_fork):
+    baseline = GreedyBaseline(problem.instance, problem.hubs)
+    os.kill(baseline.pid, signal.SIGKILL)
+
+    result = baseline.result()
+
+    expected = greedy_with_hubs(problem.instance, problem.hubs)
+    assert not result.in_child
+    assert (result.objective, result.assigned) == (expected.objective, expected.assigned)
+
+
+def test_small_problems_stay_in_process(problem):
+    baseline = GreedyBaseline(problem.instance, problem.hubs)
+    assert baseline.pid is None
+    assert not baseline.result().in_child
+
+
+def test_a_run_with_the_child_records_its_greedy_and_leaves_the_connection_usable(
+    always_fork,
+):
+    call_command("seed_scale", attorneys=60, cases=600, seed=11)
+    loaded = load_problem()
+    expected = greedy_with_hubs(loaded.instance, loaded.hubs)
+
+    run = matching_run(trigger="test")
+
+    # The child inherited the database socket and left without closing it: the run's own
+    # queries after the solve (writing proposals, recording the run) went through.
+    assert run.status == MatchingRun.Status.FINISHED
+    assert run.greedy_objective == expected.objective
+    assert run.stats["greedy_in_child"] is True
+    assert Match.objects.filter(run=run).count() == run.proposals > 0
+    assert MatchingRun.objects.get(pk=run.pk).greedy_objective == expected.objective
+
+
+def test_a_failed_solve_stops_the_child(problem, always_fork, monkeypatch):
+    started = []
+    real_init = GreedyBaseline.__init__
+
+    def record(self, *args):
+        real_init(self, *args)
+        started.append(self.pid)
+
+    monkeypatch.setattr(GreedyBaseline, "__init__", record)
+
+    def broken(problem):
+        raise RuntimeError("solver broke")
+
+    with pytest.raises(RuntimeError):
+        matching_run(solver=broken)
+
+    assert started and started[0] is not None
+    with pytest.raises(ChildProcessError):  # already reaped: no zombie left behind
+        os.waitpid(started[0], os.WNOHANG)

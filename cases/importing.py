@@ -23,6 +23,7 @@ from cases.services import (
     case_request_check,
     case_request_create,
     case_request_references_by_hash,
+    matching_run_request_on_commit,
 )
 from cases.validation import FIELDS, CaseRequestInvalid, ReferenceCache
 from core.services import event_record
@@ -105,6 +106,7 @@ class CaseRequestResource(resources.ModelResource):
                     created_by=kwargs.get("user"),
                     source=CaseRequest.Source.IMPORT,
                     refs=self.refs,
+                    request_run=False,  # one request for the whole file, in after_import
                 )
         except CaseRequestInvalid as error:
             return _refused(result, error, skip=self.skip_invalid_rows)
@@ -124,6 +126,9 @@ class CaseRequestResource(resources.ModelResource):
             return
         totals = {kind: count for kind, count in result.totals.items() if count}
         event_record(verb="case_request.imported", actor=kwargs.get("user"), data=totals)
+        if totals.get(RowResult.IMPORT_TYPE_NEW):
+            # Inside the import's transaction: a rolled-back import asks for nothing.
+            matching_run_request_on_commit(trigger="import")
         logger.info("Case request import: %s.", totals)
 
 

@@ -46,11 +46,14 @@ def case_request_create(
     source: str,
     organization=None,
     refs: ReferenceCache | None = None,
+    request_run: bool = True,
 ) -> CaseRequest:
     """Validate, refuse a duplicate A-number, store with its priority, record the event.
 
     The unique constraint on the keyed hash is the duplicate check (no lookup first: a bulk
     import calls this thousands of times); on a violation the lookup finds the reference.
+    A new open case asks for a debounced matching run after commit; a bulk import passes
+    ``request_run=False`` and asks once for the whole file (cases/importing.py).
     """
     cleaned = case_request_clean(data, refs=refs)
     other_languages = cleaned.pop("other_languages")
@@ -79,8 +82,18 @@ def case_request_create(
                 "organization_id": _pk(organization),
             },
         )
+        if request_run:
+            matching_run_request_on_commit(trigger="case")
     logger.info("Case request %s created (source: %s).", case.reference, source)
     return case
+
+
+def matching_run_request_on_commit(*, trigger: str) -> None:
+    """Ask for a debounced matching run once this transaction commits (nothing on rollback)."""
+    # Imported here: matching's pipeline imports the cases app, not the other way round.
+    from matching.tasks.runs import matching_run_request
+
+    matching_run_request(trigger)
 
 
 def case_request_update(

@@ -256,6 +256,11 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Pro Bono Match <noreply@loca
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 ADMINS = [("Admin", address) for address in env_list("ADMIN_EMAILS", [])]
 
+# Seconds before Redis hands an unacknowledged message (its worker died) to another worker. Every
+# retry countdown and the debounce delay stay far below the default (REL-6: tests check it); only
+# the reliability tests lower it, to see a killed worker's run redelivered within seconds.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
+
 # Celery: Redis in production (CELERY_BROKER_URL); kombu's filesystem transport under var/
 # otherwise, so the one-command run still has a real worker and scheduler.
 CELERY_BROKER_URL = env_url(
@@ -277,16 +282,27 @@ if CELERY_BROKER_URL == "filesystem://":
 else:
     # Tasks are acked late; an unacked message comes back after this timeout, so every retry
     # countdown must stay below it (REL-6).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
     _default_results = CELERY_BROKER_URL
 CELERY_RESULT_BACKEND = env_url(
     "CELERY_RESULT_BACKEND", _default_results, schemes={"redis", "rediss", "file", "rpc"}
 )
-CELERY_VISIBILITY_TIMEOUT = 3600
 CELERY_TASK_ALWAYS_EAGER = False
 
 # Matching. Auto-approval lets a program skip coordinator review of proposals (off by default).
 MATCHING_AUTO_APPROVE = env_bool("MATCHING_AUTO_APPROVE", False)
+# New cases, newly verified attorneys, raised capacity and ended matches ask for a debounced run
+# (matching/tasks/runs.py); off leaves the beat schedule and the admin's "run now".
+MATCHING_RUN_ON_CHANGE = env_bool("MATCHING_RUN_ON_CHANGE", True)
+# Split a run's solve across Celery workers by connected component when at least two components
+# have this many cases (matching/pipeline/fanout.py). 0, the default, solves in process. Needs a
+# result backend that every worker shares (Redis); the embedded file backend stays off.
+MATCHING_FANOUT_MIN_CASES = env_int("MATCHING_FANOUT_MIN_CASES", 0, minimum=0)
+# Seconds the run waits for the workers' component results before solving the rest itself.
+MATCHING_FANOUT_TIMEOUT = env_int("MATCHING_FANOUT_TIMEOUT", 120, minimum=1)
+# Queue of the per-component solves (unset: the default queue); a queue of its own lets
+# solver-only workers take them while the run's worker waits.
+MATCHING_FANOUT_QUEUE = env_str("MATCHING_FANOUT_QUEUE", "")
 MATCH_OFFER_TTL_HOURS = env_int("MATCH_OFFER_TTL_HOURS", 72, minimum=1)
 MATCH_OFFER_REMINDER_HOURS = env_int("MATCH_OFFER_REMINDER_HOURS", 24, minimum=1)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0]}")

@@ -32,6 +32,10 @@ class MatchingRun(models.Model):
         default=dict, blank=True, help_text="Seconds per phase, peak memory, components."
     )
     error = models.TextField(blank=True)
+    # The solved assignments while the run writes them (matching/pipeline/plan.py): a run that
+    # dies mid-write is finished from here by the next one, so the result equals an
+    # uninterrupted run's (REL-3). Ids and scores only; cleared once written.
+    plan = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-started_at"]

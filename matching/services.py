@@ -105,7 +105,7 @@ def match_reject(*, match: Match, actor, reason: str) -> Match:
         if match.status not in REJECTABLE:
             raise MatchError("This match can no longer be rejected.", code="not_rejectable")
         match = _transition(match, Status.REJECTED, reject_reason=reason)
-        _match_release(match)
+        _match_release(match, trigger="rejected")
         # The reason is free text and may name people: it stays on the match, not in the log.
         _event(match, "match.rejected", actor)
     return match
@@ -192,7 +192,7 @@ def match_decline(*, match: Match, user, reason: str, note: str = "") -> Match:
             decline_note=note,
             responded_at=timezone.now(),
         )
-        _match_release(match)
+        _match_release(match, trigger="declined")
         # The note is free text: it stays on the match, only the reason code goes to the log.
         _event(match, "match.declined", user, reason=reason)
     return match
@@ -215,7 +215,7 @@ def match_expire(*, match: Match) -> bool:
         ).update(status=Status.EXPIRED, status_changed_at=now)
         if claimed != 1:
             return False
-        _match_release(match)
+        _match_release(match, trigger="expired")
         _event(match, "match.expired", None)
     return True
 
@@ -286,6 +286,7 @@ def _withdraw_once(case_id: int, actor) -> Match | None:
         if match is not None:
             match = _transition(match, Status.WITHDRAWN)
             _slot_release(match.attorney_id)
+            _matching_run_request(trigger="withdrawn")  # the attorney's slot is free again
             _event(match, "match.withdrawn", actor)
         _case_move(case_id, to=CaseStatus.WITHDRAWN, frm=[case.status])
         event_record(verb="case.withdrawn", actor=actor, target=case, data={"case": case_id})
@@ -396,10 +397,19 @@ def _slot_release(attorney_id: int) -> None:
     AttorneyProfile.objects.filter(pk=attorney_id).update(active_cases=F("active_cases") - 1)
 
 
-def _match_release(match: Match) -> None:
-    """An ended match frees the attorney's slot and returns its case to the pool."""
+def _match_release(match: Match, *, trigger: str) -> None:
+    """An ended match frees the attorney's slot and returns its case to the pool, so it asks
+    for a debounced matching run after commit (``trigger``: a word, never case data)."""
     _slot_release(match.attorney_id)
     _case_move(match.case_id, to=CaseStatus.OPEN, frm=[CaseStatus.MATCHED])
+    _matching_run_request(trigger=trigger)
+
+
+def _matching_run_request(*, trigger: str) -> None:
+    # Imported here: the matching tasks package imports this module (tasks/lifecycle.py).
+    from matching.tasks.runs import matching_run_request
+
+    matching_run_request(trigger)
 
 
 def _case_move(case_id: int, *, to: str, frm: list[str]) -> None:

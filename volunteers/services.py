@@ -185,6 +185,7 @@ def attorney_languages_set(
         target=attorney,
         data={"step": "languages", "languages": sorted(codes)},
     )
+    _matching_run_request(attorney, trigger="languages")
     return attorney
 
 
@@ -212,6 +213,7 @@ def attorney_practice_areas_set(
         target=attorney,
         data={"step": "practice", "case_types": sorted(codes)},
     )
+    _matching_run_request(attorney, trigger="practice_areas")
     return attorney
 
 
@@ -228,6 +230,7 @@ def attorney_availability_set(
             f"You already carry {attorney.active_cases} cases; capacity cannot be lower.",
             code="capacity_below_active",
         )
+    more_free = capacity > attorney.capacity or _unpaused(attorney.paused_until, paused_until)
     attorney.capacity, attorney.paused_until = capacity, paused_until
     attorney.save(update_fields=["capacity", "paused_until", "updated_at"])
     event_record(
@@ -236,7 +239,23 @@ def attorney_availability_set(
         target=attorney,
         data={"step": "capacity", "capacity": capacity, "paused": paused_until is not None},
     )
+    if more_free:
+        _matching_run_request(attorney, trigger="capacity")
     return attorney
+
+
+def _unpaused(before: date | None, after: date | None) -> bool:
+    """Whether the attorney becomes available sooner (a pause lifted or shortened)."""
+    return before is not None and (after is None or after < before)
+
+
+def _matching_run_request(attorney: AttorneyProfile, *, trigger: str) -> None:
+    """A verified attorney's new supply asks for a debounced matching run after commit; an
+    unverified one is not matchable yet, so their edits ask for nothing."""
+    from matching.tasks.runs import matching_run_request
+
+    if attorney.verification == AttorneyProfile.Verification.VERIFIED:
+        matching_run_request(trigger)
 
 
 def _verification_set(*, attorney, actor, status: str, verb: str, data=None) -> AttorneyProfile:
@@ -253,6 +272,7 @@ def _verification_set(*, attorney, actor, status: str, verb: str, data=None) -> 
         attorney.bar_admissions.filter(verified_at__isnull=True).update(verified_at=now)
     event_record(verb=verb, actor=actor, target=attorney, data=data or {})
     attorney_verification_email_task.delay_on_commit(attorney.pk)
+    _matching_run_request(attorney, trigger="attorney")
     return attorney
 
 

@@ -9,7 +9,6 @@ and a run redelivered after its worker died finishes what the dead one left (REL
 import logging
 import resource
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 from time import perf_counter
@@ -22,7 +21,10 @@ from django.utils import timezone
 from core.errors import DomainError
 from core.services import event_record
 from matching.models import MatchingRun
-from matching.pipeline.flow import component_batches, greedy_with_hubs, solve_with_hubs
+from matching.pipeline import fanout
+from matching.pipeline import plan as plans
+from matching.pipeline.baseline import GreedyBaseline
+from matching.pipeline.flow import component_batches, solve_with_hubs
 from matching.pipeline.load import Problem, load_problem
 from matching.pipeline.write import Names, write_batch
 from matching.solver import InstanceError, Solution, SolverError
@@ -36,13 +38,15 @@ RUN_LOCK_KEY = 0x50424D52
 STALE_RUN_AFTER = timedelta(minutes=30)
 
 # Proposals are written in one transaction per batch of whole components of about this size.
-WRITE_BATCH_ASSIGNMENTS = 20_000
+WRITE_BATCH_ASSIGNMENTS = getattr(settings, "MATCHING_WRITE_BATCH_ASSIGNMENTS", 20_000)
 
 # Solves a loaded problem exactly; a parameter so tests can interleave changes or failures.
 ProblemSolver = Callable[[Problem], Solution]
 
 
 def solve_problem(problem: Problem) -> Solution:
+    if fanout.enabled(problem):  # split across Celery workers by component (fanout.py)
+        return fanout.solve(problem)
     return solve_with_hubs(problem.instance, problem.hubs)
 
 
@@ -52,9 +56,12 @@ def matching_run(
     """Run the matching pipeline once, unless another run holds the lock.
 
     1. Take the single-flight lock; without it, record a SKIPPED run and return (REL-4).
-    2. Mark runs left RUNNING by a dead worker as FAILED: nobody else can be running now.
-    3. Load, score, build; solve component batches exactly; compute greedy for comparison.
-    4. Write each batch in its own transaction; record statistics and one event.
+    2. Mark runs left RUNNING by a dead worker as FAILED: nobody else can be running now. If
+       one left a solved plan (it died while writing, or failed on a database error), this run
+       finishes that plan instead of solving again (plan.py, REL-3, REL-5).
+    3. Load, score, build; solve exactly (and keep the plan); compute greedy for comparison.
+    4. Write each batch of whole components in its own transaction; record statistics and one
+       event.
     """
     user = actor if getattr(actor, "is_authenticated", False) else None
     with _single_flight() as acquired:
@@ -65,10 +72,13 @@ def matching_run(
                 triggered_by=user,
                 finished_at=timezone.now(),
             )
+        interrupted = plans.take_interrupted_plan()
         _fail_interrupted_runs()
-        run = MatchingRun.objects.create(trigger=trigger[:20], triggered_by=user)
+        run = MatchingRun.objects.create(
+            trigger=trigger[:20], triggered_by=user, plan=interrupted[1] if interrupted else None
+        )
         try:
-            _execute(run, actor=user, solver=solver)
+            _execute(run, actor=user, solver=solver, resume=interrupted)
         except Exception as error:
             _record_failure(run, error)
             raise
@@ -117,23 +127,33 @@ def _fail_interrupted_runs() -> None:
     )
 
 
-def _execute(run: MatchingRun, *, actor, solver: ProblemSolver) -> None:
+def _execute(
+    run: MatchingRun, *, actor, solver: ProblemSolver, resume: tuple[int, bytes] | None
+) -> None:
     today = timezone.localdate()
     seconds: dict[str, float] = {}
     problem = load_problem(today=today, timings=seconds)
     instance, hubs = problem.instance, problem.hubs
 
-    started = perf_counter()
-    solution = solver(problem)
-    seconds["solve"] = perf_counter() - started
-
-    # The greedy baseline is only a statistic: compute it in a thread while the write phase
-    # mostly waits on PostgreSQL (psycopg releases the GIL while it waits).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        greedy_future = pool.submit(_timed, greedy_with_hubs, instance, hubs)
-        written, batches, n_components, write_seconds = _write(run, problem, solution, today)
-        greedy, seconds["greedy"] = greedy_future.result()
-    seconds["write"] = write_seconds
+    # The greedy baseline is only a statistic: it runs in a forked child while this process
+    # solves (baseline.py), so it costs the run no time on a machine with two cores.
+    baseline = GreedyBaseline(instance, hubs)
+    try:
+        started = perf_counter()
+        if resume is None:
+            solution = solver(problem)
+            MatchingRun.objects.filter(pk=run.pk).update(plan=plans.encode(solution))
+        else:
+            solution = plans.remaining(problem, resume[1])
+        seconds["solve"] = perf_counter() - started
+        written, batches, n_components, seconds["write"], write_steps = _write(
+            run, problem, solution, today
+        )
+    except BaseException:
+        baseline.cancel()
+        raise
+    greedy = baseline.result()
+    seconds["greedy"] = greedy.seconds
     auto_approve = getattr(settings, "MATCHING_AUTO_APPROVE", False)
     assigned = solution.assigned
     hub_cell_arcs = len(hubs.cell)
@@ -146,6 +166,7 @@ def _execute(run: MatchingRun, *, actor, solver: ProblemSolver) -> None:
     run.greedy_objective = greedy.objective
     run.stats = {
         "seconds": {name: round(value, 3) for name, value in seconds.items()},
+        "write_seconds": {name: round(value, 3) for name, value in write_steps.items()},
         "solver_seconds": round(seconds["solve"], 3),
         "peak_rss_mib": peak_rss_mib(),
         "components": n_components,
@@ -159,9 +180,17 @@ def _execute(run: MatchingRun, *, actor, solver: ProblemSolver) -> None:
         "dropped_at_write": assigned - written,
         "excluded_pairs": len(instance.excluded_attorney),
         "auto_approve": auto_approve,
-        "greedy_overlaps_write": True,  # so the phase seconds add up to more than the total
+        # When true, the greedy ran beside the solve: the phase seconds add up to more than the
+        # total, and its memory was the child's (below), not this process's.
+        "greedy_in_child": greedy.in_child,
+        "greedy_child_peak_rss_mib": greedy.child_peak_rss_mib,
+        # The run this one finished instead of solving (its plan: "solve" is then the seconds
+        # spent reading it), and how the solve was split across workers, if it was.
+        "resumed_from": resume[0] if resume else None,
+        **problem.stats,
     }
     run.status = MatchingRun.Status.FINISHED
+    run.plan = None  # written: nothing to resume
     run.finished_at = timezone.now()
     run.stats["seconds"]["total"] = round((run.finished_at - run.started_at).total_seconds(), 3)
     with transaction.atomic():
@@ -169,17 +198,12 @@ def _execute(run: MatchingRun, *, actor, solver: ProblemSolver) -> None:
         event_record(verb="matching.run_finished", actor=actor, target=run, data=_event(run))
 
 
-def _timed(function, *args):
-    started = perf_counter()
-    result = function(*args)
-    return result, perf_counter() - started
-
-
 def _write(
     run: MatchingRun, problem: Problem, solution: Solution, today
-) -> tuple[int, list[Solution], int, float]:
+) -> tuple[int, list[Solution], int, float, dict[str, float]]:
     """Write the proposals, one transaction per batch of whole components."""
     started = perf_counter()
+    steps: dict[str, float] = {}
     batches, n_components = component_batches(
         problem.instance, problem.hubs, solution, batch_assignments=WRITE_BATCH_ASSIGNMENTS
     )
@@ -193,10 +217,11 @@ def _write(
             names=names,
             auto_approve=auto_approve,
             today=today,
+            timings=steps,
         )
         for batch in batches
     )
-    return written, batches, n_components, perf_counter() - started
+    return written, batches, n_components, perf_counter() - started, steps
 
 
 def _event(run: MatchingRun) -> dict[str, Any]:

@@ -4,13 +4,20 @@ solve that a Celery group can fan out across workers.
 Tasks take no personal data: a trigger word and, at most, the id of the user who asked.
 """
 
+import logging
+
 from celery import shared_task
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
 
 from matching.runs import matching_run
 from matching.solver import load_instance, solution_to_json, solve_component
+
+logger = logging.getLogger(__name__)
 
 # At most one debounced run per this many seconds (well below the broker's visibility timeout).
 DEBOUNCE_SECONDS = 30
@@ -24,7 +31,11 @@ _DEBOUNCE_KEY = "matching:run-requested"
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError, InterfaceError),
     max_retries=3,
-    retry_backoff=True,
+    # 5 s -> 10 s -> 20 s. A base of 1 s with full jitter (0-1, 0-2, 0-4 s) could spend all
+    # three retries within a second, before a restarting PostgreSQL was back (REL-5). No jitter:
+    # runs are single-flight, so there is no herd of retries to spread out.
+    retry_backoff=5,
+    retry_jitter=False,
     retry_backoff_max=300,
 )
 def run_matching(self, trigger: str = "schedule", user_id: int | None = None) -> dict:
@@ -42,15 +53,45 @@ def matching_run_request(trigger: str = "event") -> bool:
     embedded set-up): the first request of a window atomically adds the key and enqueues a run
     DEBOUNCE_SECONDS later (after commit, REL-1); requests while the key lives are covered by that
     run, which loads whatever is open when it starts. The beat schedule catches anything a lost
-    message would miss.
+    message would miss, which is also why a cache or broker outage here is logged, not raised:
+    the change that asked for the run is already committed and must not fail (REL-2).
+
+    ``trigger`` is a short word ("case", "attorney", "declined"...), never personal data: it
+    travels through the broker and is stored on the run. MATCHING_RUN_ON_CHANGE=0 leaves only
+    the beat schedule and the admin's "run now".
     """
-    if not cache.add(_DEBOUNCE_KEY, trigger, timeout=DEBOUNCE_SECONDS):
+    if not getattr(settings, "MATCHING_RUN_ON_CHANGE", True) or not _debounce_claim(trigger):
         return False
-    transaction.on_commit(
-        lambda: run_matching.apply_async(
-            kwargs={"trigger": trigger[:20]}, countdown=DEBOUNCE_SECONDS
+    trigger = trigger[:20]
+    transaction.on_commit(lambda: _run_enqueue(trigger))
+    return True
+
+
+def _debounce_claim(trigger: str) -> bool:
+    try:
+        return bool(cache.add(_DEBOUNCE_KEY, trigger[:20], timeout=DEBOUNCE_SECONDS))
+    except (RedisError, OSError) as error:
+        logger.warning(
+            "matching run not requested (%s); the schedule will run it", type(error).__name__
         )
-    )
+        return False
+
+
+def _run_enqueue(trigger: str) -> bool:
+    """Publish the debounced run; a broker outage is logged, not raised (REL-2, as for pledge
+    confirmations). One quick connection check first: the user's request is waiting on this
+    callback, and kombu's default publish retries could hang on an unreachable host."""
+    try:
+        with run_matching.app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+        run_matching.apply_async(kwargs={"trigger": trigger}, countdown=DEBOUNCE_SECONDS)
+    except (BrokerError, OSError) as error:
+        logger.warning(
+            "matching run (%s) not enqueued (%s); the schedule will run it",
+            trigger,
+            type(error).__name__,
+        )
+        return False
     return True
 
 

@@ -99,8 +99,15 @@ def test_naming_a_new_organization_leaves_it_for_a_coordinator_to_confirm(att_a)
     assert att_a.organization == org
 
 
+@pytest.fixture
+def no_run_requests(settings):
+    """Count only the email's callbacks: the matching-run request a verification also makes is
+    tested in tests/matching/test_run_triggers.py."""
+    settings.MATCHING_RUN_ON_CHANGE = False
+
+
 def test_verifying_records_an_event_and_mails_the_attorney_after_commit(
-    att_new, coord, celery_eager, django_capture_on_commit_callbacks
+    att_new, coord, celery_eager, django_capture_on_commit_callbacks, no_run_requests
 ):
     BarAdmission.objects.create(attorney=att_new, jurisdiction="NY", bar_number="1")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -114,7 +121,9 @@ def test_verifying_records_an_event_and_mails_the_attorney_after_commit(
     assert DomainEvent.objects.filter(verb="attorney.verified", actor=coord).count() == 1
 
 
-def test_verifying_twice_mails_once(att_new, coord, django_capture_on_commit_callbacks):
+def test_verifying_twice_mails_once(
+    att_new, coord, django_capture_on_commit_callbacks, no_run_requests
+):
     BarAdmission.objects.create(attorney=att_new, jurisdiction="NY", bar_number="1")
     with django_capture_on_commit_callbacks() as callbacks:
         attorney_verify(attorney=att_new, actor=coord)

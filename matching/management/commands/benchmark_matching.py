@@ -50,6 +50,7 @@ def figures_of(run: MatchingRun) -> dict:
         "seconds_total": seconds.get("total"),
         "seconds_solver": seconds.get("solve"),
         "seconds": seconds,
+        "write_seconds": stats.get("write_seconds", {}),
         "peak_rss_mib": stats.get("peak_rss_mib"),
         "objective": run.objective,
         "greedy_objective": run.greedy_objective,

@@ -1,0 +1,69 @@
+"""A run's solved plan, kept while it is written, so a run that dies can be finished as solved.
+
+Why not just solve again? The optimum is rarely unique at backlog scale (many attorneys score
+the same for the same cell), and after some batches are committed the remaining problem is a
+different graph: an exact solver may pick a different optimum among the ties. Finishing the
+stored plan instead gives exactly what the uninterrupted run would have written (REL-3), and saves
+the redelivered run its solve.
+
+The plan is (attorney pk, case pk, score) triples as int64, zlib-compressed: about 1.5 MB for
+200,000 proposals. Nothing personal: ids and integers.
+"""
+
+import zlib
+from datetime import timedelta
+
+import numpy as np
+from django.db.models import Q
+from django.utils import timezone
+
+from matching.models import MatchingRun
+from matching.pipeline.load import Problem, attorney_id, case_id, pk_of
+from matching.solver import Assignment, Solution
+
+# A plan older than this is dropped: the world it was solved for has moved on, so a fresh
+# solve serves better (writing an old plan would still be safe: every write re-checks).
+RESUME_WITHIN = timedelta(hours=2)
+
+
+def encode(solution: Solution) -> bytes:
+    triples = np.array(
+        [(pk_of(a.attorney), pk_of(a.case), a.score) for a in solution.assignments],
+        dtype=np.int64,
+    ).reshape(-1, 3)
+    return zlib.compress(triples.tobytes(), level=1)
+
+
+def decode(blob: bytes) -> np.ndarray:
+    return np.frombuffer(zlib.decompress(bytes(blob)), dtype=np.int64).reshape(-1, 3)
+
+
+def take_interrupted_plan() -> tuple[int, bytes] | None:
+    """The newest plan left by a run that did not finish (killed, or failed on a database
+    error), as (its run's pk, the plan); every older plan is discarded.
+
+    Call only while holding the single-flight lock: then no run that owns a plan is alive.
+    """
+    recent = timezone.now() - RESUME_WITHIN
+    left = MatchingRun.objects.exclude(plan=None).exclude(status=MatchingRun.Status.FINISHED)
+    found = left.filter(started_at__gte=recent).order_by("-started_at").values_list("pk", "plan")
+    taken = found.first()
+    MatchingRun.objects.filter(~Q(plan=None)).update(plan=None)
+    return (taken[0], bytes(taken[1])) if taken else None
+
+
+def remaining(problem: Problem, blob: bytes) -> Solution:
+    """The plan's pairs that can still be written: case still open, attorney still available.
+
+    The write phase checks capacity and status again under row locks, as for a fresh plan.
+    """
+    triples = decode(blob)
+    keep = np.isin(triples[:, 0], problem.attorneys.pk) & np.isin(triples[:, 1], problem.case_pk)
+    kept = sorted(triples[keep].tolist())
+    return Solution(
+        objective=sum(score for _, _, score in kept),
+        assignments=tuple(
+            Assignment(attorney=attorney_id(a), case=case_id(c), score=score)
+            for a, c, score in kept
+        ),
+    )

@@ -75,34 +75,38 @@ class Problem:
     hubs: Hubs  # cells by position in ``instance``
     stats: dict[str, Any] = field(default_factory=dict)
     _facts: dict[int, AttorneyFacts] = field(default_factory=dict)
+    _by_attorney: dict[str, dict[int, dict[str, int]]] = field(default_factory=dict)
 
     def attorney_facts(self, position: int) -> AttorneyFacts:
-        if position not in self._facts:
-            self._build_facts()
-        return self._facts[position]
+        """The scorer's view of one attorney, built on first use: a run explains the pairs it
+        writes, a fraction of the attorneys loaded."""
+        facts = self._facts.get(position)
+        if facts is None:
+            facts = self._facts[position] = self._build_facts(position)
+        return facts
 
-    def _build_facts(self) -> None:
+    def _build_facts(self, i: int) -> AttorneyFacts:
+        if not self._by_attorney:
+            for key, rows in (("languages", self.attorneys.languages),
+                              ("areas", self.attorneys.practice_areas)):  # fmt: skip
+                grouped: dict[int, dict[str, int]] = {}
+                for position, code, value in rows:
+                    grouped.setdefault(position, {})[code] = value
+                self._by_attorney[key] = grouped
         a = self.attorneys
-        languages: dict[int, dict[str, int]] = {}
-        areas: dict[int, dict[str, int]] = {}
-        for i, code, level in a.languages:
-            languages.setdefault(i, {})[code] = level
-        for i, code, handled in a.practice_areas:
-            areas.setdefault(i, {})[code] = handled
-        for i in range(len(a)):
-            self._facts[i] = AttorneyFacts(
-                id=int(a.pk[i]),
-                languages=languages.get(i, {}),
-                practice_areas=areas.get(i, {}),
-                years_experience=int(a.years[i]),
-                latitude=float(a.latitude[i]),
-                longitude=float(a.longitude[i]),
-                travel_radius_miles=int(a.radius[i]),
-                remote_ok=bool(a.remote_ok[i]),
-                verified=True,
-                available=True,
-                free_capacity=int(a.free[i]),
-            )
+        return AttorneyFacts(
+            id=int(a.pk[i]),
+            languages=self._by_attorney["languages"].get(i, {}),
+            practice_areas=self._by_attorney["areas"].get(i, {}),
+            years_experience=int(a.years[i]),
+            latitude=float(a.latitude[i]),
+            longitude=float(a.longitude[i]),
+            travel_radius_miles=int(a.radius[i]),
+            remote_ok=bool(a.remote_ok[i]),
+            verified=True,
+            available=True,
+            free_capacity=int(a.free[i]),
+        )
 
     def pair_miles(self, attorney: int, cell: CellFacts) -> float:
         return float(self.miles[attorney, self.court_position[cell.court_id]])

@@ -36,6 +36,13 @@ app.conf.update(
             "kwargs": {"trigger": "schedule"},
             "options": {"expires": 4 * 60},
         },
+        # The need dashboard's figures (a full pass over the cases): recomputed in the background
+        # so the page never waits for them (core.dashboard.FIGURES_REFRESH_SECONDS).
+        "need-dashboard-refresh": {
+            "task": "core.refresh_need_dashboard",
+            "schedule": 120,
+            "options": {"expires": 110},
+        },
         # Offers past their deadline go back to the pool; each beat message expires before the
         # next one is due, so a stopped worker does not find a backlog of identical sweeps.
         "match-offers-expire-overdue": {

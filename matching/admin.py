@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from cases.admin import LanguageInUseFilter, PriorityBandFilter
+from core.admin_lists import LargeTableAdminMixin
 from core.dashboard import dashboard_install
 from core.errors import DomainError
 from core.exports import csv_export
@@ -149,7 +150,7 @@ class RejectForm(forms.Form):
 
 
 @admin.register(Match)
-class MatchAdmin(admin.ModelAdmin):
+class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     list_display = [
         "case_reference", "language", "court", "case_type", "hearing_date", "attorney_name",
         "distance", "score", "status", "run",
@@ -178,7 +179,6 @@ class MatchAdmin(admin.ModelAdmin):
         "expires_at", "responded_at",
     ]  # fmt: skip
     fields = readonly_fields
-    show_full_result_count = False
     list_per_page = 100
     actions = ["approve_selected", "reject_selected", "offer_selected", "export_selected"]
     change_form_template = "admin/matching/match/change_form.html"

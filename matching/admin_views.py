@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from cases.models import CaseRequest
 from matching.models import Match
 from matching.scoring import (
+    AFFINITY_WEIGHTS,
     AffinityBreakdown,
     AttorneyFacts,
     CellFacts,
@@ -21,13 +21,17 @@ from matching.scoring import (
     eligibility,
     explain,
 )
+from matching.selectors import attorneys_ranked_for_case
 from matching.services import MatchError, match_propose, match_reject
 from volunteers.models import AttorneyLanguage, AttorneyProfile, PracticeArea
 
 NEXT_BEST_LIMIT = 5
-# Candidates read from the database before scoring: enough to find the best five among those who
-# speak the language, without loading every attorney in a big language such as Spanish.
-CANDIDATE_LIMIT = 300
+# Rows read, at first, from the SQL ranking of every eligible attorney; doubled when floating
+# point leaves the cut-off in doubt (see next_best_attorneys).
+FIRST_WINDOW = 50
+# How far the SQL affinity may be from matching.scoring's: a distance a hair across a whole point.
+SQL_SLACK = 1
+MAX_WINDOW = 3200
 SWAP_REASON = "swapped"
 
 CONSTRAINT_WORDS = {
@@ -52,6 +56,10 @@ class Candidate:
     breakdown: AffinityBreakdown
     score: int
     sentences: list[str]
+
+    @property
+    def affinity(self) -> int:
+        return self.breakdown.total
 
 
 def match_explanation(match: Match) -> dict[str, Any]:
@@ -85,26 +93,59 @@ def match_distance(match: Match) -> float | None:
 
 
 def next_best_attorneys(*, case: CaseRequest, limit: int = NEXT_BEST_LIMIT) -> list[Candidate]:
-    """Eligible attorneys for this case other than those already paired with it, best first.
+    """The best eligible attorneys for this case, other than those already paired with it.
 
-    1. Read up to CANDIDATE_LIMIT verified, unpaused attorneys with free capacity who speak the
-       case's language (or its relay language) and were never matched with this case.
-    2. Build their plain facts and score them with matching.scoring (the run's own rules).
-    3. Keep the eligible ones, highest affinity first.
+    1. Rank every attorney who passes the hard constraints in SQL, by the run's affinity formula
+       (matching.selectors.attorneys_ranked_for_case): tens of thousands of Spanish speakers are
+       ranked in the database, not loaded.
+    2. Read the first `window` of them and score those with matching.scoring, the run's own
+       rules: that score is the one shown and the one a swap stores.
+    3. Done if the scorer agrees with SQL on every row read (the SQL order is then the scorer's,
+       ties by id included), or if the limit-th candidate beats what any unread attorney could
+       score (SQL's last + SQL_SLACK). Otherwise floating point put a distance across a whole
+       point somewhere: read twice as many, up to MAX_WINDOW.
     """
     cell = _cell(case)
-    attorneys = _candidate_attorneys(case, cell)
+    ranked = attorneys_ranked_for_case(
+        case=case, cell=cell, weights=AFFINITY_WEIGHTS, today=timezone.localdate()
+    ).select_related("user")
+    window = max(FIRST_WINDOW, limit * 4)
+    while True:
+        attorneys = list(ranked[:window])
+        scored = _scored(case, cell, attorneys)
+        best = scored[:limit]
+        sql = {a.pk: a.sql_affinity for a in attorneys}
+        agrees = len(scored) == len(attorneys) and all(
+            c.affinity == sql[c.attorney.pk] for c in scored
+        )
+        clear = len(best) == limit and best[-1].affinity > attorneys[-1].sql_affinity + SQL_SLACK
+        if len(attorneys) < window or agrees or clear or window >= MAX_WINDOW:
+            return best
+        window *= 2
+
+
+def _scored(case: CaseRequest, cell: CellFacts, attorneys: list) -> list[Candidate]:
     facts = _facts(attorneys)
     scored = []
     for attorney in attorneys:
         fact = facts[attorney.pk]
         if not eligibility(fact, cell).ok:
-            continue
+            continue  # only at the radius boundary, where the SQL test is a little generous
         parts = affinity(fact, cell)
         sentences = explain(parts, language_name=_name_of(case), case_type_name=_type_of(case))
         scored.append(Candidate(attorney, parts, parts.total + max(case.priority, 0), sentences))
     scored.sort(key=lambda c: (-c.score, c.attorney.pk))
-    return scored[:limit]
+    return scored
+
+
+def _one_candidate(case: CaseRequest, attorney_id: int) -> Candidate | None:
+    """The attorney as a candidate for this case, if eligible and never paired with it."""
+    cell = _cell(case)
+    ranked = attorneys_ranked_for_case(
+        case=case, cell=cell, weights=AFFINITY_WEIGHTS, today=timezone.localdate()
+    )
+    found = _scored(case, cell, list(ranked.filter(pk=attorney_id).select_related("user")))
+    return found[0] if found else None
 
 
 def match_swap(*, match: Match, attorney_id: int, actor) -> Match:
@@ -120,14 +161,7 @@ def match_swap(*, match: Match, attorney_id: int, actor) -> Match:
         case = CaseRequest.objects.select_related(
             "language", "relay_language", "case_type", "court"
         ).get(pk=match.case_id)
-        chosen = next(
-            (
-                c
-                for c in next_best_attorneys(case=case, limit=10**6)
-                if c.attorney.pk == attorney_id
-            ),
-            None,
-        )
+        chosen = _one_candidate(case, attorney_id)
         if chosen is None:
             raise MatchError("That attorney cannot take this case.", code="not_eligible")
         return match_propose(
@@ -159,24 +193,6 @@ def _cell(case: CaseRequest) -> CellFacts:
         court_longitude=float(case.court.longitude),
         detained=case.detained,
         remote_ok=case.remote_ok,
-    )
-
-
-def _candidate_attorneys(case: CaseRequest, cell: CellFacts) -> list[AttorneyProfile]:
-    codes = [cell.language] + ([cell.relay_language] if cell.relay_language else [])
-    today = timezone.localdate()
-    speakers = AttorneyLanguage.objects.filter(language_id__in=codes).values("attorney_id")
-    paired = Match.objects.filter(case=case).values("attorney_id")
-    return list(
-        AttorneyProfile.objects.filter(
-            Q(paused_until__isnull=True) | Q(paused_until__lte=today),
-            verification=AttorneyProfile.Verification.VERIFIED,
-            active_cases__lt=F("capacity"),
-            pk__in=speakers,
-        )
-        .exclude(pk__in=paired)
-        .select_related("user")
-        .order_by("pk")[:CANDIDATE_LIMIT]
     )
 
 

@@ -3,6 +3,9 @@ import json
 import pytest
 from django.core.management import call_command
 
+from matching.services import match_propose
+from tests.factories import AttorneyFactory, CaseRequestFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -19,3 +22,16 @@ def test_bench_admin_pages_plain_output(capsys):
     call_command("bench_admin_pages", "--repeat", "1")
     out = capsys.readouterr().out
     assert "dashboard: median" in out and "queries" in out
+
+
+def test_bench_admin_pages_times_the_detail_of_the_most_urgent_proposal(capsys):
+    low = match_propose(
+        case=CaseRequestFactory(priority=100), attorney=AttorneyFactory(), score=400, breakdown={}
+    )
+    urgent = match_propose(
+        case=CaseRequestFactory(priority=900), attorney=AttorneyFactory(), score=900, breakdown={}
+    )
+    call_command("bench_admin_pages", "--repeat", "1", "--json")
+    pages = json.loads(capsys.readouterr().out)["pages"]
+    assert pages["match detail"]["url"] == f"/admin/matching/match/{urgent.pk}/change/"
+    assert pages["match detail"]["queries"] and low.pk != urgent.pk

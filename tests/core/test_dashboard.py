@@ -5,12 +5,17 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from cases.models import CaseRequest
+from config.celery import app
+from core.dashboard import FIGURES_REFRESH_SECONDS, FIGURES_TTL, _figures_key
 from core.models import DomainEvent
+from core.tasks import refresh_need_dashboard
 from matching.models import Match
 from matching.services import match_propose
 from tests.factories import AttorneyFactory, CaseRequestFactory
@@ -18,6 +23,14 @@ from tests.factories import AttorneyFactory, CaseRequestFactory
 pytestmark = pytest.mark.django_db
 
 URL = reverse("admin:dashboard")
+
+
+@pytest.fixture(autouse=True)
+def no_cached_figures():
+    """Figures are cached per database name: a previous test's must not show through."""
+    cache.delete(_figures_key())
+    yield
+    cache.delete(_figures_key())
 
 
 def _world(open_cases: int) -> None:
@@ -94,3 +107,51 @@ def test_the_dashboard_uses_a_constant_number_of_queries(client, coord):
     many = _queries(client, coord, 45)
     assert many == few
     assert many <= 18  # session, user, permissions, then 9 for the figures
+
+
+def _figure_queries(client, coord, cases: int) -> int:
+    _world(cases)
+    client.force_login(coord)
+    client.get(URL)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(URL, {"refresh": 1}).status_code == 200
+    return len(queries)
+
+
+def test_recomputing_the_figures_uses_a_constant_number_of_queries(client, coord):
+    few = _figure_queries(client, coord, 5)
+    many = _figure_queries(client, coord, 45)
+    assert many == few <= 18  # session, user, permissions, then 9 for the figures
+
+
+def test_cached_figures_cost_no_figure_queries(client, coord):
+    _world(5)
+    client.force_login(coord)
+    client.get(URL)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(URL)
+    assert response.context["figures"].status_counts == {"open": 5, "matched": 1}
+    assert not any("cases_caserequest" in q["sql"] for q in queries.captured_queries)
+
+
+def test_the_figures_come_from_the_last_background_refresh(client, coord):
+    _world(2)
+    client.force_login(coord)
+    assert client.get(URL).context["figures"].status_counts == {"open": 2, "matched": 1}
+    CaseRequest.objects.filter(status="open").update(status="closed")
+    response = client.get(URL)
+    assert response.context["figures"].status_counts == {"open": 2, "matched": 1}
+    assert "recomputed every 2 minutes" in response.content.decode()
+
+    refresh_need_dashboard.apply()  # what the beat schedule runs
+
+    assert client.get(URL).context["figures"].status_counts == {"closed": 2, "matched": 1}
+    CaseRequest.objects.update(status="open")
+    refreshed = client.get(URL, {"refresh": 1}).context["figures"].status_counts
+    assert refreshed == {"open": 3}
+
+
+def test_the_beat_schedule_refreshes_the_figures_well_within_their_lifetime():
+    entry = app.conf.beat_schedule["need-dashboard-refresh"]
+    assert entry["task"] == refresh_need_dashboard.name
+    assert entry["schedule"] == FIGURES_REFRESH_SECONDS < FIGURES_TTL

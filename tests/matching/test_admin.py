@@ -1,5 +1,6 @@
 """The coordinator's review queue, match detail, swap and "run now" in the admin."""
 
+import random
 from unittest import mock
 
 import pytest
@@ -9,10 +10,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cases.models import CaseRequest
 from core.models import DomainEvent
+from matching import admin_views
+from matching.admin_views import next_best_attorneys
 from matching.models import Match, MatchingRun
+from matching.scoring import affinity, eligibility
 from matching.services import match_approve, match_propose
 from tests.factories import AttorneyFactory, CaseRequestFactory, MatchFactory, UserFactory
+from volunteers.models import AttorneyProfile
 
 pytestmark = pytest.mark.django_db
 
@@ -307,3 +313,66 @@ def test_an_offered_match_cannot_be_swapped(client, coord):
     match.refresh_from_db()
     assert match.status == Match.Status.OFFERED
     assert not Match.objects.filter(attorney=other).exists()
+
+
+def _brute_force_best(case, limit):
+    """Every attorney scored with matching.scoring, the way the run ranks them."""
+    cell = admin_views._cell(case)
+    attorneys = list(AttorneyProfile.objects.exclude(matches__case=case).order_by("pk"))
+    facts = admin_views._facts(attorneys)
+    scored = [
+        (-affinity(facts[a.pk], cell).total, a.pk)
+        for a in attorneys
+        if a.active_cases < a.capacity and eligibility(facts[a.pk], cell).ok
+    ]
+    return [pk for _, pk in sorted(scored)[:limit]]
+
+
+def test_the_next_best_finds_the_best_attorney_beyond_the_first_300(coord):
+    match = _proposed()
+    AttorneyFactory.create_batch(
+        320, languages={"eng": 4, "spa": 1}, travel_radius_miles=100, latitude="41.20000"
+    )
+    best = AttorneyFactory(languages={"spa": 4})  # native, in Manhattan: the highest pk
+    shown = next_best_attorneys(case=match.case)
+    assert shown[0].attorney.pk == best.pk
+    assert [c.attorney.pk for c in shown] == _brute_force_best(match.case, 5)
+
+
+def test_the_next_best_ranks_like_the_scorer_over_every_eligible_attorney(coord):
+    match = _proposed(relay_interpreter_ok=True, relay_language_id="spa", language_id="mam")
+    CaseRequest.objects.filter(pk=match.case_id).update(remote_ok=True)
+    rng = random.Random(7)
+    for _ in range(80):
+        AttorneyFactory(
+            languages={rng.choice(["spa", "mam", "fra"]): rng.randint(1, 4), "eng": 4},
+            practice_areas=rng.choice([["asylum"], ["bond"]]),
+            latitude=f"{40.7 + rng.uniform(-1.5, 1.5):.5f}",
+            longitude=f"{-74.0 + rng.uniform(-1.5, 1.5):.5f}",
+            travel_radius_miles=rng.choice([25, 50, 100]),
+            remote_ok=rng.random() < 0.5,
+            years_experience=rng.randint(0, 20),
+            capacity=rng.choice([1, 2]),
+        )
+    case = CaseRequest.objects.select_related(
+        "language", "relay_language", "case_type", "court"
+    ).get(pk=match.case_id)
+    shown = next_best_attorneys(case=case, limit=15)
+    assert len(shown) == 15
+    assert [c.attorney.pk for c in shown] == _brute_force_best(case, 15)
+    assert [c.score for c in shown] == sorted((c.score for c in shown), reverse=True)
+
+
+def test_the_match_detail_uses_a_constant_number_of_queries(client, coord):
+    match = _proposed()
+    url = reverse("admin:matching_match_change", args=[match.pk])
+    client.force_login(coord)
+    counts = []
+    for more in (5, 60):
+        AttorneyFactory.create_batch(more)
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert len(response.context["next_best"]) == 5
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 25

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db.models import Count, Q
+from django.utils import timezone
 
 from cases.models import CaseRequest
 from matching.models import Match, MatchingRun
@@ -166,3 +168,73 @@ def test_benchmark_matching_prints_the_figures_as_json(world):
     assert figures["seconds_solver"] <= figures["seconds_total"]
     assert figures["peak_rss_mib"] > 0
     assert figures["cases_assigned"] == figures["proposals_written"] > 0
+
+
+ACTIVE = {"proposed", "approved", "offered", "accepted"}
+
+
+@pytest.fixture
+def history():
+    call_command("seed_scale", attorneys=40, cases=400, matches=150, seed=5, stdout=StringIO())
+
+
+def test_seed_scale_matches_seeds_every_status(history):
+    assert Match.objects.count() == 150
+    assert set(Match.objects.values_list("status", flat=True)) == set(Match.Status.values)
+    assert Match.objects.filter(run__trigger="seed_scale").count() == 150
+
+
+def test_seed_scale_matches_keeps_attorney_counters_and_capacity(history):
+    for attorney in AttorneyProfile.objects.annotate(
+        active=Count("matches", filter=Q(matches__status__in=Match.ACTIVE_STATUSES))
+    ):
+        assert attorney.active_cases == attorney.active <= attorney.capacity
+    assert AttorneyProfile.objects.filter(active_cases__gt=0).exists()
+
+
+def test_seed_scale_matches_moves_each_case_with_its_matches(history):
+    for case in CaseRequest.objects.prefetch_related("matches"):
+        statuses = [m.status for m in case.matches.all()]
+        active = [s for s in statuses if s in ACTIVE]
+        assert len(active) <= 1, case.pk
+        if active:
+            assert case.status == ("represented" if active == ["accepted"] else "matched")
+        elif "withdrawn" in statuses:
+            assert case.status == "withdrawn"
+        else:
+            assert case.status == "open"
+
+
+def test_seed_scale_matches_dates_each_step_in_order(history):
+    now = timezone.now()
+    for match in Match.objects.select_related("case"):
+        assert match.case.created_at <= match.created_at <= match.status_changed_at <= now
+        if match.offered_at:
+            assert match.created_at <= match.offered_at <= match.status_changed_at
+        if match.status in ("accepted", "declined"):
+            assert match.offered_at < match.responded_at <= match.expires_at
+        if match.status == "offered":
+            assert match.expires_at > now
+        if match.status == "expired":
+            assert match.expires_at <= match.status_changed_at
+    months = Match.objects.dates("created_at", "month")
+    assert len(months) >= 3
+
+
+def test_seed_scale_matches_scores_and_explains_like_a_run(history):
+    declined = Match.objects.filter(status="declined")
+    assert declined.exists() and "" not in set(declined.values_list("decline_reason", flat=True))
+    for match in Match.objects.all():
+        parts = match.breakdown
+        assert match.score == parts["affinity"]["total"] + parts["priority"]["stored"] > 0
+        assert parts["explanation"] and parts["cell"].startswith("k.")
+        assert parts["affinity"]["language_code"] in match.attorney.language_skills.values_list(
+            "language_id", flat=True
+        )
+
+
+def test_seed_scale_reset_removes_matches_and_their_runs(history):
+    call_command("seed_scale", reset=True, stdout=StringIO())
+    assert not Match.objects.exists()
+    assert not MatchingRun.objects.exists()
+    assert not CaseRequest.objects.exists()

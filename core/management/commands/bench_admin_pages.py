@@ -1,7 +1,9 @@
 """Benchmark: the coordinator's busiest admin pages on whatever the database holds.
 
-Renders the match changelist (the review queue), the case request changelist and the need
-dashboard with Django's test client, logged in as a coordinator who has a TOTP authenticator (the
+Renders the match changelist (the review queue), the case request changelist, the need
+dashboard and, when there is a proposed match, the match detail with its "next best attorneys"
+(for the most urgent proposal in the most common language, Spanish at scale) with Django's
+test client, logged in as a coordinator who has a TOTP authenticator (the
 admin refuses staff without one, SEC-9), and prints the median render time and the query count of
 each page. Not a test; it writes nothing but the benchmark coordinator.
 
@@ -16,12 +18,14 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, setup_test_environment
 from django.urls import reverse
 
 from core.roles import coordinator_group_sync
 from core.staff_security import staff_has_totp
+from matching.models import Match
 
 USERNAME = "bench-coordinator@example.org"
 PAGES = {
@@ -45,7 +49,11 @@ class Command(BaseCommand):
             setup_test_environment()
         client = Client(HTTP_HOST="localhost")
         client.force_login(_coordinator())
-        figures = {name: _measure(client, reverse(url), repeat) for name, url in PAGES.items()}
+        urls = {name: reverse(url) for name, url in PAGES.items()}
+        detail = _detail_match()
+        if detail is not None:
+            urls["match detail"] = reverse("admin:matching_match_change", args=[detail])
+        figures = {name: _measure(client, url, repeat) for name, url in urls.items()}
         if options["json"]:
             self.stdout.write(json.dumps({"repeat": repeat, "pages": figures}))
             return
@@ -66,6 +74,22 @@ def _coordinator():
     if not staff_has_totp(user):
         TOTP.activate(user, generate_totp_secret())
     return user
+
+
+def _detail_match() -> int | None:
+    """The most urgent proposal whose case is in the language with the most proposals."""
+    proposed = Match.objects.filter(status=Match.Status.PROPOSED)
+    top = (
+        proposed.order_by()
+        .values_list("case__language")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .first()
+    )
+    if top is None:
+        return None
+    match = proposed.filter(case__language=top[0]).order_by("-case__priority", "pk").first()
+    return match.pk
 
 
 def _measure(client: Client, url: str, repeat: int) -> dict:

@@ -68,7 +68,11 @@ class Match(models.Model):
         CASE_TYPE = "case_type", "Case type"
         OTHER = "other", "Other"
 
-    case = models.ForeignKey("cases.CaseRequest", on_delete=models.CASCADE, related_name="matches")
+    # No index of its own: one_match_per_pair's (case, attorney) index serves every lookup by
+    # case, and a run inserts ~100,000 matches at once, each paying for every index.
+    case = models.ForeignKey(
+        "cases.CaseRequest", on_delete=models.CASCADE, related_name="matches", db_index=False
+    )
     attorney = models.ForeignKey(
         "volunteers.AttorneyProfile", on_delete=models.CASCADE, related_name="matches"
     )

@@ -19,6 +19,7 @@ from volunteers.pledges_services import (
     MANAGE_SALT,
     PledgeError,
     attorney_affiliate_by_invite,
+    organization_from_invite_token,
     organization_invite_token,
     organization_manager_claim,
     pledge_token,
@@ -137,9 +138,9 @@ def test_the_manager_page_shows_pledges_progress_and_an_invite(client, att_a, co
     assert "Hudson &amp; Pine LLP" in body and "Elsewhere LLP" not in body
     assert f'data-pledge="{pledge.pk}"' in body and f'data-pledge="{other.pk}"' not in body
     assert 'data-progress="1"' in body and "(25% of the pledge)" in body
-    invite = re.search(r'value="https?://[^/"]+(/pledges/join/[^"]+/)"', body).group(1)
-    token = organization_invite_token(organization=organization)
-    assert invite == reverse("pledges:join", args=[token])
+    token = re.search(r'value="https?://[^/"]+/pledges/join/([^"/]+)/"', body).group(1)
+    # The token is timestamped: compare what it carries, not its text (the second may turn).
+    assert organization_from_invite_token(token=token) == organization
 
 
 def _signup_and_verify(client, email):

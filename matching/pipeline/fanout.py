@@ -32,10 +32,8 @@ from typing import Any
 import numpy as np
 from celery import group
 from django.conf import settings
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components
 
-from matching.pipeline.flow import materialise
+from matching.pipeline.flow import component_labels, materialise
 from matching.pipeline.load import Problem
 from matching.solver import (
     Assignment,
@@ -64,12 +62,8 @@ def component_cases(problem: Problem) -> np.ndarray:
     """Cases per connected component of the attorney-cell-hub graph (components with arcs)."""
     instance, hubs = problem.instance, problem.hubs
     n_a, n_k = instance.n_attorneys, instance.n_cells
-    hub_of_cell = np.repeat(np.arange(hubs.n_hubs), np.diff(hubs.cell_start))
-    tails = np.concatenate([instance.arc_attorney, hubs.arc_attorney, n_a + n_k + hub_of_cell])
-    heads = np.concatenate([n_a + instance.arc_cell, n_a + n_k + hubs.arc_hub, n_a + hubs.cell])
-    n = n_a + n_k + hubs.n_hubs
-    graph = coo_array((np.ones(len(tails), dtype=np.int8), (tails, heads)), shape=(n, n))
-    n_labels, labels = connected_components(graph, directed=False)
+    labels = component_labels(instance, hubs)
+    n_labels = int(labels.max()) + 1 if len(labels) else 0
     reached = np.unique(labels[np.concatenate([instance.arc_attorney, hubs.arc_attorney])])
     sizes = np.diff(instance.cell_start)
     cases = np.bincount(labels[n_a : n_a + n_k], weights=sizes, minlength=n_labels)

@@ -273,18 +273,30 @@ def materialise(instance: Instance, hubs: Hubs) -> Instance:
     )
 
 
+def component_labels(instance: Instance, hubs: Hubs) -> IntArray:
+    """Connected-component label of every node: attorneys, then cells, then hubs.
+
+    A hub no attorney can enter carries nothing, so it joins nothing: left in, the hubs of
+    remote-capable cells would tie the whole country into one component even when no attorney
+    works remotely, and a run would write everything in one transaction.
+    """
+    n_a, n_k = instance.n_attorneys, instance.n_cells
+    hc_hub, hc_cell = _hub_cell_arcs(hubs)
+    entered = np.bincount(hubs.arc_hub, minlength=hubs.n_hubs) > 0
+    hc_hub, hc_cell = hc_hub[entered[hc_hub]], hc_cell[entered[hc_hub]]
+    tails = np.concatenate([instance.arc_attorney, hubs.arc_attorney, n_a + n_k + hc_hub])
+    heads = np.concatenate([n_a + instance.arc_cell, n_a + n_k + hubs.arc_hub, n_a + hc_cell])
+    n = n_a + n_k + hubs.n_hubs
+    graph = coo_array((np.ones(len(tails), dtype=np.int8), (tails, heads)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
 def component_batches(
     instance: Instance, hubs: Hubs, solution: Solution, *, batch_assignments: int
 ) -> tuple[list[Solution], int]:
     """Split a solution by connected component of the attorney-cell-hub graph, packing small
     components into batches of about ``batch_assignments``; also return the component count."""
-    n_a, n_k = instance.n_attorneys, instance.n_cells
-    hc_hub, hc_cell = _hub_cell_arcs(hubs)
-    tails = np.concatenate([instance.arc_attorney, hubs.arc_attorney, n_a + n_k + hc_hub])
-    heads = np.concatenate([n_a + instance.arc_cell, n_a + n_k + hubs.arc_hub, n_a + hc_cell])
-    n = n_a + n_k + hubs.n_hubs
-    graph = coo_array((np.ones(len(tails), dtype=np.int8), (tails, heads)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
+    labels = component_labels(instance, hubs)
     used = np.unique(labels[np.concatenate([instance.arc_attorney, hubs.arc_attorney])])
     if not solution.assignments:
         return [], len(used)

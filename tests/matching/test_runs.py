@@ -12,11 +12,11 @@ from django.db.models import Count, Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases.models import CaseRequest
+from cases.models import CaseRequest, ImmigrationCourt
 from core.models import DomainEvent
 from matching.models import Match, MatchingRun
 from matching.pipeline import load as loading
-from matching.pipeline.flow import greedy_with_hubs, materialise
+from matching.pipeline.flow import component_batches, greedy_with_hubs, materialise
 from matching.pipeline.run import STALE_RUN_AFTER, solve_problem
 from matching.runs import load_problem, matching_run
 from matching.scoring import affinity, eligibility
@@ -376,3 +376,27 @@ def test_without_advisory_locks_a_recent_running_run_makes_the_next_one_skip(sma
     run = matching_run()
     assert run.status == MatchingRun.Status.SKIPPED
     assert not Match.objects.exists()
+
+
+def test_a_hub_no_attorney_can_enter_joins_no_components():
+    """Remote-capable Spanish cases in New York and Los Angeles share a remote hub; with no
+    attorney working remotely, nothing flows through it, so the two cities stay two components
+    (two write batches), not one."""
+    AttorneyFactory(capacity=2, languages={"spa": 4}, remote_ok=False)
+    AttorneyFactory(
+        capacity=2, languages={"spa": 4}, remote_ok=False,
+        home_zip="90017", latitude="34.05300", longitude="-118.25600",
+    )  # fmt: skip
+    for court in ("new-york-city", "los-angeles"):
+        for _ in range(2):
+            CaseRequestFactory(court=ImmigrationCourt.objects.get(code=court), remote_ok=True)
+    problem = load_problem()
+    assert problem.hubs.n_hubs > 0 and len(problem.hubs.arc_attorney) == 0
+
+    solution = solve_problem(problem)
+    batches, n_components = component_batches(
+        problem.instance, problem.hubs, solution, batch_assignments=1
+    )
+
+    assert solution.assigned == 4
+    assert n_components == 2 and len(batches) == 2

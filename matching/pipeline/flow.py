@@ -1,4 +1,4 @@
-"""The run's exact solver: the cell flow of matching/solver.py with remote-work hubs.
+"""The run's exact solver: the cell flow of matching/solver/ with remote-work hubs.
 
 On the backlog's distributions most attorney-cell arcs are remote-only: a remote-capable case, an
 attorney who accepts remote work, a court too far for proximity points. Such a pair scores

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import time
 
 import pytest
 from django.core.management import call_command
@@ -40,7 +41,21 @@ def test_the_child_computes_the_same_greedy_as_the_process(problem, always_fork)
     assert result.child_peak_rss_mib > 0
 
 
-def test_a_child_that_dies_is_replaced_by_the_greedy_in_process(problem, always_fork):
+@pytest.fixture
+def slow_child(monkeypatch):
+    """The greedy takes a minute in a child (so it is surely still running when killed), and
+    its usual time in this process."""
+    parent, real = os.getpid(), baseline_module.greedy_with_hubs
+
+    def greedy(*args):
+        if os.getpid() != parent:
+            time.sleep(60)
+        return real(*args)
+
+    monkeypatch.setattr(baseline_module, "greedy_with_hubs", greedy)
+
+
+def test_a_child_that_dies_is_replaced_by_the_greedy_in_process(problem, always_fork, slow_child):
     baseline = GreedyBaseline(problem.instance, problem.hubs)
     os.kill(baseline.pid, signal.SIGKILL)
 

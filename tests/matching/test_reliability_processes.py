@@ -276,12 +276,15 @@ def test_a_worker_killed_at_random_points_loses_nothing(world, tmp_path):  # REL
                     time.sleep(rng.uniform(0, 0.1))  # the rest of the batches take ~0.8 s
                 else:
                     time.sleep(rng.uniform(0, world.run_seconds))
+                running = _runs(conn)[run] == RUNNING
                 if target == "pool":
                     workers[-1].kill_pool_process()
                 else:
                     workers[-1].kill_all()
                 time.sleep(0.2)
-                if _runs(conn)[run] == RUNNING:  # it did not end just before the kill
+                # Interrupted: running just before the kill, and it never finished (still
+                # RUNNING, or already marked FAILED by the redelivered run that took over).
+                if running and _runs(conn)[run] != FINISHED:
                     killed[run] = target
                 if target == "worker":
                     _wait_past_visibility_timeout(world.redis)

@@ -52,6 +52,8 @@ def figures_of(run: MatchingRun) -> dict:
         "seconds": seconds,
         "write_seconds": stats.get("write_seconds", {}),
         "peak_rss_mib": stats.get("peak_rss_mib"),
+        # The greedy baseline's forked child: its RSS counts the pages it shares with the run.
+        "greedy_child_peak_rss_mib": stats.get("greedy_child_peak_rss_mib"),
         "objective": run.objective,
         "greedy_objective": run.greedy_objective,
         "gain_over_greedy_percent": _gain(run.objective, run.greedy_objective),

@@ -1,6 +1,6 @@
 """Write the current matching problem as anonymous JSON: `manage.py export_instance FILE`.
 
-The file is in the solver's format (matching/solver.py) and holds no personal data: attorneys are
+The file is in the solver's format (matching/solver/io.py) and holds no personal data: attorneys are
 "a<primary key>", cases "c<primary key>", cells are named by their key (language, relay language,
 court id, case type, detained and remote flags), with capacities, priorities and affinities. Solve
 it offline with `manage.py solve_instance FILE`. "-" writes to standard output.

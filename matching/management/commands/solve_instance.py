@@ -1,6 +1,6 @@
 """Solve a matching instance file and print the solution as JSON: `manage.py solve_instance FILE`.
 
-Input and output formats are in matching/solver.py. A bad file (malformed JSON, an unknown id, a
+Input and output formats are in matching/solver/io.py. A bad file (malformed JSON, an unknown id, a
 negative capacity...) ends with one line naming the problem and a non-zero exit status, never a
 traceback. "-" reads standard input.
 """

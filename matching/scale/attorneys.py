@@ -1,0 +1,76 @@
+"""Scale attorneys: verified, near a court, with languages and practice areas."""
+
+from collections.abc import Iterable
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from core.demo import ATTORNEY_LANGUAGES, CASE_TYPES, COURT_WEIGHTS
+from matching.scale.common import SCALE_DOMAIN, copy_rows
+from volunteers.models import AttorneyLanguage, AttorneyProfile, PracticeArea
+
+
+def seed_attorneys(rng: np.random.Generator, n: int, courts: list[tuple]) -> None:
+    offset = get_user_model().objects.filter(email__endswith=f"@{SCALE_DOMAIN}").count()
+    home = [c for c in courts if not c[5]]
+    weights = np.array([COURT_WEIGHTS.get(c[1], 10) for c in home], dtype=float)
+    court = rng.choice(len(home), size=n, p=weights / weights.sum())
+    # Within ~30 miles of the court's city: 0.43 degrees of latitude is about 30 miles.
+    lat = np.array([float(home[c][3]) for c in court]) + rng.uniform(-0.3, 0.3, n)
+    lon = np.array([float(home[c][4]) for c in court]) + rng.uniform(-0.3, 0.3, n)
+    now = timezone.now()
+    emails = [f"attorney{offset + i:07d}@{SCALE_DOMAIN}" for i in range(n)]
+    copy_rows(
+        get_user_model(),
+        ["username", "email", "password", "first_name", "last_name", "is_active", "date_joined"],
+        ((e, e, "!", "Scale", f"Attorney {e[8:15]}", True, now) for e in emails),
+    )
+    user_ids = dict(
+        get_user_model()
+        .objects.filter(email__endswith=f"@{SCALE_DOMAIN}")
+        .values_list("email", "pk")
+    )
+    radius = rng.choice([25, 50, 50, 100, 250], size=n)
+    remote = rng.random(n) < 0.5
+    years = rng.choice([1, 2, 3, 5, 8, 12, 20, 30], size=n)
+    capacity = rng.choice([1, 2, 3, 5], size=n, p=[0.45, 0.30, 0.15, 0.10])
+    copy_rows(
+        AttorneyProfile,
+        ["user_id", "verification", "verified_at", "home_zip", "latitude", "longitude",
+         "travel_radius_miles", "remote_ok", "years_experience", "capacity", "active_cases"],
+        (
+            (user_ids[emails[i]], "verified", now, home[court[i]][2], round(float(lat[i]), 5),
+             round(float(lon[i]), 5), int(radius[i]), bool(remote[i]), int(years[i]),
+             int(capacity[i]), 0)
+            for i in range(n)
+        ),
+    )  # fmt: skip
+    profiles = dict(
+        AttorneyProfile.objects.filter(user__email__endswith=f"@{SCALE_DOMAIN}").values_list(
+            "user_id", "pk"
+        )
+    )
+    attorney = [profiles[user_ids[e]] for e in emails]
+    copy_rows(
+        AttorneyLanguage, ["attorney_id", "language_id", "proficiency"], _languages(rng, attorney)
+    )
+    copy_rows(PracticeArea, ["attorney_id", "case_type_id", "cases_handled"], _areas(rng, attorney))
+
+
+def _languages(rng: np.random.Generator, attorneys: list[int]) -> Iterable[tuple]:
+    for pk in attorneys:
+        yield pk, "eng", 4
+        for code, share, proficiency_weights in ATTORNEY_LANGUAGES:
+            if rng.random() < share:
+                p = np.array(proficiency_weights, dtype=float)
+                yield pk, code, int(rng.choice([4, 3, 2, 1], p=p / p.sum()))
+
+
+def _areas(rng: np.random.Generator, attorneys: list[int]) -> Iterable[tuple]:
+    types = list(CASE_TYPES)
+    for pk in attorneys:
+        chosen = {"asylum"} if rng.random() < 0.8 else set()
+        chosen |= {types[i] for i in rng.choice(len(types), rng.integers(1, 5), replace=False)}
+        for code in sorted(chosen):
+            yield pk, code, int(rng.choice([0, 1, 3, 8, 25]))

@@ -1,0 +1,111 @@
+"""Scale cases: open, drawn like the demo world's, inserted in batches."""
+
+import datetime
+from collections.abc import Sequence
+
+import numpy as np
+from django.utils import timezone
+
+from cases.models import CaseRequest
+from cases.priority import case_priority
+from core.demo import CASE_LANGUAGES, CASE_TYPES, COURT_WEIGHTS, INDIGENOUS_WITH_SPANISH_RELAY
+from matching.scale.common import BATCH, SCALE_SUMMARY, _pick, copy_rows
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def seed_cases(rng: np.random.Generator, n: int, courts: list[tuple]) -> None:
+    offset = CaseRequest.objects.filter(summary__startswith=SCALE_SUMMARY).count()
+    for start in range(0, n, BATCH):
+        size = min(BATCH, n - start)
+        copy_rows(CaseRequest, *_case_batch(rng, offset + start, size, courts))
+
+
+def _case_batch(rng: np.random.Generator, offset: int, n: int, courts: list[tuple]):
+    """Columns and rows for n cases, drawn like core.demo._case, vectorised."""
+    today = timezone.localdate()
+    language = _pick(rng, CASE_LANGUAGES, n)
+    case_type = _pick(rng, CASE_TYPES, n)
+    court_index = rng.choice(
+        len(courts), size=n, p=_normalised([COURT_WEIGHTS.get(c[1], 10) for c in courts])
+    )
+    detained_courts = np.flatnonzero([c[5] for c in courts])
+    bond_elsewhere = (case_type == "bond") & ~np.array([c[5] for c in courts])[court_index]
+    court_index[bond_elsewhere] = rng.choice(detained_courts, size=int(bond_elsewhere.sum()))
+    detained_court = np.array([c[5] for c in courts])[court_index]
+    detained = detained_court | (case_type == "bond") | (rng.random(n) < 0.08)
+    hearing_days = np.where(detained, rng.integers(5, 61, n), rng.integers(14, 721, n))
+    deadline_days = np.where(
+        (case_type == "asylum") & (rng.random(n) < 0.3),
+        rng.integers(20, 366, n),
+        np.where(case_type == "bia-appeal", rng.integers(5, 22, n), -1),
+    )
+    relay = np.isin(language, list(INDIGENOUS_WITH_SPANISH_RELAY)) & (rng.random(n) < 0.7)
+    remote = np.isin(case_type, ["bia-appeal", "document-assistance"]) | (rng.random(n) < 0.2)
+    waiting = rng.integers(0, 241, n)
+    priority = _priorities(detained, hearing_days, deadline_days, waiting, today)
+    now = timezone.now()
+    columns = [
+        "reference", "status", "language_id", "relay_interpreter_ok", "relay_language_id",
+        "court_id", "case_type_id", "detained", "remote_ok", "next_hearing_date",
+        "filing_deadline", "summary", "source", "priority", "created_at", "updated_at",
+    ]  # fmt: skip
+    day = datetime.timedelta(days=1)
+    court_pk = [c[0] for c in courts]
+    rows = (
+        (
+            _reference(offset + i), "open", language[i], bool(relay[i]),
+            "spa" if relay[i] else None, court_pk[court_index[i]], case_type[i],
+            bool(detained[i]), bool(remote[i]), today + int(hearing_days[i]) * day,
+            today + int(deadline_days[i]) * day if deadline_days[i] >= 0 else None,
+            f"{SCALE_SUMMARY} {case_type[i].replace('-', ' ')}", "import", int(priority[i]),
+            now - int(waiting[i]) * day, now,
+        )
+        for i in range(n)
+    )  # fmt: skip
+    return columns, rows
+
+
+def _normalised(weights: Sequence[float]) -> np.ndarray:
+    p = np.array(weights, dtype=float)
+    return p / p.sum()
+
+
+def _priorities(detained, hearing_days, deadline_days, waiting, today) -> np.ndarray:
+    """case_priority, by lookup tables: its parts depend on one variable each."""
+
+    def part(name: str, days: int, **dates) -> int:
+        return getattr(
+            case_priority(
+                detained=False,
+                next_hearing_date=dates.get("hearing"),
+                filing_deadline=dates.get("deadline"),
+                waiting_since=today - datetime.timedelta(days=days if name == "waiting" else 0),
+                today=today,
+            ),
+            name,
+        )
+
+    day = datetime.timedelta(days=1)
+    hearing = np.array([part("hearing", 0, hearing=today + d * day) for d in range(722)])
+    deadline = np.array([part("deadline", 0, deadline=today + d * day) for d in range(367)])
+    waited = np.array([part("waiting", d) for d in range(242)])
+    detention = case_priority(
+        detained=True, next_hearing_date=None, filing_deadline=None, waiting_since=today,
+        today=today,
+    ).detention  # fmt: skip
+    return (
+        np.where(detained, detention, 0)
+        + hearing[hearing_days]
+        + np.where(deadline_days >= 0, deadline[np.maximum(deadline_days, 0)], 0)
+        + waited[waiting]
+    )
+
+
+def _reference(index: int) -> str:
+    """Unique "PBS-" references (S for scale), base32 like real ones."""
+    digits = []
+    for _ in range(10):
+        index, digit = divmod(index, 32)
+        digits.append(_ALPHABET[digit])
+    return "PBS-" + "".join(reversed(digits))

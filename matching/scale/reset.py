@@ -1,0 +1,50 @@
+"""Deleting the scale rows, with the matches and runs that ``--matches`` made."""
+
+from django.contrib.auth import get_user_model
+from django.db import connection, models, transaction
+
+from cases.models import CaseRequest
+from matching.models import Match, MatchingRun
+from matching.scale.common import RUN_TRIGGER, SCALE_DOMAIN, SCALE_SUMMARY
+from volunteers.models import AttorneyProfile
+
+
+def scale_reset() -> int:
+    """Delete scale rows with plain SQL: Django's delete() would collect millions of objects."""
+    user = get_user_model()._meta.db_table
+    profile, case = AttorneyProfile._meta.db_table, CaseRequest._meta.db_table
+    scale_users = f"SELECT id FROM {user} WHERE email LIKE %s"  # noqa: S608 (constants only)
+    scale_attorneys = f"SELECT id FROM {profile} WHERE user_id IN ({scale_users})"  # noqa: S608
+    scale_cases = f"SELECT id FROM {case} WHERE summary LIKE %s"  # noqa: S608
+    email, summary = f"%@{SCALE_DOMAIN}", f"{SCALE_SUMMARY}%"
+    # Table names come from model metadata, values are parameters.
+    match = Match._meta.db_table
+    statements = [
+        (f"DELETE FROM {match} WHERE case_id IN ({scale_cases})", [summary]),  # noqa: S608
+        (f"DELETE FROM {match} WHERE attorney_id IN ({scale_attorneys})", [email]),  # noqa: S608
+        (f"DELETE FROM {case} WHERE summary LIKE %s", [summary]),  # noqa: S608
+    ]
+    for model in _attorney_children():
+        table = model._meta.db_table
+        sql = f"DELETE FROM {table} WHERE attorney_id IN ({scale_attorneys})"  # noqa: S608
+        statements.append((sql, [email]))
+    statements += [
+        (f"DELETE FROM {profile} WHERE user_id IN ({scale_users})", [email]),  # noqa: S608
+        (f"DELETE FROM {user} WHERE email LIKE %s", [email]),  # noqa: S608
+        (f"DELETE FROM {MatchingRun._meta.db_table} WHERE trigger = %s", [RUN_TRIGGER]),  # noqa: S608
+    ]
+    deleted = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+            deleted += max(cursor.rowcount, 0)
+    return deleted
+
+
+def _attorney_children() -> list[type[models.Model]]:
+    """Every model with a foreign key to AttorneyProfile except matches (deleted first)."""
+    return [
+        rel.related_model
+        for rel in AttorneyProfile._meta.related_objects
+        if rel.one_to_many and rel.related_model._meta.label != "matching.Match"
+    ]

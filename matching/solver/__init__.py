@@ -1,0 +1,68 @@
+"""Optimal attorney-case matching as a min-cost flow, with a greedy baseline.
+
+Pure numpy + SciPy + OR-Tools, no Django: the same code runs in a Celery worker, a script or a
+test without a database.
+
+The problem. Attorneys have a capacity; cases sit in cells (cases a matching arc treats alike);
+an arc joins an attorney to a cell with an integer affinity; some (attorney, case) pairs are
+excluded (conflicts of interest). A pair (a, c) is allowed when an arc joins a to c's cell and
+the pair is not excluded; it scores affinity + priority(c). Each case goes to at most one
+attorney, each attorney takes at most its capacity, and the total score is maximised. Matching
+is optional: leaving a case unassigned scores 0.
+
+Why a cell-level graph is exact: inside a cell with no exclusions every attorney with an arc may
+take any of its cases, and a pair's score splits into an attorney-cell part (affinity) and a case
+part (priority). So a flow of f units from attorney a into cell k and of g units out to the
+cell's cases can be paired up in any order with the same total, and every assignment is such a
+flow. Exclusions break the "any case" premise, so an excluded case becomes a cell of its own
+whose arcs omit the excluded attorneys.
+
+The modules, in dependency order:
+
+- ``instance``: :class:`Instance` (canonical numpy arrays), its checks, the errors.
+- ``solution``: :class:`Assignment`, :class:`Solution`, :func:`merge_solutions`.
+- ``io``: the JSON/dict format (:func:`load_instance`, :func:`instance_to_json`,
+  :func:`solution_to_json`).
+- ``cells``: cells without exclusions, the shared input of both solvers.
+- ``components``: :func:`components`, the connected parts of an instance.
+- ``flow``: the optimal solver (:func:`solve`, :func:`solve_component`).
+- ``greedy``: the greedy baseline (:func:`solve_greedy`, :func:`greedy_merge`).
+
+Callers import from ``matching.solver``; the names below are its public surface.
+"""
+
+from matching.solver.components import components
+from matching.solver.flow import SOLVE_BATCH_ARCS, solve, solve_component
+from matching.solver.greedy import GreedyKey, greedy_merge, solve_greedy
+from matching.solver.instance import (
+    MAX_VALUE,
+    IdArray,
+    Instance,
+    InstanceError,
+    IntArray,
+    SolverError,
+)
+from matching.solver.io import instance_to_json, load_instance, solution_to_json
+from matching.solver.solution import Assignment, Solution, merge_solutions
+
+__all__ = [
+    "MAX_VALUE",
+    "SOLVE_BATCH_ARCS",
+    "Assignment",
+    "GreedyKey",
+    "IdArray",
+    "Instance",
+    "InstanceError",
+    "IntArray",
+    "Solution",
+    "SolverError",
+    "components",
+    "greedy_merge",
+    "instance_to_json",
+    "load_instance",
+    "merge_solutions",
+    "solution_to_json",
+    "solve",
+    "solve_component",
+    "solve_greedy",
+]

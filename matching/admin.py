@@ -48,11 +48,18 @@ class MatchingRunAdmin(admin.ModelAdmin):
     list_filter = ["status", "trigger"]
     search_fields = ["=id"]
     list_select_related = ["triggered_by"]
-    readonly_fields = [f.name for f in MatchingRun._meta.fields] + ["phase_seconds", "gain"]
+    # Not the plan: a binary blob of ids, kept only while a run writes (pipeline/plan.py).
+    readonly_fields = [f.name for f in MatchingRun._meta.fields if f.name != "plan"] + [
+        "phase_seconds",
+        "gain",
+    ]
     change_list_template = "admin/matching/matchingrun/change_list.html"
 
     def has_add_permission(self, request):
         return False  # runs are started by the scheduler or the "run now" button, not by hand
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("plan")
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -173,8 +180,9 @@ class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     # Most urgent first; the admin appends -pk for a total order.
     ordering = ["-case__priority", "created_at"]
     raw_id_fields = ["case", "attorney", "run"]
+    # The breakdown is shown in plain words above the fields (change_form.html), not as JSON.
     readonly_fields = [
-        "case", "attorney", "run", "status", "score", "breakdown", "reject_reason",
+        "case", "attorney", "run", "status", "score", "reject_reason",
         "decline_reason", "decline_note", "created_at", "status_changed_at", "offered_at",
         "expires_at", "responded_at",
     ]  # fmt: skip

@@ -376,3 +376,12 @@ def test_the_match_detail_uses_a_constant_number_of_queries(client, coord):
         assert len(response.context["next_best"]) == 5
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 25
+
+
+def test_a_run_page_never_shows_the_stored_plan(client, coord):
+    run = MatchingRun.objects.create(status=MatchingRun.Status.RUNNING, plan=b"\x00secret-ids")
+    client.force_login(coord)
+    response = client.get(reverse("admin:matching_matchingrun_change", args=[run.pk]))
+    assert response.status_code == 200
+    assert "secret-ids" not in response.content.decode()
+    assert "Plan" not in response.content.decode()

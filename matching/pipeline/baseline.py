@@ -12,6 +12,7 @@ Small problems, platforms without ``fork`` and a child that dies or hangs fall b
 greedy in process, so the statistic is always there.
 """
 
+import gc
 import os
 import resource
 import select
@@ -50,6 +51,10 @@ class GreedyBaseline:
 
     def _fork(self) -> None:
         reader, writer = os.pipe()
+        # Objects that exist now move to a generation the collector never visits, in both
+        # processes, until the child is reaped: a collection writes to every object it visits,
+        # and each page written after the fork is copied, doubling the memory they share.
+        gc.freeze()
         with warnings.catch_warnings():
             # Python warns that forking a threaded process may deadlock a child that takes a
             # lock another thread held. The child takes none: it computes and writes one line.
@@ -59,6 +64,7 @@ class GreedyBaseline:
             except OSError:
                 os.close(reader)
                 os.close(writer)
+                gc.unfreeze()
                 return
         if pid == 0:  # pragma: no cover (the child; its result is checked in the parent)
             status = 1
@@ -82,6 +88,7 @@ class GreedyBaseline:
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
             self.pid = None
+            gc.unfreeze()
 
     def result(self) -> Baseline:
         if self.pid is not None:
@@ -107,6 +114,7 @@ class GreedyBaseline:
         finally:
             os.close(self.reader)
             os.waitpid(self.pid, 0)
+            gc.unfreeze()
         try:
             objective, assigned, seconds, rss = data.decode().split()
             return Baseline(int(objective), int(assigned), float(seconds), True, float(rss))

@@ -18,6 +18,8 @@ path values. tests/matching/test_runs.py checks this against ``solver.solve`` on
 instance.
 """
 
+from array import array
+
 import numpy as np
 from ortools.graph.python import min_cost_flow
 from scipy.sparse import coo_array
@@ -48,6 +50,16 @@ def _add(network, tails, heads, capacities, costs) -> IntArray:
         np.broadcast_to(np.asarray(capacities, dtype=np.int64), n).copy(),
         np.broadcast_to(np.asarray(costs, dtype=np.int64), n).copy(),
     ).astype(np.int64)
+
+
+def _span(arcs: IntArray) -> tuple[int, int]:
+    """The [start, stop) of arc indices the network numbered consecutively."""
+    if not len(arcs):
+        return 0, 0
+    start, stop = int(arcs[0]), int(arcs[-1]) + 1
+    if stop - start != len(arcs):
+        raise SolverError("the network did not number its arcs consecutively")
+    return start, stop
 
 
 def solve_with_hubs(instance: Instance, hubs: Hubs) -> Solution:
@@ -85,22 +97,25 @@ def solve_with_hubs(instance: Instance, hubs: Hubs) -> Solution:
     network = min_cost_flow.SimpleMinCostFlow()
     _add(network, [0], [1], [total], [0])
     _add(network, np.zeros(n_a), attorney_node, capacity, 0)
-    direct = _add(network, attorney_node[d_att], cell_node[d_cell], d_cap, -d_aff)
-    into_hub = _add(network, attorney_node[h_att], hub_node[h_hub], h_cap, -h_aff)
-    out_of_hub = _add(network, hub_node[hc_hub], cell_node[hc_cell], hc_cap, 0)
-    runs = _add(
+    # Arc index ranges, not arrays: at backlog scale each array is ~100 MB, held for nothing
+    # while the network (its own copy of everything) solves.
+    direct = _span(_add(network, attorney_node[d_att], cell_node[d_cell], d_cap, -d_aff))
+    into_hub = _span(_add(network, attorney_node[h_att], hub_node[h_hub], h_cap, -h_aff))
+    out_of_hub = _span(_add(network, hub_node[hc_hub], cell_node[hc_cell], hc_cap, 0))
+    runs = _span(_add(
         network, cell_node[run_cell], np.ones(len(run_start)), run_size,
         -instance.priority[run_start],
-    )  # fmt: skip
+    ))  # fmt: skip
+    del d_cap, h_cap, hc_cap, attorney_node, cell_node, hub_node
     network.set_nodes_supplies(np.array([0, 1], dtype=np.int32), np.array([total, -total]))
     status = network.solve()
     if status != network.OPTIMAL:
         raise SolverError(f"min-cost flow ended with status {status!r}")
     flows = {
-        "direct": network.flows(direct),
-        "into_hub": network.flows(into_hub),
-        "out_of_hub": network.flows(out_of_hub),
-        "runs": network.flows(runs),
+        "direct": network.flows(np.arange(*direct)),
+        "into_hub": network.flows(np.arange(*into_hub)),
+        "out_of_hub": network.flows(np.arange(*out_of_hub)),
+        "runs": network.flows(np.arange(*runs)),
     }
     flows["run_start"] = run_start
     return _decompose(instance, hubs, flows, expected=-network.optimal_cost())
@@ -194,10 +209,14 @@ def greedy_with_hubs(instance: Instance, hubs: Hubs) -> Solution:
     # hub's attorneys. A run is (start, end) in it; pointers move from start towards end.
     d_order = np.lexsort((instance.arc_attorney, -instance.affinity, instance.arc_cell))
     h_order = np.lexsort((hubs.arc_attorney, -hubs.affinity, hubs.arc_hub))
-    attorneys = np.concatenate([instance.arc_attorney[d_order], hubs.arc_attorney[h_order]])
-    affinities = np.concatenate([instance.affinity[d_order], hubs.affinity[h_order]])
     d_start = np.searchsorted(instance.arc_cell[d_order], np.arange(instance.n_cells + 1))
     h_start = instance.n_arcs + np.searchsorted(hubs.arc_hub[h_order], np.arange(hubs.n_hubs + 1))
+    # Compact int32 arrays, not lists: tens of millions of arcs at backlog scale would be a
+    # gigabyte of Python ints, and the greedy runs in a forked child beside the solve, where
+    # every byte adds to the run's memory.
+    attorneys = _gathered((instance.arc_attorney, d_order), (hubs.arc_attorney, h_order))
+    affinities = _gathered((instance.affinity, d_order), (hubs.affinity, h_order))
+    del d_order, h_order
     run_end = d_start[1:].tolist() + h_start[1:].tolist()
     pointer = d_start[:-1].tolist() + h_start[:-1].tolist()
     has_direct = (d_start[1:] > d_start[:-1]).tolist()
@@ -207,7 +226,6 @@ def greedy_with_hubs(instance: Instance, hubs: Hubs) -> Solution:
     for h, k in zip(*(a.tolist() for a in _hub_cell_arcs(hubs)), strict=True):
         if h_start[h + 1] > h_start[h]:
             cell_runs[k].append(instance.n_cells + h)
-    attorneys, affinities = attorneys.tolist(), affinities.tolist()
     remaining = instance.capacity.tolist()
     case_ids, priority = instance.case_ids, instance.priority
     next_case = instance.cell_start[:-1].tolist()
@@ -242,6 +260,19 @@ def greedy_with_hubs(instance: Instance, hubs: Hubs) -> Solution:
 
 # ---------------------------------------------------------------------------------------------
 # The same problem without hubs, and component batches
+
+
+def _gathered(*parts: tuple[IntArray, IntArray], chunk: int = 1 << 20) -> array:
+    """``concatenate([values[order] for values, order in parts])`` as an int32 ``array``, a
+    chunk at a time (no full-size int64 temporaries)."""
+    out = array("i", bytes(4 * sum(len(order) for _, order in parts)))
+    view, at = np.frombuffer(out, dtype=np.int32), 0
+    for values, order in parts:
+        for start in range(0, len(order), chunk):
+            piece = order[start : start + chunk]
+            view[at : at + len(piece)] = values[piece]
+            at += len(piece)
+    return out
 
 
 def materialise(instance: Instance, hubs: Hubs) -> Instance:

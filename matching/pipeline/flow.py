@@ -26,7 +26,15 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
 from matching.pipeline.score import Hubs, IntArray
-from matching.solver import Assignment, Instance, Solution, SolverError, greedy_merge
+from matching.solver import (
+    Assignment,
+    Instance,
+    Solution,
+    SolverError,
+    add_arcs,
+    greedy_merge,
+    solution_of,
+)
 
 
 def _ranges(starts: IntArray, lengths: IntArray) -> IntArray:
@@ -39,17 +47,6 @@ def _ranges(starts: IntArray, lengths: IntArray) -> IntArray:
 def _hub_cell_arcs(hubs: Hubs) -> tuple[IntArray, IntArray]:
     """(hub, cell) of every hub -> cell arc, sorted by hub then cell."""
     return np.repeat(np.arange(hubs.n_hubs), np.diff(hubs.cell_start)), hubs.cell
-
-
-def _add(network, tails, heads, capacities, costs) -> IntArray:
-    tails = np.asarray(tails, dtype=np.int32)
-    n = len(tails)
-    return network.add_arcs_with_capacity_and_unit_cost(
-        tails,
-        np.asarray(heads, dtype=np.int32),
-        np.broadcast_to(np.asarray(capacities, dtype=np.int64), n).copy(),
-        np.broadcast_to(np.asarray(costs, dtype=np.int64), n).copy(),
-    ).astype(np.int64)
 
 
 def _span(arcs: IntArray) -> tuple[int, int]:
@@ -95,14 +92,14 @@ def solve_with_hubs(instance: Instance, hubs: Hubs) -> Solution:
     cell_node = 2 + n_a + np.arange(n_k)
     hub_node = 2 + n_a + n_k + np.arange(hubs.n_hubs)
     network = min_cost_flow.SimpleMinCostFlow()
-    _add(network, [0], [1], [total], [0])
-    _add(network, np.zeros(n_a), attorney_node, capacity, 0)
+    add_arcs(network, [0], [1], [total], [0])
+    add_arcs(network, np.zeros(n_a), attorney_node, capacity, 0)
     # Arc index ranges, not arrays: at backlog scale each array is ~100 MB, held for nothing
     # while the network (its own copy of everything) solves.
-    direct = _span(_add(network, attorney_node[d_att], cell_node[d_cell], d_cap, -d_aff))
-    into_hub = _span(_add(network, attorney_node[h_att], hub_node[h_hub], h_cap, -h_aff))
-    out_of_hub = _span(_add(network, hub_node[hc_hub], cell_node[hc_cell], hc_cap, 0))
-    runs = _span(_add(
+    direct = _span(add_arcs(network, attorney_node[d_att], cell_node[d_cell], d_cap, -d_aff))
+    into_hub = _span(add_arcs(network, attorney_node[h_att], hub_node[h_hub], h_cap, -h_aff))
+    out_of_hub = _span(add_arcs(network, hub_node[hc_hub], cell_node[hc_cell], hc_cap, 0))
+    runs = _span(add_arcs(
         network, cell_node[run_cell], np.ones(len(run_start)), run_size,
         -instance.priority[run_start],
     ))  # fmt: skip
@@ -177,19 +174,7 @@ def _decompose(instance: Instance, hubs: Hubs, flows: dict, *, expected: int) ->
     score = affinity + instance.priority[case]
     if int(score.sum()) != expected:
         raise SolverError(f"pairs score {int(score.sum())}, the flow claims {expected}")
-    return _solution(instance, attorney, case, score)
-
-
-def _solution(instance: Instance, attorney: IntArray, case: IntArray, score: IntArray) -> Solution:
-    triples = sorted(
-        zip(
-            instance.attorney_ids[attorney].tolist(),
-            instance.case_ids[case].tolist(),
-            score.tolist(),
-            strict=True,
-        )
-    )
-    return Solution(objective=int(score.sum()), assignments=tuple(Assignment(*t) for t in triples))
+    return solution_of(instance, attorney, case, score)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -255,7 +240,7 @@ def greedy_with_hubs(instance: Instance, hubs: Hubs) -> Solution:
 
     taken = greedy_merge(instance.n_cells, best, take)
     attorney, case, score = np.array(taken, dtype=np.int64).reshape(-1, 3).T
-    return _solution(instance, attorney, case, score)
+    return solution_of(instance, attorney, case, score)
 
 
 # ---------------------------------------------------------------------------------------------

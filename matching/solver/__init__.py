@@ -32,7 +32,7 @@ Callers import from ``matching.solver``; the names below are its public surface.
 """
 
 from matching.solver.components import components
-from matching.solver.flow import SOLVE_BATCH_ARCS, solve, solve_component
+from matching.solver.flow import SOLVE_BATCH_ARCS, add_arcs, solve, solve_component
 from matching.solver.greedy import GreedyKey, greedy_merge, solve_greedy
 from matching.solver.instance import (
     MAX_VALUE,
@@ -43,7 +43,7 @@ from matching.solver.instance import (
     SolverError,
 )
 from matching.solver.io import instance_to_json, load_instance, solution_to_json
-from matching.solver.solution import Assignment, Solution, merge_solutions
+from matching.solver.solution import Assignment, Solution, merge_solutions, solution_of
 
 __all__ = [
     "MAX_VALUE",
@@ -56,11 +56,13 @@ __all__ = [
     "IntArray",
     "Solution",
     "SolverError",
+    "add_arcs",
     "components",
     "greedy_merge",
     "instance_to_json",
     "load_instance",
     "merge_solutions",
+    "solution_of",
     "solution_to_json",
     "solve",
     "solve_component",

@@ -7,7 +7,7 @@ from ortools.graph.python import min_cost_flow
 from matching.solver.cells import _Cells, _cells_without_exclusions, _ranges
 from matching.solver.components import components
 from matching.solver.instance import Instance, IntArray, SolverError
-from matching.solver.solution import Solution, _solution, merge_solutions
+from matching.solver.solution import Solution, merge_solutions, solution_of
 
 # solve() packs small components into parts of about this many arcs: one flow per tiny
 # component would spend more time in Python than in OR-Tools (see components()).
@@ -52,16 +52,16 @@ def solve_component(instance: Instance) -> Solution:
     group_start, group_size = _priority_runs(instance, cells)
     group_cell = np.searchsorted(cells.start, group_start, side="right") - 1
 
-    _add_arcs(network, [_SOURCE], [_SINK], [total], [0])
-    _add_arcs(network, np.full(len(attorney_node), _SOURCE), attorney_node, instance.capacity, 0)
-    attorney_arcs = _add_arcs(
+    add_arcs(network, [_SOURCE], [_SINK], [total], [0])
+    add_arcs(network, np.full(len(attorney_node), _SOURCE), attorney_node, instance.capacity, 0)
+    attorney_arcs = add_arcs(
         network,
         attorney_node[cells.arc_attorney],
         cell_node[cells.arc_cell],
         cells.arc_capacity,
         -cells.affinity,
     )
-    group_arcs = _add_arcs(
+    group_arcs = add_arcs(
         network,
         cell_node[group_cell],
         np.full(len(group_start), _SINK),
@@ -98,7 +98,7 @@ def _priority_runs(instance: Instance, cells: _Cells) -> tuple[IntArray, IntArra
     return first, np.diff(np.append(first, n))
 
 
-def _add_arcs(
+def add_arcs(
     network: min_cost_flow.SimpleMinCostFlow,
     tails: ArrayLike,
     heads: ArrayLike,
@@ -137,4 +137,4 @@ def _decompose(
     score = affinity + instance.priority[case]
     if int(score.sum()) != expected:
         raise SolverError(f"pairs score {int(score.sum())}, the flow claims {expected}")
-    return _solution(instance, attorney, case, score)
+    return solution_of(instance, attorney, case, score)

@@ -7,7 +7,7 @@ import numpy as np
 
 from matching.solver.cells import _cells_without_exclusions
 from matching.solver.instance import Instance
-from matching.solver.solution import Solution, _solution
+from matching.solver.solution import Solution, solution_of
 
 
 def solve_greedy(instance: Instance) -> Solution:
@@ -51,7 +51,7 @@ def solve_greedy(instance: Instance) -> Solution:
 
     taken = greedy_merge(cells.n_cells, best, take)
     attorney, case_taken, score = np.array(taken, dtype=np.int64).reshape(-1, 3).T
-    return _solution(instance, attorney, case_taken, score)
+    return solution_of(instance, attorney, case_taken, score)
 
 
 GreedyKey = tuple[int, int, str, int]  # (-score, attorney, case id, cell): heap order

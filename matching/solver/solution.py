@@ -42,7 +42,10 @@ def merge_solutions(solutions: Iterable[Solution]) -> Solution:
     return Solution(objective=sum(part.objective for part in parts), assignments=assignments)
 
 
-def _solution(instance: Instance, attorney: IntArray, case: IntArray, score: IntArray) -> Solution:
+def solution_of(
+    instance: Instance, attorney: IntArray, case: IntArray, score: IntArray
+) -> Solution:
+    """The solution pairing attorney positions with case positions at these scores."""
     triples = sorted(
         zip(
             instance.attorney_ids[attorney].tolist(),

@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Sessions end SESSION_ABSOLUTE_SECONDS after sign-in, however active (SEC-10).
+    "core.middleware.absolute_session_timeout",
     # Staff need TOTP before any admin page (SEC-9); the admin login is throttled (SEC-6).
     "core.staff_security.staff_security",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -331,6 +333,8 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 # Every request pushes the expiry forward, so SESSION_COOKIE_AGE is an idle timeout (SEC-10).
 SESSION_SAVE_EVERY_REQUEST = True
+# And however active, a session ends this long after its sign-in (core.middleware, SEC-10).
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600, minimum=300)
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -26,3 +26,4 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_after_migrate, dispatch_uid="core.after_migrate")
+        from core import middleware  # noqa: F401 (connects the sign-in time receiver)

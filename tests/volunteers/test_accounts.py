@@ -1,6 +1,8 @@
 """Attorney accounts through allauth: signup, verification, login, reset, email change, MFA."""
 
 import re
+import time
+from unittest import mock
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -8,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
+from core.middleware import SIGNED_IN_AT
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -197,3 +200,22 @@ def test_sign_in_lands_each_kind_of_user_on_their_page(client):
     PartnerMembership.objects.create(user=partner, organization=OrganizationFactory())
     response = client.post(reverse("account_login"), {"login": partner.email, "password": PASSWORD})
     assert response.url == reverse("cases:list")
+
+
+def test_sessions_end_a_fixed_time_after_sign_in_however_active(client, settings):  # SEC-10
+    user = _verified_user()
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    login = reverse("account_login")
+    signed_in_at = client.session[SIGNED_IN_AT]
+    assert abs(signed_in_at - time.time()) < 60
+
+    with mock.patch("core.middleware.time.time", return_value=signed_in_at + 3600):
+        page = client.get(reverse("volunteers:dashboard"))  # on to the profile steps: signed in
+    assert not page.url.startswith(login)
+    late = signed_in_at + settings.SESSION_ABSOLUTE_SECONDS + 1
+    with mock.patch("core.middleware.time.time", return_value=late):
+        response = client.get(reverse("volunteers:dashboard"))
+
+    assert response.status_code == 302 and response.url.startswith(login)
+    assert SIGNED_IN_AT not in client.session  # flushed, not just hidden
+    assert client.get(reverse("volunteers:dashboard")).url.startswith(login)  # and stays ended

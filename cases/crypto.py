@@ -10,7 +10,8 @@ through MultiFernet for key rotation, in ~60 lines.
 Keys come from ``settings.FIELD_ENCRYPTION_KEYS`` (random strings). Each is stretched with HKDF
 into a Fernet key; the A-number hash key is derived from the first key with a different HKDF
 label, so one secret serves both purposes without the two outputs being related. Rotating the
-first key changes the hash key too: re-save every case request (re-hash) after a rotation.
+first key changes the hash key too: after putting a new key first, run
+``manage.py rotate_identifier_keys`` (re-encrypts with it and re-hashes), then drop the old key.
 """
 
 import base64

@@ -42,17 +42,17 @@ staff_login_install(admin.site)
 @admin.register(MatchingRun)
 class MatchingRunAdmin(admin.ModelAdmin):
     list_display = [
-        "id", "status", "trigger", "started_at", "finished_at", "cases_considered",
+        "id", "progress", "trigger", "started_at", "finished_at", "cases_considered",
         "attorneys_considered", "proposals", "objective", "greedy_objective",
     ]  # fmt: skip
     list_filter = ["status", "trigger"]
     search_fields = ["=id"]
     list_select_related = ["triggered_by"]
     # Not the plan: a binary blob of ids, kept only while a run writes (pipeline/plan.py).
-    readonly_fields = [f.name for f in MatchingRun._meta.fields if f.name != "plan"] + [
-        "phase_seconds",
-        "gain",
-    ]
+    readonly_fields = ["progress"] + [
+        f.name for f in MatchingRun._meta.fields if f.name != "plan"
+    ] + ["phase_seconds", "gain"]  # fmt: skip
+    change_form_template = "admin/matching/matchingrun/change_form.html"
     change_list_template = "admin/matching/matchingrun/change_list.html"
 
     def has_add_permission(self, request):
@@ -81,6 +81,19 @@ class MatchingRunAdmin(admin.ModelAdmin):
         )
         self.message_user(request, "Matching run queued; it appears below when it starts.")
         return HttpResponseRedirect(reverse("admin:matching_matchingrun_changelist"))
+
+    @admin.display(description="progress")
+    def progress(self, obj):
+        """Where a running run is; for a finished one, that it is done."""
+        if obj.status != MatchingRun.Status.RUNNING:
+            return obj.get_status_display()
+        now = (obj.stats or {}).get("progress") or {}
+        text = str(now.get("phase", "starting")).capitalize()
+        if "batches" in now:
+            text += f": batch {now['batch']:,} of {now['batches']:,}, {now['written']:,} written"
+        elif "cases" in now:
+            text += f": {now['cases']:,} open cases, {now['attorneys']:,} attorneys"
+        return text
 
     @admin.display(description="seconds per phase")
     def phase_seconds(self, obj):

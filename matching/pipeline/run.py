@@ -132,8 +132,15 @@ def _execute(
 ) -> None:
     today = timezone.localdate()
     seconds: dict[str, float] = {}
+    _progress(run, "loading open cases and available attorneys")
     problem = load_problem(today=today, timings=seconds)
     instance, hubs = problem.instance, problem.hubs
+    _progress(
+        run,
+        "finishing the interrupted run's plan" if resume else "solving",
+        cases=instance.n_cases,
+        attorneys=instance.n_attorneys,
+    )
 
     # The greedy baseline is only a statistic: it runs in a forked child while this process
     # solves (baseline.py), so it costs the run no time on a machine with two cores.
@@ -209,8 +216,10 @@ def _write(
     )
     names = Names()
     auto_approve = getattr(settings, "MATCHING_AUTO_APPROVE", False)
-    written = sum(
-        write_batch(
+    written = 0
+    for done, batch in enumerate(batches):
+        _progress(run, "writing proposals", batch=done + 1, batches=len(batches), written=written)
+        written += write_batch(
             run=run,
             problem=problem,
             solution=batch,
@@ -219,9 +228,13 @@ def _write(
             today=today,
             timings=steps,
         )
-        for batch in batches
-    )
     return written, batches, n_components, perf_counter() - started, steps
+
+
+def _progress(run: MatchingRun, phase: str, **figures: int) -> None:
+    """Show where a running run is (the admin's run page reloads itself while it runs). Only
+    ``stats`` changes, and the final statistics replace it."""
+    MatchingRun.objects.filter(pk=run.pk).update(stats={"progress": {"phase": phase, **figures}})
 
 
 def _event(run: MatchingRun) -> dict[str, Any]:

@@ -385,3 +385,29 @@ def test_a_run_page_never_shows_the_stored_plan(client, coord):
     assert response.status_code == 200
     assert "secret-ids" not in response.content.decode()
     assert "Plan" not in response.content.decode()
+
+
+def test_a_running_run_shows_its_progress_and_reloads_until_done(client, coord, monkeypatch):
+    from matching.pipeline import run as run_module
+
+    seen = []
+    real_write = run_module.write_batch
+
+    def look_at_the_run_page(**kwargs):
+        run = kwargs["run"]
+        page = client.get(reverse("admin:matching_matchingrun_change", args=[run.pk]))
+        seen.append(page.content.decode())
+        return real_write(**kwargs)
+
+    AttorneyFactory(capacity=2, languages={"spa": 4})
+    CaseRequestFactory()
+    client.force_login(coord)
+    monkeypatch.setattr(run_module, "write_batch", look_at_the_run_page)
+    run = run_module.matching_run(trigger="test")
+
+    assert seen, "the run wrote at least one batch"
+    assert "Writing proposals: batch 1 of 1, 0 written" in seen[0]
+    assert 'http-equiv="refresh"' in seen[0]
+    done = client.get(reverse("admin:matching_matchingrun_change", args=[run.pk])).content.decode()
+    assert 'http-equiv="refresh"' not in done
+    assert "Finished" in done and "seconds per phase" in done.lower()

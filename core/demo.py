@@ -34,6 +34,21 @@ INDIGENOUS_WITH_SPANISH_RELAY = {
     "que",
 }
 
+# Other languages the person speaks: (language, share of its speakers who also speak it). Many
+# speakers of Guatemala's and Mexico's indigenous languages also speak some Spanish (and then
+# need a relay interpreter less often); Haitians often speak French, as do many Senegalese Wolof
+# speakers and some Arabic speakers from North Africa; Punjabi speakers often speak Hindi; Afghans
+# often speak both Pashto and Dari; some Brazilians get by in Spanish, some Eritreans in Arabic.
+OTHER_CASE_LANGUAGES = {
+    **dict.fromkeys(sorted(INDIGENOUS_WITH_SPANISH_RELAY), (("spa", 0.4),)),
+    "hat": (("fra", 0.25),), "wol": (("fra", 0.4),), "ara": (("fra", 0.15),),
+    "pan": (("hin", 0.3),), "pus": (("prs", 0.3),), "prs": (("pus", 0.2),),
+    "por": (("spa", 0.1),), "tir": (("ara", 0.1),),
+}  # fmt: skip
+# Share of indigenous-language speakers who accept a relay interpreter through Spanish, by
+# whether they speak Spanish themselves (then an attorney can often talk with them directly).
+RELAY_SHARE = {False: 0.7, True: 0.3}
+
 CASE_TYPES = {
     "asylum": 520, "cancellation-nonlpr": 100, "cancellation-lpr": 30, "bond": 50, "sijs": 60,
     "u-visa": 40, "t-visa": 10, "vawa": 20, "tps": 30, "adjustment": 40, "bia-appeal": 60,
@@ -120,6 +135,7 @@ class DemoCase:
     summary: str
     org_index: int | None
     waiting_since: date
+    other_languages: tuple[str, ...] = ()
 
 
 @dataclass
@@ -241,7 +257,15 @@ def _case(rng: random.Random, today: date, org_count: int) -> DemoCase:
         deadline = today + timedelta(days=rng.randint(20, 365))
     elif case_type == "bia-appeal":
         deadline = today + timedelta(days=rng.randint(5, 21))
-    relay = "spa" if language in INDIGENOUS_WITH_SPANISH_RELAY and rng.random() < 0.7 else None
+    others = tuple(
+        sorted(
+            code for code, share in OTHER_CASE_LANGUAGES.get(language, ()) if rng.random() < share
+        )
+    )
+    relay_share = RELAY_SHARE["spa" in others]
+    relay = (
+        "spa" if language in INDIGENOUS_WITH_SPANISH_RELAY and rng.random() < relay_share else None
+    )
     remote = case_type in {"bia-appeal", "document-assistance"} or rng.random() < 0.2
     summary = (
         f"{'Detained respondent' if detained else 'Respondent'} seeking help with "
@@ -262,6 +286,7 @@ def _case(rng: random.Random, today: date, org_count: int) -> DemoCase:
         summary=summary,
         org_index=rng.randrange(org_count) if org_count and rng.random() < 0.5 else None,
         waiting_since=today - timedelta(days=rng.randint(0, 240)),
+        other_languages=others,
     )
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from cases.models import CaseRequest
 from matching.models import Match
+from matching.pipeline.load import other_languages_matched
 from matching.scoring import (
     AFFINITY_WEIGHTS,
     AffinityBreakdown,
@@ -20,6 +21,7 @@ from matching.scoring import (
     affinity,
     eligibility,
     explain,
+    other_languages_key,
 )
 from matching.selectors import attorneys_ranked_for_case
 from matching.services import MatchError, match_propose, match_reject
@@ -126,13 +128,14 @@ def next_best_attorneys(*, case: CaseRequest, limit: int = NEXT_BEST_LIMIT) -> l
 
 def _scored(case: CaseRequest, cell: CellFacts, attorneys: list) -> list[Candidate]:
     facts = _facts(attorneys)
+    language_name = _name_of(case)  # once: it reads the case's other languages
     scored = []
     for attorney in attorneys:
         fact = facts[attorney.pk]
         if not eligibility(fact, cell).ok:
             continue  # only at the radius boundary, where the SQL test is a little generous
         parts = affinity(fact, cell)
-        sentences = explain(parts, language_name=_name_of(case), case_type_name=_type_of(case))
+        sentences = explain(parts, language_name=language_name, case_type_name=_type_of(case))
         scored.append(Candidate(attorney, parts, parts.total + max(case.priority, 0), sentences))
     scored.sort(key=lambda c: (-c.score, c.attorney.pk))
     return scored
@@ -184,8 +187,12 @@ def _breakdown(case: CaseRequest, chosen: Candidate) -> dict[str, Any]:
 
 def _cell(case: CaseRequest) -> CellFacts:
     relay = case.relay_language_id if case.relay_interpreter_ok else None
+    others = [language.code for language in case.other_languages.all()]
+    if not other_languages_matched():  # as the run sees the case (pipeline/load.py)
+        others = []
     return CellFacts(
         language=case.language_id,
+        other_languages=other_languages_key(case.language_id, others),
         relay_language=relay,
         case_type=case.case_type_id,
         court_id=case.court_id,
@@ -226,6 +233,7 @@ def _facts(attorneys: list[AttorneyProfile]) -> dict[int, AttorneyFacts]:
 
 def _name_of(case: CaseRequest):
     names = {case.language_id: case.language.name}
+    names.update((language.code, language.name) for language in case.other_languages.all())
     if case.relay_language_id:
         names[case.relay_language_id] = case.relay_language.name
     return lambda code: names.get(code, code)

@@ -1,7 +1,7 @@
 """Who may take which cases, and how well they fit: the attorney-to-cell half of a match's score.
 
-A *cell* is a set of cases that no attorney can tell apart: same language (and relay language),
-court, case type, detained flag and remote handling. Matching scores a pair as
+A *cell* is a set of cases that no attorney can tell apart: same languages (main, other and
+relay), court, case type, detained flag and remote handling. Matching scores a pair as
 ``affinity(attorney, cell) + priority(case)`` and lets the solver work on cells instead of single
 cases (ARCHITECTURE.md, matching pipeline, steps 2-4).
 
@@ -11,7 +11,7 @@ without a database.
 """
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Final
@@ -153,11 +153,16 @@ class CellFacts:
 
     A CellFacts is hashable and *is* the cell key: two open cases belong to the same cell exactly
     when their CellFacts are equal. ``court_id`` is part of it because two courts can share
-    coordinates (El Paso and El Paso SPC) yet are different dockets. ``relay_language`` is None
-    unless the case accepts a relay interpreter.
+    coordinates (El Paso and El Paso SPC) yet are different dockets. ``other_languages`` are the
+    other languages the person speaks (sorted, distinct, without ``language``: see
+    :func:`other_languages_key`). ``relay_language`` is None unless the case accepts a relay
+    interpreter to a language the person does not speak: a relay to one of their own languages
+    can never beat speaking it directly, so it changes no score and must not split a cell.
+    Both are normalised on construction, so equal cases always give equal keys.
     """
 
     language: str
+    other_languages: tuple[str, ...] = ()
     relay_language: str | None
     case_type: str
     court_id: int
@@ -165,6 +170,28 @@ class CellFacts:
     court_longitude: float
     detained: bool
     remote_ok: bool
+
+    def __post_init__(self) -> None:
+        # Frozen: normalise through object.__setattr__, once, before anyone hashes the cell.
+        others = other_languages_key(self.language, self.other_languages)
+        object.__setattr__(self, "other_languages", others)
+        object.__setattr__(
+            self, "relay_language", useful_relay(self.language, others, self.relay_language)
+        )
+
+
+def useful_relay(language: str, others: Iterable[str], relay: str | None) -> str | None:
+    """The relay language, or None when the person speaks it (main or other language): a direct
+    route in the same language always scores more (ties go to it), so such a relay is never
+    used. The loaders merge cells whose CellFacts are equal (matching/pipeline/load.py)."""
+    return None if relay == language or relay in others else relay
+
+
+def other_languages_key(language: str, codes: Iterable[str | None]) -> tuple[str, ...]:
+    """A case's other languages as CellFacts holds them: sorted, distinct, without its main
+    language (which is a direct route already) and without blanks. Every loader uses this, so
+    the same case lands in the same cell whichever path read it."""
+    return tuple(sorted({code for code in codes if code and code != language}))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,8 +300,10 @@ def eligibility(
 
 
 def _language_routes(cell: CellFacts) -> list[tuple[str, bool]]:
-    """(language, via relay) pairs through which an attorney can work with the client."""
-    routes = [(cell.language, False)]
+    """(language, via relay) pairs through which an attorney can work with the client: the main
+    language, then each other language the person speaks (all direct), then the relay language.
+    """
+    routes = [(cell.language, False), *((code, False) for code in cell.other_languages)]
     if cell.relay_language is not None:
         routes.append((cell.relay_language, True))
     return routes
@@ -356,10 +385,10 @@ _LanguageRoute = tuple[str, int, bool, int]  # (code, proficiency, via relay, po
 def _best_language_route(
     attorney: AttorneyFacts, cell: CellFacts, weights: AffinityWeights
 ) -> _LanguageRoute | None:
-    """The better of speaking the client's language and speaking the relay language, if any.
+    """The best of speaking one of the client's languages and speaking the relay language.
 
-    An attorney may speak both (a little Mam, native Spanish); the higher-scoring route is the
-    one the match would use.
+    An attorney may speak several (a little Mam, native Spanish); the highest-scoring route is
+    the one the match would use.
     """
     scored = []
     for code, via_relay in _language_routes(cell):
@@ -370,7 +399,8 @@ def _best_language_route(
             if via_relay:
                 points = points * weights.relay_percent // 100
             scored.append((code, level, via_relay, points))
-    # Ties go to the direct route (listed first): no interpreter is better at equal points.
+    # Ties go to the route listed first: the client's main language, then a direct one over the
+    # relay (no interpreter is better at equal points).
     return max(scored, key=lambda route: route[3], default=None)
 
 

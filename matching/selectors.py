@@ -127,13 +127,15 @@ def attorneys_ranked_for_case(*, case, cell, weights, today) -> QuerySet:
     """Every attorney who passes the hard constraints for this case, best affinity first.
 
     The filters are matching.scoring.eligibility in SQL (verified, not paused, a free place,
-    speaks the client's or the relay language, takes the case type, within the travel radius
-    unless both sides accept remote work) plus "never paired with this case"; ``sql_affinity``
-    is matching.scoring.affinity in SQL. The caller re-scores the rows it reads with the pure
-    scorer: floating point may put a distance a hair either side of a whole point, so the SQL
-    radius test is a little generous and the SQL score can be one point off.
+    speaks one of the client's languages or the relay language, takes the case type, within the
+    travel radius unless both sides accept remote work) plus "never paired with this case";
+    ``sql_affinity`` is matching.scoring.affinity in SQL. The caller re-scores the rows it reads
+    with the pure scorer: floating point may put a distance a hair either side of a whole point,
+    so the SQL radius test is a little generous and the SQL score can be one point off.
     """
+    # scoring._language_routes' order: main language, other languages (all direct), relay.
     routes = [("direct", cell.language, 100)]
+    routes += [(f"other{i}", code, 100) for i, code in enumerate(cell.other_languages)]
     if cell.relay_language:
         routes.append(("relay", cell.relay_language, weights.relay_percent))
     relations = {

@@ -9,13 +9,15 @@ hub -> each of its cells at 0.
 
 Why the optimum is unchanged. (1) Every hub path joins an eligible pair (both sides remote-capable,
 language and case type shared) at a value no higher than the pair's true affinity (true points take
-the better language route and the better of proximity and remote). (2) Every eligible pair has a
+the best language route and the better of proximity and remote). (2) Every eligible pair has a
 path at exactly its true affinity: a direct arc when proximity points win, or the hub of its best
-language route. Cases with an exclusion sit in cells of their own that join no hub. So any flow
-decomposes into allowed pairs whose true total is at least the flow's value, and any assignment is
-a flow of exactly its value: the two optima coincide, and the decomposed pairs score exactly their
-path values. tests/matching/test_runs.py checks this against ``solver.solve`` on the materialised
-instance.
+language route. A cell has several language routes (its main language and every other language
+the person speaks, directly; its relay language) and joins the hub of each, so both hold however
+many there are (matching/pipeline/score.py, ``_hubs``). Cases with an exclusion sit in cells of
+their own that join no hub. So any flow decomposes into allowed pairs whose true total is at least
+the flow's value, and any assignment is a flow of exactly its value: the two optima coincide, and
+the decomposed pairs score exactly their path values. tests/matching/test_runs.py checks this
+against ``solver.solve`` on the materialised instance.
 """
 
 from array import array

@@ -76,26 +76,27 @@ def score_arcs_and_hubs(
     remote-only pairs of ``hub_member`` cells folded into hubs.
 
     1. Dense matrices: proficiency[attorney, language] (0 = does not speak it) and
-       handled[attorney, case type] (-1 = not a practice area), over the codes cells use.
-    2. Direct route: for each (language, case type) group of cells, the attorneys who speak the
-       language and take the type, against all the group's cells as one 2-D block; language
-       points are the better of the direct and (where the cell allows one) the relay route.
-    3. Relay route: the same per (relay language, case type) group, for attorneys who do not
-       speak the client's language (those who do were scored in step 2).
-    4. Keep pairs within the travel radius, or remote-capable on both sides.
-    5. Hubs: a pair that scores the fixed remote distance points (both sides remote-capable and
+       handled[attorney, case type] (-1 = not a practice area), over the codes cells use; and
+       each cell's language routes as a row of :class:`_Routes` (main language, other
+       languages, relay), in scoring._language_routes' order.
+    2. For each (route language, case type) group of route entries (cell, column), the
+       attorneys who speak the language and take the type, against the group's cells as one
+       2-D block. A pair is kept only from the first route the attorney speaks (so it is made
+       exactly once); its language points are the best over all of the cell's routes.
+    3. Keep pairs within the travel radius, or remote-capable on both sides.
+    4. Hubs: a pair that scores the fixed remote distance points (both sides remote-capable and
        the court farther than the remote points' equivalent) scores the same for every court.
        For hub-member cells such pairs become one attorney -> hub arc per (attorney, language
        route, case type) plus hub -> cell arcs, instead of one arc per court: on the backlog's
-       distributions this removes over 80% of the arcs. See matching/pipeline/flow.py for why
-       the optimum is unchanged.
+       distributions this removes over 80% of the arcs. See matching/pipeline/flow.py and
+       :func:`_hubs` for why the optimum is unchanged.
     """
-    languages = sorted({c.language for c in cells} | {c.relay_language for c in cells} - {None})
+    routes = _Routes.of(cells)
     case_types = sorted({c.case_type for c in cells})
-    lang_index = {code: i for i, code in enumerate(languages)}
+    lang_index = {code: i for i, code in enumerate(routes.languages)}
     type_index = {code: i for i, code in enumerate(case_types)}
     n = len(attorneys)
-    level = np.zeros((n, len(languages) + 1), dtype=np.int64)  # last column: "no relay"
+    level = np.zeros((n, routes.pad + 1), dtype=np.int64)  # last column: "no such route"
     for i, code, proficiency in attorneys.languages:
         if code in lang_index and proficiency >= MIN_PROFICIENCY:
             level[i, lang_index[code]] = min(proficiency, MAX_PROFICIENCY)
@@ -104,66 +105,127 @@ def score_arcs_and_hubs(
         if code in type_index:
             handled[i, type_index[code]] = max(0, cases)
 
-    c_lang = np.array([lang_index[c.language] for c in cells], dtype=np.int64)
-    c_relay = np.array(
-        [lang_index[c.relay_language] if c.relay_language else len(languages) for c in cells],
-        dtype=np.int64,
-    )
     c_type = np.array([type_index[c.case_type] for c in cells], dtype=np.int64)
     c_court = np.array([court_position[c.court_id] for c in cells], dtype=np.int64)
     c_remote = np.array([c.remote_ok for c in cells], dtype=bool)
     years_points = np.minimum(weights.years_max, attorneys.years * weights.years_per_year)
-    per_level, percent = weights.language_per_level, weights.relay_percent
 
     parts: list[tuple[IntArray, IntArray, IntArray]] = []
     if hub_member.any():
         parts.append(
             _member_arcs(
                 attorneys, level, handled, years_points, miles, weights,
-                cells=(c_lang, c_relay, c_type, c_court, c_remote, hub_member),
+                cells=(routes, c_type, c_court, c_remote, hub_member),
             )
         )  # fmt: skip
-    for relay_route in (False, True):
-        # Cells outside hubs (all of them when there are none) in dense blocks.
-        group_lang = np.where(hub_member, len(languages), c_relay if relay_route else c_lang)
-        for (lang, kind), group in _groups(group_lang, c_type, skip=len(languages)).items():
-            speaks = level[:, lang] > 0
-            who = np.flatnonzero(speaks & (handled[:, kind] >= 0))
-            if not len(who):
-                continue
-            direct = per_level * level[np.ix_(who, c_lang[group])]
-            relay = per_level * level[np.ix_(who, c_relay[group])] * percent // 100
-            if relay_route:
-                ok = direct == 0  # who speaks the client's language was scored directly
-                language_points = relay
-            else:
-                ok = np.ones(direct.shape, dtype=bool)
-                language_points = np.maximum(direct, relay)
-            distance = miles[np.ix_(who, c_court[group])]
-            remote = attorneys.remote_ok[who][:, None] & c_remote[group][None, :]
-            ok &= remote | (distance <= attorneys.radius[who][:, None])
-            half = weights.distance_half_miles
-            near = np.floor(weights.distance_max * half / (half + np.maximum(0.0, distance)))
-            near = near.astype(np.int64)
-            distance_points = np.where(remote & (weights.remote > near), weights.remote, near)
-            cases = handled[who, kind]
-            experience = (
-                weights.experience_max * cases // (cases + weights.experience_half_cases)
-                + years_points[who]
-            )
-            total = language_points + distance_points + experience[:, None]
-            covered = remote & (weights.remote > near) & hub_member[group][None, :]
-            rows, columns = np.nonzero(ok & ~covered)
-            parts.append((who[rows], group[columns], total[rows, columns]))
+    # Cells outside hubs (all of them when there are none) in dense blocks.
+    entry_cell, entry_column = routes.entries(~hub_member)
+    entry_lang = routes.lang[entry_cell, entry_column]
+    for (lang, kind), (group, column) in _groups(
+        entry_lang, c_type[entry_cell], entry_cell, entry_column
+    ).items():
+        who = np.flatnonzero((level[:, lang] > 0) & (handled[:, kind] >= 0))
+        if not len(who):
+            continue
+        language_points, first = _route_points(
+            level,
+            who[:, None],
+            routes.lang[group][None],
+            column[None],
+            routes.relay_column,
+            weights,
+        )
+        distance = miles[np.ix_(who, c_court[group])]
+        remote = attorneys.remote_ok[who][:, None] & c_remote[group][None, :]
+        ok = first & (remote | (distance <= attorneys.radius[who][:, None]))
+        half = weights.distance_half_miles
+        near = np.floor(weights.distance_max * half / (half + np.maximum(0.0, distance)))
+        near = near.astype(np.int64)
+        distance_points = np.where(remote & (weights.remote > near), weights.remote, near)
+        cases = handled[who, kind]
+        experience = (
+            weights.experience_max * cases // (cases + weights.experience_half_cases)
+            + years_points[who]
+        )
+        total = language_points + distance_points + experience[:, None]
+        rows, columns = np.nonzero(ok)
+        parts.append((who[rows], group[columns], total[rows, columns]))
     hubs = _hubs(
-        attorneys, level, handled, years_points, c_lang, c_relay, c_type,
-        c_remote & hub_member, skip=len(languages), weights=weights,
+        attorneys, level, handled, years_points, routes, c_type, c_remote & hub_member,
+        weights=weights,
     )  # fmt: skip
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
         return Arcs(empty, empty, empty), hubs
     attorney, cell, affinity = (np.concatenate(p) for p in zip(*parts, strict=True))
     return Arcs(attorney=attorney, cell=cell, affinity=affinity), hubs
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class _Routes:
+    """Every cell's language routes, as scoring._language_routes lists them: row k holds cell
+    k's main language (column 0), its other languages (columns 1 …), padding, and its relay
+    language in the last column. Padding and "no relay" are ``pad``, a language nobody speaks.
+    """
+
+    languages: list[str]  # codes by index
+    lang: IntArray  # cells x columns of language indices
+    pad: int
+
+    @classmethod
+    def of(cls, cells: list[CellFacts]) -> "_Routes":
+        # CellFacts normalises its languages: no direct language is listed twice.
+        direct = [(c.language, *c.other_languages) for c in cells]
+        relays = {c.relay_language for c in cells} - {None}
+        languages = sorted({code for codes in direct for code in codes} | relays)
+        index = {code: i for i, code in enumerate(languages)}
+        pad = len(languages)
+        width = max((len(codes) for codes in direct), default=1) + 1
+        lang = np.full((len(cells), width), pad, dtype=np.int64)
+        for k, (codes, cell) in enumerate(zip(direct, cells, strict=True)):
+            lang[k, : len(codes)] = [index[code] for code in codes]
+            if cell.relay_language is not None:
+                lang[k, -1] = index[cell.relay_language]
+        return cls(languages=languages, lang=lang, pad=pad)
+
+    @property
+    def relay_column(self) -> int:
+        return self.lang.shape[1] - 1
+
+    def entries(self, among: NDArray[np.bool_]) -> tuple[IntArray, IntArray]:
+        """(cell, column) of every real route of the cells in ``among``, by cell then column."""
+        cell, column = np.nonzero((self.lang != self.pad) & among[:, None])
+        return cell.astype(np.int64), column.astype(np.int64)
+
+
+def _route_points(
+    level: IntArray,
+    attorney: IntArray,
+    lang: IntArray,
+    column: IntArray,
+    relay_column: int,
+    weights: AffinityWeights,
+) -> tuple[IntArray, NDArray[np.bool_]]:
+    """For pairs (broadcast): the language points of the best route, as scoring's
+    _best_language_route, and whether route ``column`` is the first one the attorney speaks.
+
+    ``lang`` holds each pair's cell routes along its last axis. One pass per route column
+    (a handful), each vectorised over all pairs; columns no pair uses are skipped.
+    """
+    best = np.zeros(np.broadcast_shapes(attorney.shape, lang.shape[:-1]), dtype=np.int64)
+    spoken_before = np.zeros(best.shape, dtype=bool)
+    pad = level.shape[1] - 1
+    for q in range(lang.shape[-1]):
+        route = lang[..., q]
+        if (route == pad).all():
+            continue
+        proficiency = level[attorney, route]
+        points = weights.language_per_level * proficiency
+        if q == relay_column:
+            points = points * weights.relay_percent // 100
+        best = np.maximum(best, points)
+        spoken_before |= (proficiency > 0) & (q < column)
+    return best, ~spoken_before
 
 
 def _member_arcs(
@@ -179,15 +241,16 @@ def _member_arcs(
     """Direct arcs into hub-member cells, by sparse joins instead of dense blocks.
 
     (Cells outside hubs, and every cell when there are none, are scored by dense blocks per
-    (language, case type) group in :func:`score_arcs_and_hubs`.)
+    (route language, case type) group in :func:`score_arcs_and_hubs`.)
 
     Into such a cell, a direct arc is needed only where proximity points count: within the
     attorney's radius, or within the distance at which proximity still beats the remote points
     (hubs carry the rest). So: (attorney, court) pairs within that reach, joined with the
-    attorney's (language, case type) pairs, looked up in the cells indexed by (court, language,
-    case type) for the direct route and (court, relay language, case type) for the relay route.
+    attorney's (language, case type) pairs, looked up in the cells' route entries indexed by
+    (court, route language, case type), every route (main, other, relay) in one index. A pair
+    found through several routes is kept once, through the first route the attorney speaks.
     """
-    c_lang, c_relay, c_type, c_court, c_remote, member = cells
+    routes, c_type, c_court, c_remote, member = cells
     n_lang, n_type = level.shape[1], handled.shape[1]
     if weights.remote > 0:
         proximity_reach = weights.distance_max * weights.distance_half_miles / weights.remote
@@ -204,29 +267,19 @@ def _member_arcs(
     i, j = _join(lt_attorney, near_attorney, len(attorneys))
     q_attorney, q_lang, q_type, q_court = lt_attorney[i], lt_lang[i], lt_type[i], near_court[j]
 
-    found_attorney, found_cell = [], []
-    member_cells = np.flatnonzero(member)
-    for route_lang in (c_lang, c_relay):
-        code = (c_court[member_cells] * n_lang + route_lang[member_cells]) * n_type
-        code = code + c_type[member_cells]
-        order = np.argsort(code, kind="stable")
-        sorted_code, sorted_cell = code[order], member_cells[order]
-        wanted = (q_court * n_lang + q_lang) * n_type + q_type
-        start = np.searchsorted(sorted_code, wanted, side="left")
-        count = np.searchsorted(sorted_code, wanted, side="right") - start
-        found_attorney.append(np.repeat(q_attorney, count))
-        found_cell.append(sorted_cell[_ranges(start, count)])
-    direct_attorney, direct_cell = found_attorney[0], found_cell[0]
-    relay_attorney, relay_cell = found_attorney[1], found_cell[1]
-    # Relay route only for who does not speak the client's language (else scored directly).
-    keep = level[relay_attorney, c_lang[relay_cell]] == 0
-    attorney = np.concatenate([direct_attorney, relay_attorney[keep]])
-    cell = np.concatenate([direct_cell, relay_cell[keep]])
+    entry_cell, entry_column = routes.entries(member)
+    code = (c_court[entry_cell] * n_lang + routes.lang[entry_cell, entry_column]) * n_type
+    code = code + c_type[entry_cell]
+    order = np.argsort(code, kind="stable")
+    sorted_code = code[order]
+    wanted = (q_court * n_lang + q_lang) * n_type + q_type
+    start = np.searchsorted(sorted_code, wanted, side="left")
+    count = np.searchsorted(sorted_code, wanted, side="right") - start
+    attorney = np.repeat(q_attorney, count)
+    found = order[_ranges(start, count)]
+    cell, column = entry_cell[found], entry_column[found]
 
-    per_level, percent = weights.language_per_level, weights.relay_percent
-    direct = per_level * level[attorney, c_lang[cell]]
-    relay = per_level * level[attorney, c_relay[cell]] * percent // 100
-    language_points = np.maximum(direct, relay)
+    # Distance first: it drops the most pairs, before the per-route gathers.
     distance = miles[attorney, c_court[cell]]
     remote = attorneys.remote_ok[attorney] & c_remote[cell]
     half = weights.distance_half_miles
@@ -234,14 +287,20 @@ def _member_arcs(
     near = near.astype(np.int64)
     covered = remote & (weights.remote > near)
     ok = (remote | (distance <= attorneys.radius[attorney])) & ~covered
+    attorney, cell, column, near = attorney[ok], cell[ok], column[ok], near[ok]
+    language_points, first = _route_points(
+        level, attorney, routes.lang[cell], column, routes.relay_column, weights
+    )
+    attorney, cell, near, language_points = (
+        attorney[first], cell[first], near[first], language_points[first]
+    )  # fmt: skip
     distance_points = near  # never the remote points: those pairs are covered
     cases = handled[attorney, c_type[cell]]
     experience = (
         weights.experience_max * cases // (cases + weights.experience_half_cases)
         + years_points[attorney]
     )
-    total = language_points + distance_points + experience
-    return attorney[ok], cell[ok], total[ok]
+    return attorney, cell, language_points + distance_points + experience
 
 
 def _join(left: IntArray, right: IntArray, n: int) -> tuple[IntArray, IntArray]:
@@ -280,31 +339,47 @@ def _hubs(
     level: IntArray,
     handled: IntArray,
     years_points: IntArray,
-    c_lang: IntArray,
-    c_relay: IntArray,
+    routes: _Routes,
     c_type: IntArray,
     member: NDArray[np.bool_],
     *,
-    skip: int,
     weights: AffinityWeights,
 ) -> Hubs:
-    """One hub per (route language, via relay, case type) over remote-capable member cells."""
+    """One hub per (route language, via relay, case type) over remote-capable member cells.
+
+    A cell joins the hub of every one of its routes: its main language's, each other
+    language's (direct) and its relay language's. flow.py's argument still holds with several
+    direct languages. (1) A hub path is an eligible pair at no more than its true affinity: the
+    hub takes only cells that list its language as a route of its kind and have its case type
+    and remote handling, and only attorneys who speak that language, take that type and accept
+    remote work, so language, case type and distance (waived: remote on both sides) are all
+    satisfied; its value, that one route's points plus the remote points, is at most the true
+    affinity, which takes the best route and the better of proximity and remote. (2) Every
+    eligible pair has a path at exactly its true affinity: a direct arc where proximity points
+    win, else the hub of its best route (which exists, since the cell joins every route's hub),
+    whose value is exactly the best route's points plus the remote points.
+    """
     cells, starts, arcs = [], [0], []
-    remote_ok = attorneys.remote_ok
-    for relay_route in (False, True):
-        group_lang = np.where(member, c_relay if relay_route else c_lang, skip)
-        for (lang, kind), group in _groups(group_lang, c_type, skip=skip).items():
-            who = np.flatnonzero(remote_ok & (level[:, lang] > 0) & (handled[:, kind] >= 0))
-            hub = len(starts) - 1
-            cells.append(group)
-            starts.append(starts[-1] + len(group))
-            points = weights.language_per_level * level[who, lang]
-            if relay_route:
-                points = points * weights.relay_percent // 100
-            cases = handled[who, kind]
-            experience = weights.experience_max * cases // (cases + weights.experience_half_cases)
-            alpha = points + weights.remote + experience + years_points[who]
-            arcs.append((who, np.full(len(who), hub, dtype=np.int64), alpha))
+    entry_cell, entry_column = routes.entries(member)
+    via_relay = entry_column == routes.relay_column
+    entry_lang = routes.lang[entry_cell, entry_column]
+    # Direct hubs first, then relay hubs (language + pad codes a relay hub's language apart).
+    hub_lang = entry_lang + via_relay * (routes.pad + 1)
+    for (key, kind), (group, _) in _groups(
+        hub_lang, c_type[entry_cell], entry_cell, entry_column
+    ).items():
+        relay_route, lang = divmod(key, routes.pad + 1)
+        who = np.flatnonzero(attorneys.remote_ok & (level[:, lang] > 0) & (handled[:, kind] >= 0))
+        hub = len(starts) - 1
+        cells.append(group)
+        starts.append(starts[-1] + len(group))
+        points = weights.language_per_level * level[who, lang]
+        if relay_route:
+            points = points * weights.relay_percent // 100
+        cases = handled[who, kind]
+        experience = weights.experience_max * cases // (cases + weights.experience_half_cases)
+        alpha = points + weights.remote + experience + years_points[who]
+        arcs.append((who, np.full(len(who), hub, dtype=np.int64), alpha))
     empty = np.zeros(0, dtype=np.int64)
     attorney, hub, affinity = (
         (np.concatenate(p) for p in zip(*arcs, strict=True)) if arcs else (empty, empty, empty)
@@ -318,10 +393,17 @@ def _hubs(
     )
 
 
-def _groups(lang: IntArray, kind: IntArray, *, skip: int) -> dict[tuple[int, int], IntArray]:
-    """Cell positions grouped by (language, case type), leaving out language ``skip``."""
-    groups: dict[tuple[int, int], list[int]] = {}
-    for k, (language, case_type) in enumerate(zip(lang.tolist(), kind.tolist(), strict=True)):
-        if language != skip:
-            groups.setdefault((language, case_type), []).append(k)
-    return {key: np.array(cells, dtype=np.int64) for key, cells in sorted(groups.items())}
+def _groups(
+    lang: IntArray, kind: IntArray, cell: IntArray, column: IntArray
+) -> dict[tuple[int, int], tuple[IntArray, IntArray]]:
+    """Route entries (cell, column) grouped by (language, case type), in key order; within a
+    group, by cell. One sort, no Python loop over entries."""
+    order = np.lexsort((column, cell, kind, lang))
+    lang, kind, cell, column = lang[order], kind[order], cell[order], column[order]
+    bounds = np.flatnonzero((np.diff(lang) != 0) | (np.diff(kind) != 0)) + 1
+    starts = np.concatenate(([0], bounds)).tolist() if len(lang) else []
+    stops = [*starts[1:], len(lang)] if starts else []
+    return {
+        (int(lang[a]), int(kind[a])): (cell[a:b], column[a:b])
+        for a, b in zip(starts, stops, strict=True)
+    }

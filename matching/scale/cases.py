@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from cases.models import CaseRequest
 from cases.priority import case_priority
-from core.demo import CASE_LANGUAGES, CASE_TYPES, COURT_WEIGHTS, INDIGENOUS_WITH_SPANISH_RELAY
+from core.demo import (
+    CASE_LANGUAGES,
+    CASE_TYPES,
+    COURT_WEIGHTS,
+    INDIGENOUS_WITH_SPANISH_RELAY,
+    OTHER_CASE_LANGUAGES,
+    RELAY_SHARE,
+)
 from matching.scale.common import BATCH, SCALE_SUMMARY, _pick, copy_rows
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -18,7 +25,21 @@ def seed_cases(rng: np.random.Generator, n: int, courts: list[tuple]) -> None:
     offset = CaseRequest.objects.filter(summary__startswith=SCALE_SUMMARY).count()
     for start in range(0, n, BATCH):
         size = min(BATCH, n - start)
-        copy_rows(CaseRequest, *_case_batch(rng, offset + start, size, courts))
+        columns, rows, spoken = _case_batch(rng, offset + start, size, courts)
+        copy_rows(CaseRequest, columns, rows)
+        _copy_other_languages(spoken)
+
+
+def _copy_other_languages(spoken: list[tuple[str, str]]) -> None:
+    """COPY the (case, other language) links of a batch just copied, its ids found by reference
+    (COPY returns none): one query, then one COPY into the M2M through table."""
+    if not spoken:
+        return
+    references = {reference for reference, _ in spoken}
+    pk = dict(CaseRequest.objects.filter(reference__in=references).values_list("reference", "pk"))
+    through = CaseRequest.other_languages.through
+    rows = ((pk[reference], code) for reference, code in spoken)
+    copy_rows(through, ["caserequest_id", "language_id"], rows)
 
 
 def _case_batch(rng: np.random.Generator, offset: int, n: int, courts: list[tuple]):
@@ -40,7 +61,11 @@ def _case_batch(rng: np.random.Generator, offset: int, n: int, courts: list[tupl
         rng.integers(20, 366, n),
         np.where(case_type == "bia-appeal", rng.integers(5, 22, n), -1),
     )
-    relay = np.isin(language, list(INDIGENOUS_WITH_SPANISH_RELAY)) & (rng.random(n) < 0.7)
+    others = _other_languages(rng, language)
+    speaks_spanish = np.zeros(n, dtype=bool)
+    speaks_spanish[[i for i, code in others if code == "spa"]] = True
+    relay_share = np.where(speaks_spanish, RELAY_SHARE[True], RELAY_SHARE[False])
+    relay = np.isin(language, list(INDIGENOUS_WITH_SPANISH_RELAY)) & (rng.random(n) < relay_share)
     remote = np.isin(case_type, ["bia-appeal", "document-assistance"]) | (rng.random(n) < 0.2)
     waiting = rng.integers(0, 241, n)
     priority = _priorities(detained, hearing_days, deadline_days, waiting, today)
@@ -63,7 +88,22 @@ def _case_batch(rng: np.random.Generator, offset: int, n: int, courts: list[tupl
         )
         for i in range(n)
     )  # fmt: skip
-    return columns, rows
+    return columns, rows, [(_reference(offset + i), code) for i, code in others]
+
+
+def _other_languages(rng: np.random.Generator, language: np.ndarray) -> list[tuple[int, str]]:
+    """(case index, other language) pairs drawn by OTHER_CASE_LANGUAGES' shares, one vectorised
+    draw per (language, other language) entry."""
+    # Languages are disjoint sets of cases, so each k-th entry of every language can share one
+    # array of draws; the k-th and (k+1)-th of one language stay independent.
+    width = max(len(spoken) for spoken in OTHER_CASE_LANGUAGES.values())
+    draws = rng.random((width, len(language)))
+    pairs: list[tuple[int, str]] = []
+    for code, spoken in OTHER_CASE_LANGUAGES.items():
+        for k, (other, share) in enumerate(spoken):
+            chosen = np.flatnonzero((language == code) & (draws[k] < share))
+            pairs.extend((int(i), other) for i in chosen.tolist())
+    return sorted(pairs)
 
 
 def _normalised(weights: Sequence[float]) -> np.ndarray:

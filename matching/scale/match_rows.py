@@ -83,11 +83,13 @@ class _Breakdowns:
         self.pairs: dict[tuple, tuple[dict, list[str]]] = {}
 
     def __call__(self, attorney: AttorneyFacts, case: tuple) -> tuple[int, dict]:
-        _, language, relay, court, case_type, detained, remote, stored, hearing, deadline, at = case
+        _, language, relay, others, court, case_type, detained, remote, *dates = case
+        stored, hearing, deadline, at = dates
         lat, lon = self.courts[court]
         cell = CellFacts(
-            language=language, relay_language=relay, case_type=case_type, court_id=court,
-            court_latitude=lat, court_longitude=lon, detained=detained, remote_ok=remote,
+            language=language, other_languages=others, relay_language=relay, case_type=case_type,
+            court_id=court, court_latitude=lat, court_longitude=lon, detained=detained,
+            remote_ok=remote,
         )  # fmt: skip
         key = (attorney.id, cell)
         if key not in self.pairs:
@@ -118,7 +120,8 @@ class _Breakdowns:
 def _cell_id(cell: CellFacts) -> str:
     """As matching.pipeline.load.cell_id (not imported: the pipeline pulls in the solver)."""
     flags = f"{int(cell.detained)}{int(cell.remote_ok)}"
-    return f"k.{cell.language}.{cell.relay_language or ''}.{cell.court_id}.{cell.case_type}.{flags}"
+    spoken = "+".join((cell.language, *cell.other_languages))
+    return f"k.{spoken}.{cell.relay_language or ''}.{cell.court_id}.{cell.case_type}.{flags}"
 
 
 CASE_AFTER = {

@@ -17,6 +17,7 @@ from matching.scale.match_rows import (
     _runs,
 )
 from matching.scale.world import _World
+from matching.scoring import other_languages_key
 
 # Share of the matches still active (proposed … accepted), capped by the attorneys' free places.
 ACTIVE_SHARE, CAPACITY_USE = 0.55, 0.9
@@ -92,7 +93,7 @@ class _Planner:
         for status in statuses:
             while misses < MAX_MISSES and (self.buffer or self.unread):
                 case = self._next_case(old_enough=False)
-                routes = (case[1], case[2])
+                routes = (case[1], case[2], case[3])
                 attorney = None if routes in full else self._attorney(case, needs_place=True)
                 if attorney is not None:
                     break
@@ -153,12 +154,25 @@ class _Planner:
         if not chunk:
             raise CommandError("Not enough open scale cases without matches for --matches.")
         rows = CaseRequest.objects.filter(pk__in=chunk).order_by("-pk").values_list(*self.FACTS)
-        self.buffer = [(*row[:-1], row[-1].timestamp()) for row in rows]
+        spoken: dict[int, list[str]] = {}
+        links = CaseRequest.other_languages.through.objects.filter(caserequest_id__in=chunk)
+        for pk, code in links.values_list("caserequest_id", "language_id"):
+            spoken.setdefault(pk, []).append(code)
+        # (pk, language, relay, other languages, court, ..., created_at as a timestamp)
+        self.buffer = [
+            (*row[:3], other_languages_key(row[1], spoken.get(row[0], ())), *row[3:-1],
+             row[-1].timestamp())
+            for row in rows
+        ]  # fmt: skip
 
     def _attorney(self, case: tuple, *, needs_place: bool) -> int | None:
-        routes = [case[1]] + ([case[2]] if case[2] else [])
+        # The main language most often, else any other route (other languages, relay).
+        routes = [case[1], *case[3]] + ([case[2]] if case[2] else [])
         for _ in range(30):
-            code = routes[0] if len(routes) == 1 or self.rng.random() < 0.7 else routes[1]
+            if len(routes) == 1 or self.rng.random() < 0.7:
+                code = routes[0]
+            else:
+                code = routes[1 + int(self.rng.integers(len(routes) - 1))]
             pool = self.world.speakers.get(code)
             if not pool:
                 continue

@@ -19,8 +19,11 @@ def scale_reset() -> int:
     email, summary = f"%@{SCALE_DOMAIN}", f"{SCALE_SUMMARY}%"
     # Table names come from model metadata, values are parameters.
     match = Match._meta.db_table
+    spoken = CaseRequest.other_languages.through._meta.db_table
     statements = [
         (f"DELETE FROM {match} WHERE case_id IN ({scale_cases})", [summary]),  # noqa: S608
+        # The cases' other languages (M2M rows; the database does not cascade them).
+        (f"DELETE FROM {spoken} WHERE caserequest_id IN ({scale_cases})", [summary]),  # noqa: S608
         (f"DELETE FROM {match} WHERE attorney_id IN ({scale_attorneys})", [email]),  # noqa: S608
         (f"DELETE FROM {case} WHERE summary LIKE %s", [summary]),  # noqa: S608
     ]

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from cases.models import CaseRequest
-from core.demo import build_world
+from core.demo import INDIGENOUS_WITH_SPANISH_RELAY, build_world
 from volunteers.models import AttorneyLanguage, AttorneyProfile, Organization, Pledge
 
 pytestmark = pytest.mark.django_db
@@ -18,6 +18,7 @@ def _counts():
         "attorneys": AttorneyProfile.objects.count(),
         "languages": AttorneyLanguage.objects.count(),
         "cases": CaseRequest.objects.count(),
+        "case_languages": CaseRequest.other_languages.through.objects.count(),
         "organizations": Organization.objects.count(),
         "pledges": Pledge.objects.count(),
     }
@@ -36,6 +37,7 @@ def test_seed_demo_twice_gives_the_same_counts():
     second_output = _seed()
     assert _counts() == first
     assert first == {**first, "attorneys": 25, "cases": 150, "organizations": 6, "pledges": 10}
+    assert first["case_languages"] > 0  # some people speak other languages, stored once
     assert "Coordinator account (shown once)" in first_output
     assert "password unchanged" in second_output
     assert "shown once" not in second_output
@@ -79,6 +81,12 @@ def test_demo_cases_follow_the_domain_distributions():
     assert 0.7 < spanish < 0.85
     assert all(c.detained for c in world.cases if c.case_type == "bond")
     assert all(c.relay_language in (None, "spa") for c in world.cases)
+    indigenous = [c for c in world.cases if c.language in INDIGENOUS_WITH_SPANISH_RELAY]
+    with_spanish = sum("spa" in c.other_languages for c in indigenous) / len(indigenous)
+    assert 0.25 < with_spanish < 0.55
+    haitian = [c for c in world.cases if c.language == "hat"]
+    assert any("fra" in c.other_languages for c in haitian)
+    assert all(c.language not in c.other_languages for c in world.cases)
     assert len({c.court for c in world.cases}) > 50
 
 

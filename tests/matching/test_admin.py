@@ -339,13 +339,15 @@ def test_the_next_best_finds_the_best_attorney_beyond_the_first_300(coord):
     assert [c.attorney.pk for c in shown] == _brute_force_best(match.case, 5)
 
 
-def test_the_next_best_ranks_like_the_scorer_over_every_eligible_attorney(coord):
+@pytest.mark.parametrize("other_languages", [[], ["fra", "hat"]])
+def test_the_next_best_ranks_like_the_scorer_over_every_eligible_attorney(coord, other_languages):
     match = _proposed(relay_interpreter_ok=True, relay_language_id="spa", language_id="mam")
     CaseRequest.objects.filter(pk=match.case_id).update(remote_ok=True)
+    match.case.other_languages.add(*other_languages)
     rng = random.Random(7)
     for _ in range(80):
         AttorneyFactory(
-            languages={rng.choice(["spa", "mam", "fra"]): rng.randint(1, 4), "eng": 4},
+            languages={rng.choice(["spa", "mam", "fra", "hat"]): rng.randint(1, 4), "eng": 4},
             practice_areas=rng.choice([["asylum"], ["bond"]]),
             latitude=f"{40.7 + rng.uniform(-1.5, 1.5):.5f}",
             longitude=f"{-74.0 + rng.uniform(-1.5, 1.5):.5f}",
@@ -361,6 +363,17 @@ def test_the_next_best_ranks_like_the_scorer_over_every_eligible_attorney(coord)
     assert len(shown) == 15
     assert [c.attorney.pk for c in shown] == _brute_force_best(case, 15)
     assert [c.score for c in shown] == sorted((c.score for c in shown), reverse=True)
+    used = {c.breakdown.language_code for c in shown}
+    assert ("fra" in used or "hat" in used) == bool(other_languages)
+
+
+def test_the_next_best_names_the_other_language_it_would_use(coord):
+    match = _proposed(language_id="quc")
+    match.case.other_languages.add("spa")
+    spanish = AttorneyFactory(languages={"spa": 4})
+    shown = {c.attorney.pk: c for c in next_best_attorneys(case=match.case, limit=10)}
+    assert shown[spanish.pk].sentences[0] == "Speaks Spanish natively"
+    assert not shown[spanish.pk].breakdown.via_relay
 
 
 def test_the_match_detail_uses_a_constant_number_of_queries(client, coord):

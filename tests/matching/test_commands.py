@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from cases.models import CaseRequest
@@ -141,12 +141,16 @@ def test_seed_scale_seeds_verified_attorneys_and_open_cases_and_resets():
     assert all(a.language_skills.exists() and a.practice_area_links.exists() for a in scale)
     assert CaseRequest.objects.filter(status="open").count() == 200
     assert CaseRequest.objects.filter(relay_interpreter_ok=True, relay_language=None).count() == 0
+    spoken = CaseRequest.other_languages.through.objects.all()
+    assert 0 < spoken.count() < 200 * 0.1  # a realistic share: some indigenous, Haitian… cases
+    assert not spoken.filter(language_id=F("caserequest__language_id")).exists()
     matching_run()
 
     call_command("seed_scale", reset=True, stdout=StringIO())
 
     assert not AttorneyProfile.objects.exists()
     assert not CaseRequest.objects.exists()
+    assert not CaseRequest.other_languages.through.objects.exists()
     assert not get_user_model().objects.filter(email__endswith="@scale.probono.test").exists()
     assert not Match.objects.exists()
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -85,7 +85,25 @@ def small_world():
 
 @pytest.fixture
 def scale_world():
+    """A seed_scale world, plus other languages on one case in five (more than seed_scale's
+    realistic share, so every test over this world meets them): languages the attorneys speak,
+    sometimes the case's own or relay language (which must change nothing), sometimes two."""
     call_command("seed_scale", attorneys=60, cases=600, seed=7)
+    choices = [("spa",), ("fra",), ("spa", "fra"), ("hat", "mam"), ("quc",), ("spa", "pan")]
+    cases = CaseRequest.objects.order_by("pk").values_list("pk", "language_id")
+    links = [
+        CaseRequest.other_languages.through(caserequest_id=pk, language_id=code)
+        for n, (pk, language) in enumerate(cases)
+        if n % 5 == 0
+        for code in {*choices[n // 5 % len(choices)], *([language] if n % 35 == 0 else [])}
+    ]
+    # Relays the person does not need (to a language they speak), which must not split cells.
+    relayed = CaseRequest.objects.filter(relay_interpreter_ok=True).order_by("pk")
+    for case in relayed[:3]:
+        links.append(CaseRequest.other_languages.through(caserequest=case, language_id="spa"))
+    CaseRequest.objects.filter(pk=relayed.last().pk).update(relay_language_id=F("language_id"))
+    CaseRequest.other_languages.through.objects.bulk_create(links, ignore_conflicts=True)
+    assert CaseRequest.other_languages.through.objects.count() > 120
 
 
 def _full_instance():
@@ -130,6 +148,43 @@ def test_a_run_records_its_statistics_and_one_event(small_world):
     events = DomainEvent.objects.filter(verb="matching.run_finished")
     assert events.count() == 1
     assert events.get().data["proposals"] == run.proposals
+
+
+def test_a_case_is_matched_directly_in_another_language_the_person_speaks():
+    spanish = AttorneyFactory(capacity=1, languages={"spa": 4, "eng": 4})
+    kiche = CaseRequestFactory(language_id="quc", relay_interpreter_ok=False)
+    kiche.other_languages.add("spa")
+
+    run = matching_run(trigger="test")
+
+    match = Match.objects.get(run=run)
+    assert (match.case_id, match.attorney_id) == (kiche.pk, spanish.pk)
+    parts = match.breakdown["affinity"]
+    assert (parts["language_code"], parts["via_relay"], parts["language"]) == ("spa", False, 400)
+    assert match.breakdown["cell"].startswith("k.quc+spa..")
+    assert match.breakdown["explanation"][0] == "Speaks Spanish natively"
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_relay_to_a_language_the_person_speaks_does_not_split_their_cell(fast):
+    if fast and connection.vendor != "postgresql":
+        pytest.skip("the packed loader is PostgreSQL only")
+    AttorneyFactory(languages={"spa": 4})
+    relayed = CaseRequestFactory(
+        language_id="mam", relay_interpreter_ok=True, relay_language_id="spa"
+    )
+    direct = CaseRequestFactory(language_id="mam", court=relayed.court)
+    CaseRequestFactory(  # a relay to the person's own language
+        language_id="mam", court=relayed.court, relay_interpreter_ok=True, relay_language_id="mam"
+    )
+    for case in (relayed, direct):
+        case.other_languages.add("spa")
+
+    problem = load_problem(fast=fast)
+
+    languages = sorted((c.language, c.other_languages, c.relay_language) for c in problem.cells)
+    assert languages == [("mam", (), None), ("mam", ("spa",), None)]
+    assert problem.instance.n_cells == 2 and problem.instance.n_cases == 3
 
 
 def test_a_rerun_with_nothing_changed_proposes_nothing(scale_world):
@@ -228,6 +283,7 @@ def test_runs_left_running_by_a_dead_worker_are_marked_failed(small_world):
 
 def test_vectorised_scores_equal_the_scoring_module_on_every_pair(scale_world):
     problem = load_problem()
+    assert any(cell.other_languages for cell in problem.cells)
     instance = materialise(problem.instance, problem.hubs)
     got = {
         (int(instance.arc_attorney[i]), str(instance.cell_ids[instance.arc_cell[i]])): int(
@@ -235,15 +291,18 @@ def test_vectorised_scores_equal_the_scoring_module_on_every_pair(scale_world):
         )
         for i in range(instance.n_arcs)
     }
-    expected = {}
+    expected, through_other = {}, 0
     for i in range(len(problem.attorneys)):
         facts = problem.attorney_facts(i)
         for cell in problem.cells:
             miles = problem.pair_miles(i, cell)
             if eligibility(facts, cell, miles=miles).ok:
-                expected[(i, loading.cell_id(cell))] = affinity(facts, cell, miles=miles).total
+                parts = affinity(facts, cell, miles=miles)
+                expected[(i, loading.cell_id(cell))] = parts.total
+                through_other += parts.language_code in cell.other_languages
     assert got == expected
     assert len(got) > 100
+    assert through_other > 10  # pairs whose best route is another language the client speaks
 
 
 def test_the_packed_loader_and_the_orm_loader_agree(scale_world):
@@ -400,3 +459,33 @@ def test_a_hub_no_attorney_can_enter_joins_no_components():
 
     assert solution.assigned == 4
     assert n_components == 2 and len(batches) == 2
+
+
+def test_cells_are_numbered_alike_whether_or_not_keys_and_sets_fit_one_integer():
+    keys = np.array([5, 9, 5, 9, 5], dtype=np.int64)
+    sets = np.array([0, 1, 0, 0, 2], dtype=np.int64)
+    small_rows, small_cells = loading._cells_of(keys, sets, 3)
+    huge = keys + (np.iinfo(np.int64).max - 10)  # key * n_sets would overflow
+    huge_rows, huge_cells = loading._cells_of(huge, sets, 3)
+    assert small_rows.tolist() == [[5, 0], [5, 2], [9, 0], [9, 1]]
+    assert np.array_equal(small_cells, huge_cells) and small_cells.tolist() == [0, 3, 0, 2, 1]
+    assert np.array_equal(huge_rows[:, 0] - (np.iinfo(np.int64).max - 10), small_rows[:, 0])
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["packed", "orm"])
+def test_with_other_languages_off_a_case_is_matched_in_its_main_language_only(fast, settings):
+    """MATCHING_OTHER_LANGUAGES=0 (the production default for now): both loaders ignore them."""
+    if fast and connection.vendor != "postgresql":
+        pytest.skip("the packed loader is PostgreSQL only")
+    settings.MATCHING_OTHER_LANGUAGES = False
+    AttorneyFactory(capacity=1, languages={"spa": 4})
+    kiche = CaseRequestFactory(language_id="quc")
+    kiche.other_languages.add("spa")
+
+    problem = load_problem(fast=fast)
+
+    assert [cell.other_languages for cell in problem.cells] == [()]
+    run = matching_run()
+    assert run.proposals == 0  # nobody speaks K'iche', and the Spanish it also speaks is ignored
+    settings.MATCHING_OTHER_LANGUAGES = True
+    assert matching_run().proposals == 1

@@ -132,6 +132,21 @@ def test_a_relay_language_is_rejected_when_the_cell_does_not_allow_relay():
     assert eligibility(an_attorney(), mam_case).failed == "language"
 
 
+def test_another_language_the_person_speaks_is_a_direct_route():
+    kiche_who_speaks_spanish = a_cell(language="quc", other_languages=("spa",))
+    assert eligibility(an_attorney(languages={"spa": 4}), kiche_who_speaks_spanish).ok
+    assert eligibility(an_attorney(languages={"fra": 4}), kiche_who_speaks_spanish).failed == (
+        "language"
+    )
+
+
+def test_other_languages_waive_neither_case_type_nor_distance():
+    kiche_who_speaks_spanish = a_cell(language="quc", other_languages=("spa",))
+    bond_only = an_attorney(practice_areas={"bond": 3})
+    assert eligibility(bond_only, kiche_who_speaks_spanish).failed == "case_type"
+    assert eligibility(far_away(remote_ok=True), kiche_who_speaks_spanish).failed == "distance"
+
+
 def test_it_uses_a_precomputed_distance_when_given():
     assert eligibility(an_attorney(travel_radius_miles=50), a_cell(), miles=51.0).failed == (
         "distance"
@@ -141,6 +156,17 @@ def test_it_uses_a_precomputed_distance_when_given():
 def test_a_cell_is_its_own_key():
     assert a_cell() == a_cell()
     assert len({a_cell(), a_cell(), a_cell(detained=True), a_cell(court_id=8)}) == 3
+
+
+def test_a_cell_key_ignores_how_its_languages_were_listed():
+    kiche = a_cell(language="quc", other_languages=("spa", "quc", "fra", "spa"))
+    assert kiche.other_languages == ("fra", "spa")
+    # A relay to a language the person speaks is never used, so it does not split the cell.
+    assert a_cell(language="quc", other_languages=("spa",), relay_language="spa") == a_cell(
+        language="quc", other_languages=("spa",)
+    )
+    assert a_cell(language="mam", relay_language="mam").relay_language is None
+    assert a_cell(language="mam", relay_language="spa").relay_language == "spa"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,6 +204,33 @@ def test_it_uses_the_better_route_when_the_attorney_speaks_both_languages():
     some_mam_native_spanish = an_attorney(languages={"mam": 1, "spa": 4})
     result = affinity(some_mam_native_spanish, a_cell(language="mam", relay_language="spa"))
     assert (result.language_code, result.via_relay) == ("spa", True)
+
+
+def test_it_speaks_to_the_client_directly_in_another_language_they_speak():
+    result = affinity(an_attorney(), a_cell(language="quc", other_languages=("spa",)), miles=10)
+    assert (result.language_code, result.via_relay, result.relay_for) == ("spa", False, None)
+    assert result.language == 400  # no relay discount
+    names = {"spa": "Spanish", "quc": "K'iche'"}.get
+    assert explain(result, language_name=names)[0] == "Speaks Spanish natively"
+
+
+def test_the_best_of_several_routes_wins():
+    cell = a_cell(language="mam", other_languages=("fra", "spa"), relay_language="spa")
+    native_spanish = affinity(an_attorney(languages={"fra": 2, "spa": 4}), cell)
+    assert (native_spanish.language_code, native_spanish.via_relay) == ("spa", False)
+    fluent_french = affinity(an_attorney(languages={"mam": 1, "fra": 3}), cell)
+    assert (fluent_french.language_code, fluent_french.language) == ("fra", 300)
+    # At equal points the client's main language comes first, then the other languages.
+    equal = affinity(an_attorney(languages={"mam": 3, "fra": 3, "spa": 3}), cell)
+    assert equal.language_code == "mam"
+
+
+def test_a_relay_is_used_only_where_it_beats_the_other_languages():
+    cell = a_cell(language="mam", other_languages=("fra",), relay_language="spa")
+    relay = affinity(an_attorney(languages={"fra": 1, "spa": 4}), cell)
+    assert (relay.language_code, relay.via_relay, relay.language) == ("spa", True, 200)
+    direct = affinity(an_attorney(languages={"fra": 2, "spa": 4}), cell)
+    assert (direct.language_code, direct.via_relay) == ("fra", False)  # 200 direct = 200 relay
 
 
 def test_closer_scores_higher_than_farther():
@@ -249,6 +302,7 @@ _lon = st.floats(min_value=-180, max_value=180)
 def pairs(draw):
     cell = CellFacts(
         language=draw(_codes),
+        other_languages=tuple(sorted(draw(st.sets(_codes, max_size=2)))),
         relay_language=draw(st.one_of(st.none(), _codes)),
         case_type=draw(_case_types),
         court_id=draw(st.integers(1, 70)),

@@ -164,7 +164,22 @@ def _cases(world: DemoWorld, orgs: dict) -> int:
     ]  # fmt: skip
     # References are unique: rows from an earlier run are skipped by the database.
     CaseRequest.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    _other_languages(world)
     return CaseRequest.objects.count() - before
+
+
+def _other_languages(world: DemoWorld) -> None:
+    """The cases' other languages: ignore_conflicts returns no primary keys, so they are looked
+    up by reference (one query); links from an earlier run are skipped by the database."""
+    spoken = {c.reference: c.other_languages for c in world.cases if c.other_languages}
+    pks = CaseRequest.objects.filter(reference__in=spoken).values_list("reference", "pk")
+    through = CaseRequest.other_languages.through
+    links = [
+        through(caserequest_id=pk, language_id=code)
+        for reference, pk in pks
+        for code in spoken[reference]
+    ]
+    through.objects.bulk_create(links, batch_size=1000, ignore_conflicts=True)
 
 
 # A plausible nationality for each demo language (the first that EOIR data makes most common).

@@ -167,11 +167,11 @@ def attorney_languages_set(
     *, attorney: AttorneyProfile, skills: Iterable[tuple[str, int]]
 ) -> AttorneyProfile:
     skills = list(skills)
-    codes = [code for code, _ in skills]
-    if not skills:
-        raise AttorneyError("Add at least one language.", code="no_language")
-    if len(set(codes)) != len(codes):
-        raise AttorneyError("List each language once.", code="duplicate_language")
+    codes = _distinct_codes(
+        skills,
+        none=("Add at least one language.", "no_language"),
+        repeated=("List each language once.", "duplicate_language"),
+    )
     attorney = _locked(attorney)
     attorney.language_skills.all().delete()
     AttorneyLanguage.objects.bulk_create(
@@ -194,11 +194,11 @@ def attorney_practice_areas_set(
     *, attorney: AttorneyProfile, areas: Iterable[tuple[str, int]], years_experience: int
 ) -> AttorneyProfile:
     areas = list(areas)
-    codes = [code for code, _ in areas]
-    if not areas:
-        raise AttorneyError("Choose at least one kind of case.", code="no_practice_area")
-    if len(set(codes)) != len(codes):
-        raise AttorneyError("List each kind of case once.", code="duplicate_practice_area")
+    codes = _distinct_codes(
+        areas,
+        none=("Choose at least one kind of case.", "no_practice_area"),
+        repeated=("List each kind of case once.", "duplicate_practice_area"),
+    )
     attorney = _locked(attorney)
     attorney.practice_area_links.all().delete()
     PracticeArea.objects.bulk_create(
@@ -215,6 +215,18 @@ def attorney_practice_areas_set(
     )
     _matching_run_request(attorney, trigger="practice_areas")
     return attorney
+
+
+def _distinct_codes(
+    pairs: list[tuple[str, int]], *, none: tuple[str, str], repeated: tuple[str, str]
+) -> list[str]:
+    """The codes of (code, value) pairs; refused, with (message, code), if none or repeated."""
+    codes = [code for code, _ in pairs]
+    if not codes:
+        raise AttorneyError(none[0], code=none[1])
+    if len(set(codes)) != len(codes):
+        raise AttorneyError(repeated[0], code=repeated[1])
+    return codes
 
 
 @transaction.atomic

@@ -35,15 +35,9 @@ from matching.solver import (
     SolverError,
     add_arcs,
     greedy_merge,
+    ranges,
     solution_of,
 )
-
-
-def _ranges(starts: IntArray, lengths: IntArray) -> IntArray:
-    lengths = lengths.astype(np.int64)
-    offsets = np.cumsum(lengths) - lengths
-    steps = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(offsets, lengths)
-    return np.repeat(starts.astype(np.int64), lengths) + steps
 
 
 def _hub_cell_arcs(hubs: Hubs) -> tuple[IntArray, IntArray]:
@@ -122,7 +116,7 @@ def solve_with_hubs(instance: Instance, hubs: Hubs) -> Solution:
 
 def _priority_runs(instance: Instance, usable: IntArray) -> tuple[IntArray, IntArray]:
     """Runs of equal priority within each cell's usable prefix: (first case, length)."""
-    position = _ranges(instance.cell_start[:-1], usable)
+    position = ranges(instance.cell_start[:-1], usable)
     if not len(position):
         return position, position
     priority = instance.priority[position]
@@ -148,7 +142,7 @@ def _decompose(instance: Instance, hubs: Hubs, flows: dict, *, expected: int) ->
     order = np.lexsort((unit_source, unit_kind, unit_cell))
     unit_cell, unit_kind, unit_source = unit_cell[order], unit_kind[order], unit_source[order]
     case = np.sort(
-        _ranges(flows["run_start"], flows["runs"])
+        ranges(flows["run_start"], flows["runs"])
     )  # by position = by cell, best first within the cell
     if len(case) != len(unit_cell):
         raise SolverError("flow is not conserved through the cells")
@@ -269,7 +263,7 @@ def materialise(instance: Instance, hubs: Hubs) -> Instance:
     repeat = per_hub[hubs.arc_hub]
     attorney = np.concatenate([instance.arc_attorney, np.repeat(hubs.arc_attorney, repeat)])
     cell = np.concatenate(
-        [instance.arc_cell, hubs.cell[_ranges(hubs.cell_start[hubs.arc_hub], repeat)]]
+        [instance.arc_cell, hubs.cell[ranges(hubs.cell_start[hubs.arc_hub], repeat)]]
     )
     affinity = np.concatenate([instance.affinity, np.repeat(hubs.affinity, repeat)])
     order = np.lexsort((-affinity, cell, attorney))

@@ -17,6 +17,7 @@ from matching.scoring import (
     AffinityWeights,
     CellFacts,
 )
+from matching.solver import ranges
 
 IntArray = NDArray[np.int64]
 
@@ -276,7 +277,7 @@ def _member_arcs(
     start = np.searchsorted(sorted_code, wanted, side="left")
     count = np.searchsorted(sorted_code, wanted, side="right") - start
     attorney = np.repeat(q_attorney, count)
-    found = order[_ranges(start, count)]
+    found = order[ranges(start, count)]
     cell, column = entry_cell[found], entry_column[found]
 
     # Distance first: it drops the most pairs, before the per-route gathers.
@@ -308,14 +309,7 @@ def _join(left: IntArray, right: IntArray, n: int) -> tuple[IntArray, IntArray]:
     right_count = np.bincount(right, minlength=n)
     right_start = np.concatenate(([0], np.cumsum(right_count)))[:-1]
     per_left = right_count[left]
-    return np.repeat(np.arange(len(left)), per_left), _ranges(right_start[left], per_left)
-
-
-def _ranges(starts: IntArray, lengths: IntArray) -> IntArray:
-    lengths = lengths.astype(np.int64)
-    offsets = np.cumsum(lengths) - lengths
-    steps = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(offsets, lengths)
-    return np.repeat(starts.astype(np.int64), lengths) + steps
+    return np.repeat(np.arange(len(left)), per_left), ranges(right_start[left], per_left)
 
 
 @dataclass(frozen=True, eq=False, slots=True)

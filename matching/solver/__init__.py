@@ -31,6 +31,7 @@ The modules, in dependency order:
 Callers import from ``matching.solver``; the names below are its public surface.
 """
 
+from matching.solver.cells import ranges
 from matching.solver.components import components
 from matching.solver.flow import SOLVE_BATCH_ARCS, add_arcs, solve, solve_component
 from matching.solver.greedy import GreedyKey, greedy_merge, solve_greedy
@@ -62,6 +63,7 @@ __all__ = [
     "instance_to_json",
     "load_instance",
     "merge_solutions",
+    "ranges",
     "solution_of",
     "solution_to_json",
     "solve",

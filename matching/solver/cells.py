@@ -28,7 +28,7 @@ class _Cells:
         return len(self.start) - 1
 
 
-def _ranges(starts: IntArray, lengths: IntArray) -> IntArray:
+def ranges(starts: IntArray, lengths: IntArray) -> IntArray:
     """Concatenate ``arange(s, s + n)`` for every (s, n), without a Python loop."""
     lengths = lengths.astype(np.int64)
     offsets = np.cumsum(lengths) - lengths
@@ -79,7 +79,7 @@ def _arcs_of_split_cases(
     degree = np.bincount(instance.arc_cell, minlength=instance.n_cells)
     first = np.cumsum(degree) - degree
     split_degree = degree[case_cell[split]]
-    copied = by_cell[_ranges(first[case_cell[split]], split_degree)]
+    copied = by_cell[ranges(first[case_cell[split]], split_degree)]
     # Exclusion keys are attorney * n_cases + case, sorted (canonical).
     n_cases = max(instance.n_cases, 1)
     excluded = instance.excluded_attorney * n_cases + instance.excluded_case
@@ -123,7 +123,7 @@ def _trim(
 
     usable = np.minimum(sizes, np.bincount(arc_cell, weights=capacity, minlength=n_cells))
     usable = usable.astype(np.int64)
-    kept_case = case[_ranges(start[:-1], usable)]
+    kept_case = case[ranges(start[:-1], usable)]
 
     order = np.lexsort((arc_attorney, arc_cell))
     return _Cells(

@@ -5,7 +5,7 @@ from numpy.typing import NDArray
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from matching.solver.cells import _ranges
+from matching.solver.cells import ranges
 from matching.solver.instance import Instance, IntArray, _freeze, _inverse
 
 
@@ -35,7 +35,7 @@ def components(instance: Instance, *, batch_arcs: int = 0) -> list[Instance]:
 
     # Cases in cell-grouped order; case_start[s] is where the cell in slot s begins.
     sizes = np.diff(instance.cell_start)[cells.order]
-    case_order = _ranges(instance.cell_start[:-1][cells.order], sizes)
+    case_order = ranges(instance.cell_start[:-1][cells.order], sizes)
     case_start = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
     first_slot_of_component = _inverse(cells.order) - cells.local
     case_local = _inverse(case_order) - case_start[first_slot_of_component[case_cell]]

@@ -4,7 +4,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from ortools.graph.python import min_cost_flow
 
-from matching.solver.cells import _Cells, _cells_without_exclusions, _ranges
+from matching.solver.cells import _Cells, _cells_without_exclusions, ranges
 from matching.solver.components import components
 from matching.solver.instance import Instance, IntArray, SolverError
 from matching.solver.solution import Solution, merge_solutions, solution_of
@@ -79,7 +79,7 @@ def solve_component(instance: Instance) -> Solution:
         instance,
         cells,
         attorney_flow=network.flows(attorney_arcs),
-        case_position=_ranges(group_start, network.flows(group_arcs)),
+        case_position=ranges(group_start, network.flows(group_arcs)),
         expected=-network.optimal_cost(),
     )
 

@@ -1,6 +1,7 @@
 """Reads for the attorney pages, scoped to the signed-in attorney (STYLE 4, SEC-11, SEC-12)."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -144,6 +145,55 @@ def _match_in_status(*, user, match_id: int, status: str) -> Match:
 
 def offer_get_for_attorney(*, user, match_id: int) -> Match:
     return _match_in_status(user=user, match_id=match_id, status=Match.Status.OFFERED)
+
+
+# Where an offer can end after the attorney saw it. A proposal that was rejected or withdrawn
+# before it was offered was never theirs to see: it stays a 404 like anyone else's (SEC-11).
+_OFFER_ENDINGS = (
+    Match.Status.ACCEPTED,
+    Match.Status.DECLINED,
+    Match.Status.EXPIRED,
+    Match.Status.WITHDRAWN,
+    Match.Status.REJECTED,
+)
+
+
+def offer_seen_get_for_attorney(*, user, match_id: int) -> Match:
+    """The attorney's own offer, open or answered since (the e-mail link, the Back button);
+    404 for anyone else's match and for proposals that were never offered (SEC-12)."""
+    match = match_get_for_attorney(user=user, match_id=match_id)
+    if match.offered_at is None or match.status not in (Match.Status.OFFERED, *_OFFER_ENDINGS):
+        raise Http404("No such offer.")
+    return match
+
+
+@dataclass(frozen=True)
+class OfferOutcome:
+    """What became of an offer, for the page its link still opens."""
+
+    status: str
+    headline: str
+    when: datetime | None
+
+
+def offer_outcome(*, match: Match, now: datetime) -> OfferOutcome | None:
+    """None while the offer is open; else what happened and when. An offer past its deadline
+    reads as expired even before the expiry task has run (the deadline holds regardless)."""
+    Status = Match.Status
+    if match.status == Status.OFFERED:
+        if match.expires_at is None or match.expires_at > now:
+            return None
+        return OfferOutcome(
+            Status.EXPIRED, "This offer expired without an answer.", match.expires_at
+        )
+    headline, when = {
+        Status.ACCEPTED: ("You accepted this case.", match.responded_at),
+        Status.DECLINED: ("You declined this offer.", match.responded_at),
+        Status.EXPIRED: ("This offer expired without an answer.", match.expires_at),
+        Status.WITHDRAWN: ("The case was withdrawn, so this offer was closed.", None),
+        Status.REJECTED: ("A coordinator withdrew this offer.", None),
+    }[match.status]
+    return OfferOutcome(match.status, headline, when or match.status_changed_at)
 
 
 def case_get_for_attorney(*, user, match_id: int) -> Match:

@@ -10,11 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cases.identifiers import format_a_number, is_canonical_a_number
 from core.errors import DomainError
 from core.services import event_record
+from matching.models import Match
 from matching.services import match_accept, match_attest_no_conflict, match_decline
 from volunteers import forms, pledges_views, selectors, services
 from volunteers.services import Admission, AttorneyError
@@ -163,8 +165,15 @@ def language_search(request):
 @require_safe
 @login_required
 def offer(request, match_id):
-    """The non-identifying summary: no name, no A-number (SEC-15)."""
-    match = selectors.offer_get_for_attorney(user=request.user, match_id=match_id)
+    """The non-identifying summary: no name, no A-number (SEC-15). Once answered, the same link
+    says what happened: an accepted case opens the case page, anything else its outcome."""
+    match = selectors.offer_seen_get_for_attorney(user=request.user, match_id=match_id)
+    outcome = selectors.offer_outcome(match=match, now=timezone.now())
+    if outcome is not None and outcome.status == Match.Status.ACCEPTED:
+        return redirect("volunteers:case", match_id=match.pk)
+    if outcome is not None:
+        context = {"match": match, "case": match.case, "outcome": outcome}
+        return render(request, "volunteers/offer_answered.html", context)
     context = {"match": match, "case": match.case, "decline_form": forms.DeclineForm()}
     return render(request, "volunteers/offer.html", context)
 

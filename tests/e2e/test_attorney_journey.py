@@ -178,6 +178,13 @@ def _walk(browser, live_server, coord, att_b):
     assert RESPONDENT_NAME in html and shown_a_number(match) in html and CONTACT in html
     journey.shot("full-record")
 
+    # The Back button and the e-mailed offer link lead to the case, not to "No such offer".
+    page.go_back()
+    page.reload()
+    page.wait_for_url(f"**/attorney/cases/{match.pk}/")
+    assert journey.go(f"/attorney/offers/{match.pk}/").status == 200
+    assert page.url.endswith(f"/attorney/cases/{match.pk}/")
+
     # TOTP is there for attorneys who want it; setting it up asks for the password again.
     journey.go("/accounts/2fa/totp/activate/")
     page.fill("input[name=password]", PASSWORD)
@@ -201,6 +208,7 @@ def _walk(browser, live_server, coord, att_b):
     assert response.status == 404
     assert RESPONDENT_NAME not in other.page.content()
     other.shot("other-attorney-404")
+    assert other.go(f"/attorney/offers/{match.pk}/").status == 404  # SEC-12
 
     csp = [p for p in journey.problems + other.problems if "Content Security Policy" in p]
     assert csp == []

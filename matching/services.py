@@ -198,6 +198,24 @@ def match_decline(*, match: Match, user, reason: str, note: str = "") -> Match:
     return match
 
 
+def match_withdraw_proposal(*, match: Match, user) -> Match:
+    """The attorney's own proposal, not yet offered, goes back to matching (an account being
+    deleted). The attorney never saw it, so nothing is declined: the case is simply open again
+    and the pair stays recorded, so it is not proposed again."""
+    with transaction.atomic():
+        attorney = _attorney_lock(match.attorney_id)
+        match = _match_lock(match.pk)
+        _check_owner(attorney, user, verified=False)
+        if match.status not in (Status.PROPOSED, Status.APPROVED):
+            raise MatchError(
+                "Only a proposal not yet offered can be withdrawn.", code="not_proposal"
+            )
+        match = _transition(match, Status.WITHDRAWN)
+        _match_release(match, trigger="withdrawn")
+        _event(match, "match.withdrawn", user, by="attorney")
+    return match
+
+
 # Time and withdrawal
 
 

@@ -318,24 +318,37 @@ def attorney_reject(*, attorney: AttorneyProfile, actor, reason: str = "") -> At
     )
 
 
+class AccountDeleteBlocked(AttorneyError):
+    """Refused account deletion; `matches` are the offers and cases that block it."""
+
+    code = "has_active_cases"
+
+    def __init__(self, matches: list):
+        super().__init__(
+            "You still hold active offers or cases. Decline the offers and ask a coordinator to "
+            "reassign your cases before deleting your account."
+        )
+        self.matches = matches
+
+
 @transaction.atomic
 def attorney_account_delete(*, user) -> None:
     """Anonymise the attorney's personal data; keep the rows that aggregate history counts.
 
-    Matches, languages, practice areas and the organization link stay (they carry no personal
-    data and feed placement statistics); name, email, phone, EOIR ID, bar numbers, home location,
+    Open offers and accepted cases block it (AccountDeleteBlocked lists them): the attorney
+    answers the offers and a coordinator reassigns the cases. Proposals the attorney has not seen
+    yet are withdrawn through the matching services and their cases go back to matching.
+    Matches, languages, practice areas and the organization link stay (no personal data; they
+    feed placement statistics); name, email, phone, EOIR ID, bar numbers, home location,
     verified emails and MFA devices go. The account can never sign in again (SEC-25).
     """
     attorney = AttorneyProfile.objects.filter(user=user).first()
     if attorney is not None:
-        _offers_decline(attorney)
+        _proposals_withdraw(attorney)
         attorney = _locked(attorney)
-    if attorney is not None and attorney.active_cases:
-        raise AttorneyError(
-            "You still hold active offers or cases. Decline the offers and ask a coordinator to "
-            "reassign your cases before deleting your account.",
-            code="has_active_cases",
-        )
+        blocking = _blocking_matches(attorney)
+        if blocking:
+            raise AccountDeleteBlocked(blocking)
     handle = f"deleted-{secrets.token_hex(8)}"
     user.username, user.email, user.first_name, user.last_name = handle, "", "", ""
     user.is_active = False
@@ -353,20 +366,28 @@ def attorney_account_delete(*, user) -> None:
     event_record(verb="attorney.deleted", actor=None, target=attorney or user)
 
 
-def _offers_decline(attorney: AttorneyProfile) -> None:
-    """Hand open offers back to the pool before the account goes."""
+def _blocking_matches(attorney: AttorneyProfile) -> list:
     from matching.models import Match
 
-    offers = list(Match.objects.filter(attorney=attorney, status=Match.Status.OFFERED))
-    if not offers:
-        return
-    from matching import services as matching_services
+    return list(
+        Match.objects.filter(
+            attorney=attorney, status__in=(Match.Status.OFFERED, Match.Status.ACCEPTED)
+        )
+        .select_related("case")
+        .order_by("status", "pk")
+    )
 
-    for match in offers:
-        matching_services.match_decline(
-            match=match, user=attorney.user, reason=Match.DeclineReason.OTHER,
-            note="Account deleted",
-        )  # fmt: skip
+
+def _proposals_withdraw(attorney: AttorneyProfile) -> None:
+    """Proposals the attorney cannot see go back to matching before the account goes."""
+    from matching import services as matching_services
+    from matching.models import Match
+
+    proposals = Match.objects.filter(
+        attorney=attorney, status__in=(Match.Status.PROPOSED, Match.Status.APPROVED)
+    )
+    for match in proposals:
+        matching_services.match_withdraw_proposal(match=match, user=attorney.user)
 
 
 def _mfa_remove(user) -> None:

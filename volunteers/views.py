@@ -295,13 +295,18 @@ def account(request):
 @login_required
 def account_delete(request):
     form = forms.AccountDeleteForm(request.POST if request.method == "POST" else None)
+    blocking = []
     if request.method == "POST" and form.is_valid():
         try:
             services.attorney_account_delete(user=request.user)
+        except services.AccountDeleteBlocked as error:
+            form.add_error(None, error.message)
+            blocking = error.matches
         except DomainError as error:
             form.add_error(None, error.message)
         else:
             logout(request)
             messages.info(request, "Your account is deleted. Thank you for your help.")
             return redirect("home")
-    return render(request, "volunteers/account_delete.html", {"form": form})
+    context = {"form": form, "blocking": blocking}
+    return render(request, "volunteers/account_delete.html", context)

@@ -608,3 +608,29 @@ def test_it_reads_the_dashboard_in_a_constant_number_of_queries(coord, django_as
         assert len(_read_dashboard(few.user)) == 2
     with django_assert_num_queries(2):
         assert len(_read_dashboard(many.user)) == 8
+
+
+# match_withdraw_proposal
+
+
+def test_an_attorney_withdraws_their_unseen_proposal_back_to_matching(att_a):
+    match = propose(att_a)
+    services.match_withdraw_proposal(match=match, user=att_a.user)
+    assert state(match) == ("withdrawn", "open", 0)
+    assert verbs(match)[-1] == "match.withdrawn"
+
+
+def test_an_offer_cannot_be_withdrawn_as_a_proposal(att_a, coord):
+    match = offer(att_a, coord)
+    with pytest.raises(MatchError) as error:
+        services.match_withdraw_proposal(match=match, user=att_a.user)
+    assert error.value.code == "not_proposal"
+    assert state(match) == ("offered", "matched", 1)
+
+
+def test_another_user_cannot_withdraw_a_proposal(att_a, att_b):
+    match = propose(att_a)
+    with pytest.raises(MatchError) as error:
+        services.match_withdraw_proposal(match=match, user=att_b.user)
+    assert error.value.code == "not_your_match"
+    assert state(match) == ("proposed", "matched", 1)

@@ -2,15 +2,18 @@ from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.utils import timezone
 
 from core.models import DomainEvent
 from matching.models import Match
-from tests.factories import AttorneyFactory, UserFactory
+from matching.services import match_approve, match_propose
+from tests.factories import AttorneyFactory, CaseRequestFactory, UserFactory
 from tests.volunteers.offers import offer_create
 from volunteers.models import AttorneyLanguage, AttorneyProfile, BarAdmission, Organization
 from volunteers.services import (
+    AccountDeleteBlocked,
     Admission,
     AttorneyError,
     attorney_account_delete,
@@ -24,6 +27,7 @@ from volunteers.services import (
 )
 
 pytestmark = pytest.mark.django_db
+User = get_user_model()
 
 ABOUT = {
     "first_name": "Ana",
@@ -155,7 +159,8 @@ def test_deleting_the_account_anonymises_and_keeps_history(att_a, coord):  # SEC
     BarAdmission.objects.create(attorney=att_a, jurisdiction="NY", bar_number="4242")
     declined_earlier = offer_create(attorney=att_a, coordinator=coord)
     match_decline(match=declined_earlier, user=user, reason="language")
-    open_offer = offer_create(attorney=att_a, coordinator=coord)
+    AttorneyProfile.objects.filter(pk=att_a.pk).update(capacity=3)
+    proposal = match_propose(case=CaseRequestFactory(), attorney=att_a, score=10, breakdown={})
     attorney_account_delete(user=user)
     user.refresh_from_db()
     att_a.refresh_from_db()
@@ -166,8 +171,30 @@ def test_deleting_the_account_anonymises_and_keeps_history(att_a, coord):  # SEC
     assert (att_a.phone, att_a.eoir_id, att_a.home_zip) == ("", "", "00000")
     assert not att_a.bar_admissions.exists()
     assert Match.objects.filter(attorney=att_a).count() == 2  # aggregate history kept
-    assert Match.objects.get(pk=open_offer.pk).status == Match.Status.DECLINED
+    assert Match.objects.get(pk=proposal.pk).status == Match.Status.WITHDRAWN
     assert att_a.active_cases == 0
+
+
+def test_a_proposal_the_attorney_cannot_see_does_not_block_deletion(att_a, coord):
+    """It is withdrawn through the matching service and its case goes back to matching."""
+    approved = match_propose(case=CaseRequestFactory(), attorney=att_a, score=10, breakdown={})
+    match_approve(match=approved, actor=coord)
+    attorney_account_delete(user=att_a.user)
+    approved.refresh_from_db()
+    assert approved.status == Match.Status.WITHDRAWN
+    assert approved.case.status == "open"
+    assert DomainEvent.objects.filter(verb="match.withdrawn", target_id=str(approved.pk)).exists()
+    assert not User.objects.get(pk=att_a.user.pk).is_active
+
+
+def test_an_open_offer_blocks_deletion_and_is_listed(att_a, coord):
+    offer = offer_create(attorney=att_a, coordinator=coord)
+    with pytest.raises(AccountDeleteBlocked) as error:
+        attorney_account_delete(user=att_a.user)
+    assert error.value.code == "has_active_cases"
+    assert [m.pk for m in error.value.matches] == [offer.pk]
+    offer.refresh_from_db()
+    assert offer.status == Match.Status.OFFERED and User.objects.get(pk=att_a.user.pk).is_active
 
 
 def test_an_attorney_with_an_accepted_case_cannot_delete_yet(att_a, coord):

@@ -366,3 +366,20 @@ def test_deleting_the_account_from_the_page_signs_out(client, att_a):  # SEC-25
     att_a.user.refresh_from_db()
     assert not att_a.user.is_active and att_a.user.email == ""
     assert client.get(reverse("volunteers:dashboard")).status_code == 302
+
+
+def test_a_refused_deletion_lists_the_offers_and_cases_that_block_it(client, att_a, coord):
+    from matching.services import match_accept, match_attest_no_conflict
+
+    AttorneyProfile.objects.filter(pk=att_a.pk).update(capacity=3)
+    offer = offer_create(attorney=att_a, coordinator=coord)
+    case = offer_create(attorney=att_a, coordinator=coord)
+    match_attest_no_conflict(match=case, user=att_a.user)
+    match_accept(match=case, user=att_a.user)
+    client.force_login(att_a.user)
+    html = _html(client.post(reverse("volunteers:account_delete"), {"confirm": "DELETE"}))
+    assert "You still hold active offers or cases" in html
+    assert f"Offer {offer.case.reference}" in html and f"Case {case.case.reference}" in html
+    assert reverse("volunteers:offer", args=[offer.pk]) in html
+    att_a.user.refresh_from_db()
+    assert att_a.user.is_active

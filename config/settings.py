@@ -55,7 +55,8 @@ if not FIELD_ENCRYPTION_KEYS:
     FIELD_ENCRYPTION_KEYS = ["development-only-field-encryption-key-not-secret"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with our site (core/admin_site.py) as admin.site.
+    "core.apps.ProBonoAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -3,10 +3,6 @@ from django.urls import include, path
 
 from core import views as core_views
 
-admin.site.site_header = "Pro Bono Match"
-admin.site.site_title = "Pro Bono Match"
-admin.site.index_title = "Coordinator back office"
-
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),

@@ -1,4 +1,5 @@
 from django.apps import AppConfig, apps
+from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
 
 
@@ -21,9 +22,17 @@ def _after_migrate(sender, using="default", **kwargs):
 
 
 class CoreConfig(AppConfig):
+    default = True  # this module holds two configs: "core" in INSTALLED_APPS means this one
     name = "core"
     verbose_name = "Audit and site"
 
     def ready(self):
         post_migrate.connect(_after_migrate, dispatch_uid="core.after_migrate")
         from core import middleware  # noqa: F401 (connects the sign-in time receiver)
+
+
+class ProBonoAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with core.admin_site.ProBonoAdminSite as `admin.site`."""
+
+    default = False
+    default_site = "core.admin_site.ProBonoAdminSite"

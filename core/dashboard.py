@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path
 from django.utils import timezone
 
 from core.exports import csv_safe
@@ -26,17 +25,6 @@ BAR_WIDTH, BAR_GAP, CHART_HEIGHT = 28, 6, 120
 FIGURES_REFRESH_SECONDS = 120
 # ...and a request recomputes them itself only when they are older than this (beat stopped).
 FIGURES_TTL = 15 * 60
-
-
-def dashboard_install(site) -> None:
-    """Add /admin/dashboard/ (name "admin:dashboard") to an admin site, behind its login."""
-    original = site.get_urls
-
-    def get_urls():
-        view = site.admin_view(lambda request: dashboard_view(request, site))
-        return [path("dashboard/", view, name="dashboard"), *original()]
-
-    site.get_urls = get_urls
 
 
 def dashboard_figures(*, refresh: bool = False) -> tuple[NeedDashboard, datetime]:

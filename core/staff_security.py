@@ -73,11 +73,6 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
             )
 
 
-def staff_login_install(site) -> None:
-    site.login_form = StaffAuthenticationForm
-    site.login_template = "admin/staff_login.html"
-
-
 def _login_throttled(request, get_response):
     keys = _failure_keys(request)
     limits = (FAILURES_PER_ACCOUNT, FAILURES_PER_ADDRESS)

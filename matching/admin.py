@@ -14,10 +14,8 @@ from django.views.decorators.http import require_POST
 
 from cases.admin import LanguageInUseFilter, PriorityBandFilter
 from core.admin_lists import LargeTableAdminMixin
-from core.dashboard import dashboard_install
 from core.errors import DomainError
 from core.exports import csv_export
-from core.staff_security import staff_login_install
 from matching.admin_views import (
     match_distance,
     match_explanation,
@@ -32,11 +30,6 @@ EXPORT_HEADER = [
     "match", "status", "case", "language", "court", "case type", "hearing", "attorney email",
     "miles", "score", "run", "created",
 ]  # fmt: skip
-
-# The need dashboard lives at /admin/dashboard/ (name "admin:dashboard"), coordinators only.
-dashboard_install(admin.site)
-# The admin login asks for the TOTP code (SEC-9); core.staff_security also throttles it (SEC-6).
-staff_login_install(admin.site)
 
 
 @admin.register(MatchingRun)

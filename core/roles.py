@@ -3,6 +3,8 @@
 from django.contrib.auth.models import Group, Permission
 
 COORDINATORS = "Coordinators"
+# The coordinators' permission: deciding matches and the back office's work pages (home, dashboard).
+COORDINATOR_PERMISSION = "matching.change_match"
 # Staff of a partner organization who record case requests through the web intake form; which
 # organization they act for is their cases.PartnerMembership. No model permissions: the intake
 # views scope every read and write to that organization.

@@ -8,7 +8,8 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from cases.models import CaseRequest, ImmigrationCourt, Language
-from matching.models import Match
+from core.models import DomainEvent
+from matching.models import Match, MatchingRun
 from volunteers.models import AttorneyLanguage, AttorneyProfile, Pledge
 
 
@@ -174,3 +175,46 @@ def _median_hours_to_answer() -> float | None:
     middle = len(seconds) // 2
     value = seconds[middle] if len(seconds) % 2 else (seconds[middle - 1] + seconds[middle]) / 2
     return round(value / 3600, 1)
+
+
+# The coordinator home (the admin index, core.admin_site): the day's work as counts and links.
+# Every count is served by an index on the match or attorney table, whatever the backlog's size.
+
+RECENT_EVENTS = 15
+
+
+@dataclass(frozen=True)
+class CoordinatorWorklist:
+    awaiting_verification: int
+    proposals_to_review: int
+    offers_expiring: int
+    declined_since_yesterday: int
+    expired_since_yesterday: int
+    last_run: MatchingRun | None
+    # Open cases no eligible attorney could take in the last finished run (None: not recorded).
+    unreachable_cases: int | None
+    recent_events: list[DomainEvent]
+
+
+def coordinator_worklist(*, now: datetime | None = None) -> CoordinatorWorklist:
+    """What needs a coordinator today: queues with counts, the last run, recent activity."""
+    now = now or timezone.now()
+    since = now - timedelta(days=1)
+    ended = Match.objects.filter(status_changed_at__gte=since).order_by()
+    last_finished = MatchingRun.objects.filter(status=MatchingRun.Status.FINISHED).first()
+    return CoordinatorWorklist(
+        awaiting_verification=AttorneyProfile.objects.filter(
+            verification=AttorneyProfile.Verification.PENDING
+        ).count(),
+        proposals_to_review=Match.objects.filter(status=Match.Status.PROPOSED).count(),
+        offers_expiring=Match.objects.filter(
+            status=Match.Status.OFFERED, expires_at__lte=now + timedelta(hours=24)
+        ).count(),
+        declined_since_yesterday=ended.filter(status=Match.Status.DECLINED).count(),
+        expired_since_yesterday=ended.filter(status=Match.Status.EXPIRED).count(),
+        last_run=MatchingRun.objects.defer("plan").first(),
+        unreachable_cases=(last_finished.stats or {}).get("unreachable_cases")
+        if last_finished
+        else None,
+        recent_events=list(DomainEvent.objects.select_related("target_type")[:RECENT_EVENTS]),
+    )

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
@@ -18,6 +18,7 @@ from cases.forms import (
 )
 from cases.importing import CaseRequestResource, import_template
 from cases.models import CaseRequest, CaseType, ImmigrationCourt, Language, PartnerMembership
+from cases.priority import priority_in_words
 from cases.selectors import case_request_languages_in_use, case_requests_by_a_number
 from cases.services import (
     IDENTIFIER_FIELDS,
@@ -247,8 +248,11 @@ class CaseRequestAdmin(ImportMixin, LargeTableAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="priority breakdown")
     def priority_breakdown(self, obj):
-        parts = obj.priority_parts or {}
-        return format_html_join(", ", "{}: {}", sorted(parts.items())) or "—"
+        # The same words and order as the match page's "Urgency parts" (cases.priority).
+        words = priority_in_words(obj.priority_parts)
+        if not words:
+            return "—"
+        return format_html("{}; {} in all", format_html_join(", ", "{} {}", words), obj.priority)
 
     # Export --------------------------------------------------------------------------------------
 

@@ -119,6 +119,22 @@ def case_priority(
     )
 
 
+# How coordinators read the parts, on the case page and the match page alike.
+PRIORITY_WORDS = {
+    "detention": "detention",
+    "hearing": "hearing soon",
+    "deadline": "filing deadline",
+    "waiting": "time waiting",
+}
+
+
+def priority_in_words(parts: dict[str, int] | None) -> list[tuple[str, int]]:
+    """(words, points) for each part that earned points, in a fixed order; stored dicts from
+    older runs may lack parts or carry extra keys (``total``, ``stored``), which are skipped."""
+    parts = parts or {}
+    return [(words, parts[key]) for key, words in PRIORITY_WORDS.items() if parts.get(key)]
+
+
 def weights_table(weights: PriorityWeights = PRIORITY_WEIGHTS) -> list[tuple[str, int, str]]:
     """Rows of (name, value, meaning) for coordinators' pages and exports."""
     return [(f.name, getattr(weights, f.name), f.metadata["meaning"]) for f in fields(weights)]

@@ -225,3 +225,14 @@ def test_a_coordinator_makes_a_user_partner_staff_by_email(client, coord):
     assert DomainEvent.objects.filter(verb="partner_membership.set", actor=coord).exists()
     unknown = client.post(url, {"email": "nobody@example.org", "organization": org.pk})
     assert "No account has this email" in unknown.content.decode()
+
+
+def test_the_case_page_shows_the_priority_in_the_words_of_the_match_page(client, coord):
+    case = CaseRequestFactory()
+    CaseRequest.objects.filter(pk=case.pk).update(
+        priority=500, priority_parts={"detention": 300, "hearing": 200, "deadline": 0, "total": 500}
+    )
+    client.force_login(coord)
+    html = client.get(reverse("admin:cases_caserequest_change", args=[case.pk])).content.decode()
+    assert "detention 300, hearing soon 200; 500 in all" in html
+    assert "deadline 0" not in html  # parts that earned nothing are left out, as on the match page

@@ -2,6 +2,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
 from django.db import transaction
+from django.utils.html import format_html_join
 
 from core.errors import DomainError
 from core.exports import csv_export
@@ -72,10 +73,9 @@ class PracticeAreaInline(admin.TabularInline):
 
 @admin.register(AttorneyProfile)
 class AttorneyProfileAdmin(admin.ModelAdmin):
-    list_display = [
-        "__str__", "organization", "verification", "home_zip", "travel_radius_miles", "remote_ok",
-        "capacity", "active_cases", "paused_until",
-    ]  # fmt: skip
+    # What verification decides on (the bar admissions) and what matching needs at a glance, in
+    # columns that fit a 1280-px screen beside the filters.
+    list_display = ["__str__", "bar_admissions", "organization", "verification", "load", "reach"]
     list_filter = ["verification", "remote_ok", "organization__kind"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "eoir_id", "home_zip"]
     list_select_related = ["user", "organization"]
@@ -85,6 +85,30 @@ class AttorneyProfileAdmin(admin.ModelAdmin):
     readonly_fields = ["verification", "active_cases", "verified_at", "created_at", "updated_at"]
     inlines = [BarAdmissionInline, AttorneyLanguageInline, PracticeAreaInline]
     actions = ["verify_selected", "reject_selected", "export_selected"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("bar_admissions")
+
+    @admin.display(description="bar admissions")
+    def bar_admissions(self, obj):
+        admissions = obj.bar_admissions.all()
+        if not admissions:
+            return "none"
+        return format_html_join(
+            "; ",
+            "{} {} ({})",
+            ((a.jurisdiction, a.bar_number, a.get_status_display()) for a in admissions),
+        )
+
+    @admin.display(description="cases", ordering="active_cases")
+    def load(self, obj):
+        text = f"{obj.active_cases} of {obj.capacity}"
+        return f"{text}, paused until {obj.paused_until:%b %-d}" if obj.paused_until else text
+
+    @admin.display(description="reach", ordering="travel_radius_miles")
+    def reach(self, obj):
+        text = f"{obj.home_zip}, {obj.travel_radius_miles} mi"
+        return f"{text}, remote" if obj.remote_ok else text
 
     def _each(self, request, queryset, service, done: str):
         """Call the service per attorney; one refusal does not undo the others."""

@@ -57,3 +57,27 @@ def test_staff_without_permission_cannot_run_the_action(client, staff_plain, att
     assert _action(client, "verify_selected", att_new).status_code == 403
     att_new.refresh_from_db()
     assert att_new.verification == AttorneyProfile.Verification.PENDING
+
+
+def test_the_verification_list_shows_bar_jurisdiction_and_number(client, coord, att_new):
+    BarAdmission.objects.filter(attorney=att_new).delete()
+    BarAdmission.objects.create(attorney=att_new, jurisdiction="NY", bar_number="5550123")
+    BarAdmission.objects.create(attorney=att_new, jurisdiction="NJ", bar_number="0099887")
+    client.force_login(coord)
+    url = reverse("admin:volunteers_attorneyprofile_changelist")
+    html = client.get(url, {"verification__exact": "pending"}).content.decode()
+    assert "NJ 0099887 (Active, in good standing); NY 5550123 (Active, in good standing)" in html
+
+
+def test_the_attorney_list_costs_the_same_queries_for_more_attorneys(
+    client, coord, django_assert_max_num_queries
+):
+    from tests.factories import AttorneyFactory
+
+    AttorneyFactory.create_batch(3)
+    client.force_login(coord)
+    url = reverse("admin:volunteers_attorneyprofile_changelist")
+    client.get(url)
+    AttorneyFactory.create_batch(15)
+    with django_assert_max_num_queries(14):
+        assert client.get(url).status_code == 200

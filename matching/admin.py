@@ -1,6 +1,8 @@
 """The coordinator's review queue and run history. State changes only through matching.services."""
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
@@ -23,7 +25,13 @@ from matching.admin_views import (
     next_best_attorneys,
 )
 from matching.models import Match, MatchingRun
-from matching.services import COORDINATOR_PERMISSION, match_approve, match_offer, match_reject
+from matching.services import (
+    COORDINATOR_PERMISSION,
+    REJECTABLE,
+    match_approve,
+    match_offer,
+    match_reject,
+)
 
 Status = Match.Status
 EXPORT_HEADER = [
@@ -311,15 +319,23 @@ class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     # Detail and swap
 
     def get_urls(self):
-        view = self.admin_site.admin_view(require_POST(self.swap_view))
-        name = f"{self.opts.app_label}_{self.opts.model_name}_swap"
-        return [path("<int:match_id>/swap/", view, name=name), *super().get_urls()]
+        swap = self.admin_site.admin_view(require_POST(self.swap_view))
+        decide = self.admin_site.admin_view(require_POST(self.decide_view))
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path("<int:match_id>/swap/", swap, name=f"{prefix}_swap"),
+            path("<int:match_id>/decide/", decide, name=f"{prefix}_decide"),
+            *super().get_urls(),
+        ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         match = self.get_object(request, object_id)
         extra = dict(extra_context or {}, show_save=False, show_save_and_continue=False)
         extra["show_save_and_add_another"] = False
         if match is not None:
+            extra["title"] = f"Match for case {match.case.reference}"
+            extra["decisions"] = _decisions(match, request.user)
+            extra["reject_form"] = RejectForm()
             extra["explanation"] = match_explanation(match)
             can_swap = match.status == Status.PROPOSED and request.user.has_perm(
                 COORDINATOR_PERMISSION
@@ -327,6 +343,33 @@ class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
             extra["can_swap"] = can_swap
             extra["next_best"] = next_best_attorneys(case=match.case) if can_swap else []
         return super().change_view(request, object_id, form_url, extra)
+
+    def decide_view(self, request, match_id: int):
+        """Approve, offer or reject one match from its page, through the same services as the
+        list actions; a refusal (the match moved on meanwhile) is said, not raised."""
+        if not request.user.has_perm(COORDINATOR_PERMISSION):
+            raise PermissionDenied
+        match = get_object_or_404(Match, pk=match_id)
+        page = HttpResponseRedirect(reverse("admin:matching_match_change", args=[match.pk]))
+        decision = request.POST.get("decision", "")
+        if decision not in DECISIONS:
+            self.message_user(request, "Choose approve, offer or reject.", messages.ERROR)
+            return page
+        reason = ""
+        if decision == "reject":
+            form = RejectForm(request.POST)
+            if not form.is_valid():
+                message = "Not rejected: say why, in at most 1,000 characters."
+                self.message_user(request, message, messages.ERROR)
+                return page
+            reason = form.cleaned_data["reason"]
+        try:
+            DECISIONS[decision].decide(match, request.user, reason)
+        except DomainError as error:
+            self.message_user(request, f"Not done: {error.message}", messages.ERROR)
+        else:
+            self.message_user(request, f"Match {DECISIONS[decision].done}.", messages.SUCCESS)
+        return page
 
     def swap_view(self, request, match_id: int):
         if not request.user.has_perm(COORDINATOR_PERMISSION):
@@ -343,6 +386,37 @@ class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:matching_match_change", args=[match.pk]))
         self.message_user(request, "Swapped: the new proposal is below.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:matching_match_change", args=[new.pk]))
+
+
+@dataclass(frozen=True)
+class Decision:
+    label: str
+    done: str
+    allowed_from: tuple[str, ...]
+    decide: Callable[[Match, object, str], Match]
+
+
+# The buttons on a match's page: each is one service call, offered only where it can succeed.
+DECISIONS = {
+    "approve": Decision(
+        "Approve", "approved", (Status.PROPOSED,),
+        lambda m, actor, _: match_approve(match=m, actor=actor),
+    ),
+    "offer": Decision(
+        "Offer to the attorney", "offered", (Status.APPROVED,),
+        lambda m, actor, _: match_offer(match=m, actor=actor),
+    ),
+    "reject": Decision(
+        "Reject", "rejected", REJECTABLE,
+        lambda m, actor, reason: match_reject(match=m, actor=actor, reason=reason),
+    ),
+}  # fmt: skip
+
+
+def _decisions(match: Match, user) -> dict[str, Decision]:
+    if not user.has_perm(COORDINATOR_PERMISSION):
+        return {}
+    return {key: d for key, d in DECISIONS.items() if match.status in d.allowed_from}
 
 
 def _export_row(match: Match) -> list:

@@ -64,7 +64,7 @@ app.conf.update(
         },
         # Sweeper: pledge confirmation emails the broker lost or refused (REL-2).
         "pledge-confirmations-sweep": {
-            "task": "volunteers.pledge_confirmations_sweep",
+            "task": "pledges.pledge_confirmations_sweep",
             "schedule": 10 * 60,
             "options": {"expires": 9 * 60},
         },

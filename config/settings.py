@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "cases",
     "volunteers",
     "matching",
+    "pledges",
 ]
 
 MIDDLEWARE = [

@@ -10,5 +10,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("attorney/", include("volunteers.urls")),
     path("intake/", include("cases.urls")),
-    path("pledges/", include("volunteers.pledges_urls")),
+    path("pledges/", include("pledges.urls")),
 ]

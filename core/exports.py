@@ -22,6 +22,11 @@ def csv_safe(row: Iterable) -> list:
     return [f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row]
 
 
+def iso(value) -> str:
+    """A date or time as ISO 8601 for an export cell; empty when unset."""
+    return value.isoformat() if value else ""
+
+
 class _Echo:
     """A file-like object whose write returns the line, for csv.writer over a stream."""
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 from cases.models import CaseRequest, ImmigrationCourt, Language
 from core.models import DomainEvent
 from matching.models import Match, MatchingRun
-from volunteers.models import AttorneyLanguage, AttorneyProfile, Pledge
+from pledges.models import Pledge
+from volunteers.models import AttorneyLanguage, AttorneyProfile
 
 
 @dataclass(frozen=True)

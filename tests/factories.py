@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from cases.models import CaseRequest
 from matching.models import Match
-from volunteers.models import AttorneyLanguage, AttorneyProfile, Organization, Pledge, PracticeArea
+from pledges.models import Pledge
+from volunteers.models import AttorneyLanguage, AttorneyProfile, Organization, PracticeArea
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class VolunteersConfig(AppConfig):
     name = "volunteers"
-    verbose_name = "Volunteers and pledges"
+    verbose_name = "Volunteers"
 
     def ready(self):
         from django.contrib.auth.signals import user_logged_in, user_login_failed

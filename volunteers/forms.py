@@ -1,6 +1,7 @@
 """Profile step forms. They validate input; the services in services.py do the writing."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -316,3 +317,16 @@ def profile_initial(attorney: AttorneyProfile | None, user) -> dict[str, dict]:
         "practice": practice,
         "capacity": {"capacity": attorney.capacity, "paused_until": attorney.paused_until},
     }
+
+
+class CaseHoursForm(forms.Form):
+    hours = forms.DecimalField(min_value=Decimal("0.1"), max_value=24, decimal_places=1)
+    worked_on = forms.DateField(label="Day worked", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("worked_on", timezone.localdate())
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True

@@ -17,10 +17,12 @@ from django.utils import timezone
 from cases.reference import court_coordinates
 from core.errors import DomainError
 from core.services import event_record
+from matching.models import Match
 from volunteers.models import (
     AttorneyLanguage,
     AttorneyProfile,
     BarAdmission,
+    CaseHours,
     Organization,
     PracticeArea,
 )
@@ -394,3 +396,41 @@ def _mfa_remove(user) -> None:
     from allauth.mfa.models import Authenticator
 
     Authenticator.objects.filter(user=user).delete()
+
+
+@transaction.atomic
+def case_hours_log(*, match: Match, user, hours: Decimal, worked_on: date) -> CaseHours:
+    """The attorney who accepted the case logs pro bono hours on it (pledges count them)."""
+    if match.status != Match.Status.ACCEPTED or match.attorney.user_id != user.pk:
+        raise AttorneyError("Hours are logged on your accepted cases only.", code="not_your_case")
+    if worked_on > timezone.localdate():
+        raise AttorneyError("Log hours already worked, not future ones.", code="future_date")
+    entry = CaseHours.objects.create(match=match, hours=hours, worked_on=worked_on)
+    event_record(verb="case.hours_logged", actor=user, target=match, data={"hours": str(hours)})
+    return entry
+
+
+# An organization manager's invitation (pledges:join) leaves the organization's id here; the
+# attorney's first saved profile step joins it (attorney_affiliate_by_invite).
+INVITE_SESSION_KEY = "pledges_invite_organization"
+
+
+@transaction.atomic
+def attorney_affiliate_by_invite(*, attorney: AttorneyProfile, organization_id: int) -> bool:
+    """An invited attorney's profile joins the inviting organization, unless it already names
+    one (the attorney's own choice wins). Returns whether the affiliation was set."""
+    attorney = AttorneyProfile.objects.select_for_update().get(pk=attorney.pk)
+    if attorney.organization_id is not None:
+        return False
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return False
+    attorney.organization = organization
+    attorney.save(update_fields=["organization", "updated_at"])
+    event_record(
+        verb="attorney.affiliated_by_invite",
+        actor=attorney.user,
+        target=attorney,
+        data={"organization_id": organization.pk},
+    )
+    return True

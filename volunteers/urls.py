@@ -1,6 +1,6 @@
 from django.urls import path
 
-from volunteers import pledges_views, views
+from volunteers import views
 
 app_name = "volunteers"
 
@@ -15,7 +15,7 @@ urlpatterns = [
     path("offers/<int:match_id>/accept/", views.offer_accept, name="offer_accept"),
     path("offers/<int:match_id>/decline/", views.offer_decline, name="offer_decline"),
     path("cases/<int:match_id>/", views.case, name="case"),
-    path("cases/<int:match_id>/hours/", pledges_views.case_hours, name="case_hours"),
+    path("cases/<int:match_id>/hours/", views.case_hours, name="case_hours"),
     path("account/", views.account, name="account"),
     path("account/delete/", views.account_delete, name="account_delete"),
 ]

@@ -18,7 +18,7 @@ from core.errors import DomainError
 from core.services import event_record
 from matching.models import Match
 from matching.services import match_accept, match_attest_no_conflict, match_decline
-from volunteers import forms, pledges_views, selectors, services
+from volunteers import forms, selectors, services
 from volunteers.services import Admission, AttorneyError
 
 # (slug, title) in the order the attorney walks them.
@@ -113,6 +113,13 @@ def _form_error(form, error: AttorneyError) -> None:
         form._non_form_errors = form.error_class([error.message])
 
 
+def _invite_apply(request, attorney) -> None:
+    """After the attorney's profile is saved: affiliate it with the inviting organization."""
+    organization_id = request.session.pop(services.INVITE_SESSION_KEY, None)
+    if organization_id is not None and attorney is not None:
+        services.attorney_affiliate_by_invite(attorney=attorney, organization_id=organization_id)
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def profile_step(request, step):
@@ -129,7 +136,7 @@ def profile_step(request, step):
             _form_error(form, error)
         else:
             if step == "about":  # the profile exists now: an invitation affiliates it
-                pledges_views.invite_apply(request, saved)
+                _invite_apply(request, saved)
             messages.success(request, "Saved.")
             return redirect(_next_url(step))
     position = _STEP_SLUGS.index(step)
@@ -274,8 +281,33 @@ def case(request, match_id):
         if getattr(match.case, name, None) not in (None, "")
     ]
     context = {"match": match, "case": match.case, "record": record}
-    context |= pledges_views.case_hours_context(match=match)
+    context |= _case_hours_context(match=match)
     return render(request, "volunteers/case.html", context)
+
+
+def _case_hours_context(*, match) -> dict:
+    """The hours part of the attorney's case page."""
+    logged = list(match.hours.all()[:20])
+    return {"hours_form": forms.CaseHoursForm(), "hours_logged": logged,
+            "hours_total": sum(entry.hours for entry in match.hours.all())}  # fmt: skip
+
+
+@require_POST
+@login_required
+def case_hours(request, match_id):
+    """Log hours on an accepted case; only its attorney (anyone else: 404, SEC-12)."""
+    match = selectors.case_get_for_attorney(user=request.user, match_id=match_id)
+    form = forms.CaseHoursForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_hours_log(match=match, user=request.user, **form.cleaned_data)
+        except AttorneyError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Hours logged. Thank you.")
+    else:
+        messages.error(request, "Enter between 0.1 and 24 hours and the day you worked.")
+    return redirect("volunteers:case", match_id=match.pk)
 
 
 def _display(name: str, value):

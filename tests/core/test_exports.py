@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 CASES = reverse("admin:cases_caserequest_changelist")
 ATTORNEYS = reverse("admin:volunteers_attorneyprofile_changelist")
-PLEDGES = reverse("admin:volunteers_pledge_changelist")
+PLEDGES = reverse("admin:pledges_pledge_changelist")
 MATCHES = reverse("admin:matching_match_changelist")
 
 

@@ -6,7 +6,8 @@ from django.core.management import CommandError, call_command
 
 from cases.models import CaseRequest
 from core.demo import INDIGENOUS_WITH_SPANISH_RELAY, build_world
-from volunteers.models import AttorneyLanguage, AttorneyProfile, Organization, Pledge
+from pledges.models import Pledge
+from volunteers.models import AttorneyLanguage, AttorneyProfile, Organization
 
 pytestmark = pytest.mark.django_db
 SMALL = {"attorneys": 25, "cases": 150, "organizations": 6, "pledges": 10}

@@ -14,11 +14,11 @@ from django.core import mail
 from django.db import connections
 from django.test import Client
 
+from pledges.models import Pledge
+from pledges.services import pledge_approve
 from tests.e2e.test_attorney_journey import ARTIFACTS, CHROMIUM, Journey, browser  # noqa: F401
+from tests.pledges.helpers import eager_tasks, link_from  # noqa: F401
 from tests.volunteers.offers import offer_create
-from tests.volunteers.pledge_helpers import eager_tasks, link_from  # noqa: F401
-from volunteers.models import Pledge
-from volunteers.pledges_services import pledge_approve
 
 SHOTS = ARTIFACTS / "pledges"
 

@@ -1,8 +1,9 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from pledges.models import Pledge
 from tests.factories import AttorneyFactory, PledgeFactory
-from volunteers.models import AttorneyLanguage, AttorneyProfile, Organization, Pledge
+from volunteers.models import AttorneyLanguage, AttorneyProfile, Organization
 
 pytestmark = pytest.mark.django_db
 

@@ -11,12 +11,12 @@ from cases.models import CaseRequest, CaseType, ImmigrationCourt
 from cases.priority import case_priority
 from core.demo import DEMO_DOMAIN, FIRST_NAMES, LAST_NAMES, DemoWorld, build_world
 from core.roles import coordinator_group_sync, identifier_viewers_group_sync
+from pledges.models import Pledge
 from volunteers.models import (
     AttorneyLanguage,
     AttorneyProfile,
     BarAdmission,
     Organization,
-    Pledge,
     PracticeArea,
 )
 

@@ -4,7 +4,6 @@ Each service validates, writes inside one transaction, records a domain event (i
 only, never the contact's name or email) and raises PledgeError with a stable code.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -12,13 +11,12 @@ from django.core import signing
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
 from core.errors import DomainError
 from core.services import event_record
-from volunteers.models import AttorneyProfile, CaseHours, Organization, OrganizationManager, Pledge
-
-log = logging.getLogger(__name__)
+from pledges.models import OrganizationManager, Pledge
+from pledges.signals import pledge_confirmation_due
+from volunteers.models import Organization
 
 CONFIRM_SALT = "volunteers.pledge.confirm"
 MANAGE_SALT = "volunteers.pledge.manage"
@@ -26,7 +24,6 @@ CONFIRM_MAX_AGE = 14 * 24 * 3600
 MANAGE_MAX_AGE = 365 * 24 * 3600
 INVITE_SALT = "volunteers.organization.invite"
 INVITE_MAX_AGE = 90 * 24 * 3600
-INVITE_SESSION_KEY = "pledges_invite_organization"
 WALL_CACHE_VERSION_KEY = "pledges:wall-version"
 RESEND_AFTER = timedelta(minutes=10)
 
@@ -152,39 +149,20 @@ def pledge_submit(*, data: PledgeData) -> tuple[Pledge, bool]:
             confirmation_sent_at__lt=timezone.now() - RESEND_AFTER,
         ).update(confirmation_sent_at=None)
         if resend:
-            transaction.on_commit(lambda: pledge_confirmation_enqueue(pledge_id=existing.pk))
+            _confirmation_due(existing.pk)
         event_record(verb="pledge.resubmitted", target=existing, data={"status": existing.status})
         return existing, False
     pledge = Pledge(organization=organization, contact_email=email)
     _pledge_write(pledge, data)
     event_record(verb="pledge.submitted", target=pledge, data={"kind": pledge.kind})
-    transaction.on_commit(lambda: pledge_confirmation_enqueue(pledge_id=pledge.pk))
+    _confirmation_due(pledge.pk)
     return pledge, True
 
 
-def pledge_confirmation_enqueue(*, pledge_id: int) -> bool:
-    """Publish the email task; a broker outage is logged, not raised (REL-2).
-
-    The request that submitted the pledge must still succeed: the row keeps
-    confirmation_sent_at empty, and the sweeper enqueues it again once the broker is back.
-    """
-    from volunteers.tasks import pledge_confirmation_email_task
-
-    try:
-        with pledge_confirmation_email_task.app.connection_for_write() as connection:
-            # One quick attempt: the user is waiting, and the sweeper retries later.
-            connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
-            pledge_confirmation_email_task.apply_async(
-                args=[pledge_id], connection=connection, retry=False
-            )
-    except (BrokerError, OSError) as error:
-        log.warning(
-            "Pledge %s: confirmation email not enqueued (%s); the sweeper will retry.",
-            pledge_id,
-            type(error).__name__,
-        )
-        return False
-    return True
+def _confirmation_due(pledge_id: int) -> None:
+    """After commit: tell whoever publishes the email (pledges.tasks listens; services never
+    import tasks, so the two modules do not import each other)."""
+    transaction.on_commit(lambda: pledge_confirmation_due.send(sender=Pledge, pledge_id=pledge_id))
 
 
 def pledge_confirmation_send(*, pledge_id: int, send) -> bool:
@@ -289,20 +267,6 @@ def pledge_withdraw(*, pledge: Pledge) -> Pledge:
 
 
 @transaction.atomic
-def case_hours_log(*, match, user, hours, worked_on: date) -> CaseHours:
-    """The attorney who accepted the case logs pro bono hours on it (counts toward pledges)."""
-    from matching.models import Match
-
-    if match.status != Match.Status.ACCEPTED or match.attorney.user_id != user.pk:
-        raise PledgeError("Hours are logged on your accepted cases only.", code="not_your_case")
-    if worked_on > timezone.localdate():
-        raise PledgeError("Log hours already worked, not future ones.", code="future_date")
-    entry = CaseHours.objects.create(match=match, hours=hours, worked_on=worked_on)
-    event_record(verb="case.hours_logged", actor=user, target=match, data={"hours": str(hours)})
-    return entry
-
-
-@transaction.atomic
 def organization_manager_claim(*, pledge: Pledge, user) -> tuple[OrganizationManager, bool]:
     """The pledge's contact (who holds its signed manage link) claims a manager account for the
     organization; returns (manager, created). Idempotent: a second claim changes nothing.
@@ -356,24 +320,3 @@ def organization_from_invite_token(*, token: str) -> Organization:
     if organization is None:
         raise PledgeError("This organization no longer exists.", code="link_invalid")
     return organization
-
-
-@transaction.atomic
-def attorney_affiliate_by_invite(*, attorney: AttorneyProfile, organization_id: int) -> bool:
-    """An invited attorney's profile joins the inviting organization, unless it already names
-    one (the attorney's own choice wins). Returns whether the affiliation was set."""
-    attorney = AttorneyProfile.objects.select_for_update().get(pk=attorney.pk)
-    if attorney.organization_id is not None:
-        return False
-    organization = Organization.objects.filter(pk=organization_id).first()
-    if organization is None:
-        return False
-    attorney.organization = organization
-    attorney.save(update_fields=["organization", "updated_at"])
-    event_record(
-        verb="attorney.affiliated_by_invite",
-        actor=attorney.user,
-        target=attorney,
-        data={"organization_id": organization.pk},
-    )
-    return True

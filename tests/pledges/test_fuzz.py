@@ -9,8 +9,9 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.volunteers.pledge_helpers import VALID, fresh_cache  # noqa: F401
-from volunteers.models import Organization, Pledge
+from pledges.models import Pledge
+from tests.pledges.helpers import VALID, fresh_cache  # noqa: F401
+from volunteers.models import Organization
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 NEW = reverse("pledges:new")

@@ -7,10 +7,8 @@ from django.core import mail
 from django.utils import timezone
 
 from core.models import DomainEvent
-from tests.factories import OrganizationFactory, PledgeFactory
-from tests.volunteers.pledge_helpers import eager_tasks, fresh_cache  # noqa: F401
-from volunteers.models import Organization, Pledge
-from volunteers.pledges_services import (
+from pledges.models import Pledge
+from pledges.services import (
     CONFIRM_SALT,
     PledgeData,
     PledgeError,
@@ -23,7 +21,10 @@ from volunteers.pledges_services import (
     pledge_token,
     pledge_withdraw,
 )
-from volunteers.tasks import pledge_confirmation_email_task
+from pledges.tasks import pledge_confirmation_email_task
+from tests.factories import OrganizationFactory, PledgeFactory
+from tests.pledges.helpers import eager_tasks, fresh_cache  # noqa: F401
+from volunteers.models import Organization
 
 pytestmark = pytest.mark.django_db
 
@@ -147,7 +148,7 @@ def test_a_repeated_unconfirmed_pledge_sends_the_link_again(
 
 
 def test_an_edit_that_would_duplicate_another_live_pledge_is_refused():
-    from volunteers.pledges_services import pledge_update
+    from pledges.services import pledge_update
 
     hours, _ = pledge_submit(data=_data(kind="hours", amount=100))
     pledge_submit(data=_data(kind="cases"))

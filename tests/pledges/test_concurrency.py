@@ -6,8 +6,9 @@ from datetime import date
 import pytest
 from django.db import close_old_connections, connection
 
-from volunteers.models import Organization, Pledge
-from volunteers.pledges_services import PledgeData, pledge_submit
+from pledges.models import Pledge
+from pledges.services import PledgeData, pledge_submit
+from volunteers.models import Organization
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -25,7 +26,7 @@ DATA = PledgeData(
 def test_two_identical_submissions_at_once_make_one_pledge(monkeypatch):
     enqueued = []
     monkeypatch.setattr(
-        "volunteers.pledges_services.pledge_confirmation_enqueue",
+        "pledges.tasks.pledge_confirmation_enqueue",
         lambda *, pledge_id: enqueued.append(pledge_id),
     )
     barrier = threading.Barrier(4)

@@ -16,9 +16,9 @@ from celery import current_app
 from django.core import mail
 from django.urls import reverse
 
-from tests.volunteers.pledge_helpers import form_data, fresh_cache  # noqa: F401
-from volunteers import tasks
-from volunteers.models import Pledge
+from pledges import tasks
+from pledges.models import Pledge
+from tests.pledges.helpers import form_data, fresh_cache  # noqa: F401
 
 PORT = 6390
 URL = f"redis://127.0.0.1:{PORT}/0"

@@ -15,11 +15,10 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from volunteers import pledges_selectors as selectors
-from volunteers import pledges_services as services
-from volunteers import selectors as attorney_selectors
-from volunteers.pledges_forms import CaseHoursForm, ConfirmForm, PledgeForm, pledge_initial
-from volunteers.pledges_services import PledgeError
+from pledges import selectors, services
+from pledges.forms import ConfirmForm, PledgeForm, pledge_initial
+from pledges.services import PledgeError
+from volunteers.services import INVITE_SESSION_KEY
 
 
 def _rate_limited(request) -> bool:
@@ -39,7 +38,7 @@ def pledge_new(request):
     form = PledgeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if _rate_limited(request):
-            return render(request, "volunteers/pledge_limited.html", status=429)
+            return render(request, "pledges/limited.html", status=429)
         if form.is_spam:  # looks like success to the bot; nothing is written
             return redirect("pledges:thanks")
         if form.is_valid():
@@ -49,12 +48,12 @@ def pledge_new(request):
                 form.add_domain_error(error)
             else:
                 return redirect("pledges:thanks")
-    return render(request, "volunteers/pledge_form.html", {"form": form})
+    return render(request, "pledges/form.html", {"form": form})
 
 
 @require_safe
 def pledge_thanks(request):
-    return render(request, "volunteers/pledge_thanks.html")
+    return render(request, "pledges/thanks.html")
 
 
 def _from_token(token, salt, max_age):
@@ -68,21 +67,19 @@ def _from_token(token, salt, max_age):
 def pledge_confirm(request, token):
     pledge, error = _from_token(token, services.CONFIRM_SALT, services.CONFIRM_MAX_AGE)
     if error is not None:
-        return render(request, "volunteers/pledge_link_invalid.html", {"error": error}, status=404)
+        return render(request, "pledges/link_invalid.html", {"error": error}, status=404)
     if request.method == "POST":
         pledge = services.pledge_confirm(pledge=pledge)
         manage = services.pledge_token(pledge=pledge, salt=services.MANAGE_SALT)
         return redirect("pledges:manage", token=manage)
-    return render(
-        request, "volunteers/pledge_confirm.html", {"pledge": pledge, "form": ConfirmForm()}
-    )
+    return render(request, "pledges/confirm.html", {"pledge": pledge, "form": ConfirmForm()})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def pledge_manage(request, token):
     pledge, error = _from_token(token, services.MANAGE_SALT, services.MANAGE_MAX_AGE)
     if error is not None:
-        return render(request, "volunteers/pledge_link_invalid.html", {"error": error}, status=404)
+        return render(request, "pledges/link_invalid.html", {"error": error}, status=404)
     live = pledge.status in pledge.LIVE_STATUSES
     data = request.POST if request.method == "POST" and live else None
     form = PledgeForm(data, initial=pledge_initial(pledge), editing=True)
@@ -94,14 +91,14 @@ def pledge_manage(request, token):
         else:
             return redirect("pledges:manage", token=token)
     context = {"pledge": pledge, "form": form, "live": live, "token": token}
-    return render(request, "volunteers/pledge_manage.html", context)
+    return render(request, "pledges/manage.html", context)
 
 
 @require_POST
 def pledge_withdraw(request, token):
     pledge, error = _from_token(token, services.MANAGE_SALT, services.MANAGE_MAX_AGE)
     if error is not None:
-        return render(request, "volunteers/pledge_link_invalid.html", {"error": error}, status=404)
+        return render(request, "pledges/link_invalid.html", {"error": error}, status=404)
     services.pledge_withdraw(pledge=pledge)
     return redirect("pledges:manage", token=token)
 
@@ -112,7 +109,7 @@ def pledge_manager_claim(request, token):
     organization. Signed out: sent to sign in (or sign up) and brought back here."""
     pledge, error = _from_token(token, services.MANAGE_SALT, services.MANAGE_MAX_AGE)
     if error is not None:
-        return render(request, "volunteers/pledge_link_invalid.html", {"error": error}, status=404)
+        return render(request, "pledges/link_invalid.html", {"error": error}, status=404)
     if not request.user.is_authenticated:
         here = reverse("pledges:manage_claim", args=[token])
         return redirect(f"{reverse('account_login')}?{urlencode({'next': here})}")
@@ -125,7 +122,7 @@ def pledge_manager_claim(request, token):
         messages.success(request, f"You now manage {pledge.organization.name} on Pro Bono Match.")
         return redirect("pledges:organization")
     context = {"pledge": pledge, "form": ConfirmForm(), "token": token}
-    return render(request, "volunteers/pledge_claim.html", context)
+    return render(request, "pledges/claim.html", context)
 
 
 @require_safe
@@ -145,7 +142,7 @@ def pledge_organization(request):
         for m in managed
     }
     context = {"managed": [(m, invites[m.organization.pk]) for m in managed]}
-    return render(request, "volunteers/pledge_organization.html", context)
+    return render(request, "pledges/organization.html", context)
 
 
 @require_safe
@@ -154,23 +151,16 @@ def pledge_join(request, token):
     try:
         organization = services.organization_from_invite_token(token=token)
     except PledgeError as error:
-        return render(request, "volunteers/pledge_link_invalid.html", {"error": error}, status=404)
-    request.session[services.INVITE_SESSION_KEY] = organization.pk
+        return render(request, "pledges/link_invalid.html", {"error": error}, status=404)
+    request.session[INVITE_SESSION_KEY] = organization.pk
     return redirect("account_signup")
-
-
-def invite_apply(request, attorney) -> None:
-    """After the attorney's profile is saved: affiliate it with the inviting organization."""
-    organization_id = request.session.pop(services.INVITE_SESSION_KEY, None)
-    if organization_id is not None and attorney is not None:
-        services.attorney_affiliate_by_invite(attorney=attorney, organization_id=organization_id)
 
 
 @require_safe
 def pledge_wall(request):
     page, entries = selectors.pledge_wall(page=request.GET.get("page", 1))
     context = {"page": page, "entries": entries, "totals": selectors.wall_totals()}
-    return render(request, "volunteers/pledge_wall.html", context)
+    return render(request, "pledges/wall.html", context)
 
 
 @require_safe
@@ -180,28 +170,3 @@ def pledge_totals_json(request):
     response = JsonResponse(selectors.wall_totals().as_dict())
     response["Access-Control-Allow-Origin"] = "*"
     return response
-
-
-def case_hours_context(*, match) -> dict:
-    """The hours part of the attorney's case page."""
-    logged = list(match.hours.all()[:20])
-    return {"hours_form": CaseHoursForm(), "hours_logged": logged,
-            "hours_total": sum(entry.hours for entry in match.hours.all())}  # fmt: skip
-
-
-@require_POST
-@login_required
-def case_hours(request, match_id):
-    """Log hours on an accepted case; only its attorney (anyone else: 404, SEC-12)."""
-    match = attorney_selectors.case_get_for_attorney(user=request.user, match_id=match_id)
-    form = CaseHoursForm(request.POST)
-    if form.is_valid():
-        try:
-            services.case_hours_log(match=match, user=request.user, **form.cleaned_data)
-        except PledgeError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, "Hours logged. Thank you.")
-    else:
-        messages.error(request, "Enter between 0.1 and 24 hours and the day you worked.")
-    return redirect("volunteers:case", match_id=match.pk)

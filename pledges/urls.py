@@ -1,6 +1,6 @@
 from django.urls import path
 
-from volunteers import pledges_views as views
+from pledges import views
 
 app_name = "pledges"
 

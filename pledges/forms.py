@@ -1,7 +1,6 @@
-"""The public pledge form. It validates input; pledges_services.py does the writing."""
+"""The public pledge form. It validates input; pledges/services.py does the writing."""
 
 from datetime import date
-from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
@@ -9,8 +8,9 @@ from django import forms
 from django.utils import timezone
 
 from cases.models import CaseType, ImmigrationCourt, Language
-from volunteers.models import US_JURISDICTIONS, Organization, Pledge
-from volunteers.pledges_services import PledgeData, PledgeError
+from pledges.models import Pledge
+from pledges.services import PledgeData, PledgeError
+from volunteers.models import US_JURISDICTIONS, Organization
 
 
 class _ChoicesField(forms.ModelMultipleChoiceField):
@@ -134,16 +134,3 @@ def pledge_initial(pledge: Pledge) -> dict:
 
 class ConfirmForm(forms.Form):
     """An empty form: confirming and withdrawing are POSTs (mail scanners prefetch links)."""
-
-
-class CaseHoursForm(forms.Form):
-    hours = forms.DecimalField(min_value=Decimal("0.1"), max_value=24, decimal_places=1)
-    worked_on = forms.DateField(label="Day worked", widget=forms.DateInput(attrs={"type": "date"}))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("worked_on", timezone.localdate())
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True

@@ -9,21 +9,21 @@ from django.core import mail, signing
 from django.urls import reverse
 
 from core.models import DomainEvent
-from tests.factories import AttorneyFactory, OrganizationFactory, PledgeFactory, UserFactory
-from tests.volunteers.pledge_helpers import fresh_cache  # noqa: F401
-from volunteers import pledges_services
-from volunteers.models import AttorneyProfile, OrganizationManager
-from volunteers.pledges_services import (
+from pledges import services as pledges_services
+from pledges.models import OrganizationManager
+from pledges.services import (
     INVITE_SALT,
-    INVITE_SESSION_KEY,
     MANAGE_SALT,
     PledgeError,
-    attorney_affiliate_by_invite,
     organization_from_invite_token,
     organization_invite_token,
     organization_manager_claim,
     pledge_token,
 )
+from tests.factories import AttorneyFactory, OrganizationFactory, PledgeFactory, UserFactory
+from tests.pledges.helpers import fresh_cache  # noqa: F401
+from volunteers.models import AttorneyProfile
+from volunteers.services import INVITE_SESSION_KEY, attorney_affiliate_by_invite
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 ORGANIZATION = reverse("pledges:organization")
@@ -199,14 +199,14 @@ def test_a_coordinator_removes_a_manager_through_the_service(client, coord):
     from django.urls import reverse
 
     from core.models import DomainEvent
+    from pledges.models import OrganizationManager
     from tests.factories import OrganizationFactory, UserFactory
-    from volunteers.models import OrganizationManager
 
     manager = OrganizationManager.objects.create(
         user=UserFactory(), organization=OrganizationFactory()
     )
     client.force_login(coord)
-    url = reverse("admin:volunteers_organizationmanager_changelist")
+    url = reverse("admin:pledges_organizationmanager_changelist")
     assert client.get(url).status_code == 200
     response = client.post(
         url, {"action": "delete_selected", ACTION_CHECKBOX_NAME: [manager.pk], "post": "yes"}

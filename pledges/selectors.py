@@ -14,8 +14,9 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 
 from matching.models import Match
-from volunteers.models import CaseHours, Organization, OrganizationManager, Pledge
-from volunteers.pledges_services import WALL_CACHE_VERSION_KEY
+from pledges.models import OrganizationManager, Pledge
+from pledges.services import WALL_CACHE_VERSION_KEY
+from volunteers.models import CaseHours, Organization
 
 TOTALS_TTL = 300
 WALL_PAGE_SIZE = 50

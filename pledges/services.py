@@ -18,6 +18,7 @@ from pledges.models import OrganizationManager, Pledge
 from pledges.signals import pledge_confirmation_due
 from volunteers.models import Organization
 
+# The salts keep the names they had in the volunteers app: links already emailed stay valid.
 CONFIRM_SALT = "volunteers.pledge.confirm"
 MANAGE_SALT = "volunteers.pledge.manage"
 CONFIRM_MAX_AGE = 14 * 24 * 3600

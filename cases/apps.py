@@ -12,7 +12,7 @@ def _after_migrate(sender, **kwargs):
 
 class CasesConfig(AppConfig):
     name = "cases"
-    verbose_name = "Case requests"
+    verbose_name = "Cases"  # not "Case requests", which its main model is called too
 
     def ready(self):
         # Connected for this app only: its permissions exist by then (auth's handler runs first).

@@ -23,6 +23,9 @@ class ProBonoAdminSite(admin.AdminSite):
     # The index is the coordinator's work list (queues, the last run, recent activity) above the
     # usual list of models; staff without the coordinators' permission see the list only.
     index_template = "admin/coordinator_home.html"
+    # No model list down the side of every page: it took 280 px from the review queue, whose
+    # columns then scrolled sideways at 1280 px. The home page and the breadcrumbs lead everywhere.
+    enable_nav_sidebar = False
 
     def get_urls(self):
         # /admin/dashboard/ (name "admin:dashboard"): behind the admin login, coordinators only.

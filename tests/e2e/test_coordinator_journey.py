@@ -66,12 +66,7 @@ def _walk(chromium, base: str, coord) -> list[str]:
     page.on("console", lambda m: _console(problems, m))
     page.on("response", lambda r: _response(problems, r))
 
-    page.goto(f"{base}/admin/")
-    page.fill("#id_username", coord.username)
-    page.fill("#id_password", PASSWORD)
-    page.fill("#id_otp", _code(coord))
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
+    admin_sign_in(page, base, coord)
 
     page.goto(f"{base}/admin/matching/match/?language=por")
     page.screenshot(path=SHOTS / "01-queue-portuguese.png", full_page=True)
@@ -93,6 +88,16 @@ def _walk(chromium, base: str, coord) -> list[str]:
     page.screenshot(path=SHOTS / "04-dashboard.png", full_page=True)
     context.close()
     return problems
+
+
+def admin_sign_in(page, base: str, user) -> None:
+    """The staff login: e-mail, password and the authenticator's current code."""
+    page.goto(f"{base}/admin/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.fill("#id_otp", _code(user))
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/admin/")
 
 
 def _console(problems: list[str], message) -> None:

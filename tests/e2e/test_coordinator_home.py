@@ -1,0 +1,97 @@
+"""The coordinator's day in headless Chromium (issue: daily work, items 1, 2, 3 and 5).
+
+A coordinator signs in, reads the home page's queues, opens the review queue from it (the columns
+fit beside the filters at 1280 px), opens a match, approves it and offers it from its own page,
+then opens a case's page in a browser whose time zone differs from the server's and finds no
+time-zone note under the date-only inputs. Screenshots go to test-artifacts/e2e/coordinator-home/.
+"""
+
+from pathlib import Path
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from matching.models import Match
+from matching.services import match_propose
+from tests.e2e.test_attorney_journey import ARTIFACTS, CHROMIUM, browser  # noqa: F401
+from tests.e2e.test_coordinator_journey import BREAKDOWN, admin_sign_in
+from tests.factories import AttorneyFactory, CaseRequestFactory
+
+SHOTS = ARTIFACTS / "coordinator-home"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
+    pytest.mark.timeout(240),
+]
+
+
+def test_a_coordinator_works_from_the_home_page_to_an_offer(
+    browser,  # noqa: F811
+    live_server,
+    coord,
+):
+    AttorneyFactory.create_batch(2, verification="pending")
+    matches = [
+        match_propose(
+            case=CaseRequestFactory(detained=True, next_hearing_date=timezone.localdate()),
+            attorney=AttorneyFactory(languages={"eng": 4, "spa": 4}),
+            score=900 - i,
+            breakdown=BREAKDOWN,
+        )
+        for i in range(3)
+    ]
+    try:
+        widths, notes = _walk(browser, live_server.url, coord, matches[0])
+    finally:
+        connections.close_all()
+    scroll_width, client_width = widths
+    assert scroll_width <= client_width, f"the queue scrolls sideways: {widths}"
+    assert notes == 0, "a date-only input carries a time-zone note"
+    statuses = sorted(Match.objects.values_list("status", flat=True))
+    assert statuses == [Match.Status.OFFERED, Match.Status.PROPOSED, Match.Status.PROPOSED]
+
+
+def _walk(chromium, base: str, coord, first: Match) -> tuple[list[int], int]:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    # A browser eight hours from the server's zone: the admin adds its notes only on a mismatch.
+    context = chromium.new_context(viewport=DESKTOP, timezone_id="Asia/Singapore")
+    page = context.new_page()
+    admin_sign_in(page, base, coord)
+
+    page.goto(f"{base}/admin/")
+    page.wait_for_selector("text=Today's work")
+    worklist = " ".join(page.inner_text("#worklist").split())
+    assert "2 attorneys awaiting verification" in worklist
+    assert "3 proposals awaiting review" in worklist
+    page.screenshot(path=SHOTS / "01-home-1280.png", full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=SHOTS / "02-home-390.png", full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+    page.click("text=proposals awaiting review")
+    page.wait_for_selector("#result_list")
+    widths = page.evaluate(
+        "() => { const r = document.querySelector('#changelist .results');"
+        " return [r.scrollWidth, r.clientWidth]; }"
+    )
+    page.screenshot(path=SHOTS / "03-queue-1280.png", full_page=True)
+
+    page.goto(f"{base}/admin/matching/match/{first.pk}/change/")
+    page.wait_for_selector(f"h1:has-text('Match for case {first.case.reference}')")
+    page.click("button:has-text('Approve')")
+    page.wait_for_selector("text=Match approved.")
+    page.click("button:has-text('Offer to the attorney')")
+    page.wait_for_selector("text=Match offered.")
+    page.screenshot(path=SHOTS / "04-match-offered.png", full_page=True)
+
+    page.goto(f"{base}/admin/cases/caserequest/{first.case.pk}/change/")
+    page.wait_for_selector("input.vDateField")
+    page.wait_for_load_state("load")
+    notes = page.locator(".timezonewarning").count()
+    page.screenshot(path=SHOTS / "05-case-dates.png", full_page=True)
+    context.close()
+    return widths, notes

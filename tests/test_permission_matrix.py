@@ -87,6 +87,15 @@ MATRIX: dict[str, Row] = {
         args="case",
     ),
     "volunteers:account": _attorney(get=OWN_PAGE, post={"owner": 405}),
+    # The hearing calendar: its settings page for verified attorneys only (no case data before
+    # verification, SEC-11); the feed answers only its secret token ("key": a made-up one here).
+    "volunteers:calendar": _attorney(
+        get={"anon": LOGIN, "pending": 404, "other": 200, "owner": 200},
+        post={"anon": LOGIN, "pending": 404, "owner": 302},
+    ),
+    "volunteers:calendar_feed": Row(
+        get={"anon": 404, "owner": 404}, post={"anon": 405}, args="key"
+    ),
     "volunteers:account_delete": _attorney(
         get=OWN_PAGE,
         post={"anon": LOGIN, "owner": 200},  # no confirmation typed: form error

@@ -231,3 +231,18 @@ class CaseHours(models.Model):
 
     def __str__(self):
         return f"{self.hours} h on {self.worked_on}"
+
+
+class CalendarFeed(models.Model):
+    """An attorney's secret hearing-calendar URL (volunteers.calendar). Only the SHA-256 of the
+    token in the URL is kept, like a password: a database reader cannot subscribe to anyone's
+    calendar. A new link replaces the row, so the old URL stops working at once."""
+
+    attorney = models.OneToOneField(
+        AttorneyProfile, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)  # serves the feed's lookup
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Calendar feed of {self.attorney}"

@@ -1,7 +1,7 @@
 """Reads for the attorney pages, scoped to the signed-in attorney (STYLE 4, SEC-11, SEC-12)."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -13,7 +13,8 @@ from matching.selectors import (
     match_get_for_attorney,
     offers_for_attorney,
 )
-from volunteers.models import AttorneyProfile, BarAdmission, Organization
+from volunteers.calendar import calendar_token_hash
+from volunteers.models import AttorneyProfile, BarAdmission, CalendarFeed, Organization
 
 # Statuses an attorney ever sees: proposals and approvals are internal until offered.
 _HISTORY_STATUSES = (Match.Status.DECLINED, Match.Status.EXPIRED, Match.Status.WITHDRAWN)
@@ -199,3 +200,61 @@ def offer_outcome(*, match: Match, now: datetime) -> OfferOutcome | None:
 def case_get_for_attorney(*, user, match_id: int) -> Match:
     """The full record opens only after the attorney accepted (SEC-15)."""
     return _match_in_status(user=user, match_id=match_id, status=Match.Status.ACCEPTED)
+
+
+# The hearing calendar (volunteers.calendar): dates of the attorney's accepted cases, named by the
+# case reference, court and kind only. Calendars get shared, so no name and no A-number.
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    uid: str
+    day: date
+    summary: str
+    description: str
+
+
+def attorney_by_calendar_token(*, token: str) -> AttorneyProfile | None:
+    """The verified attorney whose calendar link carries this token, or None."""
+    if not token or len(token) > 100:
+        return None
+    feed = (
+        CalendarFeed.objects.select_related("attorney")
+        .filter(
+            token_hash=calendar_token_hash(token),
+            attorney__verification=AttorneyProfile.Verification.VERIFIED,
+            attorney__user__is_active=True,
+        )
+        .first()
+    )
+    return feed.attorney if feed else None
+
+
+def attorney_calendar_events(*, attorney: AttorneyProfile) -> list[CalendarEvent]:
+    matches = Match.objects.filter(attorney=attorney, status=Match.Status.ACCEPTED).select_related(
+        "case__court", "case__case_type"
+    )
+    events = []
+    for match in matches.order_by("pk"):
+        case = match.case
+        where = f"{case.court.name}, {case.court.state}"
+        if case.next_hearing_date:
+            kind = case.get_next_hearing_type_display() or "Hearing"
+            events.append(
+                CalendarEvent(
+                    uid=f"{case.reference}-hearing",
+                    day=case.next_hearing_date,
+                    summary=f"{kind} hearing · {case.reference} · {where}",
+                    description=f"{case.case_type.name}. Immigration court: {where}.",
+                )
+            )
+        if case.filing_deadline:
+            events.append(
+                CalendarEvent(
+                    uid=f"{case.reference}-deadline",
+                    day=case.filing_deadline,
+                    summary=f"Filing deadline · {case.reference} · {where}",
+                    description=f"{case.case_type.name}. Immigration court: {where}.",
+                )
+            )
+    return events

@@ -18,10 +18,12 @@ from cases.reference import court_coordinates
 from core.errors import DomainError
 from core.services import event_record
 from matching.models import Match
+from volunteers.calendar import calendar_token_hash
 from volunteers.models import (
     AttorneyLanguage,
     AttorneyProfile,
     BarAdmission,
+    CalendarFeed,
     CaseHours,
     Organization,
     PracticeArea,
@@ -434,3 +436,22 @@ def attorney_affiliate_by_invite(*, attorney: AttorneyProfile, organization_id: 
         data={"organization_id": organization.pk},
     )
     return True
+
+
+def attorney_calendar_link_create(*, attorney: AttorneyProfile, actor) -> str:
+    """A new secret token for the attorney's hearing calendar; the old link stops working at
+    once. The token is returned once, to show the URL; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        CalendarFeed.objects.update_or_create(
+            attorney=attorney, defaults={"token_hash": calendar_token_hash(token)}
+        )
+        event_record(verb="attorney.calendar_link_created", actor=actor, target=attorney)
+    return token
+
+
+def attorney_calendar_link_revoke(*, attorney: AttorneyProfile, actor) -> None:
+    """Turn the hearing calendar off: its URL answers 404 from now on."""
+    with transaction.atomic():
+        if CalendarFeed.objects.filter(attorney=attorney).delete()[0]:
+            event_record(verb="attorney.calendar_link_revoked", actor=actor, target=attorney)

@@ -18,4 +18,6 @@ urlpatterns = [
     path("cases/<int:match_id>/hours/", views.case_hours, name="case_hours"),
     path("account/", views.account, name="account"),
     path("account/delete/", views.account_delete, name="account_delete"),
+    path("account/calendar/", views.calendar, name="calendar"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
 ]

@@ -4,10 +4,11 @@ Every object is fetched through a selector scoped to the signed-in attorney (404
 else, SEC-12); every write goes through a service; state changes are POST-only (SEC-16).
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +20,8 @@ from core.services import event_record
 from matching.models import Match
 from matching.services import match_accept, match_attest_no_conflict, match_decline
 from volunteers import forms, selectors, services
+from volunteers.calendar import calendar_ics
+from volunteers.models import CalendarFeed
 from volunteers.services import Admission, AttorneyError
 
 # (slug, title) in the order the attorney walks them.
@@ -342,3 +345,49 @@ def account_delete(request):
             return redirect("home")
     context = {"form": form, "blocking": blocking}
     return render(request, "volunteers/account_delete.html", context)
+
+
+@require_safe
+def calendar_feed(request, token):
+    """The hearing calendar a calendar app subscribes to: no sign-in, the token is the key."""
+    attorney = selectors.attorney_by_calendar_token(token=token)
+    if attorney is None:
+        raise Http404("No such calendar.")
+    events = selectors.attorney_calendar_events(attorney=attorney)
+    response = HttpResponse(
+        calendar_ics(events, now=timezone.now()), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'inline; filename="pro-bono-match-hearings.ics"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def calendar(request):
+    """Create, replace or turn off the hearing calendar link; the new URL is shown once."""
+    attorney = selectors.attorney_for_user(user=request.user)
+    if attorney is None or attorney.verification != attorney.Verification.VERIFIED:
+        raise Http404("No calendar before your bar admission is verified.")
+    if request.method == "POST":
+        _calendar_change(request, attorney, request.POST.get("action", ""))
+        return redirect("volunteers:calendar")
+    context = {
+        "has_feed": CalendarFeed.objects.filter(attorney=attorney).exists(),
+        "new_url": request.session.pop("calendar_url", None),
+    }
+    return render(request, "volunteers/calendar.html", context)
+
+
+def _calendar_change(request, attorney, action: str) -> None:
+    if action == "create":
+        token = services.attorney_calendar_link_create(attorney=attorney, actor=request.user)
+        path = reverse("volunteers:calendar_feed", args=[token])
+        request.session["calendar_url"] = settings.SITE_URL.rstrip("/") + path
+        messages.success(request, "Your calendar link is ready. Any earlier link no longer works.")
+    elif action == "revoke":
+        services.attorney_calendar_link_revoke(attorney=attorney, actor=request.user)
+        messages.info(request, "Your calendar link is turned off; calendar apps stop updating.")
+    else:
+        messages.error(request, "Choose to create a new link or to turn the calendar off.")

@@ -7,16 +7,21 @@ kind only, since calendars get shared.
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from icalendar import Calendar, Event
 
-if TYPE_CHECKING:
-    from volunteers.selectors import CalendarEvent
-
 PRODID = "-//Pro Bono Match//Hearing calendar//EN"
 UID_DOMAIN = "probono-match"
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    uid: str
+    day: date
+    summary: str
+    description: str
 
 
 def calendar_token_hash(token: str) -> str:
@@ -24,7 +29,7 @@ def calendar_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def calendar_ics(events: Iterable["CalendarEvent"], *, now: datetime) -> bytes:
+def calendar_ics(events: Iterable[CalendarEvent], *, now: datetime) -> bytes:
     """All-day events (hearing times change and are not recorded), stable UIDs, so that a
     calendar app updates an event when its date moves instead of adding another."""
     calendar = Calendar()

@@ -13,7 +13,7 @@ from matching.selectors import (
     match_get_for_attorney,
     offers_for_attorney,
 )
-from volunteers.calendar import calendar_token_hash
+from volunteers.calendar import CalendarEvent, calendar_token_hash
 from volunteers.models import AttorneyProfile, BarAdmission, CalendarFeed, Organization
 
 # Statuses an attorney ever sees: proposals and approvals are internal until offered.
@@ -206,14 +206,6 @@ def case_get_for_attorney(*, user, match_id: int) -> Match:
 # case reference, court and kind only. Calendars get shared, so no name and no A-number.
 
 
-@dataclass(frozen=True)
-class CalendarEvent:
-    uid: str
-    day: date
-    summary: str
-    description: str
-
-
 def attorney_by_calendar_token(*, token: str) -> AttorneyProfile | None:
     """The verified attorney whose calendar link carries this token, or None."""
     if not token or len(token) > 100:
@@ -237,24 +229,18 @@ def attorney_calendar_events(*, attorney: AttorneyProfile) -> list[CalendarEvent
     events = []
     for match in matches.order_by("pk"):
         case = match.case
-        where = f"{case.court.name}, {case.court.state}"
-        if case.next_hearing_date:
-            kind = case.get_next_hearing_type_display() or "Hearing"
-            events.append(
-                CalendarEvent(
-                    uid=f"{case.reference}-hearing",
-                    day=case.next_hearing_date,
-                    summary=f"{kind} hearing · {case.reference} · {where}",
-                    description=f"{case.case_type.name}. Immigration court: {where}.",
-                )
-            )
-        if case.filing_deadline:
-            events.append(
-                CalendarEvent(
-                    uid=f"{case.reference}-deadline",
-                    day=case.filing_deadline,
-                    summary=f"Filing deadline · {case.reference} · {where}",
-                    description=f"{case.case_type.name}. Immigration court: {where}.",
-                )
-            )
+        kind = case.get_next_hearing_type_display() or "Hearing"
+        dates = [("hearing", f"{kind} hearing", case.next_hearing_date)]
+        dates.append(("deadline", "Filing deadline", case.filing_deadline))
+        events += [_calendar_event(case, *when) for when in dates if when[2]]
     return events
+
+
+def _calendar_event(case, slug: str, what: str, day: date) -> CalendarEvent:
+    where = f"{case.court.name}, {case.court.state}"
+    return CalendarEvent(
+        uid=f"{case.reference}-{slug}",
+        day=day,
+        summary=f"{what} · {case.reference} · {where}",
+        description=f"{case.case_type.name}. Immigration court: {where}.",
+    )

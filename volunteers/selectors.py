@@ -1,4 +1,14 @@
-"""Reads for the attorney pages, scoped to the signed-in attorney (STYLE 4, SEC-11, SEC-12)."""
+"""Reads for the attorney pages, scoped to the signed-in attorney (STYLE 4, SEC-11, SEC-12).
+
+Staged disclosure (SEC-15) is decided here and only here: one selector per stage returns a frozen
+record of exactly the fields that stage may show, and the pages render that record, never the
+case itself, so no template can reach an identifier its stage does not allow.
+
+    stage          selector                 shows
+    offer          offer_disclosure         the non-identifying summary and why the match
+    parties        parties_disclosure       + the respondent's name (for the conflict check)
+    full record    record_disclosure        + the A-number and the contact route (after accept)
+"""
 
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -6,7 +16,8 @@ from datetime import date, datetime
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from cases.models import Language
+from cases.identifiers import format_a_number, is_canonical_a_number
+from cases.models import CaseRequest, Language
 from matching.models import Match
 from matching.selectors import (
     active_cases_for_attorney,
@@ -170,11 +181,13 @@ def offer_seen_get_for_attorney(*, user, match_id: int) -> Match:
 
 @dataclass(frozen=True)
 class OfferOutcome:
-    """What became of an offer, for the page its link still opens."""
+    """What became of an offer, for the page its link still opens (no identifier: SEC-15)."""
 
     status: str
     headline: str
     when: datetime | None
+    case_reference: str = ""
+    decline_reason: str = ""  # the attorney's own reason, when they declined
 
 
 def offer_outcome(*, match: Match, now: datetime) -> OfferOutcome | None:
@@ -184,17 +197,29 @@ def offer_outcome(*, match: Match, now: datetime) -> OfferOutcome | None:
     if match.status == Status.OFFERED:
         if match.expires_at is None or match.expires_at > now:
             return None
-        return OfferOutcome(
-            Status.EXPIRED, "This offer expired without an answer.", match.expires_at
-        )
-    headline, when = {
-        Status.ACCEPTED: ("You accepted this case.", match.responded_at),
-        Status.DECLINED: ("You declined this offer.", match.responded_at),
-        Status.EXPIRED: ("This offer expired without an answer.", match.expires_at),
-        Status.WITHDRAWN: ("The case was withdrawn, so this offer was closed.", None),
-        Status.REJECTED: ("A coordinator withdrew this offer.", None),
-    }[match.status]
-    return OfferOutcome(match.status, headline, when or match.status_changed_at)
+        status, headline, when = Status.EXPIRED, _OUTCOME_HEADLINES[Status.EXPIRED], None
+    else:
+        status, headline = match.status, _OUTCOME_HEADLINES[match.status]
+        when = match.responded_at if status in (Status.ACCEPTED, Status.DECLINED) else None
+    if status == Status.EXPIRED:
+        when = match.expires_at
+    declined = status == Status.DECLINED and match.decline_reason
+    return OfferOutcome(
+        status=status,
+        headline=headline,
+        when=when or match.status_changed_at,
+        case_reference=match.case.reference,
+        decline_reason=match.get_decline_reason_display() if declined else "",
+    )
+
+
+_OUTCOME_HEADLINES = {
+    Match.Status.ACCEPTED: "You accepted this case.",
+    Match.Status.DECLINED: "You declined this offer.",
+    Match.Status.EXPIRED: "This offer expired without an answer.",
+    Match.Status.WITHDRAWN: "The case was withdrawn, so this offer was closed.",
+    Match.Status.REJECTED: "A coordinator withdrew this offer.",
+}
 
 
 def case_get_for_attorney(*, user, match_id: int) -> Match:
@@ -244,3 +269,127 @@ def _calendar_event(case, slug: str, what: str, day: date) -> CalendarEvent:
         summary=f"{what} · {case.reference} · {where}",
         description=f"{case.case_type.name}. Immigration court: {where}.",
     )
+
+
+# Staged disclosure (SEC-15)
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """What every stage may show: nothing here identifies the person."""
+
+    reference: str
+    case_type: str
+    language: str
+    relay_interpreter_ok: bool
+    court: str
+    detained: bool
+    remote_ok: bool
+    next_hearing_date: date | None
+    filing_deadline: date | None
+    summary: str
+
+
+@dataclass(frozen=True)
+class OfferDisclosure:
+    match_id: int
+    expires_at: datetime | None
+    conflict_attested_at: datetime | None
+    case: CaseSummary
+    reasons: tuple[str, ...]  # why the attorney was matched, in plain words
+
+
+@dataclass(frozen=True)
+class PartiesDisclosure:
+    match_id: int
+    case_reference: str
+    # (label, value) pairs: the respondent's name, for the conflict check; nothing else.
+    parties: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class RecordDisclosure:
+    match_id: int
+    responded_at: datetime | None
+    case: CaseSummary
+    # (label, value) pairs: name, A-number in its display form, contact route; blanks left out.
+    respondent: tuple[tuple[str, str], ...]
+
+
+def offer_disclosure(*, match: Match) -> OfferDisclosure:
+    """Stage 1, an open offer: the summary and the reasons, no identifier at all."""
+    _require_status(match, Match.Status.OFFERED)
+    return OfferDisclosure(
+        match_id=match.pk,
+        expires_at=match.expires_at,
+        conflict_attested_at=match.conflict_attested_at,
+        case=_case_summary(match.case),
+        reasons=match_reasons(breakdown=match.breakdown),
+    )
+
+
+def parties_disclosure(*, match: Match) -> PartiesDisclosure:
+    """Stage 2, the conflict check: the names; the A-number and contact route stay closed."""
+    _require_status(match, Match.Status.OFFERED)
+    case = match.case
+    return PartiesDisclosure(
+        match_id=match.pk,
+        case_reference=case.reference,
+        parties=_present((("Respondent", case.respondent_name),)),
+    )
+
+
+def record_disclosure(*, match: Match) -> RecordDisclosure:
+    """Stage 3, the full record: to the attorney who accepted only."""
+    _require_status(match, Match.Status.ACCEPTED)
+    case = match.case
+    fields = (
+        ("Respondent name", case.respondent_name),
+        ("A-number", _a_number_shown(case.a_number)),
+        ("How to reach the respondent", case.contact_route),
+    )
+    return RecordDisclosure(
+        match_id=match.pk,
+        responded_at=match.responded_at,
+        case=_case_summary(case),
+        respondent=_present(fields),
+    )
+
+
+def match_reasons(*, breakdown) -> tuple[str, ...]:
+    """The sentences a run (or a coordinator's swap) stored with the proposal; the points behind
+    them are for coordinators, not for the offer."""
+    sentences = breakdown.get("explanation") if isinstance(breakdown, dict) else None
+    return tuple(str(s) for s in sentences) if isinstance(sentences, list) else ()
+
+
+def _require_status(match: Match, status: str) -> None:
+    # The fetching selectors already refuse other stages with a 404; this keeps a caller that
+    # passes the wrong match from rendering a stage it has not reached.
+    if match.status != status:
+        raise Http404("No such offer.")
+
+
+def _case_summary(case: CaseRequest) -> CaseSummary:
+    return CaseSummary(
+        reference=case.reference,
+        case_type=case.case_type.name,
+        language=case.language.name,
+        relay_interpreter_ok=case.relay_interpreter_ok,
+        court=str(case.court),
+        detained=case.detained,
+        remote_ok=case.remote_ok,
+        next_hearing_date=case.next_hearing_date,
+        filing_deadline=case.filing_deadline,
+        summary=case.summary,
+    )
+
+
+def _a_number_shown(stored: str) -> str:
+    """The display form (A-123-456-789); anything not canonical is shown as stored."""
+    return format_a_number(stored) if is_canonical_a_number(stored) else stored
+
+
+def _present(pairs) -> tuple[tuple[str, str], ...]:
+    """Leave out what is blank, or unreadable (an Unreadable value is the empty string)."""
+    return tuple((label, str(value)) for label, value in pairs if value)

@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from cases.identifiers import format_a_number, is_canonical_a_number
 from core.errors import DomainError
 from core.services import event_record
 from matching.models import Match
@@ -182,10 +181,13 @@ def offer(request, match_id):
     if outcome is not None and outcome.status == Match.Status.ACCEPTED:
         return redirect("volunteers:case", match_id=match.pk)
     if outcome is not None:
-        context = {"match": match, "case": match.case, "outcome": outcome}
-        return render(request, "volunteers/offer_answered.html", context)
-    context = {"match": match, "case": match.case, "decline_form": forms.DeclineForm()}
-    return render(request, "volunteers/offer.html", context)
+        return render(request, "volunteers/offer_answered.html", {"outcome": outcome})
+    return _offer_page(request, match, forms.DeclineForm())
+
+
+def _offer_page(request, match, decline_form, status=200):
+    context = {"offer": selectors.offer_disclosure(match=match), "decline_form": decline_form}
+    return render(request, "volunteers/offer.html", context, status=status)
 
 
 @require_safe
@@ -194,13 +196,8 @@ def offer_parties(request, match_id):
     """The party names, so the attorney can check for conflicts before attesting."""
     match = selectors.offer_get_for_attorney(user=request.user, match_id=match_id)
     event_record(verb="match.parties_viewed", actor=request.user, target=match)  # SEC-24
-    context = {"match": match, "case": match.case, "parties": _parties(match.case)}
+    context = {"parties": selectors.parties_disclosure(match=match)}
     return render(request, "volunteers/offer_parties.html", context)
-
-
-def _parties(case) -> list[tuple[str, str]]:
-    """Names for the conflict check; the A-number and contact route stay closed until accept."""
-    return [("Respondent", case.respondent_name)] if case.respondent_name else []
 
 
 def _match_action(request, match_id, action, success: str):
@@ -242,8 +239,7 @@ def offer_decline(request, match_id):
     match = selectors.offer_get_for_attorney(user=request.user, match_id=match_id)
     form = forms.DeclineForm(request.POST)
     if not form.is_valid():
-        context = {"match": match, "case": match.case, "decline_form": form}
-        return render(request, "volunteers/offer.html", context, status=400)
+        return _offer_page(request, match, form, status=400)
     done = _match_action(
         request, match_id,
         lambda m: match_decline(
@@ -264,26 +260,13 @@ def _back(request, match_id):
     return redirect("volunteers:offer", match_id=match_id)
 
 
-# Fields of the full record, shown after acceptance when the case model has them.
-_RECORD_FIELDS = [
-    ("Respondent name", "respondent_name"),
-    ("A-number", "a_number"),
-    ("How to reach the respondent", "contact_route"),
-]
-
-
 @require_safe
 @login_required
 def case(request, match_id):
     """The full record, to the attorney who accepted only (SEC-15)."""
     match = selectors.case_get_for_attorney(user=request.user, match_id=match_id)
     event_record(verb="case.viewed", actor=request.user, target=match.case)  # SEC-24
-    record = [
-        (label, _display(name, getattr(match.case, name)))
-        for label, name in _RECORD_FIELDS
-        if getattr(match.case, name, None) not in (None, "")
-    ]
-    context = {"match": match, "case": match.case, "record": record}
+    context = {"record": selectors.record_disclosure(match=match)}
     context |= _case_hours_context(match=match)
     return render(request, "volunteers/case.html", context)
 
@@ -311,12 +294,6 @@ def case_hours(request, match_id):
     else:
         messages.error(request, "Enter between 0.1 and 24 hours and the day you worked.")
     return redirect("volunteers:case", match_id=match.pk)
-
-
-def _display(name: str, value):
-    if name == "a_number" and is_canonical_a_number(str(value)):
-        return format_a_number(str(value))
-    return value
 
 
 @require_safe

@@ -27,7 +27,7 @@ COORDINATOR_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("volunteers", "attorneylanguage", ("view",)),
     ("volunteers", "practicearea", ("view",)),
     ("pledges", "pledge", ("view", "change")),
-    ("pledges", "organizationmanager", ("view", "delete")),
+    ("pledges", "organizationmanager", ("view", "change", "delete")),
     ("matching", "match", ("view", "change")),
     ("matching", "matchingrun", ("view",)),
     ("core", "domainevent", ("view",)),

@@ -6,25 +6,44 @@ from django.db import transaction
 from core.errors import DomainError
 from core.exports import csv_export, iso
 from pledges.models import OrganizationManager, Pledge
-from pledges.services import organization_manager_remove, pledge_approve, pledge_reject
+from pledges.services import (
+    organization_manager_approve,
+    organization_manager_remove,
+    pledge_approve,
+    pledge_reject,
+)
 
 
 @admin.register(OrganizationManager)
 class OrganizationManagerAdmin(admin.ModelAdmin):
-    """Who manages which organization's pledges; coordinators remove a manager here."""
+    """Who manages which organization's pledges. Coordinators approve a waiting claim (one made
+    from a pledge that found an existing organization by its name) or remove a manager here."""
 
-    list_display = ["organization", "user", "created_at"]
+    list_display = ["organization", "user", "created_at", "approved_at"]
+    list_filter = [("approved_at", admin.EmptyFieldListFilter)]
     search_fields = ["organization__name", "user__email"]
     list_select_related = ["organization", "user"]
     raw_id_fields = ["user"]
     autocomplete_fields = ["organization"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["created_at", "approved_at"]
+    actions = ["approve_selected"]
 
     def has_add_permission(self, request):
         return False  # managers claim their account from an approved pledge's signed link
 
     def has_change_permission(self, request, obj=None):
-        return False
+        # The list's approve action needs it; a manager row itself is never edited.
+        return obj is None and super().has_change_permission(request)
+
+    @admin.action(
+        description="Approve selected claims to manage an organization", permissions=["change"]
+    )
+    def approve_selected(self, request, queryset):
+        count = 0
+        for manager in queryset.filter(approved_at__isnull=True):
+            organization_manager_approve(manager=manager, actor=request.user)
+            count += 1
+        self.message_user(request, f"{count} manager(s) approved.")
 
     def delete_model(self, request, obj):
         organization_manager_remove(manager=obj, actor=request.user)
@@ -52,7 +71,10 @@ class PledgeAdmin(admin.ModelAdmin):
     autocomplete_fields = ["organization", "courts", "languages", "case_types"]
     date_hierarchy = "created_at"
     # Status changes only through the actions (a service, an event, the wall's cache refreshed).
-    readonly_fields = ["status", "created_at", "confirmed_at", "confirmation_sent_at", "decided_at"]
+    readonly_fields = [
+        "status", "organization_created", "created_at", "confirmed_at", "confirmation_sent_at",
+        "decided_at",
+    ]  # fmt: skip
     actions = ["approve_selected", "reject_selected", "export_selected"]
 
     def _decide(self, request, queryset, service, done: str):

@@ -50,6 +50,10 @@ class Pledge(models.Model):
     # second delivery of the task sends nothing (REL-2, STYLE 9, 10).
     confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # True when this pledge's submission created its organization. Only then may its contact
+    # become the organization's manager on claiming; a pledge that found an existing
+    # organization by name asks its manager or a coordinator first (issue 11 #8).
+    organization_created = models.BooleanField(default=False, editable=False)
 
     LIVE_STATUSES = (Status.UNCONFIRMED, Status.PENDING, Status.APPROVED)
 
@@ -96,8 +100,10 @@ class Pledge(models.Model):
 class OrganizationManager(models.Model):
     """A user who manages an organization's pledges: claimed by a pledge's contact (issue 7).
 
-    A manager sees the organization's pledges and their progress, and invites attorneys with a
-    signed link that affiliates them with the organization on sign-up.
+    A manager sees the organization's pledges and their progress, invites attorneys with a
+    signed link that affiliates them with the organization on sign-up, and approves requests to
+    join or manage it. A claim is approved at once only from the pledge that created the
+    organization; any other waits for an approved manager or a coordinator (`approved_at`).
     """
 
     user = models.ForeignKey(
@@ -107,6 +113,9 @@ class OrganizationManager(models.Model):
         "volunteers.Organization", on_delete=models.CASCADE, related_name="managers"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Empty while the claim waits for the organization's manager or a coordinator: a pending
+    # manager sees nothing of the organization.
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["organization__name"]

@@ -11,12 +11,13 @@ from datetime import datetime
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
+from django.db.models import Count, QuerySet, Sum
+from django.shortcuts import get_object_or_404
 
 from matching.models import Match
 from pledges.models import OrganizationManager, Pledge
 from pledges.services import WALL_CACHE_VERSION_KEY
-from volunteers.models import CaseHours, Organization
+from volunteers.models import AttorneyProfile, CaseHours, Organization
 
 TOTALS_TTL = 300
 WALL_PAGE_SIZE = 50
@@ -167,22 +168,60 @@ def pledge_wall(*, page: int | str = 1):
 class ManagedOrganization:
     organization: Organization
     entries: list[WallEntry]
+    manager_requests: list[OrganizationManager] = field(default_factory=list)
+    attorney_requests: list[AttorneyProfile] = field(default_factory=list)
+
+
+def _managed_ids(user) -> QuerySet:
+    """Organizations the user manages with approval (a pending claim sees nothing)."""
+    return OrganizationManager.objects.filter(user=user, approved_at__isnull=False).values(
+        "organization_id"
+    )
 
 
 def organizations_managed(*, user) -> list[ManagedOrganization]:
-    """The organizations the user manages, each with all its pledges and their progress
-    (three queries whatever the number of organizations and pledges)."""
-    organizations = [
-        m.organization
-        for m in OrganizationManager.objects.filter(user=user).select_related("organization")
-    ]
+    """The organizations the user manages, each with all its pledges and their progress, and
+    the requests to manage or join it (five queries whatever the numbers)."""
+    organizations = list(Organization.objects.filter(pk__in=_managed_ids(user)))
     if not organizations:
         return []
     by_org: dict[int, list[Pledge]] = {o.pk: [] for o in organizations}
     for pledge in Pledge.objects.filter(organization__in=organizations).order_by("-created_at"):
         by_org[pledge.organization_id].append(pledge)
+    managers: dict[int, list] = {o.pk: [] for o in organizations}
+    for manager in OrganizationManager.objects.filter(
+        organization__in=organizations, approved_at__isnull=True
+    ).select_related("user"):
+        managers[manager.organization_id].append(manager)
+    attorneys: dict[int, list] = {o.pk: [] for o in organizations}
+    for attorney in AttorneyProfile.objects.filter(
+        organization_requested__in=organizations
+    ).select_related("user"):
+        attorneys[attorney.organization_requested_id].append(attorney)
     progress = _progress_for(by_org.keys())
     return [
-        ManagedOrganization(o, [WallEntry(p, progress.get(o.pk, Progress())) for p in by_org[o.pk]])
+        ManagedOrganization(
+            o,
+            [WallEntry(p, progress.get(o.pk, Progress())) for p in by_org[o.pk]],
+            managers[o.pk],
+            attorneys[o.pk],
+        )
         for o in organizations
     ]
+
+
+def manager_request_get_for_manager(*, user, manager_id: int) -> OrganizationManager:
+    """A pending claim on an organization the user manages; 404 for anyone else (SEC-12)."""
+    return get_object_or_404(
+        OrganizationManager.objects.select_related("organization"),
+        pk=manager_id,
+        approved_at__isnull=True,
+        organization_id__in=_managed_ids(user),
+    )
+
+
+def attorney_request_get_for_manager(*, user, attorney_id: int) -> AttorneyProfile:
+    """An attorney asking to join an organization the user manages; 404 for anyone else."""
+    return get_object_or_404(
+        AttorneyProfile, pk=attorney_id, organization_requested_id__in=_managed_ids(user)
+    )

@@ -79,23 +79,28 @@ def wall_invalidate() -> None:
     cache.set(WALL_CACHE_VERSION_KEY, timezone.now().timestamp(), None)
 
 
-def _organization_for(data: PledgeData) -> Organization:
-    """The organization by name, any case, or a new unconfirmed one (locked: serialises repeats)."""
+def _organization_for(data: PledgeData) -> tuple[Organization, bool]:
+    """The organization by name, any case and spacing, or a new unconfirmed one (locked:
+    serialises repeats); returns (organization, created by this submission).
+
+    Finding one by name grants nothing: the pledge is that organization's only after a
+    coordinator approves it, and its contact manages the organization only if this pledge
+    created it or its manager or a coordinator agrees (organization_manager_claim)."""
     name = " ".join(data.organization_name.split())
     fields = {"kind": data.organization_kind, "city": data.city.strip(), "state": data.state}
     fields["website"] = data.website
     organization = Organization.objects.select_for_update().filter(name__iexact=name).first()
     if organization is not None:
-        return organization
+        return organization, False
     try:
         with transaction.atomic():  # savepoint: a concurrent first pledge may win the name
             organization = Organization.objects.create(name=name, confirmed=False, **fields)
     except IntegrityError:
         # The other request created it: wait for its commit, then join it (its pledge, if the
         # same, is recognised by pledge_submit instead of duplicated).
-        return Organization.objects.select_for_update().get(name__iexact=name)
+        return Organization.objects.select_for_update().get(name__iexact=name), False
     event_record(verb="organization.named", target=organization, data={"via": "pledge"})
-    return organization
+    return organization, True
 
 
 _PLEDGE_FIELDS = (
@@ -131,7 +136,7 @@ def pledge_submit(*, data: PledgeData) -> tuple[Pledge, bool]:
     3. Otherwise a new unconfirmed pledge; its confirmation email is enqueued after commit.
     """
     _validate(data)
-    organization = _organization_for(data)
+    organization, organization_created = _organization_for(data)
     email = data.contact_email.strip()
     existing = Pledge.objects.filter(
         organization=organization,
@@ -153,7 +158,9 @@ def pledge_submit(*, data: PledgeData) -> tuple[Pledge, bool]:
             _confirmation_due(existing.pk)
         event_record(verb="pledge.resubmitted", target=existing, data={"status": existing.status})
         return existing, False
-    pledge = Pledge(organization=organization, contact_email=email)
+    pledge = Pledge(
+        organization=organization, contact_email=email, organization_created=organization_created
+    )
     _pledge_write(pledge, data)
     event_record(verb="pledge.submitted", target=pledge, data={"kind": pledge.kind})
     _confirmation_due(pledge.pk)
@@ -272,30 +279,80 @@ def organization_manager_claim(*, pledge: Pledge, user) -> tuple[OrganizationMan
     """The pledge's contact (who holds its signed manage link) claims a manager account for the
     organization; returns (manager, created). Idempotent: a second claim changes nothing.
 
-    Only an approved pledge qualifies: the organization is matched by name on submission, so a
-    coordinator's review is what stops a stranger's pledge from taking over an organization.
+    Only an approved pledge qualifies. The claim is approved at once only when this pledge
+    created the organization and nobody manages it yet; otherwise (the pledge found an existing
+    organization by its name) it waits for the organization's manager or a coordinator, so a
+    stranger's pledge never takes over a firm (issue 11 #8).
     """
     pledge = Pledge.objects.select_related("organization").get(pk=pledge.pk)
     if pledge.status != Pledge.Status.APPROVED:
         raise PledgeError(
             "A manager account can be claimed once the pledge is approved.", code="not_approved"
         )
+    organization = Organization.objects.select_for_update().get(pk=pledge.organization_id)
     manager, created = OrganizationManager.objects.get_or_create(
-        user=user, organization=pledge.organization
+        user=user, organization=organization
     )
-    if created:
+    if not created:
+        return manager, False
+    founder = pledge.organization_created and not _approved_managers(organization).exists()
+    if founder:
+        manager.approved_at = timezone.now()
+        manager.save(update_fields=["approved_at"])
+    event_record(
+        verb="organization.manager_claimed" if founder else "organization.manager_requested",
+        actor=user,
+        target=organization,
+        data={"pledge_id": pledge.pk},
+    )
+    return manager, True
+
+
+def _approved_managers(organization: Organization):
+    return OrganizationManager.objects.filter(organization=organization, approved_at__isnull=False)
+
+
+def _may_decide_for(*, actor, organization_id: int, permission: str) -> bool:
+    """A coordinator (the model permission) or an approved manager of the organization."""
+    if actor.has_perm(permission):
+        return True
+    return OrganizationManager.objects.filter(
+        user=actor, organization_id=organization_id, approved_at__isnull=False
+    ).exists()
+
+
+@transaction.atomic
+def organization_manager_approve(*, manager: OrganizationManager, actor) -> OrganizationManager:
+    """A coordinator or an approved manager of the organization accepts a manager claim."""
+    manager = OrganizationManager.objects.select_for_update().get(pk=manager.pk)
+    if not _may_decide_for(
+        actor=actor,
+        organization_id=manager.organization_id,
+        permission="pledges.change_organizationmanager",
+    ):
+        raise PledgeError("Only its manager or a coordinator can decide.", code="not_allowed")
+    if manager.approved_at is None:
+        manager.approved_at = timezone.now()
+        manager.save(update_fields=["approved_at"])
         event_record(
-            verb="organization.manager_claimed",
-            actor=user,
-            target=pledge.organization,
-            data={"pledge_id": pledge.pk},
+            verb="organization.manager_approved",
+            actor=actor,
+            target=manager.organization,
+            data={"user_id": manager.user_id},
         )
-    return manager, created
+    return manager
 
 
 @transaction.atomic
 def organization_manager_remove(*, manager: OrganizationManager, actor) -> None:
-    """A coordinator ends someone's management of an organization."""
+    """A coordinator or an approved manager of the organization ends someone's management of
+    it, or declines their claim."""
+    if not _may_decide_for(
+        actor=actor,
+        organization_id=manager.organization_id,
+        permission="pledges.delete_organizationmanager",
+    ):
+        raise PledgeError("Only its manager or a coordinator can decide.", code="not_allowed")
     event_record(
         verb="organization.manager_removed",
         actor=actor,

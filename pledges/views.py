@@ -1,7 +1,9 @@
 """Public pledge pages: the form, the signed confirm/manage links, the wall and open data.
 
 No account is needed. A pledge is reached only through a signed, timestamped link that carries
-its id alone (no personal data in URLs, SEC-23); state changes are POST-only (SEC-16).
+its id alone (no personal data in URLs, SEC-23); state changes are POST-only (SEC-16). Every page
+that shows or takes back a contact's name, email or phone is `never_cache` (Cache-Control:
+no-store, issue 11 #11): a shared or back-button cache must not keep them.
 """
 
 from django.conf import settings
@@ -12,13 +14,13 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.cache import cache_control
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from pledges import selectors, services
 from pledges.forms import ConfirmForm, PledgeForm, pledge_initial
 from pledges.services import PledgeError
-from volunteers.services import INVITE_SESSION_KEY
+from volunteers.services import INVITE_SESSION_KEY, attorney_affiliation_decide
 
 
 def _rate_limited(request) -> bool:
@@ -34,6 +36,7 @@ def _rate_limited(request) -> bool:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@never_cache  # a refused POST shows the contact data typed
 def pledge_new(request):
     form = PledgeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
@@ -64,6 +67,7 @@ def _from_token(token, salt, max_age):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
 def pledge_confirm(request, token):
     pledge, error = _from_token(token, services.CONFIRM_SALT, services.CONFIRM_MAX_AGE)
     if error is not None:
@@ -76,6 +80,7 @@ def pledge_confirm(request, token):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@never_cache  # the contact's name, email and phone
 def pledge_manage(request, token):
     pledge, error = _from_token(token, services.MANAGE_SALT, services.MANAGE_MAX_AGE)
     if error is not None:
@@ -95,6 +100,7 @@ def pledge_manage(request, token):
 
 
 @require_POST
+@never_cache
 def pledge_withdraw(request, token):
     pledge, error = _from_token(token, services.MANAGE_SALT, services.MANAGE_MAX_AGE)
     if error is not None:
@@ -104,6 +110,7 @@ def pledge_withdraw(request, token):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
 def pledge_manager_claim(request, token):
     """From the signed manage link, the pledge's contact claims a manager account for the
     organization. Signed out: sent to sign in (or sign up) and brought back here."""
@@ -115,11 +122,19 @@ def pledge_manager_claim(request, token):
         return redirect(f"{reverse('account_login')}?{urlencode({'next': here})}")
     if request.method == "POST":
         try:
-            services.organization_manager_claim(pledge=pledge, user=request.user)
+            manager, _ = services.organization_manager_claim(pledge=pledge, user=request.user)
         except PledgeError as error:
             messages.error(request, error.message)
             return redirect("pledges:manage", token=token)
-        messages.success(request, f"You now manage {pledge.organization.name} on Pro Bono Match.")
+        name = pledge.organization.name
+        if manager.approved_at is None:
+            messages.info(
+                request,
+                f"{name} is already on Pro Bono Match: your request to manage it waits for its "
+                "manager or a coordinator to approve it.",
+            )
+            return redirect("pledges:manage", token=token)
+        messages.success(request, f"You now manage {name} on Pro Bono Match.")
         return redirect("pledges:organization")
     context = {"pledge": pledge, "form": ConfirmForm(), "token": token}
     return render(request, "pledges/claim.html", context)
@@ -127,6 +142,7 @@ def pledge_manager_claim(request, token):
 
 @require_safe
 @login_required
+@never_cache
 def pledge_organization(request):
     """The manager's page: the organization's pledges, their progress and the invite link."""
     managed = selectors.organizations_managed(user=request.user)
@@ -143,6 +159,34 @@ def pledge_organization(request):
     }
     context = {"managed": [(m, invites[m.organization.pk]) for m in managed]}
     return render(request, "pledges/organization.html", context)
+
+
+@require_POST
+@login_required
+def pledge_manager_decide(request, manager_id):
+    """A manager approves or declines someone's claim to manage their organization."""
+    manager = selectors.manager_request_get_for_manager(user=request.user, manager_id=manager_id)
+    if request.POST.get("decision") == "approve":
+        services.organization_manager_approve(manager=manager, actor=request.user)
+        messages.success(request, f"{manager.user.email} now manages {manager.organization}.")
+    else:
+        services.organization_manager_remove(manager=manager, actor=request.user)
+        messages.info(request, "The request to manage the organization is declined.")
+    return redirect("pledges:organization")
+
+
+@require_POST
+@login_required
+def pledge_attorney_decide(request, attorney_id):
+    """A manager approves or declines an attorney's request to join their organization."""
+    attorney = selectors.attorney_request_get_for_manager(
+        user=request.user, attorney_id=attorney_id
+    )
+    approve = request.POST.get("decision") == "approve"
+    attorney_affiliation_decide(attorney=attorney, actor=request.user, approve=approve)
+    messages.success(request, "The attorney joins the organization." if approve else
+                     "The attorney's request is declined.")  # fmt: skip
+    return redirect("pledges:organization")
 
 
 @require_safe

@@ -110,3 +110,15 @@ class PledgeFactory(factory.django.DjangoModelFactory):
     )
     status = Pledge.Status.APPROVED
     public = True
+    organization_created = True  # the organization came with this pledge (its founder)
+
+
+def affiliate(attorney, organization):
+    """The attorney joins an existing organization: asks, and a coordinator approves."""
+    from volunteers.services import attorney_affiliation_decide, attorney_organization_set
+
+    attorney = attorney_organization_set(
+        attorney=attorney, organization=organization, new_name="", eoir_id=""
+    )
+    if attorney.organization_requested_id:
+        attorney_affiliation_decide(attorney=attorney, actor=None, approve=True)

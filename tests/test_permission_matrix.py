@@ -115,6 +115,18 @@ MATRIX: dict[str, Row] = {
     "pledges:organization": Row(
         get={"anon": LOGIN, "pending": 404, "other": 404, "owner": 404}, post={"owner": 405}
     ),
+    # A manager's decisions on claims and join requests (issue 11 #8): POST only, and only for
+    # an approved manager of the organization asked about; anyone else gets a 404 (SEC-12).
+    "pledges:manager_decide": Row(
+        get={"anon": 405, "owner": 405},
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 404},
+        args="offer",
+    ),
+    "pledges:attorney_decide": Row(
+        get={"anon": 405, "owner": 405},
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 404},
+        args="attorney",
+    ),
     "pledges:join": Row(get={"anon": 404, "owner": 404}, post={"anon": 405}, args="key"),
     "pledges:totals_json": Row(get={"anon": 200}, post={"anon": 405}),
     # allauth. Public entrance pages answer everyone the same (SEC-7); account management needs
@@ -195,6 +207,7 @@ def _args(kind, world):
         "offer": [world["offer"].pk],
         "case": [world["case"].pk],
         "step": ["about"],
+        "attorney": [world["case"].attorney_id],
         "key": ["not-a-real-key"],
         "reset_key": ["1", "not-a-real-key"],
     }[kind]

@@ -13,7 +13,7 @@ from volunteers.models import (
     Organization,
     PracticeArea,
 )
-from volunteers.services import attorney_reject, attorney_verify
+from volunteers.services import attorney_affiliation_decide, attorney_reject, attorney_verify
 
 
 @admin.register(Organization)
@@ -44,15 +44,24 @@ class AttorneyProfileAdmin(admin.ModelAdmin):
     # What verification decides on (the bar admissions) and what matching needs at a glance, in
     # columns that fit a 1280-px screen beside the filters.
     list_display = ["__str__", "bar_admissions", "organization", "verification", "load", "reach"]
-    list_filter = ["verification", "remote_ok", "organization__kind"]
+    list_filter = [
+        "verification", "remote_ok", "organization__kind",
+        ("organization_requested", admin.EmptyFieldListFilter),
+    ]  # fmt: skip
     search_fields = ["user__email", "user__first_name", "user__last_name", "eoir_id", "home_zip"]
     list_select_related = ["user", "organization"]
     autocomplete_fields = ["organization"]
     raw_id_fields = ["user"]
     # Verification changes only through the actions above (a service, an event, an email).
-    readonly_fields = ["verification", "active_cases", "verified_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "verification", "organization_requested", "active_cases", "verified_at", "created_at",
+        "updated_at",
+    ]  # fmt: skip
     inlines = [BarAdmissionInline, AttorneyLanguageInline, PracticeAreaInline]
-    actions = ["verify_selected", "reject_selected", "export_selected"]
+    actions = [
+        "verify_selected", "reject_selected", "approve_affiliation_selected",
+        "decline_affiliation_selected", "export_selected",
+    ]  # fmt: skip
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("bar_admissions")
@@ -104,6 +113,28 @@ class AttorneyProfileAdmin(admin.ModelAdmin):
     )
     def reject_selected(self, request, queryset):
         self._each(request, queryset, attorney_reject, "rejected")
+
+    @admin.action(
+        description="Approve selected attorneys' requests to join an organization",
+        permissions=["change"],
+    )
+    def approve_affiliation_selected(self, request, queryset):
+        self._decide_affiliation(request, queryset, approve=True)
+
+    @admin.action(
+        description="Decline selected attorneys' requests to join an organization",
+        permissions=["change"],
+    )
+    def decline_affiliation_selected(self, request, queryset):
+        self._decide_affiliation(request, queryset, approve=False)
+
+    def _decide_affiliation(self, request, queryset, *, approve: bool):
+        count = 0
+        for attorney in queryset.filter(organization_requested__isnull=False):
+            attorney_affiliation_decide(attorney=attorney, actor=request.user, approve=approve)
+            count += 1
+        done = "joined their organization" if approve else "had their request declined"
+        self.message_user(request, f"{count} attorney(s) {done}.")
 
     @admin.action(description="Export selected attorneys to CSV", permissions=["view"])
     def export_selected(self, request, queryset):

@@ -320,13 +320,16 @@ def profile_initial(attorney: AttorneyProfile | None, user) -> dict[str, dict]:
 
 
 class CaseHoursForm(forms.Form):
+    """Hours on one day; the day and the day's total are checked by case_hours_log."""
+
     hours = forms.DecimalField(min_value=Decimal("0.1"), max_value=24, decimal_places=1)
     worked_on = forms.DateField(label="Day worked", widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, today, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial.setdefault("worked_on", timezone.localdate())
+            self.initial.setdefault("worked_on", today)
+        self.fields["worked_on"].widget.attrs["max"] = today.isoformat()
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True

@@ -67,6 +67,17 @@ class AttorneyProfile(models.Model):
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="attorneys"
     )
+    # An existing organization the attorney asked to join (picked or typed by name): the
+    # affiliation is set only once that organization's manager or a coordinator approves, so a
+    # name never buys membership of someone else's firm (issue 11 #8).
+    organization_requested = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="affiliation_requests",
+        editable=False,
+    )
     phone = models.CharField(max_length=32, blank=True)
     eoir_id = models.CharField("EOIR ID", max_length=16, blank=True)
     verification = models.CharField(

@@ -7,11 +7,12 @@ only, never personal data) and raises AttorneyError with a stable code that form
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from cases.reference import court_coordinates
@@ -94,34 +95,53 @@ def attorney_profile_update(
     return attorney
 
 
-def organization_find_or_name(*, name: str, actor) -> Organization:
-    """An existing organization by name (any case), or a new unconfirmed one to review."""
+def organization_find_or_name(*, name: str, actor) -> tuple[Organization, bool]:
+    """An existing organization by name (any case, any spacing), or a new unconfirmed one to
+    review; returns (organization, created)."""
     name = " ".join(name.split())
     existing = Organization.objects.filter(name__iexact=name).first()
     if existing is not None:
-        return existing
+        return existing, False
     organization = Organization.objects.create(
         name=name, kind=Organization.Kind.OTHER, confirmed=False
     )
     event_record(verb="organization.named", actor=actor, target=organization)
-    return organization
+    return organization, True
 
 
 @transaction.atomic
 def attorney_organization_set(
     *, attorney: AttorneyProfile, organization: Organization | None, new_name: str, eoir_id: str
 ) -> AttorneyProfile:
+    """The attorney's organization step.
+
+    Naming a new organization (or none) takes effect at once. Joining one that exists, picked
+    or typed by name, is a request: the affiliation waits in `organization_requested` until the
+    organization's manager or a coordinator approves it (issue 11 #8). Until then the attorney
+    keeps their previous affiliation, and nothing they do counts toward that organization.
+    """
+    created = False
     if new_name.strip():
-        organization = organization_find_or_name(name=new_name, actor=attorney.user)
+        organization, created = organization_find_or_name(name=new_name, actor=attorney.user)
     attorney = _locked(attorney)
-    attorney.organization = organization
+    joins_existing = organization is not None and not created
+    if joins_existing and organization.pk != attorney.organization_id:
+        attorney.organization_requested = organization
+        event_record(
+            verb="attorney.affiliation_requested",
+            actor=attorney.user,
+            target=attorney,
+            data={"organization_id": organization.pk},
+        )
+    else:
+        attorney.organization, attorney.organization_requested = organization, None
     attorney.eoir_id = eoir_id.strip()
-    attorney.save(update_fields=["organization", "eoir_id", "updated_at"])
+    attorney.save(update_fields=["organization", "organization_requested", "eoir_id", "updated_at"])
     event_record(
         verb="attorney.profile_updated",
         actor=attorney.user,
         target=attorney,
-        data={"step": "organization", "organization_id": getattr(organization, "pk", None)},
+        data={"step": "organization", "organization_id": attorney.organization_id},
     )
     return attorney
 
@@ -400,16 +420,78 @@ def _mfa_remove(user) -> None:
     Authenticator.objects.filter(user=user).delete()
 
 
+def _hours_day_check(*, match: Match, worked_on: date) -> None:
+    accepted_on = (
+        attorney_today(attorney=match.attorney, at=match.responded_at)
+        if match.responded_at
+        else None
+    )
+    if accepted_on is not None and worked_on < accepted_on:
+        raise AttorneyError(
+            f"Log hours from the day you accepted the case ({accepted_on:%-d %B %Y}) on.",
+            code="before_acceptance",
+        )
+    if worked_on > attorney_today(attorney=match.attorney):
+        raise AttorneyError("Log hours already worked, not future ones.", code="future_date")
+
+
+HOURS_PER_DAY = Decimal(24)
+
+
+def attorney_today(*, attorney: AttorneyProfile, at: datetime | None = None) -> date:
+    """The attorney's calendar date now (or at a moment). Attorneys have no time zone of their
+    own yet, so it is the date in settings.TIME_ZONE: the one place to change when they do."""
+    return timezone.localdate(at)
+
+
 @transaction.atomic
 def case_hours_log(*, match: Match, user, hours: Decimal, worked_on: date) -> CaseHours:
-    """The attorney who accepted the case logs pro bono hours on it (pledges count them)."""
+    """The attorney who accepted the case logs pro bono hours on it (pledges count them).
+
+    The day lies between the acceptance and the attorney's today, and a day holds at most 24
+    hours in all (issue 11 #9): the wall shows these hours publicly. The attorney's row is
+    locked, so two entries for one day cannot both pass the total check.
+    """
     if match.status != Match.Status.ACCEPTED or match.attorney.user_id != user.pk:
         raise AttorneyError("Hours are logged on your accepted cases only.", code="not_your_case")
-    if worked_on > timezone.localdate():
-        raise AttorneyError("Log hours already worked, not future ones.", code="future_date")
+    _locked(match.attorney)
+    _hours_day_check(match=match, worked_on=worked_on)
+    logged = CaseHours.objects.filter(
+        match__attorney_id=match.attorney_id, worked_on=worked_on
+    ).aggregate(total=Sum("hours"))["total"] or Decimal(0)
+    if logged + hours > HOURS_PER_DAY:
+        raise AttorneyError(
+            f"You have already logged {logged} hours on {worked_on:%-d %B %Y}; a day holds at "
+            f"most 24 hours in all, so at most {HOURS_PER_DAY - logged} more.",
+            code="day_full",
+        )
     entry = CaseHours.objects.create(match=match, hours=hours, worked_on=worked_on)
     event_record(verb="case.hours_logged", actor=user, target=match, data={"hours": str(hours)})
     return entry
+
+
+@transaction.atomic
+def attorney_affiliation_decide(
+    *, attorney: AttorneyProfile, actor, approve: bool
+) -> AttorneyProfile:
+    """Approve (the attorney joins the organization they asked to join) or decline (only the
+    request goes). Callers decide who may: a coordinator in the admin (model permission), or an
+    approved manager of that organization (pledges:attorney_decide, scoped by its selector)."""
+    attorney = _locked(attorney)
+    organization_id = attorney.organization_requested_id
+    if organization_id is None:
+        raise AttorneyError("There is no request to decide.", code="no_request")
+    if approve:
+        attorney.organization_id = organization_id
+    attorney.organization_requested = None
+    attorney.save(update_fields=["organization", "organization_requested", "updated_at"])
+    event_record(
+        verb="attorney.affiliation_approved" if approve else "attorney.affiliation_declined",
+        actor=actor,
+        target=attorney,
+        data={"organization_id": organization_id},
+    )
+    return attorney
 
 
 # An organization manager's invitation (pledges:join) leaves the organization's id here; the
@@ -427,8 +509,8 @@ def attorney_affiliate_by_invite(*, attorney: AttorneyProfile, organization_id: 
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None:
         return False
-    attorney.organization = organization
-    attorney.save(update_fields=["organization", "updated_at"])
+    attorney.organization, attorney.organization_requested = organization, None
+    attorney.save(update_fields=["organization", "organization_requested", "updated_at"])
     event_record(
         verb="attorney.affiliated_by_invite",
         actor=attorney.user,

@@ -115,6 +115,12 @@ def _form_error(form, error: AttorneyError) -> None:
         form._non_form_errors = form.error_class([error.message])
 
 
+_REQUESTED = (
+    "Saved. You asked to join {}: its manager or a coordinator approves the request, and "
+    "your work counts toward its pledges from then on."
+)
+
+
 def _invite_apply(request, attorney) -> None:
     """After the attorney's profile is saved: affiliate it with the inviting organization."""
     organization_id = request.session.pop(services.INVITE_SESSION_KEY, None)
@@ -139,7 +145,10 @@ def profile_step(request, step):
         else:
             if step == "about":  # the profile exists now: an invitation affiliates it
                 _invite_apply(request, saved)
-            messages.success(request, "Saved.")
+            if step == "organization" and saved.organization_requested_id:
+                messages.info(request, _REQUESTED.format(saved.organization_requested))
+            else:
+                messages.success(request, "Saved.")
             return redirect(_next_url(step))
     position = _STEP_SLUGS.index(step)
     context = {
@@ -264,17 +273,27 @@ def _back(request, match_id):
 @login_required
 def case(request, match_id):
     """The full record, to the attorney who accepted only (SEC-15)."""
+    return _case_page(request, match_id)
+
+
+def _case_page(request, match_id, hours_form=None):
     match = selectors.case_get_for_attorney(user=request.user, match_id=match_id)
     event_record(verb="case.viewed", actor=request.user, target=match.case)  # SEC-24
     context = {"record": selectors.record_disclosure(match=match)}
-    context |= _case_hours_context(match=match)
+    context |= _case_hours_context(match=match, form=hours_form)
     return render(request, "volunteers/case.html", context)
 
 
-def _case_hours_context(*, match) -> dict:
-    """The hours part of the attorney's case page."""
+# Which field a refused hours entry points at (case_hours_log's error codes).
+_HOURS_ERROR_FIELDS = {"before_acceptance": "worked_on", "future_date": "worked_on",
+                       "day_full": "hours"}  # fmt: skip
+
+
+def _case_hours_context(*, match, form=None) -> dict:
+    """The hours part of the attorney's case page (a refused entry shows its errors)."""
     logged = list(match.hours.all()[:20])
-    return {"hours_form": forms.CaseHoursForm(), "hours_logged": logged,
+    form = form or forms.CaseHoursForm(today=services.attorney_today(attorney=match.attorney))
+    return {"hours_form": form, "hours_logged": logged,
             "hours_total": sum(entry.hours for entry in match.hours.all())}  # fmt: skip
 
 
@@ -283,17 +302,16 @@ def _case_hours_context(*, match) -> dict:
 def case_hours(request, match_id):
     """Log hours on an accepted case; only its attorney (anyone else: 404, SEC-12)."""
     match = selectors.case_get_for_attorney(user=request.user, match_id=match_id)
-    form = forms.CaseHoursForm(request.POST)
+    form = forms.CaseHoursForm(request.POST, today=services.attorney_today(attorney=match.attorney))
     if form.is_valid():
         try:
             services.case_hours_log(match=match, user=request.user, **form.cleaned_data)
         except AttorneyError as error:
-            messages.error(request, error.message)
+            form.add_error(_HOURS_ERROR_FIELDS.get(error.code), error.message)
         else:
             messages.success(request, "Hours logged. Thank you.")
-    else:
-        messages.error(request, "Enter between 0.1 and 24 hours and the day you worked.")
-    return redirect("volunteers:case", match_id=match.pk)
+            return redirect("volunteers:case", match_id=match.pk)
+    return _case_page(request, match_id, hours_form=form)
 
 
 @require_safe

@@ -17,6 +17,7 @@ from django.test import Client
 from pledges.models import Pledge
 from pledges.services import pledge_approve
 from tests.e2e.test_attorney_journey import ARTIFACTS, CHROMIUM, Journey, browser  # noqa: F401
+from tests.factories import affiliate
 from tests.pledges.helpers import eager_tasks, link_from  # noqa: F401
 from tests.volunteers.offers import offer_create
 
@@ -83,7 +84,6 @@ def _sign_in(journey, user):
 
 def _walk(journey, coord, att_a):
     from matching.services import match_accept, match_attest_no_conflict
-    from volunteers.services import attorney_organization_set
 
     page = journey.page
     journey.go("/pledges/new/")
@@ -110,9 +110,7 @@ def _walk(journey, coord, att_a):
     assert entry.locator("[data-progress]").get_attribute("data-progress") == "0"
     journey.shot("wall-approved")
 
-    attorney_organization_set(
-        attorney=att_a, organization=pledge.organization, new_name="", eoir_id=""
-    )
+    affiliate(att_a, pledge.organization)
     match = offer_create(attorney=att_a, coordinator=coord)
     match_attest_no_conflict(match=match, user=att_a.user)
     match_accept(match=match, user=att_a.user)

@@ -20,7 +20,13 @@ from pledges.services import (
     organization_manager_claim,
     pledge_token,
 )
-from tests.factories import AttorneyFactory, OrganizationFactory, PledgeFactory, UserFactory
+from tests.factories import (
+    AttorneyFactory,
+    OrganizationFactory,
+    PledgeFactory,
+    UserFactory,
+    affiliate,
+)
 from tests.pledges.helpers import fresh_cache  # noqa: F401
 from volunteers.models import AttorneyProfile
 from volunteers.services import INVITE_SESSION_KEY, attorney_affiliate_by_invite
@@ -120,14 +126,13 @@ def test_a_non_manager_gets_a_404_and_anonymous_is_sent_to_sign_in(client):
 def test_the_manager_page_shows_pledges_progress_and_an_invite(client, att_a, coord):
     from matching.services import match_accept, match_attest_no_conflict
     from tests.volunteers.offers import offer_create
-    from volunteers.services import attorney_organization_set
 
     organization = OrganizationFactory(name="Hudson & Pine LLP")
     pledge = PledgeFactory(organization=organization, kind="cases", amount=4)
     other = PledgeFactory(organization__name="Elsewhere LLP")
     user = UserFactory()
     organization_manager_claim(pledge=pledge, user=user)
-    attorney_organization_set(attorney=att_a, organization=organization, new_name="", eoir_id="")
+    affiliate(att_a, organization)
     match = offer_create(attorney=att_a, coordinator=coord)
     match_attest_no_conflict(match=match, user=att_a.user)
     match_accept(match=match, user=att_a.user)

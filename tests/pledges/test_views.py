@@ -13,7 +13,7 @@ from core.models import DomainEvent
 from matching.models import Match
 from pledges.models import Pledge
 from pledges.services import MANAGE_SALT, pledge_token
-from tests.factories import OrganizationFactory, PledgeFactory
+from tests.factories import OrganizationFactory, PledgeFactory, affiliate
 from tests.pledges.helpers import (  # noqa: F401
     eager_tasks,
     form_data,
@@ -111,10 +111,9 @@ def test_the_wall_lists_approved_public_pledges_only(client):
 
 def test_progress_counts_cases_accepted_by_affiliated_attorneys(client, att_a, coord):
     from matching.services import match_accept, match_attest_no_conflict
-    from volunteers.services import attorney_organization_set
 
     organization = OrganizationFactory()
-    attorney_organization_set(attorney=att_a, organization=organization, new_name="", eoir_id="")
+    affiliate(att_a, organization)
     pledge = PledgeFactory(kind="cases", amount=4, organization=organization)
     match = offer_create(attorney=att_a, coordinator=coord)
     match_attest_no_conflict(match=match, user=att_a.user)

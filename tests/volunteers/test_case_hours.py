@@ -1,37 +1,60 @@
-"""Hours an attorney logs on an accepted case (they count toward the organization's pledges)."""
+"""Hours an attorney logs on an accepted case (they count toward the organization's pledges).
 
+A day worked lies between the case's acceptance and the attorney's today, and one day holds at
+most 24 hours across all of the attorney's entries (issue 11 #9, SEC-18): the wall shows them.
+"""
+
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from core.models import DomainEvent
-from tests.factories import OrganizationFactory, PledgeFactory
+from matching.models import Match
+from tests.factories import OrganizationFactory, PledgeFactory, affiliate
 from tests.volunteers.offers import offer_create
 from volunteers.models import CaseHours
 
 pytestmark = pytest.mark.django_db
 WALL = reverse("pledges:wall")
+ACCEPTED_DAYS_AGO = 30
+
+
+def _day(days_ago: int) -> str:
+    return (timezone.localdate() - timedelta(days=days_ago)).isoformat()
+
+
+def _accept(attorney, coord):
+    from matching.services import match_accept, match_attest_no_conflict
+
+    match = offer_create(attorney=attorney, coordinator=coord)
+    match_attest_no_conflict(match=match, user=attorney.user)
+    match = match_accept(match=match, user=attorney.user)
+    accepted_at = timezone.now() - timedelta(days=ACCEPTED_DAYS_AGO)
+    Match.objects.filter(pk=match.pk).update(responded_at=accepted_at)
+    match.refresh_from_db()
+    return match
 
 
 @pytest.fixture
 def accepted(att_a, coord):
-    from matching.services import match_accept, match_attest_no_conflict
-    from volunteers.services import attorney_organization_set
+    affiliate(att_a, OrganizationFactory())
+    return _accept(att_a, coord)
 
-    organization = OrganizationFactory()
-    attorney_organization_set(attorney=att_a, organization=organization, new_name="", eoir_id="")
-    match = offer_create(attorney=att_a, coordinator=coord)
-    match_attest_no_conflict(match=match, user=att_a.user)
-    return match_accept(match=match, user=att_a.user)
+
+def _log(client, match, hours, worked_on):
+    return client.post(
+        reverse("volunteers:case_hours", args=[match.pk]), {"hours": hours, "worked_on": worked_on}
+    )
 
 
 def test_the_attorney_logs_hours_and_the_hours_pledge_progresses(client, att_a, accepted):
     att_a.refresh_from_db()
     pledge = PledgeFactory(kind="hours", amount=10, organization=att_a.organization)
     client.force_login(att_a.user)
-    url = reverse("volunteers:case_hours", args=[accepted.pk])
-    response = client.post(url, {"hours": "2.5", "worked_on": "2026-11-01"})
+    response = _log(client, accepted, "2.5", _day(3))
     assert response.status_code == 302
     assert CaseHours.objects.get().hours == Decimal("2.5")
     assert DomainEvent.objects.filter(verb="case.hours_logged", actor=att_a.user).count() == 1
@@ -44,17 +67,50 @@ def test_the_attorney_logs_hours_and_the_hours_pledge_progresses(client, att_a, 
 
 def test_another_attorney_cannot_log_hours_on_the_case(client, att_b, accepted):  # SEC-12
     client.force_login(att_b.user)
-    url = reverse("volunteers:case_hours", args=[accepted.pk])
-    assert client.post(url, {"hours": "2", "worked_on": "2026-11-01"}).status_code == 404
+    assert _log(client, accepted, "2", _day(3)).status_code == 404
     assert CaseHours.objects.count() == 0
 
 
-def test_future_or_absurd_hours_are_refused(client, att_a, accepted):
+@pytest.mark.parametrize(
+    ("hours", "worked_on", "message"),
+    [
+        ("25", _day(3), "less than or equal to 24"),
+        ("2", _day(-1), "already worked, not future ones"),
+        ("2", "2099-01-01", "already worked, not future ones"),
+        ("2", "1800-01-01", "from the day you accepted the case"),
+        ("2", "0001-01-01", "from the day you accepted the case"),
+        ("2", _day(ACCEPTED_DAYS_AGO + 1), "from the day you accepted the case"),
+        ("2", "not a date", "Enter a valid date"),
+    ],
+    ids=["25h", "tomorrow", "2099", "1800", "year-1", "before-acceptance", "garbage"],
+)
+def test_a_day_outside_the_case_or_too_many_hours_is_a_form_error(  # SEC-18
+    client, att_a, accepted, hours, worked_on, message
+):
     client.force_login(att_a.user)
-    url = reverse("volunteers:case_hours", args=[accepted.pk])
-    for data in (
-        {"hours": "25", "worked_on": "2026-11-01"},
-        {"hours": "2", "worked_on": "2099-01-01"},
-    ):
-        assert client.post(url, data).status_code == 302
+    response = _log(client, accepted, hours, worked_on)
+    assert response.status_code == 200  # the case page again, the entry's error on it
+    assert message in response.content.decode()
     assert CaseHours.objects.count() == 0
+
+
+def test_the_day_of_acceptance_and_today_are_accepted(client, att_a, accepted):
+    client.force_login(att_a.user)
+    assert _log(client, accepted, "1", _day(ACCEPTED_DAYS_AGO)).status_code == 302
+    assert _log(client, accepted, "1", _day(0)).status_code == 302
+    assert CaseHours.objects.count() == 2
+
+
+def test_a_day_holds_at_most_24_hours_across_entries_and_cases(  # SEC-18
+    client, att_a, coord, accepted
+):
+    second_case = _accept(att_a, coord)
+    client.force_login(att_a.user)
+    assert _log(client, accepted, "20", _day(2)).status_code == 302
+    refused = _log(client, second_case, "4.5", _day(2))
+    assert refused.status_code == 200
+    assert "already logged 20.0 hours" in refused.content.decode()
+    assert _log(client, second_case, "4", _day(2)).status_code == 302  # exactly 24
+    assert _log(client, accepted, "0.1", _day(2)).status_code == 200
+    assert _log(client, accepted, "8", _day(1)).status_code == 302  # another day
+    assert sorted(CaseHours.objects.values_list("hours", flat=True)) == [4, 8, 20]

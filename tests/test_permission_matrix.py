@@ -83,7 +83,7 @@ MATRIX: dict[str, Row] = {
     "volunteers:case": _attorney(get=OBJECT_PAGE, post={"owner": 405}, args="case"),
     "volunteers:case_hours": _attorney(
         get=POST_ONLY,
-        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 302},  # empty: error message
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 200},  # empty: form errors
         args="case",
     ),
     "volunteers:account": _attorney(get=OWN_PAGE, post={"owner": 405}),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("volunteers", "0004_pledges_moved_out"),
+        ("volunteers", "0005_calendar_feed"),
     ]
 
     operations = [

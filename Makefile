@@ -8,17 +8,33 @@ DEPLOY_ENV := DEBUG=0 ALLOWED_HOSTS=probono.example.org \
 	SECRET_KEY=deploy-check-$$(head -c 48 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9' | head -c 60) \
 	FIELD_ENCRYPTION_KEYS=deploy-check-$$(head -c 48 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9' | head -c 40)
 
-.PHONY: run test lint check-deploy smoke clean
+.PHONY: run test lint check-deploy smoke clean lock
+
+# pip itself is pinned too: pip-tools (`make lock`) supports a known range of pip versions.
+PIP_VERSION := 26.3
 
 $(BIN)/python:
 	@python=$$(bin/find-python) && echo "Creating $(VENV) with $$python" && "$$python" -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet pip==$(PIP_VERSION)
 
-# Reinstall only when the dependencies change. The build constraint lets XStatic-Bootstrap's
-# old-style sdist build (it needs setuptools' pkg_resources).
-$(VENV)/.installed: pyproject.toml build-constraints.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --build-constraint build-constraints.txt -e '.[dev]'
+# Installs exactly what requirements-dev.lock names, each file checked against its hash (the lock
+# is compiled from pyproject.toml by `make lock`); then the project itself, without dependencies.
+# Reinstalls only when the lock or pyproject.toml changes.
+$(VENV)/.installed: requirements-dev.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
+
+# After changing a dependency in pyproject.toml: recompile both locks (runtime for deployments,
+# runtime + dev for `make run` and `make test`; the second constrained by the first, so the
+# versions they share are the same). `make lock UPGRADE=1` moves every pin to its newest allowed.
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-header \
+	--no-emit-index-url --no-emit-find-links \
+	$(if $(UPGRADE),--upgrade)
+lock: | $(BIN)/python
+	$(BIN)/pip-compile $(LOCK_FLAGS) --output-file requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --extra dev --constraint requirements.lock \
+		--output-file requirements-dev.lock pyproject.toml
 
 run: export DEBUG ?= 1
 run: $(VENV)/.installed

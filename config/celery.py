@@ -24,7 +24,6 @@ app.conf.update(
     result_expires=24 * 3600,
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
-    timezone=os.environ.get("TIME_ZONE", "America/New_York"),
     # Periodic work, in code so that it is reviewed like code. Matching, offer expiry and the
     # sweeper join here in their own issues.
     beat_schedule={

@@ -11,7 +11,6 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
-from xstatic.pkg import bootstrap as xstatic_bootstrap
 
 from config.env import env_bool, env_int, env_list, env_str, env_url
 
@@ -153,10 +152,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [
-    BASE_DIR / "static",
-    ("bootstrap", xstatic_bootstrap.BASE_DIR),
-]
+# Bootstrap is vendored under static/vendor/bootstrap/ (see the README there).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -292,6 +289,8 @@ CELERY_RESULT_BACKEND = env_url(
     "CELERY_RESULT_BACKEND", _default_results, schemes={"redis", "rediss", "file", "rpc"}
 )
 CELERY_TASK_ALWAYS_EAGER = False
+# The beat schedule's crontab hours are local to the program, like every other time shown.
+CELERY_TIMEZONE = TIME_ZONE
 
 # Matching. Auto-approval lets a program skip coordinator review of proposals (off by default).
 MATCHING_AUTO_APPROVE = env_bool("MATCHING_AUTO_APPROVE", False)
@@ -312,6 +311,8 @@ MATCHING_FANOUT_TIMEOUT = env_int("MATCHING_FANOUT_TIMEOUT", 120, minimum=1)
 MATCHING_FANOUT_QUEUE = env_str("MATCHING_FANOUT_QUEUE", "")
 MATCH_OFFER_TTL_HOURS = env_int("MATCH_OFFER_TTL_HOURS", 72, minimum=1)
 MATCH_OFFER_REMINDER_HOURS = env_int("MATCH_OFFER_REMINDER_HOURS", 24, minimum=1)
+# Pledge form posts accepted per client address per minute (SEC-19), counted in the shared cache.
+PLEDGE_RATE_LIMIT_PER_MINUTE = env_int("PLEDGE_RATE_LIMIT_PER_MINUTE", 5, minimum=1)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0]}")
 
 # Security headers (SEC-2..SEC-5). The CSP allows nothing inline and nothing from elsewhere:

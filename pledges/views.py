@@ -25,7 +25,7 @@ from volunteers.services import INVITE_SESSION_KEY, attorney_affiliation_decide
 
 def _rate_limited(request) -> bool:
     """Fixed one-minute window per client address, counted in the shared cache (SEC-19)."""
-    limit = getattr(settings, "PLEDGE_RATE_LIMIT_PER_MINUTE", 5)
+    limit = settings.PLEDGE_RATE_LIMIT_PER_MINUTE
     key = f"pledges:rate:{request.META.get('REMOTE_ADDR', '')}"
     cache.add(key, 0, 60)
     try:

@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from matching.models import Match
@@ -54,9 +55,12 @@ def test_pages_carry_a_strict_content_security_policy(client):  # SEC-2
 
 def test_pages_load_bootstrap_from_our_own_static_files(client):
     html = client.get(reverse("home")).content.decode()
-    assert "/static/bootstrap/css/bootstrap.min.css" in html
-    assert "/static/bootstrap/js/bootstrap.bundle.min.js" in html
+    assert "/static/vendor/bootstrap/css/bootstrap.min.css" in html
+    assert "/static/vendor/bootstrap/js/bootstrap.bundle.min.js" in html
     assert "cdn" not in html.lower()
+    # Vendored files, found by the static finders (no package or build step provides them).
+    assert finders.find("vendor/bootstrap/css/bootstrap.min.css")
+    assert finders.find("vendor/bootstrap/js/bootstrap.bundle.min.js")
 
 
 def test_authenticated_pages_are_never_cached(client, coord):  # SEC-3

@@ -34,6 +34,11 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG el
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must name this site's hosts when DEBUG is off")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# How many reverse proxies of ours stand in front of the app (0: clients connect directly). Each
+# appends to X-Forwarded-For, so the client's address is that many entries from the right
+# (core.ratelimit.client_ip, the address every rate limit counts); and only behind a proxy is
+# X-Forwarded-Proto believed (SECURE_PROXY_SSL_HEADER below).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 # Key for the encrypted respondent identifiers (case requests issue). Kept apart from SECRET_KEY
 # so rotating one does not touch the other. The first key encrypts, every key decrypts; the keyed
@@ -196,8 +201,11 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Pro Bono Match] "
-# allauth's throttles (login failures, signup, reset, confirmation mails) count in the shared
-# cache below, so every web process sees the same counts; windows expire, never a lockout (SEC-6).
+# Every rate limit of the app, counted by allauth's limiter in the shared cache below, so every
+# web process sees the same counts; windows slide and expire, never a lockout (SEC-6). "ip" is
+# core.ratelimit.client_ip (through TRUSTED_PROXY_COUNT proxies). "login_failed" counts failed
+# sign-ins at the site login and the admin login alike, per address and per account ("key": the
+# email).
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
@@ -344,7 +352,9 @@ SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600, minimu
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if TRUSTED_PROXY_COUNT:
+        # Only our proxy sets it; with no proxy a client could send it over plain HTTP.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)

@@ -61,3 +61,10 @@ def identifier_viewers_group_sync() -> Group:
         Permission.objects.filter(content_type__app_label="cases", codename="view_identifiers")
     )
     return group
+
+
+def staff_has_totp(user) -> bool:
+    """Staff open the admin only with an authenticator (SEC-9; core.admin_site)."""
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

@@ -1,58 +1,66 @@
-"""Staff security in front of the admin: MFA required (SEC-9), admin login throttled (SEC-6).
+"""Staff security: the admin login (SEC-6, SEC-9) and who may set up a staff authenticator.
 
-One middleware, placed after authentication, that looks only at paths under the admin.
+The admin login is one form that checks email, password and authenticator code together and
+answers every failure with the same message, so it never tells whether a password was right
+(issue 11 #1). It authenticates through allauth's adapter, so a failure counts in the same
+per-account and per-address windows as the site login (ACCOUNT_RATE_LIMITS "login_failed"),
+whoever is signed in. A POST refused for its CSRF token never reaches the form and counts for
+nobody.
+
+Why not allauth's own login and MFA stage: it asks for the password first and for the code on a
+second page only when the password was right, which is the oracle this form removes (and staff
+are refused at the site login for that reason: volunteers.adapters).
+
+Staff without an authenticator set one up only from an e-mailed link (core.staff_enrollment).
 """
 
-import hashlib
-import time
-
+from allauth.account.adapter import get_adapter
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.core.cache import cache
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import urlencode
 
-# Like allauth's "login_failed" limits on the site login: per account and per address, in a
-# window that expires (never a permanent lockout, no admin action needed to lift it).
-FAILURES_PER_ACCOUNT = 5
-FAILURES_PER_ADDRESS = 20
-WINDOW_SECONDS = 300
+from core.ratelimit import login_failure_key, rate_limit_consume
+from core.roles import staff_has_totp
+from core.services import event_record
+from core.staff_enrollment import staff_enrollment_allowed
+from core.tasks import staff_enrollment_email
+
+LOGIN_FAILED = (
+    "Enter the email, password and authenticator code of a staff account. Staff who have not "
+    "set up an authenticator yet: after a correct password we email you a link to do it."
+)
 
 
 def staff_security(get_response):
+    """Staff without an authenticator reach the set-up pages only from the e-mailed link.
+
+    The admin itself needs TOTP (ProBonoAdminSite.has_permission); this closes the other door:
+    any other session of a staff account (signed in by an e-mail confirmation, or made staff
+    while signed in) opening /accounts/2fa/ to register an attacker's authenticator.
+    """
+
     def middleware(request):
-        admin_root = reverse("admin:index")
-        if not request.path.startswith(admin_root):
-            return get_response(request)
-        if request.path == reverse("admin:login") and request.method == "POST":
-            return _login_throttled(request, get_response)
         user = request.user
         if (
-            user.is_authenticated
+            request.path.startswith(reverse("mfa_index"))
+            and user.is_authenticated
             and user.is_staff
-            and request.path != reverse("admin:logout")
             and not staff_has_totp(user)
+            and not staff_enrollment_allowed(request)
         ):
-            # Never the admin: set up an authenticator first, then come back (SEC-9).
-            query = urlencode({"next": request.get_full_path()})
-            return redirect(f"{reverse('mfa_activate_totp')}?{query}")
+            return redirect(reverse("admin:login"))
         return get_response(request)
 
     return middleware
 
 
-def staff_has_totp(user) -> bool:
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
-
-
 class StaffAuthenticationForm(AdminAuthenticationForm):
-    """The admin login asks for the authenticator code too: a password alone never opens the
-    admin for staff who have TOTP; staff who have none are sent to set it up (the middleware)."""
+    """Email, password and authenticator code, checked together; one message for any failure."""
 
     otp = forms.CharField(
         label="Authenticator code",
@@ -61,53 +69,34 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
-    def confirm_login_allowed(self, user):
-        super().confirm_login_allowed(user)
-        authenticator = Authenticator.objects.filter(
-            user=user, type=Authenticator.Type.TOTP
-        ).first()
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = "Email"
+        self.fields["username"].widget.attrs["autocomplete"] = "email"
+
+    def clean(self):
+        email = (self.cleaned_data.get("username") or "").strip()
+        password = self.cleaned_data.get("password") or ""
         code = (self.cleaned_data.get("otp") or "").strip()
-        if authenticator is not None and not (code and TOTP(authenticator).validate_code(code)):
-            raise ValidationError(
-                "Enter the current code from your authenticator app.", code="otp_invalid"
-            )
+        adapter = get_adapter(self.request)
+        # Counts the attempt, or refuses it over the limit (code "too_many_login_attempts").
+        user = adapter.authenticate(self.request, email=email, username=email, password=password)
+        if user is not None and user.is_staff and user.is_active:
+            if _code_valid(user, code):
+                self.user_cache = user
+                return self.cleaned_data
+            if not staff_has_totp(user):
+                # Sent after commit by the worker (REL-1); the page says the same as any failure.
+                staff_enrollment_email.delay_on_commit(user.pk)
+                event_record(verb="staff.enrollment_link_sent", target=user)
+        if user is not None:
+            # allauth took back the count for a right password: the attempt still failed, and
+            # is audited like a wrong password (SEC-24).
+            rate_limit_consume(self.request, action="login_failed", key=login_failure_key(email))
+            user_login_failed.send(sender=__name__, credentials={}, request=self.request)
+        raise ValidationError(LOGIN_FAILED, code="invalid_login")
 
 
-def _login_throttled(request, get_response):
-    keys = _failure_keys(request)
-    limits = (FAILURES_PER_ACCOUNT, FAILURES_PER_ADDRESS)
-    counts = cache.get_many(keys)
-    if any(counts.get(key, 0) >= limit for key, limit in zip(keys, limits, strict=True)):
-        return HttpResponse(
-            "Too many failed sign-in attempts. Try again in a few minutes.",
-            status=429,
-            content_type="text/plain; charset=utf-8",
-        )
-    response = get_response(request)
-    if not request.user.is_authenticated:  # the form came back: a failed attempt
-        for key in keys:
-            cache.add(key, 0, timeout=WINDOW_SECONDS)
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=WINDOW_SECONDS)
-    return response
-
-
-def _failure_keys(request) -> list[str]:
-    """Counter keys for this window; hashed so no email address sits in the cache."""
-    window = int(_now() // WINDOW_SECONDS)
-    username = request.POST.get("username", "").strip().lower()
-    address = request.META.get("REMOTE_ADDR", "")
-    return [
-        f"admin-login-failed:{window}:account:{_digest(username)}",
-        f"admin-login-failed:{window}:address:{_digest(address)}",
-    ]
-
-
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()[:32]
-
-
-def _now() -> float:
-    return time.time()
+def _code_valid(user, code: str) -> bool:
+    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    return bool(authenticator and code and TOTP(authenticator).validate_code(code))

@@ -1,9 +1,13 @@
-"""allauth glue: how attorneys' accounts are named and where they land after signing in."""
+"""allauth glue: how attorneys' accounts are named, where they land after signing in, and which
+address and account the sign-in rate limits count (core.ratelimit)."""
 
 import secrets
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.contrib.auth.signals import user_login_failed
 from django.urls import reverse
+
+from core.ratelimit import client_ip, login_failure_key, rate_limit_consume
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -13,10 +17,29 @@ class AccountAdapter(DefaultAccountAdapter):
         user.username = f"attorney-{secrets.token_hex(8)}"
 
     def get_login_redirect_url(self, request) -> str:
-        """Coordinators to the back office, partner staff to intake, attorneys to their page."""
+        """Partner staff to intake, attorneys to their page (staff sign in at the admin)."""
         user = request.user
         if user.is_staff:
             return reverse("admin:index")
         if hasattr(user, "partner_membership"):
             return reverse("cases:list")
         return reverse("volunteers:dashboard")
+
+    def get_client_ip(self, request) -> str:
+        return client_ip(request)
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        # allauth's own key starts with the request's Host (port included), which a client
+        # chooses: one account, one counter (SEC-6).
+        return login_failure_key(credentials.get("email", credentials.get("username", "")))
+
+    def authenticate(self, request, **credentials):
+        """Staff sign in only at the admin login, which checks password and code together: here
+        a right staff password would open allauth's code page, telling it was right."""
+        user = super().authenticate(request, **credentials)
+        if user is not None and user.is_staff and request.path == reverse("account_login"):
+            key = self._get_login_attempts_cache_key(request, **credentials)
+            rate_limit_consume(request, action="login_failed", key=key)
+            user_login_failed.send(sender=__name__, credentials={}, request=request)
+            return None
+        return user

@@ -79,3 +79,17 @@ def test_production_refuses_to_start_without_a_field_encryption_key():  # SEC-22
     result = _manage("check", **without_key)
     assert result.returncode != 0
     assert "FIELD_ENCRYPTION_KEYS must be set" in result.stderr
+
+
+_IS_SECURE_OVER_HTTP = (  # what SSL redirects, Secure cookies and CSRF's origin check read
+    "from django.test import RequestFactory; "
+    "print(RequestFactory().get('/', HTTP_X_FORWARDED_PROTO='https').is_secure())"
+)
+
+
+def test_x_forwarded_proto_is_believed_only_behind_a_configured_proxy():  # SEC-1, issue 11 #4
+    """A client's own X-Forwarded-Proto over plain HTTP must not pass for HTTPS."""
+    direct = _manage("shell", "-c", _IS_SECURE_OVER_HTTP, **PRODUCTION)
+    assert direct.stdout.split()[-1] == "False", direct.stdout + direct.stderr
+    proxied = _manage("shell", "-c", _IS_SECURE_OVER_HTTP, **PRODUCTION, TRUSTED_PROXY_COUNT="1")
+    assert proxied.stdout.split()[-1] == "True", proxied.stdout + proxied.stderr

@@ -23,8 +23,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, setup_test_environment
 from django.urls import reverse
 
-from core.roles import coordinator_group_sync
-from core.staff_security import staff_has_totp
+from core.roles import coordinator_group_sync, staff_has_totp
 from matching.models import Match
 
 USERNAME = "bench-coordinator@example.org"

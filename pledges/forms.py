@@ -3,7 +3,7 @@
 from datetime import date
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout
+from crispy_forms.layout import Field, Fieldset, Layout
 from django import forms
 from django.utils import timezone
 
@@ -24,6 +24,17 @@ class _ChoicesField(forms.ModelMultipleChoiceField):
         return super().clean(value)
 
 
+CHECKBOX_GROUPS = ("courts", "languages", "case_types")
+
+
+def _a_year_after(day: date) -> date:
+    """The same day a year later (29 February: the 28th), for a period of the next 12 months."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
 class PledgeForm(forms.Form):
     organization_name = forms.CharField(label="Organization name", max_length=200)
     organization_kind = forms.ChoiceField(label="Kind of organization", choices=Organization.Kind)
@@ -39,17 +50,23 @@ class PledgeForm(forms.Form):
     amount = forms.IntegerField(min_value=1, max_value=1_000_000)
     period_start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
     period_end = forms.DateField(label="Until", widget=forms.DateInput(attrs={"type": "date"}))
+    # Checkbox groups, not multi-select boxes: each option is visible and ticks on its own;
+    # static/js/pledge-form.js adds a filter box (the plain list works without it).
     courts = _ChoicesField(
         queryset=ImmigrationCourt.objects.order_by("name"), required=False,
-        help_text="Optional: the immigration courts you will cover.",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Optional: tick the immigration courts you will cover, as many as you like.",
     )  # fmt: skip
     languages = _ChoicesField(
         queryset=Language.objects.filter(common_rank__isnull=False).order_by("name"),
-        required=False,
-    )
+        required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Optional: languages your attorneys can work in, as many as you like.",
+    )  # fmt: skip
     case_types = _ChoicesField(
-        queryset=CaseType.objects.order_by("name"), required=False, label="Kinds of case"
-    )
+        queryset=CaseType.objects.order_by("name"), required=False, label="Kinds of case",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Optional: the kinds of case you will take, as many as you like.",
+    )  # fmt: skip
     message = forms.CharField(
         max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -66,8 +83,8 @@ class PledgeForm(forms.Form):
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound and not self.initial:
-            year = timezone.localdate().year
-            self.initial = {"period_start": date(year, 1, 1), "period_end": date(year + 1, 1, 1)}
+            start = timezone.localdate()
+            self.initial = {"period_start": start, "period_end": _a_year_after(start)}
         if editing:  # the organization and email identify the pledge; they are not edited
             for name in ("organization_name", "organization_kind", "city", "state", "website"):
                 self.fields[name].disabled = True
@@ -79,9 +96,22 @@ class PledgeForm(forms.Form):
             Fieldset("Organization", "organization_name", "organization_kind", "city", "state",
                      "website"),
             Fieldset("Contact", "contact_name", "contact_email", "contact_phone"),
-            Fieldset("Commitment", "kind", "amount", "period_start", "period_end", "courts",
-                     "languages", "case_types", "message", "public"),
+            Fieldset("Commitment", "kind", "amount", "period_start", "period_end",
+                     *(Field(name, wrapper_class="checkbox-search") for name in CHECKBOX_GROUPS),
+                     "message", "public"),
         )  # fmt: skip
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """(anchor, message) for the summary at the top of the form: each error links to its
+        field (a checkbox group to its wrapper; an error of the whole form to the summary)."""
+        summary = [("error-summary", message) for message in self.non_field_errors()]
+        for name, errors in self.errors.items():
+            if name == "__all__":
+                continue
+            field = self[name]
+            anchor = f"div_{field.auto_id}" if name in CHECKBOX_GROUPS else field.auto_id
+            summary += [(anchor, f"{field.label}: {message}") for message in errors]
+        return summary
 
     @property
     def is_spam(self) -> bool:

@@ -42,12 +42,18 @@ def _wall_pledges():
 
 @dataclass
 class KindTotals:
+    """Pledged (hours, cases, attorneys) and placed (placed_*) figures of one kind of
+    organization; placed counts what attorneys of the organizations on the wall did."""
+
     key: str
     label: str
     pledges: int = 0
     hours: int = 0
     cases: int = 0
     attorneys: int = 0
+    placed_hours: int = 0
+    placed_cases: int = 0
+    placed_attorneys: int = 0
 
 
 @dataclass
@@ -71,12 +77,35 @@ def _figures(t: KindTotals) -> dict[str, int]:
 
 def wall_totals() -> WallTotals:
     """Totals by kind of organization, cached under the wall's current version."""
-    key = f"pledges:wall-totals:{cache.get(WALL_CACHE_VERSION_KEY, 0)}"
+    key = f"pledges:wall-totals:v2:{cache.get(WALL_CACHE_VERSION_KEY, 0)}"
     cached = cache.get(key)
     if cached is None:
-        cached = _totals_rows()
+        cached = (_totals_rows(), _placed_rows())
         cache.set(key, cached, TOTALS_TTL)
-    return _totals_build(cached)
+    return _totals_build(*cached)
+
+
+def _placed_rows() -> list[tuple[str, int, int, int]]:
+    """(organization kind, cases, attorneys, hours) placed by attorneys of the organizations
+    on the wall: two grouped queries, plain data."""
+    on_wall = _wall_pledges().values("organization_id")
+    placed = (
+        Match.objects.filter(status=Match.Status.ACCEPTED, attorney__organization_id__in=on_wall)
+        .values_list("attorney__organization__kind")
+        .annotate(cases=Count("pk"), attorneys=Count("attorney", distinct=True))
+        .order_by()
+    )
+    hours = dict(
+        CaseHours.objects.filter(match__attorney__organization_id__in=on_wall)
+        .values_list("match__attorney__organization__kind")
+        .annotate(total=Sum("hours"))
+        .order_by()
+    )
+    by_kind = {kind: (cases, attorneys) for kind, cases, attorneys in placed}
+    return [
+        (kind, *by_kind.get(kind, (0, 0)), round(hours.get(kind) or 0))
+        for kind in by_kind.keys() | hours.keys()
+    ]
 
 
 def _totals_rows() -> list[tuple[str, str, int, int]]:
@@ -90,7 +119,7 @@ def _totals_rows() -> list[tuple[str, str, int, int]]:
     return [tuple(row) for row in rows]
 
 
-def _totals_build(rows) -> WallTotals:
+def _totals_build(rows, placed=()) -> WallTotals:
     totals = {key: KindTotals(key, label) for key, label in Organization.Kind.choices}
     overall = KindTotals("all", "All organizations")
     for org_kind, kind, amount, pledges in rows:
@@ -98,6 +127,12 @@ def _totals_build(rows) -> WallTotals:
             if target is not None:
                 setattr(target, kind, getattr(target, kind) + amount)
                 target.pledges += pledges
+    for org_kind, cases, attorneys, hours in placed:
+        for target in (totals.get(org_kind), overall):
+            if target is not None:
+                target.placed_cases += cases
+                target.placed_attorneys += attorneys
+                target.placed_hours += hours
     return WallTotals(by_kind=[t for t in totals.values() if t.pledges], overall=overall)
 
 

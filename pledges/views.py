@@ -6,33 +6,64 @@ that shows or takes back a contact's name, email or phone is `never_cache` (Cach
 no-store, issue 11 #11): a shared or back-button cache must not keep them.
 """
 
+import math
+import time
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from core.ratelimit import client_ip
 from pledges import selectors, services
+from pledges.charts import wall_progress_chart
 from pledges.forms import ConfirmForm, PledgeForm, pledge_initial
 from pledges.services import PledgeError
 from volunteers.services import INVITE_SESSION_KEY, attorney_affiliation_decide
 
+RATE_WINDOW = 60  # seconds
+_clock = time.time  # tests move it
 
-def _rate_limited(request) -> bool:
-    """Fixed one-minute window per client address, counted in the shared cache (SEC-19)."""
+
+def _rate_limit_wait(request) -> int:
+    """Count one valid submission from the client's address; return the seconds to wait when it
+    is over the limit (0: go ahead), SEC-19.
+
+    A fixed window that starts with the first submission: its start is written once and never
+    extended, whatever the cache does to the counter's expiry on `incr` (the file cache resets
+    it), so the wait stated is the real one and refused tries do not prolong it. The address is
+    core.ratelimit's client_ip (through the trusted proxies); allauth's limiter behind
+    rate_limit_consume cannot say how long to wait, which this page must.
+    """
     limit = settings.PLEDGE_RATE_LIMIT_PER_MINUTE
-    key = f"pledges:rate:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, 60)
+    key = f"pledges:rate:{client_ip(request)}"
+    now = _clock()
+    if cache.add(f"{key}:start", now, RATE_WINDOW):
+        cache.set(f"{key}:count", 0, RATE_WINDOW)
+    start = cache.get(f"{key}:start", now)
     try:
-        return cache.incr(key) > limit
-    except ValueError:  # expired between add and incr: this is the first post of a window
-        cache.set(key, 1, 60)
-        return False
+        count = cache.incr(f"{key}:count")
+    except ValueError:  # expired in between: the first submission of a window
+        cache.set(f"{key}:count", 1, RATE_WINDOW)
+        count = 1
+    return 0 if count <= limit else max(1, math.ceil(start + RATE_WINDOW - now))
+
+
+def _limited(request, form, wait: int):
+    """The form again, with everything typed, and how long to wait."""
+    form.add_error(
+        None,
+        f"Too many pledges were sent from your address in the last minute. Please wait "
+        f"{wait} second{pluralize(wait)} and send it again: what you typed is kept below.",
+    )
+    return render(request, "pledges/form.html", {"form": form, "wait": wait}, status=429)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -40,11 +71,11 @@ def _rate_limited(request) -> bool:
 def pledge_new(request):
     form = PledgeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        if _rate_limited(request):
-            return render(request, "pledges/limited.html", status=429)
         if form.is_spam:  # looks like success to the bot; nothing is written
             return redirect("pledges:thanks")
-        if form.is_valid():
+        if form.is_valid():  # an invalid submission is not counted against the limit
+            if wait := _rate_limit_wait(request):
+                return _limited(request, form, wait)
             try:
                 services.pledge_submit(data=form.data_object())
             except PledgeError as error:
@@ -203,7 +234,9 @@ def pledge_join(request, token):
 @require_safe
 def pledge_wall(request):
     page, entries = selectors.pledge_wall(page=request.GET.get("page", 1))
-    context = {"page": page, "entries": entries, "totals": selectors.wall_totals()}
+    totals = selectors.wall_totals()
+    chart = wall_progress_chart(totals.by_kind)
+    context = {"page": page, "entries": entries, "totals": totals, "chart": chart}
     return render(request, "pledges/wall.html", context)
 
 

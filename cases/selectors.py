@@ -3,11 +3,11 @@
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 
 from cases.crypto import a_number_hash
 from cases.identifiers import InvalidANumber, normalize_a_number
 from cases.models import CaseRequest, PartnerMembership
+from core.errors import AccessRefused
 from core.roles import PARTNER_INTAKE
 
 
@@ -41,7 +41,10 @@ def case_requests_for_partner(*, user) -> QuerySet[CaseRequest]:
 
 
 def case_request_get_for_partner(*, user, reference: str) -> CaseRequest:
-    return get_object_or_404(case_requests_for_partner(user=user), reference=reference)
+    try:
+        return case_requests_for_partner(user=user).get(reference=reference)
+    except CaseRequest.DoesNotExist:
+        raise AccessRefused(CaseRequest._meta.label_lower, "No such case request.") from None
 
 
 def case_requests_by_a_number(*, user, term: str) -> QuerySet[CaseRequest] | None:

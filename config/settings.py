@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.no_store_for_authenticated",
+    # Objects refused by a permission-scoped selector go to the event log (SEC-24).
+    "core.middleware.AuditRefusedAccess",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -6,6 +6,9 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.utils.cache import add_never_cache_headers
 
+from core.errors import AccessRefused
+from core.services import access_refused_record
+
 # Where a session remembers when its sign-in happened (seconds since the epoch).
 SIGNED_IN_AT = "signed_in_at"
 
@@ -22,6 +25,23 @@ def no_store_for_authenticated(get_response):
         return response
 
     return middleware
+
+
+class AuditRefusedAccess:
+    """Record each object a permission-scoped selector refused (an AccessRefused that reached
+    the response as a 404) in the event log, aggregated per actor and kind (SEC-24). A refusal
+    a view catches and handles (a redirect instead of a 404) is not an access attempt."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, AccessRefused):
+            access_refused_record(actor=getattr(request, "user", None), kind=exception.kind)
+        return None  # the 404 page, as for any other missing object
 
 
 def absolute_session_timeout(get_response):

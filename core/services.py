@@ -1,6 +1,9 @@
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import models
 
 from core.models import DomainEvent
@@ -19,3 +22,44 @@ def event_record(
         target_id=str(target.pk) if target is not None else "",
         data=data or {},
     )
+
+
+# Refused object access (SEC-24), aggregated so that a scan cannot flood the append-only log: per
+# actor and kind of object, the first refusal in a window is recorded, then one more event each
+# time the window's count reaches a power of ten, each with the count so far. A scan of 10,000 ids
+# writes five rows, and the log still says who, which kind, when and how many. The counter lives
+# in the cache (atomic on Redis); losing it only means one more event, never a missed refusal.
+REFUSED_ACCESS_WINDOW_SECONDS = 600
+
+
+def access_refused_record(*, actor, kind: str, now: float | None = None) -> DomainEvent | None:
+    """Count one refused access; returns the event when this one was recorded."""
+    window = REFUSED_ACCESS_WINDOW_SECONDS
+    start = int((time.time() if now is None else now) // window) * window
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    key = f"audit:refused:{actor.pk if is_user else 'anon'}:{kind}:{start}"
+    count = _cache_count(key, timeout=window)
+    if not _is_power_of_ten(count):
+        return None
+    data = {
+        "kind": kind,
+        "count": count,
+        "window_start": datetime.fromtimestamp(start, UTC).isoformat(),
+        "window_seconds": window,
+    }
+    return event_record(verb="access.refused", actor=actor, data=data)
+
+
+def _cache_count(key: str, *, timeout: int) -> int:
+    cache.add(key, 0, timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr: this refusal starts a new count
+        cache.set(key, 1, timeout)
+        return 1
+
+
+def _is_power_of_ten(count: int) -> bool:
+    while count >= 10 and count % 10 == 0:
+        count //= 10
+    return count == 1

@@ -36,9 +36,9 @@ from django.db.models.functions import (
     Sin,
     Sqrt,
 )
-from django.http import Http404
 from django.utils import timezone
 
+from core.errors import AccessRefused
 from core.models import DomainEvent
 from matching.models import Match
 from volunteers.models import AttorneyProfile
@@ -52,7 +52,7 @@ def match_get_for_attorney(*, user, match_id) -> Match:
     try:
         return _attorney_matches(user).get(pk=int(match_id))
     except (Match.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise Http404("No such match.") from None
+        raise AccessRefused(Match._meta.label_lower, "No such match.") from None
 
 
 def offers_for_attorney(*, user) -> QuerySet[Match]:

@@ -122,3 +122,14 @@ def affiliate(attorney, organization):
     )
     if attorney.organization_requested_id:
         attorney_affiliation_decide(attorney=attorney, actor=None, approve=True)
+
+
+def partner_user(*, organization, username="partner@example.org"):
+    """Partner intake staff of `organization`: the role and the membership, set directly."""
+    from cases.models import PartnerMembership
+    from core.roles import partner_intake_group_sync
+
+    user = UserFactory(username=username)
+    user.groups.add(partner_intake_group_sync())
+    PartnerMembership.objects.create(user=user, organization=organization)
+    return user

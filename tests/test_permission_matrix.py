@@ -226,7 +226,8 @@ def _snapshot(world):
     matches = Match.objects.filter(pk__in=[world["offer"].pk, world["case"].pk])
     return (
         sorted(matches.values_list("pk", "status", "conflict_attested_at")),
-        DomainEvent.objects.exclude(verb__endswith="viewed").count(),
+        # Reads are audited (SEC-24): a viewed page or a refused object is no change.
+        DomainEvent.objects.exclude(verb__endswith="viewed").exclude(verb="access.refused").count(),
     )
 
 
@@ -248,3 +249,6 @@ def test_permission_matrix(client, world, name, method, actor, expected):
         assert response.status_code == expected, (url, response.status_code)
     if actor != "owner" or method == "GET":
         assert _snapshot(world) == before  # refused or read-only: nothing written (SEC-12)
+    if expected == 404 and MATRIX[name].args in ("offer", "case"):
+        refused = DomainEvent.objects.filter(verb="access.refused", actor=world["actors"][actor])
+        assert refused.exists()  # SEC-24

@@ -18,6 +18,7 @@ from django.http import Http404
 
 from cases.identifiers import format_a_number, is_canonical_a_number
 from cases.models import CaseRequest, Language
+from core.errors import AccessRefused
 from matching.models import Match
 from matching.selectors import (
     active_cases_for_attorney,
@@ -150,8 +151,8 @@ def _match_in_status(*, user, match_id: int, status: str) -> Match:
     verified, who see no case data at all (SEC-11).
     """
     match = match_get_for_attorney(user=user, match_id=match_id)
-    if match.status != status:
-        raise Http404("No such offer.")
+    if match.status != status:  # the attorney's own match, at a stage this page is not for
+        raise AccessRefused(Match._meta.label_lower, "No such offer.")
     return match
 
 
@@ -175,7 +176,7 @@ def offer_seen_get_for_attorney(*, user, match_id: int) -> Match:
     404 for anyone else's match and for proposals that were never offered (SEC-12)."""
     match = match_get_for_attorney(user=user, match_id=match_id)
     if match.offered_at is None or match.status not in (Match.Status.OFFERED, *_OFFER_ENDINGS):
-        raise Http404("No such offer.")
+        raise AccessRefused(Match._meta.label_lower, "No such offer.")
     return match
 
 

@@ -1,5 +1,6 @@
 """Production settings refuse to start when unsafe and pass `check --deploy` (SEC-1)."""
 
+import json
 import os
 import secrets
 import subprocess
@@ -61,17 +62,65 @@ def test_a_malformed_variable_stops_start_up_with_its_name():
     assert "DEBUG must be one of" in result.stderr
 
 
-def test_production_cookies_are_secure_and_host_bound():  # SEC-4
+# What production computes for its cookies and HSTS, read from a DEBUG=0 process.
+_PRODUCTION_COOKIES = (
+    "SESSION_COOKIE_NAME", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_SAMESITE", "SESSION_COOKIE_DOMAIN", "SESSION_COOKIE_PATH",
+    "CSRF_COOKIE_NAME", "CSRF_COOKIE_SECURE", "CSRF_COOKIE_HTTPONLY", "CSRF_COOKIE_SAMESITE",
+    "CSRF_COOKIE_DOMAIN", "CSRF_COOKIE_PATH", "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
+)  # fmt: skip
+
+
+def _production_values(names) -> dict:
     code = (
-        "from django.conf import settings as s;"
-        "print(s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, s.SESSION_COOKIE_SECURE,"
-        " s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.SESSION_COOKIE_SAMESITE,"
-        " s.SECURE_HSTS_SECONDS)"
+        "import json; from django.conf import settings as s;"
+        f"print(json.dumps({{n: getattr(s, n) for n in {list(names)!r}}}))"
     )
     result = _manage("shell", "-c", code, **PRODUCTION)
-    assert result.stdout.splitlines()[-1].split() == [
-        "__Host-sessionid", "__Host-csrftoken", "True", "True", "True", "Lax", "31536000",
-    ]  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def _set_cookie_headers(response) -> dict[str, tuple[str, set[str]]]:
+    """The Set-Cookie headers as the WSGI handler sends them, parsed: name -> (value, attrs)."""
+    parsed = {}
+    for morsel in response.cookies.values():
+        header = morsel.output(header="").strip()
+        pair, *attributes = (part.strip() for part in header.split(";"))
+        name, _, value = pair.partition("=")
+        parsed[name] = (value, {a.lower() for a in attributes if not a.startswith("Max-Age")})
+    return parsed
+
+
+@pytest.mark.django_db
+def test_a_real_sign_in_sets_secure_host_bound_cookies(client, settings):  # SEC-4, SEC-3
+    from allauth.account.models import EmailAddress
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    for name, value in _production_values(_PRODUCTION_COOKIES).items():
+        setattr(settings, name, value)
+    user = UserFactory(username="cookie@example.org")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    client.get(reverse("account_login"), secure=True)
+    response = client.post(
+        reverse("account_login"),
+        {"login": user.email, "password": "correct horse battery staple"},
+        secure=True,
+    )
+    assert response.status_code == 302 and client.session.get("_auth_user_id")
+    cookies = _set_cookie_headers(response)
+    assert {"__Host-sessionid", "__Host-csrftoken"} <= set(cookies)
+    assert cookies["__Host-sessionid"][1] >= {"httponly"}
+    # Every cookie (the messages one too) is Secure, Lax and bound to this host: __Host- cookies
+    # must be Secure, Path=/ and without Domain, or browsers drop them.
+    for _value, attributes in cookies.values():
+        assert attributes >= {"secure", "samesite=lax", "path=/"}
+        assert not any(a.startswith("domain") for a in attributes)
+    hsts = response.headers["Strict-Transport-Security"]
+    assert "max-age=31536000" in hsts and "includeSubDomains" in hsts
 
 
 def test_production_refuses_to_start_without_a_field_encryption_key():  # SEC-22

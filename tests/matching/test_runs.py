@@ -253,6 +253,31 @@ def test_the_write_phase_rechecks_what_changed_during_the_solve(small_world):
     _assert_invariants()
 
 
+@pytest.mark.smoke  # both branches of the write phase's attorney lock: PostgreSQL and SQLite
+@pytest.mark.parametrize(
+    "change",
+    [{"verification": "pending"}, {"verification": "rejected"}, {"paused_until": "tomorrow"}],
+    ids=["unverified", "rejected", "paused"],
+)
+def test_the_write_phase_drops_an_attorney_who_may_no_longer_take_cases(small_world, change):
+    a = small_world["a"]
+    if change.get("paused_until"):
+        change = {"paused_until": timezone.localdate() + timedelta(days=1)}
+
+    def solve_while_the_attorney_changes(problem):
+        solutions = solve_problem(problem)
+        AttorneyProfile.objects.filter(pk=a.pk).update(**change)
+        return solutions
+
+    assert _pairs() == set()
+    run = matching_run(solver=solve_while_the_attorney_changes)
+
+    assert not Match.objects.filter(attorney=a).exists()
+    assert run.stats["dropped_at_write"] >= 1
+    assert Match.objects.filter(run=run).exists()  # the others were written
+    _assert_invariants()
+
+
 def test_a_failing_run_is_recorded_without_writing(small_world):
     def broken(problem):
         raise SolverError("flow is not conserved through the cells")
@@ -428,6 +453,7 @@ def test_hubs_never_carry_a_declined_pair(scale_world):
     )
 
 
+@pytest.mark.smoke  # `make smoke` runs on SQLite: the only place this path runs
 def test_without_advisory_locks_a_recent_running_run_makes_the_next_one_skip(small_world):
     if connection.vendor == "postgresql":
         pytest.skip("PostgreSQL uses the advisory lock, not the RUNNING row")

@@ -253,6 +253,22 @@ def test_staged_disclosure_names_then_attest_then_accept_then_record(client, att
     assert CaseRequest.objects.get(pk=match.case_id).status == "represented"
 
 
+def test_each_opening_of_the_full_record_is_logged(client, att_a, coord):  # SEC-24
+    from matching.services import match_accept, match_attest_no_conflict
+
+    match = offer_create(attorney=att_a, coordinator=coord)
+    match_attest_no_conflict(match=match, user=att_a.user)
+    match_accept(match=match, user=att_a.user)
+    client.force_login(att_a.user)
+    for _ in range(2):
+        assert client.get(reverse("volunteers:case", args=[match.pk])).status_code == 200
+    viewed = DomainEvent.objects.filter(verb="case.viewed")
+    assert viewed.count() == 2
+    assert {(e.actor_id, e.target_type.model, e.target_id) for e in viewed} == {
+        (att_a.user.pk, "caserequest", str(match.case_id))
+    }
+
+
 def test_accepting_before_attesting_is_refused(client, att_a, coord):
     match = offer_create(attorney=att_a, coordinator=coord)
     client.force_login(att_a.user)

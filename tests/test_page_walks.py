@@ -11,7 +11,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.core.cache import cache
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from matching.models import Match
 from tests import test_permission_matrix as matrix
@@ -39,20 +39,9 @@ _PARAMETERS = {
 }
 
 
-def _patterns(patterns=None, namespace=""):
-    for pattern in get_resolver().url_patterns if patterns is None else patterns:
-        if isinstance(pattern, URLResolver):
-            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            yield from _patterns(pattern.url_patterns, inner)
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            route = pattern.pattern
-            keys = getattr(route, "converters", {}).keys() or route.regex.groupindex.keys()
-            yield f"{namespace}{pattern.name}", tuple(keys)
-
-
 def _every_url(world):
     urls = {}
-    for name, keys in _patterns():
+    for name, keys in matrix.url_patterns():
         urls[name] = reverse(name, kwargs={key: _PARAMETERS[key](world) for key in keys})
     return urls
 

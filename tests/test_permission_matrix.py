@@ -159,13 +159,20 @@ MATRIX: dict[str, Row] = {
 }
 
 
-def _url_names(patterns=None, namespace=""):
+def url_patterns(patterns=None, namespace=""):
+    """(name, parameter names) of every named URL of the project."""
     for pattern in get_resolver().url_patterns if patterns is None else patterns:
         if isinstance(pattern, URLResolver):
             inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            yield from _url_names(pattern.url_patterns, inner)
+            yield from url_patterns(pattern.url_patterns, inner)
         elif isinstance(pattern, URLPattern) and pattern.name:
-            yield f"{namespace}{pattern.name}"
+            route = pattern.pattern
+            keys = getattr(route, "converters", {}).keys() or route.regex.groupindex.keys()
+            yield f"{namespace}{pattern.name}", tuple(keys)
+
+
+def _url_names():
+    return (name for name, _keys in url_patterns())
 
 
 def test_every_url_is_in_the_matrix():  # SEC-13

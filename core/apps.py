@@ -28,7 +28,10 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_after_migrate, dispatch_uid="core.after_migrate")
-        from core import middleware  # noqa: F401 (connects the sign-in time receiver)
+        from core import (
+            middleware,  # noqa: F401 (connects the sign-in time receiver)
+            signals,  # noqa: F401 (deactivation ends the sessions)
+        )
 
 
 class ProBonoAdminConfig(admin_apps.AdminConfig):

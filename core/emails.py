@@ -5,6 +5,7 @@ Celery task enqueued after commit (REL-1), never from a request: the broker may 
 must not carry a respondent's name or A-number: emails leave our systems.
 """
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
@@ -16,3 +17,8 @@ def email_send(*, to: list[str], template: str, context: dict) -> None:
     message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=text, to=to)
     message.attach_alternative(html, "text/html")
     message.send()
+
+
+def site_link(path: str) -> str:
+    """An absolute link for an e-mail: SITE_URL, never the request's Host and port."""
+    return settings.SITE_URL.rstrip("/") + path

@@ -13,7 +13,7 @@ the leftmost, client-written address unless configured the same way.
 
 import ipaddress
 
-from allauth.core import ratelimit
+from allauth.core.internal import ratelimit  # the public wrapper takes no rates
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -35,13 +35,18 @@ def client_ip(request: HttpRequest) -> str:
     return remote
 
 
-def rate_limit_consume(request: HttpRequest, *, action: str, key: str | None = None) -> bool:
-    """Count one hit of `action` (rates in ACCOUNT_RATE_LIMITS); False once over the limit.
+def rate_limit_consume(
+    request: HttpRequest, *, action: str, rates: str, key: str | None = None
+) -> bool:
+    """Count one hit of `action` against `rates` ("5/m/ip,5/5m/key"); False once over a limit.
 
-    allauth's limiter: a sliding window per address ("/ip", through client_ip) and per key
-    ("/key", e.g. an account's email); windows expire, never a permanent lockout (SEC-6).
+    allauth's limiter, in allauth's namespace so that "login_failed" here is the very counter
+    its site login keeps: a sliding window per address ("ip", through client_ip) and per key
+    ("key", e.g. an account's email); windows expire, never a permanent lockout (SEC-6).
     """
-    return bool(ratelimit.consume(request, action=action, key=key))
+    config = {action: rates}
+    usage = ratelimit.consume(request, app="allauth.account", action=action, config=config, key=key)
+    return usage is not None
 
 
 def _valid(address: str) -> bool:

@@ -2,9 +2,11 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from django.contrib.auth import SESSION_KEY
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 
 from core.models import DomainEvent
 
@@ -63,3 +65,24 @@ def _is_power_of_ten(count: int) -> bool:
     while count >= 10 and count % 10 == 0:
         count //= 10
     return count == 1
+
+
+def user_sessions_end(*, user) -> int:
+    """Delete every session signed in as `user`; returns how many (SEC-10).
+
+    Sessions are rows keyed by a random key with the user id inside the signed data, so this
+    reads the live ones (expired rows are skipped). Deactivations are rare and live sessions
+    few (SESSION_COOKIE_AGE idle timeout); no index on the user is worth keeping for it.
+    """
+    from django.contrib.sessions.models import Session
+
+    user_id = str(user.pk)
+    ended = [
+        session.session_key
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get(SESSION_KEY) == user_id
+    ]
+    with transaction.atomic():
+        Session.objects.filter(session_key__in=ended).delete()
+        event_record(verb="account.sessions_ended", target=user, data={"sessions": len(ended)})
+    return len(ended)

@@ -8,13 +8,12 @@ mailbox together, as for a password reset.
 """
 
 from allauth.account.internal.flows.login import record_authentication
-from django.conf import settings
 from django.contrib.auth import get_user_model, login
 from django.core import signing
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from core.emails import email_send
+from core.emails import email_send, site_link
 from core.roles import staff_has_totp
 from core.services import event_record
 
@@ -48,7 +47,7 @@ def staff_enrollment_send(*, user_id: int) -> None:
     if not (user.email and user.is_staff and user.is_active) or staff_has_totp(user):
         return
     token = staff_enrollment_token(user=user)
-    link = settings.SITE_URL.rstrip("/") + reverse("admin:staff_enrollment", args=[token])
+    link = site_link(reverse("admin:staff_enrollment", args=[token]))
     context = {"user": user, "link": link, "minutes": MAX_AGE // 60}
     email_send(to=[user.email], template="staff_enrollment", context=context)
 

@@ -18,6 +18,7 @@ from allauth.account.adapter import get_adapter
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django import forms
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
@@ -92,7 +93,12 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
         if user is not None:
             # allauth took back the count for a right password: the attempt still failed, and
             # is audited like a wrong password (SEC-24).
-            rate_limit_consume(self.request, action="login_failed", key=login_failure_key(email))
+            rate_limit_consume(
+                self.request,
+                action="login_failed",
+                rates=settings.ACCOUNT_RATE_LIMITS["login_failed"],
+                key=login_failure_key(email),
+            )
             user_login_failed.send(sender=__name__, credentials={}, request=self.request)
         raise ValidationError(LOGIN_FAILED, code="invalid_login")
 

@@ -2,11 +2,16 @@
 address and account the sign-in rate limits count (core.ratelimit)."""
 
 import secrets
+from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.urls import reverse
 
+from core.emails import site_link
 from core.ratelimit import client_ip, login_failure_key, rate_limit_consume
 
 
@@ -39,7 +44,21 @@ class AccountAdapter(DefaultAccountAdapter):
         user = super().authenticate(request, **credentials)
         if user is not None and user.is_staff and request.path == reverse("account_login"):
             key = self._get_login_attempts_cache_key(request, **credentials)
-            rate_limit_consume(request, action="login_failed", key=key)
+            rates = settings.ACCOUNT_RATE_LIMITS["login_failed"]
+            rate_limit_consume(request, action="login_failed", rates=rates, key=key)
             user_login_failed.send(sender=__name__, credentials={}, request=request)
             return None
         return user
+
+    def send_mail(self, template_prefix, email, context) -> None:
+        """Every link in allauth's e-mails starts at SITE_URL, never at the request's Host and
+        port, which the client chooses (issue 11 #13); the site is named Pro Bono Match."""
+        request = allauth_context.request
+        origin = request.build_absolute_uri("/") if request is not None else None
+        links = {
+            key: site_link(value[len(origin) - 1 :])
+            for key, value in context.items()
+            if origin and isinstance(value, str) and value.startswith(origin)
+        }
+        site = SimpleNamespace(name="Pro Bono Match", domain=urlsplit(settings.SITE_URL).netloc)
+        super().send_mail(template_prefix, email, {"current_site": site, **context, **links})

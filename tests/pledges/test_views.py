@@ -183,3 +183,19 @@ def test_the_open_data_endpoint_gives_public_totals_only(client):
     assert payload["totals"] == {"pledges": 2, "hours": 100, "cases": 3, "attorneys": 0}
     assert payload["by_organization_kind"]["nonprofit"]["cases"] == 3
     assert "example.org" not in response.content.decode()  # no contact data
+
+
+def test_behind_a_proxy_the_rate_limit_is_per_client(client, settings):  # SEC-19, issue 11 #4
+    settings.TRUSTED_PROXY_COUNT = 1
+    behind = {"REMOTE_ADDR": "127.0.0.1"}
+    for n in range(5):
+        data = form_data(contact_email=f"c{n}@example.org")
+        assert (
+            client.post(NEW, data, HTTP_X_FORWARDED_FOR="198.51.100.1", **behind).status_code == 302
+        )
+    refused = client.post(NEW, form_data(), HTTP_X_FORWARDED_FOR="198.51.100.1", **behind)
+    assert refused.status_code == 429
+    other = client.post(
+        NEW, form_data(contact_email="o@example.org"), HTTP_X_FORWARDED_FOR="198.51.100.2", **behind
+    )
+    assert other.status_code == 302

@@ -219,3 +219,47 @@ def test_sessions_end_a_fixed_time_after_sign_in_however_active(client, settings
     assert response.status_code == 302 and response.url.startswith(login)
     assert SIGNED_IN_AT not in client.session  # flushed, not just hidden
     assert client.get(reverse("volunteers:dashboard")).url.startswith(login)  # and stays ended
+
+
+# Every e-mailed link starts at SITE_URL, whatever Host the request came with (issue 11 #13).
+ODD_HOST = {"HTTP_HOST": "localhost:8101"}
+
+
+def _links(message) -> list[str]:
+    return re.findall(r"https?://[^\s\"<>]+", message.body)
+
+
+def _only_site_links(message, settings):
+    links = _links(message)
+    assert links, message.body
+    assert all(link.startswith(settings.SITE_URL + "/") for link in links), links
+    assert "8101" not in message.body
+
+
+def test_the_password_reset_link_uses_site_url_not_the_host(client, settings):  # SEC-7
+    _verified_user("known@example.org")
+    client.post(reverse("account_reset_password"), {"email": "known@example.org"}, **ODD_HOST)
+    assert len(mail.outbox) == 1
+    _only_site_links(mail.outbox[0], settings)
+    assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+def test_the_sign_up_confirmation_link_uses_site_url(client, settings):  # SEC-7
+    client.post(
+        reverse("account_signup"),
+        {"email": "new@example.org", "password1": PASSWORD, "password2": PASSWORD},
+        **ODD_HOST,
+    )
+    assert len(mail.outbox) == 1
+    _only_site_links(mail.outbox[0], settings)
+    assert "/accounts/confirm-email/" in mail.outbox[0].body
+
+
+def test_the_already_registered_and_unknown_account_mails_use_site_url(client, settings):
+    _verified_user("taken@example.org")
+    data = {"email": "taken@example.org", "password1": PASSWORD, "password2": PASSWORD}
+    client.post(reverse("account_signup"), data, **ODD_HOST)
+    client.post(reverse("account_reset_password"), {"email": "ghost@example.org"}, **ODD_HOST)
+    assert len(mail.outbox) == 2
+    for message in mail.outbox:
+        _only_site_links(message, settings)

@@ -319,6 +319,9 @@ MATCHING_FANOUT_TIMEOUT = env_int("MATCHING_FANOUT_TIMEOUT", 120, minimum=1)
 # Queue of the per-component solves (unset: the default queue); a queue of its own lets
 # solver-only workers take them while the run's worker waits.
 MATCHING_FANOUT_QUEUE = env_str("MATCHING_FANOUT_QUEUE", "")
+# A run writes its proposals in one transaction per batch of whole components of about this many
+# assignments (matching/pipeline/run.py): smaller batches hold row locks for less time.
+MATCHING_WRITE_BATCH_ASSIGNMENTS = env_int("MATCHING_WRITE_BATCH_ASSIGNMENTS", 20_000, minimum=1)
 MATCH_OFFER_TTL_HOURS = env_int("MATCH_OFFER_TTL_HOURS", 72, minimum=1)
 MATCH_OFFER_REMINDER_HOURS = env_int("MATCH_OFFER_REMINDER_HOURS", 24, minimum=1)
 # Pledge form posts accepted per client address per minute (SEC-19), counted in the shared cache.

@@ -52,7 +52,7 @@ def enabled(problem: Problem) -> bool:
     """Whether this run splits: fan-out is configured and at least two components of the hub
     graph hold MATCHING_FANOUT_MIN_CASES cases or more (below that, the messages and the
     materialisation cost more than the parallel solve saves)."""
-    min_cases = getattr(settings, "MATCHING_FANOUT_MIN_CASES", 0)
+    min_cases = settings.MATCHING_FANOUT_MIN_CASES
     if min_cases <= 0:
         return False
     return int((component_cases(problem) >= min_cases).sum()) >= 2
@@ -90,7 +90,7 @@ def solve(problem: Problem) -> Solution:
     were solved here.
     """
     started = perf_counter()
-    min_cases = getattr(settings, "MATCHING_FANOUT_MIN_CASES", 0)
+    min_cases = settings.MATCHING_FANOUT_MIN_CASES
     parts = components(materialise(problem.instance, problem.hubs))
     large = sorted(
         (part for part in parts if part.n_cases >= min_cases),
@@ -121,7 +121,7 @@ def _send(parts: list[Instance]) -> Any:
     if not parts:
         return None
     options = {
-        "queue": getattr(settings, "MATCHING_FANOUT_QUEUE", "") or None,
+        "queue": settings.MATCHING_FANOUT_QUEUE or None,
         "expires": _timeout(),
     }
     signatures = [solve_component_task.s(instance_to_json(part)).set(**options) for part in parts]
@@ -133,7 +133,7 @@ def _send(parts: list[Instance]) -> Any:
 
 
 def _timeout() -> int:
-    return getattr(settings, "MATCHING_FANOUT_TIMEOUT", 120)
+    return settings.MATCHING_FANOUT_TIMEOUT
 
 
 def _collect(job: Any, parts: list[Instance], outcome: _Outcome) -> None:

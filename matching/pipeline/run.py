@@ -37,9 +37,6 @@ RUN_LOCK_KEY = 0x50424D52
 # taken for dead, since a run at backlog scale takes about a minute.
 STALE_RUN_AFTER = timedelta(minutes=30)
 
-# Proposals are written in one transaction per batch of whole components of about this size.
-WRITE_BATCH_ASSIGNMENTS = getattr(settings, "MATCHING_WRITE_BATCH_ASSIGNMENTS", 20_000)
-
 # Solves a loaded problem exactly; a parameter so tests can interleave changes or failures.
 ProblemSolver = Callable[[Problem], Solution]
 
@@ -161,7 +158,7 @@ def _execute(
         raise
     greedy = baseline.result()
     seconds["greedy"] = greedy.seconds
-    auto_approve = getattr(settings, "MATCHING_AUTO_APPROVE", False)
+    auto_approve = settings.MATCHING_AUTO_APPROVE
     assigned = solution.assigned
     hub_cell_arcs = len(hubs.cell)
     run.cases_considered = instance.n_cases
@@ -212,10 +209,13 @@ def _write(
     started = perf_counter()
     steps: dict[str, float] = {}
     batches, n_components = component_batches(
-        problem.instance, problem.hubs, solution, batch_assignments=WRITE_BATCH_ASSIGNMENTS
+        problem.instance,
+        problem.hubs,
+        solution,
+        batch_assignments=settings.MATCHING_WRITE_BATCH_ASSIGNMENTS,
     )
     names = Names()
-    auto_approve = getattr(settings, "MATCHING_AUTO_APPROVE", False)
+    auto_approve = settings.MATCHING_AUTO_APPROVE
     written = 0
     for done, batch in enumerate(batches):
         _progress(run, "writing proposals", batch=done + 1, batches=len(batches), written=written)

@@ -60,7 +60,7 @@ def matching_run_request(trigger: str = "event") -> bool:
     travels through the broker and is stored on the run. MATCHING_RUN_ON_CHANGE=0 leaves only
     the beat schedule and the admin's "run now".
     """
-    if not getattr(settings, "MATCHING_RUN_ON_CHANGE", True) or not _debounce_claim(trigger):
+    if not settings.MATCHING_RUN_ON_CHANGE or not _debounce_claim(trigger):
         return False
     trigger = trigger[:20]
     transaction.on_commit(lambda: _run_enqueue(trigger))

@@ -35,9 +35,9 @@ LANGUAGES = ("spa", "fra", "hat", "por", "ara", "rus")
 
 
 @pytest.fixture
-def world(monkeypatch):
+def world(settings):
     """A world, its uninterrupted result, then the world reset to before the run."""
-    monkeypatch.setattr(run_module, "WRITE_BATCH_ASSIGNMENTS", 1)  # a batch per component
+    settings.MATCHING_WRITE_BATCH_ASSIGNMENTS = 1  # a batch per component
     for language in LANGUAGES:
         for _ in range(3):
             AttorneyFactory(capacity=3, languages={language: 3})

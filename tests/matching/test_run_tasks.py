@@ -116,11 +116,11 @@ def test_the_component_task_returns_the_single_process_result_when_merged():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_run_killed_between_batches_is_finished_by_the_redelivered_run(monkeypatch):
+def test_a_run_killed_between_batches_is_finished_by_the_redelivered_run(monkeypatch, settings):
     """REL-3 at the service level: a run dies after committing its first component batch (the
     worker is killed); the redelivered run completes it, and the result equals an uninterrupted
     run's."""
-    monkeypatch.setattr(run_module, "WRITE_BATCH_ASSIGNMENTS", 1)  # a batch per component
+    settings.MATCHING_WRITE_BATCH_ASSIGNMENTS = 1  # a batch per component
     call_command("seed_scale", attorneys=40, cases=400, seed=8)
     initial_capacity = dict(AttorneyProfile.objects.values_list("pk", "active_cases"))
 

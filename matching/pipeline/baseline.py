@@ -21,9 +21,7 @@ import warnings
 from dataclasses import dataclass
 from time import perf_counter
 
-from matching.pipeline.flow import greedy_with_hubs
-from matching.pipeline.score import Hubs
-from matching.solver import Instance
+from matching.solver import Hubs, Instance, greedy_with_hubs
 
 # Below this many arcs the greedy takes milliseconds: not worth a process.
 FORK_ABOVE_ARCS = 200_000

@@ -2,18 +2,18 @@
 matching pipeline step 5). Off unless MATCHING_FANOUT_MIN_CASES is set.
 
 Where the components come from. The run's problem is the cell flow *with remote-work hubs*
-(flow.py): attorney -> hub -> cell paths carry pairs that have no direct arc. Components of
-``problem.instance`` alone would ignore those paths, so one attorney's direct cells and hub cells
-could land in different parts, each spending the attorney's whole capacity: the merged result
-would over-book and the optimum would be lost. We therefore split the *materialised* instance
-(``flow.materialise``: every hub path becomes the attorney-cell arc it stands for, with its true
-affinity), whose optimum equals the hub flow's (flow.py's docstring; tests/matching/test_runs.py).
-Its components share no attorney and no case, so their optima add up to the whole optimum, and
-each one ships in the solver's anonymous JSON format (ids, capacities and integer scores only:
-no personal data crosses the broker). The decision whether to split is taken first on the hub
-graph, whose components are the same (a hub joins all its attorneys to all its cells; only a hub
-without attorneys or without cells can make them coarser), so a problem that stays in process
-is never materialised.
+(matching/solver/hubs.py): attorney -> hub -> cell paths carry pairs that have no direct arc.
+Components of ``problem.instance`` alone would ignore those paths, so one attorney's direct cells
+and hub cells could land in different parts, each spending the attorney's whole capacity: the
+merged result would over-book and the optimum would be lost. We therefore split the *materialised*
+instance (``solver.materialise``: every hub path becomes the attorney-cell arc it stands for, with
+its true affinity), whose optimum equals the hub flow's (pipeline/score.py's docstring;
+tests/matching/test_runs.py). Its components share no attorney and no case, so their optima add up
+to the whole optimum, and each one ships in the solver's anonymous JSON format (ids, capacities and
+integer scores only: no personal data crosses the broker). The decision whether to split is taken
+first on the hub graph, whose components are the same (a hub joins all its attorneys to all its
+cells; only a hub without attorneys or without cells can make them coarser), so a problem that
+stays in process is never materialised.
 
 What equals what. Every component is solved by the same pure, deterministic
 ``solve_component`` wherever it runs, so the result does not depend on which components went
@@ -33,14 +33,15 @@ import numpy as np
 from celery import group
 from django.conf import settings
 
-from matching.pipeline.flow import component_labels, materialise
 from matching.pipeline.load import Problem
 from matching.solver import (
     Assignment,
     Instance,
     Solution,
+    component_labels,
     components,
     instance_to_json,
+    materialise,
     merge_solutions,
     solve_component,
 )

@@ -8,7 +8,7 @@ cells, cases and exclusions agree with each other.
 
 Scoring (matching/pipeline/score.py) never loops over attorney x cell in Python: dense
 attorney x language and attorney x case-type matrices, one attorney x court distance matrix,
-sparse joins and 2-D numpy blocks. Remote-only pairs become hubs (matching/pipeline/flow.py).
+sparse joins and 2-D numpy blocks. Remote-only pairs become hubs (matching/solver/hubs.py).
 """
 
 import datetime
@@ -25,14 +25,14 @@ from numpy.typing import NDArray
 
 from cases.models import CaseRequest, CaseType, ImmigrationCourt, Language
 from matching.models import Match
-from matching.pipeline.score import Arcs, Attorneys, Hubs, score_arcs_and_hubs
+from matching.pipeline.score import Arcs, Attorneys, score_arcs_and_hubs
 from matching.scoring import (
     AttorneyFacts,
     CellFacts,
     distance_matrix_miles,
     other_languages_key,
 )
-from matching.solver import Instance
+from matching.solver import Hubs, Instance
 from volunteers.models import AttorneyLanguage, AttorneyProfile, PracticeArea
 
 IntArray = NDArray[np.int64]

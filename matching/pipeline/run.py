@@ -24,10 +24,15 @@ from matching.models import MatchingRun
 from matching.pipeline import fanout
 from matching.pipeline import plan as plans
 from matching.pipeline.baseline import GreedyBaseline
-from matching.pipeline.flow import component_batches, solve_with_hubs
 from matching.pipeline.load import Problem, load_problem
 from matching.pipeline.write import Names, write_batch
-from matching.solver import InstanceError, Solution, SolverError
+from matching.solver import (
+    InstanceError,
+    Solution,
+    SolverError,
+    component_batches,
+    solve_component,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +49,7 @@ ProblemSolver = Callable[[Problem], Solution]
 def solve_problem(problem: Problem) -> Solution:
     if fanout.enabled(problem):  # split across Celery workers by component (fanout.py)
         return fanout.solve(problem)
-    return solve_with_hubs(problem.instance, problem.hubs)
+    return solve_component(problem.instance, problem.hubs)
 
 
 def matching_run(

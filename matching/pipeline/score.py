@@ -2,7 +2,20 @@
 
 The numbers equal :func:`matching.scoring.affinity` and :func:`matching.scoring.eligibility`
 exactly (tests/matching/test_runs.py checks every pair of a random world); remote-only pairs are
-folded into hubs (see :func:`score_arcs_and_hubs` and matching/pipeline/flow.py).
+folded into hubs (see :func:`score_arcs_and_hubs`), which the solver's flow takes as they are
+(matching/solver/hubs.py).
+
+Why hubs leave the optimum unchanged. On the backlog's distributions most attorney-cell arcs are
+remote-only: a remote-capable case, an attorney who accepts remote work, a court too far for
+proximity points. Such a pair scores ``language + remote + experience`` whatever the court, so
+one hub per (route language, via relay, case type) carries those pairs once: attorney -> hub at
+that affinity, hub -> each of its cells at 0. (1) Every hub path joins an eligible pair at a
+value no higher than the pair's true affinity; (2) every eligible pair has a path at exactly its
+true affinity (:func:`_hubs` proves both). Cases with an exclusion sit in cells of their own
+that join no hub. So any flow decomposes into allowed pairs whose true total is at least the
+flow's value, and any assignment is a flow of exactly its value: the two optima coincide, and
+the decomposed pairs score exactly their path values. tests/matching/test_runs.py checks this
+against ``solver.solve`` on the materialised instance.
 """
 
 from dataclasses import dataclass
@@ -17,7 +30,7 @@ from matching.scoring import (
     AffinityWeights,
     CellFacts,
 )
-from matching.solver import ranges
+from matching.solver import Hubs, ranges
 
 IntArray = NDArray[np.int64]
 
@@ -89,7 +102,7 @@ def score_arcs_and_hubs(
        the court farther than the remote points' equivalent) scores the same for every court.
        For hub-member cells such pairs become one attorney -> hub arc per (attorney, language
        route, case type) plus hub -> cell arcs, instead of one arc per court: on the backlog's
-       distributions this removes over 80% of the arcs. See matching/pipeline/flow.py and
+       distributions this removes over 80% of the arcs. See the module docstring and
        :func:`_hubs` for why the optimum is unchanged.
     """
     routes = _Routes.of(cells)
@@ -312,22 +325,6 @@ def _join(left: IntArray, right: IntArray, n: int) -> tuple[IntArray, IntArray]:
     return np.repeat(np.arange(len(left)), per_left), ranges(right_start[left], per_left)
 
 
-@dataclass(frozen=True, eq=False, slots=True)
-class Hubs:
-    """Remote-only access: hub h reaches cells ``cell[cell_start[h]:cell_start[h + 1]]``, and
-    arc i lets attorney ``arc_attorney[i]`` into hub ``arc_hub[i]`` at ``affinity[i]``."""
-
-    cell_start: IntArray
-    cell: IntArray
-    arc_attorney: IntArray
-    arc_hub: IntArray
-    affinity: IntArray
-
-    @property
-    def n_hubs(self) -> int:
-        return len(self.cell_start) - 1
-
-
 def _hubs(
     attorneys: Attorneys,
     level: IntArray,
@@ -342,7 +339,7 @@ def _hubs(
     """One hub per (route language, via relay, case type) over remote-capable member cells.
 
     A cell joins the hub of every one of its routes: its main language's, each other
-    language's (direct) and its relay language's. flow.py's argument still holds with several
+    language's (direct) and its relay language's. The module's argument still holds with several
     direct languages. (1) A hub path is an eligible pair at no more than its true affinity: the
     hub takes only cells that list its language as a route of its kind and have its case type
     and remote handling, and only attorneys who speak that language, take that type and accept

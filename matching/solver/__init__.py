@@ -17,24 +17,34 @@ cell's cases can be paired up in any order with the same total, and every assign
 flow. Exclusions break the "any case" premise, so an excluded case becomes a cell of its own
 whose arcs omit the excluded attorneys.
 
+Hubs (``hubs``) are a variant of the same flow: a hub node carries many attorney-cell arcs of
+equal affinity once (attorney -> hub -> cell). The run pipeline solves its remote-work hubs with
+the same :func:`solve_component`, so the run and ``solve_instance`` share one flow builder.
+
 The modules, in dependency order:
 
 - ``instance``: :class:`Instance` (canonical numpy arrays), its checks, the errors.
 - ``solution``: :class:`Assignment`, :class:`Solution`, :func:`merge_solutions`.
 - ``io``: the JSON/dict format (:func:`load_instance`, :func:`instance_to_json`,
   :func:`solution_to_json`).
+- ``arrays``: vectorised helpers (:func:`ranges`).
+- ``hubs``: :class:`Hubs`, :func:`materialise` (the same instance without hubs),
+  :func:`component_labels` of the attorney-cell-hub graph.
 - ``cells``: cells without exclusions, the shared input of both solvers.
-- ``components``: :func:`components`, the connected parts of an instance.
-- ``flow``: the optimal solver (:func:`solve`, :func:`solve_component`).
-- ``greedy``: the greedy baseline (:func:`solve_greedy`, :func:`greedy_merge`).
+- ``components``: :func:`components`, the connected parts of an instance;
+  :func:`component_batches`, a solution split by component.
+- ``flow``: the optimal solver (:func:`solve`, :func:`solve_component`, with or without hubs).
+- ``greedy``: the greedy baseline (:func:`solve_greedy`, :func:`greedy_with_hubs`,
+  :func:`greedy_merge`).
 
 Callers import from ``matching.solver``; the names below are its public surface.
 """
 
-from matching.solver.cells import ranges
-from matching.solver.components import components
+from matching.solver.arrays import ranges
+from matching.solver.components import component_batches, components
 from matching.solver.flow import SOLVE_BATCH_ARCS, add_arcs, solve, solve_component
-from matching.solver.greedy import GreedyKey, greedy_merge, solve_greedy
+from matching.solver.greedy import GreedyKey, greedy_merge, greedy_with_hubs, solve_greedy
+from matching.solver.hubs import Hubs, component_labels, materialise
 from matching.solver.instance import (
     MAX_VALUE,
     IdArray,
@@ -51,6 +61,7 @@ __all__ = [
     "SOLVE_BATCH_ARCS",
     "Assignment",
     "GreedyKey",
+    "Hubs",
     "IdArray",
     "Instance",
     "InstanceError",
@@ -58,10 +69,14 @@ __all__ = [
     "Solution",
     "SolverError",
     "add_arcs",
+    "component_batches",
+    "component_labels",
     "components",
     "greedy_merge",
+    "greedy_with_hubs",
     "instance_to_json",
     "load_instance",
+    "materialise",
     "merge_solutions",
     "ranges",
     "solution_of",

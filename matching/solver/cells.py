@@ -1,10 +1,11 @@
-"""Cells without exclusions, the shared input of both solvers."""
+"""Cells without exclusions, the shared input of the exact flow and the greedy baseline."""
 
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
+from matching.solver.arrays import isin_sorted, ranges
+from matching.solver.hubs import Hubs
 from matching.solver.instance import Instance, IntArray
 
 
@@ -12,8 +13,10 @@ from matching.solver.instance import Instance, IntArray
 class _Cells:
     """Cells in which every arc allows every case, trimmed to what could ever be used.
 
-    Cell k owns ``case[start[k]:start[k + 1]]`` (instance case positions, best first). Arcs are
-    sorted by (cell, attorney) and all have positive capacity.
+    Cell k owns ``case[start[k]:start[k + 1]]`` (instance case positions, best first). Direct
+    arcs (``arc_*``) are sorted by (cell, attorney); hub arcs (``hub_*``: attorney -> hub) by
+    (hub, attorney); reach arcs (``reach_*``: hub -> cell) by (hub, cell). Every arc has a
+    positive capacity. Without hubs the last two groups are empty.
     """
 
     start: IntArray
@@ -22,110 +25,169 @@ class _Cells:
     arc_cell: IntArray
     arc_capacity: IntArray
     affinity: IntArray
+    hub_attorney: IntArray
+    hub: IntArray
+    hub_capacity: IntArray
+    hub_affinity: IntArray
+    reach_hub: IntArray
+    reach_cell: IntArray
+    reach_capacity: IntArray
+    n_hubs: int
 
     @property
     def n_cells(self) -> int:
         return len(self.start) - 1
 
 
-def ranges(starts: IntArray, lengths: IntArray) -> IntArray:
-    """Concatenate ``arange(s, s + n)`` for every (s, n), without a Python loop."""
-    lengths = lengths.astype(np.int64)
-    offsets = np.cumsum(lengths) - lengths
-    steps = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(offsets, lengths)
-    return np.repeat(starts.astype(np.int64), lengths) + steps
+@dataclass(frozen=True, eq=False, slots=True)
+class _Arcs:
+    attorney: IntArray
+    cell: IntArray
+    affinity: IntArray
 
 
-def _cells_without_exclusions(instance: Instance) -> _Cells:
+def _cells_without_exclusions(instance: Instance, hubs: Hubs | None = None) -> _Cells:
     """Give every case with a binding exclusion a cell of its own.
 
-    1. Keep the exclusions that bind: those whose attorney has an arc to the case's cell.
+    1. Keep the exclusions that bind: those whose attorney reaches the case's cell, by an arc
+       or through a hub.
     2. Split those cases out of their cells, in case order (deterministic), one cell each,
        numbered after the original cells.
-    3. Copy the original cell's arcs to each split case's cell, minus the excluded attorneys.
+    3. Give each split case's cell the arcs that reached its original cell (hub paths become
+       direct arcs), minus the excluded attorneys.
     4. Trim (see :func:`_trim`).
     """
+    hubs = Hubs.none() if hubs is None else hubs
     case_cell = instance.case_cell()
-    split = _cases_to_split(instance, case_cell)
+    split = _cases_to_split(instance, hubs, case_cell)
+    direct = _Arcs(instance.arc_attorney, instance.arc_cell, instance.affinity)
+    if not len(split):  # the run pipeline's case: its exclusions already sit in cells of their own
+        return _trim(instance, hubs, start=instance.cell_start, case=np.arange(instance.n_cases),
+                     arcs=direct)  # fmt: skip
     kept = np.ones(instance.n_cases, dtype=bool)
     kept[split] = False
     kept_cases = np.flatnonzero(kept)
     sizes = np.concatenate(
         (np.bincount(case_cell[kept_cases], minlength=instance.n_cells), np.ones_like(split))
     )
-    attorney, cell, affinity = _arcs_of_split_cases(instance, case_cell, split)
+    copied = _arcs_of_split_cases(instance, hubs, case_cell, split)
+    arcs = _Arcs(
+        np.concatenate((direct.attorney, copied.attorney)),
+        np.concatenate((direct.cell, instance.n_cells + copied.cell)),
+        np.concatenate((direct.affinity, copied.affinity)),
+    )
     return _trim(
         instance,
+        hubs,
         start=np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
         case=np.concatenate((kept_cases, split)).astype(np.int64),
-        arc_attorney=np.concatenate((instance.arc_attorney, attorney)),
-        arc_cell=np.concatenate((instance.arc_cell, instance.n_cells + cell)),
-        affinity=np.concatenate((instance.affinity, affinity)),
+        arcs=arcs,
     )
 
 
-def _cases_to_split(instance: Instance, case_cell: IntArray) -> IntArray:
+def _cases_to_split(instance: Instance, hubs: Hubs, case_cell: IntArray) -> IntArray:
     """Cases with a binding exclusion, in case order."""
     arc_keys = instance.arc_attorney * instance.n_cells + instance.arc_cell  # sorted (canonical)
     keys = instance.excluded_attorney * instance.n_cells + case_cell[instance.excluded_case]
-    return np.unique(instance.excluded_case[_isin_sorted(keys, arc_keys)])
+    binds = isin_sorted(keys, arc_keys)
+    if len(hubs.arc_attorney) and len(keys):
+        exclusion, hub = _hubs_reaching(hubs, case_cell[instance.excluded_case])
+        n_hubs = max(hubs.n_hubs, 1)
+        entry_keys = np.sort(hubs.arc_attorney * n_hubs + hubs.arc_hub)
+        through = isin_sorted(instance.excluded_attorney[exclusion] * n_hubs + hub, entry_keys)
+        binds[exclusion[through]] = True
+    return np.unique(instance.excluded_case[binds])
+
+
+def _hubs_reaching(hubs: Hubs, cells: IntArray) -> tuple[IntArray, IntArray]:
+    """(i, hub) for every hub that reaches ``cells[i]``, by i then hub."""
+    reach_hub, reach_cell = hubs.cell_arcs()
+    by_cell = np.argsort(reach_cell, kind="stable")  # within a cell, hubs ascending
+    n = int(max(reach_cell.max(initial=-1), cells.max(initial=-1))) + 1
+    degree = np.bincount(reach_cell, minlength=n)
+    first = np.cumsum(degree) - degree
+    return np.repeat(np.arange(len(cells)), degree[cells]), reach_hub[
+        by_cell[ranges(first[cells], degree[cells])]
+    ]
 
 
 def _arcs_of_split_cases(
-    instance: Instance, case_cell: IntArray, split: IntArray
-) -> tuple[IntArray, IntArray, IntArray]:
-    """(attorney, i, affinity) for the arcs into split case i's own cell."""
+    instance: Instance, hubs: Hubs, case_cell: IntArray, split: IntArray
+) -> _Arcs:
+    """(attorney, i, affinity) of the arcs into split case i's own cell, by i then attorney."""
     by_cell = np.argsort(instance.arc_cell, kind="stable")
     degree = np.bincount(instance.arc_cell, minlength=instance.n_cells)
     first = np.cumsum(degree) - degree
     split_degree = degree[case_cell[split]]
     copied = by_cell[ranges(first[case_cell[split]], split_degree)]
+    arcs = _Arcs(
+        instance.arc_attorney[copied],
+        np.repeat(np.arange(len(split), dtype=np.int64), split_degree),
+        instance.affinity[copied],
+    )
+    if len(hubs.arc_attorney):
+        arcs = _with_hub_paths(arcs, hubs, case_cell[split])
     # Exclusion keys are attorney * n_cases + case, sorted (canonical).
     n_cases = max(instance.n_cases, 1)
     excluded = instance.excluded_attorney * n_cases + instance.excluded_case
-    copied_keys = instance.arc_attorney[copied] * n_cases + np.repeat(split, split_degree)
-    allowed = ~_isin_sorted(copied_keys, excluded)
-    copied = copied[allowed]
-    cell = np.repeat(np.arange(len(split), dtype=np.int64), split_degree)[allowed]
-    return instance.arc_attorney[copied], cell, instance.affinity[copied]
+    allowed = ~isin_sorted(arcs.attorney * n_cases + split[arcs.cell], excluded)
+    return _Arcs(arcs.attorney[allowed], arcs.cell[allowed], arcs.affinity[allowed])
 
 
-def _isin_sorted(values: IntArray, sorted_keys: IntArray) -> NDArray[np.bool_]:
-    """``np.isin`` for keys that are already sorted: one binary search per value."""
-    if len(sorted_keys) == 0:
-        return np.zeros(len(values), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_keys, values), len(sorted_keys) - 1)
-    return sorted_keys[at] == values
+def _with_hub_paths(arcs: _Arcs, hubs: Hubs, cells: IntArray) -> _Arcs:
+    """``arcs`` plus, for split case i, an arc for every hub path into its cell ``cells[i]``;
+    one arc per (i, attorney), at the best affinity, by i then attorney."""
+    i, hub = _hubs_reaching(hubs, cells)
+    by_hub = np.argsort(hubs.arc_hub, kind="stable")
+    degree = np.bincount(hubs.arc_hub, minlength=hubs.n_hubs)
+    first = np.cumsum(degree) - degree
+    entry = by_hub[ranges(first[hub], degree[hub])]
+    attorney = np.concatenate((arcs.attorney, hubs.arc_attorney[entry]))
+    cell = np.concatenate((arcs.cell, np.repeat(i, degree[hub])))
+    affinity = np.concatenate((arcs.affinity, hubs.affinity[entry]))
+    order = np.lexsort((-affinity, attorney, cell))
+    attorney, cell, affinity = attorney[order], cell[order], affinity[order]
+    best = np.ones(len(order), dtype=bool)
+    best[1:] = (attorney[1:] != attorney[:-1]) | (cell[1:] != cell[:-1])
+    return _Arcs(attorney[best], cell[best], affinity[best])
 
 
 def _trim(
-    instance: Instance,
-    *,
-    start: IntArray,
-    case: IntArray,
-    arc_attorney: IntArray,
-    arc_cell: IntArray,
-    affinity: IntArray,
+    instance: Instance, hubs: Hubs, *, start: IntArray, case: IntArray, arcs: _Arcs
 ) -> _Cells:
     """Drop what no solution can use, which shrinks the flow graph a lot on a real backlog.
 
-    1. An arc's capacity is min(attorney capacity, cell size); drop arcs of capacity 0.
-    2. A cell can pass at most the sum of its arcs' capacities; an optimal (or greedy)
+    1. A direct arc's capacity is min(attorney capacity, cell size), a hub arc's the attorney's
+       capacity, a hub -> cell arc's min(cell size, what the hub's attorneys can carry); drop
+       arcs of capacity 0.
+    2. A cell can pass at most the sum of its incoming capacities; an optimal (or greedy)
        solution then uses the best cases only, so keep that many, best first.
-    3. Sort arcs by (cell, attorney), the order the flow decomposition pairs them up in.
+    3. Sort direct arcs by (cell, attorney) and hub arcs by (hub, attorney), the orders the
+       flow decomposition pairs them up in.
     """
     n_cells = len(start) - 1
     sizes = np.diff(start)
-    capacity = np.minimum(instance.capacity[arc_attorney], sizes[arc_cell])
+    capacity = np.minimum(instance.capacity[arcs.attorney], sizes[arcs.cell])
     keep = capacity > 0
-    arc_attorney, arc_cell = arc_attorney[keep], arc_cell[keep]
-    affinity, capacity = affinity[keep], capacity[keep]
-
-    usable = np.minimum(sizes, np.bincount(arc_cell, weights=capacity, minlength=n_cells))
-    usable = usable.astype(np.int64)
+    arc_attorney, arc_cell = arcs.attorney[keep], arcs.cell[keep]
+    affinity, capacity = arcs.affinity[keep], capacity[keep]
+    hub_capacity = instance.capacity[hubs.arc_attorney]
+    hub_total = np.bincount(hubs.arc_hub, weights=hub_capacity, minlength=hubs.n_hubs)
+    reach_hub, reach_cell = hubs.cell_arcs()
+    reach_capacity = np.minimum(sizes[reach_cell], hub_total[reach_hub].astype(np.int64))
+    reach = np.bincount(arc_cell, weights=capacity, minlength=n_cells).astype(np.int64)
+    reach += np.bincount(reach_cell, weights=reach_capacity, minlength=n_cells).astype(np.int64)
+    usable = np.minimum(sizes, reach)
     kept_case = case[ranges(start[:-1], usable)]
 
-    order = np.lexsort((arc_attorney, arc_cell))
+    # Arcs come in (attorney, cell) order within each cell (canonical order; split cells list
+    # theirs by attorney), so a stable sort by cell gives (cell, attorney).
+    order = np.argsort(arc_cell, kind="stable")
+    hub_keep = hub_capacity > 0
+    hub_order = np.flatnonzero(hub_keep)[
+        np.lexsort((hubs.arc_attorney[hub_keep], hubs.arc_hub[hub_keep]))
+    ]
+    reach_keep = reach_capacity > 0
     return _Cells(
         start=np.concatenate(([0], np.cumsum(usable))).astype(np.int64),
         case=kept_case,
@@ -133,4 +195,12 @@ def _trim(
         arc_cell=arc_cell[order],
         arc_capacity=capacity[order],
         affinity=affinity[order],
+        hub_attorney=hubs.arc_attorney[hub_order],
+        hub=hubs.arc_hub[hub_order],
+        hub_capacity=hub_capacity[hub_order],
+        hub_affinity=hubs.affinity[hub_order],
+        reach_hub=reach_hub[reach_keep],
+        reach_cell=reach_cell[reach_keep],
+        reach_capacity=reach_capacity[reach_keep],
+        n_hubs=hubs.n_hubs,
     )

@@ -1,12 +1,15 @@
-"""Connected components of an instance's attorney-cell graph, optionally packed in batches."""
+"""Connected components of an instance's attorney-cell graph, optionally packed in batches, and
+a solution split by the components of an attorney-cell-hub graph (a run's write batches)."""
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from matching.solver.cells import ranges
+from matching.solver.arrays import ranges
+from matching.solver.hubs import Hubs, component_labels
 from matching.solver.instance import Instance, IntArray, _freeze, _inverse
+from matching.solver.solution import Assignment, Solution
 
 
 def components(instance: Instance, *, batch_arcs: int = 0) -> list[Instance]:
@@ -95,3 +98,27 @@ class _Grouping:
             int(np.searchsorted(self._labels, label, side="left")),
             int(np.searchsorted(self._labels, label, side="right")),
         )
+
+
+def component_batches(
+    instance: Instance, hubs: Hubs, solution: Solution, *, batch_assignments: int
+) -> tuple[list[Solution], int]:
+    """Split a solution by connected component of the attorney-cell-hub graph, packing small
+    components into batches of about ``batch_assignments``; also return the component count."""
+    labels = component_labels(instance, hubs)
+    used = np.unique(labels[np.concatenate([instance.arc_attorney, hubs.arc_attorney])])
+    if not solution.assignments:
+        return [], len(used)
+    index = {a: i for i, a in enumerate(instance.attorney_ids.tolist())}
+    label = labels[[index[a.attorney] for a in solution.assignments]]
+    groups: dict[int, list[Assignment]] = {}
+    for lab, assignment in zip(label.tolist(), solution.assignments, strict=True):
+        groups.setdefault(lab, []).append(assignment)
+    batches: list[list[Assignment]] = [[]]
+    for lab in sorted(groups):
+        if len(batches[-1]) >= batch_assignments:
+            batches.append([])
+        batches[-1].extend(groups[lab])
+    return [
+        Solution(objective=sum(a.score for a in b), assignments=tuple(b)) for b in batches
+    ], len(used)

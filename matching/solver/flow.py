@@ -1,11 +1,15 @@
-"""The optimal solver: one min-cost flow on OR-Tools per component batch."""
+"""The optimal solver: one min-cost flow on OR-Tools per component batch, with optional hubs."""
+
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from ortools.graph.python import min_cost_flow
 
-from matching.solver.cells import _Cells, _cells_without_exclusions, ranges
+from matching.solver.arrays import ranges
+from matching.solver.cells import _Cells, _cells_without_exclusions
 from matching.solver.components import components
+from matching.solver.hubs import Hubs
 from matching.solver.instance import Instance, IntArray, SolverError
 from matching.solver.solution import Solution, merge_solutions, solution_of
 
@@ -29,59 +33,77 @@ def solve(instance: Instance) -> Solution:
     return merge_solutions(solve_component(part) for part in parts)
 
 
-def solve_component(instance: Instance) -> Solution:
+def solve_component(instance: Instance, hubs: Hubs | None = None) -> Solution:
     """The optimal matching of any instance (connected or not) by one min-cost flow.
 
-    1. Split exclusions into cells of their own and trim unusable arcs and cases.
+    With ``hubs``, the optimum of ``materialise(instance, hubs)`` (hubs.py), without building it.
+
+    1. Split exclusions into cells of their own and trim unusable arcs and cases (cells.py).
     2. Build source -> attorney (capacity, cost 0) -> cell (min(capacity, cell size),
        -affinity) -> sink, with one cell -> sink arc per run of equal priority in the cell
-       (run length, -priority), and a source -> sink bypass of cost 0.
+       (run length, -priority), and a source -> sink bypass of cost 0. Hubs add
+       attorney -> hub (capacity, -affinity) -> cell (cost 0) paths beside the direct arcs.
     3. Put all attorney capacity U on the source and -U on the sink. Unused capacity takes
        the bypass for free, so matching stays optional and the flow minimises -score; forcing
        maximum flow instead would trade score for more matches.
-    4. Pair each cell's inflow (attorneys in id order) with its outflow (cases best first).
+    4. Pair each cell's inflow with its outflow (cases best first): see :func:`_decompose`.
     """
-    cells = _cells_without_exclusions(instance)
+    cells = _cells_without_exclusions(instance, hubs)
     total = int(instance.capacity.sum())
-    if total == 0 or len(cells.arc_attorney) == 0:
+    if total == 0 or len(cells.case) == 0:
         return Solution(objective=0, assignments=())
 
     network = min_cost_flow.SimpleMinCostFlow()
-    attorney_node = _FIRST_ATTORNEY_NODE + np.arange(instance.n_attorneys, dtype=np.int64)
-    cell_node = _FIRST_ATTORNEY_NODE + instance.n_attorneys + np.arange(cells.n_cells)
-    group_start, group_size = _priority_runs(instance, cells)
-    group_cell = np.searchsorted(cells.start, group_start, side="right") - 1
-
-    add_arcs(network, [_SOURCE], [_SINK], [total], [0])
-    add_arcs(network, np.full(len(attorney_node), _SOURCE), attorney_node, instance.capacity, 0)
-    attorney_arcs = add_arcs(
-        network,
-        attorney_node[cells.arc_attorney],
-        cell_node[cells.arc_cell],
-        cells.arc_capacity,
-        -cells.affinity,
-    )
-    group_arcs = add_arcs(
-        network,
-        cell_node[group_cell],
-        np.full(len(group_start), _SINK),
-        group_size,
-        -instance.priority[cells.case[group_start]],
-    )
+    spans, run_start = _add_network_arcs(network, instance, cells, total)
     network.set_nodes_supplies(
         np.array([_SOURCE, _SINK], dtype=np.int32), np.array([total, -total], dtype=np.int64)
     )
     status = network.solve()
     if status != network.OPTIMAL:
         raise SolverError(f"min-cost flow ended with status {status!r}")
+    flows = _Flows(*(network.flows(np.arange(*span)) for span in spans))
+    return _decompose(instance, cells, flows, run_start, expected=-network.optimal_cost())
 
-    return _decompose(
-        instance,
-        cells,
-        attorney_flow=network.flows(attorney_arcs),
-        case_position=ranges(group_start, network.flows(group_arcs)),
-        expected=-network.optimal_cost(),
-    )
+
+@dataclass(frozen=True, slots=True)
+class _Flows:
+    """Units on each group of arcs, in the order of ``_Cells`` (runs: in ``run_start`` order)."""
+
+    direct: IntArray  # attorney -> cell
+    into_hub: IntArray  # attorney -> hub
+    out_of_hub: IntArray  # hub -> cell
+    runs: IntArray  # cell -> sink
+
+
+def _add_network_arcs(
+    network: min_cost_flow.SimpleMinCostFlow, instance: Instance, cells: _Cells, total: int
+) -> tuple[list[tuple[int, int]], IntArray]:
+    """Add every arc (step 2 of :func:`solve_component`); return the arc index span of each
+    group of :class:`_Flows` and the first case position of each priority run.
+
+    Spans, not index arrays: at backlog scale each array is ~100 MB, held for nothing while
+    the network (its own copy of everything) solves.
+    """
+    first_cell_node = _FIRST_ATTORNEY_NODE + instance.n_attorneys
+    attorney_node = _FIRST_ATTORNEY_NODE + np.arange(instance.n_attorneys, dtype=np.int64)
+    cell_node = first_cell_node + np.arange(cells.n_cells, dtype=np.int64)
+    hub_node = first_cell_node + cells.n_cells + np.arange(cells.n_hubs, dtype=np.int64)
+    run_start, run_size = _priority_runs(instance, cells)
+    run_cell = np.searchsorted(cells.start, run_start, side="right") - 1
+
+    add_arcs(network, [_SOURCE], [_SINK], [total], [0])
+    add_arcs(network, np.full(len(attorney_node), _SOURCE), attorney_node, instance.capacity, 0)
+    spans = [
+        _span(add_arcs(network, attorney_node[cells.arc_attorney], cell_node[cells.arc_cell],
+                       cells.arc_capacity, -cells.affinity)),
+        _span(add_arcs(network, attorney_node[cells.hub_attorney], hub_node[cells.hub],
+                       cells.hub_capacity, -cells.hub_affinity)),
+        _span(add_arcs(network, hub_node[cells.reach_hub], cell_node[cells.reach_cell],
+                       cells.reach_capacity, 0)),
+        _span(add_arcs(network, cell_node[run_cell], np.full(len(run_start), _SINK), run_size,
+                       -instance.priority[cells.case[run_start]])),
+    ]  # fmt: skip
+    return spans, run_start
 
 
 def _priority_runs(instance: Instance, cells: _Cells) -> tuple[IntArray, IntArray]:
@@ -115,26 +137,63 @@ def add_arcs(
     ).astype(np.int32)
 
 
-def _decompose(
-    instance: Instance,
-    cells: _Cells,
-    *,
-    attorney_flow: IntArray,
-    case_position: IntArray,
-    expected: int,
-) -> Solution:
-    """Turn cell flows into pairs.
+def _span(arcs: NDArray[np.int32]) -> tuple[int, int]:
+    """The [start, stop) of arc indices the network numbered consecutively."""
+    if not len(arcs):
+        return 0, 0
+    start, stop = int(arcs[0]), int(arcs[-1]) + 1
+    if stop - start != len(arcs):
+        raise SolverError("the network did not number its arcs consecutively")
+    return start, stop
 
-    Arcs are sorted by (cell, attorney) and case positions by cell, best first, so repeating
-    each attorney by its flow lines both up cell by cell. Any pairing within a cell is allowed
-    and scores the same; this one is deterministic.
+
+def _decompose(
+    instance: Instance, cells: _Cells, flows: _Flows, run_start: IntArray, *, expected: int
+) -> Solution:
+    """Turn arc flows into pairs.
+
+    1. The cases taken: each run's flow, from its first case on. Positions in ``cells.case``
+       come by cell, best first.
+    2. The units entering each cell, in the same cell order: direct ones by attorney, then
+       those through hubs by hub (arcs are sorted so that one stable sort by cell does it).
+       Unit i takes case i; any pairing within a cell is allowed and scores the same, this one
+       is deterministic.
+    3. A hub's units, in cell order, take the attorneys entering the hub, by attorney.
     """
-    attorney = np.repeat(cells.arc_attorney, attorney_flow)
-    affinity = np.repeat(cells.affinity, attorney_flow)
-    case = cells.case[case_position]
-    if len(attorney) != len(case):
+    position = ranges(run_start, flows.runs)
+    taken_cell = np.searchsorted(cells.start, position, side="right") - 1
+    direct_unit = np.repeat(np.arange(len(flows.direct)), flows.direct)
+    hub_unit = np.repeat(np.arange(len(flows.out_of_hub)), flows.out_of_hub)
+    unit_cell = np.concatenate((cells.arc_cell[direct_unit], cells.reach_cell[hub_unit]))
+    if len(unit_cell) != len(position):
         raise SolverError("flow is not conserved through the cells")
+    order = np.argsort(unit_cell, kind="stable")
+    if not np.array_equal(unit_cell[order], taken_cell):
+        raise SolverError("flow is not conserved cell by cell")
+
+    via_hub = order >= len(direct_unit)
+    attorney = np.empty(len(position), dtype=np.int64)
+    affinity = np.empty(len(position), dtype=np.int64)
+    arc = direct_unit[order[~via_hub]]
+    attorney[~via_hub], affinity[~via_hub] = cells.arc_attorney[arc], cells.affinity[arc]
+    if via_hub.any():
+        at, entry = _hub_units(cells, flows, hub_unit[order[via_hub] - len(direct_unit)])
+        at = np.flatnonzero(via_hub)[at]
+        attorney[at], affinity[at] = cells.hub_attorney[entry], cells.hub_affinity[entry]
+
+    case = cells.case[position]
     score = affinity + instance.priority[case]
     if int(score.sum()) != expected:
         raise SolverError(f"pairs score {int(score.sum())}, the flow claims {expected}")
     return solution_of(instance, attorney, case, score)
+
+
+def _hub_units(cells: _Cells, flows: _Flows, reach_arc: IntArray) -> tuple[IntArray, IntArray]:
+    """Pair the units leaving hubs (``reach_arc`` of each, in cell order) with the units
+    entering them: (index into ``reach_arc``, hub arc), hub by hub, attorneys in order."""
+    hub = cells.reach_hub[reach_arc]
+    at = np.argsort(hub, kind="stable")
+    entry = np.repeat(np.arange(len(flows.into_hub)), flows.into_hub)  # by (hub, attorney)
+    if not np.array_equal(cells.hub[entry], hub[at]):
+        raise SolverError("flow is not conserved through the hubs")
+    return at, entry

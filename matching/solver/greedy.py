@@ -1,12 +1,14 @@
 """The greedy baseline: best pair first, to report the optimum against."""
 
 import heapq
+from array import array
 from collections.abc import Callable
 
 import numpy as np
 
 from matching.solver.cells import _cells_without_exclusions
-from matching.solver.instance import Instance
+from matching.solver.hubs import Hubs
+from matching.solver.instance import Instance, IntArray
 from matching.solver.solution import Solution, solution_of
 
 
@@ -84,3 +86,78 @@ def greedy_merge(
         if (key := best(cell)) is not None:
             heapq.heappush(heap, key)
     return taken
+
+
+def greedy_with_hubs(instance: Instance, hubs: Hubs) -> Solution:
+    """solver.solve_greedy's rule (best pair first; ties by attorney, then case id) over direct
+    arcs and hubs, without materialising remote-only pairs.
+
+    Each cell merges its sorted direct arcs with the sorted attorney lists of its hubs (shared,
+    pointer included); a heap of cells yields pairs in global order, re-pushing
+    stale keys as solve_greedy does. An attorney met twice in one cell (directly and through a
+    hub) comes first at its higher, true affinity.
+    """
+    # One list of (attorney, affinity) runs, best first: each cell's direct arcs, then each
+    # hub's attorneys. A run is (start, end) in it; pointers move from start towards end.
+    d_order = np.lexsort((instance.arc_attorney, -instance.affinity, instance.arc_cell))
+    h_order = np.lexsort((hubs.arc_attorney, -hubs.affinity, hubs.arc_hub))
+    d_start = np.searchsorted(instance.arc_cell[d_order], np.arange(instance.n_cells + 1))
+    h_start = instance.n_arcs + np.searchsorted(hubs.arc_hub[h_order], np.arange(hubs.n_hubs + 1))
+    # Compact int32 arrays, not lists: tens of millions of arcs at backlog scale would be a
+    # gigabyte of Python ints, and the greedy runs in a forked child beside the solve, where
+    # every byte adds to the run's memory.
+    attorneys = _gathered((instance.arc_attorney, d_order), (hubs.arc_attorney, h_order))
+    affinities = _gathered((instance.affinity, d_order), (hubs.affinity, h_order))
+    del d_order, h_order
+    run_end = d_start[1:].tolist() + h_start[1:].tolist()
+    pointer = d_start[:-1].tolist() + h_start[:-1].tolist()
+    has_direct = (d_start[1:] > d_start[:-1]).tolist()
+    cell_runs: list[list[int]] = [[k] if has_direct[k] else [] for k in range(instance.n_cells)]
+    # Pointers only ever skip attorneys who are full, for good: so every cell of a hub can
+    # share the hub's one pointer.
+    for h, k in zip(*(a.tolist() for a in hubs.cell_arcs()), strict=True):
+        if h_start[h + 1] > h_start[h]:
+            cell_runs[k].append(instance.n_cells + h)
+    remaining = instance.capacity.tolist()
+    case_ids, priority = instance.case_ids, instance.priority
+    next_case = instance.cell_start[:-1].tolist()
+    case_end = instance.cell_start[1:].tolist()
+
+    def best(cell: int):
+        if next_case[cell] == case_end[cell]:
+            return None
+        top = None
+        for i in cell_runs[cell]:
+            end = run_end[i]
+            while pointer[i] < end and not remaining[attorneys[pointer[i]]]:
+                pointer[i] += 1
+            if pointer[i] < end:
+                a, w = attorneys[pointer[i]], affinities[pointer[i]]
+                if top is None or (-w, a) < top:
+                    top = (-w, a)
+        if top is None:
+            return None
+        c = next_case[cell]
+        return (top[0] - int(priority[c]), top[1], case_ids[c], cell)
+
+    def take(cell: int, attorney: int) -> int:
+        next_case[cell] += 1
+        remaining[attorney] -= 1
+        return next_case[cell] - 1
+
+    taken = greedy_merge(instance.n_cells, best, take)
+    attorney, case, score = np.array(taken, dtype=np.int64).reshape(-1, 3).T
+    return solution_of(instance, attorney, case, score)
+
+
+def _gathered(*parts: tuple[IntArray, IntArray], chunk: int = 1 << 20) -> array:
+    """``concatenate([values[order] for values, order in parts])`` as an int32 ``array``, a
+    chunk at a time (no full-size int64 temporaries)."""
+    out = array("i", bytes(4 * sum(len(order) for _, order in parts)))
+    view, at = np.frombuffer(out, dtype=np.int32), 0
+    for values, order in parts:
+        for start in range(0, len(order), chunk):
+            piece = order[start : start + chunk]
+            view[at : at + len(piece)] = values[piece]
+            at += len(piece)
+    return out

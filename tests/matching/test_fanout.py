@@ -11,10 +11,9 @@ from cases.models import CaseRequest
 from matching.models import Match, MatchingRun
 from matching.pipeline import fanout
 from matching.pipeline import run as run_module
-from matching.pipeline.flow import materialise, solve_with_hubs
 from matching.pipeline.load import pk_of
 from matching.runs import load_problem, matching_run
-from matching.solver import components, merge_solutions, solve_component
+from matching.solver import components, materialise, merge_solutions, solve_component
 from matching.tasks import runs as tasks
 from tests.factories import AttorneyFactory, CaseRequestFactory
 from volunteers.models import AttorneyProfile
@@ -145,7 +144,7 @@ def test_components_are_taken_with_the_hubs(settings):
     problem.stats.clear()
     with mock.patch.object(fanout, "_send", return_value=None):  # no broker: all solved here
         split = fanout.solve(problem)
-    assert split.objective == solve_with_hubs(problem.instance, problem.hubs).objective
+    assert split.objective == solve_component(problem.instance, problem.hubs).objective
     assert {(_pk(a.case), _pk(a.attorney), a.score) for a in split.assignments} == _reference(
         problem
     )

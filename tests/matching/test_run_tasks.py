@@ -15,9 +15,8 @@ from config.celery import app
 from matching.models import Match, MatchingRun
 from matching.pipeline import run as run_module
 from matching.pipeline import write as write_module
-from matching.pipeline.flow import materialise
 from matching.runs import load_problem, matching_run
-from matching.solver import components, instance_to_json, solution_to_json, solve
+from matching.solver import components, instance_to_json, materialise, solution_to_json, solve
 from matching.tasks import runs as tasks
 from volunteers.models import AttorneyProfile
 

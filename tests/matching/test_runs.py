@@ -16,15 +16,17 @@ from cases.models import CaseRequest, ImmigrationCourt
 from core.models import DomainEvent
 from matching.models import Match, MatchingRun
 from matching.pipeline import load as loading
-from matching.pipeline.flow import component_batches, greedy_with_hubs, materialise
 from matching.pipeline.run import STALE_RUN_AFTER, solve_problem
 from matching.runs import load_problem, matching_run
 from matching.scoring import affinity, eligibility
 from matching.solver import (
     SOLVE_BATCH_ARCS,
     SolverError,
+    component_batches,
     components,
+    greedy_with_hubs,
     instance_to_json,
+    materialise,
     merge_solutions,
     solve,
     solve_component,
@@ -450,6 +452,28 @@ def test_hubs_never_carry_a_declined_pair(scale_world):
     assert (attorney, case) not in pairs
     assert (
         solve_problem(again).objective == solve(materialise(again.instance, again.hubs)).objective
+    )
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_the_runs_hub_flow_and_the_solver_agree_on_random_small_worlds(seed):
+    """The run solves with hubs, solve_instance without (the materialised instance): one flow
+    builder, so one optimum, with declined pairs in the world too."""
+    call_command("seed_scale", attorneys=25, cases=250, seed=seed)
+    for assignment in solve_problem(load_problem()).assignments[:5]:
+        case = loading.pk_of(assignment.case)
+        MatchFactory(
+            case_id=case,
+            attorney_id=loading.pk_of(assignment.attorney),
+            status=Match.Status.DECLINED,
+            decline_reason="other",
+        )
+        CaseRequest.objects.filter(pk=case).update(status=CaseRequest.Status.OPEN)
+    problem = load_problem()
+    assert len(problem.instance.excluded_attorney) == 5 and problem.hubs.n_hubs > 0
+
+    assert solve_problem(problem).objective == (
+        solve(materialise(problem.instance, problem.hubs)).objective
     )
 
 

@@ -16,12 +16,15 @@ from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
 from matching.solver import (
+    Hubs,
     Instance,
     InstanceError,
     Solution,
     components,
+    greedy_with_hubs,
     instance_to_json,
     load_instance,
+    materialise,
     merge_solutions,
     solution_to_json,
     solve,
@@ -297,6 +300,78 @@ def test_greedy_takes_pairs_in_sorted_score_order(data):
 
     assert_feasible(data, greedy)
     assert greedy.objective == naive_greedy_objective(data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hubs: the run pipeline's variant of the same flow
+
+
+@st.composite
+def instances_with_hubs(draw: st.DrawFn, *, exclusions: bool = True) -> tuple[Instance, Hubs]:
+    """A small instance and up to 3 hubs over its cells, entered by some of its attorneys at
+    affinities that overlap the direct arcs' (so a pair may have both, at different values)."""
+    data = draw(instances())
+    if not exclusions:
+        data["excluded"] = []
+    instance = load_instance(data)
+    reach = [
+        sorted(draw(st.sets(st.integers(0, instance.n_cells - 1))) if instance.n_cells else [])
+        for _ in range(draw(st.integers(0, 3)))
+    ]
+    entries = [
+        (a, h, draw(st.integers(6, 15)))
+        for h in range(len(reach))
+        for a in range(instance.n_attorneys)
+        if draw(st.booleans())
+    ]
+    attorney, hub, affinity = np.array(entries, dtype=np.int64).reshape(-1, 3).T
+    return instance, Hubs(
+        cell_start=np.cumsum([0, *map(len, reach)]).astype(np.int64),
+        cell=np.array([k for cells in reach for k in cells], dtype=np.int64),
+        arc_attorney=attorney,
+        arc_hub=hub,
+        affinity=affinity,
+    )
+
+
+@PROPERTY
+@given(instances_with_hubs())
+def test_with_hubs_it_finds_the_exact_optimum_of_the_materialised_instance(case):
+    """The run's flow (hubs) and solve_instance's (plain arcs) are one builder: same optimum,
+    including exclusions that bind through a hub."""
+    instance, hubs = case
+    plain = instance_to_json(materialise(instance, hubs))
+
+    solution = solve_component(instance, hubs)
+
+    assert solution.objective == exact_objective(plain) == solve(load_instance(plain)).objective
+    assert_feasible(plain, solution)
+
+
+@PROPERTY
+@given(instances_with_hubs(exclusions=False))
+def test_greedy_with_hubs_equals_greedy_on_the_materialised_instance(case):
+    instance, hubs = case
+
+    assert greedy_with_hubs(instance, hubs) == solve_greedy(materialise(instance, hubs))
+
+
+def test_an_exclusion_binds_through_a_hub():
+    # a1 reaches k1 only through the hub, and is excluded from c1: it must take c2.
+    data = build({"a1": 1}, {"k1": {"c1": 50, "c2": 1}}, {})
+    data["excluded"] = [{"attorney": "a1", "case": "c1"}]
+    instance = load_instance(data)
+    hubs = Hubs(
+        cell_start=np.array([0, 1]),
+        cell=np.array([0]),
+        arc_attorney=np.array([0]),
+        arc_hub=np.array([0]),
+        affinity=np.array([10]),
+    )
+
+    solution = solve_component(instance, hubs)
+
+    assert [(a.attorney, a.case, a.score) for a in solution.assignments] == [("a1", "c2", 11)]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,9 +10,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from matching.pipeline.flow import materialise
 from matching.runs import load_problem
-from matching.solver import instance_to_json
+from matching.solver import instance_to_json, materialise
 
 
 class Command(BaseCommand):
@@ -23,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: str, **options):
         problem = load_problem()
-        # Remote-work hubs (matching/pipeline/flow.py) become plain arcs: the same problem.
+        # Remote-work hubs (matching/solver/hubs.py) become plain arcs: the same problem.
         instance = materialise(problem.instance, problem.hubs)
         data = json.dumps(instance_to_json(instance), separators=(",", ":"))
         if file == "-":

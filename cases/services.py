@@ -91,9 +91,9 @@ def case_request_create(
 def matching_run_request_on_commit(*, trigger: str) -> None:
     """Ask for a debounced matching run once this transaction commits (nothing on rollback)."""
     # Imported here: matching's pipeline imports the cases app, not the other way round.
-    from matching.tasks.runs import matching_run_request
+    from matching.followups import matching_run_request
 
-    matching_run_request(trigger)
+    matching_run_request(trigger=trigger)
 
 
 def case_request_update(

@@ -18,19 +18,15 @@ from cases.admin import LanguageInUseFilter, PriorityBandFilter
 from core.admin_lists import LargeTableAdminMixin
 from core.errors import DomainError
 from core.exports import csv_export
-from matching.admin_views import (
-    match_distance,
-    match_explanation,
-    match_swap,
-    next_best_attorneys,
-)
 from matching.models import Match, MatchingRun
+from matching.selectors import match_distance, match_explanation, next_best_attorneys
 from matching.services import (
     COORDINATOR_PERMISSION,
     REJECTABLE,
     match_approve,
     match_offer,
     match_reject,
+    match_swap,
 )
 
 Status = Match.Status

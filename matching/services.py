@@ -30,13 +30,16 @@ from core.emails import email_send
 from core.errors import DomainError
 from core.models import DomainEvent
 from core.services import event_record
+from matching import followups
 from matching.models import Match, MatchingRun
+from matching.selectors import Candidate, candidate_for_case
 from volunteers.models import AttorneyProfile
 
 Status = Match.Status
 CaseStatus = CaseRequest.Status
 COORDINATOR_PERMISSION = "matching.change_match"
 REJECTABLE = (Status.PROPOSED, Status.APPROVED, Status.OFFERED)
+SWAP_REASON = "swapped"
 
 
 class MatchError(DomainError):
@@ -130,8 +133,7 @@ def match_offer(*, match: Match, actor) -> Match:
         ttl = timedelta(hours=settings.MATCH_OFFER_TTL_HOURS)
         match = _transition(match, Status.OFFERED, offered_at=now, expires_at=now + ttl)
         _event(match, "match.offered", actor, expires_at=match.expires_at.isoformat())
-        match_id = match.pk
-        transaction.on_commit(lambda: _offer_notify_task().delay(match_id), robust=True)
+        followups.offer_notify_on_commit(match_id=match.pk)
     return match
 
 
@@ -251,6 +253,43 @@ def match_withdraw_for_case(*, case: CaseRequest, actor) -> Match | None:
     raise MatchError("The case is changing; try again.", code="concurrent_change")
 
 
+# The coordinator's swap: another attorney for a proposal not yet offered
+
+
+def match_swap(*, match: Match, attorney_id: int, actor) -> Match:
+    """Reject the current proposal ("swapped") and propose the chosen attorney, atomically.
+
+    Either both happen or neither: a refusal of the new proposal rolls the rejection back.
+    """
+    if match.status not in (Match.Status.PROPOSED, Match.Status.APPROVED):
+        # An offer already sent is the attorney's to answer; swapping it would pull it silently.
+        raise MatchError("Only a proposal not yet offered can be swapped.", code="not_swappable")
+    with transaction.atomic():
+        match_reject(match=match, actor=actor, reason=SWAP_REASON)
+        case = CaseRequest.objects.select_related(
+            "language", "relay_language", "case_type", "court"
+        ).get(pk=match.case_id)
+        chosen = candidate_for_case(case=case, attorney_id=attorney_id)
+        if chosen is None:
+            raise MatchError("That attorney cannot take this case.", code="not_eligible")
+        return match_propose(
+            case=case,
+            attorney=chosen.attorney,
+            score=chosen.score,
+            breakdown=_swap_breakdown(case, chosen),
+            actor=actor,
+        )
+
+
+def _swap_breakdown(case: CaseRequest, chosen: Candidate) -> dict[str, Any]:
+    return {
+        "affinity": chosen.breakdown.as_dict(),
+        "priority": {"stored": max(case.priority, 0), **(case.priority_parts or {})},
+        "explanation": chosen.sentences,
+        "swapped": True,
+    }
+
+
 # Notifications (called by the Celery tasks in matching/tasks/lifecycle.py)
 
 
@@ -304,7 +343,7 @@ def _withdraw_once(case_id: int, actor) -> Match | None:
         if match is not None:
             match = _transition(match, Status.WITHDRAWN)
             _slot_release(match.attorney_id)
-            _matching_run_request(trigger="withdrawn")  # the attorney's slot is free again
+            followups.matching_run_request(trigger="withdrawn")  # the attorney's slot is free again
             _event(match, "match.withdrawn", actor)
         _case_move(case_id, to=CaseStatus.WITHDRAWN, frm=[case.status])
         event_record(verb="case.withdrawn", actor=actor, target=case, data={"case": case_id})
@@ -342,12 +381,6 @@ def _event_exists(match: Match, verb: str) -> bool:
     return DomainEvent.objects.filter(
         verb=verb, target_type=match_type, target_id=str(match.pk)
     ).exists()
-
-
-def _offer_notify_task():
-    from matching.tasks.lifecycle import offer_notify  # the tasks module imports this one
-
-    return offer_notify
 
 
 def _attorney_lock(attorney_id: int) -> AttorneyProfile:
@@ -420,14 +453,7 @@ def _match_release(match: Match, *, trigger: str) -> None:
     for a debounced matching run after commit (``trigger``: a word, never case data)."""
     _slot_release(match.attorney_id)
     _case_move(match.case_id, to=CaseStatus.OPEN, frm=[CaseStatus.MATCHED])
-    _matching_run_request(trigger=trigger)
-
-
-def _matching_run_request(*, trigger: str) -> None:
-    # Imported here: the matching tasks package imports this module (tasks/lifecycle.py).
-    from matching.tasks.runs import matching_run_request
-
-    matching_run_request(trigger)
+    followups.matching_run_request(trigger=trigger)
 
 
 def _case_move(case_id: int, *, to: str, frm: list[str]) -> None:

@@ -288,10 +288,10 @@ def _unpaused(before: date | None, after: date | None) -> bool:
 def _matching_run_request(attorney: AttorneyProfile, *, trigger: str) -> None:
     """A verified attorney's new supply asks for a debounced matching run after commit; an
     unverified one is not matchable yet, so their edits ask for nothing."""
-    from matching.tasks.runs import matching_run_request
+    from matching.followups import matching_run_request
 
     if attorney.verification == AttorneyProfile.Verification.VERIFIED:
-        matching_run_request(trigger)
+        matching_run_request(trigger=trigger)
 
 
 def _verification_set(*, attorney, actor, status: str, verb: str, data=None) -> AttorneyProfile:

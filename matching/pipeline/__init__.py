@@ -1,6 +1,3 @@
-"""The matching pipeline (ARCHITECTURE.md): load and score (`load`), write (`write`), and the run
-service that ties them together under a single-flight lock (`run`)."""
-
-from matching.pipeline.run import matching_run
-
-__all__ = ["matching_run"]
+"""The matching pipeline (ARCHITECTURE.md). Its one entry is ``matching.pipeline.run.matching_run``,
+the run service that the tasks, the admin and the commands call; ``load`` loads and scores the
+problem, the solver (matching/solver/) solves it, ``write`` writes the proposals."""

@@ -45,6 +45,7 @@ from matching.solver import (
     merge_solutions,
     solve_component,
 )
+from matching.tasks.solve import solve_component_task
 
 logger = logging.getLogger(__name__)
 
@@ -117,8 +118,6 @@ def _send(parts: list[Instance]) -> Any:
     Each message expires at the collection deadline: a worker that picks it up later would
     compute a result nobody reads, so it discards it instead.
     """
-    from matching.tasks.runs import solve_component_task  # the tasks import the pipeline
-
     if not parts:
         return None
     options = {

@@ -34,6 +34,11 @@ def offer_notify(match_id: int) -> bool:
     return services.match_offer_notify(match_id=match_id)
 
 
+def offer_notify_enqueue(match_id: int) -> None:
+    """Publish the new-offer email (matching.followups calls this after the offer commits)."""
+    offer_notify.delay(match_id)
+
+
 @shared_task(name="matching.offer_remind", **RETRY_POLICY)
 def offer_remind(match_id: int) -> bool:
     """Remind the attorney of one offer that expires soon."""

@@ -1,5 +1,5 @@
-"""Matching-run tasks: the scheduled run, on-demand runs, debounced triggers, and a per-component
-solve that a Celery group can fan out across workers.
+"""Matching-run tasks: the scheduled run, on-demand runs and debounced triggers (services ask for
+those through matching.followups).
 
 Tasks take no personal data: a trigger word and, at most, the id of the user who asked.
 """
@@ -14,8 +14,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
-from matching.runs import matching_run
-from matching.solver import load_instance, solution_to_json, solve_component
+from matching.pipeline.run import matching_run
 
 logger = logging.getLogger(__name__)
 
@@ -93,14 +92,3 @@ def _run_enqueue(trigger: str) -> bool:
         )
         return False
     return True
-
-
-@shared_task(name="matching.solve_component", acks_late=True, reject_on_worker_lost=True)
-def solve_component_task(instance: dict) -> dict:
-    """Solve one component batch (the solver's anonymous JSON format in, solution JSON out).
-
-    Pure: no database. A run split across workers sends ``components(instance)`` through a group
-    of these and merges the results with ``merge_solutions``; the merged result equals the
-    single-process solve because components share no attorney and no case.
-    """
-    return solution_to_json(solve_component(load_instance(instance)))

@@ -12,10 +12,10 @@ from django.urls import reverse
 
 from cases.models import CaseRequest
 from core.models import DomainEvent
-from matching import admin_views
-from matching.admin_views import next_best_attorneys
+from matching import selectors
 from matching.models import Match, MatchingRun
 from matching.scoring import affinity, eligibility
+from matching.selectors import next_best_attorneys
 from matching.services import match_approve, match_propose
 from tests.factories import AttorneyFactory, CaseRequestFactory, MatchFactory, UserFactory
 from volunteers.models import AttorneyProfile
@@ -317,9 +317,9 @@ def test_an_offered_match_cannot_be_swapped(client, coord):
 
 def _brute_force_best(case, limit):
     """Every attorney scored with matching.scoring, the way the run ranks them."""
-    cell = admin_views._cell(case)
+    cell = selectors._cell(case)
     attorneys = list(AttorneyProfile.objects.exclude(matches__case=case).order_by("pk"))
-    facts = admin_views._facts(attorneys)
+    facts = selectors._facts(attorneys)
     scored = [
         (-affinity(facts[a.pk], cell).total, a.pk)
         for a in attorneys

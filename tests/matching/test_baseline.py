@@ -10,7 +10,8 @@ from django.core.management import call_command
 from matching.models import Match, MatchingRun
 from matching.pipeline import baseline as baseline_module
 from matching.pipeline.baseline import GreedyBaseline
-from matching.runs import load_problem, matching_run
+from matching.pipeline.load import load_problem
+from matching.pipeline.run import matching_run
 from matching.solver import greedy_with_hubs
 
 pytestmark = [

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from cases.models import CaseRequest
 from matching.models import Match, MatchingRun
-from matching.runs import matching_run
+from matching.pipeline.run import matching_run
 from volunteers.models import AttorneyProfile
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from cases.models import CaseRequest
 from matching.models import Match, MatchingRun
 from matching.pipeline import fanout
 from matching.pipeline import run as run_module
-from matching.pipeline.load import pk_of
-from matching.runs import load_problem, matching_run
+from matching.pipeline.load import load_problem, pk_of
+from matching.pipeline.run import matching_run
 from matching.solver import components, materialise, merge_solutions, solve_component
 from matching.tasks import runs as tasks
 from tests.factories import AttorneyFactory, CaseRequestFactory

@@ -10,7 +10,7 @@ from django.db import connection
 
 from cases.models import CaseRequest
 from matching.models import Match
-from matching.runs import matching_run
+from matching.pipeline.run import matching_run
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,7 @@ from cases.models import CaseRequest
 from matching.models import Match, MatchingRun
 from matching.pipeline import plan as plans
 from matching.pipeline import run as run_module
-from matching.pipeline.run import solve_problem
-from matching.runs import matching_run
+from matching.pipeline.run import matching_run, solve_problem
 from tests.factories import AttorneyFactory, CaseRequestFactory
 from volunteers.models import AttorneyProfile
 

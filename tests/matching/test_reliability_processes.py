@@ -134,7 +134,9 @@ def _python(env: dict[str, str], code: str) -> None:
                    capture_output=True)  # fmt: skip
 
 
-RUN_ONCE = "import django; django.setup(); from matching.runs import matching_run; matching_run()"
+RUN_ONCE = (
+    "import django; django.setup(); from matching.pipeline.run import matching_run; matching_run()"
+)
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,11 @@ from config.celery import app
 from matching.models import Match, MatchingRun
 from matching.pipeline import run as run_module
 from matching.pipeline import write as write_module
-from matching.runs import load_problem, matching_run
+from matching.pipeline.load import load_problem
+from matching.pipeline.run import matching_run
 from matching.solver import components, instance_to_json, materialise, solution_to_json, solve
 from matching.tasks import runs as tasks
+from matching.tasks.solve import solve_component_task
 from volunteers.models import AttorneyProfile
 
 ACTIVE = Match.ACTIVE_STATUSES
@@ -105,7 +107,7 @@ def test_the_component_task_returns_the_single_process_result_when_merged():
     instance = materialise(problem.instance, problem.hubs)
     parts = components(instance)
     assert len(parts) > 1
-    results = [tasks.solve_component_task.apply(args=[instance_to_json(p)]).get() for p in parts]
+    results = [solve_component_task.apply(args=[instance_to_json(p)]).get() for p in parts]
     merged = sorted(
         (x for r in results for x in r["assignments"]), key=lambda x: (x["attorney"], x["case"])
     )

@@ -16,8 +16,8 @@ from cases.models import CaseRequest, ImmigrationCourt
 from core.models import DomainEvent
 from matching.models import Match, MatchingRun
 from matching.pipeline import load as loading
-from matching.pipeline.run import STALE_RUN_AFTER, solve_problem
-from matching.runs import load_problem, matching_run
+from matching.pipeline.load import load_problem
+from matching.pipeline.run import STALE_RUN_AFTER, matching_run, solve_problem
 from matching.scoring import affinity, eligibility
 from matching.solver import (
     SOLVE_BATCH_ARCS,

@@ -9,7 +9,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from matching.models import MatchingRun
-from matching.runs import matching_run
+from matching.pipeline.run import matching_run
 
 
 class Command(BaseCommand):

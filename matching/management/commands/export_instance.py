@@ -10,7 +10,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from matching.runs import load_problem
+from matching.pipeline.load import load_problem
 from matching.solver import instance_to_json, materialise
 
 

@@ -1,0 +1,44 @@
+"""Work that services ask for after their commit, done by tasks that services cannot import.
+
+Tasks import services (a task loads a row by id and calls one service), so a service that
+imported a task would close a cycle. Services call the functions below instead, and
+``MatchingConfig.ready()`` connects each kind of work to the task module that does it when
+Django starts (web, worker, beat, commands and tests alike). Work nobody connected is a
+configuration error, raised loudly: never a notification silently skipped.
+"""
+
+from collections.abc import Callable
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+
+OFFER_NOTIFY = "offer_notify"
+RUN_REQUEST = "run_request"
+
+_connected: dict[str, Callable] = {}
+
+
+def connect(kind: str, handler: Callable) -> None:
+    """Name the callable that does ``kind`` of work (called from MatchingConfig.ready)."""
+    _connected[kind] = handler
+
+
+def _handler(kind: str) -> Callable:
+    try:
+        return _connected[kind]
+    except KeyError:
+        raise ImproperlyConfigured(f"no handler connected for {kind!r} (apps.py)") from None
+
+
+def offer_notify_on_commit(*, match_id: int) -> None:
+    """Email the attorney their new offer once this transaction commits: a rolled-back offer
+    sends nothing (REL-1). Robust: a broker outage leaves the offer standing, and the sweeper
+    enqueues the email later (REL-2)."""
+    handler = _handler(OFFER_NOTIFY)
+    transaction.on_commit(lambda: handler(match_id), robust=True)
+
+
+def matching_run_request(*, trigger: str) -> bool:
+    """Ask for a debounced matching run after commit (``trigger``: a word, never case data);
+    whether one was enqueued. See matching.tasks.runs.matching_run_request."""
+    return bool(_handler(RUN_REQUEST)(trigger))

@@ -307,7 +307,7 @@ MATCHING_AUTO_APPROVE = env_bool("MATCHING_AUTO_APPROVE", False)
 # New cases, newly verified attorneys, raised capacity and ended matches ask for a debounced run
 # (matching/tasks/runs.py); off leaves the beat schedule and the admin's "run now".
 MATCHING_RUN_ON_CHANGE = env_bool("MATCHING_RUN_ON_CHANGE", True)
-# A case's other languages count as direct routes (matching/pipeline/load.py
+# A case's other languages count as direct routes (matching/pipeline/load/cases.py
 # other_languages_matched): off until a backlog-scale run fits its time budget with them.
 MATCHING_OTHER_LANGUAGES = env_bool("MATCHING_OTHER_LANGUAGES", False)
 # Split a run's solve across Celery workers by connected component when at least two components

@@ -15,10 +15,10 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from core.exports import csv_safe
+from core.roles import COORDINATOR_PERMISSION
 from core.selectors import NeedDashboard, need_dashboard
 from core.services import event_record
 
-PERMISSION = "matching.change_match"  # the coordinators' permission (core.roles)
 HEAT_LEVELS = 5
 BAR_WIDTH, BAR_GAP, CHART_HEIGHT = 28, 6, 120
 # The beat schedule recomputes the figures this often (core.refresh_need_dashboard)...
@@ -52,7 +52,7 @@ def _figures_key() -> str:
 
 
 def dashboard_view(request, site):
-    if not request.user.has_perm(PERMISSION):
+    if not request.user.has_perm(COORDINATOR_PERMISSION):
         raise PermissionDenied
     figures, computed_at = dashboard_figures(refresh="refresh" in request.GET)
     tables = dashboard_tables(figures)

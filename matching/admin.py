@@ -18,10 +18,10 @@ from cases.admin import LanguageInUseFilter, PriorityBandFilter
 from core.admin_lists import LargeTableAdminMixin
 from core.errors import DomainError
 from core.exports import csv_export
+from core.roles import COORDINATOR_PERMISSION
 from matching.models import Match, MatchingRun
 from matching.selectors import match_distance, match_explanation, next_best_attorneys
 from matching.services import (
-    COORDINATOR_PERMISSION,
     REJECTABLE,
     match_approve,
     match_offer,
@@ -244,7 +244,7 @@ class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
 
     # Bulk decisions
 
-    def _each(self, request, queryset, decide, done: str) -> None:
+    def _decide_each_match(self, request, queryset, decide, done: str) -> None:
         """Call a service per match, each in its own transaction; report successes and refusals."""
         if not request.user.has_perm(COORDINATOR_PERMISSION):
             raise PermissionDenied
@@ -266,13 +266,15 @@ class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Approve selected proposals", permissions=["change"])
     def approve_selected(self, request, queryset):
-        self._each(
+        self._decide_each_match(
             request, queryset, lambda m: match_approve(match=m, actor=request.user), "approved"
         )
 
     @admin.action(description="Offer selected approved matches", permissions=["change"])
     def offer_selected(self, request, queryset):
-        self._each(request, queryset, lambda m: match_offer(match=m, actor=request.user), "offered")
+        self._decide_each_match(
+            request, queryset, lambda m: match_offer(match=m, actor=request.user), "offered"
+        )
 
     @admin.action(description="Reject selected matches (asks for a reason)", permissions=["change"])
     def reject_selected(self, request, queryset):
@@ -282,7 +284,7 @@ class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         form = RejectForm(request.POST if "reason" in request.POST else None)
         if form.is_bound and form.is_valid():
             reason = form.cleaned_data["reason"]
-            self._each(
+            self._decide_each_match(
                 request,
                 queryset,
                 lambda m: match_reject(match=m, actor=request.user, reason=reason),

@@ -262,7 +262,7 @@ def candidate_for_case(*, case: CaseRequest, attorney_id: int) -> Candidate | No
 def _cell(case: CaseRequest) -> CellFacts:
     relay = case.relay_language_id if case.relay_interpreter_ok else None
     others = [language.code for language in case.other_languages.all()]
-    if not other_languages_matched():  # as the run sees the case (pipeline/load.py)
+    if not other_languages_matched():  # as the run sees the case (pipeline/load/cases.py)
         others = []
     return CellFacts(
         language=case.language_id,

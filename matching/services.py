@@ -29,6 +29,7 @@ from cases.models import CaseRequest
 from core.emails import email_send
 from core.errors import DomainError
 from core.models import DomainEvent
+from core.roles import COORDINATOR_PERMISSION
 from core.services import event_record
 from matching import followups
 from matching.models import Match, MatchingRun
@@ -37,7 +38,6 @@ from volunteers.models import AttorneyProfile
 
 Status = Match.Status
 CaseStatus = CaseRequest.Status
-COORDINATOR_PERMISSION = "matching.change_match"
 REJECTABLE = (Status.PROPOSED, Status.APPROVED, Status.OFFERED)
 SWAP_REASON = "swapped"
 

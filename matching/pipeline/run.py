@@ -10,6 +10,7 @@ import logging
 import resource
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from time import perf_counter
 from typing import Any
@@ -23,7 +24,7 @@ from core.services import event_record
 from matching.models import MatchingRun
 from matching.pipeline import fanout
 from matching.pipeline import plan as plans
-from matching.pipeline.baseline import GreedyBaseline
+from matching.pipeline.baseline import Baseline, GreedyBaseline
 from matching.pipeline.load import Problem, load_problem
 from matching.pipeline.write import Names, write_batch
 from matching.solver import (
@@ -132,21 +133,55 @@ def _fail_interrupted_runs() -> None:
 def _execute(
     run: MatchingRun, *, actor, solver: ProblemSolver, resume: tuple[int, bytes] | None
 ) -> None:
+    """Steps 3-4 of :func:`matching_run`: load, solve (or resume), write, record."""
     today = timezone.localdate()
     seconds: dict[str, float] = {}
+    problem = _load(run, today=today, seconds=seconds, resuming=resume is not None)
+    outcome = _solve_and_write(run, problem, solver=solver, resume=resume, today=today,
+                               seconds=seconds)  # fmt: skip
+    _finish(run, problem, outcome, seconds=seconds, resumed_from=resume[0] if resume else None)
+    with transaction.atomic():
+        run.save()
+        event_record(verb="matching.run_finished", actor=actor, target=run, data=_event(run))
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    solution: Solution
+    written: int
+    batches: int
+    components: int
+    write_steps: dict[str, float]
+    greedy: Baseline
+
+
+def _load(run: MatchingRun, *, today, seconds: dict[str, float], resuming: bool) -> Problem:
     _progress(run, "loading open cases and available attorneys")
     problem = load_problem(today=today, timings=seconds)
-    instance, hubs = problem.instance, problem.hubs
     _progress(
         run,
-        "finishing the interrupted run's plan" if resume else "solving",
-        cases=instance.n_cases,
-        attorneys=instance.n_attorneys,
+        "finishing the interrupted run's plan" if resuming else "solving",
+        cases=problem.instance.n_cases,
+        attorneys=problem.instance.n_attorneys,
     )
+    return problem
 
-    # The greedy baseline is only a statistic: it runs in a forked child while this process
-    # solves (baseline.py), so it costs the run no time on a machine with two cores.
-    baseline = GreedyBaseline(instance, hubs)
+
+def _solve_and_write(
+    run: MatchingRun,
+    problem: Problem,
+    *,
+    solver: ProblemSolver,
+    resume: tuple[int, bytes] | None,
+    today,
+    seconds: dict[str, float],
+) -> _Outcome:
+    """Solve and keep the plan (or read the interrupted run's), then write it.
+
+    The greedy baseline is only a statistic: it runs in a forked child while this process
+    solves (baseline.py), so it costs the run no time on a machine with two cores.
+    """
+    baseline = GreedyBaseline(problem.instance, problem.hubs)
     try:
         started = perf_counter()
         if resume is None:
@@ -163,48 +198,66 @@ def _execute(
         raise
     greedy = baseline.result()
     seconds["greedy"] = greedy.seconds
-    auto_approve = settings.MATCHING_AUTO_APPROVE
-    assigned = solution.assigned
-    hub_cell_arcs = len(hubs.cell)
+    return _Outcome(solution, written, len(batches), n_components, write_steps, greedy)
+
+
+def _finish(
+    run: MatchingRun,
+    problem: Problem,
+    outcome: _Outcome,
+    *,
+    seconds: dict[str, float],
+    resumed_from: int | None,
+) -> None:
+    """Fill in the run's figures and statistics, FINISHED (the caller saves it)."""
+    instance, hubs, solution = problem.instance, problem.hubs, outcome.solution
     run.cases_considered = instance.n_cases
     run.attorneys_considered = instance.n_attorneys
     run.cells = instance.n_cells
-    run.arcs = instance.n_arcs + len(hubs.arc_attorney) + hub_cell_arcs
-    run.proposals = written
+    run.arcs = instance.n_arcs + len(hubs.arc_attorney) + len(hubs.cell)
+    run.proposals = outcome.written
     run.objective = solution.objective
-    run.greedy_objective = greedy.objective
-    run.stats = {
+    run.greedy_objective = outcome.greedy.objective
+    run.stats = _statistics(problem, outcome, seconds=seconds, resumed_from=resumed_from)
+    run.status = MatchingRun.Status.FINISHED
+    run.plan = None  # written: nothing to resume
+    run.finished_at = timezone.now()
+    run.stats["seconds"]["total"] = round((run.finished_at - run.started_at).total_seconds(), 3)
+
+
+def _statistics(
+    problem: Problem,
+    outcome: _Outcome,
+    *,
+    seconds: dict[str, float],
+    resumed_from: int | None,
+) -> dict[str, Any]:
+    instance, hubs, greedy = problem.instance, problem.hubs, outcome.greedy
+    return {
         "seconds": {name: round(value, 3) for name, value in seconds.items()},
-        "write_seconds": {name: round(value, 3) for name, value in write_steps.items()},
+        "write_seconds": {name: round(value, 3) for name, value in outcome.write_steps.items()},
         "solver_seconds": round(seconds["solve"], 3),
         "peak_rss_mib": peak_rss_mib(),
-        "components": n_components,
-        "write_batches": len(batches),
+        "components": outcome.components,
+        "write_batches": outcome.batches,
         "direct_arcs": instance.n_arcs,
         "hubs": hubs.n_hubs,
         "hub_arcs": len(hubs.arc_attorney),
-        "hub_cell_arcs": hub_cell_arcs,
-        "assigned": assigned,
+        "hub_cell_arcs": len(hubs.cell),
+        "assigned": outcome.solution.assigned,
         "greedy_assigned": greedy.assigned,
-        "dropped_at_write": assigned - written,
+        "dropped_at_write": outcome.solution.assigned - outcome.written,
         "excluded_pairs": len(instance.excluded_attorney),
-        "auto_approve": auto_approve,
+        "auto_approve": settings.MATCHING_AUTO_APPROVE,
         # When true, the greedy ran beside the solve: the phase seconds add up to more than the
         # total, and its memory was the child's (below), not this process's.
         "greedy_in_child": greedy.in_child,
         "greedy_child_peak_rss_mib": greedy.child_peak_rss_mib,
         # The run this one finished instead of solving (its plan: "solve" is then the seconds
         # spent reading it), and how the solve was split across workers, if it was.
-        "resumed_from": resume[0] if resume else None,
+        "resumed_from": resumed_from,
         **problem.stats,
     }
-    run.status = MatchingRun.Status.FINISHED
-    run.plan = None  # written: nothing to resume
-    run.finished_at = timezone.now()
-    run.stats["seconds"]["total"] = round((run.finished_at - run.started_at).total_seconds(), 3)
-    with transaction.atomic():
-        run.save()
-        event_record(verb="matching.run_finished", actor=actor, target=run, data=_event(run))
 
 
 def _write(

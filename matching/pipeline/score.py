@@ -106,73 +106,148 @@ def score_arcs_and_hubs(
        :func:`_hubs` for why the optimum is unchanged.
     """
     routes = _Routes.of(cells)
-    case_types = sorted({c.case_type for c in cells})
-    lang_index = {code: i for i, code in enumerate(routes.languages)}
-    type_index = {code: i for i, code in enumerate(case_types)}
-    n = len(attorneys)
-    level = np.zeros((n, routes.pad + 1), dtype=np.int64)  # last column: "no such route"
-    for i, code, proficiency in attorneys.languages:
-        if code in lang_index and proficiency >= MIN_PROFICIENCY:
-            level[i, lang_index[code]] = min(proficiency, MAX_PROFICIENCY)
-    handled = np.full((n, len(case_types)), -1, dtype=np.int64)
-    for i, code, cases in attorneys.practice_areas:
-        if code in type_index:
-            handled[i, type_index[code]] = max(0, cases)
-
-    c_type = np.array([type_index[c.case_type] for c in cells], dtype=np.int64)
-    c_court = np.array([court_position[c.court_id] for c in cells], dtype=np.int64)
-    c_remote = np.array([c.remote_ok for c in cells], dtype=bool)
-    years_points = np.minimum(weights.years_max, attorneys.years * weights.years_per_year)
-
+    skills = _Skills.of(attorneys, routes, sorted({c.case_type for c in cells}), weights)
+    columns = _CellColumns.of(cells, skills.type_index, court_position)
     parts: list[tuple[IntArray, IntArray, IntArray]] = []
     if hub_member.any():
         parts.append(
             _member_arcs(
-                attorneys, level, handled, years_points, miles, weights,
-                cells=(routes, c_type, c_court, c_remote, hub_member),
+                attorneys, skills.level, skills.handled, skills.years_points, miles, weights,
+                cells=(routes, columns.type, columns.court, columns.remote, hub_member),
             )
         )  # fmt: skip
     # Cells outside hubs (all of them when there are none) in dense blocks.
     entry_cell, entry_column = routes.entries(~hub_member)
     entry_lang = routes.lang[entry_cell, entry_column]
     for (lang, kind), (group, column) in _groups(
-        entry_lang, c_type[entry_cell], entry_cell, entry_column
+        entry_lang, columns.type[entry_cell], entry_cell, entry_column
     ).items():
-        who = np.flatnonzero((level[:, lang] > 0) & (handled[:, kind] >= 0))
-        if not len(who):
-            continue
-        language_points, first = _route_points(
-            level,
-            who[:, None],
-            routes.lang[group][None],
-            column[None],
-            routes.relay_column,
-            weights,
-        )
-        distance = miles[np.ix_(who, c_court[group])]
-        remote = attorneys.remote_ok[who][:, None] & c_remote[group][None, :]
-        ok = first & (remote | (distance <= attorneys.radius[who][:, None]))
-        half = weights.distance_half_miles
-        near = np.floor(weights.distance_max * half / (half + np.maximum(0.0, distance)))
-        near = near.astype(np.int64)
-        distance_points = np.where(remote & (weights.remote > near), weights.remote, near)
-        cases = handled[who, kind]
-        experience = (
-            weights.experience_max * cases // (cases + weights.experience_half_cases)
-            + years_points[who]
-        )
-        total = language_points + distance_points + experience[:, None]
-        rows, columns = np.nonzero(ok)
-        parts.append((who[rows], group[columns], total[rows, columns]))
+        who = np.flatnonzero((skills.level[:, lang] > 0) & (skills.handled[:, kind] >= 0))
+        if len(who):
+            block = _Block(who=who, kind=kind, group=group, column=column)
+            parts.append(_block_arcs(block, attorneys, skills, routes, columns, miles, weights))
     hubs = _hubs(
-        attorneys, level, handled, years_points, routes, c_type, c_remote & hub_member,
-        weights=weights,
+        attorneys, skills.level, skills.handled, skills.years_points, routes, columns.type,
+        columns.remote & hub_member, weights=weights,
     )  # fmt: skip
+    return _concatenated(parts), hubs
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class _Skills:
+    """What attorneys bring, as dense matrices over the codes the cells use: proficiency
+    ``level[attorney, language]`` (0 = does not speak it; the last column is the "no such
+    route" padding), cases ``handled[attorney, case type]`` (-1 = not a practice area), and
+    the years-of-practice points."""
+
+    level: IntArray
+    handled: IntArray
+    years_points: IntArray
+    type_index: dict[str, int]
+
+    @classmethod
+    def of(
+        cls,
+        attorneys: Attorneys,
+        routes: "_Routes",
+        case_types: list[str],
+        weights: AffinityWeights,
+    ) -> "_Skills":
+        lang_index = {code: i for i, code in enumerate(routes.languages)}
+        type_index = {code: i for i, code in enumerate(case_types)}
+        n = len(attorneys)
+        level = np.zeros((n, routes.pad + 1), dtype=np.int64)
+        for i, code, proficiency in attorneys.languages:
+            if code in lang_index and proficiency >= MIN_PROFICIENCY:
+                level[i, lang_index[code]] = min(proficiency, MAX_PROFICIENCY)
+        handled = np.full((n, len(case_types)), -1, dtype=np.int64)
+        for i, code, cases in attorneys.practice_areas:
+            if code in type_index:
+                handled[i, type_index[code]] = max(0, cases)
+        years_points = np.minimum(weights.years_max, attorneys.years * weights.years_per_year)
+        return cls(level, handled, years_points, type_index)
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class _CellColumns:
+    """Each cell's case type (index), court (column of the distance matrix) and remote flag."""
+
+    type: IntArray
+    court: IntArray
+    remote: NDArray[np.bool_]
+
+    @classmethod
+    def of(
+        cls, cells: list[CellFacts], type_index: dict[str, int], court_position: dict[int, int]
+    ) -> "_CellColumns":
+        return cls(
+            type=np.array([type_index[c.case_type] for c in cells], dtype=np.int64),
+            court=np.array([court_position[c.court_id] for c in cells], dtype=np.int64),
+            remote=np.array([c.remote_ok for c in cells], dtype=bool),
+        )
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class _Block:
+    """Attorneys ``who`` (speaking the group's route language, taking case type ``kind``)
+    against the cells ``group``, entered through route ``column`` of each."""
+
+    who: IntArray
+    kind: int
+    group: IntArray
+    column: IntArray
+
+
+def _block_arcs(
+    block: _Block,
+    attorneys: Attorneys,
+    skills: _Skills,
+    routes: "_Routes",
+    columns: _CellColumns,
+    miles: NDArray[np.float64],
+    weights: AffinityWeights,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Steps 2-3 of :func:`score_arcs_and_hubs` for one (route language, case type) group, as
+    one 2-D block: (attorney, cell, affinity) of every eligible pair made through this route."""
+    who, group = block.who, block.group
+    language_points, first = _route_points(
+        skills.level,
+        who[:, None],
+        routes.lang[group][None],
+        block.column[None],
+        routes.relay_column,
+        weights,
+    )
+    distance = miles[np.ix_(who, columns.court[group])]
+    remote = attorneys.remote_ok[who][:, None] & columns.remote[group][None, :]
+    ok = first & (remote | (distance <= attorneys.radius[who][:, None]))
+    near = _proximity_points(distance, weights)
+    distance_points = np.where(remote & (weights.remote > near), weights.remote, near)
+    experience = _experience_points(skills.handled[who, block.kind], skills.years_points[who],
+                                    weights)  # fmt: skip
+    total = language_points + distance_points + experience[:, None]
+    rows, cols = np.nonzero(ok)
+    return who[rows], group[cols], total[rows, cols]
+
+
+def _proximity_points(distance: NDArray[np.float64], weights: AffinityWeights) -> IntArray:
+    """scoring's distance points for the court at ``distance`` miles (not the remote points)."""
+    half = weights.distance_half_miles
+    near = np.floor(weights.distance_max * half / (half + np.maximum(0.0, distance)))
+    return near.astype(np.int64)
+
+
+def _experience_points(cases: IntArray, years_points: IntArray, weights: AffinityWeights):
+    """scoring's experience points: cases handled of the type, plus years of practice."""
+    return weights.experience_max * cases // (cases + weights.experience_half_cases) + years_points
+
+
+def _concatenated(parts: list[tuple[IntArray, IntArray, IntArray]]) -> Arcs:
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
-        return Arcs(empty, empty, empty), hubs
+        return Arcs(empty, empty, empty)
     attorney, cell, affinity = (np.concatenate(p) for p in zip(*parts, strict=True))
-    return Arcs(attorney=attorney, cell=cell, affinity=affinity), hubs
+    return Arcs(attorney=attorney, cell=cell, affinity=affinity)
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -296,9 +371,7 @@ def _member_arcs(
     # Distance first: it drops the most pairs, before the per-route gathers.
     distance = miles[attorney, c_court[cell]]
     remote = attorneys.remote_ok[attorney] & c_remote[cell]
-    half = weights.distance_half_miles
-    near = np.floor(weights.distance_max * half / (half + np.maximum(0.0, distance)))
-    near = near.astype(np.int64)
+    near = _proximity_points(distance, weights)
     covered = remote & (weights.remote > near)
     ok = (remote | (distance <= attorneys.radius[attorney])) & ~covered
     attorney, cell, column, near = attorney[ok], cell[ok], column[ok], near[ok]
@@ -310,10 +383,7 @@ def _member_arcs(
     )  # fmt: skip
     distance_points = near  # never the remote points: those pairs are covered
     cases = handled[attorney, c_type[cell]]
-    experience = (
-        weights.experience_max * cases // (cases + weights.experience_half_cases)
-        + years_points[attorney]
-    )
+    experience = _experience_points(cases, years_points[attorney], weights)
     return attorney, cell, language_points + distance_points + experience
 
 
@@ -368,8 +438,7 @@ def _hubs(
         if relay_route:
             points = points * weights.relay_percent // 100
         cases = handled[who, kind]
-        experience = weights.experience_max * cases // (cases + weights.experience_half_cases)
-        alpha = points + weights.remote + experience + years_points[who]
+        alpha = points + weights.remote + _experience_points(cases, years_points[who], weights)
         arcs.append((who, np.full(len(who), hub, dtype=np.int64), alpha))
     empty = np.zeros(0, dtype=np.int64)
     attorney, hub, affinity = (

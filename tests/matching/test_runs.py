@@ -16,6 +16,7 @@ from cases.models import CaseRequest, ImmigrationCourt
 from core.models import DomainEvent
 from matching.models import Match, MatchingRun
 from matching.pipeline import load as loading
+from matching.pipeline.load import cases as load_cases
 from matching.pipeline.load import load_problem
 from matching.pipeline.run import STALE_RUN_AFTER, matching_run, solve_problem
 from matching.scoring import affinity, eligibility
@@ -514,9 +515,9 @@ def test_a_hub_no_attorney_can_enter_joins_no_components():
 def test_cells_are_numbered_alike_whether_or_not_keys_and_sets_fit_one_integer():
     keys = np.array([5, 9, 5, 9, 5], dtype=np.int64)
     sets = np.array([0, 1, 0, 0, 2], dtype=np.int64)
-    small_rows, small_cells = loading._cells_of(keys, sets, 3)
+    small_rows, small_cells = load_cases._cells_of(keys, sets, 3)
     huge = keys + (np.iinfo(np.int64).max - 10)  # key * n_sets would overflow
-    huge_rows, huge_cells = loading._cells_of(huge, sets, 3)
+    huge_rows, huge_cells = load_cases._cells_of(huge, sets, 3)
     assert small_rows.tolist() == [[5, 0], [5, 2], [9, 0], [9, 1]]
     assert np.array_equal(small_cells, huge_cells) and small_cells.tolist() == [0, 3, 0, 2, 1]
     assert np.array_equal(huge_rows[:, 0] - (np.iinfo(np.int64).max - 10), small_rows[:, 0])

@@ -1,0 +1,145 @@
+"""Load open cases and available attorneys as arrays, score them, and build the solver's instance.
+
+ARCHITECTURE.md, matching pipeline, steps 1-3. Nothing here builds a model instance: attorneys,
+their languages and practice areas come from ``values_list``; open cases, the big table, come
+from one packed binary value on PostgreSQL (three integers a row, parsed by numpy) and from
+``values_list`` elsewhere. Everything is read in one REPEATABLE READ snapshot on PostgreSQL, so
+cells, cases and exclusions agree with each other.
+
+Scoring (matching/pipeline/score.py) never loops over attorney x cell in Python: dense
+attorney x language and attorney x case-type matrices, one attorney x court distance matrix,
+sparse joins and 2-D numpy blocks. Remote-only pairs become hubs (matching/solver/hubs.py).
+"""
+
+import datetime
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any
+
+import numpy as np
+from django.db import connection, transaction
+from django.utils import timezone
+from numpy.typing import NDArray
+
+from cases.models import CaseRequest, ImmigrationCourt
+from matching.models import Match
+from matching.pipeline.load.attorneys import load_attorneys
+from matching.pipeline.load.cases import load_cases_orm, load_cases_packed, other_languages_matched
+from matching.pipeline.load.instance import (
+    build_instance,
+    drop_excluded,
+    hubs_by_instance_position,
+    split_excluded,
+)
+from matching.pipeline.load.problem import (
+    CHUNK,
+    IntArray,
+    Problem,
+    attorney_id,
+    case_id,
+    cell_id,
+    pk_of,
+)
+from matching.pipeline.score import Attorneys, score_arcs_and_hubs
+from matching.scoring import CellFacts, distance_matrix_miles
+
+__all__ = [
+    "Problem",
+    "attorney_id",
+    "case_id",
+    "cell_id",
+    "load_problem",
+    "other_languages_matched",
+    "pk_of",
+]
+
+
+def load_problem(
+    *, today: datetime.date | None = None, fast: bool | None = None, timings: dict | None = None
+) -> Problem:
+    """Load, score and build the instance. ``fast`` forces (or refuses) the PostgreSQL packed path.
+
+    1. In one snapshot: attorneys, their skills, courts, open cases (grouped into cells) and the
+       (case, attorney) pairs that already have a match row of any status.
+    2. Score all eligible attorney-cell arcs and hubs (pipeline/score.py), after giving every
+       case with an exclusion a cell of its own.
+    3. Build the solver's instance with stable ids.
+    """
+    today = today or timezone.localdate()  # the program's date (TIME_ZONE), like paused_until
+    fast = connection.vendor == "postgresql" if fast is None else fast
+    timings = {} if timings is None else timings
+    started = perf_counter()
+    rows = _read_snapshot(today, fast=fast)
+    timings["load"] = perf_counter() - started
+
+    started = perf_counter()
+    court_position = {pk: i for i, (pk, _, _) in enumerate(rows.courts)}
+    miles = _miles(rows)
+    split = split_excluded(
+        rows.cells, rows.attorneys.pk, rows.case_pk, rows.case_cell, rows.excluded
+    )
+    arcs, hubs = score_arcs_and_hubs(
+        rows.attorneys, split.cells, miles, court_position, split.hub_member
+    )
+    arcs = drop_excluded(arcs, split, len(split.cells))
+    timings["score"] = perf_counter() - started
+
+    started = perf_counter()
+    instance = build_instance(rows.attorneys, split, rows.case_pk, rows.priority, arcs)
+    timings["build"] = perf_counter() - started
+    return Problem(
+        instance=instance,
+        attorneys=rows.attorneys,
+        cells=split.cells,
+        cell_position={cid: k for k, cid in enumerate(split.cell_ids)},
+        case_pk=rows.case_pk,
+        case_cell=split.case_cell,
+        miles=miles,
+        court_position=court_position,
+        hubs=hubs_by_instance_position(hubs, instance, split.cell_ids),
+    )
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class _Snapshot:
+    """What step 1 of :func:`load_problem` reads."""
+
+    attorneys: Attorneys
+    courts: list[tuple[int, Any, Any]]  # (pk, latitude, longitude) by pk
+    cells: list[CellFacts]
+    case_pk: IntArray
+    case_cell: IntArray
+    priority: IntArray
+    excluded: list[tuple[int, int]]  # (attorney pk, case pk)
+
+
+def _read_snapshot(today: datetime.date, *, fast: bool) -> _Snapshot:
+    """Every query of a load in one transaction; REPEATABLE READ on PostgreSQL (unless already
+    inside a transaction), because cells, cases and exclusions come from several queries and
+    must agree."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        attorneys = load_attorneys(today)
+        courts = list(
+            ImmigrationCourt.objects.order_by("pk").values_list("pk", "latitude", "longitude")
+        )
+        cells, case_pk, case_cell, priority = load_cases_packed() if fast else load_cases_orm()
+        excluded = list(
+            Match.objects.filter(case__status=CaseRequest.Status.OPEN)
+            .values_list("attorney_id", "case_id")
+            .iterator(chunk_size=CHUNK)
+        )
+    return _Snapshot(attorneys, courts, cells, case_pk, case_cell, priority, excluded)
+
+
+def _miles(rows: _Snapshot) -> NDArray[np.float64]:
+    """The attorney x court distance matrix."""
+    return distance_matrix_miles(
+        rows.attorneys.latitude,
+        rows.attorneys.longitude,
+        np.array([float(lat) for _, lat, _ in rows.courts]),
+        np.array([float(lon) for _, _, lon in rows.courts]),
+    )

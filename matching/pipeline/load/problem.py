@@ -1,0 +1,92 @@
+"""The loaded problem, and ids in the solver's format."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from matching.pipeline.score import Attorneys
+from matching.scoring import AttorneyFacts, CellFacts
+from matching.solver import Hubs, Instance
+
+IntArray = NDArray[np.int64]
+
+# Rows per round trip when a query streams (``iterator(chunk_size=...)``).
+CHUNK = 20_000
+
+
+# Ids in the solver's format. Zero-padded so that sorting the strings (the solver's canonical
+# order) keeps primary-key order; a cell's id is its key, so it is the same in every run.
+
+
+def attorney_id(pk: int) -> str:
+    return f"a{pk:09d}"
+
+
+def case_id(pk: int) -> str:
+    return f"c{pk:011d}"
+
+
+def cell_id(cell: CellFacts) -> str:
+    """``k.<language>[+<other>...].<relay>.<court>.<case type>.<detained><remote>``: a cell without
+    other languages keeps the id it had before they counted."""
+    flags = f"{int(cell.detained)}{int(cell.remote_ok)}"
+    spoken = "+".join((cell.language, *cell.other_languages))
+    return f"k.{spoken}.{cell.relay_language or ''}.{cell.court_id}.{cell.case_type}.{flags}"
+
+
+def pk_of(solver_id: str) -> int:
+    return int(solver_id[1:])
+
+
+@dataclass(eq=False, slots=True)
+class Problem:
+    """What a run solves, plus what it needs to write and explain the proposals."""
+
+    instance: Instance
+    attorneys: Attorneys
+    cells: list[CellFacts]  # by cell position
+    cell_position: dict[str, int]  # solver cell id -> position in ``cells``
+    case_pk: IntArray  # ascending
+    case_cell: IntArray  # cell position of each case
+    miles: NDArray[np.float64]  # attorney x court distance matrix
+    court_position: dict[int, int]  # court pk -> column of ``miles``
+    hubs: Hubs  # cells by position in ``instance``
+    stats: dict[str, Any] = field(default_factory=dict)
+    _facts: dict[int, AttorneyFacts] = field(default_factory=dict)
+    _by_attorney: dict[str, dict[int, dict[str, int]]] = field(default_factory=dict)
+
+    def attorney_facts(self, position: int) -> AttorneyFacts:
+        """The scorer's view of one attorney, built on first use: a run explains the pairs it
+        writes, a fraction of the attorneys loaded."""
+        facts = self._facts.get(position)
+        if facts is None:
+            facts = self._facts[position] = self._build_facts(position)
+        return facts
+
+    def _build_facts(self, i: int) -> AttorneyFacts:
+        if not self._by_attorney:
+            for key, rows in (("languages", self.attorneys.languages),
+                              ("areas", self.attorneys.practice_areas)):  # fmt: skip
+                grouped: dict[int, dict[str, int]] = {}
+                for position, code, value in rows:
+                    grouped.setdefault(position, {})[code] = value
+                self._by_attorney[key] = grouped
+        a = self.attorneys
+        return AttorneyFacts(
+            id=int(a.pk[i]),
+            languages=self._by_attorney["languages"].get(i, {}),
+            practice_areas=self._by_attorney["areas"].get(i, {}),
+            years_experience=int(a.years[i]),
+            latitude=float(a.latitude[i]),
+            longitude=float(a.longitude[i]),
+            travel_radius_miles=int(a.radius[i]),
+            remote_ok=bool(a.remote_ok[i]),
+            verified=True,
+            available=True,
+            free_capacity=int(a.free[i]),
+        )
+
+    def pair_miles(self, attorney: int, cell: CellFacts) -> float:
+        return float(self.miles[attorney, self.court_position[cell.court_id]])

@@ -25,12 +25,13 @@ The modules, in dependency order:
 
 - ``instance``: :class:`Instance` (canonical numpy arrays), its checks, the errors.
 - ``solution``: :class:`Assignment`, :class:`Solution`, :func:`merge_solutions`.
-- ``io``: the JSON/dict format (:func:`load_instance`, :func:`instance_to_json`,
-  :func:`solution_to_json`).
 - ``arrays``: vectorised helpers (:func:`ranges`).
 - ``hubs``: :class:`Hubs`, :func:`materialise` (the same instance without hubs),
   :func:`component_labels` of the attorney-cell-hub graph.
 - ``cells``: cells without exclusions, the shared input of both solvers.
+- ``io``: the JSON/dict format (:func:`load_instance`, :func:`instance_to_json`,
+  :func:`solution_to_json`), and files of it read and written a piece at a time
+  (:func:`read_instance`, :func:`write_instance`).
 - ``components``: :func:`components`, the connected parts of an instance;
   :func:`component_batches`, a solution split by component.
 - ``flow``: the optimal solver (:func:`solve`, :func:`solve_component`, with or without hubs).
@@ -53,7 +54,13 @@ from matching.solver.instance import (
     IntArray,
     SolverError,
 )
-from matching.solver.io import instance_to_json, load_instance, solution_to_json
+from matching.solver.io import (
+    instance_to_json,
+    load_instance,
+    read_instance,
+    solution_to_json,
+    write_instance,
+)
 from matching.solver.solution import Assignment, Solution, merge_solutions, solution_of
 
 __all__ = [
@@ -79,9 +86,11 @@ __all__ = [
     "materialise",
     "merge_solutions",
     "ranges",
+    "read_instance",
     "solution_of",
     "solution_to_json",
     "solve",
     "solve_component",
     "solve_greedy",
+    "write_instance",
 ]

@@ -51,18 +51,9 @@ class Hubs:
 
 def materialise(instance: Instance, hubs: Hubs) -> Instance:
     """The equivalent instance without hubs: every hub path becomes an attorney-cell arc,
-    keeping the better affinity where a pair has two. For export_instance, fan-out and tests."""
-    per_hub = np.diff(hubs.cell_start)
-    repeat = per_hub[hubs.arc_hub]
-    attorney = np.concatenate([instance.arc_attorney, np.repeat(hubs.arc_attorney, repeat)])
-    cell = np.concatenate(
-        [instance.arc_cell, hubs.cell[ranges(hubs.cell_start[hubs.arc_hub], repeat)]]
-    )
-    affinity = np.concatenate([instance.affinity, np.repeat(hubs.affinity, repeat)])
-    order = np.lexsort((-affinity, cell, attorney))
-    attorney, cell, affinity = attorney[order], cell[order], affinity[order]
-    first = np.ones(len(attorney), dtype=bool)
-    first[1:] = (attorney[1:] != attorney[:-1]) | (cell[1:] != cell[:-1])
+    keeping the better affinity where a pair has two. For fan-out and tests (export_instance
+    writes the same arcs a block at a time: io.write_instance)."""
+    attorney, cell, affinity = arcs_with_paths(instance, hubs)
     return Instance.from_arrays(
         attorney_ids=instance.attorney_ids.tolist(),
         capacity=instance.capacity,
@@ -70,12 +61,41 @@ def materialise(instance: Instance, hubs: Hubs) -> Instance:
         case_ids=instance.case_ids.tolist(),
         case_cell=instance.case_cell(),
         priority=instance.priority,
-        arc_attorney=attorney[first],
-        arc_cell=cell[first],
-        affinity=affinity[first],
+        arc_attorney=attorney,
+        arc_cell=cell,
+        affinity=affinity,
         excluded_attorney=instance.excluded_attorney,
         excluded_case=instance.excluded_case,
     )
+
+
+def arcs_with_paths(
+    instance: Instance,
+    hubs: Hubs,
+    *,
+    direct: slice = slice(None),
+    entries: IntArray | None = None,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """(attorney, cell, affinity) of the direct arcs ``direct`` and of the paths through the hub
+    arcs ``entries`` (all of both by default): one per pair, at its best affinity, sorted by
+    (attorney, cell)."""
+    entries = np.arange(len(hubs.arc_attorney)) if entries is None else entries
+    hub = hubs.arc_hub[entries]
+    repeat = np.diff(hubs.cell_start)[hub]
+    attorney = np.concatenate(
+        [instance.arc_attorney[direct], np.repeat(hubs.arc_attorney[entries], repeat)]
+    )
+    cell = np.concatenate(
+        [instance.arc_cell[direct], hubs.cell[ranges(hubs.cell_start[hub], repeat)]]
+    )
+    affinity = np.concatenate(
+        [instance.affinity[direct], np.repeat(hubs.affinity[entries], repeat)]
+    )
+    order = np.lexsort((-affinity, cell, attorney))
+    attorney, cell, affinity = attorney[order], cell[order], affinity[order]
+    first = np.ones(len(attorney), dtype=bool)
+    first[1:] = (attorney[1:] != attorney[:-1]) | (cell[1:] != cell[:-1])
+    return attorney[first], cell[first], affinity[first]
 
 
 def component_labels(instance: Instance, hubs: Hubs) -> IntArray:

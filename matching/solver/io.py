@@ -12,14 +12,20 @@ and :func:`solution_to_json` writes
 "score": 420}]}``.
 """
 
+import codecs
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import pairwise
+from typing import IO, Any
 
 import numpy as np
 
-from matching.solver.instance import Instance, InstanceError
+from matching.solver.hubs import Hubs, arcs_with_paths
+from matching.solver.instance import Instance, InstanceError, IntArray
 from matching.solver.solution import Solution
+
+_SECTIONS = ("attorneys", "cells", "arcs", "excluded")
 
 
 def load_instance(
@@ -37,31 +43,81 @@ def load_instance(
     """
     data = _parse(source)
     _object(data, "instance", ("attorneys", "cells", "arcs"), optional=("excluded",))
-    attorney_ids, capacity = _load_attorneys(data["attorneys"])
-    cell_ids, case_ids, case_cell, priority = _load_cells(data["cells"])
-    attorney_index = {attorney: i for i, attorney in enumerate(attorney_ids)}
-    arc_attorney, arc_cell, affinity = _load_arcs(
-        data["arcs"], attorney_index, {cell: i for i, cell in enumerate(cell_ids)}
-    )
-    excluded_attorney, excluded_case = _load_exclusions(
-        data.get("excluded", []),
-        attorney_index,
-        {case: i for i, case in enumerate(case_ids)},
-        ignore_unknown=ignore_unknown_exclusions,
-    )
+    sections = ((key, _list(data[key], key)) for key in _SECTIONS if key in data)
+    return _instance_of(sections, ignore_unknown_exclusions=ignore_unknown_exclusions)
+
+
+def read_instance(handle: IO[bytes], *, ignore_unknown_exclusions: bool = False) -> Instance:
+    """:func:`load_instance` for a file, read a piece at a time: only one attorney, cell, arc
+    or exclusion is ever a Python object, never the whole document (a backlog-scale export is
+    gigabytes of text). Sections must come in the order :func:`write_instance` writes them
+    (attorneys, cells, arcs, excluded); a file in another order, or not an object at all, is read
+    whole instead, from the start (``handle`` must then be seekable), for the same result and
+    the same errors as :func:`load_instance`."""
+    try:
+        return _instance_of(
+            _JsonStream(handle).sections(), ignore_unknown_exclusions=ignore_unknown_exclusions
+        )
+    except _NotInOnePass:
+        handle.seek(0)
+        return load_instance(handle.read(), ignore_unknown_exclusions=ignore_unknown_exclusions)
+
+
+class _NotInOnePass(Exception):
+    """Not an object, or a section that refers to another came before it."""
+
+
+def _instance_of(
+    sections: Iterable[tuple[str, Any]], *, ignore_unknown_exclusions: bool
+) -> Instance:
+    """Build the instance from (key, items) sections: attorneys, cells, arcs, excluded."""
+    loaded: dict[str, Any] = {}
+    for key, items in sections:
+        if key not in _SECTIONS:
+            raise InstanceError(f"instance: unexpected key {key!r}")
+        if key in loaded:
+            raise InstanceError(f"instance: duplicate key {key!r}")
+        if key in ("arcs", "excluded") and not {"attorneys", "cells"} <= set(loaded):
+            raise _NotInOnePass
+        items = items if isinstance(items, Iterator) else _list(items, key)
+        loaded[key] = _load_section(key, items, loaded, ignore_unknown_exclusions)
+    for key in ("attorneys", "cells", "arcs"):
+        if key not in loaded:
+            raise InstanceError(f"instance: missing key {key!r}")
+    attorney_ids, capacity = loaded["attorneys"]
+    cell_ids, case_ids, case_cell, priority = loaded["cells"]
+    arc_attorney, arc_cell, affinity = loaded["arcs"]
+    excluded_attorney, excluded_case = loaded.get("excluded", (array("q"), array("q")))
     return Instance.from_arrays(
         attorney_ids=attorney_ids,
         capacity=np.array(capacity, dtype=np.int64),
         cell_ids=cell_ids,
         case_ids=case_ids,
-        case_cell=np.array(case_cell, dtype=np.int64),
-        priority=np.array(priority, dtype=np.int64),
-        arc_attorney=np.array(arc_attorney, dtype=np.int64),
-        arc_cell=np.array(arc_cell, dtype=np.int64),
-        affinity=np.array(affinity, dtype=np.int64),
-        excluded_attorney=np.array(excluded_attorney, dtype=np.int64),
-        excluded_case=np.array(excluded_case, dtype=np.int64),
+        case_cell=_int64(case_cell),
+        priority=_int64(priority),
+        arc_attorney=_int64(arc_attorney),
+        arc_cell=_int64(arc_cell),
+        affinity=_int64(affinity),
+        excluded_attorney=_int64(excluded_attorney),
+        excluded_case=_int64(excluded_case),
     )
+
+
+def _int64(values: array) -> IntArray:
+    return np.frombuffer(values, dtype=np.int64).copy() if len(values) else np.zeros(0, np.int64)
+
+
+def _load_section(key: str, items: Iterable[Any], loaded: dict[str, Any], ignore: bool) -> Any:
+    if key == "attorneys":
+        return _load_attorneys(items)
+    if key == "cells":
+        return _load_cells(items)
+    attorney_index = {attorney: i for i, attorney in enumerate(loaded["attorneys"][0])}
+    if key == "arcs":
+        cell_index = {cell: i for i, cell in enumerate(loaded["cells"][0])}
+        return _load_arcs(items, attorney_index, cell_index)
+    case_index = {case: i for i, case in enumerate(loaded["cells"][1])}
+    return _load_exclusions(items, attorney_index, case_index, ignore_unknown=ignore)
 
 
 def _parse(source: str | bytes | Mapping[str, Any]) -> Any:
@@ -73,11 +129,11 @@ def _parse(source: str | bytes | Mapping[str, Any]) -> Any:
         raise InstanceError(f"malformed JSON: {error}") from error
 
 
-def _load_attorneys(items: Any) -> tuple[list[str], list[int]]:
+def _load_attorneys(items: Iterable[Any]) -> tuple[list[str], list[int]]:
     ids: list[str] = []
     capacity: list[int] = []
     seen: set[str] = set()
-    for i, item in enumerate(_list(items, "attorneys")):
+    for i, item in enumerate(items):
         where = f"attorneys[{i}]"
         _object(item, where, ("id", "capacity"))
         ids.append(_new_id(item["id"], where, "attorney", seen))
@@ -85,14 +141,13 @@ def _load_attorneys(items: Any) -> tuple[list[str], list[int]]:
     return ids, capacity
 
 
-def _load_cells(items: Any) -> tuple[list[str], list[str], list[int], list[int]]:
+def _load_cells(items: Iterable[Any]) -> tuple[list[str], list[str], array, array]:
     cell_ids: list[str] = []
     case_ids: list[str] = []
-    case_cell: list[int] = []
-    priority: list[int] = []
+    case_cell, priority = array("q"), array("q")
     seen_cells: set[str] = set()
     seen_cases: set[str] = set()
-    for k, item in enumerate(_list(items, "cells")):
+    for k, item in enumerate(items):
         where = f"cells[{k}]"
         _object(item, where, ("id", "cases"))
         cell_ids.append(_new_id(item["id"], where, "cell", seen_cells))
@@ -106,12 +161,11 @@ def _load_cells(items: Any) -> tuple[list[str], list[str], list[int], list[int]]
 
 
 def _load_arcs(
-    items: Any, attorney_index: Mapping[str, int], cell_index: Mapping[str, int]
-) -> tuple[list[int], list[int], list[int]]:
-    attorney: list[int] = []
-    cell: list[int] = []
-    affinity: list[int] = []
-    for i, item in enumerate(_list(items, "arcs")):
+    items: Iterable[Any], attorney_index: Mapping[str, int], cell_index: Mapping[str, int]
+) -> tuple[array, array, array]:
+    # Compact arrays: at backlog scale there are tens of millions of arcs.
+    attorney, cell, affinity = array("q"), array("q"), array("q")
+    for i, item in enumerate(items):
         where = f"arcs[{i}]"
         _object(item, where, ("attorney", "cell", "affinity"))
         attorney.append(_reference(item["attorney"], where, "attorney", attorney_index))
@@ -121,15 +175,14 @@ def _load_arcs(
 
 
 def _load_exclusions(
-    items: Any,
+    items: Iterable[Any],
     attorney_index: Mapping[str, int],
     case_index: Mapping[str, int],
     *,
     ignore_unknown: bool,
-) -> tuple[list[int], list[int]]:
-    attorney: list[int] = []
-    case: list[int] = []
-    for i, item in enumerate(_list(items, "excluded")):
+) -> tuple[array, array]:
+    attorney, case = array("q"), array("q")
+    for i, item in enumerate(items):
         where = f"excluded[{i}]"
         _object(item, where, ("attorney", "case"))
         known = (
@@ -164,6 +217,8 @@ def _integer(value: Any, where: str) -> int:
     # bool is an int subclass, but "capacity": true is a mistake, not 1.
     if not isinstance(value, int) or isinstance(value, bool):
         raise InstanceError(f"{where}: expected an integer, got {type(value).__name__}")
+    if not -(2**63) <= value < 2**63:
+        raise InstanceError(f"{where}: {value} does not fit in 64 bits")
     return value
 
 
@@ -186,6 +241,181 @@ def _reference(value: Any, where: str, kind: str, index: Mapping[str, int]) -> i
     if identifier not in index:
         raise InstanceError(f"{where}: unknown {kind} {identifier!r}")
     return index[identifier]
+
+
+class _JsonStream:
+    """A JSON object read a piece at a time: its keys, and each element of a list value one by
+    one (``json``'s own decoder decodes every element, so the syntax is exactly JSON's)."""
+
+    _WHITESPACE = " \t\n\r"
+
+    def __init__(self, handle: IO[bytes], *, chunk: int = 1 << 20) -> None:
+        self._handle, self._chunk = handle, chunk
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self._decoder = json.JSONDecoder()
+        self._text, self._at, self._eof = "", 0, False
+
+    def sections(self) -> Iterator[tuple[str, Any]]:
+        """(key, value) of the top-level object; a list value comes as an iterator of its
+        elements, which the caller consumes before asking for the next key."""
+        if self._peek() != "{":
+            raise _NotInOnePass
+        self._at += 1
+        if self._peek() == "}":
+            self._at += 1
+        else:
+            while True:
+                key = self._value()
+                if not isinstance(key, str):
+                    raise InstanceError("malformed JSON: expected a key")
+                self._expect(":")
+                if self._peek() == "[":
+                    self._at += 1
+                    yield key, self._elements()
+                else:
+                    yield key, self._value()
+                if self._peek() != ",":
+                    self._expect("}")
+                    break
+                self._at += 1
+        if self._peek():
+            raise InstanceError("malformed JSON: extra data after the instance")
+
+    def _elements(self) -> Iterator[Any]:
+        if self._peek() == "]":
+            self._at += 1
+            return
+        while True:
+            yield self._value()
+            separator = self._peek()
+            self._at += 1
+            if separator == "]":
+                return
+            if separator != ",":
+                raise InstanceError("malformed JSON: expected ',' or ']'")
+
+    def _value(self) -> Any:
+        self._peek()
+        while True:
+            try:
+                value, end = self._decoder.raw_decode(self._text, self._at)
+            except json.JSONDecodeError as error:
+                if self._more():
+                    continue  # the value goes on in the next piece
+                raise InstanceError(f"malformed JSON: {error.msg}") from None
+            if end == len(self._text) and self._more():
+                continue  # a number may go on in the next piece
+            self._at = end
+            return value
+
+    def _expect(self, char: str) -> None:
+        if self._peek() != char:
+            raise InstanceError(f"malformed JSON: expected {char!r}")
+        self._at += 1
+
+    def _peek(self) -> str:
+        """The next character that is not whitespace ("" at the end), not consumed."""
+        while True:
+            while self._at < len(self._text) and self._text[self._at] in self._WHITESPACE:
+                self._at += 1
+            if self._at < len(self._text):
+                return self._text[self._at]
+            if not self._more():
+                return ""
+
+    def _more(self) -> bool:
+        """Read the next piece after what is left unconsumed; False at the end of the file."""
+        if self._eof:
+            return False
+        data = self._handle.read(self._chunk)
+        try:
+            text = self._utf8.decode(data, final=not data)
+        except UnicodeDecodeError as error:
+            raise InstanceError(f"malformed JSON: {error}") from None
+        self._eof = not data
+        self._text, self._at = self._text[self._at :] + text, 0
+        return bool(data) or bool(text)
+
+
+def write_instance(instance: Instance, out: IO[str], *, hubs: Hubs | None = None) -> None:
+    """Write the JSON format of ``instance`` to ``out`` a piece at a time: what
+    ``json.dumps(instance_to_json(instance))`` would write, compactly. With ``hubs``, the
+    instance is :func:`materialise`'s, built a block of attorneys at a time: neither the text
+    nor the materialised arcs (tens of millions at backlog scale) are ever whole in memory."""
+    ids, cells, cases = (
+        column.tolist() for column in (instance.attorney_ids, instance.cell_ids, instance.case_ids)
+    )
+    starts, priority = instance.cell_start.tolist(), instance.priority.tolist()
+    attorneys = zip(ids, instance.capacity.tolist(), strict=True)
+    out.write('{"attorneys":[')
+    _write_items(out, ({"id": a, "capacity": c} for a, c in attorneys))
+    out.write('],"cells":[')
+    _write_items(
+        out, (_cell_item(cell, cases, priority, starts, k) for k, cell in enumerate(cells))
+    )
+    out.write('],"arcs":[')
+    _write_items(
+        out,
+        (
+            {"attorney": ids[a], "cell": cells[k], "affinity": w}
+            for block in _arc_blocks(instance, hubs)
+            for a, k, w in zip(*(column.tolist() for column in block), strict=True)
+        ),
+    )
+    out.write('],"excluded":[')
+    excluded = zip(
+        instance.excluded_attorney.tolist(), instance.excluded_case.tolist(), strict=True
+    )
+    _write_items(out, ({"attorney": ids[a], "case": cases[c]} for a, c in excluded))
+    out.write("]}")
+
+
+def _cell_item(
+    cell: str, cases: list[str], priority: list[int], starts: list[int], k: int
+) -> dict[str, Any]:
+    cell_cases = range(starts[k], starts[k + 1])
+    return {"id": cell, "cases": [{"id": cases[j], "priority": priority[j]} for j in cell_cases]}
+
+
+def _write_items(out: IO[str], items: Iterable[Any], *, per_write: int = 4096) -> None:
+    """Comma-separated compact JSON of each item, written a batch at a time."""
+    encode = json.JSONEncoder(separators=(",", ":")).encode
+    batch: list[str] = []
+    separator = ""
+    for item in items:
+        batch.append(encode(item))
+        if len(batch) == per_write:
+            out.write(separator + ",".join(batch))
+            batch, separator = [], ","
+    if batch:
+        out.write(separator + ",".join(batch))
+
+
+def _arc_blocks(
+    instance: Instance, hubs: Hubs | None, *, block_arcs: int = 1 << 20
+) -> Iterator[tuple[IntArray, IntArray, IntArray]]:
+    """The instance's arcs; with hubs, ``materialise``'s, in its order (attorney, then cell),
+    for consecutive blocks of attorneys of about ``block_arcs`` arcs and hub paths each."""
+    if hubs is None:
+        yield instance.arc_attorney, instance.arc_cell, instance.affinity
+        return
+    n = instance.n_attorneys
+    entries = np.argsort(hubs.arc_attorney, kind="stable")
+    paths = np.bincount(instance.arc_attorney, minlength=n) + np.bincount(
+        hubs.arc_attorney, weights=np.diff(hubs.cell_start)[hubs.arc_hub], minlength=n
+    ).astype(np.int64)
+    block = (np.cumsum(paths) - paths) // block_arcs
+    # Direct arcs are sorted by attorney (canonical order), hub arcs once ``entries`` orders them.
+    direct_start = np.searchsorted(instance.arc_attorney, np.arange(n + 1))
+    entry_start = np.searchsorted(hubs.arc_attorney[entries], np.arange(n + 1))
+    bounds = [0, *(np.flatnonzero(np.diff(block)) + 1).tolist(), n]
+    for first, stop in pairwise(bounds):
+        yield arcs_with_paths(
+            instance,
+            hubs,
+            direct=slice(int(direct_start[first]), int(direct_start[stop])),
+            entries=entries[int(entry_start[first]) : int(entry_start[stop])],
+        )
 
 
 def instance_to_json(instance: Instance) -> dict[str, Any]:

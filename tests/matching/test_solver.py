@@ -2,6 +2,7 @@
 benchmarks, input validation, determinism and components. No database needed."""
 
 import copy
+import io
 import json
 import random
 import re
@@ -26,11 +27,14 @@ from matching.solver import (
     load_instance,
     materialise,
     merge_solutions,
+    read_instance,
     solution_to_json,
     solve,
     solve_component,
     solve_greedy,
+    write_instance,
 )
+from matching.solver.io import _arc_blocks
 
 ORLIB = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "orlib"
 ORLIB_OPTIMA = {100: 305, 200: 475, 300: 626, 400: 804, 500: 991, 600: 1176, 700: 1362, 800: 1552}
@@ -620,3 +624,88 @@ def test_components_split_the_instance_without_losing_or_sharing_anything(batch_
 @given(instances())
 def test_each_component_is_connected(data):
     assert all(len(components(part)) == 1 for part in components(load_instance(data)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Files read and written a piece at a time (export_instance, solve_instance)
+
+
+class Trickle(io.BytesIO):
+    """A file that hands out at most 3 bytes per sized read: every token boundary falls between
+    two reads somewhere."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        return super().read(size if size is None or size < 0 else min(size, 3))
+
+
+def compact(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"))
+
+
+@PROPERTY
+@given(instances_with_hubs())
+def test_write_instance_writes_the_materialised_instance_json_dumps_would(case):
+    instance, hubs = case
+    with_hubs, plain = io.StringIO(), io.StringIO()
+
+    write_instance(instance, with_hubs, hubs=hubs)
+    write_instance(instance, plain)
+
+    assert with_hubs.getvalue() == compact(instance_to_json(materialise(instance, hubs)))
+    assert plain.getvalue() == compact(instance_to_json(instance))
+
+
+@PROPERTY
+@given(instances_with_hubs())
+def test_the_materialised_arcs_come_in_blocks_of_attorneys_in_materialise_order(case):
+    instance, hubs = case
+    whole = materialise(instance, hubs)
+
+    blocks = list(_arc_blocks(instance, hubs, block_arcs=2))
+
+    arcs = [np.concatenate(column) for column in zip(*blocks, strict=True)]
+    assert [a.tolist() for a in arcs] == [
+        whole.arc_attorney.tolist(),
+        whole.arc_cell.tolist(),
+        whole.affinity.tolist(),
+    ]
+
+
+@PROPERTY
+@given(data=instances(), indent=st.sampled_from([None, 1]), seed=st.integers(0, 2**32 - 1))
+def test_read_instance_reads_what_load_instance_reads(data, indent, seed):
+    text = json.dumps(shuffled(data, seed), indent=indent).encode()
+
+    streamed = read_instance(Trickle(text))
+
+    assert instance_to_json(streamed) == instance_to_json(load_instance(text))
+
+
+def test_read_instance_reads_a_file_in_another_key_order_whole():
+    text = json.dumps({"arcs": VALID["arcs"], **VALID}).encode()
+
+    assert instance_to_json(read_instance(Trickle(text))) == instance_to_json(load_instance(VALID))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"attorneys": [', "malformed JSON"),
+        ('{"attorneys": [], "cells": [] "arcs": []}', "malformed JSON"),
+        ('{"attorneys": [], "cells": [], "arcs": []} {}', "malformed JSON"),
+        ('{"attorneys": [{"id": "a1" "capacity": 1}], "cells": [], "arcs": []}', "malformed"),
+        ("", "malformed JSON"),
+        ('{"attorneys": [], "cells": [], "arcs": [], "arcs": []}', "duplicate key 'arcs'"),
+        ('{"attorneys": [], "cells": []}', "missing key 'arcs'"),
+        ('{"attorneys": 3, "cells": [], "arcs": []}', "attorneys: expected a list"),
+        ('{"attorneys": [{"id": "a1", "capacity": 1e400}], "cells": [], "arcs": []}', "integer"),
+        (
+            '{"attorneys": [{"id": "a1", "capacity": 99999999999999999999}], "cells": [], '
+            '"arcs": []}',
+            "does not fit in 64 bits",
+        ),
+    ],
+)
+def test_read_instance_names_the_problem_in_a_bad_file(text, message):
+    with pytest.raises(InstanceError, match=message):
+        read_instance(Trickle(text.encode()))

@@ -6,12 +6,10 @@ court id, case type, detained and remote flags), with capacities, priorities and
 it offline with `manage.py solve_instance FILE`. "-" writes to standard output.
 """
 
-import json
-
 from django.core.management.base import BaseCommand, CommandError
 
 from matching.pipeline.load import load_problem
-from matching.solver import instance_to_json, materialise
+from matching.solver import write_instance
 
 
 class Command(BaseCommand):
@@ -22,15 +20,24 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: str, **options):
         problem = load_problem()
-        # Remote-work hubs (matching/solver/hubs.py) become plain arcs: the same problem.
-        instance = materialise(problem.instance, problem.hubs)
-        data = json.dumps(instance_to_json(instance), separators=(",", ":"))
+        # Remote-work hubs (matching/solver/hubs.py) become plain arcs: the same problem,
+        # written a block of attorneys at a time (the text and the arcs are never whole).
         if file == "-":
-            self.stdout.write(data)
+            write_instance(problem.instance, _Unterminated(self.stdout), hubs=problem.hubs)
             return
         try:
             with open(file, "w", encoding="utf-8") as handle:
-                handle.write(data)
+                write_instance(problem.instance, handle, hubs=problem.hubs)
         except OSError as error:
             raise CommandError(f"cannot write {file}: {error.strerror}") from error
         self.stderr.write(f"wrote {file}")
+
+
+class _Unterminated:
+    """The command's stdout without the line ending it adds after every write."""
+
+    def __init__(self, out) -> None:
+        self._out = out
+
+    def write(self, text: str) -> None:
+        self._out.write(text, ending="")

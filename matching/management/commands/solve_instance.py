@@ -10,7 +10,14 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from matching.solver import InstanceError, load_instance, solution_to_json, solve
+from matching.solver import (
+    Instance,
+    InstanceError,
+    load_instance,
+    read_instance,
+    solution_to_json,
+    solve,
+)
 
 
 class Command(BaseCommand):
@@ -21,17 +28,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: str, **options):
         try:
-            if file == "-":
-                source = sys.stdin.buffer.read()
-            else:
-                with open(file, "rb") as handle:
-                    source = handle.read()
+            instance = _read(file)
         except OSError as error:
             raise CommandError(f"cannot read {file}: {error.strerror}") from error
-        try:
-            instance = load_instance(source)
         except InstanceError as error:
             raise CommandError(f"{file}: {error}") from error
         except RecursionError as error:
             raise CommandError(f"{file}: malformed JSON: nested too deeply") from error
         self.stdout.write(json.dumps(solution_to_json(solve(instance))))
+
+
+def _read(file: str) -> Instance:
+    """A file is read a piece at a time (solver.read_instance); standard input, which cannot
+    be read twice, whole."""
+    if file == "-":
+        return load_instance(sys.stdin.buffer.read())
+    with open(file, "rb") as handle:
+        return read_instance(handle)

@@ -22,7 +22,7 @@ from typing import IO, Any
 import numpy as np
 
 from matching.solver.hubs import Hubs, arcs_with_paths
-from matching.solver.instance import Instance, InstanceError, IntArray
+from matching.solver.instance import IdArray, Instance, InstanceError, IntArray
 from matching.solver.solution import Solution
 
 _SECTIONS = ("attorneys", "cells", "arcs", "excluded")
@@ -252,7 +252,7 @@ class _JsonStream:
     def __init__(self, handle: IO[bytes], *, chunk: int = 1 << 20) -> None:
         self._handle, self._chunk = handle, chunk
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
-        self._decoder = json.JSONDecoder()
+        self._decode = json.JSONDecoder().raw_decode
         self._text, self._at, self._eof = "", 0, False
 
     def sections(self) -> Iterator[tuple[str, Any]]:
@@ -287,7 +287,11 @@ class _JsonStream:
             return
         while True:
             yield self._value()
-            separator = self._peek()
+            # Compact JSON puts the separator right after the value: no whitespace to skip.
+            at = self._at
+            separator = self._text[at] if at < len(self._text) else self._peek()
+            if separator in self._WHITESPACE:
+                separator = self._peek()
             self._at += 1
             if separator == "]":
                 return
@@ -295,10 +299,11 @@ class _JsonStream:
                 raise InstanceError("malformed JSON: expected ',' or ']'")
 
     def _value(self) -> Any:
-        self._peek()
+        if self._at >= len(self._text) or self._text[self._at] in self._WHITESPACE:
+            self._peek()
         while True:
             try:
-                value, end = self._decoder.raw_decode(self._text, self._at)
+                value, end = self._decode(self._text, self._at)
             except json.JSONDecodeError as error:
                 if self._more():
                     continue  # the value goes on in the next piece
@@ -342,48 +347,61 @@ def write_instance(instance: Instance, out: IO[str], *, hubs: Hubs | None = None
     ``json.dumps(instance_to_json(instance))`` would write, compactly. With ``hubs``, the
     instance is :func:`materialise`'s, built a block of attorneys at a time: neither the text
     nor the materialised arcs (tens of millions at backlog scale) are ever whole in memory."""
-    ids, cells, cases = (
-        column.tolist() for column in (instance.attorney_ids, instance.cell_ids, instance.case_ids)
-    )
-    starts, priority = instance.cell_start.tolist(), instance.priority.tolist()
+    ids = [_quote(a) for a in instance.attorney_ids.tolist()]
+    cells = [_quote(k) for k in instance.cell_ids.tolist()]
+    cases, starts = instance.case_ids, instance.cell_start.tolist()
+    priority = instance.priority.tolist()
     attorneys = zip(ids, instance.capacity.tolist(), strict=True)
     out.write('{"attorneys":[')
-    _write_items(out, ({"id": a, "capacity": c} for a, c in attorneys))
+    _write_items(out, (f'{{"id":{a},"capacity":{c}}}' for a, c in attorneys))
     out.write('],"cells":[')
-    _write_items(
-        out, (_cell_item(cell, cases, priority, starts, k) for k, cell in enumerate(cells))
-    )
-    out.write('],"arcs":[')
     _write_items(
         out,
         (
-            {"attorney": ids[a], "cell": cells[k], "affinity": w}
-            for block in _arc_blocks(instance, hubs)
-            for a, k, w in zip(*(column.tolist() for column in block), strict=True)
+            _cell_text(cell, cases[starts[k] : starts[k + 1]], priority[starts[k] : starts[k + 1]])
+            for k, cell in enumerate(cells)
+        ),
+    )
+    out.write('],"arcs":[')
+    arcs = (
+        zip(*(column.tolist() for column in block), strict=True)
+        for block in _arc_blocks(instance, hubs)
+    )
+    _write_items(
+        out,
+        (
+            f'{{"attorney":{ids[a]},"cell":{cells[k]},"affinity":{w}}}'
+            for block in arcs
+            for a, k, w in block
         ),
     )
     out.write('],"excluded":[')
     excluded = zip(
         instance.excluded_attorney.tolist(), instance.excluded_case.tolist(), strict=True
     )
-    _write_items(out, ({"attorney": ids[a], "case": cases[c]} for a, c in excluded))
+    _write_items(out, (f'{{"attorney":{ids[a]},"case":{_quote(cases[c])}}}' for a, c in excluded))
     out.write("]}")
 
 
-def _cell_item(
-    cell: str, cases: list[str], priority: list[int], starts: list[int], k: int
-) -> dict[str, Any]:
-    cell_cases = range(starts[k], starts[k + 1])
-    return {"id": cell, "cases": [{"id": cases[j], "priority": priority[j]} for j in cell_cases]}
+def _cell_text(cell: str, cases: IdArray, priority: list[int]) -> str:
+    listed = zip(cases.tolist(), priority, strict=True)
+    return (
+        f'{{"id":{cell},"cases":['
+        + ",".join(f'{{"id":{_quote(case)},"priority":{p}}}' for case, p in listed)
+        + "]}"
+    )
 
 
-def _write_items(out: IO[str], items: Iterable[Any], *, per_write: int = 4096) -> None:
-    """Comma-separated compact JSON of each item, written a batch at a time."""
-    encode = json.JSONEncoder(separators=(",", ":")).encode
+# json.dumps' own string encoder (ASCII-only output, like json.dumps' default).
+_quote = json.encoder.encode_basestring_ascii
+
+
+def _write_items(out: IO[str], items: Iterable[str], *, per_write: int = 4096) -> None:
+    """Comma-separated JSON texts, written a batch at a time."""
     batch: list[str] = []
     separator = ""
     for item in items:
-        batch.append(encode(item))
+        batch.append(item)
         if len(batch) == per_write:
             out.write(separator + ",".join(batch))
             batch, separator = [], ","

@@ -8,6 +8,7 @@ An A-number identifies a person and is confidential, so nothing here ever puts t
 value into an error message, a log line or an exception's arguments.
 """
 
+import re
 from typing import Final
 
 # Spaces and dashes may appear anywhere; the typographic dashes and the non-breaking space arrive
@@ -22,6 +23,15 @@ CANONICAL_LENGTH: Final = 9
 ACCEPTED_LENGTHS: Final = (8, 9)
 # Far longer than any legitimate spelling; bounds the work done on hostile form input.
 MAX_INPUT_LENGTH: Final = 64
+
+# An A-number written inside other text (an error report, a log line): an optional A, then 8 or 9
+# digits with single spaces or dashes between them, not part of a longer number or word, not an
+# ISO date (2026-12-06 has 8 digits too), not a case reference. It is for scrubbing, so it errs
+# towards matching: any other 8- or 9-digit number counts as one.
+A_NUMBER_IN_TEXT: Final = re.compile(
+    r"(?<![0-9A-Za-z])(?<!PBM-)(?!\d{4}-\d\d-\d\d(?![0-9]))[Aa]?[\s\-\u2010-\u2014]?"
+    r"\d(?:[\s\-\u2010-\u2014]?\d){7,8}(?![0-9])"
+)
 
 _MESSAGE: Final = (
     "Enter an A-number of 8 or 9 digits, optionally starting with A, for example A-012-345-678."
@@ -72,6 +82,11 @@ def is_canonical_a_number(value: str) -> bool:
         and set(value) <= ASCII_DIGITS
         and value != "0" * CANONICAL_LENGTH
     )
+
+
+def scrub_a_numbers(text: str, *, substitute: str) -> str:
+    """``text`` with everything shaped like an A-number replaced by ``substitute``."""
+    return A_NUMBER_IN_TEXT.sub(substitute, text)
 
 
 def _drop_separators(value: str) -> str:

@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # A NUL in the path, query or form fields is a 400 before anything reads it (SEC-17).
+    "core.middleware.reject_nul_bytes",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -265,7 +267,11 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Pro Bono Match <noreply@localhost>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
-ADMINS = [("Admin", address) for address in env_list("ADMIN_EMAILS", [])]
+ADMINS = env_list("ADMIN_EMAILS", [])
+# Error reports (the mail to ADMINS, the DEBUG page) hide names, A-numbers, contact routes and
+# uploaded files' names, whichever view failed (SEC-5).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "core.error_reports.IdentifierSafeReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "core.error_reports.IdentifierSafeExceptionReporter"
 
 # Seconds before Redis hands an unacknowledged message (its worker died) to another worker. Every
 # retry countdown and the debounce delay stay far below the default (REL-6: tests check it); only
@@ -372,7 +378,21 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {
+            # Tracebacks and messages with anything shaped like an A-number starred (SEC-23).
+            "()": "core.log.ScrubbingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "null": {"class": "logging.NullHandler"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # A request for a host not in ALLOWED_HOSTS is a scanner, not a fault: answered 400 and
+        # never mailed to the admins (each one would be an email).
+        "django.security.DisallowedHost": {"handlers": ["null"], "propagate": False},
+    },
 }

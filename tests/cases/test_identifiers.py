@@ -10,6 +10,7 @@ from cases.identifiers import (
     format_a_number,
     is_canonical_a_number,
     normalize_a_number,
+    scrub_a_numbers,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -175,3 +176,17 @@ def test_random_text_that_is_not_valid_raises(text):
             normalize_a_number(text)
     else:
         assert normalize_a_number(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["A-087-654-321", "a087654321", "087654321", "12345678", "A 087 654 321", "id=A087654321&x"],
+)
+def test_scrubbing_hides_every_spelling_of_an_a_number(text):  # SEC-5, SEC-23
+    assert "***" in scrub_a_numbers(text, substitute="***")
+    assert not any(ch.isdigit() for ch in scrub_a_numbers(text, substitute="***"))
+
+
+@pytest.mark.parametrize("text", ["2026-12-06", "1234567890", "call 555-0100", "PBM-12345678"])
+def test_scrubbing_keeps_dates_references_and_other_numbers(text):
+    assert scrub_a_numbers(text, substitute="***") == text

@@ -1,6 +1,7 @@
 import re
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
@@ -16,6 +17,7 @@ from cases.forms import (
     CaseRequestConfirmImportForm,
     PartnerMembershipAdminForm,
 )
+from cases.identifiers import looks_like_a_number
 from cases.importing import CaseRequestResource, import_template
 from cases.models import CaseRequest, CaseType, ImmigrationCourt, Language, PartnerMembership
 from cases.priority import priority_in_words
@@ -38,6 +40,11 @@ EXPORT_HEADER = [
     "hearing type", "filing deadline", "priority", "source", "organization", "created",
 ]  # fmt: skip
 EXPORT_IDENTIFIER_HEADER = ["respondent name", "A-number"]
+A_NUMBER_SEARCH_REFUSED = (
+    "A-numbers are not searched from the search box: it would put the number in the page's "
+    "address, the browser's history and the server's logs. Use “Find by A-number”, which sends "
+    "it privately (it needs the permission to see identifiers)."
+)
 
 
 @admin.register(Language)
@@ -129,7 +136,10 @@ class CaseRequestAdmin(ImportMixin, LargeTableAdminMixin, admin.ModelAdmin):
         "source",
     ]
     search_fields = ["=reference"]
-    search_help_text = "A reference (PBM-…), or an exact A-number if you may see identifiers."
+    search_help_text = (
+        "A case reference (PBM-…). For an A-number use “Find by A-number”: searching puts what "
+        "you type in the address bar and the server's logs."
+    )
     list_select_related = ["language", "court", "case_type"]
     autocomplete_fields = [
         "language", "relay_language", "other_languages", "court", "case_type", "organization",
@@ -192,14 +202,26 @@ class CaseRequestAdmin(ImportMixin, LargeTableAdminMixin, admin.ModelAdmin):
                 messages.warning(request, "A stored identifier of this case request is unreadable.")
         return super().render_change_form(request, context, add, change, form_url, obj)
 
+    def changelist_view(self, request, extra_context=None):
+        """Refuse an A-number typed in the search box (a GET: it is in the URL) and send the user
+        to the POST lookup, on the same list without the term (SEC-23)."""
+        if looks_like_a_number(request.GET.get(SEARCH_VAR, "")):
+            messages.warning(request, A_NUMBER_SEARCH_REFUSED)
+            query = request.GET.copy()
+            del query[SEARCH_VAR]
+            return HttpResponseRedirect(
+                f"{request.path}?{query.urlencode()}" if query else request.path
+            )
+        return super().changelist_view(request, extra_context)
+
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
         if REFERENCE_PATTERN.fullmatch(term.upper()):
             # Exact match on the unique index (the default "=reference" is a case-insensitive
             # comparison that reads every row).
             return queryset.filter(reference=term.upper()), False
-        # A-numbers are never searched here: the search box puts its term in the URL (SEC-23).
-        # The "Find by A-number" box POSTs instead (find_a_number_view).
+        # A-numbers are never searched here: the search box puts its term in the URL (SEC-23);
+        # changelist_view refuses them and points to the "Find by A-number" box, which POSTs.
         return super().get_search_results(request, queryset, search_term)
 
     # Writes go through the services --------------------------------------------------------------

@@ -66,6 +66,15 @@ def normalize_a_number(value: str) -> str:
     return digits.zfill(CANONICAL_LENGTH)
 
 
+def looks_like_a_number(value: str) -> bool:
+    """True when ``value`` is some spelling of an A-number (what normalize_a_number accepts)."""
+    try:
+        normalize_a_number(value)
+    except InvalidANumber:
+        return False
+    return True
+
+
 def format_a_number(canonical: str) -> str:
     """Display form of a canonical A-number: ``"012345678"`` → ``"A-012-345-678"``."""
     if not is_canonical_a_number(canonical):

@@ -144,10 +144,31 @@ def test_search_finds_a_case_by_reference(client, coord_viewer, case_x):
     assert [c.pk for c in response.context["cl"].result_list] == [case_x.pk]
 
 
-def test_the_search_box_never_matches_an_a_number(client, coord_viewer, case_x):  # SEC-23
+@pytest.mark.parametrize("term", ["A-087-654-321", "087654321", "a 087 654 321", "87654321"])
+def test_an_a_number_in_the_search_box_is_refused_and_dropped_from_the_url(
+    client, coord_viewer, case_x, term
+):  # SEC-23
     client.force_login(coord_viewer)
-    response = client.get(CHANGELIST, {"q": "A-087-654-321"})
-    assert list(response.context["cl"].result_list) == []
+    response = client.get(CHANGELIST, {"status": "open", "q": term})
+    assert response.status_code == 302
+    assert response.url == f"{CHANGELIST}?status=open"  # the list, without the number
+    page = client.get(response.url)
+    assert "Find by A-number" in page.content.decode()
+    assert "not searched from the search box" in page.content.decode()
+    assert list(page.context["cl"].result_list) == [case_x]
+
+
+def test_the_search_help_points_to_the_a_number_lookup(client, coord_viewer):  # SEC-23
+    client.force_login(coord_viewer)
+    help_text = client.get(CHANGELIST).context["cl"].search_help_text
+    assert "Find by A-number" in help_text and "exact A-number" not in help_text
+
+
+def test_a_reference_is_still_searched(client, coord, case_x):
+    client.force_login(coord)
+    response = client.get(CHANGELIST, {"q": case_x.reference.lower()})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [case_x]
 
 
 def test_the_language_filter_lists_common_and_used_languages_only(client, coord):

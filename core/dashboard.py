@@ -36,7 +36,7 @@ def dashboard_figures(*, refresh: bool = False) -> tuple[NeedDashboard, datetime
     and trends for planning (where the need is, how fast attorneys answer), not a work queue, so
     two minutes' delay costs nothing; the page says when they were computed and offers a
     refresh. Only a cold cache (first request, or beat stopped for FIGURES_TTL) or the refresh
-    link makes a request compute them itself.
+    link makes a request compute them itself. The home page's public totals are among them.
     """
     key = _figures_key()
     cached = None if refresh else cache.get(key)
@@ -48,7 +48,9 @@ def dashboard_figures(*, refresh: bool = False) -> tuple[NeedDashboard, datetime
 
 def _figures_key() -> str:
     # Per database (several share a cache in development) and per day (figures use "today").
-    return f"need-dashboard:{connection.settings_dict['NAME']}:{timezone.localdate()}"
+    # The version changes with NeedDashboard's fields: a figure cached by the previous release
+    # would not unpickle into the new class.
+    return f"need-dashboard:v2:{connection.settings_dict['NAME']}:{timezone.localdate()}"
 
 
 def dashboard_view(request, site):

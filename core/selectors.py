@@ -22,13 +22,14 @@ class SiteTotals:
     pledged_hours: int
 
 
-def site_totals() -> SiteTotals:
-    """The public figures on the home page: counts only, nothing about any person."""
+def site_totals(*, open_cases: int) -> SiteTotals:
+    """The public figures on the home page: counts only, nothing about any person. Computed with
+    the need dashboard's figures (``open_cases`` is one of them), never per request."""
     pledged = Pledge.objects.filter(
         status=Pledge.Status.APPROVED, kind=Pledge.Kind.HOURS
     ).aggregate(total=Sum("amount"))
     return SiteTotals(
-        open_cases=CaseRequest.objects.filter(status=CaseRequest.Status.OPEN).count(),
+        open_cases=open_cases,
         volunteers=AttorneyProfile.objects.filter(
             verification=AttorneyProfile.Verification.VERIFIED
         ).count(),
@@ -57,16 +58,18 @@ class NeedDashboard:
     matches_by_week: list[tuple[str, int]]
     decline_reasons: list[tuple[str, int]]
     median_hours_to_answer: float | None
+    totals: SiteTotals  # the home page's public figures
 
 
 def need_dashboard(*, today=None) -> NeedDashboard:
     """Figures for coordinators: counts only, nothing that identifies a person."""
     today = today or timezone.localdate()
     languages, courts, heat = _open_heat()
+    status_counts = dict(
+        CaseRequest.objects.order_by().values_list("status").annotate(n=Count("pk"))
+    )
     return NeedDashboard(
-        status_counts=dict(
-            CaseRequest.objects.order_by().values_list("status").annotate(n=Count("pk"))
-        ),
+        status_counts=status_counts,
         heat_languages=languages,
         heat_courts=courts,
         heat=heat,
@@ -81,6 +84,7 @@ def need_dashboard(*, today=None) -> NeedDashboard:
         matches_by_week=_matches_by_week(today),
         decline_reasons=_decline_reasons(),
         median_hours_to_answer=_median_hours_to_answer(),
+        totals=site_totals(open_cases=status_counts.get(CaseRequest.Status.OPEN, 0)),
     )
 
 

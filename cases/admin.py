@@ -28,6 +28,7 @@ from cases.services import (
     case_request_create,
     case_request_identifiers_viewed,
     case_request_update,
+    partner_membership_end,
     partner_membership_set,
 )
 from cases.validation import CaseRequestInvalid
@@ -406,7 +407,11 @@ def _identifier_cells(case: CaseRequest) -> list:
 
 @admin.register(PartnerMembership)
 class PartnerMembershipAdmin(admin.ModelAdmin):
-    """Coordinators name partner staff by email (they have no access to the user list)."""
+    """Coordinators name partner staff by email (they have no access to the user list).
+
+    Partner staff see the names and A-numbers of their organization's cases, so adding,
+    moving or removing them needs the identifier permission as well (the services check it too).
+    """
 
     form = PartnerMembershipAdminForm
     list_display = ["user", "organization", "created_at"]
@@ -414,6 +419,17 @@ class PartnerMembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "user__username", "organization__name"]
     autocomplete_fields = ["organization"]
     fields = ["email", "organization"]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and request.user.has_perm(VIEW_IDENTIFIERS)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and request.user.has_perm(VIEW_IDENTIFIERS)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and request.user.has_perm(VIEW_IDENTIFIERS)
 
     def save_form(self, request, form, change):
         return form.instance
@@ -429,3 +445,10 @@ class PartnerMembershipAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         pass  # no relations beyond what the service wrote
+
+    def delete_model(self, request, obj):
+        partner_membership_end(membership=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.select_related("user"):
+            partner_membership_end(membership=membership, actor=request.user)

@@ -17,6 +17,7 @@ from cases.identifiers import InvalidANumber, normalize_a_number
 from cases.models import CaseRequest, PartnerMembership
 from cases.priority import case_priority
 from cases.validation import CaseRequestInvalid, ReferenceCache, case_request_clean
+from core.errors import DomainError
 from core.roles import partner_intake_group_sync
 from core.services import event_record
 
@@ -230,8 +231,18 @@ def case_request_identifiers_viewed(*, case_request: CaseRequest, viewer, where:
 
 
 def partner_membership_set(*, user, organization, actor) -> PartnerMembership:
-    """Make ``user`` partner intake staff of ``organization`` (one organization per user)."""
+    """Make ``user`` partner intake staff of ``organization`` (one organization per user).
+
+    Partner staff read the names and A-numbers of their organization's cases, so granting it is
+    granting identifier access: only someone who may see identifiers does (issue 11 #3).
+    """
+    _require_identifier_access(actor)
     with transaction.atomic():
+        previous = (
+            PartnerMembership.objects.filter(user=user)
+            .values_list("organization_id", flat=True)
+            .first()
+        )
         membership, _ = PartnerMembership.objects.update_or_create(
             user=user, defaults={"organization": organization}
         )
@@ -240,9 +251,31 @@ def partner_membership_set(*, user, organization, actor) -> PartnerMembership:
             verb="partner_membership.set",
             actor=actor,
             target=membership,
-            data={"user_id": user.pk, "organization_id": organization.pk},
+            data={
+                "user_id": user.pk,
+                "organization_id": organization.pk,
+                "previous_organization_id": previous,
+            },
         )
     return membership
+
+
+def partner_membership_end(*, membership: PartnerMembership, actor) -> None:
+    """End a user's partner intake access: the membership and the role go together."""
+    _require_identifier_access(actor)
+    with transaction.atomic():
+        event_record(
+            verb="partner_membership.ended",
+            actor=actor,
+            target=membership,
+            data={"user_id": membership.user_id, "organization_id": membership.organization_id},
+        )
+        membership.user.groups.remove(partner_intake_group_sync())
+        membership.delete()
+
+
+class PartnerMembershipRefused(DomainError):
+    code = "partner_membership_refused"
 
 
 # Helpers -----------------------------------------------------------------------------------------
@@ -276,6 +309,13 @@ class _duplicate_as_error:
         if kind is IntegrityError and self.a_hash is not None:
             _refuse_duplicate(self.a_hash, actor=self.actor)
         return False
+
+
+def _require_identifier_access(actor) -> None:
+    if not _can_view_identifiers(actor):
+        raise PartnerMembershipRefused(
+            "Only staff who may see respondent identifiers can change partner intake staff."
+        )
 
 
 def _can_view_identifiers(user) -> bool:

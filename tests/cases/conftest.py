@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from cases.models import CaseRequest
 from cases.services import case_request_create, partner_membership_set
-from core.roles import identifier_viewers_group_sync
+from core.roles import coordinator_group_sync, identifier_viewers_group_sync
 from tests.factories import OrganizationFactory, UserFactory
 
 NAME = "Maria Tzul Ixcoy"
@@ -49,6 +49,14 @@ def coord_viewer(coord):
 
 
 @pytest.fixture
+def granter(db):
+    """A coordinator who may see identifiers, apart from `coord`: grants partner access."""
+    user = UserFactory(username="coord-granter@example.org", is_staff=True)
+    user.groups.add(coordinator_group_sync(), identifier_viewers_group_sync())
+    return type(user).objects.get(pk=user.pk)
+
+
+@pytest.fixture
 def org_x(db):
     return OrganizationFactory(name="Clinic X")
 
@@ -59,16 +67,16 @@ def org_y(db):
 
 
 @pytest.fixture
-def partner_x(org_x, coord):
+def partner_x(org_x, granter):
     user = UserFactory(username="partner-x@example.org")
-    partner_membership_set(user=user, organization=org_x, actor=coord)
+    partner_membership_set(user=user, organization=org_x, actor=granter)
     return user
 
 
 @pytest.fixture
-def partner_y(org_y, coord):
+def partner_y(org_y, granter):
     user = UserFactory(username="partner-y@example.org")
-    partner_membership_set(user=user, organization=org_y, actor=coord)
+    partner_membership_set(user=user, organization=org_y, actor=granter)
     return user
 
 

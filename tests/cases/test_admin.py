@@ -228,11 +228,12 @@ def test_find_by_a_number_needs_the_permission(client, coord, case_x):
     assert client.post(url, {"a_number": "A-087-654-321"}).status_code == 403
 
 
-def test_a_coordinator_makes_a_user_partner_staff_by_email(client, coord):
+def test_a_coordinator_makes_a_user_partner_staff_by_email(client, coord_viewer):
     from cases.models import PartnerMembership
     from core.roles import PARTNER_INTAKE
     from tests.factories import OrganizationFactory, UserFactory
 
+    coord = coord_viewer
     org = OrganizationFactory(name="Clinic Z")
     user = UserFactory(username="staffer@example.org")
     client.force_login(coord)
@@ -257,3 +258,102 @@ def test_the_case_page_shows_the_priority_in_the_words_of_the_match_page(client,
     html = client.get(reverse("admin:cases_caserequest_change", args=[case.pk])).content.decode()
     assert "detention 300, hearing soon 200; 500 in all" in html
     assert "deadline 0" not in html  # parts that earned nothing are left out, as on the match page
+
+
+# Partner staff read identifiers: granting that needs the identifier permission (issue 11 #3).
+
+
+def test_a_coordinator_without_identifier_access_cannot_make_partner_staff(client, coord, case_x):
+    from cases.models import PartnerMembership
+    from tests.factories import UserFactory
+
+    spy = UserFactory(username="spy@example.org")
+    client.force_login(coord)
+    url = reverse("admin:cases_partnermembership_add")
+    assert client.get(url).status_code == 403
+    response = client.post(url, {"email": spy.email, "organization": case_x.organization_id})
+    assert response.status_code == 403
+    assert not PartnerMembership.objects.filter(user=spy).exists()
+    client.force_login(spy)  # the account the coordinator tried to use reads nothing
+    assert client.get(reverse("cases:detail", args=[case_x.reference])).status_code == 404
+
+
+def test_a_coordinator_without_identifier_access_cannot_move_or_remove_partner_staff(
+    client, coord, partner_x, org_y
+):
+    from cases.models import PartnerMembership
+
+    membership = PartnerMembership.objects.get(user=partner_x)
+    client.force_login(coord)
+    change = reverse("admin:cases_partnermembership_change", args=[membership.pk])
+    assert client.post(change, {"organization": org_y.pk}).status_code == 403
+    delete = reverse("admin:cases_partnermembership_delete", args=[membership.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    membership.refresh_from_db()
+    assert membership.organization != org_y
+    assert client.get(reverse("admin:cases_partnermembership_changelist")).status_code == 200
+
+
+def test_the_service_refuses_an_actor_without_identifier_access(coord, org_x):
+    from cases.models import PartnerMembership
+    from cases.services import PartnerMembershipRefused, partner_membership_set
+    from tests.factories import UserFactory
+
+    with pytest.raises(PartnerMembershipRefused):
+        partner_membership_set(user=UserFactory(), organization=org_x, actor=coord)
+    assert not PartnerMembership.objects.exists()
+    assert not DomainEvent.objects.filter(verb="partner_membership.set").exists()
+
+
+def test_moving_partner_staff_is_logged_with_the_previous_organization(
+    client, coord_viewer, partner_x, org_x, org_y
+):
+    from cases.models import PartnerMembership
+
+    membership = PartnerMembership.objects.get(user=partner_x)
+    client.force_login(coord_viewer)
+    change = reverse("admin:cases_partnermembership_change", args=[membership.pk])
+    assert client.post(change, {"organization": org_y.pk}).status_code == 302
+    event = DomainEvent.objects.filter(verb="partner_membership.set").latest("pk")
+    assert event.actor == coord_viewer
+    assert event.data == {
+        "user_id": partner_x.pk,
+        "organization_id": org_y.pk,
+        "previous_organization_id": org_x.pk,
+    }
+
+
+def test_removing_partner_staff_ends_their_access_and_is_logged(
+    client, coord_viewer, partner_x, case_x
+):  # SEC-24
+    from cases.models import PartnerMembership
+
+    membership = PartnerMembership.objects.get(user=partner_x)
+    client.force_login(coord_viewer)
+    delete = reverse("admin:cases_partnermembership_delete", args=[membership.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 302
+    assert not PartnerMembership.objects.exists()
+    assert not partner_x.groups.exists()
+    event = DomainEvent.objects.get(verb="partner_membership.ended")
+    assert event.actor == coord_viewer and event.data["user_id"] == partner_x.pk
+    client.force_login(partner_x)
+    assert client.get(reverse("cases:detail", args=[case_x.reference])).status_code == 404
+
+
+def test_removing_partner_staff_in_bulk_is_logged_per_membership(
+    client, coord_viewer, partner_x, partner_y
+):
+    from cases.models import PartnerMembership
+
+    client.force_login(coord_viewer)
+    response = client.post(
+        reverse("admin:cases_partnermembership_changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": list(PartnerMembership.objects.values_list("pk", flat=True)),
+            "post": "yes",
+        },
+    )
+    assert response.status_code == 302
+    assert not PartnerMembership.objects.exists()
+    assert DomainEvent.objects.filter(verb="partner_membership.ended").count() == 2

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from cases.models import CaseRequest
 from cases.services import partner_membership_set
+from core.roles import identifier_viewers_group_sync
 from tests.cases.test_admin import admin_post
 from tests.factories import OrganizationFactory, UserFactory
 
@@ -26,7 +27,9 @@ def admins(settings):
 @pytest.fixture
 def partner_x(coord):
     user = UserFactory(username="partner-x@example.org")
-    partner_membership_set(user=user, organization=OrganizationFactory(), actor=coord)
+    coord.groups.add(identifier_viewers_group_sync())  # who may grant partner access
+    granter = type(coord).objects.get(pk=coord.pk)
+    partner_membership_set(user=user, organization=OrganizationFactory(), actor=granter)
     return user
 
 

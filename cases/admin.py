@@ -27,6 +27,7 @@ from cases.services import (
     VIEW_IDENTIFIERS,
     case_request_create,
     case_request_identifiers_viewed,
+    case_request_review_resolve,
     case_request_update,
     partner_membership_end,
     partner_membership_set,
@@ -146,18 +147,18 @@ class CaseRequestAdmin(ImportMixin, LargeTableAdminMixin, admin.ModelAdmin):
         "language", "relay_language", "other_languages", "court", "case_type", "organization",
     ]  # fmt: skip
     readonly_fields = [
-        "reference", "status", "source", "priority", "priority_breakdown", "created_by",
-        "created_at", "updated_at",
+        "reference", "status", "duplicate_of", "source", "priority", "priority_breakdown",
+        "created_by", "created_at", "updated_at",
     ]  # fmt: skip
     # No date_hierarchy: over a 100,000-case backlog its MIN/MAX and DISTINCT date queries cost
     # more than the rest of the page, and coordinators find cases by filters and priority.
     list_per_page = 50
-    actions = ["export_selected"]
+    actions = ["export_selected", "review_release", "review_withdraw"]
 
     CASE_FIELDS = (*CASE_FIELDS, "organization")
     STATE_FIELDS = (
-        "reference", "status", "source", "priority", "priority_breakdown", "created_by",
-        "created_at", "updated_at",
+        "reference", "status", "duplicate_of", "source", "priority", "priority_breakdown",
+        "created_by", "created_at", "updated_at",
     )  # fmt: skip
 
     # Identifiers --------------------------------------------------------------------------------
@@ -276,6 +277,35 @@ class CaseRequestAdmin(ImportMixin, LargeTableAdminMixin, admin.ModelAdmin):
         if not words:
             return "—"
         return format_html("{}; {} in all", format_html_join(", ", "{} {}", words), obj.priority)
+
+    # Review of partner requests that repeat another case's A-number (issue 11 #5) --------------
+
+    def has_view_identifiers_permission(self, request) -> bool:
+        return request.user.has_perm(VIEW_IDENTIFIERS)
+
+    @admin.action(
+        description="Release reviewed requests to matching (A-number now unique)",
+        permissions=["view_identifiers"],
+    )
+    def review_release(self, request, queryset):
+        self._review_resolve(request, queryset, release=True)
+
+    @admin.action(
+        description="Withdraw reviewed requests as duplicates", permissions=["view_identifiers"]
+    )
+    def review_withdraw(self, request, queryset):
+        self._review_resolve(request, queryset, release=False)
+
+    def _review_resolve(self, request, queryset, *, release: bool) -> None:
+        done = 0
+        for case in queryset.filter(status=CaseRequest.Status.REVIEW):
+            try:
+                case_request_review_resolve(case_request=case, actor=request.user, release=release)
+                done += 1
+            except CaseRequestInvalid as error:
+                message = " ".join(m for ms in error.errors.values() for m in ms)
+                messages.error(request, f"{case.reference}: {message}")
+        messages.info(request, f"{done} request(s) {'released' if release else 'withdrawn'}.")
 
     # Export --------------------------------------------------------------------------------------
 

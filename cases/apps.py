@@ -17,3 +17,8 @@ class CasesConfig(AppConfig):
     def ready(self):
         # Connected for this app only: its permissions exist by then (auth's handler runs first).
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="cases.after_migrate")
+        from cases import signals, tasks
+
+        signals.case_request_review_due.connect(
+            tasks.review_alert_enqueue_on_signal, dispatch_uid="cases.review_due"
+        )

@@ -92,6 +92,9 @@ class CaseRequest(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
+        # A partner's request whose A-number is another organization's case: held out of
+        # matching until a coordinator decides (cases.services.case_request_review_resolve).
+        REVIEW = "review", "Needs review"
         MATCHED = "matched", "Matched"
         REPRESENTED = "represented", "Represented"
         CLOSED = "closed", "Closed"
@@ -123,6 +126,18 @@ class CaseRequest(models.Model):
     )
 
     reference = models.CharField(max_length=16, default=new_case_reference, editable=False)
+    # Set with status REVIEW: the case whose A-number this request repeats (its own
+    # a_number_hash stays NULL meanwhile, so the unique constraint holds).
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # read one case at a time, never searched by it
+        editable=False,
+        help_text="A case with the same A-number, at another organization.",
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     language = models.ForeignKey(
         Language, on_delete=models.PROTECT, related_name="+", db_index=False
@@ -226,6 +241,13 @@ class CaseRequest(models.Model):
 
     def __str__(self):
         return self.reference
+
+    def get_partner_status_display(self) -> str:
+        """The status a partner sees. A request held for review looks like any fresh request:
+        that it repeats another organization's case is not theirs to know (issue 11 #5)."""
+        if self.status == self.Status.REVIEW:
+            return self.Status.OPEN.label
+        return self.get_status_display()
 
     @property
     def identifiers_unreadable(self) -> bool:

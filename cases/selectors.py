@@ -1,5 +1,6 @@
 """Permission-scoped reads of case requests (STYLE 4): anyone else's request is a 404 (SEC-12)."""
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
@@ -8,7 +9,7 @@ from cases.crypto import a_number_hash
 from cases.identifiers import InvalidANumber, normalize_a_number
 from cases.models import CaseRequest, PartnerMembership
 from core.errors import AccessRefused
-from core.roles import PARTNER_INTAKE
+from core.roles import COORDINATORS, PARTNER_INTAKE
 
 
 def partner_membership_for(*, user) -> PartnerMembership | None:
@@ -45,6 +46,25 @@ def case_request_get_for_partner(*, user, reference: str) -> CaseRequest:
         return case_requests_for_partner(user=user).get(reference=reference)
     except CaseRequest.DoesNotExist:
         raise AccessRefused(CaseRequest._meta.label_lower, "No such case request.") from None
+
+
+def case_request_review_alert_recipients(*, case_id: int) -> tuple[CaseRequest | None, list[str]]:
+    """A request still waiting for review and the coordinators to tell (active, with an email);
+    (None, []) once it has been resolved or removed."""
+    case = (
+        CaseRequest.objects.filter(pk=case_id, status=CaseRequest.Status.REVIEW)
+        .select_related("duplicate_of")
+        .only("pk", "reference", "duplicate_of__reference")
+        .first()
+    )
+    if case is None:
+        return None, []
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name=COORDINATORS)
+        .exclude(email="")
+    )
+    return case, sorted(set(users.values_list("email", flat=True)))
 
 
 def case_requests_by_a_number(*, user, term: str) -> QuerySet[CaseRequest] | None:

@@ -16,6 +16,7 @@ from cases.crypto import a_number_hash, is_unreadable
 from cases.identifiers import InvalidANumber, normalize_a_number
 from cases.models import CaseRequest, PartnerMembership
 from cases.priority import case_priority
+from cases.signals import case_request_review_due
 from cases.validation import CaseRequestInvalid, ReferenceCache, case_request_clean
 from core.errors import DomainError
 from core.roles import partner_intake_group_sync
@@ -48,6 +49,7 @@ def case_request_create(
     organization=None,
     refs: ReferenceCache | None = None,
     request_run: bool = True,
+    duplicate_of: CaseRequest | None = None,
 ) -> CaseRequest:
     """Validate, refuse a duplicate A-number, store with its priority, record the event.
 
@@ -55,17 +57,22 @@ def case_request_create(
     import calls this thousands of times); on a violation the lookup finds the reference.
     A new open case asks for a debounced matching run after commit; a bulk import passes
     ``request_run=False`` and asks once for the whole file (cases/importing.py).
+    With ``duplicate_of`` (case_request_submit_by_partner) the request is stored for review
+    instead: no hash, out of matching, coordinators alerted.
     """
     cleaned = case_request_clean(data, refs=refs)
     other_languages = cleaned.pop("other_languages")
     a_hash = a_number_hash(cleaned["a_number"]) if cleaned["a_number"] else None
     case = CaseRequest(
         **cleaned,
-        a_number_hash=a_hash,
+        a_number_hash=a_hash if duplicate_of is None else None,
         source=source,
         organization=organization,
         created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
     )
+    if duplicate_of is not None:
+        case.status, case.duplicate_of = CaseRequest.Status.REVIEW, duplicate_of
+        request_run = False
     _set_priority(case, today=timezone.localdate())
     with _duplicate_as_error(a_hash, actor=created_by), transaction.atomic():
         case.save(force_insert=True)
@@ -83,9 +90,70 @@ def case_request_create(
                 "organization_id": _pk(organization),
             },
         )
+        if duplicate_of is not None:
+            _review_requested(case, duplicate_of=duplicate_of, actor=created_by)
         if request_run:
             matching_run_request_on_commit(trigger="case")
     logger.info("Case request %s created (source: %s).", case.reference, source)
+    return case
+
+
+def case_request_submit_by_partner(
+    *, data: dict[str, Any], created_by, organization
+) -> CaseRequest:
+    """Partner intake. A duplicate A-number is refused only within the partner's organization
+    (its cases are theirs to see anyway). One of another organization's cases, or of a case
+    a coordinator recorded, is never disclosed to the submitter (issue 11 #5): the request is
+    stored for coordinator review and answered exactly like a fresh one.
+    """
+    fields = {"data": data, "created_by": created_by, "organization": organization}
+    try:
+        return case_request_create(**fields, source=CaseRequest.Source.PARTNER)
+    except DuplicateANumber as error:
+        existing = CaseRequest.objects.get(reference=error.existing_reference)
+        if existing.organization_id == organization.pk:
+            raise
+    return case_request_create(**fields, source=CaseRequest.Source.PARTNER, duplicate_of=existing)
+
+
+def case_request_edit_by_partner(
+    *, case_request: CaseRequest, data: dict[str, Any], updated_by
+) -> CaseRequest:
+    """A partner's edit: an A-number changed into another organization's is, as at intake,
+    kept for coordinator review and never disclosed (case_request_submit_by_partner)."""
+    try:
+        return case_request_update(case_request=case_request, data=data, updated_by=updated_by)
+    except DuplicateANumber as error:
+        existing = CaseRequest.objects.get(reference=error.existing_reference)
+        if existing.organization_id == case_request.organization_id:
+            raise
+    return case_request_update(
+        case_request=case_request, data=data, updated_by=updated_by, duplicate_of=existing
+    )
+
+
+def case_request_review_resolve(*, case_request: CaseRequest, actor, release: bool) -> CaseRequest:
+    """A coordinator's decision on a request held for review: ``release`` it to matching (its
+    A-number was corrected, or the other case withdrawn: it must be unique now), or withdraw
+    it as the duplicate it is."""
+    _require_identifier_access(actor)
+    with transaction.atomic():
+        case = CaseRequest.objects.select_for_update().get(pk=case_request.pk)
+        if case.status != CaseRequest.Status.REVIEW:
+            raise CaseRequestInvalid({"__all__": [f"{case.reference} is not waiting for review."]})
+        if release:
+            case.a_number_hash = a_number_hash(case.a_number) if case.a_number else None
+            _refuse_duplicate(case.a_number_hash, actor=actor, exclude_pk=case.pk)
+        case.status = CaseRequest.Status.OPEN if release else CaseRequest.Status.WITHDRAWN
+        case.save(update_fields=["status", "a_number_hash", "updated_at"])
+        event_record(
+            verb="case_request.review_released" if release else "case_request.review_withdrawn",
+            actor=actor,
+            target=case,
+            data={"reference": case.reference},
+        )
+        if release:
+            matching_run_request_on_commit(trigger="case")
     return case
 
 
@@ -98,16 +166,23 @@ def matching_run_request_on_commit(*, trigger: str) -> None:
 
 
 def case_request_update(
-    *, case_request: CaseRequest, data: dict[str, Any], updated_by
+    *,
+    case_request: CaseRequest,
+    data: dict[str, Any],
+    updated_by,
+    duplicate_of: CaseRequest | None = None,
 ) -> CaseRequest:
     """Apply the fields present in ``data``; identifiers absent from it are left untouched.
 
     Compares with the row as stored (locked), not with ``case_request``, which a form may
-    already have changed in memory.
+    already have changed in memory. With ``duplicate_of`` (case_request_edit_by_partner) a new
+    A-number that repeats that case is kept for review instead of refused.
     """
     with transaction.atomic():
         case = CaseRequest.objects.select_for_update().get(pk=case_request.pk)
-        changes, languages = _prepare_update(case, data, actor=updated_by)
+        changes, languages = _prepare_update(
+            case, data, actor=updated_by, duplicate_of=duplicate_of
+        )
         # A savepoint, so that a concurrent duplicate's IntegrityError leaves the transaction
         # usable for the lookup that names the other case.
         with (
@@ -131,6 +206,8 @@ def case_request_update(
                     "fields": [f for f in fields if f != "a_number_hash"],
                 },
             )
+        if duplicate_of is not None:
+            _review_requested(case, duplicate_of=duplicate_of, actor=updated_by)
     logger.info("Case request %s updated (%d fields).", case.reference, len(fields))
     return case
 
@@ -274,11 +351,25 @@ def partner_membership_end(*, membership: PartnerMembership, actor) -> None:
         membership.delete()
 
 
-class PartnerMembershipRefused(DomainError):
-    code = "partner_membership_refused"
+class IdentifierAccessRequired(DomainError):
+    """Granting partner access or judging a repeated A-number needs cases.view_identifiers."""
+
+    code = "identifier_access_required"
 
 
 # Helpers -----------------------------------------------------------------------------------------
+
+
+def _review_requested(case: CaseRequest, *, duplicate_of: CaseRequest, actor) -> None:
+    event_record(
+        verb="case_request.duplicate_held_for_review",
+        actor=actor,
+        target=case,
+        data={"reference": case.reference, "duplicate_of": duplicate_of.reference},
+    )
+    # After commit, to whoever mails the coordinators (cases.tasks listens: services never
+    # import tasks). The REVIEW status is the durable record: the admin lists it.
+    transaction.on_commit(lambda: case_request_review_due.send(sender=CaseRequest, case_id=case.pk))
 
 
 def _refuse_duplicate(a_hash: str | None, *, actor, exclude_pk: int | None = None) -> None:
@@ -313,8 +404,8 @@ class _duplicate_as_error:
 
 def _require_identifier_access(actor) -> None:
     if not _can_view_identifiers(actor):
-        raise PartnerMembershipRefused(
-            "Only staff who may see respondent identifiers can change partner intake staff."
+        raise IdentifierAccessRequired(
+            "Only staff who may see respondent identifiers can do this: it gives access to them."
         )
 
 
@@ -358,14 +449,18 @@ def _write_priorities(cases: list[CaseRequest]) -> int:
     return len(cases)
 
 
-def _prepare_update(case: CaseRequest, data: dict[str, Any], *, actor):
+def _prepare_update(case: CaseRequest, data: dict[str, Any], *, actor, duplicate_of=None):
     """(field → new value for the changed fields, new other languages or None if unchanged)."""
     given_identifiers = {name for name in IDENTIFIER_FIELDS if name in data}
     merged = {**_current_values(case), **data}
     cleaned = case_request_clean(merged, skip=set(IDENTIFIER_FIELDS) - given_identifiers)
     languages = cleaned.pop("other_languages")
     changes = {name: value for name, value in cleaned.items() if _differs(case, name, value)}
-    if "a_number" in changes:
+    if "a_number" in changes and duplicate_of is not None:
+        changes.update(a_number_hash=None, duplicate_of=duplicate_of)
+        if case.status == CaseRequest.Status.OPEN:  # a case in a match stays in it
+            changes["status"] = CaseRequest.Status.REVIEW
+    elif "a_number" in changes:
         a_hash = a_number_hash(changes["a_number"]) if changes["a_number"] else None
         _refuse_duplicate(a_hash, actor=actor, exclude_pk=case.pk)
         changes["a_number_hash"] = a_hash

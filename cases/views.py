@@ -12,13 +12,16 @@ from django.views.decorators.http import require_http_methods
 
 from cases.forms import PartnerCaseRequestForm, add_service_errors
 from cases.identifiers import format_a_number, is_canonical_a_number
-from cases.models import CaseRequest
 from cases.selectors import (
     case_request_get_for_partner,
     case_requests_for_partner,
     partner_membership_get,
 )
-from cases.services import case_request_create, case_request_identifiers_viewed, case_request_update
+from cases.services import (
+    case_request_edit_by_partner,
+    case_request_identifiers_viewed,
+    case_request_submit_by_partner,
+)
 from cases.validation import CaseRequestInvalid
 
 
@@ -42,10 +45,10 @@ def intake_create(request):
     form = PartnerCaseRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            case = case_request_create(
+            # A duplicate of another organization's case is held for review, unsaid (#5).
+            case = case_request_submit_by_partner(
                 data=form.service_data(),
                 created_by=request.user,
-                source=CaseRequest.Source.PARTNER,
                 organization=membership.organization,
             )
         except CaseRequestInvalid as error:
@@ -73,7 +76,7 @@ def intake_edit(request, reference):
     if request.method == "POST" and form.is_valid():
         try:
             data = form.service_data()
-            case_request_update(case_request=case, data=data, updated_by=request.user)
+            case_request_edit_by_partner(case_request=case, data=data, updated_by=request.user)
         except CaseRequestInvalid as error:
             add_service_errors(form, error)
         else:

@@ -23,6 +23,16 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture
+def celery_eager():
+    """Run tasks in-process, so an email enqueued after commit lands in mail.outbox."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture
 def coord(db):
     """A coordinator: staff with the Coordinators group's model permissions."""
     user = UserFactory(username="coord@example.org", is_staff=True)

@@ -296,10 +296,10 @@ def test_a_coordinator_without_identifier_access_cannot_move_or_remove_partner_s
 
 def test_the_service_refuses_an_actor_without_identifier_access(coord, org_x):
     from cases.models import PartnerMembership
-    from cases.services import PartnerMembershipRefused, partner_membership_set
+    from cases.services import IdentifierAccessRequired, partner_membership_set
     from tests.factories import UserFactory
 
-    with pytest.raises(PartnerMembershipRefused):
+    with pytest.raises(IdentifierAccessRequired):
         partner_membership_set(user=UserFactory(), organization=org_x, actor=coord)
     assert not PartnerMembership.objects.exists()
     assert not DomainEvent.objects.filter(verb="partner_membership.set").exists()
@@ -357,3 +357,28 @@ def test_removing_partner_staff_in_bulk_is_logged_per_membership(
     assert response.status_code == 302
     assert not PartnerMembership.objects.exists()
     assert DomainEvent.objects.filter(verb="partner_membership.ended").count() == 2
+
+
+def test_coordinators_find_and_withdraw_requests_held_for_review(
+    client, coord_viewer, partner_x, case_y
+):  # issue 11 #5
+    from cases.services import case_request_submit_by_partner
+    from tests.cases.conftest import case_data
+
+    held = case_request_submit_by_partner(
+        data=case_data(a_number="A-011-222-333"),
+        created_by=partner_x,
+        organization=partner_x.partner_membership.organization,
+    )
+    client.force_login(coord_viewer)
+    listed = client.get(CHANGELIST, {"status__exact": "review"})
+    assert list(listed.context["cl"].result_list) == [held]
+    page = client.get(_change(held)).content.decode()
+    assert case_y.reference in page and "Needs review" in page
+    response = client.post(
+        CHANGELIST, {"action": "review_withdraw", "_selected_action": [held.pk, case_y.pk]}
+    )
+    assert response.status_code == 302
+    held.refresh_from_db()
+    case_y.refresh_from_db()
+    assert held.status == "withdrawn" and case_y.status == "open"  # only held requests move

@@ -170,3 +170,59 @@ def test_intake_logs_and_broker_messages_hold_no_name_or_a_number(coord, caplog)
     assert case.reference in caplog.text  # the logs do say what happened
     for secret in (NAME, "Renamed Person", CANONICAL, A_NUMBER, "555-0100"):
         assert secret not in everything
+
+
+# Partner requests held for review (issue 11 #5) ----------------------------------------------
+
+
+@pytest.fixture
+def held(partner_x, case_y):
+    from cases.services import case_request_submit_by_partner
+
+    return case_request_submit_by_partner(
+        data=case_data(a_number="A-011-222-333"),
+        created_by=partner_x,
+        organization=partner_x.partner_membership.organization,
+    )
+
+
+def test_a_held_request_is_out_of_matching_until_released(held, case_y):
+    assert held.status == CaseRequest.Status.REVIEW and held.duplicate_of == case_y
+    assert held.a_number_hash is None  # the unique constraint holds for the original
+
+
+def test_release_is_refused_while_the_a_number_is_still_taken(held, coord_viewer):
+    from cases.services import DuplicateANumber, case_request_review_resolve
+
+    with pytest.raises(DuplicateANumber):
+        case_request_review_resolve(case_request=held, actor=coord_viewer, release=True)
+    held.refresh_from_db()
+    assert held.status == CaseRequest.Status.REVIEW
+
+
+def test_a_corrected_request_is_released_to_matching(held, coord_viewer):
+    from cases.services import case_request_review_resolve, case_request_update
+
+    case_request_update(
+        case_request=held, data={"a_number": "A-011-222-334"}, updated_by=coord_viewer
+    )
+    case = case_request_review_resolve(case_request=held, actor=coord_viewer, release=True)
+    assert case.status == CaseRequest.Status.OPEN and case.a_number_hash is not None
+    assert DomainEvent.objects.filter(
+        verb="case_request.review_released", actor=coord_viewer
+    ).exists()
+
+
+def test_a_duplicate_is_withdrawn(held, coord_viewer):
+    from cases.services import case_request_review_resolve
+
+    case = case_request_review_resolve(case_request=held, actor=coord_viewer, release=False)
+    assert case.status == CaseRequest.Status.WITHDRAWN
+    assert DomainEvent.objects.filter(verb="case_request.review_withdrawn").count() == 1
+
+
+def test_only_identifier_viewers_resolve_a_review(held, coord):
+    from cases.services import IdentifierAccessRequired, case_request_review_resolve
+
+    with pytest.raises(IdentifierAccessRequired):
+        case_request_review_resolve(case_request=held, actor=coord, release=False)

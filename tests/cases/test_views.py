@@ -3,6 +3,7 @@
 import logging
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 
 from cases.models import CaseRequest
@@ -127,15 +128,75 @@ def test_a_partner_edits_a_request_and_priority_follows(client, partner_x, case_
     assert case_x.respondent_name == NAME
 
 
-def test_a_duplicate_a_number_is_a_form_error_without_the_other_reference(
-    client, partner_x, case_y
+def test_a_duplicate_within_the_partners_own_organization_is_a_form_error(
+    client, partner_x, case_x
 ):
     client.force_login(partner_x)
-    response = client.post(reverse("cases:create"), form_post(a_number="A-011-222-333"))
+    response = client.post(reverse("cases:create"), form_post(a_number="087654321"))
     assert response.status_code == 200
     errors = response.context["form"].errors["a_number"]
-    assert "already exists" in errors[0] and case_y.reference not in errors[0]
+    assert "already exists" in errors[0] and case_x.reference not in errors[0]
     assert CaseRequest.objects.count() == 1
+
+
+def _visible(client, response) -> str:
+    """What the partner sees after submitting: the page they land on, minus the new reference."""
+    case = CaseRequest.objects.get(reference=response.url.strip("/").split("/")[-1])
+    body = client.get(response.url).content.decode()
+    listed = client.get(reverse("cases:list")).content.decode()
+    return (body + listed).replace(case.reference, "REF")
+
+
+def test_another_organizations_a_number_is_never_disclosed_to_the_partner(
+    client, partner_x, case_y, coord, celery_eager, django_capture_on_commit_callbacks
+):  # issue 11 #5: the partner A-number oracle
+    client.force_login(partner_x)
+    fresh = client.post(reverse("cases:create"), form_post(a_number="A-055-444-333"))
+    assert fresh.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        repeat = client.post(reverse("cases:create"), form_post(a_number="A-011-222-333"))
+    assert repeat.status_code == 302  # answered exactly like a fresh request
+    held = CaseRequest.objects.get(reference=repeat.url.strip("/").split("/")[-1])
+    assert "already" not in _visible(client, repeat)
+    assert "Status: Open" in client.get(repeat.url).content.decode()
+    assert case_y.reference not in client.get(repeat.url).content.decode()
+
+    # Held for coordinator review: out of matching, the other case named, coordinators told.
+    assert (held.status, held.duplicate_of, held.a_number_hash) == ("review", case_y, None)
+    assert (
+        held.a_number == "011222333"
+        and held.organization == partner_x.partner_membership.organization
+    )
+    event = DomainEvent.objects.get(verb="case_request.duplicate_held_for_review")
+    assert event.data == {"reference": held.reference, "duplicate_of": case_y.reference}
+    [alert] = [m for m in mail.outbox if held.reference in m.subject]
+    assert coord.email in alert.to  # every coordinator
+    assert case_y.reference in alert.body and "011" not in alert.body and NAME not in alert.body
+
+
+def test_a_case_recorded_by_a_coordinator_is_not_disclosed_either(client, partner_x, coord):
+    from cases.services import case_request_create
+    from tests.cases.conftest import case_data
+
+    theirs = case_request_create(
+        data=case_data(a_number="A-099-000-111"), created_by=coord, source="coordinator"
+    )
+    client.force_login(partner_x)
+    response = client.post(reverse("cases:create"), form_post(a_number="099000111"))
+    assert response.status_code == 302
+    assert CaseRequest.objects.get(status="review").duplicate_of == theirs
+
+
+def test_editing_into_another_organizations_a_number_is_held_for_review_unsaid(
+    client, partner_x, case_x, case_y
+):  # issue 11 #5
+    client.force_login(partner_x)
+    url = reverse("cases:edit", args=[case_x.reference])
+    response = client.post(url, form_post(a_number="A-011-222-333"))
+    assert response.status_code == 302
+    case_x.refresh_from_db()
+    assert (case_x.status, case_x.duplicate_of, case_x.a_number_hash) == ("review", case_y, None)
+    assert "Status: Open" in client.get(response.url).content.decode()
 
 
 def test_a_bad_date_is_a_form_error_and_nothing_is_written(client, partner_x):  # SEC-18

@@ -8,13 +8,3 @@ def _fresh_rate_limits():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def celery_eager():
-    """Run tasks in-process, so an email enqueued after commit lands in mail.outbox."""
-    from config.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False

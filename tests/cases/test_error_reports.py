@@ -80,14 +80,14 @@ def test_the_admin_a_number_lookup(coord_viewer, monkeypatch):  # SEC-5
 
 
 def test_the_partner_intake_form(partner_x, monkeypatch):  # SEC-5
-    monkeypatch.setattr("cases.views.case_request_create", _boom)
+    monkeypatch.setattr("cases.views.case_request_submit_by_partner", _boom)
     response = _client(partner_x).post(reverse("cases:create"), form_post(contact_route=CONTACT))
     assert response.status_code == 500
     assert_report_is_clean()
 
 
 def test_the_partner_edit_form(partner_x, case_x, monkeypatch):  # SEC-5
-    monkeypatch.setattr("cases.views.case_request_update", _boom)
+    monkeypatch.setattr("cases.views.case_request_edit_by_partner", _boom)
     url = reverse("cases:edit", args=[case_x.reference])
     response = _client(partner_x).post(url, form_post(contact_route=CONTACT))
     assert response.status_code == 500

@@ -3,17 +3,29 @@
 Templates: emails/<name>_subject.txt, emails/<name>.txt, emails/<name>.html. Call this from a
 Celery task enqueued after commit (REL-1), never from a request: the broker may be down. Context
 must not carry a respondent's name or A-number: emails leave our systems.
+
+The subject and the text part are plain text: they are rendered without HTML escaping (an
+apostrophe stays an apostrophe, not `&#x27;`); only the HTML part is escaped.
 """
+
+from contextlib import nullcontext
+from datetime import tzinfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
+from django.utils import timezone
 
 
-def email_send(*, to: list[str], template: str, context: dict) -> None:
-    subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
-    text = render_to_string(f"emails/{template}.txt", context)
-    html = render_to_string(f"emails/{template}.html", context)
+def email_send(
+    *, to: list[str], template: str, context: dict, time_zone: tzinfo | None = None
+) -> None:
+    """Send one email; dates and times in it are shown in `time_zone` (the recipient's) if given."""
+    with timezone.override(time_zone) if time_zone is not None else nullcontext():
+        subject = plain_text_render(f"emails/{template}_subject.txt", context).strip()
+        text = plain_text_render(f"emails/{template}.txt", context)
+        html = render_to_string(f"emails/{template}.html", context)
     message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=text, to=to)
     message.attach_alternative(html, "text/html")
     message.send()
@@ -22,3 +34,8 @@ def email_send(*, to: list[str], template: str, context: dict) -> None:
 def site_link(path: str) -> str:
     """An absolute link for an e-mail: SITE_URL, never the request's Host and port."""
     return settings.SITE_URL.rstrip("/") + path
+
+
+def plain_text_render(template_name: str, context: dict) -> str:
+    """A Django template rendered with autoescaping off, for plain-text mail parts."""
+    return get_template(template_name).template.render(Context(context, autoescape=False))

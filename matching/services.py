@@ -35,6 +35,7 @@ from matching import followups
 from matching.models import Match, MatchingRun
 from matching.selectors import Candidate, candidate_for_case
 from volunteers.models import AttorneyProfile
+from volunteers.timezones import attorney_zone
 
 Status = Match.Status
 CaseStatus = CaseRequest.Status
@@ -371,7 +372,12 @@ def _offer_email(match_id: int, *, template: str, verb: str) -> bool:
         email = match.attorney.user.email
         if not email:
             return False
-        email_send(to=[email], template=template, context=offer_email_context(match))
+        email_send(
+            to=[email],
+            template=template,
+            context=offer_email_context(match),
+            time_zone=attorney_zone(match.attorney),  # the deadline in the attorney's own zone
+        )
         _event(match, verb, None)
     return True
 

@@ -1,11 +1,10 @@
 """Profile step forms. They validate input; the services in services.py do the writing."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
 from django import forms
-from django.utils import timezone
 
 from cases.models import CaseType, Language
 from matching.models import Match
@@ -18,6 +17,7 @@ from volunteers.models import (
     zip_validator,
 )
 from volunteers.services import AttorneyError, zip_locate
+from volunteers.timezones import US_TIME_ZONES
 
 
 def _helper() -> FormHelper:
@@ -53,6 +53,12 @@ class AboutForm(StepForm):
     )
     remote_ok = forms.BooleanField(
         label="I can take cases handled remotely (video hearings, appeals)", required=False
+    )
+    time_zone = forms.ChoiceField(
+        label="Your time zone",
+        choices=[("", "From my ZIP code"), *US_TIME_ZONES],
+        required=False,
+        help_text="Offer deadlines and dates are shown in it.",
     )
 
     def clean_home_zip(self):
@@ -236,12 +242,21 @@ class CapacityForm(StepForm):
         help_text="Leave empty to receive offers now.",
     )
 
+    def __init__(self, *args, today: date, **kwargs):
+        """`today` is the attorney's own date (volunteers.timezones.attorney_localdate)."""
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["paused_until"].widget.attrs["min"] = today.isoformat()
+
     def clean_paused_until(self):
         value = self.cleaned_data["paused_until"]
-        today = timezone.localdate()
-        if value is not None and value <= today:
-            return None  # a date in the past means "not paused"
-        if value is not None and value > today + timedelta(days=366):
+        if value is not None and value < self.today:
+            raise forms.ValidationError(
+                "This date is in the past. Choose a later date, or leave it empty to receive "
+                "offers now.",
+                code="pause_in_past",
+            )
+        if value is not None and value > self.today + timedelta(days=366):
             raise forms.ValidationError("Pause for at most a year.")
         return value
 
@@ -298,6 +313,7 @@ def profile_initial(attorney: AttorneyProfile | None, user) -> dict[str, dict]:
         "home_zip": attorney.home_zip,
         "travel_radius_miles": attorney.travel_radius_miles,
         "remote_ok": attorney.remote_ok,
+        "time_zone": attorney.time_zone,
     }
     practice = {"years_experience": attorney.years_experience}
     for area in attorney.practice_area_links.all():

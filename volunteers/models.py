@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 
+from volunteers.timezones import US_TIME_ZONES
+
 zip_validator = RegexValidator(r"^\d{5}$", "Enter a five-digit ZIP code.")
 
 US_JURISDICTIONS = [
@@ -102,6 +104,12 @@ class AttorneyProfile(models.Model):
     active_cases = models.PositiveSmallIntegerField(default=0, editable=False)
     paused_until = models.DateField(
         null=True, blank=True, help_text="Not offered cases before this date."
+    )
+    time_zone = models.CharField(
+        max_length=40,
+        blank=True,
+        choices=US_TIME_ZONES,
+        help_text="Empty: the home ZIP code's time zone.",
     )
     languages = models.ManyToManyField(
         "cases.Language", through="AttorneyLanguage", related_name="+"

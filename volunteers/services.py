@@ -29,6 +29,7 @@ from volunteers.models import (
     Organization,
     PracticeArea,
 )
+from volunteers.timezones import US_TIME_ZONES, attorney_localdate
 
 
 class AttorneyError(DomainError):
@@ -66,9 +67,12 @@ def attorney_profile_update(
     home_zip: str,
     travel_radius_miles: int,
     remote_ok: bool,
+    time_zone: str = "",
 ) -> AttorneyProfile:
     """Step one of the profile: creates the (pending) profile on first save."""
     latitude, longitude = zip_locate(home_zip)
+    if time_zone and time_zone not in dict(US_TIME_ZONES):
+        raise AttorneyError("Choose a time zone from the list.", code="unknown_time_zone")
     user.first_name, user.last_name = first_name.strip(), last_name.strip()
     user.save(update_fields=["first_name", "last_name"])
     fields = {
@@ -78,6 +82,7 @@ def attorney_profile_update(
         "longitude": longitude,
         "travel_radius_miles": travel_radius_miles,
         "remote_ok": remote_ok,
+        "time_zone": time_zone,
     }
     attorney, created = AttorneyProfile.objects.select_for_update().get_or_create(
         user=user, defaults=fields
@@ -259,6 +264,8 @@ def attorney_availability_set(
 ) -> AttorneyProfile:
     if not 1 <= capacity <= 50:
         raise AttorneyError("Capacity must be between 1 and 50 cases.", code="capacity_range")
+    if paused_until is not None and paused_until < attorney_localdate(attorney):
+        raise AttorneyError("The pause date is in the past.", code="pause_in_past")
     # Under the row lock: the matching services change active_cases under the same lock.
     attorney = _locked(attorney)
     if capacity < attorney.active_cases:

@@ -22,6 +22,7 @@ from volunteers import forms, selectors, services
 from volunteers.calendar import calendar_ics
 from volunteers.models import CalendarFeed
 from volunteers.services import Admission, AttorneyError
+from volunteers.timezones import attorney_localdate, attorney_zone
 
 # (slug, title) in the order the attorney walks them.
 STEPS = [
@@ -46,6 +47,7 @@ def dashboard(request):
         "dashboard": selectors.attorney_dashboard(attorney=attorney),
         "progress": progress,
         "decline_form": forms.DeclineForm(),
+        "zone": attorney_zone(attorney),
     }
     return render(request, "volunteers/dashboard.html", context)
 
@@ -77,7 +79,7 @@ def _step_forms(step, request, attorney):
         )
     if step == "practice":
         return forms.PracticeForm(data, initial=initial)
-    return forms.CapacityForm(data, initial=initial)
+    return forms.CapacityForm(data, initial=initial, today=attorney_localdate(attorney))
 
 
 def _step_save(step, form, user, attorney):
@@ -190,12 +192,17 @@ def offer(request, match_id):
     if outcome is not None and outcome.status == Match.Status.ACCEPTED:
         return redirect("volunteers:case", match_id=match.pk)
     if outcome is not None:
-        return render(request, "volunteers/offer_answered.html", {"outcome": outcome})
+        context = {"outcome": outcome, "zone": attorney_zone(match.attorney)}
+        return render(request, "volunteers/offer_answered.html", context)
     return _offer_page(request, match, forms.DeclineForm())
 
 
 def _offer_page(request, match, decline_form, status=200):
-    context = {"offer": selectors.offer_disclosure(match=match), "decline_form": decline_form}
+    context = {
+        "offer": selectors.offer_disclosure(match=match),
+        "decline_form": decline_form,
+        "zone": attorney_zone(match.attorney),  # the deadline in the attorney's own time zone
+    }
     return render(request, "volunteers/offer.html", context, status=status)
 
 

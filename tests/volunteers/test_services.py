@@ -210,11 +210,13 @@ def test_an_attorney_with_an_accepted_case_cannot_delete_yet(att_a, coord):
     assert att_a.user.is_active
 
 
-def test_a_pause_in_the_past_means_not_paused():
-    from volunteers.forms import CapacityForm
-
-    form = CapacityForm({"capacity": 2, "paused_until": timezone.localdate() - timedelta(days=1)})
-    assert form.is_valid() and form.cleaned_data["paused_until"] is None
+def test_a_pause_in_the_past_is_refused_and_nothing_is_stored(att_a):
+    yesterday = timezone.localdate() - timedelta(days=1)
+    with pytest.raises(AttorneyError) as error:
+        attorney_availability_set(attorney=att_a, capacity=2, paused_until=yesterday)
+    assert error.value.code == "pause_in_past"
+    att_a.refresh_from_db()
+    assert att_a.paused_until is None
 
 
 def test_factory_attorneys_are_verified():

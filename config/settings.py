@@ -116,6 +116,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "core.context_processors.site",
             ],
         },
     },
@@ -205,6 +206,8 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Pro Bono Match] "
+# Pages and emails name people by name or email, never by the internal username (a random handle).
+ACCOUNT_USER_DISPLAY = "volunteers.adapters.user_display"
 # Every rate limit of the app, counted by allauth's limiter in the shared cache below, so every
 # web process sees the same counts; windows slide and expire, never a lockout (SEC-6). "ip" is
 # core.ratelimit.client_ip (through TRUSTED_PROXY_COUNT proxies). "login_failed" counts failed
@@ -218,6 +221,8 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
     "confirm_email": "1/3m/key",
+    # The "send the link again" button on the verification page (volunteers.views).
+    "resend_verification": "5/10m/ip",
     "reauthenticate": "10/m/ip",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -272,6 +277,8 @@ ADMINS = env_list("ADMIN_EMAILS", [])
 # uploaded files' names, whichever view failed (SEC-5).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "core.error_reports.IdentifierSafeReporterFilter"
 DEFAULT_EXCEPTION_REPORTER = "core.error_reports.IdentifierSafeExceptionReporter"
+# Where people write for help (shown on the email verification page and in emails).
+SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", f"help@{ALLOWED_HOSTS[0]}")
 
 # Seconds before Redis hands an unacknowledged message (its worker died) to another worker. Every
 # retry countdown and the debounce delay stay far below the default (REL-6: tests check it); only

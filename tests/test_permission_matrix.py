@@ -100,6 +100,10 @@ MATRIX: dict[str, Row] = {
         get=OWN_PAGE,
         post={"anon": LOGIN, "owner": 200},  # no confirmation typed: form error
     ),
+    # The verification page's resend button: public, POST only, the same answer for anyone.
+    "volunteers:email_verification_resend": Row(
+        get={"anon": 405}, post={"anon": 302, "owner": 302}
+    ),
     # Public pledge pages (issue 7): no account; a pledge is reached only through a signed link,
     # and a bad link is a 404 for everyone, with nothing written.
     "pledges:wall": Row(get={"anon": 200, "owner": 200}, post={"anon": 405}),

@@ -1,5 +1,5 @@
-"""allauth glue: how attorneys' accounts are named, where they land after signing in, and which
-address and account the sign-in rate limits count (core.ratelimit)."""
+"""allauth glue: how attorneys' accounts are named, shown and greeted, where they land after
+signing in, and which address and account the sign-in rate limits count (core.ratelimit)."""
 
 import secrets
 from types import SimpleNamespace
@@ -13,6 +13,14 @@ from django.urls import reverse
 
 from core.emails import site_link
 from core.ratelimit import client_ip, login_failure_key, rate_limit_consume
+
+SITE_NAME = "Pro Bono Match"
+
+
+def user_display(user) -> str:
+    """How pages and emails name a person (ACCOUNT_USER_DISPLAY): never the internal username,
+    which is a random handle (`attorney-…`) that means nothing to them."""
+    return user.get_full_name() or user.email or "your account"
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -61,4 +69,29 @@ class AccountAdapter(DefaultAccountAdapter):
             if origin and isinstance(value, str) and value.startswith(origin)
         }
         site = SimpleNamespace(name="Pro Bono Match", domain=urlsplit(settings.SITE_URL).netloc)
-        super().send_mail(template_prefix, email, {"current_site": site, **context, **links})
+        ours = {
+            "site_name": SITE_NAME,
+            "site_url": settings.SITE_URL,
+            "support_email": settings.SUPPORT_EMAIL,
+        }
+        super().send_mail(
+            template_prefix, email, {"current_site": site, **context, **links, **ours}
+        )
+
+
+def verification_email_resend(request, email: str) -> None:
+    """Send the sign-up confirmation link again (the verification page's button).
+
+    allauth's own sender does it, under its per-address limit (ACCOUNT_RATE_LIMITS
+    "confirm_email"). An address that is unknown or already confirmed goes through the same
+    call with nothing sent, so the page answers every address alike (SEC-7).
+    """
+    from allauth.account.internal.flows.email_verification import (
+        send_verification_email_to_address,
+    )
+    from allauth.account.models import EmailAddress
+
+    address = EmailAddress.objects.filter(email__iexact=email, verified=False).first()
+    send_verification_email_to_address(
+        request, address or EmailAddress(email=email), skip_enumeration_mails=True
+    )

@@ -349,3 +349,7 @@ class CaseHoursForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+
+
+class VerificationResendForm(forms.Form):
+    email = forms.EmailField(label="Your email address", max_length=254)

@@ -20,4 +20,9 @@ urlpatterns = [
     path("account/delete/", views.account_delete, name="account_delete"),
     path("account/calendar/", views.calendar, name="calendar"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
+    path(
+        "verification/resend/",
+        views.email_verification_resend,
+        name="email_verification_resend",
+    ),
 ]

@@ -4,6 +4,7 @@ Every object is fetched through a selector scoped to the signed-in attorney (404
 else, SEC-12); every write goes through a service; state changes are POST-only (SEC-16).
 """
 
+from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -19,6 +20,7 @@ from core.services import event_record
 from matching.models import Match
 from matching.services import match_accept, match_attest_no_conflict, match_decline
 from volunteers import forms, selectors, services
+from volunteers.adapters import verification_email_resend
 from volunteers.calendar import calendar_ics
 from volunteers.models import CalendarFeed
 from volunteers.services import Admission, AttorneyError
@@ -393,3 +395,22 @@ def _calendar_change(request, attorney, action: str) -> None:
         messages.info(request, "Your calendar link is turned off; calendar apps stop updating.")
     else:
         messages.error(request, "Choose to create a new link or to turn the calendar off.")
+
+
+@require_POST
+def email_verification_resend(request):
+    """The verification page's "send the link again" button: anyone may press it, a few times
+    per IP (ACCOUNT_RATE_LIMITS "resend_verification"), and it says the same for any address."""
+    form = forms.VerificationResendForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter the email address you signed up with.")
+    elif not ratelimit.consume(request, action="resend_verification"):
+        messages.error(request, "Too many requests from here. Try again in ten minutes.")
+    else:
+        verification_email_resend(request, form.cleaned_data["email"])
+        messages.info(
+            request,
+            "If that address is waiting for confirmation, a new link is on its way. One link "
+            "per address every three minutes; check your spam folder too.",
+        )
+    return redirect("account_email_verification_sent")

@@ -36,12 +36,18 @@ lock: | $(BIN)/python
 	$(BIN)/pip-compile $(LOCK_FLAGS) --extra dev --constraint requirements.lock \
 		--output-file requirements-dev.lock pyproject.toml
 
+# `make run PORT=8001` serves elsewhere; SITE_URL follows, so every emailed link (the worker's
+# too) points where the app is. The web process prints the demo coordinator's sign-in banner once
+# it answers (Procfile.dev).
+PORT ?= 8000
 run: export DEBUG ?= 1
+run: export WEB_PORT := $(PORT)
+run: export SITE_URL := http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_reference_data
 	$(MANAGE) seed_demo
-	@echo "Starting web (http://127.0.0.1:8000), worker and beat. Ctrl-C stops all three."
+	@echo "Starting web ($(SITE_URL)), worker and beat. Ctrl-C stops all three."
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile.dev start
 
 lint: $(VENV)/.installed
@@ -53,6 +59,7 @@ check-deploy: $(VENV)/.installed
 	$(DEPLOY_ENV) $(MANAGE) check --deploy --fail-level WARNING
 
 test: lint check-deploy
+	bin/ensure-chromium
 	$(BIN)/pytest
 
 # The embedded defaults (SQLite, filesystem broker) with the tests that matter most for them.

@@ -39,9 +39,9 @@ def test_seed_demo_twice_gives_the_same_counts():
     assert _counts() == first
     assert first == {**first, "attorneys": 25, "cases": 150, "organizations": 6, "pledges": 10}
     assert first["case_languages"] > 0  # some people speak other languages, stored once
-    assert "Coordinator account (shown once)" in first_output
+    assert "Coordinator account: coordinator@" in first_output
     assert "password unchanged" in second_output
-    assert "shown once" not in second_output
+    assert "demo_coordinator` shows it" in second_output
 
 
 def test_seed_demo_creates_a_working_coordinator():

@@ -10,6 +10,7 @@ from cases.crypto import a_number_hash
 from cases.models import CaseRequest, CaseType, ImmigrationCourt
 from cases.priority import case_priority
 from core.demo import DEMO_DOMAIN, FIRST_NAMES, LAST_NAMES, DemoWorld, build_world
+from core.demo_coordinator import COORDINATOR_EMAIL, password_remember
 from core.roles import coordinator_group_sync, identifier_viewers_group_sync
 from pledges.models import Pledge
 from volunteers.models import (
@@ -19,8 +20,6 @@ from volunteers.models import (
     Organization,
     PracticeArea,
 )
-
-COORDINATOR_EMAIL = f"coordinator@{DEMO_DOMAIN}"
 
 
 class Command(BaseCommand):
@@ -63,12 +62,14 @@ class Command(BaseCommand):
         if password:
             self.stdout.write(
                 self.style.WARNING(
-                    f"Coordinator account (shown once): {COORDINATOR_EMAIL} / {password}"
+                    f"Coordinator account: {COORDINATOR_EMAIL} / {password} (`manage.py "
+                    "demo_coordinator` shows it again)"
                 )
             )
         else:
             self.stdout.write(
-                f"Coordinator account {COORDINATOR_EMAIL} exists; password unchanged."
+                f"Coordinator account {COORDINATOR_EMAIL} exists; password unchanged "
+                "(`manage.py demo_coordinator` shows it)."
             )
 
 
@@ -238,4 +239,5 @@ def _coordinator() -> str | None:
     # The demo coordinator may see the (invented) identifiers; real coordinators get that
     # permission only when someone adds them to the Identifier viewers group.
     user.groups.add(coordinator_group_sync(), identifier_viewers_group_sync())
+    transaction.on_commit(lambda: password_remember(password))  # for make run's banner
     return password

@@ -1,0 +1,69 @@
+"""The demo coordinator account of `make run`: its password, kept where `make run` can show it.
+
+`seed_demo` creates the account once and remembers the generated password in a git-ignored file
+under VAR_DIR (readable by its owner only), so every `make run` can print it in a banner right
+before it serves; `manage.py demo_coordinator --reset-password` makes a new one. Demo only: the
+command refuses to run with DEBUG off.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from core.demo import DEMO_DOMAIN
+from core.services import event_record
+
+COORDINATOR_EMAIL = f"coordinator@{DEMO_DOMAIN}"
+
+
+def _password_file() -> Path:
+    return Path(settings.VAR_DIR) / "demo-coordinator-password"
+
+
+def password_remember(password: str) -> None:
+    path = _password_file()
+    path.touch(mode=0o600, exist_ok=True)
+    os.chmod(path, 0o600)
+    path.write_text(password)
+
+
+def password_recalled(user) -> str | None:
+    """The remembered password if it still signs this user in (None once changed elsewhere)."""
+    try:
+        password = _password_file().read_text().strip()
+    except OSError:
+        return None
+    return password if password and user.check_password(password) else None
+
+
+def demo_coordinator_get():
+    return get_user_model().objects.filter(username=COORDINATOR_EMAIL).first()
+
+
+@transaction.atomic
+def demo_coordinator_password_reset(*, user) -> str:
+    """A new random password for the demo coordinator, remembered for the next banner."""
+    password = secrets.token_urlsafe(12)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    event_record(verb="user.password_reset", actor=None, target=user, data={"demo": True})
+    transaction.on_commit(lambda: password_remember(password))
+    return password
+
+
+def banner(*, email: str, password: str | None, site_url: str) -> str:
+    site = site_url.rstrip("/")
+    shown = password or "(changed since it was generated; reset it with the command below)"
+    lines = [
+        f"Pro Bono Match is serving at {site}/",
+        f"Back office: {site}/admin/",
+        f"  demo coordinator  {email}",
+        f"  password          {shown}",
+        "New password: .venv/bin/python manage.py demo_coordinator --reset-password",
+    ]
+    rule = "=" * max(len(line) for line in lines)
+    return "\n".join([rule, *lines, rule])

@@ -6,6 +6,7 @@ real SECRET_KEY and ALLOWED_HOSTS, and the production security settings below ap
 """
 
 import warnings
+from email.utils import parseaddr
 from pathlib import Path
 
 import dj_database_url
@@ -278,7 +279,9 @@ ADMINS = env_list("ADMIN_EMAILS", [])
 DEFAULT_EXCEPTION_REPORTER_FILTER = "core.error_reports.IdentifierSafeReporterFilter"
 DEFAULT_EXCEPTION_REPORTER = "core.error_reports.IdentifierSafeExceptionReporter"
 # Where people write for help (shown on the email verification page and in emails).
-SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", f"help@{ALLOWED_HOSTS[0]}")
+SUPPORT_EMAIL = env_str(
+    "SUPPORT_EMAIL", "help@" + parseaddr(DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+)
 
 # Seconds before Redis hands an unacknowledged message (its worker died) to another worker. Every
 # retry countdown and the debounce delay stay far below the default (REL-6: tests check it); only

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.utils import timezone
 
 from cases.models import CaseType, Language
 from matching.models import Match

@@ -7,7 +7,6 @@ test-artifacts/e2e/ (git-ignored). Needs Debian's `chromium` (installed by .ci/r
 """
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -25,33 +24,13 @@ from tests.volunteers.offers import (
 from volunteers.models import AttorneyProfile
 from volunteers.services import attorney_verify
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 PASSWORD = "a long passphrase for court"
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
     pytest.mark.timeout(240),
 ]
-
-
-@pytest.fixture
-def browser(live_server):
-    """Depends on live_server so that it closes first: an open keep-alive connection would keep
-    a server thread (and its database connection) alive past the test."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run",
-            ],
-        )  # fmt: skip
-        yield browser
-        browser.close()
 
 
 class Journey:

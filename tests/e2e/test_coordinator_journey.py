@@ -6,7 +6,6 @@ dashboard. Screenshots go to test-artifacts/e2e/coordinator/.
 """
 
 import time
-from pathlib import Path
 
 import pytest
 from allauth.mfa.models import Authenticator
@@ -16,7 +15,7 @@ from django.db import connections
 
 from matching.models import Match
 from matching.services import match_propose
-from tests.e2e.test_attorney_journey import ARTIFACTS, CHROMIUM, browser  # noqa: F401
+from tests.e2e.test_attorney_journey import ARTIFACTS
 from tests.factories import AttorneyFactory, CaseRequestFactory
 
 SHOTS = ARTIFACTS / "coordinator"
@@ -29,13 +28,12 @@ BREAKDOWN = {
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
     pytest.mark.timeout(240),
 ]
 
 
 def test_a_coordinator_reviews_the_queue_and_reads_the_dashboard(
-    browser,  # noqa: F811
+    browser,
     live_server,
     coord,
 ):

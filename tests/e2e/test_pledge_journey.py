@@ -6,8 +6,6 @@ accepts a case, logs hours on its page, and the pledge's progress moves. Screens
 test-artifacts/e2e/pledges/.
 """
 
-from pathlib import Path
-
 import pytest
 from django.conf import settings
 from django.core import mail
@@ -16,7 +14,7 @@ from django.test import Client
 
 from pledges.models import Pledge
 from pledges.services import pledge_approve
-from tests.e2e.test_attorney_journey import ARTIFACTS, CHROMIUM, Journey, browser  # noqa: F401
+from tests.e2e.test_attorney_journey import ARTIFACTS, Journey
 from tests.factories import affiliate
 from tests.pledges.helpers import eager_tasks, link_from  # noqa: F401
 from tests.volunteers.offers import offer_create
@@ -25,7 +23,6 @@ SHOTS = ARTIFACTS / "pledges"
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
     pytest.mark.timeout(240),
 ]
 
@@ -47,7 +44,7 @@ class PledgeJourney(Journey):
 
 
 def test_a_pledge_is_confirmed_approved_and_progresses_with_placements(
-    browser,  # noqa: F811
+    browser,
     live_server,
     coord,
     att_a,

@@ -6,15 +6,13 @@ then opens a case's page in a browser whose time zone differs from the server's 
 time-zone note under the date-only inputs. Screenshots go to test-artifacts/e2e/coordinator-home/.
 """
 
-from pathlib import Path
-
 import pytest
 from django.db import connections
 from django.utils import timezone
 
 from matching.models import Match
 from matching.services import match_propose
-from tests.e2e.test_attorney_journey import ARTIFACTS, CHROMIUM, browser  # noqa: F401
+from tests.e2e.test_attorney_journey import ARTIFACTS
 from tests.e2e.test_coordinator_journey import BREAKDOWN, admin_sign_in
 from tests.factories import AttorneyFactory, CaseRequestFactory
 
@@ -24,13 +22,12 @@ PHONE = {"width": 390, "height": 844}
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
     pytest.mark.timeout(240),
 ]
 
 
 def test_a_coordinator_works_from_the_home_page_to_an_offer(
-    browser,  # noqa: F811
+    browser,
     live_server,
     coord,
 ):

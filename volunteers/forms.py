@@ -5,7 +5,6 @@ from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
 from django import forms
-from django.utils import timezone
 
 from cases.models import CaseType, Language
 from matching.models import Match

@@ -4,7 +4,6 @@ Every object is fetched through a selector scoped to the signed-in attorney (404
 else, SEC-12); every write goes through a service; state changes are POST-only (SEC-16).
 """
 
-from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -16,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.errors import DomainError
+from core.ratelimit import rate_limit_consume
 from core.services import event_record
 from matching.models import Match
 from matching.services import match_accept, match_attest_no_conflict, match_decline
@@ -404,7 +404,7 @@ def email_verification_resend(request):
     form = forms.VerificationResendForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Enter the email address you signed up with.")
-    elif not ratelimit.consume(request, action="resend_verification"):
+    elif not rate_limit_consume(request, action="resend_verification"):
         messages.error(request, "Too many requests from here. Try again in ten minutes.")
     else:
         verification_email_resend(request, form.cleaned_data["email"])

@@ -404,7 +404,11 @@ def email_verification_resend(request):
     form = forms.VerificationResendForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Enter the email address you signed up with.")
-    elif not rate_limit_consume(request, action="resend_verification"):
+    elif not rate_limit_consume(
+        request,
+        action="resend_verification",
+        rates=settings.ACCOUNT_RATE_LIMITS["resend_verification"],
+    ):
         messages.error(request, "Too many requests from here. Try again in ten minutes.")
     else:
         verification_email_resend(request, form.cleaned_data["email"])

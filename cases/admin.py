@@ -1,27 +1,48 @@
 import re
+from functools import partial
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from import_export.admin import ImportMixin
-from import_export.formats.base_formats import CSV, XLSX
 
+from cases import tasks
 from cases.crypto import is_unreadable
 from cases.forms import (
     CASE_FIELDS,
+    CaseImportConfirmForm,
+    CaseImportForm,
     CaseRequestAdminForm,
-    CaseRequestConfirmImportForm,
     PartnerMembershipAdminForm,
 )
 from cases.identifiers import looks_like_a_number
-from cases.importing import CaseRequestResource, import_template
-from cases.models import CaseRequest, CaseType, ImmigrationCourt, Language, PartnerMembership
+from cases.importing import (
+    CaseImportRefused,
+    case_import_confirm,
+    case_import_token,
+    case_import_upload,
+    import_template,
+)
+from cases.models import (
+    CaseImport,
+    CaseRequest,
+    CaseType,
+    ImmigrationCourt,
+    Language,
+    PartnerMembership,
+)
 from cases.priority import priority_in_words
-from cases.selectors import case_request_languages_in_use, case_requests_by_a_number
+from cases.selectors import (
+    case_import_get_for_user,
+    case_request_languages_in_use,
+    case_requests_by_a_number,
+)
 from cases.services import (
     IDENTIFIER_FIELDS,
     VIEW_IDENTIFIERS,
@@ -35,6 +56,7 @@ from cases.services import (
 from cases.validation import CaseRequestInvalid
 from core.admin_lists import LargeTableAdminMixin
 from core.exports import csv_export
+from core.middleware import accepts_upload
 
 REFERENCE_PATTERN = re.compile(r"PBM-[0-9A-Z]{8}")
 EXPORT_HEADER = [
@@ -115,15 +137,9 @@ class PriorityBandFilter(admin.SimpleListFilter):
 
 
 @admin.register(CaseRequest)
-class CaseRequestAdmin(ImportMixin, LargeTableAdminMixin, admin.ModelAdmin):
+class CaseRequestAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     form = CaseRequestAdminForm
-    resource_classes = [CaseRequestResource]
-    import_formats = [CSV, XLSX]
-    confirm_form_class = CaseRequestConfirmImportForm
-    import_template_name = "admin/cases/caserequest/import.html"
-    # The base list page; import-export wraps it with its Import button.
     change_list_template = "admin/cases/caserequest/change_list.html"
-    skip_admin_log = True  # every imported row records its own domain event
     list_display = [
         "reference", "status", "language", "court", "case_type", "detained",
         "next_hearing_date", "priority", "priority_band", "source", "created_at",
@@ -214,6 +230,10 @@ class CaseRequestAdmin(ImportMixin, LargeTableAdminMixin, admin.ModelAdmin):
             return HttpResponseRedirect(
                 f"{request.path}?{query.urlencode()}" if query else request.path
             )
+        extra_context = {
+            **(extra_context or {}),
+            "has_import_permission": self.has_import_permission(request),
+        }
         return super().changelist_view(request, extra_context)
 
     def get_search_results(self, request, queryset, search_term):
@@ -338,6 +358,7 @@ class CaseRequestAdmin(ImportMixin, LargeTableAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         urls = super().get_urls()
+        view = self.admin_site.admin_view
         template = path(
             "import-template.<str:fmt>",
             self.admin_site.admin_view(self.import_template_view),
@@ -348,7 +369,20 @@ class CaseRequestAdmin(ImportMixin, LargeTableAdminMixin, admin.ModelAdmin):
             self.admin_site.admin_view(self.find_a_number_view),
             name="cases_caserequest_find_a_number",
         )
-        return [template, find, *urls]
+        imports = [
+            path("import/", view(self.import_action), name="cases_caserequest_import"),
+            path(
+                "import/<int:case_import_id>/",
+                view(self.import_job_view),
+                name="cases_caserequest_import_job",
+            ),
+            path(
+                "process_import/",
+                view(self.process_import),
+                name="cases_caserequest_process_import",
+            ),
+        ]
+        return [template, find, *imports, *urls]
 
     def find_a_number_view(self, request):
         """Exact A-number lookup by POST, then a redirect to the record by its id (SEC-23)."""
@@ -375,48 +409,73 @@ class CaseRequestAdmin(ImportMixin, LargeTableAdminMixin, admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="case-requests-template.{fmt}"'
         return response
 
-    def get_import_resource_kwargs(self, request, **kwargs):
-        form = kwargs.get("form")
-        skip = bool(
-            isinstance(form, CaseRequestConfirmImportForm)
-            and form.is_valid()
-            and form.cleaned_data.get("skip_invalid_rows")
+    # Import (cases/importing.py): upload, background check, preview, confirm, background import.
+
+    def has_import_permission(self, request) -> bool:
+        return self.has_add_permission(request)
+
+    @accepts_upload("IMPORT_MAX_UPLOAD_BYTES")
+    def import_action(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = CaseImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            job = case_import_upload(file=form.cleaned_data["import_file"], created_by=request.user)
+            # A broker that refuses leaves the job waiting: the sweeper enqueues it (REL-2).
+            transaction.on_commit(partial(tasks.case_import_check.delay, job.pk), robust=True)
+            return HttpResponseRedirect(_job_url(job))
+        return self._import_page(request, "import.html", title="Import case requests", form=form)
+
+    def import_job_view(self, request, case_import_id):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        job = case_import_get_for_user(user=request.user, case_import_id=case_import_id)
+        confirm = None
+        if job.status == CaseImport.Status.CHECKED and job.rows_valid:
+            confirm = CaseImportConfirmForm(initial={"import_file_name": case_import_token(job)})
+        title = f"Import of {job.created_at:%Y-%m-%d %H:%M}"
+        return self._import_page(
+            request, "import_job.html", title=title, job=job, confirm_form=confirm
         )
-        return {"skip_invalid_rows": skip}
 
-    def get_import_data_kwargs(self, **kwargs):
-        kwargs = super().get_import_data_kwargs(**kwargs)
-        kwargs.pop("request", None)
-        # A confirmed import that still meets a bad row writes nothing at all (SEC-21).
-        kwargs["rollback_on_validation_errors"] = True
-        return kwargs
-
-    def import_action(self, request, **kwargs):
-        response = super().import_action(request, **kwargs)
-        context = getattr(response, "context_data", None) or {}
-        result = context.get("result")
-        if result is None or context.get("confirm_form") is not None:
-            if context.get("confirm_form") is not None:
-                context["confirm_form"].fields.pop("confirm_skip_invalid_rows")
-            return response
-        if not result.has_errors() and result.totals.get("new"):
-            # Bad rows and good rows: offer to import the good ones only, with a tick box.
-            import_form = context["form"]
-            confirm = self.create_confirm_form(request, import_form=import_form)
-            confirm.initial["skip_invalid_rows"] = True
-            context["confirm_form"] = confirm
-            context["skipped_rows"] = len(result.invalid_rows)
-        return response
-
-    def process_result(self, result, request):
-        if result.has_errors() or result.has_validation_errors():
-            messages.error(
-                request,
-                "Nothing was imported: the file has rows with errors. Upload it again and "
-                "confirm importing only the valid rows.",
-            )
+    def process_import(self, request):
+        """The confirmation (POST): a signed job id, and the tick box when rows have errors."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = CaseImportConfirmForm(request.POST, user=request.user)
+        if not form.is_valid() and "import_file_name" in form.errors:
+            messages.error(request, " ".join(form.errors["import_file_name"]))
             return HttpResponseRedirect(reverse("admin:cases_caserequest_import"))
-        return super().process_result(result, request)
+        job = form.cleaned_data["import_file_name"]
+        try:
+            case_import_confirm(
+                case_import=job,
+                skip_invalid_rows=form.cleaned_data.get("confirm_skip_invalid_rows", False),
+                actor=request.user,
+            )
+        except CaseImportRefused as error:
+            messages.error(request, error.message)
+        else:
+            transaction.on_commit(partial(tasks.case_import_run.delay, job.pk), robust=True)
+        return HttpResponseRedirect(_job_url(job))
+
+    def _import_page(self, request, template, *, title, **context):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "max_upload_mb": settings.IMPORT_MAX_UPLOAD_BYTES // 2**20,
+            "max_rows": settings.IMPORT_MAX_ROWS,
+            **context,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, f"admin/cases/caserequest/{template}", context)
+
+
+def _job_url(job: CaseImport) -> str:
+    return reverse("admin:cases_caserequest_import_job", args=[job.pk])
 
 
 def _case_export_row(case: CaseRequest) -> list:

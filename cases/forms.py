@@ -4,12 +4,19 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from import_export.forms import ConfirmImportForm
 
 from cases.crypto import is_unreadable
 from cases.identifiers import format_a_number, is_canonical_a_number
+from cases.importing import (
+    ImportFileInvalid,
+    case_import_token_read,
+    import_file_check_archive,
+    import_file_format,
+)
 from cases.models import (
+    CaseImport,
     CaseRequest,
     CaseType,
     ImmigrationCourt,
@@ -232,24 +239,50 @@ class PartnerCaseRequestForm(forms.Form):
         return data
 
 
-class CaseRequestConfirmImportForm(ConfirmImportForm):
-    """The import's confirmation. When the preview found bad rows, the user must tick the box to
-    import the valid rows only (SEC-21); without it nothing is written."""
+class CaseImportForm(forms.Form):
+    """The upload. Refuses a file too large, of another kind, or an XLSX that would expand too far
+    (a zip bomb) before anything parses it; the rows are checked in the background."""
 
-    skip_invalid_rows = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    import_file = forms.FileField(
+        label="File to import", help_text="The template, filled in, as CSV (UTF-8) or XLSX."
+    )
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        limit = settings.IMPORT_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"This file is larger than {limit / 2**20:.0f} MB: split it into several files."
+            )
+        try:
+            if import_file_format(upload.name) == CaseImport.Format.XLSX:
+                import_file_check_archive(upload)
+        except ImportFileInvalid as error:
+            raise forms.ValidationError(error.message) from None
+        upload.seek(0)
+        return upload
+
+
+class CaseImportConfirmForm(forms.Form):
+    """The confirmation of a checked import. ``import_file_name`` is the signed id of the job (no
+    path, no name: only what the app generated is accepted). With rows in error the user must tick
+    the box to import the valid rows only (SEC-21); the service checks it against the job."""
+
+    import_file_name = forms.CharField(widget=forms.HiddenInput, max_length=200)
     confirm_skip_invalid_rows = forms.BooleanField(
         required=False,
         label="Import only the valid rows; the rows with errors listed below are skipped.",
     )
 
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("skip_invalid_rows") and not cleaned.get("confirm_skip_invalid_rows"):
-            self.add_error(
-                "confirm_skip_invalid_rows",
-                "Tick this box to import the valid rows without the rows that have errors.",
-            )
-        return cleaned
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_import_file_name(self):
+        try:
+            return case_import_token_read(self.cleaned_data["import_file_name"], user=self.user)
+        except ImportFileInvalid as error:
+            raise forms.ValidationError(error.message) from None
 
 
 class PartnerMembershipAdminForm(forms.ModelForm):

@@ -272,3 +272,62 @@ class PartnerMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} at {self.organization}"
+
+
+class CaseImport(models.Model):
+    """One uploaded case file on its way in (cases/importing.py): checked in the background, shown
+    as a preview, confirmed, then imported in the background in batches.
+
+    The row is the source of truth: a task lost by the broker is re-enqueued by the sweeper from
+    it, and ``rows_done`` (written in the same transaction as each batch) says where a redelivered
+    import goes on. The upload waits here encrypted with the field key (it holds names and
+    A-numbers) and is emptied once imported or failed; an unconfirmed one is deleted after
+    IMPORT_PREVIEW_TTL_HOURS. ``preview`` holds masked cells only, never an identifier.
+    """
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", "Checking"  # waiting for, or in, the check (a dry run)
+        CHECKED = "checked", "Checked"  # preview ready: waits for the user's confirmation
+        IMPORTING = "importing", "Importing"  # confirmed: waiting for, or in, the import
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped by every batch: the sweeper re-enqueues a job whose progress stopped.
+    updated_at = models.DateTimeField(auto_now=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CHECKING)
+    file_format = models.CharField(max_length=4, choices=Format.choices)
+    content = models.BinaryField(default=bytes, editable=False)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_checked = models.PositiveIntegerField(default=0)
+    rows_invalid = models.PositiveIntegerField(default=0)
+    skip_invalid_rows = models.BooleanField(default=False)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_imported = models.PositiveIntegerField(default=0)
+    rows_skipped = models.PositiveIntegerField(default=0)
+    preview = models.JSONField(default=dict, blank=True)
+    failure = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            # Serves the sweeper: jobs by status, oldest progress first.
+            models.Index(fields=["status", "updated_at"], name="case_import_sweep_idx"),
+        ]
+
+    def __str__(self):
+        return f"Import {self.pk} ({self.status})"
+
+    @property
+    def rows_valid(self) -> int:
+        return self.rows_total - self.rows_invalid
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -1,13 +1,16 @@
 """Permission-scoped reads of case requests (STYLE 4): anyone else's request is a 404 (SEC-12)."""
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from cases.crypto import a_number_hash
 from cases.identifiers import InvalidANumber, normalize_a_number
-from cases.models import CaseRequest, PartnerMembership
+from cases.models import CaseImport, CaseRequest, PartnerMembership
 from core.errors import AccessRefused
 from core.roles import COORDINATORS, PARTNER_INTAKE
 
@@ -95,3 +98,23 @@ def case_request_languages_in_use() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return [code for (code,) in cursor.fetchall()]
+
+
+def case_import_get_for_user(*, user, case_import_id: int) -> CaseImport:
+    """An import is seen by the coordinator who uploaded it only; anyone else gets a 404. The file
+    itself is never loaded here."""
+    found = CaseImport.objects.defer("content").filter(pk=case_import_id, created_by=user).first()
+    if found is None:
+        raise AccessRefused(CaseImport._meta.label_lower, "No such import.")  # audited, SEC-24
+    return found
+
+
+def case_imports_stalled(*, quiet_for: timedelta) -> list[tuple[int, str]]:
+    """(id, status) of jobs waiting for a task whose progress stopped this long ago: their message
+    was lost (broker down) or their worker died. Re-enqueuing is safe: the tasks are idempotent."""
+    active = (CaseImport.Status.CHECKING, CaseImport.Status.IMPORTING)
+    return list(
+        CaseImport.objects.filter(status__in=active, updated_at__lt=timezone.now() - quiet_for)
+        .order_by("updated_at")
+        .values_list("pk", "status")
+    )

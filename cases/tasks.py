@@ -1,17 +1,33 @@
 """Thin tasks (STYLE 8): no arguments with personal data, one service call each."""
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.urls import reverse
 from kombu.exceptions import OperationalError as BrokerError
 
+from cases import importing, selectors
+from cases.models import CaseImport
 from cases.selectors import case_request_review_alert_recipients
 from cases.services import case_request_recompute_priorities
 from core.emails import email_send
 
 logger = logging.getLogger(__name__)
+
+# Retry only what a retry can fix (a database restart, a dropped connection), 3 times at most,
+# with countdowns far below the broker's visibility timeout (REL-5, REL-6).
+RETRY_POLICY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "max_retries": 3,
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+}
+# A job whose progress has not moved for this long lost its task (a batch takes seconds).
+IMPORT_STALLED_AFTER = timedelta(minutes=5)
 
 
 @shared_task(name="cases.recompute_priorities", ignore_result=True)
@@ -51,3 +67,32 @@ def review_alert_enqueue_on_signal(sender, *, case_id: int, **kwargs) -> None:
         review_alert.delay(case_id)
     except (BrokerError, OSError) as error:
         logger.warning("Case %s: review alert not enqueued (%s).", case_id, type(error).__name__)
+
+
+@shared_task(name="cases.import_check", ignore_result=True, **RETRY_POLICY)
+def case_import_check(case_import_id: int) -> None:
+    """The preview's dry run of an uploaded file (enqueued after the upload commits)."""
+    importing.case_import_check(case_import_id=case_import_id)
+
+
+@shared_task(name="cases.import_run", ignore_result=True, **RETRY_POLICY)
+def case_import_run(case_import_id: int) -> None:
+    """Import a confirmed file, batch by batch (enqueued after the confirmation commits)."""
+    importing.case_import_run(case_import_id=case_import_id)
+
+
+STEP_TASKS = {
+    CaseImport.Status.CHECKING: case_import_check,
+    CaseImport.Status.IMPORTING: case_import_run,
+}
+
+
+@shared_task(name="cases.imports_sweep", ignore_result=True, **RETRY_POLICY)
+def case_imports_sweep() -> int:
+    """Beat: delete unconfirmed uploads past their time, and enqueue again the jobs whose task the
+    broker lost or whose worker died (REL-2). Returns how many were enqueued again."""
+    importing.case_imports_expire()
+    stalled = selectors.case_imports_stalled(quiet_for=IMPORT_STALLED_AFTER)
+    for case_import_id, status in stalled:
+        STEP_TASKS[status].delay(case_import_id)
+    return len(stalled)

@@ -67,6 +67,13 @@ app.conf.update(
             "schedule": 10 * 60,
             "options": {"expires": 9 * 60},
         },
+        # Case imports: unconfirmed uploads deleted after IMPORT_PREVIEW_TTL_HOURS, and checks or
+        # imports whose task was lost enqueued again (cases/tasks.py, REL-2).
+        "cases-imports-sweep": {
+            "task": "cases.imports_sweep",
+            "schedule": 5 * 60,
+            "options": {"expires": 4 * 60},
+        },
         # Case priorities drift as hearings approach and cases wait: recompute every night
         # (cases/services.py case_request_recompute_priorities; idempotent, writes only changes).
         "cases-recompute-priorities": {

@@ -71,7 +71,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
-    "import_export",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -84,6 +83,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # First of ours: refuses an oversized body before any middleware or view reads it.
+    "core.middleware.request_size_limit",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # A NUL in the path, query or form fields is a 400 before anything reads it (SEC-17).
@@ -177,12 +178,22 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Case request bulk import (django-import-export): only users who may add case requests import,
-# every file is imported inside a transaction, and the uploaded file waiting between preview and
-# confirmation is encrypted with the field key (it holds names and A-numbers).
-IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
-IMPORT_EXPORT_USE_TRANSACTIONS = True
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "cases.importing.EncryptedTempFolderStorage"
+# Uploads (issue 11 #14). A request body above DATA_UPLOAD_MAX_MEMORY_SIZE is refused with 413
+# before anything reads it (core.middleware.request_size_limit), except on the views that accept
+# a file (the case import: IMPORT_MAX_UPLOAD_BYTES more). Above FILE_UPLOAD_MAX_MEMORY_SIZE an
+# accepted upload is streamed to a temporary file instead of memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024, minimum=1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024, minimum=1024)
+# A case import file: at most this many bytes (a 100,000-row CSV is about 13 MB) and rows; an
+# XLSX may expand to at most IMPORT_MAX_UNCOMPRESSED_BYTES (its 100,000-row sheet is about 90 MB)
+# and no member may be compressed more than 200:1 (a zip bomb; cases/importing.py).
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 100_000, minimum=1)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env_int(
+    "IMPORT_MAX_UNCOMPRESSED_BYTES", 160 * 1024 * 1024, minimum=1024
+)
+# An upload checked but never confirmed is deleted (with its encrypted file) after this long.
+IMPORT_PREVIEW_TTL_HOURS = env_int("IMPORT_PREVIEW_TTL_HOURS", 24, minimum=1)
 
 # Attorneys sign in through allauth (email + password, mandatory verification, optional TOTP).
 # Coordinators keep the admin's own login page.

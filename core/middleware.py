@@ -4,6 +4,8 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
+from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 from django.views.defaults import bad_request
 
@@ -26,6 +28,38 @@ def reject_nul_bytes(get_response):
     def middleware(request):
         if _holds_nul(request):
             return bad_request(request, exception=None)
+
+
+def accepts_upload(setting: str):
+    """Mark a view that takes a file of up to ``settings.<setting>`` bytes (request_size_limit)."""
+
+    def mark(view):
+        view.upload_limit_setting = setting
+        return view
+
+    return mark
+
+
+def request_size_limit(get_response):
+    """Refuse a body larger than its view accepts with 413, before anything reads it.
+
+    Django caps a form's fields (DATA_UPLOAD_MAX_MEMORY_SIZE) but reads any file posted with
+    them, to any view: a 50 MB file posted to the pledge form was read to disk. The size comes
+    from Content-Length (without one, Django reads no body at all). Views marked with
+    ``accepts_upload`` take their file's limit more; the view's form then refuses a file above
+    the limit itself with a clear message.
+    """
+
+    def middleware(request):
+        size = _content_length(request)
+        if size > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:  # rare: only then resolve the view
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE + _upload_limit(request)
+            if size > limit:
+                return HttpResponse(
+                    f"The request is too large: at most {limit // (1024 * 1024)} MB.\n",
+                    status=413,
+                    content_type="text/plain; charset=utf-8",
+                )
         return get_response(request)
 
     return middleware
@@ -39,6 +73,22 @@ def _holds_nul(request) -> bool:
         for query in fields
         for key, values in query.lists()
     )
+
+
+def _content_length(request) -> int:
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
+
+
+def _upload_limit(request) -> int:
+    try:
+        view = resolve(request.path_info).func
+    except Resolver404:
+        return 0
+    setting = getattr(view, "upload_limit_setting", None)
+    return getattr(settings, setting) if setting else 0
 
 
 def no_store_for_authenticated(get_response):

@@ -13,10 +13,17 @@ from unittest import mock
 import pytest
 import tablib
 from celery import current_app
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from cases.importing import COLUMNS, CaseRequestResource
+from cases.importing import (
+    COLUMNS,
+    case_import_check,
+    case_import_confirm,
+    case_import_run,
+    case_import_upload,
+)
 from cases.models import CaseRequest
 from cases.services import case_request_create
 from matching.services import match_decline, match_expire, match_reject, match_withdraw_for_case
@@ -142,6 +149,12 @@ def test_many_changes_in_one_window_enqueue_one_run(
     assert enqueued == ["case"]
 
 
+def _checked_import(rows, *, user):
+    content = rows.export("csv").encode()
+    job = case_import_upload(file=SimpleUploadedFile("cases.csv", content), created_by=user)
+    return case_import_check(case_import_id=job.pk)
+
+
 def test_an_import_enqueues_one_run_for_the_whole_file(
     coord, enqueued, django_capture_on_commit_callbacks
 ):
@@ -149,23 +162,25 @@ def test_an_import_enqueues_one_run_for_the_whole_file(
     for n in range(30):
         row = case_data(a_number=f"{400000000 + n:09d}")
         rows.append([row[name] for name in COLUMNS])
+    job = _checked_import(rows, user=coord)
+    case_import_confirm(case_import=job, skip_invalid_rows=False, actor=coord)
     # Every row lands in a new window (as in an import longer than the debounce): only a
     # request per file, not per row, keeps this at one message.
     with (
         mock.patch.object(tasks, "_debounce_claim", return_value=True),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        result = CaseRequestResource().import_data(rows, dry_run=False, user=coord)
-    assert not result.has_errors() and not result.has_validation_errors()
+        job = case_import_run(case_import_id=job.pk)
+    assert (job.status, job.rows_imported) == ("done", 30)
     assert CaseRequest.objects.count() == 30
     assert enqueued == ["import"]
 
 
-def test_a_dry_run_import_enqueues_nothing(coord, enqueued, django_capture_on_commit_callbacks):
+def test_the_import_check_enqueues_nothing(coord, enqueued, django_capture_on_commit_callbacks):
     rows = tablib.Dataset(headers=list(COLUMNS))
     rows.append([case_data()[name] for name in COLUMNS])
     with django_capture_on_commit_callbacks(execute=True):
-        CaseRequestResource().import_data(rows, dry_run=True, user=coord)
+        _checked_import(rows, user=coord)
     assert enqueued == []
 
 

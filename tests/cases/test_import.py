@@ -26,6 +26,7 @@ from cases.importing import (
 )
 from cases.models import CaseImport, CaseRequest
 from cases.services import case_request_create
+from cases.validation import ReferenceCache
 from core.models import DomainEvent
 from tests.cases.conftest import case_data
 
@@ -405,3 +406,19 @@ def test_unconfirmed_uploads_are_deleted_after_their_time(importer, settings):
     assert case_imports_expire(now=later) == 1
     [done] = CaseImport.objects.all()
     assert done.status == "done" and bytes(done.content) == b""
+
+
+def test_a_late_second_delivery_never_imports_a_batch_twice(importer):  # REL-3
+    # Two deliveries of one job (the sweeper's and a slow worker's) both read rows_done = 0; the
+    # lock on the job row and the re-read of its progress let only the first import the batch.
+    rows = [case_data(a_number="", respondent_name=f"No Number {n}") for n in range(3)]
+    preview = _preview(importer, rows)
+    token = preview.context["confirm_form"]["import_file_name"].value()
+    importer.post(PROCESS, {"import_file_name": token})
+    job = CaseImport.objects.get()
+    batch = list(importing._job_rows(job))
+    assert importing._import_batch(job.pk, 0, batch, refs=ReferenceCache())
+    assert importing._import_batch(job.pk, 0, batch, refs=ReferenceCache())  # the late one
+    assert CaseRequest.objects.count() == 3
+    job.refresh_from_db()
+    assert (job.rows_done, job.rows_imported) == (3, 3)

@@ -201,6 +201,8 @@ class CaseRequest(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when the retention purge anonymised this closed case (SEC-25, case_requests_purge).
+    purged_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-priority", "created_at"]

@@ -6,9 +6,10 @@ the public reference and field names only (SEC-23, SEC-24).
 
 import json
 import logging
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -355,6 +356,64 @@ class IdentifierAccessRequired(DomainError):
     """Granting partner access or judging a repeated A-number needs cases.view_identifiers."""
 
     code = "identifier_access_required"
+
+
+# Retention (SEC-25) -------------------------------------------------------------------------------
+
+FINISHED_STATUSES = (CaseRequest.Status.CLOSED, CaseRequest.Status.WITHDRAWN)
+# Everything that identifies the person or may (free text typed about them); language, court,
+# case type, dates and country stay, as anonymous figures for the dashboard and the pledges.
+PURGED_VALUES = {
+    "respondent_name": "",
+    "a_number": "",
+    "a_number_hash": None,
+    "contact_route": "",
+    "summary": "",
+    "detention_facility": "",
+}
+# Free text about the case on its matches (an attorney's or coordinator's note).
+PURGED_MATCH_VALUES = {"decline_note": "", "reject_reason": ""}
+
+
+def case_requests_purge(*, now=None, batch_size: int = 500) -> int:
+    """Anonymise closed and withdrawn cases not changed for CASE_RETENTION_DAYS; return how many.
+
+    1. Select the due cases (finished, older than the retention period, not yet purged).
+    2. Per batch, in one transaction: blank the identifiers, the keyed A-number hash and the free
+       text of the cases and of their matches, stamp ``purged_at``, and record one
+       ``case_request.purged`` event per case (its reference only).
+
+    The event log is append-only (a PostgreSQL trigger refuses UPDATE and DELETE) and needs no
+    scrubbing: events hold ids, codes and references only, never a name, an A-number, a contact
+    route or free text (services' rule, SEC-23; the purge test searches every table, the log
+    included). So the purge never lifts the trigger. Idempotent: a re-run finds nothing due.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.CASE_RETENTION_DAYS)
+    due = CaseRequest.objects.filter(
+        status__in=FINISHED_STATUSES, updated_at__lt=cutoff, purged_at__isnull=True
+    )
+    ids = list(due.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch_size):
+        _purge_batch(ids[start : start + batch_size], now=now)
+    if ids:
+        logger.info("Retention purge: %d case requests anonymised.", len(ids))
+    return len(ids)
+
+
+def _purge_batch(ids: list[int], *, now) -> None:
+    with transaction.atomic():
+        cases = CaseRequest.objects.filter(pk__in=ids, purged_at__isnull=True)
+        purged = list(cases.select_for_update().only("pk", "reference"))
+        CaseRequest.objects.filter(pk__in=[c.pk for c in purged]).update(
+            **PURGED_VALUES, purged_at=now
+        )
+        matches = CaseRequest._meta.get_field("matches").related_model.objects
+        matches.filter(case_id__in=[c.pk for c in purged]).update(**PURGED_MATCH_VALUES)
+        for case in purged:
+            event_record(
+                verb="case_request.purged", target=case, data={"reference": case.reference}
+            )
 
 
 # Helpers -----------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from cases import importing, selectors
 from cases.models import CaseImport
 from cases.selectors import case_request_review_alert_recipients
-from cases.services import case_request_recompute_priorities
+from cases.services import case_request_recompute_priorities, case_requests_purge
 from core.emails import email_send
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,12 @@ def review_alert_enqueue_on_signal(sender, *, case_id: int, **kwargs) -> None:
         review_alert.delay(case_id)
     except (BrokerError, OSError) as error:
         logger.warning("Case %s: review alert not enqueued (%s).", case_id, type(error).__name__)
+
+
+@shared_task(name="cases.purge_closed_cases", ignore_result=True, **RETRY_POLICY)
+def purge_closed_cases() -> int:
+    """Daily: anonymise finished cases past the retention period (SEC-25)."""
+    return case_requests_purge()
 
 
 @shared_task(name="cases.import_check", ignore_result=True, **RETRY_POLICY)

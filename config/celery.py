@@ -67,6 +67,12 @@ app.conf.update(
             "schedule": 10 * 60,
             "options": {"expires": 9 * 60},
         },
+        # Retention (SEC-25): finished cases past CASE_RETENTION_DAYS are anonymised nightly.
+        "cases-purge-closed": {
+            "task": "cases.purge_closed_cases",
+            "schedule": crontab(hour=3, minute=45),
+            "options": {"expires": 6 * 3600},
+        },
         # Case imports: unconfirmed uploads deleted after IMPORT_PREVIEW_TTL_HOURS, and checks or
         # imports whose task was lost enqueued again (cases/tasks.py, REL-2).
         "cases-imports-sweep": {

@@ -178,6 +178,11 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# Retention (SEC-25): closed and withdrawn case requests whose last change is older than this are
+# anonymised every night (identifiers, free text, contact route; cases.services
+# case_requests_purge, `manage.py purge_closed_cases`).
+CASE_RETENTION_DAYS = env_int("CASE_RETENTION_DAYS", 7 * 365, minimum=1)
+
 # Uploads (issue 11 #14). A request body above DATA_UPLOAD_MAX_MEMORY_SIZE is refused with 413
 # before anything reads it (core.middleware.request_size_limit), except on the views that accept
 # a file (the case import: IMPORT_MAX_UPLOAD_BYTES more). Above FILE_UPLOAD_MAX_MEMORY_SIZE an

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from cases import tasks
@@ -433,7 +434,7 @@ class CaseRequestAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         confirm = None
         if job.status == CaseImport.Status.CHECKED and job.rows_valid:
             confirm = CaseImportConfirmForm(initial={"import_file_name": case_import_token(job)})
-        title = f"Import of {job.created_at:%Y-%m-%d %H:%M}"
+        title = f"Import of {timezone.localtime(job.created_at):%Y-%m-%d %H:%M}"
         return self._import_page(
             request, "import_job.html", title=title, job=job, confirm_form=confirm
         )

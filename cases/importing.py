@@ -358,7 +358,8 @@ def _import_batch(job_id: int, start: int, batch: list, *, refs: ReferenceCache)
     """One transaction: the batch's rows and the job's progress, under the job's row lock (a
     second delivery waits here, then finds the batch done and moves on). False: stop."""
     with transaction.atomic():
-        job = CaseImport.objects.select_for_update().filter(pk=job_id).first()
+        # Without the file: reading megabytes of it again for every batch was most of the time.
+        job = CaseImport.objects.select_for_update().defer("content").filter(pk=job_id).first()
         if job is None or job.status != CaseImport.Status.IMPORTING:
             return False
         if job.rows_done != start:
@@ -393,7 +394,7 @@ def _import_batch(job_id: int, start: int, batch: list, *, refs: ReferenceCache)
 
 def _finish(job_id: int) -> CaseImport | None:
     with transaction.atomic():
-        job = CaseImport.objects.select_for_update().filter(pk=job_id).first()
+        job = CaseImport.objects.select_for_update().defer("content").filter(pk=job_id).first()
         if job is None or job.status != CaseImport.Status.IMPORTING:
             return job  # another delivery finished it
         job.status = CaseImport.Status.DONE

@@ -28,6 +28,9 @@ def reject_nul_bytes(get_response):
     def middleware(request):
         if _holds_nul(request):
             return bad_request(request, exception=None)
+        return get_response(request)
+
+    return middleware
 
 
 def accepts_upload(setting: str):

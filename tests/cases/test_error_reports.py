@@ -11,8 +11,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from cases.admin import CaseRequestAdmin
-from cases.importing import COLUMNS, CaseRequestResource
+from cases.importing import (
+    COLUMNS,
+    case_import_check,
+    case_import_token,
+    case_import_upload,
+)
 from tests.cases.conftest import CANONICAL, NAME, case_data
 from tests.cases.test_admin import admin_post
 from tests.cases.test_views import form_post
@@ -101,25 +105,23 @@ def _upload(name: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, dataset.export("csv").encode())
 
 
-def test_the_import_preview(coord, monkeypatch):  # SEC-5
-    monkeypatch.setattr(CaseRequestResource, "import_data", _boom)
+def test_the_import_upload(coord, monkeypatch):  # SEC-5
+    monkeypatch.setattr("cases.admin.case_import_upload", _boom)
     upload = _upload(f"{NAME} A087654321.csv")
     response = _client(coord).post(
-        reverse("admin:cases_caserequest_import"), {"import_file": upload, "format": "0"}
+        reverse("admin:cases_caserequest_import"), {"import_file": upload}
     )
     assert response.status_code == 500
     assert_report_is_clean()
 
 
 def test_the_import_confirmation(coord, monkeypatch):  # SEC-5
-    client = _client(coord)
-    upload = _upload(f"{NAME} A087654321.csv")
-    preview = client.post(
-        reverse("admin:cases_caserequest_import"), {"import_file": upload, "format": "0"}
+    job = case_import_upload(file=_upload(f"{NAME} A087654321.csv"), created_by=coord)
+    case_import_check(case_import_id=job.pk)
+    monkeypatch.setattr("cases.admin.case_import_confirm", _boom)
+    response = _client(coord).post(
+        reverse("admin:cases_caserequest_process_import"),
+        {"import_file_name": case_import_token(job)},
     )
-    form = preview.context["confirm_form"]
-    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
-    monkeypatch.setattr(CaseRequestAdmin, "process_dataset", _boom)
-    response = client.post(reverse("admin:cases_caserequest_process_import"), data)
     assert response.status_code == 500
     assert_report_is_clean()

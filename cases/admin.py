@@ -415,7 +415,7 @@ class CaseRequestAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     def has_import_permission(self, request) -> bool:
         return self.has_add_permission(request)
 
-    @accepts_upload("IMPORT_MAX_UPLOAD_BYTES")
+    @accepts_upload(lambda: settings.IMPORT_MAX_UPLOAD_BYTES)
     def import_action(self, request):
         if not self.has_import_permission(request):
             raise PermissionDenied

@@ -1,4 +1,5 @@
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -33,11 +34,12 @@ def reject_nul_bytes(get_response):
     return middleware
 
 
-def accepts_upload(setting: str):
-    """Mark a view that takes a file of up to ``settings.<setting>`` bytes (request_size_limit)."""
+def accepts_upload(limit: Callable[[], int]):
+    """Mark a view that takes a file of up to ``limit()`` bytes (request_size_limit); a callable,
+    so that the setting is read per request (tests override it)."""
 
     def mark(view):
-        view.upload_limit_setting = setting
+        view.upload_limit = limit
         return view
 
     return mark
@@ -90,8 +92,8 @@ def _upload_limit(request) -> int:
         view = resolve(request.path_info).func
     except Resolver404:
         return 0
-    setting = getattr(view, "upload_limit_setting", None)
-    return getattr(settings, setting) if setting else 0
+    limit = getattr(view, "upload_limit", None)
+    return limit() if limit else 0
 
 
 def no_store_for_authenticated(get_response):

@@ -128,3 +128,32 @@ def _walk(journey, coord, att_a):
     # No CSP violation on any page (SEC-2), no failed request but the browser's favicon probe.
     assert [p for p in journey.problems if "Content Security Policy" in p] == []
     assert journey.failed == []
+
+
+def test_over_the_limit_the_form_keeps_what_was_typed_and_says_the_wait(
+    browser,
+    live_server,
+    settings,
+    eager_tasks,  # noqa: F811
+):
+    """Issue 12 item 10 (SEC-19): a second pledge within the minute from one address is refused
+    with the real wait, and nothing typed is lost; the refused try writes nothing."""
+    settings.PLEDGE_RATE_LIMIT_PER_MINUTE = 1
+    try:
+        journey = PledgeJourney(browser, live_server.url)
+        page = journey.page
+        for attempt in range(2):
+            journey.go("/pledges/new/")
+            _fill(page)
+            page.fill("#id_amount", "3")
+            page.fill("#id_message", f"Attempt {attempt + 1}")
+            page.click("main form[data-form=pledge] button[type=submit]")
+        text = " ".join(page.inner_text("main").split())
+        journey.shot("over-the-limit-keeps-input")
+        assert "Too many pledges were sent from your address in the last minute" in text
+        assert "Please wait" in text and "second" in text
+        assert page.input_value("#id_organization_name") == "Harbor Immigrant Defenders"
+        assert page.input_value("#id_message") == "Attempt 2"
+        assert Pledge.objects.count() == 1
+    finally:
+        connections.close_all()

@@ -8,7 +8,7 @@ DEPLOY_ENV := DEBUG=0 ALLOWED_HOSTS=probono.example.org \
 	SECRET_KEY=deploy-check-$$(head -c 48 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9' | head -c 60) \
 	FIELD_ENCRYPTION_KEYS=deploy-check-$$(head -c 48 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9' | head -c 40)
 
-.PHONY: run test lint check-deploy smoke clean lock
+.PHONY: run test lint check-deploy smoke clean lock load load-smoke
 
 # pip itself is pinned too: pip-tools (`make lock`) supports a known range of pip versions.
 PIP_VERSION := 26.3
@@ -69,3 +69,13 @@ smoke: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) var staticfiles
+
+# REL-7 load run: gunicorn (4 workers) + a Celery worker on loopback with production settings,
+# 50 locust visitors for 3 minutes against this database's scale world (seed it first, e.g.
+# `manage.py seed_scale --attorneys 50000 --cases 1000000 --matches 200000`); prints the figures.
+load: $(VENV)/.installed
+	$(MANAGE) load_run --users 50 --seconds 180
+
+# The short version: 20 seconds on a small world in the test database, no failed request.
+load-smoke: $(VENV)/.installed
+	$(BIN)/pytest -m load

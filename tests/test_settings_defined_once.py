@@ -46,13 +46,23 @@ def _settings_with_default(tree):
 
 
 def _environment_reads(tree):
-    """`os.environ[...]`, `os.environ.get(...)`, `os.getenv(...)`; setdefault of
-    DJANGO_SETTINGS_MODULE (how Django finds the settings at all) is not a setting."""
+    """`os.environ[...]`, `os.environ.get(...)`, `os.getenv(...)`. Not reads of a setting:
+    setdefault of DJANGO_SETTINGS_MODULE (how Django finds the settings at all) and handing the
+    whole environment on to a child process (`{**os.environ, ...}`)."""
+    passed_on = {
+        id(value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Dict)
+        for key, value in zip(node.keys, node.values, strict=True)
+        if key is None
+    }
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Attribute) and _is_name(node.value, "os")):
             continue
         if node.attr == "getenv" or (
-            node.attr == "environ" and not _sets_settings_module(tree, node)
+            node.attr == "environ"
+            and id(node) not in passed_on
+            and not _sets_settings_module(tree, node)
         ):
             yield node.lineno
 
@@ -127,6 +137,7 @@ def test_the_checks_see_a_default_restated_and_a_direct_environment_read():
     code = ast.parse(
         "import os\nx = getattr(settings, 'X', 5)\ny = os.environ.get('Y')\n"
         "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n"
+        "child = {**os.environ, 'DEBUG': '0'}\n"
     )
     assert list(_settings_with_default(code)) == [2]
     assert list(_environment_reads(code)) == [3]

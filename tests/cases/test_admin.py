@@ -212,7 +212,7 @@ def test_find_by_a_number_posts_and_redirects_by_id(client, coord_viewer, case_x
     client.force_login(coord_viewer)
     body = client.get(CHANGELIST).content.decode()
     assert 'id="find-a-number"' in body
-    assert reverse("admin:cases_caserequest_import") in body  # import-export's button stays
+    assert reverse("admin:cases_caserequest_import") in body  # the import button stays
     url = reverse("admin:cases_caserequest_find_a_number")
     response = client.post(url, {"a_number": "A 087 654 321"})
     assert response.status_code == 302 and response.url == _change(case_x)

@@ -225,11 +225,11 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Pro Bono Match] "
 # Pages and emails name people by name or email, never by the internal username (a random handle).
 ACCOUNT_USER_DISPLAY = "volunteers.adapters.user_display"
-# Every rate limit of the app, counted by allauth's limiter in the shared cache below, so every
-# web process sees the same counts; windows slide and expire, never a lockout (SEC-6). "ip" is
-# core.ratelimit.client_ip (through TRUSTED_PROXY_COUNT proxies). "login_failed" counts failed
-# sign-ins at the site login and the admin login alike, per address and per account ("key": the
-# email).
+# The sign-in and account rate limits, counted in the shared cache below, so every web process
+# sees the same counts; windows expire, never a lockout (SEC-6). "ip" is core.ratelimit.client_ip
+# (through TRUSTED_PROXY_COUNT proxies). "login_failed" (failed sign-ins at the site login and the
+# admin login alike, per address and per account, "key": the email) and "resend_verification" are
+# counted by core.ratelimit's window counter; the others by allauth's limiter on its own forms.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",

@@ -3,7 +3,7 @@
 The admin login is one form that checks email, password and authenticator code together and
 answers every failure with the same message, so it never tells whether a password was right
 (issue 11 #1). It authenticates through allauth's adapter, so a failure counts in the same
-per-account and per-address windows as the site login (ACCOUNT_RATE_LIMITS "login_failed"),
+per-account and per-address windows as the site login (core.ratelimit, "login_failed"),
 whoever is signed in. A POST refused for its CSRF token never reaches the form and counts for
 nobody.
 
@@ -18,14 +18,13 @@ from allauth.account.adapter import get_adapter
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django import forms
-from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from core.ratelimit import login_failure_key, rate_limit_consume
+from core.ratelimit import login_failed_consume
 from core.roles import staff_has_totp
 from core.services import event_record
 from core.staff_enrollment import staff_enrollment_allowed
@@ -93,12 +92,7 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
         if user is not None:
             # allauth took back the count for a right password: the attempt still failed, and
             # is audited like a wrong password (SEC-24).
-            rate_limit_consume(
-                self.request,
-                action="login_failed",
-                rates=settings.ACCOUNT_RATE_LIMITS["login_failed"],
-                key=login_failure_key(email),
-            )
+            login_failed_consume(self.request, login=email)
             user_login_failed.send(sender=__name__, credentials={}, request=self.request)
         raise ValidationError(LOGIN_FAILED, code="invalid_login")
 

@@ -6,13 +6,9 @@ that shows or takes back a contact's name, email or phone is `never_cache` (Cach
 no-store, issue 11 #11): a shared or back-button cache must not keep them.
 """
 
-import math
-import time
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
@@ -21,39 +17,20 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from core.ratelimit import client_ip
+from core.ratelimit import rate_limit_consume
 from pledges import selectors, services
 from pledges.charts import wall_progress_chart
 from pledges.forms import ConfirmForm, PledgeForm, pledge_initial
 from pledges.services import PledgeError
 from volunteers.services import INVITE_SESSION_KEY, attorney_affiliation_decide
 
-RATE_WINDOW = 60  # seconds
-_clock = time.time  # tests move it
-
 
 def _rate_limit_wait(request) -> int:
-    """Count one valid submission from the client's address; return the seconds to wait when it
-    is over the limit (0: go ahead), SEC-19.
-
-    A fixed window that starts with the first submission: its start is written once and never
-    extended, whatever the cache does to the counter's expiry on `incr` (the file cache resets
-    it), so the wait stated is the real one and refused tries do not prolong it. The address is
-    core.ratelimit's client_ip (through the trusted proxies); allauth's limiter behind
-    rate_limit_consume cannot say how long to wait, which this page must.
-    """
-    limit = settings.PLEDGE_RATE_LIMIT_PER_MINUTE
-    key = f"pledges:rate:{client_ip(request)}"
-    now = _clock()
-    if cache.add(f"{key}:start", now, RATE_WINDOW):
-        cache.set(f"{key}:count", 0, RATE_WINDOW)
-    start = cache.get(f"{key}:start", now)
-    try:
-        count = cache.incr(f"{key}:count")
-    except ValueError:  # expired in between: the first submission of a window
-        cache.set(f"{key}:count", 1, RATE_WINDOW)
-        count = 1
-    return 0 if count <= limit else max(1, math.ceil(start + RATE_WINDOW - now))
+    """Count one valid submission from the client's address (client_ip, through the trusted
+    proxies); the seconds to wait when it is over the limit, else 0 (SEC-19). A fixed window
+    from the first submission: refused tries do not prolong it (core.ratelimit)."""
+    rates = f"{settings.PLEDGE_RATE_LIMIT_PER_MINUTE}/m/ip"
+    return rate_limit_consume(request, action="pledge", rates=rates).retry_after
 
 
 def _limited(request, form, wait: int):

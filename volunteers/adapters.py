@@ -12,7 +12,13 @@ from django.contrib.auth.signals import user_login_failed
 from django.urls import reverse
 
 from core.emails import site_link
-from core.ratelimit import client_ip, login_failure_key, rate_limit_consume
+from core.ratelimit import (
+    client_ip,
+    login_failed_consume,
+    login_failure_key,
+    rate_limit_clear,
+    rate_limit_release,
+)
 
 SITE_NAME = "Pro Bono Match"
 
@@ -41,19 +47,31 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request) -> str:
         return client_ip(request)
 
-    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
-        # allauth's own key starts with the request's Host (port included), which a client
-        # chooses: one account, one counter (SEC-6).
-        return login_failure_key(credentials.get("email", credentials.get("username", "")))
+    def pre_authenticate(self, request, **credentials) -> None:
+        """Count the attempt in core.ratelimit's "login_failed" windows (per address and per
+        account, shared with the admin login), or refuse it over the limit (SEC-6)."""
+        self._login_attempt = login_failed_consume(request, login=_login(credentials))
+        if not self._login_attempt.allowed:
+            raise self.validation_error("too_many_login_attempts")
+
+    def _rollback_login_failed_rl_usage(self) -> None:
+        # allauth calls this after a right password: that attempt was no failure.
+        attempt = getattr(self, "_login_attempt", None)
+        if attempt is not None:
+            rate_limit_release(attempt)
+
+    def _delete_login_attempts_cached_email(self, request, **credentials) -> None:
+        # After a password reset through the e-mailed link: the account's windows start over.
+        rates = settings.ACCOUNT_RATE_LIMITS["login_failed"]
+        key = login_failure_key(_login(credentials))
+        rate_limit_clear(request, action="login_failed", rates=rates, key=key)
 
     def authenticate(self, request, **credentials):
         """Staff sign in only at the admin login, which checks password and code together: here
         a right staff password would open allauth's code page, telling it was right."""
         user = super().authenticate(request, **credentials)
         if user is not None and user.is_staff and request.path == reverse("account_login"):
-            key = self._get_login_attempts_cache_key(request, **credentials)
-            rates = settings.ACCOUNT_RATE_LIMITS["login_failed"]
-            rate_limit_consume(request, action="login_failed", rates=rates, key=key)
+            login_failed_consume(request, login=_login(credentials))
             user_login_failed.send(sender=__name__, credentials={}, request=request)
             return None
         return user
@@ -95,3 +113,9 @@ def verification_email_resend(request, email: str) -> None:
     send_verification_email_to_address(
         request, address or EmailAddress(email=email), skip_enumeration_mails=True
     )
+
+
+def _login(credentials: dict) -> str:
+    # Not allauth's key, which starts with the request's Host (port included), which a client
+    # chooses: one account, one counter (SEC-6).
+    return credentials.get("email", credentials.get("username", ""))

@@ -408,7 +408,7 @@ def email_verification_resend(request):
         request,
         action="resend_verification",
         rates=settings.ACCOUNT_RATE_LIMITS["resend_verification"],
-    ):
+    ).allowed:
         messages.error(request, "Too many requests from here. Try again in ten minutes.")
     else:
         verification_email_resend(request, form.cleaned_data["email"])

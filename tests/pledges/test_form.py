@@ -74,7 +74,7 @@ def test_a_year_after_the_29th_of_february_is_the_28th():
 
 
 def _clock_at(monkeypatch, moment: float) -> None:
-    monkeypatch.setattr("pledges.views._clock", lambda: moment)
+    monkeypatch.setattr("core.ratelimit._clock", lambda: moment)
 
 
 def test_over_the_limit_the_form_keeps_what_was_typed_and_states_the_wait(  # SEC-19

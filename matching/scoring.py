@@ -41,7 +41,8 @@ _PROFICIENCY_ADVERB: Final = {
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AffinityWeights:
     """Every number that shapes affinity, in one place. Points are integers; the best possible
-    pair scores ``max_total`` (1000 with these values), the scale case priority uses too.
+    pair scores ``max_total``: 1000 with these values before the preference bonuses, the scale
+    case priority uses too; 1100 with them (a preferred case type).
 
     language_per_level:
         Points per proficiency level in the language used with the client: 100 conversational,
@@ -67,6 +68,12 @@ class AffinityWeights:
     years_per_year, years_max:
         A little for general practice experience: ``years_per_year`` per year, capped. Kept small
         because immigration law is specialised; years in another field transfer only partly.
+    preferred_type:
+        The attorney's own word (profile preferences): a case type they prefer scores as much as
+        a native-speaker step, so it tips close calls without beating a shared language.
+    remote_preferred:
+        Added to the remote points for an attorney who prefers remote work, so remote handling
+        beats proximity for them beyond ~12 miles instead of ~50 (remote + this vs distance).
     """
 
     language_per_level: int = field(
@@ -94,6 +101,13 @@ class AffinityWeights:
         default=5, metadata={"meaning": "Points per year of legal practice"}
     )
     years_max: int = field(default=50, metadata={"meaning": "Most points for years of practice"})
+    preferred_type: int = field(
+        default=100, metadata={"meaning": "Points when the attorney prefers the case type"}
+    )
+    remote_preferred: int = field(
+        default=100,
+        metadata={"meaning": "Extra points for remote handling when the attorney prefers it"},
+    )
 
     def __post_init__(self) -> None:
         # Caught at import time rather than as a division by zero in the middle of a matching run.
@@ -111,7 +125,8 @@ class AffinityWeights:
     @property
     def max_total(self) -> int:
         language = self.language_per_level * MAX_PROFICIENCY
-        return language + max(self.distance_max, self.remote) + self.experience_max + self.years_max
+        where = max(self.distance_max, self.remote + self.remote_preferred)
+        return language + where + self.experience_max + self.years_max + self.preferred_type
 
 
 AFFINITY_WEIGHTS = AffinityWeights()
@@ -132,6 +147,10 @@ class AttorneyFacts:
 
     ``languages`` maps ISO 639-3 codes to proficiency (1 conversational … 4 native);
     ``practice_areas`` maps case type codes to the number of such cases handled.
+    The preferences (issue 13) default to "no preference": ``remote_ok`` is "remote work
+    welcome", ``remote_preferred`` adds a bonus to remote handling, ``excluded_types`` and
+    ``detained_ok=False`` rule pairs out, ``preferred_types`` earn a bonus. A monthly cap on
+    offers is already inside ``free_capacity`` (the loader applies it).
     """
 
     id: int
@@ -145,6 +164,10 @@ class AttorneyFacts:
     verified: bool
     available: bool
     free_capacity: int
+    remote_preferred: bool = False
+    detained_ok: bool = True
+    preferred_types: frozenset[str] = frozenset()
+    excluded_types: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -254,6 +277,8 @@ class Constraint(StrEnum):
     NO_CAPACITY = "no_capacity"
     LANGUAGE = "language"
     CASE_TYPE = "case_type"
+    EXCLUDED_TYPE = "excluded_type"
+    DETAINED = "detained"
     DISTANCE = "distance"
 
 
@@ -292,6 +317,10 @@ def eligibility(
         return Eligibility(Constraint.LANGUAGE)
     if cell.case_type not in attorney.practice_areas:
         return Eligibility(Constraint.CASE_TYPE)
+    if cell.case_type in attorney.excluded_types:
+        return Eligibility(Constraint.EXCLUDED_TYPE)
+    if cell.detained and not attorney.detained_ok:
+        return Eligibility(Constraint.DETAINED)
     if not _remote_possible(attorney, cell):
         distance = _miles(attorney, cell) if miles is None else miles
         if distance > attorney.travel_radius_miles:
@@ -330,6 +359,7 @@ class AffinityBreakdown:
     language: int
     distance: int
     experience: int
+    preference: int  # the attorney's preferences: a preferred type, remote work preferred
     # Facts behind the points.
     language_code: str | None  # the language used with the client; None if none is shared
     proficiency: int
@@ -340,10 +370,17 @@ class AffinityBreakdown:
     case_type: str
     cases_handled: int
     years_experience: int
+    # The preferences that allowed or favoured the pair, so every explanation can name them.
+    radius: int = 0  # the attorney's travel radius, miles
+    remote_ok: bool = False  # the attorney welcomes remote work
+    remote_possible: bool = False  # case and attorney both allow remote handling
+    remote_preferred: bool = False
+    preferred_type: bool = False
+    detained: bool = False  # a detained case, which the attorney said they take
 
     @property
     def total(self) -> int:
-        return self.language + self.distance + self.experience
+        return self.language + self.distance + self.experience + self.preference
 
     def as_dict(self) -> dict[str, object]:
         return {**asdict(self), "total": self.total}
@@ -361,12 +398,17 @@ def affinity(
     distance = _miles(attorney, cell) if miles is None else miles
     route = _best_language_route(attorney, cell, weights)
     code, level, via_relay, language_points = route or (None, 0, False, 0)
-    distance_points, remote = _distance_points(distance, _remote_possible(attorney, cell), weights)
+    remote_possible = _remote_possible(attorney, cell)
+    bonus = weights.remote_preferred if attorney.remote_preferred else 0
+    distance_points, remote = _distance_points(distance, remote_possible, weights, bonus)
     cases_handled = max(0, attorney.practice_areas.get(cell.case_type, 0))
+    preferred_type = cell.case_type in attorney.preferred_types
+    preference = (bonus if remote else 0) + (weights.preferred_type if preferred_type else 0)
     return AffinityBreakdown(
         language=language_points,
         distance=distance_points,
         experience=_experience_points(cases_handled, attorney.years_experience, weights),
+        preference=preference,
         language_code=code,
         proficiency=level,
         via_relay=via_relay,
@@ -376,6 +418,12 @@ def affinity(
         case_type=cell.case_type,
         cases_handled=cases_handled,
         years_experience=max(0, attorney.years_experience),
+        radius=attorney.travel_radius_miles,
+        remote_ok=attorney.remote_ok,
+        remote_possible=remote_possible,
+        remote_preferred=attorney.remote_preferred,
+        preferred_type=preferred_type,
+        detained=cell.detained,
     )
 
 
@@ -405,12 +453,14 @@ def _best_language_route(
 
 
 def _distance_points(
-    miles: float, remote_possible: bool, weights: AffinityWeights
+    miles: float, remote_possible: bool, weights: AffinityWeights, remote_bonus: int = 0
 ) -> tuple[int, bool]:
-    """Proximity points, or the remote value when remote handling is possible and scores more."""
+    """Proximity points, or the remote value when remote handling is possible and scores more
+    (with ``remote_bonus`` for an attorney who prefers remote work; the caller books the bonus
+    as a preference point, so the distance part stays ``weights.remote``)."""
     half = weights.distance_half_miles
     near = int(weights.distance_max * half / (half + max(0.0, miles)))
-    if remote_possible and weights.remote > near:
+    if remote_possible and weights.remote + remote_bonus > near:
         return weights.remote, True
     return near, False
 
@@ -446,6 +496,10 @@ def explain(
     ]
     if breakdown.years_experience:
         sentences.append(f"In practice for {_count(breakdown.years_experience, 'year')}")
+    if breakdown.preferred_type:
+        sentences.append(f"You said you prefer {case_type_name(breakdown.case_type)} cases")
+    if breakdown.detained:
+        sentences.append("You said you take detained cases: the client is in detention")
     return sentences
 
 
@@ -460,13 +514,23 @@ def _explain_language(breakdown: AffinityBreakdown, name: Callable[[str], str]) 
 
 
 def _explain_distance(breakdown: AffinityBreakdown) -> str:
+    """Where the attorney will work, naming the work-mode preference that allows it."""
     if breakdown.miles < 1:
-        where = "Less than a mile from the court"
+        away = "less than a mile away"
     else:
-        where = f"{_count(round(breakdown.miles), 'mile')} from the court"
-    if breakdown.remote:
-        return f"Can handle the case remotely ({where[0].lower()}{where[1:]})"
-    return where
+        away = f"{_count(round(breakdown.miles), 'mile')} away"
+    radius = f"{breakdown.radius:,}-mile radius"
+    if breakdown.remote or breakdown.miles > breakdown.radius:
+        said = (
+            "You said you prefer remote work"
+            if breakdown.remote_preferred
+            else "You said remote work is welcome"
+        )
+        beyond = f", beyond your {radius}," if breakdown.miles > breakdown.radius else ""
+        return f"{said}: the court is {away}{beyond} and the case can be handled remotely"
+    if not breakdown.remote_ok:
+        return f"You said in person near you only: the court is {away}, within your {radius}"
+    return f"In person within your {radius}: the court is {away}"
 
 
 def _explain_cases(breakdown: AffinityBreakdown, name: Callable[[str], str]) -> str:

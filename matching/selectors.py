@@ -47,6 +47,7 @@ from core.errors import AccessRefused
 from core.models import DomainEvent
 from matching.models import Match
 from matching.pipeline.load import other_languages_matched
+from matching.pipeline.load.attorneys import preference_types
 from matching.scoring import (
     AFFINITY_WEIGHTS,
     AffinityBreakdown,
@@ -150,6 +151,8 @@ CONSTRAINT_WORDS = {
     Constraint.NO_CAPACITY: "The attorney had free capacity",
     Constraint.LANGUAGE: "The attorney speaks the client's language (or the relay language)",
     Constraint.CASE_TYPE: "The attorney takes this case type",
+    Constraint.EXCLUDED_TYPE: "The attorney has not excluded this case type",
+    Constraint.DETAINED: "The attorney takes detained cases, if the client is detained",
     Constraint.DISTANCE: "The court is within the attorney's travel radius, or remote is possible",
 }
 PRIORITY_WORDS = {
@@ -185,6 +188,7 @@ def match_explanation(match: Match) -> dict[str, Any]:
                 ("language", "language"),
                 ("distance", "distance"),
                 ("experience", "experience"),
+                ("preference", "the attorney's preferences"),
             )
             if key in parts
         ],
@@ -287,6 +291,7 @@ def _facts(attorneys: list[AttorneyProfile]) -> dict[int, AttorneyFacts]:
     rows = PracticeArea.objects.filter(attorney_id__in=pks)
     for pk, code, handled in rows.values_list("attorney_id", "case_type_id", "cases_handled"):
         areas[pk][code] = handled
+    preferred, excluded = preference_types(pks)
     return {
         a.pk: AttorneyFacts(
             id=a.pk,
@@ -300,6 +305,10 @@ def _facts(attorneys: list[AttorneyProfile]) -> dict[int, AttorneyFacts]:
             verified=True,
             available=True,
             free_capacity=a.capacity - a.active_cases,
+            remote_preferred=a.remote_preferred,
+            detained_ok=a.detained_ok,
+            preferred_types=frozenset(preferred.get(a.pk, ())),
+            excluded_types=frozenset(excluded.get(a.pk, ())),
         )
         for a in attorneys
     }
@@ -355,8 +364,14 @@ def attorneys_ranked_for_case(*, case, cell, weights, today) -> QuerySet:
     within = Q(miles__lte=F("travel_radius_miles") + 0.01)
     if cell.remote_ok:
         within |= Q(remote_ok=True)
+    preferences = Q() if not cell.detained else Q(detained_ok=True)  # scoring.eligibility
+    types = AttorneyProfile.preferred_types.through.objects.filter(casetype_id=cell.case_type)
+    excluded = AttorneyProfile.excluded_types.through.objects.filter(casetype_id=cell.case_type)
     return (
         AttorneyProfile.objects.annotate(**relations)
+        .filter(preferences)
+        .exclude(pk__in=excluded.values("attorneyprofile_id"))
+        .annotate(prefers_type=Exists(types.filter(attorneyprofile_id=OuterRef("pk"))))
         .filter(
             Q(paused_until__isnull=True) | Q(paused_until__lte=today),
             speaks,
@@ -385,7 +400,7 @@ def _miles_sql(latitude: float, longitude: float):
 
 
 def _affinity_sql(routes, cell, weights):
-    """scoring.affinity's total: language + distance + experience points, integers."""
+    """scoring.affinity's total: language + distance + experience + preference points."""
     integer = IntegerField()
     language = Greatest(
         *(
@@ -406,10 +421,16 @@ def _affinity_sql(routes, cell, weights):
     )
     distance = near
     if cell.remote_ok:
+        # A remote-preferring attorney's remote points carry the bonus (booked as preference).
+        remote = Value(weights.remote + weights.remote_preferred)
         distance = Case(
-            When(remote_ok=True, then=Greatest(near, Value(weights.remote))), default=near
+            When(remote_ok=True, remote_preferred=True, then=Greatest(near, remote)),
+            When(remote_ok=True, then=Greatest(near, Value(weights.remote))),
+            default=near,
         )
     cases = Greatest(Coalesce(F("area__cases_handled"), 0), 0)
     experience = weights.experience_max * cases / (cases + weights.experience_half_cases)
     years = Least(Greatest(F("years_experience"), 0) * weights.years_per_year, weights.years_max)
-    return ExpressionWrapper(language + distance + experience + years, output_field=integer)
+    preferred = Case(When(prefers_type=True, then=Value(weights.preferred_type)), default=Value(0))
+    total = language + distance + experience + years + preferred
+    return ExpressionWrapper(total, output_field=integer)

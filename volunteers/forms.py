@@ -14,6 +14,7 @@ from volunteers.models import (
     AttorneyProfile,
     BarAdmission,
     Organization,
+    WorkMode,
     zip_validator,
 )
 from volunteers.services import AttorneyError, zip_locate
@@ -50,9 +51,6 @@ class AboutForm(StepForm):
     )
     travel_radius_miles = forms.IntegerField(
         label="How far will you travel to court (miles)?", min_value=0, max_value=3000, initial=50
-    )
-    remote_ok = forms.BooleanField(
-        label="I can take cases handled remotely (video hearings, appeals)", required=False
     )
     time_zone = forms.ChoiceField(
         label="Your time zone",
@@ -231,6 +229,59 @@ class PracticeForm(StepForm):
             yield self[f"take_{case_type.code}"], self[f"handled_{case_type.code}"]
 
 
+class PreferencesForm(StepForm):
+    """What work the attorney wants; matching honours every answer (matching.scoring)."""
+
+    work_mode = forms.ChoiceField(
+        label="Where do you want to work?",
+        choices=WorkMode.choices,
+        widget=forms.RadioSelect,
+        initial=WorkMode.IN_PERSON,
+        help_text="Remote: video hearings, appeals to the BIA and document help, anywhere in "
+        "the country. In person: only courts within your travel radius.",
+    )
+    preferred_types = forms.ModelMultipleChoiceField(
+        label="Case types you prefer (optional)",
+        queryset=CaseType.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="These rank higher when we choose cases for you.",
+    )
+    excluded_types = forms.ModelMultipleChoiceField(
+        label="Case types never to offer you (optional)",
+        queryset=CaseType.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    detained_ok = forms.TypedChoiceField(
+        label="Will you take cases of people in detention?",
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        initial="yes",
+    )
+    monthly_offer_cap = forms.IntegerField(
+        label="Most new offers per month (optional)",
+        min_value=1,
+        max_value=200,
+        required=False,
+        help_text="Leave empty for no limit beyond your capacity.",
+    )
+    digest_enabled = forms.BooleanField(
+        label="Send me a weekly e-mail of new cases that fit me",
+        required=False,
+        help_text="At most five cases, without names; switch it off here or from any e-mail.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        both = set(cleaned.get("preferred_types") or ()) & set(cleaned.get("excluded_types") or ())
+        if both:
+            names = ", ".join(sorted(t.name for t in both))
+            self.add_error("excluded_types", f"You also chose to prefer: {names}. Pick one.")
+        return cleaned
+
+
 class CapacityForm(StepForm):
     capacity = forms.IntegerField(
         label="How many cases can you carry at once?", min_value=1, max_value=50, initial=1
@@ -312,7 +363,6 @@ def profile_initial(attorney: AttorneyProfile | None, user) -> dict[str, dict]:
         "phone": attorney.phone,
         "home_zip": attorney.home_zip,
         "travel_radius_miles": attorney.travel_radius_miles,
-        "remote_ok": attorney.remote_ok,
         "time_zone": attorney.time_zone,
     }
     practice = {"years_experience": attorney.years_experience}
@@ -332,6 +382,14 @@ def profile_initial(attorney: AttorneyProfile | None, user) -> dict[str, dict]:
         ],
         "practice": practice,
         "capacity": {"capacity": attorney.capacity, "paused_until": attorney.paused_until},
+        "preferences": {
+            "work_mode": attorney.work_mode,
+            "preferred_types": [t.pk for t in attorney.preferred_types.all()],
+            "excluded_types": [t.pk for t in attorney.excluded_types.all()],
+            "detained_ok": "yes" if attorney.detained_ok else "no",
+            "monthly_offer_cap": attorney.monthly_offer_cap,
+            "digest_enabled": attorney.digest_enabled,
+        },
     }
 
 

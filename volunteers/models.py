@@ -50,6 +50,21 @@ class Organization(models.Model):
         return self.name
 
 
+class WorkMode(models.TextChoices):
+    """Where an attorney wants to work. Stored as AttorneyProfile's two flags (remote_ok, read by
+    every matching loader since the start, and remote_preferred): see AttorneyProfile.work_mode.
+    """
+
+    IN_PERSON = "in_person", "In person near me only"
+    REMOTE_WELCOME = "remote_welcome", "In person near me, and remote work is welcome"
+    REMOTE_PREFERRED = "remote_preferred", "Remote work preferred"
+
+    @property
+    def flags(self) -> tuple[bool, bool]:
+        """(remote_ok, remote_preferred) for this mode."""
+        return self != WorkMode.IN_PERSON, self == WorkMode.REMOTE_PREFERRED
+
+
 class AttorneyProfile(models.Model):
     """The supply side: one per attorney user.
 
@@ -111,6 +126,24 @@ class AttorneyProfile(models.Model):
         choices=US_TIME_ZONES,
         help_text="Empty: the home ZIP code's time zone.",
     )
+    # Preferences the matcher honours (issue 13). The work mode is remote_ok plus
+    # remote_preferred (a constraint keeps "preferred" within "welcome"); db_default lets bulk
+    # loaders (seed_scale's COPY) leave these columns out.
+    remote_preferred = models.BooleanField(default=False, db_default=False)
+    detained_ok = models.BooleanField("Takes detained cases", default=True, db_default=True)
+    monthly_offer_cap = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(200)],
+        help_text="Most new offers in a calendar month (empty: no limit beyond capacity).",
+    )
+    preferred_types = models.ManyToManyField("cases.CaseType", related_name="+", blank=True)
+    excluded_types = models.ManyToManyField("cases.CaseType", related_name="+", blank=True)
+    # The weekly digest of new needs (volunteers.digest): on unless the attorney switches it off.
+    digest_enabled = models.BooleanField(
+        "Weekly e-mail of new cases", default=True, db_default=True
+    )
+    last_digest_at = models.DateTimeField(null=True, blank=True, editable=False)
     languages = models.ManyToManyField(
         "cases.Language", through="AttorneyLanguage", related_name="+"
     )
@@ -126,6 +159,10 @@ class AttorneyProfile(models.Model):
                 condition=Q(active_cases__lte=F("capacity")), name="attorney_within_capacity"
             ),
             models.CheckConstraint(condition=Q(capacity__lte=50), name="attorney_capacity_sane"),
+            models.CheckConstraint(
+                condition=Q(remote_ok=True) | Q(remote_preferred=False),
+                name="attorney_remote_preferred_is_remote",
+            ),
             models.CheckConstraint(
                 condition=Q(
                     latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180
@@ -148,6 +185,12 @@ class AttorneyProfile(models.Model):
     @property
     def free_capacity(self) -> int:
         return max(self.capacity - self.active_cases, 0)
+
+    @property
+    def work_mode(self) -> WorkMode:
+        if not self.remote_ok:
+            return WorkMode.IN_PERSON
+        return WorkMode.REMOTE_PREFERRED if self.remote_preferred else WorkMode.REMOTE_WELCOME
 
 
 class BarAdmission(models.Model):

@@ -57,6 +57,8 @@ class ProfileProgress:
     languages: bool
     practice: bool
     capacity: bool
+    # Every preference has a default: the step counts as done with the practice areas.
+    preferences: bool = False
 
     @property
     def complete(self) -> bool:
@@ -80,6 +82,7 @@ def profile_progress(*, attorney: AttorneyProfile | None) -> ProfileProgress:
         practice=practice,
         # Capacity has a default (1); the step counts as done once the rest is.
         capacity=bar and languages and practice,
+        preferences=practice,
     )
 
 

@@ -28,6 +28,7 @@ from volunteers.models import (
     CaseHours,
     Organization,
     PracticeArea,
+    WorkMode,
 )
 from volunteers.timezones import US_TIME_ZONES, attorney_localdate
 
@@ -66,7 +67,6 @@ def attorney_profile_update(
     phone: str,
     home_zip: str,
     travel_radius_miles: int,
-    remote_ok: bool,
     time_zone: str = "",
 ) -> AttorneyProfile:
     """Step one of the profile: creates the (pending) profile on first save."""
@@ -81,7 +81,6 @@ def attorney_profile_update(
         "latitude": latitude,
         "longitude": longitude,
         "travel_radius_miles": travel_radius_miles,
-        "remote_ok": remote_ok,
         "time_zone": time_zone,
     }
     attorney, created = AttorneyProfile.objects.select_for_update().get_or_create(
@@ -285,6 +284,75 @@ def attorney_availability_set(
     if more_free:
         _matching_run_request(attorney, trigger="capacity")
     return attorney
+
+
+@transaction.atomic
+def attorney_preferences_set(
+    *,
+    attorney: AttorneyProfile,
+    work_mode: str,
+    preferred_types: Iterable[str],
+    excluded_types: Iterable[str],
+    detained_ok: bool,
+    monthly_offer_cap: int | None,
+    digest_enabled: bool,
+) -> AttorneyProfile:
+    """The preferences matching honours (issue 13). A type cannot be both preferred and
+    excluded; widening what the attorney takes asks for a matching run, as more capacity does."""
+    if work_mode not in WorkMode.values:
+        raise AttorneyError("Choose where you want to work.", code="unknown_work_mode")
+    preferred, excluded = set(preferred_types), set(excluded_types)
+    if preferred & excluded:
+        raise AttorneyError("A case type cannot be both preferred and excluded.", code="both")
+    if monthly_offer_cap is not None and not 1 <= monthly_offer_cap <= 200:
+        raise AttorneyError("The monthly limit must be between 1 and 200.", code="cap_range")
+    attorney = _locked(attorney)
+    before = (attorney.remote_ok, attorney.detained_ok, set(_codes(attorney.excluded_types)))
+    attorney.remote_ok, attorney.remote_preferred = WorkMode(work_mode).flags
+    attorney.detained_ok, attorney.monthly_offer_cap = detained_ok, monthly_offer_cap
+    attorney.digest_enabled = digest_enabled
+    attorney.save(
+        update_fields=[
+            "remote_ok", "remote_preferred", "detained_ok", "monthly_offer_cap",
+            "digest_enabled", "updated_at",
+        ]
+    )  # fmt: skip
+    attorney.preferred_types.set(sorted(preferred))
+    attorney.excluded_types.set(sorted(excluded))
+    event_record(
+        verb="attorney.profile_updated",
+        actor=attorney.user,
+        target=attorney,
+        data={
+            "step": "preferences", "work_mode": work_mode, "detained_ok": detained_ok,
+            "preferred": sorted(preferred), "excluded": sorted(excluded),
+            "monthly_offer_cap": monthly_offer_cap, "digest": digest_enabled,
+        },
+    )  # fmt: skip
+    wider = (
+        (attorney.remote_ok and not before[0])
+        or (detained_ok and not before[1])
+        or bool(before[2] - excluded)
+    )
+    if wider:
+        _matching_run_request(attorney, trigger="preferences")
+    return attorney
+
+
+def _codes(relation) -> list[str]:
+    return list(relation.values_list("pk", flat=True))
+
+
+@transaction.atomic
+def attorney_digest_unsubscribe(*, attorney: AttorneyProfile, actor=None) -> bool:
+    """Switch the weekly digest off (the signed link in every digest, no login needed).
+    Idempotent: a conditional update; True only when it was on."""
+    changed = AttorneyProfile.objects.filter(pk=attorney.pk, digest_enabled=True).update(
+        digest_enabled=False
+    )
+    if changed:
+        event_record(verb="attorney.digest_unsubscribed", actor=actor, target=attorney, data={})
+    return bool(changed)
 
 
 def _unpaused(before: date | None, after: date | None) -> bool:

@@ -33,6 +33,7 @@ STEPS = [
     ("bar", "Bar admissions"),
     ("languages", "Languages"),
     ("practice", "Practice areas"),
+    ("preferences", "Preferences"),
     ("capacity", "Capacity"),
 ]
 _STEP_SLUGS = [slug for slug, _ in STEPS]
@@ -81,6 +82,8 @@ def _step_forms(step, request, attorney):
         )
     if step == "practice":
         return forms.PracticeForm(data, initial=initial)
+    if step == "preferences":
+        return forms.PreferencesForm(data, initial=initial)
     return forms.CapacityForm(data, initial=initial, today=attorney_localdate(attorney))
 
 
@@ -106,6 +109,16 @@ def _step_save(step, form, user, attorney):
     if step == "practice":
         return services.attorney_practice_areas_set(
             attorney=attorney, areas=form.areas(), years_experience=data["years_experience"]
+        )
+    if step == "preferences":
+        return services.attorney_preferences_set(
+            attorney=attorney,
+            work_mode=data["work_mode"],
+            preferred_types=[t.pk for t in data["preferred_types"]],
+            excluded_types=[t.pk for t in data["excluded_types"]],
+            detained_ok=data["detained_ok"],
+            monthly_offer_cap=data["monthly_offer_cap"],
+            digest_enabled=data["digest_enabled"],
         )
     return services.attorney_availability_set(
         attorney=attorney, capacity=data["capacity"], paused_until=data["paused_until"]

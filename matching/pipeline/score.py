@@ -19,6 +19,7 @@ against ``solver.solve`` on the materialised instance.
 """
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,9 +50,23 @@ class Attorneys:
     # (attorney position, language code, proficiency) and (position, case type, cases handled)
     languages: list[tuple[int, str, int]]
     practice_areas: list[tuple[int, str, int]]
+    # Preferences (issue 13), None = nobody has one: remote_preferred and detained_ok by
+    # position, (position, case type) rows of preferred and excluded types.
+    remote_preferred: NDArray[np.bool_] | None = None
+    detained_ok: NDArray[np.bool_] | None = None
+    preferred_types: list[tuple[int, str]] = dataclass_field(default_factory=list)
+    excluded_types: list[tuple[int, str]] = dataclass_field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.pk)
+
+    def remote_points(self, weights: AffinityWeights) -> IntArray:
+        """Each attorney's value of remote handling: the remote points, plus the bonus for those
+        who prefer remote work (scoring._distance_points with its remote_bonus)."""
+        points = np.full(len(self), weights.remote, dtype=np.int64)
+        if self.remote_preferred is not None:
+            points += self.remote_preferred.astype(np.int64) * weights.remote_preferred
+        return points
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -112,7 +127,7 @@ def score_arcs_and_hubs(
     if hub_member.any():
         parts.append(
             _member_arcs(
-                attorneys, skills.level, skills.handled, skills.years_points, miles, weights,
+                attorneys, skills, miles, weights,
                 cells=(routes, columns.type, columns.court, columns.remote, hub_member),
             )
         )  # fmt: skip
@@ -127,9 +142,8 @@ def score_arcs_and_hubs(
             block = _Block(who=who, kind=kind, group=group, column=column)
             parts.append(_block_arcs(block, attorneys, skills, routes, columns, miles, weights))
     hubs = _hubs(
-        attorneys, skills.level, skills.handled, skills.years_points, routes, columns.type,
-        columns.remote & hub_member, weights=weights,
-    )  # fmt: skip
+        attorneys, skills, routes, columns.type, columns.remote & hub_member, weights=weights
+    )
     return _concatenated(parts), hubs
 
 
@@ -143,7 +157,10 @@ class _Skills:
     level: IntArray
     handled: IntArray
     years_points: IntArray
-    type_index: dict[str, int]
+    type_index: dict[tuple[str, bool], int]
+    remote_points: IntArray  # Attorneys.remote_points
+    # Experience plus the preferred-type bonus, by attorney and kind (-1 where ``handled`` is).
+    kind_points: IntArray
 
     @classmethod
     def of(
@@ -153,19 +170,44 @@ class _Skills:
         case_types: list[str],
         weights: AffinityWeights,
     ) -> "_Skills":
+        """A *kind* is a (case type, detained) pair: every preference that rules a pair out
+        (an excluded type, no detained cases) then reads as "does not take this kind", the
+        test every arc and hub already makes, so hubs split by detained flag on their own."""
         lang_index = {code: i for i, code in enumerate(routes.languages)}
-        type_index = {code: i for i, code in enumerate(case_types)}
+        type_index = {
+            (code, detained): 2 * i + detained
+            for i, code in enumerate(case_types)
+            for detained in (False, True)
+        }
         n = len(attorneys)
         level = np.zeros((n, routes.pad + 1), dtype=np.int64)
         for i, code, proficiency in attorneys.languages:
             if code in lang_index and proficiency >= MIN_PROFICIENCY:
                 level[i, lang_index[code]] = min(proficiency, MAX_PROFICIENCY)
-        handled = np.full((n, len(case_types)), -1, dtype=np.int64)
+        handled = np.full((n, len(type_index)), -1, dtype=np.int64)
         for i, code, cases in attorneys.practice_areas:
-            if code in type_index:
-                handled[i, type_index[code]] = max(0, cases)
+            if (code, False) in type_index:
+                handled[i, type_index[code, False] : type_index[code, True] + 1] = max(0, cases)
+        for i, code in attorneys.excluded_types:
+            if (code, False) in type_index:
+                handled[i, type_index[code, False] : type_index[code, True] + 1] = -1
+        if attorneys.detained_ok is not None:
+            handled[~attorneys.detained_ok, 1::2] = -1
         years_points = np.minimum(weights.years_max, attorneys.years * weights.years_per_year)
-        return cls(level, handled, years_points, type_index)
+        bonus = np.zeros(handled.shape, dtype=np.int64)
+        for i, code in attorneys.preferred_types:
+            if (code, False) in type_index:
+                bonus[i, type_index[code, False] : type_index[code, True] + 1] = (
+                    weights.preferred_type
+                )
+        kind_points = np.where(
+            handled >= 0,
+            _experience_points(np.maximum(handled, 0), years_points[:, None], weights) + bonus,
+            -1,
+        )
+        return cls(
+            level, handled, years_points, type_index, attorneys.remote_points(weights), kind_points
+        )
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -178,10 +220,13 @@ class _CellColumns:
 
     @classmethod
     def of(
-        cls, cells: list[CellFacts], type_index: dict[str, int], court_position: dict[int, int]
+        cls,
+        cells: list[CellFacts],
+        type_index: dict[tuple[str, bool], int],
+        court_position: dict[int, int],
     ) -> "_CellColumns":
         return cls(
-            type=np.array([type_index[c.case_type] for c in cells], dtype=np.int64),
+            type=np.array([type_index[c.case_type, c.detained] for c in cells], dtype=np.int64),
             court=np.array([court_position[c.court_id] for c in cells], dtype=np.int64),
             remote=np.array([c.remote_ok for c in cells], dtype=bool),
         )
@@ -222,9 +267,9 @@ def _block_arcs(
     remote = attorneys.remote_ok[who][:, None] & columns.remote[group][None, :]
     ok = first & (remote | (distance <= attorneys.radius[who][:, None]))
     near = _proximity_points(distance, weights)
-    distance_points = np.where(remote & (weights.remote > near), weights.remote, near)
-    experience = _experience_points(skills.handled[who, block.kind], skills.years_points[who],
-                                    weights)  # fmt: skip
+    remote_points = skills.remote_points[who][:, None]
+    distance_points = np.where(remote & (remote_points > near), remote_points, near)
+    experience = skills.kind_points[who, block.kind]  # with the preferred-type bonus
     total = language_points + distance_points + experience[:, None]
     rows, cols = np.nonzero(ok)
     return who[rows], group[cols], total[rows, cols]
@@ -319,9 +364,7 @@ def _route_points(
 
 def _member_arcs(
     attorneys: Attorneys,
-    level: IntArray,
-    handled: IntArray,
-    years_points: IntArray,
+    skills: _Skills,
     miles: NDArray[np.float64],
     weights: AffinityWeights,
     *,
@@ -340,6 +383,7 @@ def _member_arcs(
     found through several routes is kept once, through the first route the attorney speaks.
     """
     routes, c_type, c_court, c_remote, member = cells
+    level, handled = skills.level, skills.handled
     n_lang, n_type = level.shape[1], handled.shape[1]
     if weights.remote > 0:
         proximity_reach = weights.distance_max * weights.distance_half_miles / weights.remote
@@ -372,7 +416,9 @@ def _member_arcs(
     distance = miles[attorney, c_court[cell]]
     remote = attorneys.remote_ok[attorney] & c_remote[cell]
     near = _proximity_points(distance, weights)
-    covered = remote & (weights.remote > near)
+    # An attorney who prefers remote work values it more: hubs cover more of their pairs. The
+    # reach above uses the plain remote points, the smallest value, so it never misses a pair.
+    covered = remote & (skills.remote_points[attorney] > near)
     ok = (remote | (distance <= attorneys.radius[attorney])) & ~covered
     attorney, cell, column, near = attorney[ok], cell[ok], column[ok], near[ok]
     language_points, first = _route_points(
@@ -382,8 +428,7 @@ def _member_arcs(
         attorney[first], cell[first], near[first], language_points[first]
     )  # fmt: skip
     distance_points = near  # never the remote points: those pairs are covered
-    cases = handled[attorney, c_type[cell]]
-    experience = _experience_points(cases, years_points[attorney], weights)
+    experience = skills.kind_points[attorney, c_type[cell]]
     return attorney, cell, language_points + distance_points + experience
 
 
@@ -397,9 +442,7 @@ def _join(left: IntArray, right: IntArray, n: int) -> tuple[IntArray, IntArray]:
 
 def _hubs(
     attorneys: Attorneys,
-    level: IntArray,
-    handled: IntArray,
-    years_points: IntArray,
+    skills: _Skills,
     routes: _Routes,
     c_type: IntArray,
     member: NDArray[np.bool_],
@@ -420,6 +463,7 @@ def _hubs(
     win, else the hub of its best route (which exists, since the cell joins every route's hub),
     whose value is exactly the best route's points plus the remote points.
     """
+    level, handled = skills.level, skills.handled
     cells, starts, arcs = [], [0], []
     entry_cell, entry_column = routes.entries(member)
     via_relay = entry_column == routes.relay_column
@@ -437,8 +481,7 @@ def _hubs(
         points = weights.language_per_level * level[who, lang]
         if relay_route:
             points = points * weights.relay_percent // 100
-        cases = handled[who, kind]
-        alpha = points + weights.remote + _experience_points(cases, years_points[who], weights)
+        alpha = points + skills.remote_points[who] + skills.kind_points[who, kind]
         arcs.append((who, np.full(len(who), hub, dtype=np.int64), alpha))
     empty = np.zeros(0, dtype=np.int64)
     attorney, hub, affinity = (

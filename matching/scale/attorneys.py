@@ -33,16 +33,21 @@ def seed_attorneys(rng: np.random.Generator, n: int, courts: list[tuple]) -> Non
     )
     radius = rng.choice([25, 50, 50, 100, 250], size=n)
     remote = rng.random(n) < 0.5
+    # Preferences (issue 13): a fifth of the remote-capable prefer remote work, a quarter of all
+    # take no detained cases; preferred and excluded types are drawn per attorney below.
+    remote_preferred = remote & (rng.random(n) < 0.2)
+    detained_ok = rng.random(n) >= 0.25
     years = rng.choice([1, 2, 3, 5, 8, 12, 20, 30], size=n)
     capacity = rng.choice([1, 2, 3, 5], size=n, p=[0.45, 0.30, 0.15, 0.10])
     copy_rows(
         AttorneyProfile,
         ["user_id", "verification", "verified_at", "home_zip", "latitude", "longitude",
-         "travel_radius_miles", "remote_ok", "years_experience", "capacity", "active_cases"],
+         "travel_radius_miles", "remote_ok", "years_experience", "capacity", "active_cases",
+         "remote_preferred", "detained_ok"],
         (
             (user_ids[emails[i]], "verified", now, home[court[i]][2], round(float(lat[i]), 5),
              round(float(lon[i]), 5), int(radius[i]), bool(remote[i]), int(years[i]),
-             int(capacity[i]), 0)
+             int(capacity[i]), 0, bool(remote_preferred[i]), bool(detained_ok[i]))
             for i in range(n)
         ),
     )  # fmt: skip
@@ -56,6 +61,18 @@ def seed_attorneys(rng: np.random.Generator, n: int, courts: list[tuple]) -> Non
         AttorneyLanguage, ["attorney_id", "language_id", "proficiency"], _languages(rng, attorney)
     )
     copy_rows(PracticeArea, ["attorney_id", "case_type_id", "cases_handled"], _areas(rng, attorney))
+    types = list(CASE_TYPES)
+    for relation, share in (
+        (AttorneyProfile.preferred_types, 0.3),
+        (AttorneyProfile.excluded_types, 0.1),
+    ):
+        picked = np.flatnonzero(rng.random(n) < share)
+        codes = rng.integers(0, len(types), size=len(picked))
+        copy_rows(
+            relation.through,
+            ["attorneyprofile_id", "casetype_id"],
+            ((attorney[i], types[c]) for i, c in zip(picked.tolist(), codes.tolist(), strict=True)),
+        )
 
 
 def _languages(rng: np.random.Generator, attorneys: list[int]) -> Iterable[tuple]:

@@ -31,6 +31,10 @@ def scale_reset() -> int:
         table = model._meta.db_table
         sql = f"DELETE FROM {table} WHERE attorney_id IN ({scale_attorneys})"  # noqa: S608
         statements.append((sql, [email]))
+    for relation in (AttorneyProfile.preferred_types, AttorneyProfile.excluded_types):
+        table = relation.through._meta.db_table
+        sql = f"DELETE FROM {table} WHERE attorneyprofile_id IN ({scale_attorneys})"  # noqa: S608
+        statements.append((sql, [email]))
     statements += [
         (f"DELETE FROM {profile} WHERE user_id IN ({scale_users})", [email]),  # noqa: S608
         (f"DELETE FROM {user} WHERE email LIKE %s", [email]),  # noqa: S608

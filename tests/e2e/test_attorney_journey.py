@@ -72,7 +72,6 @@ def _fill_profile(journey):
     assert "not a known US ZIP code" in page.content()
     journey.shot("profile-unknown-zip")
     page.fill("#id_home_zip", "10001")
-    page.check("#id_remote_ok")
     page.click("main form button[type=submit] >> nth=0")
 
     page.fill("#id_new_organization", "Hudson Immigrant Defense")
@@ -97,6 +96,10 @@ def _fill_profile(journey):
     page.check("#id_take_asylum")
     page.fill("#id_handled_asylum", "6")
     page.fill("#id_years_experience", "8")
+    page.click("main form button[type=submit] >> nth=0")
+
+    page.get_by_label("In person near me, and remote work is welcome").check()
+    journey.shot("profile-preferences")
     page.click("main form button[type=submit] >> nth=0")
 
     page.fill("#id_capacity", "0")

@@ -38,6 +38,10 @@ def _attorneys(facts: list[AttorneyFacts]) -> Attorneys:
         practice_areas=[
             (i, c, v) for i, a in enumerate(facts) for c, v in a.practice_areas.items()
         ],
+        remote_preferred=np.array([a.remote_preferred for a in facts], dtype=bool),
+        detained_ok=np.array([a.detained_ok for a in facts], dtype=bool),
+        preferred_types=[(i, c) for i, a in enumerate(facts) for c in a.preferred_types],
+        excluded_types=[(i, c) for i, a in enumerate(facts) for c in a.excluded_types],
     )
 
 
@@ -155,6 +159,7 @@ def worlds(draw):
                 relay_language=draw(st.one_of(st.none(), _codes)),
                 case_type=draw(_types),
                 court_id=court,
+                detained=draw(st.booleans()),
                 remote_ok=draw(st.booleans()),
             )
         )
@@ -169,8 +174,13 @@ def worlds(draw):
                 latitude=court[0] + draw(st.floats(-0.5, 0.5)),
                 longitude=court[1] + draw(st.floats(-0.5, 0.5)),
                 travel_radius_miles=draw(st.integers(0, 80)),
-                remote_ok=draw(st.booleans()),
+                remote_ok=(remote := draw(st.booleans())),
                 years_experience=draw(st.integers(0, 20)),
+                # The preferences (issue 13): work mode, types preferred and excluded, detained.
+                remote_preferred=remote and draw(st.booleans()),
+                detained_ok=draw(st.booleans()),
+                preferred_types=frozenset(draw(st.lists(_types, max_size=2))),
+                excluded_types=frozenset(draw(st.lists(_types, max_size=1))),
             )
         )
     member = draw(st.lists(st.booleans(), min_size=n_cells, max_size=n_cells))
@@ -183,3 +193,25 @@ def test_every_pair_scores_as_the_scoring_module_with_other_languages(world):
     facts, cells, member = world
     got, miles, position = _paths(facts, cells, member)
     assert got == _expected(facts, cells, miles, position)
+
+
+def test_each_preference_rules_out_or_favours_pairs_as_the_scoring_module():
+    # One attorney per preference, near the Los Angeles court (3), against New York cells.
+    facts = [
+        _attorney(0),  # remote welcome: every remote cell
+        _attorney(1, remote_ok=False),  # in person only: nothing in New York
+        _attorney(2, excluded_types=frozenset({"asylum"})),
+        _attorney(3, detained_ok=False),
+        _attorney(4, preferred_types=frozenset({"asylum"})),
+        _attorney(5, remote_preferred=True),
+    ]
+    cells = [_cell(), _cell(detained=True), _cell(court_id=3, remote_ok=False)]
+    for member in ([True] * 3, [False] * 3):
+        got, miles, position = _paths(facts, cells, member)
+        assert got == _expected(facts, cells, miles, position)
+    assert {k for (a, k) in got if a == 1} == {2}  # only the court within the radius
+    assert not any(a == 2 for a, _ in got)
+    assert {k for (a, k) in got if a == 3} == {0, 2}
+    assert got[(4, 0)] - got[(0, 0)] == 100  # preferred type
+    assert got[(5, 0)] - got[(0, 0)] == 100  # remote preferred, far from New York
+    assert got[(5, 2)] == got[(0, 2)]  # in person near the court: proximity wins either way

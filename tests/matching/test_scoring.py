@@ -346,7 +346,7 @@ def test_affinity_is_positive_and_bounded_for_every_eligible_pair(pair):
     attorney, cell = pair
     assume(eligibility(attorney, cell).ok)
     result = affinity(attorney, cell)
-    assert 1 <= result.total <= AFFINITY_WEIGHTS.max_total <= 1000
+    assert 1 <= result.total <= AFFINITY_WEIGHTS.max_total <= 1100  # 1000 + a preferred type
     assert all(isinstance(part, int) for part in (result.language, result.distance))
 
 
@@ -361,7 +361,7 @@ def test_weights_table_lists_every_weight_with_its_meaning():
     rows = weights_table()
     assert [name for name, _, _ in rows] == [f.name for f in dataclasses.fields(AFFINITY_WEIGHTS)]
     assert ("remote", 100, "Distance points when the case can be handled remotely") in rows
-    assert AFFINITY_WEIGHTS.max_total == 1000
+    assert AFFINITY_WEIGHTS.max_total == 1100  # 1000 before the preference bonuses
 
 
 @pytest.mark.parametrize(
@@ -382,7 +382,7 @@ def test_it_explains_a_match_in_plain_english():
     result = affinity(an_attorney(), a_cell(), miles=12.3)
     assert explain(result, language_name=names.get, case_type_name=names.get) == [
         "Speaks Spanish natively",
-        "12 miles from the court",
+        "You said in person near you only: the court is 12 miles away, within your 50-mile radius",
         "Has handled 8 asylum cases",
         "In practice for 10 years",
     ]
@@ -401,7 +401,8 @@ def test_it_explains_relay_remote_and_first_cases():
     result = affinity(attorney, cell, miles=2445.2)
     assert explain(result, language_name=names, case_type_name=names) == [
         "Speaks Spanish conversationally, through a relay interpreter for Mam",
-        "Can handle the case remotely (2,445 miles from the court)",
+        "You said remote work is welcome: the court is 2,445 miles away, beyond your 50-mile "
+        "radius, and the case can be handled remotely",
         "Has not handled a BIA appeal case yet",
         "In practice for 1 year",
     ]
@@ -409,7 +410,11 @@ def test_it_explains_relay_remote_and_first_cases():
 
 def test_it_explains_short_distances():
     result = affinity(an_attorney(years_experience=0), a_cell(), miles=0.4)
-    assert explain(result)[1:] == ["Less than a mile from the court", "Has handled 8 asylum cases"]
+    assert explain(result)[1:] == [
+        "You said in person near you only: the court is less than a mile away, within your "
+        "50-mile radius",
+        "Has handled 8 asylum cases",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,7 +40,6 @@ ABOUT = {
     "phone": "212-555-0100",
     "home_zip": "10001",
     "travel_radius_miles": "30",
-    "remote_ok": "on",
 }
 
 

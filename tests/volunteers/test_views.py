@@ -16,7 +16,6 @@ ABOUT = {
     "phone": "212-555-0100",
     "home_zip": "10001",
     "travel_radius_miles": "30",
-    "remote_ok": "on",
 }
 
 
@@ -61,7 +60,7 @@ def test_the_first_step_creates_a_pending_profile_and_moves_on(client):
 def test_steps_show_progress(client, att_new):
     client.force_login(att_new.user)
     html = _html(client.get(_step("languages")))
-    assert 'value="4" max="6"' in html and "Step 4 of 6" in html
+    assert 'value="4" max="7"' in html and "Step 4 of 7" in html
 
 
 @pytest.mark.parametrize("zip_code", ["00000", "99999", "abcde", "1234"])

@@ -1,13 +1,23 @@
 """Available attorneys and their skills, as arrays (``values_list``, no model instances)."""
 
 import datetime
+from collections import Counter
+from collections.abc import Iterable
 
 import numpy as np
 from django.db.models import F, Q
+from django.utils import timezone
 
+from matching.models import Match
 from matching.pipeline.load.problem import CHUNK
 from matching.pipeline.score import Attorneys
 from volunteers.models import AttorneyLanguage, AttorneyProfile, PracticeArea
+from volunteers.timezones import attorney_zone
+
+_COLUMNS = (
+    "pk", "latitude", "longitude", "travel_radius_miles", "remote_ok", "years_experience",
+    "capacity", "active_cases", "remote_preferred", "detained_ok", "monthly_offer_cap",
+)  # fmt: skip
 
 
 def _available_attorneys(today: datetime.date):
@@ -19,48 +29,95 @@ def _available_attorneys(today: datetime.date):
     )
 
 
-def load_attorneys(today: datetime.date) -> Attorneys:
+def load_attorneys(today: datetime.date, *, now: datetime.datetime | None = None) -> Attorneys:
+    """Available attorneys with room this run: free capacity, and what is left of their monthly
+    cap on new offers (:func:`offers_left_this_month`); those with none left are not loaded."""
     available = _available_attorneys(today)
-    rows = list(
-        available.order_by("pk")
-        .values_list(
-            "pk",
-            "latitude",
-            "longitude",
-            "travel_radius_miles",
-            "remote_ok",
-            "years_experience",
-            "capacity",
-            "active_cases",
-        )
-        .iterator(chunk_size=CHUNK)
-    )
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 8
-    pk = np.array(columns[0], dtype=np.int64)
+    rows = list(available.order_by("pk").values_list(*_COLUMNS).iterator(chunk_size=CHUNK))
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(_COLUMNS)
+    free = np.array(columns[6], dtype=np.int64) - np.array(columns[7], dtype=np.int64)
+    capped = [pk for pk, cap in zip(columns[0], columns[10], strict=True) if cap is not None]
+    if capped:
+        left = offers_left_this_month(capped, now=now or timezone.now())
+        caps = np.array([left.get(pk, 0) for pk in columns[0]], dtype=np.int64)
+        has_cap = np.array([cap is not None for cap in columns[10]], dtype=bool)
+        free = np.where(has_cap, np.minimum(free, caps), free)
+    keep = free > 0
+    pk = np.array(columns[0], dtype=np.int64)[keep]
     position = {p: i for i, p in enumerate(pk.tolist())}
     ids = available.values("pk")
-    languages = [
-        (position[a], code, level)
-        for a, code, level in AttorneyLanguage.objects.filter(attorney__in=ids)
-        .values_list("attorney_id", "language_id", "proficiency")
-        .iterator(chunk_size=CHUNK)
-        if a in position
-    ]
-    areas = [
-        (position[a], code, handled)
-        for a, code, handled in PracticeArea.objects.filter(attorney__in=ids)
-        .values_list("attorney_id", "case_type_id", "cases_handled")
-        .iterator(chunk_size=CHUNK)
-        if a in position
-    ]
+    preferred, excluded = preference_rows(ids, position)
+
+    def column(k: int, dtype) -> np.ndarray:
+        values = [float(v) for v in columns[k]] if dtype is float else columns[k]
+        return np.array(values, dtype=np.float64 if dtype is float else dtype)[keep]
+
     return Attorneys(
         pk=pk,
-        latitude=np.array([float(v) for v in columns[1]], dtype=np.float64),
-        longitude=np.array([float(v) for v in columns[2]], dtype=np.float64),
-        radius=np.array(columns[3], dtype=np.int64),
-        remote_ok=np.array(columns[4], dtype=bool),
-        years=np.array(columns[5], dtype=np.int64),
-        free=np.array(columns[6], dtype=np.int64) - np.array(columns[7], dtype=np.int64),
-        languages=languages,
-        practice_areas=areas,
+        latitude=column(1, float),
+        longitude=column(2, float),
+        radius=column(3, np.int64),
+        remote_ok=column(4, bool),
+        years=column(5, np.int64),
+        free=free[keep],
+        languages=_skill_rows(AttorneyLanguage, ids, position, "language_id", "proficiency"),
+        practice_areas=_skill_rows(PracticeArea, ids, position, "case_type_id", "cases_handled"),
+        remote_preferred=column(8, bool),
+        detained_ok=column(9, bool),
+        preferred_types=preferred,
+        excluded_types=excluded,
     )
+
+
+def _skill_rows(model, ids, position: dict[int, int], code: str, value: str) -> list:
+    rows = model.objects.filter(attorney__in=ids).values_list("attorney_id", code, value)
+    return [(position[a], c, v) for a, c, v in rows.iterator(chunk_size=CHUNK) if a in position]
+
+
+def preference_rows(ids, position: dict[int, int]) -> tuple[list, list]:
+    """(position, case type) rows of the preferred and of the excluded types of the attorneys
+    ``ids`` (a queryset of pks or a list), for those in ``position``."""
+    out = []
+    for relation in (AttorneyProfile.preferred_types, AttorneyProfile.excluded_types):
+        rows = relation.through.objects.filter(attorneyprofile_id__in=ids).values_list(
+            "attorneyprofile_id", "casetype_id"
+        )
+        out.append([(position[a], c) for a, c in rows.iterator(chunk_size=CHUNK) if a in position])
+    return out[0], out[1]
+
+
+def preference_types(pks: Iterable[int]) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
+    """Preferred and excluded case types by attorney pk."""
+    pks = list(pks)
+    position = {pk: pk for pk in pks}
+    preferred, excluded = ({}, {})  # type: ignore[var-annotated]
+    for rows, into in zip(preference_rows(pks, position), (preferred, excluded), strict=True):
+        for pk, code in rows:
+            into.setdefault(pk, set()).add(code)
+    return preferred, excluded
+
+
+def offers_left_this_month(pks: list[int], *, now: datetime.datetime) -> dict[int, int]:
+    """How many new offers each capped attorney may still get: their monthly cap minus the
+    matches (proposals, requests, offers: any match row) created since the first of the month
+    in the attorney's own time zone. Never negative."""
+    attorneys = list(
+        AttorneyProfile.objects.filter(pk__in=pks).only(
+            "pk", "monthly_offer_cap", "time_zone", "home_zip"
+        )
+    )
+    starts = {a.pk: _month_start(now, a) for a in attorneys}
+    earliest = min(starts.values(), default=now)
+    made = Counter(
+        attorney
+        for attorney, created in Match.objects.filter(
+            attorney_id__in=pks, created_at__gte=earliest
+        ).values_list("attorney_id", "created_at")
+        if created >= starts[attorney]
+    )
+    return {a.pk: max(0, (a.monthly_offer_cap or 0) - made[a.pk]) for a in attorneys}
+
+
+def _month_start(now: datetime.datetime, attorney: AttorneyProfile) -> datetime.datetime:
+    local = timezone.localtime(now, attorney_zone(attorney))
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)

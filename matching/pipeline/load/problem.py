@@ -67,13 +67,19 @@ class Problem:
 
     def _build_facts(self, i: int) -> AttorneyFacts:
         if not self._by_attorney:
-            for key, rows in (("languages", self.attorneys.languages),
-                              ("areas", self.attorneys.practice_areas)):  # fmt: skip
+            a = self.attorneys
+            for key, rows in (
+                ("languages", a.languages),
+                ("areas", a.practice_areas),
+                ("preferred", [(*row, 1) for row in a.preferred_types]),
+                ("excluded", [(*row, 1) for row in a.excluded_types]),
+            ):
                 grouped: dict[int, dict[str, int]] = {}
                 for position, code, value in rows:
                     grouped.setdefault(position, {})[code] = value
                 self._by_attorney[key] = grouped
         a = self.attorneys
+        by = self._by_attorney
         return AttorneyFacts(
             id=int(a.pk[i]),
             languages=self._by_attorney["languages"].get(i, {}),
@@ -86,6 +92,12 @@ class Problem:
             verified=True,
             available=True,
             free_capacity=int(a.free[i]),
+            remote_preferred=bool(a.remote_preferred[i])
+            if a.remote_preferred is not None
+            else False,
+            detained_ok=bool(a.detained_ok[i]) if a.detained_ok is not None else True,
+            preferred_types=frozenset(by["preferred"].get(i, ())),
+            excluded_types=frozenset(by["excluded"].get(i, ())),
         )
 
     def pair_miles(self, attorney: int, cell: CellFacts) -> float:

@@ -380,6 +380,9 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Flash messages ride in the session, never in a cookie of their own: the default storage sets a
+# "messages" cookie, a name Django cannot give the __Host- prefix (SEC-4).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 # Every request pushes the expiry forward, so SESSION_COOKIE_AGE is an idle timeout (SEC-10).

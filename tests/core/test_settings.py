@@ -123,6 +123,40 @@ def test_a_real_sign_in_sets_secure_host_bound_cookies(client, settings):  # SEC
     assert "max-age=31536000" in hsts and "includeSubDomains" in hsts
 
 
+@pytest.mark.django_db
+def test_every_cookie_of_a_signed_in_visit_is_host_bound_and_secure(client, settings):  # SEC-4
+    """Sign in, read the page the sign-in leads to, sign out (each adds or shows a flash message):
+    every Set-Cookie header on the way is a __Host- cookie, Secure, Lax, Path=/, no Domain; the
+    session cookie is HttpOnly; and no "messages" cookie is ever set (messages ride in the
+    session)."""
+    from allauth.account.models import EmailAddress
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    for name, value in _production_values(_PRODUCTION_COOKIES).items():
+        setattr(settings, name, value)
+    user = UserFactory(username="cookie@example.org")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    login = {"login": user.email, "password": "correct horse battery staple"}
+    responses = [client.get(reverse("account_login"), secure=True)]
+    responses.append(client.post(reverse("account_login"), login, secure=True))
+    responses.append(client.get(responses[-1].url, secure=True))
+    responses.append(client.post(reverse("account_logout"), secure=True))
+    after = client.get(responses[-1].url, secure=True)
+    responses.append(after)
+    assert "You have signed out" in after.text  # the message survived, through the session
+    seen = [cookie for r in responses for cookie in _set_cookie_headers(r).items()]
+    names = {name for name, _ in seen}
+    assert "__Host-sessionid" in names and "messages" not in names, names
+    for name, (value, attributes) in seen:
+        assert name.startswith("__Host-"), name
+        assert attributes >= {"secure", "samesite=lax", "path=/"}, name
+        assert not any(a.startswith("domain") for a in attributes), name
+        if name == "__Host-sessionid" and value != '""':  # set, not deleted at sign-out
+            assert "httponly" in attributes
+
+
 def test_production_refuses_to_start_without_a_field_encryption_key():  # SEC-22
     without_key = {k: v for k, v in PRODUCTION.items() if k != "FIELD_ENCRYPTION_KEYS"}
     result = _manage("check", **without_key)

@@ -23,10 +23,11 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import CaseRequest
-from core.emails import email_send
+from core.emails import email_send, site_link
 from core.errors import DomainError
 from core.models import DomainEvent
 from core.roles import COORDINATOR_PERMISSION
@@ -35,6 +36,7 @@ from matching import followups
 from matching.models import Match, MatchingRun
 from matching.selectors import Candidate, candidate_for_case
 from volunteers.models import AttorneyProfile
+from volunteers.selectors import offer_disclosure
 from volunteers.timezones import attorney_zone
 
 Status = Match.Status
@@ -305,17 +307,15 @@ def match_offer_remind(*, match_id: int) -> bool:
 
 
 def offer_email_context(match: Match) -> dict[str, Any]:
-    """What an offer email may say: nothing that identifies the respondent (SEC-15, SEC-23)."""
-    case = match.case
+    """What an offer email may say: the offer stage's own disclosure (volunteers.selectors
+    .offer_disclosure, the record the offer page shows), so what an attorney may see before the
+    conflict check is decided in one place (SEC-15, SEC-23). The templates show a part of it
+    and can reach nothing else of the case."""
+    offer = offer_disclosure(match=match)
     return {
-        "reference": case.reference,
-        "language": case.language.name,
-        "court": f"{case.court.name}, {case.court.state}",
-        "case_type": case.case_type.name,
-        "detained": case.detained,
-        "hearing_date": case.next_hearing_date,
-        "expires_at": match.expires_at,
-        "offer_url": f"{settings.SITE_URL.rstrip('/')}/attorney/offers/{match.pk}/",
+        "offer": offer,
+        "case": offer.case,
+        "offer_url": site_link(reverse("volunteers:offer", args=[match.pk])),
     }
 
 

@@ -13,6 +13,8 @@ from matching.services import (
     match_attest_no_conflict,
     match_decline,
     match_offer_notify,
+    match_offer_remind,
+    offer_email_context,
 )
 from tests.volunteers.offers import identifiers_in, offer_create
 from volunteers import selectors
@@ -70,12 +72,25 @@ def test_each_stage_discloses_exactly_its_identifiers(client, att_a, coord, stag
         assert match.case.reference in seen[pages[0]]
 
 
-def test_the_offer_email_discloses_no_identifier(att_a, coord):  # SEC-15, SEC-23
+@pytest.mark.parametrize("send", [match_offer_notify, match_offer_remind])
+def test_the_offer_emails_disclose_no_identifier(att_a, coord, send):  # SEC-15, SEC-23
     match = offer_create(attorney=att_a, coordinator=coord)
-    assert match_offer_notify(match_id=match.pk)
+    assert send(match_id=match.pk)
     (message,) = mail.outbox
     texts = [message.subject, message.body, *(body for body, _ in message.alternatives)]
     assert identifiers_in("\n".join(texts), match.case) == {}
+    assert match.case.reference in message.subject  # the e-mail about this offer
+
+
+def test_the_offer_email_shows_only_the_offer_stage_s_record(att_a, coord):  # SEC-15
+    """One decision per stage (issue 14 #7): the e-mail's context is the offer page's record,
+    so a field the offer stage may not show cannot reach the e-mail either."""
+    match = offer_create(attorney=att_a, coordinator=coord)
+    context = offer_email_context(match)
+    offer = selectors.offer_disclosure(match=match)
+    assert context["offer"] == offer and context["case"] == offer.case
+    assert set(context) == {"offer", "case", "offer_url"}
+    assert context["offer_url"].endswith(reverse("volunteers:offer", args=[match.pk]))
 
 
 def test_each_stage_record_has_only_the_fields_it_allows():

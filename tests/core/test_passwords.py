@@ -1,0 +1,36 @@
+"""Passwords are stored with Argon2id; older hashes still sign in and are upgraded (SEC-8)."""
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth.hashers import make_password
+from django.test import Client
+from django.urls import reverse
+
+import config.settings as project_settings
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def production_hashers(settings):
+    """The project's own list (the suite's autouse fixture swaps in a fast one)."""
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS
+
+
+def test_new_passwords_are_hashed_with_argon2(production_hashers):
+    assert make_password(PASSWORD).startswith("argon2$argon2id$")
+
+
+def test_a_pbkdf2_hash_signs_in_and_is_rehashed_with_argon2(production_hashers, att_a):
+    user = att_a.user
+    user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    user.save(update_fields=["password"])
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+
+    response = Client().post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$argon2id$")

@@ -484,7 +484,8 @@ def _case_export_row(case: CaseRequest) -> list:
         case.reference, case.status, case.language.name, case.court.name, case.case_type.name,
         "yes" if case.detained else "no", case.next_hearing_date or "", case.next_hearing_type,
         case.filing_deadline or "", case.priority, case.source,
-        case.organization.name if case.organization_id else "", case.created_at.isoformat(),
+        case.organization.name if case.organization is not None else "",
+        case.created_at.isoformat(),
     ]  # fmt: skip
 
 

@@ -57,7 +57,7 @@ def identifier_initial(form: forms.Form, instance: CaseRequest) -> None:
             form.initial[name] = value
 
 
-def identifier_changes(form: forms.Form) -> set[str]:
+def identifier_changes(form: forms.BaseForm) -> set[str]:
     """Identifier fields to write: the changed ones, never an empty stand-in for unreadable."""
     return {
         name

@@ -203,7 +203,8 @@ def _label(name: str) -> str:
 
 def _check_rows(rows, *, actor, on_batch=None, limit: int | None = None) -> _Report:
     """Every row through ``case_request_check``; ``taken`` collects the file's own A-numbers."""
-    report, refs, taken = _Report(), ReferenceCache(), {}
+    report, refs = _Report(), ReferenceCache()
+    taken: dict[str, str] = {}
     for batch in _batches(rows, BATCH_ROWS):
         if limit is not None and report.rows + len(batch) > limit:
             raise ImportFileInvalid(

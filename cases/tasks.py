@@ -2,6 +2,7 @@
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -53,7 +54,7 @@ def review_alert(case_id: int) -> int:
     base = settings.SITE_URL.rstrip("/")
     context = {
         "reference": case.reference,
-        "duplicate_of": case.duplicate_of.reference if case.duplicate_of_id else "",
+        "duplicate_of": case.duplicate_of.reference if case.duplicate_of is not None else "",
         "case_url": base + reverse("admin:cases_caserequest_change", args=[case.pk]),
     }
     email_send(to=recipients, template="case_review", context=context)
@@ -87,7 +88,8 @@ def case_import_run(case_import_id: int) -> None:
     importing.case_import_run(case_import_id=case_import_id)
 
 
-STEP_TASKS = {
+# Keyed by the status as read from the database (a plain string equal to the member).
+STEP_TASKS: dict[str, Any] = {
     CaseImport.Status.CHECKING: case_import_check,
     CaseImport.Status.IMPORTING: case_import_run,
 }

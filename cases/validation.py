@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pycountry
+from django.db import models
 from django.utils import timezone
 
 from cases.identifiers import InvalidANumber, normalize_a_number
@@ -51,16 +52,16 @@ class CaseRequestInvalid(DomainError):
 class ReferenceCache:
     """Looks up languages, courts and case types by code, once each (an import repeats them)."""
 
-    _memo: dict[tuple[type, str], Any] = field(default_factory=dict)
+    _memo: dict[tuple[type[models.Model], str], Any] = field(default_factory=dict)
 
-    def get(self, model: type, value: Any, *, key: str):
+    def get(self, model: type[models.Model], value: Any, *, key: str) -> Any:
         if isinstance(value, model):
             return value
         code = str(value).strip()
         if "\x00" in code or len(code) > 64:  # never a code; PostgreSQL refuses NUL in a query
             return None
         if (model, code) not in self._memo:
-            self._memo[(model, code)] = model.objects.filter(**{key: code}).first()
+            self._memo[(model, code)] = model._default_manager.filter(**{key: code}).first()
         return self._memo[(model, code)]
 
 

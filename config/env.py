@@ -6,6 +6,7 @@ typo in a deployment stops the process at start-up instead of silently running w
 
 import os
 from collections.abc import Mapping
+from typing import overload
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -20,12 +21,20 @@ def _raw(name: str, environ: Mapping[str, str] | None) -> str | None:
     return value.strip()
 
 
-def env_str(name: str, default: str | None = None, *, environ=None) -> str | None:
+@overload
+def env_str(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str: ...
+@overload
+def env_str(
+    name: str, default: None = None, *, environ: Mapping[str, str] | None = None
+) -> str | None: ...
+def env_str(
+    name: str, default: str | None = None, *, environ: Mapping[str, str] | None = None
+) -> str | None:
     value = _raw(name, environ)
     return default if value is None else value
 
 
-def env_bool(name: str, default: bool, *, environ=None) -> bool:
+def env_bool(name: str, default: bool, *, environ: Mapping[str, str] | None = None) -> bool:
     value = _raw(name, environ)
     if value is None:
         return default
@@ -38,7 +47,9 @@ def env_bool(name: str, default: bool, *, environ=None) -> bool:
     )
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None, environ=None) -> int:
+def env_int(
+    name: str, default: int, *, minimum: int | None = None, environ: Mapping[str, str] | None = None
+) -> int:
     value = _raw(name, environ)
     if value is None:
         return default
@@ -51,7 +62,9 @@ def env_int(name: str, default: int, *, minimum: int | None = None, environ=None
     return number
 
 
-def env_list(name: str, default: list[str] | None = None, *, environ=None) -> list[str]:
+def env_list(
+    name: str, default: list[str] | None = None, *, environ: Mapping[str, str] | None = None
+) -> list[str]:
     value = _raw(name, environ)
     if value is None:
         return list(default or [])
@@ -63,8 +76,24 @@ def env_list(name: str, default: list[str] | None = None, *, environ=None) -> li
     return items
 
 
+@overload
 def env_url(
-    name: str, default: str | None = None, *, schemes: set[str], environ=None
+    name: str, default: str, *, schemes: set[str], environ: Mapping[str, str] | None = None
+) -> str: ...
+@overload
+def env_url(
+    name: str,
+    default: None = None,
+    *,
+    schemes: set[str],
+    environ: Mapping[str, str] | None = None,
+) -> str | None: ...
+def env_url(
+    name: str,
+    default: str | None = None,
+    *,
+    schemes: set[str],
+    environ: Mapping[str, str] | None = None,
 ) -> str | None:
     value = _raw(name, environ)
     if value is None:

@@ -1,10 +1,12 @@
 """Admin changelists over tables of a million rows (cases, matches): count and render cheaply."""
 
 import json
+from typing import ClassVar
 
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -33,7 +35,7 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         queryset = self.object_list
-        if connection.vendor != "postgresql" or not hasattr(queryset, "query"):
+        if connection.vendor != "postgresql" or not isinstance(queryset, QuerySet):
             return super().count
         seen = queryset.order_by()[: EXACT_UP_TO + 1].count()
         if seen <= EXACT_UP_TO:
@@ -49,7 +51,7 @@ def _planner_rows(queryset) -> int:
 class LargeTableAdminMixin:
     """For a ModelAdmin whose changelist pages through a table of a million rows."""
 
-    paginator = EstimatedCountPaginator
+    paginator: ClassVar[type[Paginator]] = EstimatedCountPaginator
     show_full_result_count = False  # the "N total" link would COUNT(*) the whole table
 
     def action_checkbox(self, obj):

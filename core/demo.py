@@ -196,7 +196,8 @@ def _reference(rng: random.Random) -> str:
 
 
 def _organizations(rng: random.Random, count: int) -> list[tuple[str, str, str, str]]:
-    orgs, names = [], set()
+    orgs: list[tuple[str, str, str, str]] = []
+    names: set[str] = set()
     while len(orgs) < count:
         kind = _pick(rng, ORG_KINDS)
         court = rng.choices([c for c in COURTS if not c[5]], k=1)[0]

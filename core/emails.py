@@ -10,10 +10,12 @@ apostrophe stays an apostrophe, not `&#x27;`); only the HTML part is escaped.
 
 from contextlib import nullcontext
 from datetime import tzinfo
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template import Context
+from django.template.backends.django import Template as DjangoTemplate
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
@@ -36,6 +38,8 @@ def site_link(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def plain_text_render(template_name: str, context: dict) -> str:
+def plain_text_render(template_name: str, context: dict[str, Any]) -> str:
     """A Django template rendered with autoescaping off, for plain-text mail parts."""
-    return get_template(template_name).template.render(Context(context, autoescape=False))
+    # Mail templates live with the Django template engine (the only one configured).
+    template = cast(DjangoTemplate, get_template(template_name))
+    return template.template.render(Context(context, autoescape=False))

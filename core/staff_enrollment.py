@@ -34,9 +34,9 @@ def staff_enrollment_user(*, token: str):
         data = signing.loads(token, salt=SALT, max_age=MAX_AGE)
     except signing.BadSignature:
         return None
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or data.get("u") is None:
         return None
-    user = get_user_model().objects.filter(pk=data.get("u"), is_staff=True, is_active=True).first()
+    user = get_user_model().objects.filter(pk=data["u"], is_staff=True, is_active=True).first()
     if user is None or staff_has_totp(user):
         return None
     return user if constant_time_compare(str(data.get("s")), _state(user)) else None

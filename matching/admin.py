@@ -196,7 +196,7 @@ class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         "decline_reason", "decline_note", "created_at", "status_changed_at", "offered_at",
         "expires_at", "responded_at",
     ]  # fmt: skip
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
     list_per_page = 100
     actions = ["approve_selected", "reject_selected", "offer_selected", "export_selected"]
     change_form_template = "admin/matching/match/change_form.html"
@@ -248,7 +248,7 @@ class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         """Call a service per match, each in its own transaction; report successes and refusals."""
         if not request.user.has_perm(COORDINATOR_PERMISSION):
             raise PermissionDenied
-        succeeded, refused = 0, Counter()
+        succeeded, refused = 0, Counter[str]()
         for match in queryset.order_by("pk"):
             try:
                 with transaction.atomic():

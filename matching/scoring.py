@@ -207,7 +207,7 @@ def useful_relay(language: str, others: Iterable[str], relay: str | None) -> str
     """The relay language, or None when the person speaks it (main or other language): a direct
     route in the same language always scores more (ties go to it), so such a relay is never
     used. The loaders merge cells whose CellFacts are equal (matching/pipeline/load/cases.py)."""
-    return None if relay == language or relay in others else relay
+    return None if relay is None or relay == language or relay in others else relay
 
 
 def other_languages_key(language: str, codes: Iterable[str | None]) -> tuple[str, ...]:

@@ -104,7 +104,7 @@ class PledgeForm(forms.Form):
     def error_summary(self) -> list[tuple[str, str]]:
         """(anchor, message) for the summary at the top of the form: each error links to its
         field (a checkbox group to its wrapper; an error of the whole form to the summary)."""
-        summary = [("error-summary", message) for message in self.non_field_errors()]
+        summary = [("error-summary", str(message)) for message in self.non_field_errors()]
         for name, errors in self.errors.items():
             if name == "__all__":
                 continue

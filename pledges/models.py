@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 
 class Pledge(models.Model):
@@ -65,7 +66,7 @@ class Pledge(models.Model):
             # duplicated (pledge_submit updates the live one; this catches a race).
             models.UniqueConstraint(
                 "organization",
-                models.functions.Lower("contact_email"),
+                Lower("contact_email"),
                 "kind",
                 name="pledge_one_live_per_org_email_kind",
                 condition=Q(status__in=["unconfirmed", "pending", "approved"]),

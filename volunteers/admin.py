@@ -168,7 +168,7 @@ def _attorney_export_row(attorney: AttorneyProfile) -> list:
     user = attorney.user
     return [
         attorney.pk, user.get_full_name(), user.email,
-        attorney.organization.name if attorney.organization_id else "", attorney.eoir_id,
+        attorney.organization.name if attorney.organization is not None else "", attorney.eoir_id,
         attorney.verification, iso(attorney.verified_at), attorney.home_zip,
         attorney.travel_radius_miles, "yes" if attorney.remote_ok else "no",
         attorney.years_experience, attorney.capacity, attorney.active_cases,

@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -354,7 +355,7 @@ class AccountDeleteForm(forms.Form):
         return "DELETE"
 
 
-def profile_initial(attorney: AttorneyProfile | None, user) -> dict[str, dict]:
+def profile_initial(attorney: AttorneyProfile | None, user) -> dict[str, Any]:
     """Initial values for every step, from what is saved so far."""
     about = {"first_name": user.first_name, "last_name": user.last_name}
     if attorney is None:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 from volunteers.timezones import US_TIME_ZONES
 
@@ -41,9 +42,7 @@ class Organization(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                models.functions.Lower("name"), name="organization_name_ci_unique"
-            ),
+            models.UniqueConstraint(Lower("name"), name="organization_name_ci_unique"),
         ]
 
     def __str__(self):

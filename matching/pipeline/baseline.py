@@ -43,7 +43,9 @@ class GreedyBaseline:
 
     def __init__(self, instance: Instance, hubs: Hubs) -> None:
         self.instance, self.hubs = instance, hubs
-        self.pid, self.reader = None, None
+        # The child's pid and the pipe's read end, both set by _fork or both None.
+        self.pid: int | None = None
+        self.reader: int | None = None
         if hasattr(os, "fork") and instance.n_arcs + len(hubs.arc_attorney) > FORK_ABOVE_ARCS:
             self._fork()
 
@@ -81,7 +83,7 @@ class GreedyBaseline:
 
     def cancel(self) -> None:
         """The run failed: stop the child, if any, and reap it."""
-        if self.pid is not None:
+        if self.pid is not None and self.reader is not None:
             os.close(self.reader)
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
@@ -89,29 +91,29 @@ class GreedyBaseline:
             gc.unfreeze()
 
     def result(self) -> Baseline:
-        if self.pid is not None:
-            received = self._receive()
+        if self.pid is not None and self.reader is not None:
+            received = self._receive(self.pid, self.reader)
             if received is not None:
                 return received
         started = perf_counter()
         greedy = greedy_with_hubs(self.instance, self.hubs)
         return Baseline(greedy.objective, greedy.assigned, perf_counter() - started, False)
 
-    def _receive(self) -> Baseline | None:
+    def _receive(self, pid: int, reader: int) -> Baseline | None:
         data = b""
         try:
             while True:
-                ready, _, _ = select.select([self.reader], [], [], CHILD_TIMEOUT_SECONDS)
+                ready, _, _ = select.select([reader], [], [], CHILD_TIMEOUT_SECONDS)
                 if not ready:
-                    os.kill(self.pid, signal.SIGKILL)
+                    os.kill(pid, signal.SIGKILL)
                     break
-                chunk = os.read(self.reader, 4096)
+                chunk = os.read(reader, 4096)
                 if not chunk:
                     break
                 data += chunk
         finally:
-            os.close(self.reader)
-            os.waitpid(self.pid, 0)
+            os.close(reader)
+            os.waitpid(pid, 0)
             gc.unfreeze()
         try:
             objective, assigned, seconds, rss = data.decode().split()

@@ -49,7 +49,9 @@ def take_interrupted_plan() -> tuple[int, bytes] | None:
     found = left.filter(started_at__gte=recent).order_by("-started_at").values_list("pk", "plan")
     taken = found.first()
     MatchingRun.objects.filter(~Q(plan=None)).update(plan=None)
-    return (taken[0], bytes(taken[1])) if taken else None
+    if taken is None or taken[1] is None:  # (the query excludes a null plan)
+        return None
+    return taken[0], bytes(taken[1])
 
 
 def remaining(problem: Problem, blob: bytes) -> Solution:

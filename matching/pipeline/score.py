@@ -310,7 +310,7 @@ class _Routes:
     def of(cls, cells: list[CellFacts]) -> "_Routes":
         # CellFacts normalises its languages: no direct language is listed twice.
         direct = [(c.language, *c.other_languages) for c in cells]
-        relays = {c.relay_language for c in cells} - {None}
+        relays = {c.relay_language for c in cells if c.relay_language is not None}
         languages = sorted({code for codes in direct for code in codes} | relays)
         index = {code: i for i, code in enumerate(languages)}
         pad = len(languages)
@@ -484,14 +484,14 @@ def _hubs(
         alpha = points + skills.remote_points[who] + skills.kind_points[who, kind]
         arcs.append((who, np.full(len(who), hub, dtype=np.int64), alpha))
     empty = np.zeros(0, dtype=np.int64)
-    attorney, hub, affinity = (
+    attorney, arc_hub, affinity = (
         (np.concatenate(p) for p in zip(*arcs, strict=True)) if arcs else (empty, empty, empty)
     )
     return Hubs(
         cell_start=np.array(starts, dtype=np.int64),
         cell=np.concatenate(cells) if cells else empty,
         arc_attorney=attorney,
-        arc_hub=hub,
+        arc_hub=arc_hub,
         affinity=affinity,
     )
 

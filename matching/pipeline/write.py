@@ -142,16 +142,16 @@ def _lock_attorneys(pks: Sequence[int], today: date) -> dict[int, int]:
             [list(pks), AttorneyProfile.Verification.VERIFIED, today],
         )
         return dict(rows)
-    free = {}
+    free: dict[int, int] = {}
     for chunk in _chunks(pks):
-        rows = (
+        locked = (
             AttorneyProfile.objects.select_for_update()
             .filter(pk__in=chunk, verification=AttorneyProfile.Verification.VERIFIED)
             .filter(Q(paused_until__isnull=True) | Q(paused_until__lte=today))
             .order_by("pk")
             .values_list("pk", "capacity", "active_cases")
         )
-        free.update({pk: capacity - active for pk, capacity, active in rows})
+        free.update({pk: capacity - active for pk, capacity, active in locked})
     return free
 
 

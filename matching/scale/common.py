@@ -1,6 +1,7 @@
 """What every scale module shares: the markers that find scale rows again, and inserting."""
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 from django.core.management.base import CommandError
@@ -26,12 +27,12 @@ def copy_rows(model: type[models.Model], columns: list[str], rows: Iterable[tupl
     overwrite the created_at the rows carry with "now": auto_now_add).
     """
     extra_fields, extra_values = _defaults(model, columns)
-    fields = [model._meta.get_field(_field_name(model, c)) for c in columns]
-    db_columns = [f.column for f in fields]
-    db_columns += [model._meta.get_field(f).column for f in extra_fields]
+    fields = [_concrete_field(model, _field_name(model, c)) for c in columns]
+    db_columns = [_column(f) for f in fields]
+    db_columns += [_column(_concrete_field(model, f)) for f in extra_fields]
     # Defaults in their database form (an encrypted field encrypts its empty default).
     extra_db = tuple(
-        model._meta.get_field(f).get_db_prep_save(v, connection)
+        _concrete_field(model, f).get_db_prep_save(v, connection)
         for f, v in zip(extra_fields, extra_values, strict=True)
     )
     table = model._meta.db_table
@@ -69,6 +70,19 @@ def _field_name(model: type[models.Model], column: str) -> str:
         if column in (f.name, f.attname):
             return f.name
     raise CommandError(f"{model.__name__} has no field {column!r}")
+
+
+def _concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):  # a reverse relation: no column of its own
+        raise CommandError(f"{model.__name__}.{name} is not a column")
+    return field
+
+
+def _column(field: models.Field[Any, Any]) -> str:
+    if field.column is None:  # only a field not yet attached to a model has none
+        raise CommandError(f"{field!r} has no column")
+    return field.column
 
 
 def _defaults(model: type[models.Model], columns: list[str]) -> tuple[list[str], list]:

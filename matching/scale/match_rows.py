@@ -100,7 +100,7 @@ class _Breakdowns:
                 case_type_name=lambda c: self.case_types.get(c, c),
             )
             self.pairs[key] = ({**parts.as_dict()}, words)
-        parts, words = self.pairs[key]
+        stored_parts, words = self.pairs[key]
         waiting_since = datetime.datetime.fromtimestamp(at, datetime.UTC).date()
         priority = case_priority(
             detained=detained, next_hearing_date=hearing, filing_deadline=deadline,
@@ -111,10 +111,10 @@ class _Breakdowns:
             "deadline": priority.deadline, "waiting": priority.waiting, "total": priority.total,
         }  # fmt: skip
         breakdown = {
-            "affinity": parts, "priority": priority_parts, "cell": _cell_id(cell),
+            "affinity": stored_parts, "priority": priority_parts, "cell": _cell_id(cell),
             "explanation": words,
         }  # fmt: skip
-        return parts["total"] + max(stored, 0), breakdown
+        return stored_parts["total"] + max(stored, 0), breakdown
 
 
 def _cell_id(cell: CellFacts) -> str:

@@ -207,8 +207,9 @@ class _Planner:
         if status == "approved":
             dates["changed"] = created + rng.random() * (hi - created) / 2
         elif status == "offered":
-            dates["changed"] = dates["offered"] = created + rng.random() * (hi - created)
-            dates["expires"] = dates["offered"] + ttl
+            offered = created + rng.random() * (hi - created)
+            dates["changed"] = dates["offered"] = offered
+            dates["expires"] = offered + ttl
         elif status in ("accepted", "declined", "expired"):
             offered = created + min(rng.uniform(2 * HOUR, 2 * DAY), 0.3 * (hi - created))
             dates["offered"], dates["expires"] = offered, offered + ttl

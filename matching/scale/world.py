@@ -14,6 +14,13 @@ from volunteers.models import AttorneyLanguage, AttorneyProfile, PracticeArea
 class _World:
     """Scale attorneys (facts, free places, speakers per language) and free scale cases."""
 
+    attorney_pk: list[int]
+    free: np.ndarray  # free places per attorney, in attorney_pk's order
+    speakers: dict[str, list[int]]  # language code -> attorney indices
+    facts: list[AttorneyFacts]
+    cases: np.ndarray  # free scale case pks
+    now: float  # a timestamp
+
     @classmethod
     def load(cls) -> "_World":
         world = cls()
@@ -33,7 +40,7 @@ class _World:
         index = {row[0]: i for i, row in enumerate(rows)}
         languages: list[dict[str, int]] = [{} for _ in rows]
         areas: list[dict[str, int]] = [{} for _ in rows]
-        world.speakers: dict[str, list[int]] = {}
+        world.speakers = {}
         skills = AttorneyLanguage.objects.filter(attorney__in=attorneys)
         for pk, code, level in skills.values_list("attorney_id", "language_id", "proficiency"):
             languages[index[pk]][code] = level

@@ -19,4 +19,5 @@ def isin_sorted(values: IntArray, sorted_keys: IntArray) -> NDArray[np.bool_]:
     if len(sorted_keys) == 0:
         return np.zeros(len(values), dtype=bool)
     at = np.minimum(np.searchsorted(sorted_keys, values), len(sorted_keys) - 1)
-    return sorted_keys[at] == values
+    found: NDArray[np.bool_] = sorted_keys[at] == values
+    return found

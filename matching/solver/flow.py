@@ -129,12 +129,13 @@ def add_arcs(
 ) -> NDArray[np.int32]:
     tails_ = np.asarray(tails, dtype=np.int32)
     n = len(tails_)
-    return network.add_arcs_with_capacity_and_unit_cost(
+    arcs: NDArray[np.int32] = network.add_arcs_with_capacity_and_unit_cost(  # ortools: untyped
         tails_,
         np.asarray(heads, dtype=np.int32),
         np.broadcast_to(np.asarray(capacities, dtype=np.int64), n).copy(),
         np.broadcast_to(np.asarray(costs, dtype=np.int64), n).copy(),
     ).astype(np.int32)
+    return arcs
 
 
 def _span(arcs: NDArray[np.int32]) -> tuple[int, int]:

@@ -46,7 +46,7 @@ def solve_greedy(instance: Instance) -> Solution:
         return (-(affinity[arc] + priority[c]), arc_attorney[arc], case_ids[c], cell)
 
     def take(cell: int, attorney: int) -> int:
-        taken_case = case[next_case[cell]]
+        taken_case: int = case[next_case[cell]]
         next_case[cell] += 1
         remaining[attorney] -= 1
         return taken_case
@@ -120,10 +120,10 @@ def greedy_with_hubs(instance: Instance, hubs: Hubs) -> Solution:
             cell_runs[k].append(instance.n_cells + h)
     remaining = instance.capacity.tolist()
     case_ids, priority = instance.case_ids, instance.priority
-    next_case = instance.cell_start[:-1].tolist()
+    next_case: list[int] = instance.cell_start[:-1].tolist()
     case_end = instance.cell_start[1:].tolist()
 
-    def best(cell: int):
+    def best(cell: int) -> GreedyKey | None:
         if next_case[cell] == case_end[cell]:
             return None
         top = None
@@ -150,7 +150,7 @@ def greedy_with_hubs(instance: Instance, hubs: Hubs) -> Solution:
     return solution_of(instance, attorney, case, score)
 
 
-def _gathered(*parts: tuple[IntArray, IntArray], chunk: int = 1 << 20) -> array:
+def _gathered(*parts: tuple[IntArray, IntArray], chunk: int = 1 << 20) -> array[int]:
     """``concatenate([values[order] for values, order in parts])`` as an int32 ``array``, a
     chunk at a time (no full-size int64 temporaries)."""
     out = array("i", bytes(4 * sum(len(order) for _, order in parts)))

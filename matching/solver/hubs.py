@@ -116,4 +116,5 @@ def component_labels(instance: Instance, hubs: Hubs) -> IntArray:
     )
     n = first_hub + hubs.n_hubs
     graph = coo_array((np.ones(len(tails), dtype=np.int8), (tails, heads)), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
+    labels: IntArray = connected_components(graph, directed=False)[1]  # scipy: untyped
+    return labels

@@ -182,9 +182,8 @@ def _sort_ids(ids: Sequence[str], kind: str) -> tuple[IntArray, IntArray, IdArra
         if not isinstance(value, str) or not value:
             raise InstanceError(f"{kind} ids must be non-empty strings, got {value!r}")
     # Python's sort beats numpy's argsort on object arrays by ~3x.
-    order = np.fromiter(
-        sorted(range(len(values)), key=values.__getitem__), dtype=np.int64, count=len(values)
-    )
+    by_id: list[int] = sorted(range(len(values)), key=values.__getitem__)
+    order = np.fromiter(by_id, dtype=np.int64, count=len(values))
     # Filling an empty object array keeps ids as 1-D strings whatever they look like.
     sorted_ids = np.empty(len(values), dtype=object)
     sorted_ids[:] = values

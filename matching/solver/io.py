@@ -17,7 +17,7 @@ import json
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import pairwise
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import numpy as np
 
@@ -103,7 +103,7 @@ def _instance_of(
     )
 
 
-def _int64(values: array) -> IntArray:
+def _int64(values: array[int]) -> IntArray:
     return np.frombuffer(values, dtype=np.int64).copy() if len(values) else np.zeros(0, np.int64)
 
 
@@ -141,7 +141,7 @@ def _load_attorneys(items: Iterable[Any]) -> tuple[list[str], list[int]]:
     return ids, capacity
 
 
-def _load_cells(items: Iterable[Any]) -> tuple[list[str], list[str], array, array]:
+def _load_cells(items: Iterable[Any]) -> tuple[list[str], list[str], array[int], array[int]]:
     cell_ids: list[str] = []
     case_ids: list[str] = []
     case_cell, priority = array("q"), array("q")
@@ -162,7 +162,7 @@ def _load_cells(items: Iterable[Any]) -> tuple[list[str], list[str], array, arra
 
 def _load_arcs(
     items: Iterable[Any], attorney_index: Mapping[str, int], cell_index: Mapping[str, int]
-) -> tuple[array, array, array]:
+) -> tuple[array[int], array[int], array[int]]:
     # Compact arrays: at backlog scale there are tens of millions of arcs.
     attorney, cell, affinity = array("q"), array("q"), array("q")
     for i, item in enumerate(items):
@@ -180,7 +180,7 @@ def _load_exclusions(
     case_index: Mapping[str, int],
     *,
     ignore_unknown: bool,
-) -> tuple[array, array]:
+) -> tuple[array[int], array[int]]:
     attorney, case = array("q"), array("q")
     for i, item in enumerate(items):
         where = f"excluded[{i}]"
@@ -344,7 +344,13 @@ class _JsonStream:
         return bool(data) or bool(text)
 
 
-def write_instance(instance: Instance, out: IO[str], *, hubs: Hubs | None = None) -> None:
+class TextSink(Protocol):
+    """Where text is written: a text file, or anything with its ``write``."""
+
+    def write(self, text: str, /) -> object: ...
+
+
+def write_instance(instance: Instance, out: TextSink, *, hubs: Hubs | None = None) -> None:
     """Write the JSON format of ``instance`` to ``out`` a piece at a time: what
     ``json.dumps(instance_to_json(instance))`` would write, compactly. With ``hubs``, the
     instance is :func:`materialise`'s, built a block of attorneys at a time: neither the text
@@ -398,7 +404,7 @@ def _cell_text(cell: str, cases: IdArray, priority: list[int]) -> str:
 _quote = json.encoder.encode_basestring_ascii
 
 
-def _write_items(out: IO[str], items: Iterable[str], *, per_write: int = 4096) -> None:
+def _write_items(out: TextSink, items: Iterable[str], *, per_write: int = 4096) -> None:
     """Comma-separated JSON texts, written a batch at a time."""
     batch: list[str] = []
     separator = ""

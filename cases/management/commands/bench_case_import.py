@@ -105,8 +105,9 @@ def _peak_mb() -> float:
 
 def _csv(rows: int) -> bytes:
     rng = random.Random(4)  # noqa: S311 - benchmark data
-    courts = ImmigrationCourt.objects.filter(detained_only=False).values_list("code", flat=True)
-    courts = list(courts)
+    courts = list(
+        ImmigrationCourt.objects.filter(detained_only=False).values_list("code", flat=True)
+    )
     today = timezone.localdate()
     dataset = tablib.Dataset(headers=list(COLUMNS))
     start = rng.randrange(100_000_000, 800_000_000)

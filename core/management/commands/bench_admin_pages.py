@@ -88,7 +88,7 @@ def _detail_match() -> int | None:
     if top is None:
         return None
     match = proposed.filter(case__language=top[0]).order_by("-case__priority", "pk").first()
-    return match.pk
+    return None if match is None else match.pk
 
 
 def _measure(client: Client, url: str, repeat: int) -> dict:

@@ -50,9 +50,13 @@ run: $(VENV)/.installed
 	@echo "Starting web ($(SITE_URL)), worker and beat. Ctrl-C stops all three."
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile.dev start
 
+# Types: mypy with django-stubs ([tool.mypy] in pyproject.toml; cache in .mypy_cache). The plugin
+# loads the settings, so this checkout comes first on the path (a venv shared by worktrees points
+# its editable install at another one).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DEBUG=1 PYTHONPATH=$(CURDIR) $(BIN)/mypy
 	env -u DATABASE_URL DEBUG=1 $(MANAGE) makemigrations --check --dry-run
 
 check-deploy: $(VENV)/.installed

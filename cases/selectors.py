@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
@@ -13,9 +14,10 @@ from cases.identifiers import InvalidANumber, normalize_a_number
 from cases.models import CaseImport, CaseRequest, PartnerMembership
 from core.errors import AccessRefused
 from core.roles import COORDINATORS, PARTNER_INTAKE
+from core.types import AnyUser
 
 
-def partner_membership_for(*, user) -> PartnerMembership | None:
+def partner_membership_for(*, user: AnyUser) -> PartnerMembership | None:
     """The organization a user does partner intake for: an active user in the role, or None."""
     if not (user.is_authenticated and user.is_active):
         return None
@@ -27,14 +29,14 @@ def partner_membership_for(*, user) -> PartnerMembership | None:
     return membership
 
 
-def partner_membership_get(*, user) -> PartnerMembership:
+def partner_membership_get(*, user: AnyUser) -> PartnerMembership:
     membership = partner_membership_for(user=user)
     if membership is None:
         raise Http404("No such page.")
     return membership
 
 
-def case_requests_for_partner(*, user) -> QuerySet[CaseRequest]:
+def case_requests_for_partner(*, user: AnyUser) -> QuerySet[CaseRequest]:
     """The partner's own organization's requests; nothing at all for anyone else."""
     membership = partner_membership_for(user=user)
     if membership is None:
@@ -44,7 +46,7 @@ def case_requests_for_partner(*, user) -> QuerySet[CaseRequest]:
     )
 
 
-def case_request_get_for_partner(*, user, reference: str) -> CaseRequest:
+def case_request_get_for_partner(*, user: AnyUser, reference: str) -> CaseRequest:
     try:
         return case_requests_for_partner(user=user).get(reference=reference)
     except CaseRequest.DoesNotExist:
@@ -70,7 +72,7 @@ def case_request_review_alert_recipients(*, case_id: int) -> tuple[CaseRequest |
     return case, sorted(set(users.values_list("email", flat=True)))
 
 
-def case_requests_by_a_number(*, user, term: str) -> QuerySet[CaseRequest] | None:
+def case_requests_by_a_number(*, user: AnyUser, term: str) -> QuerySet[CaseRequest] | None:
     """Exact A-number search through the keyed hash; None if the term is not an A-number or the
     user may not search by identifiers (a hit would tell them whose case it is)."""
     if not user.has_perm("cases.view_identifiers"):
@@ -100,7 +102,7 @@ def case_request_languages_in_use() -> list[str]:
         return [code for (code,) in cursor.fetchall()]
 
 
-def case_import_get_for_user(*, user, case_import_id: int) -> CaseImport:
+def case_import_get_for_user(*, user: User, case_import_id: int) -> CaseImport:
     """An import is seen by the coordinator who uploaded it only; anyone else gets a 404. The file
     itself is never loaded here."""
     found = CaseImport.objects.defer("content").filter(pk=case_import_id, created_by=user).first()

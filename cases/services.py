@@ -6,22 +6,27 @@ the public reference and field names only (SEC-23, SEC-24).
 
 import json
 import logging
-from datetime import date, timedelta
-from typing import Any
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from types import TracebackType
+from typing import Any, Literal
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.contrib.auth.models import User
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from cases.crypto import a_number_hash, is_unreadable
 from cases.identifiers import InvalidANumber, normalize_a_number
-from cases.models import CaseRequest, PartnerMembership
+from cases.models import CaseRequest, Language, PartnerMembership
 from cases.priority import case_priority
 from cases.signals import case_request_review_due
 from cases.validation import CaseRequestInvalid, ReferenceCache, case_request_clean
 from core.errors import DomainError
 from core.roles import partner_intake_group_sync
 from core.services import event_record
+from core.types import Actor
+from volunteers.models import Organization
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +50,9 @@ class DuplicateANumber(CaseRequestInvalid):
 def case_request_create(
     *,
     data: dict[str, Any],
-    created_by,
+    created_by: Actor,
     source: str,
-    organization=None,
+    organization: Organization | None = None,
     refs: ReferenceCache | None = None,
     request_run: bool = True,
     duplicate_of: CaseRequest | None = None,
@@ -69,7 +74,7 @@ def case_request_create(
         a_number_hash=a_hash if duplicate_of is None else None,
         source=source,
         organization=organization,
-        created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
+        created_by=created_by if created_by is not None and created_by.is_authenticated else None,
     )
     if duplicate_of is not None:
         case.status, case.duplicate_of = CaseRequest.Status.REVIEW, duplicate_of
@@ -100,14 +105,14 @@ def case_request_create(
 
 
 def case_request_submit_by_partner(
-    *, data: dict[str, Any], created_by, organization
+    *, data: dict[str, Any], created_by: Actor, organization: Organization
 ) -> CaseRequest:
     """Partner intake. A duplicate A-number is refused only within the partner's organization
     (its cases are theirs to see anyway). One of another organization's cases, or of a case
     a coordinator recorded, is never disclosed to the submitter (issue 11 #5): the request is
     stored for coordinator review and answered exactly like a fresh one.
     """
-    fields = {"data": data, "created_by": created_by, "organization": organization}
+    fields: dict[str, Any] = {"data": data, "created_by": created_by, "organization": organization}
     try:
         return case_request_create(**fields, source=CaseRequest.Source.PARTNER)
     except DuplicateANumber as error:
@@ -118,7 +123,7 @@ def case_request_submit_by_partner(
 
 
 def case_request_edit_by_partner(
-    *, case_request: CaseRequest, data: dict[str, Any], updated_by
+    *, case_request: CaseRequest, data: dict[str, Any], updated_by: Actor
 ) -> CaseRequest:
     """A partner's edit: an A-number changed into another organization's is, as at intake,
     kept for coordinator review and never disclosed (case_request_submit_by_partner)."""
@@ -133,7 +138,9 @@ def case_request_edit_by_partner(
     )
 
 
-def case_request_review_resolve(*, case_request: CaseRequest, actor, release: bool) -> CaseRequest:
+def case_request_review_resolve(
+    *, case_request: CaseRequest, actor: Actor, release: bool
+) -> CaseRequest:
     """A coordinator's decision on a request held for review: ``release`` it to matching (its
     A-number was corrected, or the other case withdrawn: it must be unique now), or withdraw
     it as the duplicate it is."""
@@ -170,7 +177,7 @@ def case_request_update(
     *,
     case_request: CaseRequest,
     data: dict[str, Any],
-    updated_by,
+    updated_by: Actor,
     duplicate_of: CaseRequest | None = None,
 ) -> CaseRequest:
     """Apply the fields present in ``data``; identifiers absent from it are left untouched.
@@ -216,7 +223,7 @@ def case_request_update(
 def case_request_check(
     *,
     data: dict[str, Any],
-    actor,
+    actor: Actor,
     case_request: CaseRequest | None = None,
     refs: ReferenceCache | None = None,
     taken: dict[str, str] | None = None,
@@ -246,7 +253,7 @@ def case_request_check(
         taken[a_hash] = _EARLIER_ROW
 
 
-def case_request_references_by_hash(*, raw_a_numbers) -> dict[str, str]:
+def case_request_references_by_hash(*, raw_a_numbers: Iterable[object]) -> dict[str, str]:
     """Keyed hash → reference of the stored cases among these A-numbers (invalid ones skipped)."""
     hashes = set()
     for raw in raw_a_numbers:
@@ -258,7 +265,11 @@ def case_request_references_by_hash(*, raw_a_numbers) -> dict[str, str]:
     batch = sorted(hashes)
     for start in range(0, len(batch), 1000):
         rows = CaseRequest.objects.filter(a_number_hash__in=batch[start : start + 1000])
-        found.update(rows.values_list("a_number_hash", "reference"))
+        found.update(
+            (a_hash, reference)
+            for a_hash, reference in rows.values_list("a_number_hash", "reference")
+            if a_hash is not None  # (the filter's already)
+        )
     return found
 
 
@@ -298,7 +309,9 @@ def case_request_recompute_priorities(*, today: date | None = None, batch_size: 
     return updated
 
 
-def case_request_identifiers_viewed(*, case_request: CaseRequest, viewer, where: str) -> None:
+def case_request_identifiers_viewed(
+    *, case_request: CaseRequest, viewer: Actor, where: str
+) -> None:
     """Record that someone saw a full record with its identifiers (SEC-24)."""
     event_record(
         verb="case_request.identifiers_viewed",
@@ -308,7 +321,9 @@ def case_request_identifiers_viewed(*, case_request: CaseRequest, viewer, where:
     )
 
 
-def partner_membership_set(*, user, organization, actor) -> PartnerMembership:
+def partner_membership_set(
+    *, user: User, organization: Organization, actor: Actor
+) -> PartnerMembership:
     """Make ``user`` partner intake staff of ``organization`` (one organization per user).
 
     Partner staff read the names and A-numbers of their organization's cases, so granting it is
@@ -338,7 +353,7 @@ def partner_membership_set(*, user, organization, actor) -> PartnerMembership:
     return membership
 
 
-def partner_membership_end(*, membership: PartnerMembership, actor) -> None:
+def partner_membership_end(*, membership: PartnerMembership, actor: Actor) -> None:
     """End a user's partner intake access: the membership and the role go together."""
     _require_identifier_access(actor)
     with transaction.atomic():
@@ -375,7 +390,7 @@ PURGED_VALUES = {
 PURGED_MATCH_VALUES = {"decline_note": "", "reject_reason": ""}
 
 
-def case_requests_purge(*, now=None, batch_size: int = 500) -> int:
+def case_requests_purge(*, now: datetime | None = None, batch_size: int = 500) -> int:
     """Anonymise closed and withdrawn cases not changed for CASE_RETENTION_DAYS; return how many.
 
     1. Select the due cases (finished, older than the retention period, not yet purged).
@@ -401,14 +416,15 @@ def case_requests_purge(*, now=None, batch_size: int = 500) -> int:
     return len(ids)
 
 
-def _purge_batch(ids: list[int], *, now) -> None:
+def _purge_batch(ids: list[int], *, now: datetime) -> None:
     with transaction.atomic():
         cases = CaseRequest.objects.filter(pk__in=ids, purged_at__isnull=True)
         purged = list(cases.select_for_update().only("pk", "reference"))
         CaseRequest.objects.filter(pk__in=[c.pk for c in purged]).update(
             **PURGED_VALUES, purged_at=now
         )
-        matches = CaseRequest._meta.get_field("matches").related_model.objects
+        # Match through the relation: matching imports cases, not the other way round.
+        matches = CaseRequest._meta.get_field("matches").related_model._default_manager
         matches.filter(case_id__in=[c.pk for c in purged]).update(**PURGED_MATCH_VALUES)
         for case in purged:
             event_record(
@@ -419,7 +435,7 @@ def _purge_batch(ids: list[int], *, now) -> None:
 # Helpers -----------------------------------------------------------------------------------------
 
 
-def _review_requested(case: CaseRequest, *, duplicate_of: CaseRequest, actor) -> None:
+def _review_requested(case: CaseRequest, *, duplicate_of: CaseRequest, actor: Actor) -> None:
     event_record(
         verb="case_request.duplicate_held_for_review",
         actor=actor,
@@ -431,15 +447,13 @@ def _review_requested(case: CaseRequest, *, duplicate_of: CaseRequest, actor) ->
     transaction.on_commit(lambda: case_request_review_due.send(sender=CaseRequest, case_id=case.pk))
 
 
-def _refuse_duplicate(a_hash: str | None, *, actor, exclude_pk: int | None = None) -> None:
+def _refuse_duplicate(a_hash: str | None, *, actor: Actor, exclude_pk: int | None = None) -> None:
     if a_hash is None:
         return
-    existing = (
-        CaseRequest.objects.filter(a_number_hash=a_hash)
-        .exclude(pk=exclude_pk)
-        .values_list("reference", flat=True)
-        .first()
-    )
+    same = CaseRequest.objects.filter(a_number_hash=a_hash)
+    if exclude_pk is not None:
+        same = same.exclude(pk=exclude_pk)
+    existing = same.values_list("reference", flat=True).first()
     if existing is not None:
         raise DuplicateANumber(
             existing_reference=existing, show_reference=_can_view_identifiers(actor)
@@ -449,27 +463,32 @@ def _refuse_duplicate(a_hash: str | None, *, actor, exclude_pk: int | None = Non
 class _duplicate_as_error:
     """Turn the unique constraint's IntegrityError (a concurrent duplicate) into the form error."""
 
-    def __init__(self, a_hash: str | None, *, actor):
+    def __init__(self, a_hash: str | None, *, actor: Actor):
         self.a_hash, self.actor = a_hash, actor
 
-    def __enter__(self):
+    def __enter__(self) -> "_duplicate_as_error":
         return self
 
-    def __exit__(self, kind, error, traceback):
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> Literal[False]:
         if kind is IntegrityError and self.a_hash is not None:
             _refuse_duplicate(self.a_hash, actor=self.actor)
         return False
 
 
-def _require_identifier_access(actor) -> None:
+def _require_identifier_access(actor: Actor) -> None:
     if not _can_view_identifiers(actor):
         raise IdentifierAccessRequired(
             "Only staff who may see respondent identifiers can do this: it gives access to them."
         )
 
 
-def _can_view_identifiers(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.has_perm(VIEW_IDENTIFIERS))
+def _can_view_identifiers(user: Actor) -> bool:
+    return user is not None and user.is_authenticated and user.has_perm(VIEW_IDENTIFIERS)
 
 
 def _set_priority(case: CaseRequest, *, today: date) -> None:
@@ -508,7 +527,13 @@ def _write_priorities(cases: list[CaseRequest]) -> int:
     return len(cases)
 
 
-def _prepare_update(case: CaseRequest, data: dict[str, Any], *, actor, duplicate_of=None):
+def _prepare_update(
+    case: CaseRequest,
+    data: dict[str, Any],
+    *,
+    actor: Actor,
+    duplicate_of: CaseRequest | None = None,
+) -> tuple[dict[str, Any], list[Language] | None]:
     """(field → new value for the changed fields, new other languages or None if unchanged)."""
     given_identifiers = {name for name in IDENTIFIER_FIELDS if name in data}
     merged = {**_current_values(case), **data}
@@ -550,8 +575,8 @@ def _differs(case: CaseRequest, name: str, value: Any) -> bool:
     current = getattr(case, name)
     if is_unreadable(current):
         return True
-    return current != value
+    return bool(current != value)
 
 
-def _pk(obj) -> int | None:
+def _pk(obj: models.Model | None) -> int | None:
     return obj.pk if obj is not None else None

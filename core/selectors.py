@@ -1,6 +1,6 @@
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count, F, Q, Sum
@@ -61,7 +61,7 @@ class NeedDashboard:
     totals: SiteTotals  # the home page's public figures
 
 
-def need_dashboard(*, today=None) -> NeedDashboard:
+def need_dashboard(*, today: date | None = None) -> NeedDashboard:
     """Figures for coordinators: counts only, nothing that identifies a person."""
     today = today or timezone.localdate()
     languages, courts, heat = _open_heat()
@@ -96,8 +96,8 @@ def _open_heat() -> tuple[list[str], list[str], list[list[int]]]:
         .values_list("language_id", "court_id")
         .annotate(n=Count("pk"))
     )
-    per_language: Counter = Counter()
-    per_court: Counter = Counter()
+    per_language: Counter[str] = Counter()
+    per_court: Counter[int] = Counter()
     for language, court, n in rows:
         per_language[language] += n
         per_court[court] += n
@@ -116,7 +116,7 @@ def _open_heat() -> tuple[list[str], list[str], list[list[int]]]:
     )
 
 
-def _capacity_by_language(today) -> list[tuple[str, int]]:
+def _capacity_by_language(today: date) -> list[tuple[str, int]]:
     free = F("attorney__capacity") - F("attorney__active_cases")
     return list(
         AttorneyLanguage.objects.filter(
@@ -131,7 +131,7 @@ def _capacity_by_language(today) -> list[tuple[str, int]]:
     )
 
 
-def _matches_by_week(today) -> list[tuple[str, int]]:
+def _matches_by_week(today: date) -> list[tuple[str, int]]:
     start = today - timedelta(weeks=WEEKS_SHOWN)
     since = timezone.make_aware(datetime.combine(start, datetime.min.time()))
     rows = (
@@ -174,6 +174,7 @@ def _median_hours_to_answer() -> float | None:
     seconds = sorted(
         (responded - offered).total_seconds()
         for offered, responded in answered.values_list("offered_at", "responded_at")
+        if offered is not None and responded is not None  # (the filter's already)
     )
     if not seconds:
         return None

@@ -3,23 +3,29 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import models, transaction
 from django.utils import timezone
 
 from core.models import DomainEvent
+from core.types import Actor
 
 
 def event_record(
-    *, verb: str, actor=None, target: models.Model | None = None, data: dict[str, Any] | None = None
+    *,
+    verb: str,
+    actor: Actor = None,
+    target: models.Model | None = None,
+    data: dict[str, Any] | None = None,
 ) -> DomainEvent:
     """Append one event to the log. Call inside the service's transaction."""
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    user = actor if actor is not None and actor.is_authenticated else None
     return DomainEvent.objects.create(
         verb=verb,
-        actor=actor if is_user else None,
-        actor_label=(actor.get_username() if is_user else "system")[:150],
+        actor=user,
+        actor_label=(user.get_username() if user is not None else "system")[:150],
         target_type=ContentType.objects.get_for_model(target) if target is not None else None,
         target_id=str(target.pk) if target is not None else "",
         data=data or {},
@@ -34,12 +40,14 @@ def event_record(
 REFUSED_ACCESS_WINDOW_SECONDS = 600
 
 
-def access_refused_record(*, actor, kind: str, now: float | None = None) -> DomainEvent | None:
+def access_refused_record(
+    *, actor: Actor, kind: str, now: float | None = None
+) -> DomainEvent | None:
     """Count one refused access; returns the event when this one was recorded."""
     window = REFUSED_ACCESS_WINDOW_SECONDS
     start = int((time.time() if now is None else now) // window) * window
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    key = f"audit:refused:{actor.pk if is_user else 'anon'}:{kind}:{start}"
+    user = actor if actor is not None and actor.is_authenticated else None
+    key = f"audit:refused:{user.pk if user is not None else 'anon'}:{kind}:{start}"
     count = _cache_count(key, timeout=window)
     if not _is_power_of_ten(count):
         return None
@@ -67,7 +75,7 @@ def _is_power_of_ten(count: int) -> bool:
     return count == 1
 
 
-def user_sessions_end(*, user) -> int:
+def user_sessions_end(*, user: User) -> int:
     """Delete every session signed in as `user`; returns how many (SEC-10).
 
     Sessions are rows keyed by a random key with the user id inside the signed data, so this

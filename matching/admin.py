@@ -19,6 +19,7 @@ from core.admin_lists import LargeTableAdminMixin
 from core.errors import DomainError
 from core.exports import csv_export
 from core.roles import COORDINATOR_PERMISSION
+from core.types import Actor
 from matching.models import Match, MatchingRun
 from matching.selectors import match_distance, match_explanation, next_best_attorneys
 from matching.services import (
@@ -391,7 +392,7 @@ class Decision:
     label: str
     done: str
     allowed_from: tuple[str, ...]
-    decide: Callable[[Match, object, str], Match]
+    decide: Callable[[Match, Actor, str], Match]  # (match, actor, reason)
 
 
 # The buttons on a match's page: each is one service call, offered only where it can succeed.

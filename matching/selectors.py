@@ -6,9 +6,10 @@ The coordinator's match page (admin, behind the change-match permission) reads a
 breakdown in words and the next best attorneys for the case.
 """
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -16,6 +17,7 @@ from django.db.models import (
     Case,
     CharField,
     Exists,
+    Expression,
     ExpressionWrapper,
     F,
     FilteredRelation,
@@ -45,12 +47,14 @@ from django.utils import timezone
 from cases.models import CaseRequest
 from core.errors import AccessRefused
 from core.models import DomainEvent
+from core.types import AnyUser
 from matching.models import Match
 from matching.pipeline.load import other_languages_matched
 from matching.pipeline.load.attorneys import preference_types
 from matching.scoring import (
     AFFINITY_WEIGHTS,
     AffinityBreakdown,
+    AffinityWeights,
     AttorneyFacts,
     CellFacts,
     Constraint,
@@ -65,7 +69,7 @@ from volunteers.models import AttorneyLanguage, AttorneyProfile, PracticeArea
 _PAGE_RELATIONS = ("case__language", "case__court", "case__case_type", "attorney")
 
 
-def match_get_for_attorney(*, user, match_id) -> Match:
+def match_get_for_attorney(*, user: AnyUser, match_id: int | str) -> Match:
     """The match if it belongs to this user's verified attorney profile; Http404 otherwise."""
     try:
         return _attorney_matches(user).get(pk=int(match_id))
@@ -73,12 +77,12 @@ def match_get_for_attorney(*, user, match_id) -> Match:
         raise AccessRefused(Match._meta.label_lower, "No such match.") from None
 
 
-def offers_for_attorney(*, user) -> QuerySet[Match]:
+def offers_for_attorney(*, user: AnyUser) -> QuerySet[Match]:
     """Open offers, the one expiring first at the top."""
     return _attorney_matches(user).filter(status=Match.Status.OFFERED).order_by("expires_at", "pk")
 
 
-def active_cases_for_attorney(*, user) -> QuerySet[Match]:
+def active_cases_for_attorney(*, user: AnyUser) -> QuerySet[Match]:
     """Accepted matches (the attorney's cases), the nearest hearing first."""
     return (
         _attorney_matches(user)
@@ -87,7 +91,7 @@ def active_cases_for_attorney(*, user) -> QuerySet[Match]:
     )
 
 
-def offers_overdue(*, now=None) -> QuerySet[Match]:
+def offers_overdue(*, now: datetime | None = None) -> QuerySet[Match]:
     """Offers past their deadline, for the expiry task (served by match_offer_expiry_idx)."""
     now = now or timezone.now()
     return (
@@ -97,7 +101,7 @@ def offers_overdue(*, now=None) -> QuerySet[Match]:
     )
 
 
-def offers_due_for_reminder(*, now=None) -> list[int]:
+def offers_due_for_reminder(*, now: datetime | None = None) -> list[int]:
     """Ids of offers expiring within MATCH_OFFER_REMINDER_HOURS that were not reminded yet."""
     now = now or timezone.now()
     horizon = now + timedelta(hours=settings.MATCH_OFFER_REMINDER_HOURS)
@@ -107,7 +111,7 @@ def offers_due_for_reminder(*, now=None) -> list[int]:
     return list(due.order_by("expires_at").values_list("pk", flat=True))
 
 
-def offers_not_notified(*, offered_before) -> list[int]:
+def offers_not_notified(*, offered_before: datetime) -> list[int]:
     """Ids of open offers whose new-offer email never went out (the broker lost or refused it)."""
     pending = Match.objects.filter(
         status=Match.Status.OFFERED, offered_at__lte=offered_before, expires_at__gt=timezone.now()
@@ -126,8 +130,8 @@ def _has_event(verb: str) -> Exists:
     )
 
 
-def _attorney_matches(user) -> QuerySet[Match]:
-    if user is None or not getattr(user, "is_authenticated", False):
+def _attorney_matches(user: AnyUser | None) -> QuerySet[Match]:
+    if user is None or not user.is_authenticated:
         return Match.objects.none()
     return Match.objects.filter(
         attorney__user=user, attorney__verification=AttorneyProfile.Verification.VERIFIED
@@ -238,7 +242,9 @@ def next_best_attorneys(*, case: CaseRequest, limit: int = NEXT_BEST_LIMIT) -> l
         window *= 2
 
 
-def _scored(case: CaseRequest, cell: CellFacts, attorneys: list) -> list[Candidate]:
+def _scored(
+    case: CaseRequest, cell: CellFacts, attorneys: Sequence[AttorneyProfile]
+) -> list[Candidate]:
     facts = _facts(attorneys)
     language_name = _name_of(case)  # once: it reads the case's other languages
     scored = []
@@ -281,15 +287,15 @@ def _cell(case: CaseRequest) -> CellFacts:
     )
 
 
-def _facts(attorneys: list[AttorneyProfile]) -> dict[int, AttorneyFacts]:
+def _facts(attorneys: Sequence[AttorneyProfile]) -> dict[int, AttorneyFacts]:
     pks = [a.pk for a in attorneys]
     languages: dict[int, dict[str, int]] = {pk: {} for pk in pks}
     areas: dict[int, dict[str, int]] = {pk: {} for pk in pks}
     rows = AttorneyLanguage.objects.filter(attorney_id__in=pks)
     for pk, code, level in rows.values_list("attorney_id", "language_id", "proficiency"):
         languages[pk][code] = level
-    rows = PracticeArea.objects.filter(attorney_id__in=pks)
-    for pk, code, handled in rows.values_list("attorney_id", "case_type_id", "cases_handled"):
+    areas_of = PracticeArea.objects.filter(attorney_id__in=pks)
+    for pk, code, handled in areas_of.values_list("attorney_id", "case_type_id", "cases_handled"):
         areas[pk][code] = handled
     preferred, excluded = preference_types(pks)
     return {
@@ -314,15 +320,15 @@ def _facts(attorneys: list[AttorneyProfile]) -> dict[int, AttorneyFacts]:
     }
 
 
-def _name_of(case: CaseRequest):
+def _name_of(case: CaseRequest) -> Callable[[str], str]:
     names = {case.language_id: case.language.name}
     names.update((language.code, language.name) for language in case.other_languages.all())
-    if case.relay_language_id:
-        names[case.relay_language_id] = case.relay_language.name
+    if case.relay_language is not None:
+        names[case.relay_language.code] = case.relay_language.name
     return lambda code: names.get(code, code)
 
 
-def _type_of(case: CaseRequest):
+def _type_of(case: CaseRequest) -> Callable[[str], str]:
     return lambda code: case.case_type.name if code == case.case_type_id else code
 
 
@@ -333,7 +339,21 @@ def _type_of(case: CaseRequest):
 _RADIUS = 3958.8
 
 
-def attorneys_ranked_for_case(*, case, cell, weights, today) -> QuerySet:
+class _Ranking(TypedDict):
+    prefers_type: bool
+    miles: float
+    sql_affinity: int  # matching.scoring.affinity's total, in SQL
+
+
+if TYPE_CHECKING:  # django-stubs' helper (a dev dependency): the attorney with the annotations
+    from django_stubs_ext import WithAnnotations
+
+    RankedAttorney = WithAnnotations[AttorneyProfile, _Ranking]
+
+
+def attorneys_ranked_for_case(
+    *, case: CaseRequest, cell: CellFacts, weights: AffinityWeights, today: date
+) -> "QuerySet[RankedAttorney]":
     """Every attorney who passes the hard constraints for this case, best affinity first.
 
     The filters are matching.scoring.eligibility in SQL (verified, not paused, a free place,
@@ -344,7 +364,7 @@ def attorneys_ranked_for_case(*, case, cell, weights, today) -> QuerySet:
     so the SQL radius test is a little generous and the SQL score can be one point off.
     """
     # scoring._language_routes' order: main language, other languages (all direct), relay.
-    routes = [("direct", cell.language, 100)]
+    routes: list[tuple[str, str, int]] = [("direct", cell.language, 100)]
     routes += [(f"other{i}", code, 100) for i, code in enumerate(cell.other_languages)]
     if cell.relay_language:
         routes.append(("relay", cell.relay_language, weights.relay_percent))
@@ -375,9 +395,9 @@ def attorneys_ranked_for_case(*, case, cell, weights, today) -> QuerySet:
         .filter(
             Q(paused_until__isnull=True) | Q(paused_until__lte=today),
             speaks,
+            Q(area__isnull=False),  # a Q: the type checker does not see FilteredRelation names
             verification=AttorneyProfile.Verification.VERIFIED,
             active_cases__lt=F("capacity"),
-            area__isnull=False,
         )
         .exclude(pk__in=Match.objects.filter(case=case).values("attorney_id"))
         .annotate(miles=miles)
@@ -387,7 +407,7 @@ def attorneys_ranked_for_case(*, case, cell, weights, today) -> QuerySet:
     )
 
 
-def _miles_sql(latitude: float, longitude: float):
+def _miles_sql(latitude: float, longitude: float) -> Expression:
     """scoring.haversine_miles from the attorney to the court, operation for operation (the
     same IEEE doubles and libm functions, so in practice the same result to the bit)."""
     lat, lon = (Cast(F(name), FloatField()) for name in ("latitude", "longitude"))
@@ -399,7 +419,9 @@ def _miles_sql(latitude: float, longitude: float):
     )
 
 
-def _affinity_sql(routes, cell, weights):
+def _affinity_sql(
+    routes: list[tuple[str, str, int]], cell: CellFacts, weights: AffinityWeights
+) -> Expression:
     """scoring.affinity's total: language + distance + experience + preference points."""
     integer = IntegerField()
     language = Greatest(
@@ -419,7 +441,7 @@ def _affinity_sql(routes, cell, weights):
         Floor(Value(float(weights.distance_max * half)) / (half + Greatest(F("miles"), 0.0))),
         integer,
     )
-    distance = near
+    distance: Cast | Case = near
     if cell.remote_ok:
         # A remote-preferring attorney's remote points carry the bonus (booked as preference).
         remote = Value(weights.remote + weights.remote_preferred)

@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import F
@@ -32,6 +33,7 @@ from core.errors import DomainError
 from core.models import DomainEvent
 from core.roles import COORDINATOR_PERMISSION
 from core.services import event_record
+from core.types import Actor
 from matching import followups
 from matching.models import Match, MatchingRun
 from matching.selectors import Candidate, candidate_for_case
@@ -59,7 +61,7 @@ def match_propose(
     score: int,
     breakdown: dict[str, Any],
     run: MatchingRun | None = None,
-    actor=None,
+    actor: Actor = None,
 ) -> Match:
     """Propose one pairing: the case must be open, the attorney verified and below capacity."""
     if score <= 0:
@@ -85,7 +87,7 @@ def match_propose(
     return match
 
 
-def match_approve(*, match: Match, actor) -> Match:
+def match_approve(*, match: Match, actor: Actor) -> Match:
     """A coordinator approves a proposal; it can then be offered."""
     _check_coordinator(actor)
     with transaction.atomic():
@@ -97,7 +99,7 @@ def match_approve(*, match: Match, actor) -> Match:
     return match
 
 
-def match_reject(*, match: Match, actor, reason: str) -> Match:
+def match_reject(*, match: Match, actor: Actor, reason: str) -> Match:
     """A coordinator ends a match before it is accepted; the case goes back to the pool."""
     _check_coordinator(actor)
     reason = (reason or "").strip()
@@ -117,7 +119,7 @@ def match_reject(*, match: Match, actor, reason: str) -> Match:
     return match
 
 
-def match_offer(*, match: Match, actor) -> Match:
+def match_offer(*, match: Match, actor: Actor) -> Match:
     """Offer an approved match to its attorney, who has MATCH_OFFER_TTL_HOURS to answer.
 
     The "new offer" email goes out from a Celery task enqueued after commit (REL-1): a rolled-back
@@ -134,8 +136,9 @@ def match_offer(*, match: Match, actor) -> Match:
             raise MatchError("The attorney is not verified.", code="attorney_not_verified")
         now = timezone.now()
         ttl = timedelta(hours=settings.MATCH_OFFER_TTL_HOURS)
-        match = _transition(match, Status.OFFERED, offered_at=now, expires_at=now + ttl)
-        _event(match, "match.offered", actor, expires_at=match.expires_at.isoformat())
+        expires_at = now + ttl
+        match = _transition(match, Status.OFFERED, offered_at=now, expires_at=expires_at)
+        _event(match, "match.offered", actor, expires_at=expires_at.isoformat())
         followups.offer_notify_on_commit(match_id=match.pk)
     return match
 
@@ -143,7 +146,7 @@ def match_offer(*, match: Match, actor) -> Match:
 # The attorney's answer
 
 
-def match_attest_no_conflict(*, match: Match, user) -> Match:
+def match_attest_no_conflict(*, match: Match, user: User) -> Match:
     """The offered attorney attests, after seeing the party names, that they have no conflict."""
     with transaction.atomic():
         match = _match_lock(match.pk)
@@ -156,7 +159,7 @@ def match_attest_no_conflict(*, match: Match, user) -> Match:
     return match
 
 
-def match_accept(*, match: Match, user) -> Match:
+def match_accept(*, match: Match, user: User) -> Match:
     """The offered attorney accepts after attesting; the case becomes represented.
 
     The slot was taken when the match was proposed, so the counter does not move. Concurrent
@@ -175,7 +178,7 @@ def match_accept(*, match: Match, user) -> Match:
     return match
 
 
-def match_decline(*, match: Match, user, reason: str, note: str = "") -> Match:
+def match_decline(*, match: Match, user: User, reason: str, note: str = "") -> Match:
     """The offered attorney declines with a reason; the case goes back to the pool.
 
     The pair stays recorded, so matching never proposes it again. Unlike accepting, declining
@@ -203,7 +206,7 @@ def match_decline(*, match: Match, user, reason: str, note: str = "") -> Match:
     return match
 
 
-def match_withdraw_proposal(*, match: Match, user) -> Match:
+def match_withdraw_proposal(*, match: Match, user: User) -> Match:
     """The attorney's own proposal, not yet offered, goes back to matching (an account being
     deleted). The attorney never saw it, so nothing is declined: the case is simply open again
     and the pair stays recorded, so it is not proposed again."""
@@ -243,7 +246,7 @@ def match_expire(*, match: Match) -> bool:
     return True
 
 
-def match_withdraw_for_case(*, case: CaseRequest, actor) -> Match | None:
+def match_withdraw_for_case(*, case: CaseRequest, actor: Actor) -> Match | None:
     """Withdraw a case request: its active match (if any) is withdrawn, the slot freed.
 
     This is the case withdrawal itself (cases' `case_request_withdraw` can delegate here): it
@@ -259,7 +262,7 @@ def match_withdraw_for_case(*, case: CaseRequest, actor) -> Match | None:
 # The coordinator's swap: another attorney for a proposal not yet offered
 
 
-def match_swap(*, match: Match, attorney_id: int, actor) -> Match:
+def match_swap(*, match: Match, attorney_id: int, actor: Actor) -> Match:
     """Reject the current proposal ("swapped") and propose the chosen attorney, atomically.
 
     Either both happen or neither: a refusal of the new proposal rolls the rejection back.
@@ -326,7 +329,7 @@ class _ActiveMatchChanged(Exception):
     """A proposal landed between reading the case's active match and locking the case."""
 
 
-def _withdraw_once(case_id: int, actor) -> Match | None:
+def _withdraw_once(case_id: int, actor: Actor) -> Match | None:
     with transaction.atomic():
         seen = _active_match(case_id)
         match = None
@@ -406,12 +409,12 @@ def _attorney_check_available(attorney: AttorneyProfile) -> None:
         raise MatchError("The attorney is at capacity.", code="capacity_exceeded")
 
 
-def _check_coordinator(actor) -> None:
+def _check_coordinator(actor: Actor) -> None:
     if actor is None or not actor.has_perm(COORDINATOR_PERMISSION):
         raise MatchError("Only a coordinator can do this.", code="not_permitted")
 
 
-def _check_owner(attorney: AttorneyProfile, user, *, verified: bool = True) -> None:
+def _check_owner(attorney: AttorneyProfile, user: User, *, verified: bool = True) -> None:
     if user is None or attorney.user_id != user.pk:
         raise MatchError("This is not your match.", code="not_your_match")
     if verified and attorney.verification != AttorneyProfile.Verification.VERIFIED:
@@ -468,7 +471,7 @@ def _case_move(case_id: int, *, to: str, frm: list[str]) -> None:
     )
 
 
-def _event(match: Match, verb: str, actor, **data: Any) -> None:
+def _event(match: Match, verb: str, actor: Actor, **data: Any) -> None:
     """Ids and codes only: never a name, an A-number or free text (SEC-23)."""
     base = {"case": match.case_id, "attorney": match.attorney_id}
     event_record(verb=verb, actor=actor, target=match, data=base | data)

@@ -6,11 +6,14 @@ expiring after TOTALS_TTL so new placements show), the page is one slice, and th
 the pledges on the page is one grouped count over accepted matches.
 """
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
@@ -36,7 +39,7 @@ def pledges_confirmation_unsent(*, created_before: datetime) -> list[int]:
     )
 
 
-def _wall_pledges():
+def _wall_pledges() -> QuerySet[Pledge]:
     return Pledge.objects.filter(status=Pledge.Status.APPROVED, public=True)
 
 
@@ -61,7 +64,7 @@ class WallTotals:
     by_kind: list[KindTotals] = field(default_factory=list)
     overall: KindTotals = field(default_factory=lambda: KindTotals("all", "All organizations"))
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """The open-data payload: public figures only."""
         return {
             "totals": _figures(self.overall),
@@ -119,7 +122,9 @@ def _totals_rows() -> list[tuple[str, str, int, int]]:
     return [tuple(row) for row in rows]
 
 
-def _totals_build(rows, placed=()) -> WallTotals:
+def _totals_build(
+    rows: Iterable[tuple[str, str, int, int]], placed: Iterable[tuple[str, int, int, int]] = ()
+) -> WallTotals:
     totals = {key: KindTotals(key, label) for key, label in Organization.Kind.choices}
     overall = KindTotals("all", "All organizations")
     for org_kind, kind, amount, pledges in rows:
@@ -143,7 +148,7 @@ class Progress:
     hours: int = 0
 
 
-def _progress_for(organization_ids) -> dict[int, Progress]:
+def _progress_for(organization_ids: Collection[int]) -> dict[int, Progress]:
     """Cases accepted by, and hours logged by, attorneys affiliated with each organization:
     two grouped queries, whatever the number of pledges on the page."""
     hours = dict(
@@ -186,7 +191,7 @@ class WallEntry:
         return min(100, round(100 * self.achieved / self.pledge.amount))
 
 
-def pledge_wall(*, page: int | str = 1):
+def pledge_wall(*, page: int | str = 1) -> tuple[Page[Pledge], list[WallEntry]]:
     """One page of approved, consenting pledges with their progress, newest decisions first."""
     pledges = _wall_pledges().select_related("organization").order_by("-decided_at", "-id")
     paginator = Paginator(pledges, WALL_PAGE_SIZE)
@@ -207,14 +212,14 @@ class ManagedOrganization:
     attorney_requests: list[AttorneyProfile] = field(default_factory=list)
 
 
-def _managed_ids(user) -> QuerySet:
+def _managed_ids(user: User) -> QuerySet[OrganizationManager, Any]:
     """Organizations the user manages with approval (a pending claim sees nothing)."""
     return OrganizationManager.objects.filter(user=user, approved_at__isnull=False).values(
         "organization_id"
     )
 
 
-def organizations_managed(*, user) -> list[ManagedOrganization]:
+def organizations_managed(*, user: User) -> list[ManagedOrganization]:
     """The organizations the user manages, each with all its pledges and their progress, and
     the requests to manage or join it (five queries whatever the numbers)."""
     organizations = list(Organization.objects.filter(pk__in=_managed_ids(user)))
@@ -223,16 +228,17 @@ def organizations_managed(*, user) -> list[ManagedOrganization]:
     by_org: dict[int, list[Pledge]] = {o.pk: [] for o in organizations}
     for pledge in Pledge.objects.filter(organization__in=organizations).order_by("-created_at"):
         by_org[pledge.organization_id].append(pledge)
-    managers: dict[int, list] = {o.pk: [] for o in organizations}
+    managers: dict[int, list[OrganizationManager]] = {o.pk: [] for o in organizations}
     for manager in OrganizationManager.objects.filter(
         organization__in=organizations, approved_at__isnull=True
     ).select_related("user"):
         managers[manager.organization_id].append(manager)
-    attorneys: dict[int, list] = {o.pk: [] for o in organizations}
+    attorneys: dict[int, list[AttorneyProfile]] = {o.pk: [] for o in organizations}
     for attorney in AttorneyProfile.objects.filter(
         organization_requested__in=organizations
     ).select_related("user"):
-        attorneys[attorney.organization_requested_id].append(attorney)
+        if attorney.organization_requested_id is not None:  # (the filter's already)
+            attorneys[attorney.organization_requested_id].append(attorney)
     progress = _progress_for(by_org.keys())
     return [
         ManagedOrganization(
@@ -245,7 +251,7 @@ def organizations_managed(*, user) -> list[ManagedOrganization]:
     ]
 
 
-def manager_request_get_for_manager(*, user, manager_id: int) -> OrganizationManager:
+def manager_request_get_for_manager(*, user: User, manager_id: int) -> OrganizationManager:
     """A pending claim on an organization the user manages; 404 for anyone else (SEC-12)."""
     return get_object_or_404(
         OrganizationManager.objects.select_related("organization"),
@@ -255,7 +261,7 @@ def manager_request_get_for_manager(*, user, manager_id: int) -> OrganizationMan
     )
 
 
-def attorney_request_get_for_manager(*, user, attorney_id: int) -> AttorneyProfile:
+def attorney_request_get_for_manager(*, user: User, attorney_id: int) -> AttorneyProfile:
     """An attorney asking to join an organization the user manages; 404 for anyone else."""
     return get_object_or_404(
         AttorneyProfile, pk=attorney_id, organization_requested_id__in=_managed_ids(user)

@@ -4,16 +4,21 @@ Each service validates, writes inside one transaction, records a domain event (i
 only, never the contact's name or email) and raises PledgeError with a stable code.
 """
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.contrib.auth.models import User
 from django.core import signing
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from cases.models import CaseType, ImmigrationCourt, Language
 from core.errors import DomainError
 from core.services import event_record
+from core.types import Actor
 from pledges.models import OrganizationManager, Pledge
 from pledges.signals import pledge_confirmation_due
 from volunteers.models import Organization
@@ -51,9 +56,9 @@ class PledgeData:
     period_end: date
     message: str
     public: bool
-    courts: tuple = ()
-    languages: tuple = ()
-    case_types: tuple = ()
+    courts: Iterable[ImmigrationCourt] = ()
+    languages: Iterable[Language] = ()
+    case_types: Iterable[CaseType] = ()
 
 
 def pledge_token(*, pledge: Pledge, salt: str) -> str:
@@ -173,7 +178,7 @@ def _confirmation_due(pledge_id: int) -> None:
     transaction.on_commit(lambda: pledge_confirmation_due.send(sender=Pledge, pledge_id=pledge_id))
 
 
-def pledge_confirmation_send(*, pledge_id: int, send) -> bool:
+def pledge_confirmation_send(*, pledge_id: int, send: Callable[[Pledge], object]) -> bool:
     """Claim the email with a conditional update and send it; exactly once (STYLE 10).
 
     `send(pledge)` does the sending; if it raises, the claim is released so a retry or the
@@ -208,7 +213,7 @@ def pledge_confirm(*, pledge: Pledge) -> Pledge:
     return pledge
 
 
-def _decide(*, pledge: Pledge, actor, status: str, verb: str) -> Pledge:
+def _decide(*, pledge: Pledge, actor: Actor, status: str, verb: str) -> Pledge:
     pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
     if pledge.status == status:
         return pledge
@@ -225,14 +230,14 @@ def _decide(*, pledge: Pledge, actor, status: str, verb: str) -> Pledge:
 
 
 @transaction.atomic
-def pledge_approve(*, pledge: Pledge, actor) -> Pledge:
+def pledge_approve(*, pledge: Pledge, actor: Actor) -> Pledge:
     return _decide(
         pledge=pledge, actor=actor, status=Pledge.Status.APPROVED, verb="pledge.approved"
     )
 
 
 @transaction.atomic
-def pledge_reject(*, pledge: Pledge, actor) -> Pledge:
+def pledge_reject(*, pledge: Pledge, actor: Actor) -> Pledge:
     return _decide(
         pledge=pledge, actor=actor, status=Pledge.Status.REJECTED, verb="pledge.rejected"
     )
@@ -275,7 +280,7 @@ def pledge_withdraw(*, pledge: Pledge) -> Pledge:
 
 
 @transaction.atomic
-def organization_manager_claim(*, pledge: Pledge, user) -> tuple[OrganizationManager, bool]:
+def organization_manager_claim(*, pledge: Pledge, user: User) -> tuple[OrganizationManager, bool]:
     """The pledge's contact (who holds its signed manage link) claims a manager account for the
     organization; returns (manager, created). Idempotent: a second claim changes nothing.
 
@@ -308,11 +313,11 @@ def organization_manager_claim(*, pledge: Pledge, user) -> tuple[OrganizationMan
     return manager, True
 
 
-def _approved_managers(organization: Organization):
+def _approved_managers(organization: Organization) -> QuerySet[OrganizationManager]:
     return OrganizationManager.objects.filter(organization=organization, approved_at__isnull=False)
 
 
-def _may_decide_for(*, actor, organization_id: int, permission: str) -> bool:
+def _may_decide_for(*, actor: User, organization_id: int, permission: str) -> bool:
     """A coordinator (the model permission) or an approved manager of the organization."""
     if actor.has_perm(permission):
         return True
@@ -322,7 +327,9 @@ def _may_decide_for(*, actor, organization_id: int, permission: str) -> bool:
 
 
 @transaction.atomic
-def organization_manager_approve(*, manager: OrganizationManager, actor) -> OrganizationManager:
+def organization_manager_approve(
+    *, manager: OrganizationManager, actor: User
+) -> OrganizationManager:
     """A coordinator or an approved manager of the organization accepts a manager claim."""
     manager = OrganizationManager.objects.select_for_update().get(pk=manager.pk)
     if not _may_decide_for(
@@ -344,7 +351,7 @@ def organization_manager_approve(*, manager: OrganizationManager, actor) -> Orga
 
 
 @transaction.atomic
-def organization_manager_remove(*, manager: OrganizationManager, actor) -> None:
+def organization_manager_remove(*, manager: OrganizationManager, actor: User) -> None:
     """A coordinator or an approved manager of the organization ends someone's management of
     it, or declines their claim."""
     if not _may_decide_for(

@@ -10,6 +10,7 @@ case itself, so no template can reach an identifier its stage does not allow.
     full record    record_disclosure        + the A-number and the contact route (after accept)
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -19,6 +20,7 @@ from django.http import Http404
 from cases.identifiers import format_a_number, is_canonical_a_number
 from cases.models import CaseRequest, Language
 from core.errors import AccessRefused
+from core.types import AnyUser
 from matching.models import Match
 from matching.selectors import (
     active_cases_for_attorney,
@@ -33,13 +35,13 @@ _HISTORY_STATUSES = (Match.Status.DECLINED, Match.Status.EXPIRED, Match.Status.W
 _CASE_RELATED = ("case__language", "case__court", "case__case_type")
 
 
-def attorney_for_user(*, user) -> AttorneyProfile | None:
+def attorney_for_user(*, user: AnyUser) -> AttorneyProfile | None:
     if not user.is_authenticated:
         return None
     return AttorneyProfile.objects.select_related("organization", "user").filter(user=user).first()
 
 
-def attorney_is_verified(*, user) -> bool:
+def attorney_is_verified(*, user: AnyUser) -> bool:
     return (
         user.is_authenticated
         and user.is_active
@@ -65,7 +67,7 @@ class ProfileProgress:
         return self.about and self.bar and self.languages and self.practice
 
     def done(self, step: str) -> bool:
-        return getattr(self, step)
+        return bool(getattr(self, step))
 
 
 def profile_progress(*, attorney: AttorneyProfile | None) -> ProfileProgress:
@@ -86,13 +88,13 @@ def profile_progress(*, attorney: AttorneyProfile | None) -> ProfileProgress:
     )
 
 
-def language_search(*, query: str, limit: int = 20) -> list[dict]:
+def language_search(*, query: str, limit: int = 20) -> list[dict[str, str]]:
     """Languages whose name or ISO 639-3 code matches, common ones first (Language.Meta)."""
     query = query.strip()[:60]
     languages = Language.objects.all()
     if query:
         languages = languages.filter(Q(name__icontains=query) | Q(code__iexact=query)).order_by(
-            *Language._meta.ordering
+            *(Language._meta.ordering or ())
         )
     else:
         languages = languages.filter(common_rank__isnull=False)
@@ -147,7 +149,7 @@ def attorney_dashboard(*, attorney: AttorneyProfile) -> Dashboard:
     )
 
 
-def _match_in_status(*, user, match_id: int, status: str) -> Match:
+def _match_in_status(*, user: AnyUser, match_id: int, status: str) -> Match:
     """The attorney's own match in `status`, else 404 (SEC-12).
 
     matching.selectors already answers 404 for anyone else's match and for attorneys who are not
@@ -159,7 +161,7 @@ def _match_in_status(*, user, match_id: int, status: str) -> Match:
     return match
 
 
-def offer_get_for_attorney(*, user, match_id: int) -> Match:
+def offer_get_for_attorney(*, user: AnyUser, match_id: int) -> Match:
     return _match_in_status(user=user, match_id=match_id, status=Match.Status.OFFERED)
 
 
@@ -174,7 +176,7 @@ _OFFER_ENDINGS = (
 )
 
 
-def offer_seen_get_for_attorney(*, user, match_id: int) -> Match:
+def offer_seen_get_for_attorney(*, user: AnyUser, match_id: int) -> Match:
     """The attorney's own offer, open or answered since (the e-mail link, the Back button);
     404 for anyone else's match and for proposals that were never offered (SEC-12)."""
     match = match_get_for_attorney(user=user, match_id=match_id)
@@ -198,6 +200,7 @@ def offer_outcome(*, match: Match, now: datetime) -> OfferOutcome | None:
     """None while the offer is open; else what happened and when. An offer past its deadline
     reads as expired even before the expiry task has run (the deadline holds regardless)."""
     Status = Match.Status
+    status: str
     if match.status == Status.OFFERED:
         if match.expires_at is None or match.expires_at > now:
             return None
@@ -217,7 +220,7 @@ def offer_outcome(*, match: Match, now: datetime) -> OfferOutcome | None:
     )
 
 
-_OUTCOME_HEADLINES = {
+_OUTCOME_HEADLINES: dict[str, str] = {
     Match.Status.ACCEPTED: "You accepted this case.",
     Match.Status.DECLINED: "You declined this offer.",
     Match.Status.EXPIRED: "This offer expired without an answer.",
@@ -226,7 +229,7 @@ _OUTCOME_HEADLINES = {
 }
 
 
-def case_get_for_attorney(*, user, match_id: int) -> Match:
+def case_get_for_attorney(*, user: AnyUser, match_id: int) -> Match:
     """The full record opens only after the attorney accepted (SEC-15)."""
     return _match_in_status(user=user, match_id=match_id, status=Match.Status.ACCEPTED)
 
@@ -255,17 +258,17 @@ def attorney_calendar_events(*, attorney: AttorneyProfile) -> list[CalendarEvent
     matches = Match.objects.filter(attorney=attorney, status=Match.Status.ACCEPTED).select_related(
         "case__court", "case__case_type"
     )
-    events = []
+    events: list[CalendarEvent] = []
     for match in matches.order_by("pk"):
         case = match.case
         kind = case.get_next_hearing_type_display() or "Hearing"
         dates = [("hearing", f"{kind} hearing", case.next_hearing_date)]
         dates.append(("deadline", "Filing deadline", case.filing_deadline))
-        events += [_calendar_event(case, *when) for when in dates if when[2]]
+        events += [_calendar_event(case, slug, what, day) for slug, what, day in dates if day]
     return events
 
 
-def _calendar_event(case, slug: str, what: str, day: date) -> CalendarEvent:
+def _calendar_event(case: CaseRequest, slug: str, what: str, day: date) -> CalendarEvent:
     where = f"{case.court.name}, {case.court.state}"
     return CalendarEvent(
         uid=f"{case.reference}-{slug}",
@@ -360,7 +363,7 @@ def record_disclosure(*, match: Match) -> RecordDisclosure:
     )
 
 
-def match_reasons(*, breakdown) -> tuple[str, ...]:
+def match_reasons(*, breakdown: object) -> tuple[str, ...]:
     """The sentences a run (or a coordinator's swap) stored with the proposal; the points behind
     them are for coordinators, not for the offer."""
     sentences = breakdown.get("explanation") if isinstance(breakdown, dict) else None
@@ -394,6 +397,6 @@ def _a_number_shown(stored: str) -> str:
     return format_a_number(stored) if is_canonical_a_number(stored) else stored
 
 
-def _present(pairs) -> tuple[tuple[str, str], ...]:
+def _present(pairs: Iterable[tuple[str, object]]) -> tuple[tuple[str, str], ...]:
     """Leave out what is blank, or unreadable (an Unreadable value is the empty string)."""
     return tuple((label, str(value)) for label, value in pairs if value)

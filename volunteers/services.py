@@ -9,8 +9,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -18,6 +20,7 @@ from django.utils import timezone
 from cases.reference import court_coordinates
 from core.errors import DomainError
 from core.services import event_record
+from core.types import Actor
 from matching.models import Match
 from volunteers.calendar import calendar_token_hash
 from volunteers.models import (
@@ -61,7 +64,7 @@ def _locked(attorney: AttorneyProfile) -> AttorneyProfile:
 @transaction.atomic
 def attorney_profile_update(
     *,
-    user,
+    user: User,
     first_name: str,
     last_name: str,
     phone: str,
@@ -99,7 +102,7 @@ def attorney_profile_update(
     return attorney
 
 
-def organization_find_or_name(*, name: str, actor) -> tuple[Organization, bool]:
+def organization_find_or_name(*, name: str, actor: Actor) -> tuple[Organization, bool]:
     """An existing organization by name (any case, any spacing), or a new unconfirmed one to
     review; returns (organization, created)."""
     name = " ".join(name.split())
@@ -129,7 +132,7 @@ def attorney_organization_set(
         organization, created = organization_find_or_name(name=new_name, actor=attorney.user)
     attorney = _locked(attorney)
     joins_existing = organization is not None and not created
-    if joins_existing and organization.pk != attorney.organization_id:
+    if organization is not None and joins_existing and organization.pk != attorney.organization_id:
         attorney.organization_requested = organization
         event_record(
             verb="attorney.affiliation_requested",
@@ -369,7 +372,14 @@ def _matching_run_request(attorney: AttorneyProfile, *, trigger: str) -> None:
         matching_run_request(trigger=trigger)
 
 
-def _verification_set(*, attorney, actor, status: str, verb: str, data=None) -> AttorneyProfile:
+def _verification_set(
+    *,
+    attorney: AttorneyProfile,
+    actor: Actor,
+    status: str,
+    verb: str,
+    data: dict[str, Any] | None = None,
+) -> AttorneyProfile:
     from volunteers.tasks import attorney_verification_email_task
 
     attorney = _locked(attorney)
@@ -388,7 +398,7 @@ def _verification_set(*, attorney, actor, status: str, verb: str, data=None) -> 
 
 
 @transaction.atomic
-def attorney_verify(*, attorney: AttorneyProfile, actor) -> AttorneyProfile:
+def attorney_verify(*, attorney: AttorneyProfile, actor: Actor) -> AttorneyProfile:
     """A coordinator checked the bar admission: the attorney can now receive offers."""
     if not attorney.bar_admissions.filter(status=BarAdmission.Status.ACTIVE).exists():
         raise AttorneyError(
@@ -403,7 +413,9 @@ def attorney_verify(*, attorney: AttorneyProfile, actor) -> AttorneyProfile:
 
 
 @transaction.atomic
-def attorney_reject(*, attorney: AttorneyProfile, actor, reason: str = "") -> AttorneyProfile:
+def attorney_reject(
+    *, attorney: AttorneyProfile, actor: Actor, reason: str = ""
+) -> AttorneyProfile:
     if attorney.active_cases:
         raise AttorneyError(
             "This attorney carries active matches; resolve them first.", code="has_active_cases"
@@ -422,7 +434,7 @@ class AccountDeleteBlocked(AttorneyError):
 
     code = "has_active_cases"
 
-    def __init__(self, matches: list):
+    def __init__(self, matches: list[Match]):
         super().__init__(
             "You still hold active offers or cases. Decline the offers and ask a coordinator to "
             "reassign your cases before deleting your account."
@@ -431,7 +443,7 @@ class AccountDeleteBlocked(AttorneyError):
 
 
 @transaction.atomic
-def attorney_account_delete(*, user) -> None:
+def attorney_account_delete(*, user: User) -> None:
     """Anonymise the attorney's personal data; keep the rows that aggregate history counts.
 
     Open offers and accepted cases block it (AccountDeleteBlocked lists them): the attorney
@@ -465,7 +477,7 @@ def attorney_account_delete(*, user) -> None:
     event_record(verb="attorney.deleted", actor=None, target=attorney or user)
 
 
-def _blocking_matches(attorney: AttorneyProfile) -> list:
+def _blocking_matches(attorney: AttorneyProfile) -> list[Match]:
     from matching.models import Match
 
     return list(
@@ -489,7 +501,7 @@ def _proposals_withdraw(attorney: AttorneyProfile) -> None:
         matching_services.match_withdraw_proposal(match=match, user=attorney.user)
 
 
-def _mfa_remove(user) -> None:
+def _mfa_remove(user: User) -> None:
     from allauth.mfa.models import Authenticator
 
     Authenticator.objects.filter(user=user).delete()
@@ -520,7 +532,7 @@ def attorney_today(*, attorney: AttorneyProfile, at: datetime | None = None) -> 
 
 
 @transaction.atomic
-def case_hours_log(*, match: Match, user, hours: Decimal, worked_on: date) -> CaseHours:
+def case_hours_log(*, match: Match, user: User, hours: Decimal, worked_on: date) -> CaseHours:
     """The attorney who accepted the case logs pro bono hours on it (pledges count them).
 
     The day lies between the acceptance and the attorney's today, and a day holds at most 24
@@ -547,7 +559,7 @@ def case_hours_log(*, match: Match, user, hours: Decimal, worked_on: date) -> Ca
 
 @transaction.atomic
 def attorney_affiliation_decide(
-    *, attorney: AttorneyProfile, actor, approve: bool
+    *, attorney: AttorneyProfile, actor: Actor, approve: bool
 ) -> AttorneyProfile:
     """Approve (the attorney joins the organization they asked to join) or decline (only the
     request goes). Callers decide who may: a coordinator in the admin (model permission), or an
@@ -595,7 +607,7 @@ def attorney_affiliate_by_invite(*, attorney: AttorneyProfile, organization_id: 
     return True
 
 
-def attorney_calendar_link_create(*, attorney: AttorneyProfile, actor) -> str:
+def attorney_calendar_link_create(*, attorney: AttorneyProfile, actor: Actor) -> str:
     """A new secret token for the attorney's hearing calendar; the old link stops working at
     once. The token is returned once, to show the URL; only its hash is stored."""
     token = secrets.token_urlsafe(32)
@@ -607,7 +619,7 @@ def attorney_calendar_link_create(*, attorney: AttorneyProfile, actor) -> str:
     return token
 
 
-def attorney_calendar_link_revoke(*, attorney: AttorneyProfile, actor) -> None:
+def attorney_calendar_link_revoke(*, attorney: AttorneyProfile, actor: Actor) -> None:
     """Turn the hearing calendar off: its URL answers 404 from now on."""
     with transaction.atomic():
         if CalendarFeed.objects.filter(attorney=attorney).delete()[0]:

@@ -72,14 +72,14 @@ def _field_name(model: type[models.Model], column: str) -> str:
     raise CommandError(f"{model.__name__} has no field {column!r}")
 
 
-def _concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+def _concrete_field(model: type[models.Model], name: str) -> "models.Field[Any, Any]":
     field = model._meta.get_field(name)
     if not isinstance(field, models.Field):  # a reverse relation: no column of its own
         raise CommandError(f"{model.__name__}.{name} is not a column")
     return field
 
 
-def _column(field: models.Field[Any, Any]) -> str:
+def _column(field: "models.Field[Any, Any]") -> str:
     if field.column is None:  # only a field not yet attached to a model has none
         raise CommandError(f"{field!r} has no column")
     return field.column

@@ -7,6 +7,7 @@ Every page is scoped to the user's own organization through the selectors; anyth
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -23,11 +24,12 @@ from cases.services import (
     case_request_submit_by_partner,
 )
 from cases.validation import CaseRequestInvalid
+from core.types import AuthenticatedHttpRequest
 
 
 @login_required
 @require_http_methods(["GET"])
-def intake_list(request):
+def intake_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     membership = partner_membership_get(user=request.user)
     cases = case_requests_for_partner(user=request.user).defer(
         "respondent_name", "a_number", "contact_route"
@@ -40,7 +42,7 @@ def intake_list(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def intake_create(request):
+def intake_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     membership = partner_membership_get(user=request.user)
     form = PartnerCaseRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -61,7 +63,7 @@ def intake_create(request):
 
 @login_required
 @require_http_methods(["GET"])
-def intake_detail(request, reference):
+def intake_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     case = case_request_get_for_partner(user=request.user, reference=reference)
     case_request_identifiers_viewed(case_request=case, viewer=request.user, where="partner")
     a_number = format_a_number(case.a_number) if is_canonical_a_number(case.a_number) else ""
@@ -70,7 +72,7 @@ def intake_detail(request, reference):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def intake_edit(request, reference):
+def intake_edit(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     case = case_request_get_for_partner(user=request.user, reference=reference)
     form = PartnerCaseRequestForm(request.POST or None, instance=case)
     if request.method == "POST" and form.is_valid():

@@ -1,5 +1,5 @@
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
@@ -7,7 +7,7 @@ from core.dashboard import dashboard_figures
 
 
 @require_safe
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     """The public figures are the need dashboard's, as the beat task last refreshed them: a
     visitor never makes the site count the cases table (1,000,000 rows)."""
     figures, _ = dashboard_figures()
@@ -15,7 +15,7 @@ def home(request):
 
 
 @require_safe
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness for the load balancer and `make run`: the database answers."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")

@@ -14,9 +14,10 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Manager, Sum
 from django.utils import timezone
 
+from cases.models import CaseType
 from cases.reference import court_coordinates
 from core.errors import DomainError
 from core.services import event_record
@@ -320,8 +321,9 @@ def attorney_preferences_set(
             "digest_enabled", "updated_at",
         ]
     )  # fmt: skip
-    attorney.preferred_types.set(sorted(preferred))
-    attorney.excluded_types.set(sorted(excluded))
+    # CaseType's primary key is its code: django-stubs allow only int keys in set().
+    attorney.preferred_types.set(sorted(preferred))  # type: ignore[arg-type]
+    attorney.excluded_types.set(sorted(excluded))  # type: ignore[arg-type]
     event_record(
         verb="attorney.profile_updated",
         actor=attorney.user,
@@ -342,12 +344,12 @@ def attorney_preferences_set(
     return attorney
 
 
-def _codes(relation) -> list[str]:
+def _codes(relation: "Manager[CaseType]") -> list[str]:
     return list(relation.values_list("pk", flat=True))
 
 
 @transaction.atomic
-def attorney_digest_unsubscribe(*, attorney: AttorneyProfile, actor=None) -> bool:
+def attorney_digest_unsubscribe(*, attorney: AttorneyProfile, actor: Actor = None) -> bool:
     """Switch the weekly digest off (the signed link in every digest, no login needed).
     Idempotent: a conditional update; True only when it was on."""
     changed = AttorneyProfile.objects.filter(pk=attorney.pk, digest_enabled=True).update(

@@ -60,12 +60,27 @@ def test_every_locked_package_carries_its_hashes():
         assert pins and unhashed == [], f"{name}: {unhashed}"
 
 
+def _type_checking_only(tree):
+    """Nodes under ``if TYPE_CHECKING:``: read by mypy, never imported at run time."""
+    return {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING")
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
+
+
 def _third_party_imports(folders):
     local = set(APPS) | {"tests"}
     found = {}
     for folder in folders:
         for path in (ROOT / folder).rglob("*.py"):
-            for node in ast.walk(ast.parse(path.read_text())):
+            tree = ast.parse(path.read_text())
+            skipped = _type_checking_only(tree)
+            for node in ast.walk(tree):
+                if id(node) in skipped:
+                    continue
                 if isinstance(node, ast.Import):
                     names = [alias.name for alias in node.names]
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -96,3 +111,15 @@ def test_app_code_imports_only_declared_runtime_dependencies():
 
 def test_tests_import_only_declared_dependencies():
     assert _undeclared(_third_party_imports(["tests"]), RUNTIME + DEV) == []
+
+
+def test_imports_only_the_type_checker_reads_are_not_runtime_dependencies():
+    tree = ast.parse("import typing\nif typing.TYPE_CHECKING:\n    import stubs\nimport real\n")
+    skipped = _type_checking_only(tree)
+    imported = [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import) and id(node) not in skipped
+        for alias in node.names
+    ]
+    assert imported == ["typing", "real"]

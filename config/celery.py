@@ -61,6 +61,12 @@ app.conf.update(
             "schedule": 15 * 60,
             "options": {"expires": 14 * 60},
         },
+        # Mentor matching (issue 16 #3): pairs waiting mentees daily; coordinators review them.
+        "mentoring-run": {
+            "task": "mentoring.run",
+            "schedule": 24 * 60 * 60,
+            "options": {"expires": 23 * 60 * 60},
+        },
         # Sweeper: pledge confirmation emails the broker lost or refused (REL-2).
         "pledge-confirmations-sweep": {
             "task": "pledges.pledge_confirmations_sweep",

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "volunteers",
     "matching",
     "pledges",
+    "mentoring",
 ]
 
 MIDDLEWARE = [

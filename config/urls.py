@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("attorney/mentoring/", include("mentoring.urls")),
     path("attorney/", include("volunteers.urls")),
     path("intake/", include("cases.urls")),
     path("pledges/", include("pledges.urls")),

@@ -31,6 +31,9 @@ COORDINATOR_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("matching", "match", ("view", "change")),
     ("matching", "matchingrun", ("view",)),
     ("core", "domainevent", ("view",)),
+    ("mentoring", "mentorship", ("view", "change")),
+    ("mentoring", "mentoringprofile", ("view",)),
+    ("mentoring", "caseshare", ("view",)),
 ]
 
 

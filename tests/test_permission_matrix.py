@@ -104,6 +104,39 @@ MATRIX: dict[str, Row] = {
     "volunteers:email_verification_resend": Row(
         get={"anon": 405}, post={"anon": 302, "owner": 302}
     ),
+    # Mentoring (issue 16 #3). The owner mentors one attorney, who shared a case the owner has
+    # attested on, and has an open mentoring offer; the owner shares their own accepted case
+    # (no mentor: refused with a message). Anyone else's pairing or share is a 404 (SEC-12).
+    "mentoring:preferences": _attorney(get=OWN_PAGE, post={"anon": LOGIN, "owner": 400}),
+    "mentoring:offer": _attorney(get=OBJECT_PAGE, post={"owner": 405}, args="mentorship_offer"),
+    "mentoring:offer_accept": _attorney(
+        get=POST_ONLY,
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 302},
+        args="mentorship_offer",
+    ),
+    "mentoring:offer_decline": _attorney(
+        get=POST_ONLY,
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 302},
+        args="mentorship_offer",
+    ),
+    "mentoring:end": _attorney(
+        get=POST_ONLY,
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 302},
+        args="mentorship",
+    ),
+    "mentoring:share": _attorney(
+        get=POST_ONLY,
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 302},
+        args="case",
+    ),
+    "mentoring:shared": _attorney(get=OBJECT_PAGE, post={"owner": 405}, args="share"),
+    "mentoring:shared_parties": _attorney(get=OBJECT_PAGE, post={"owner": 405}, args="share"),
+    "mentoring:shared_attest": _attorney(
+        get=POST_ONLY,
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 302},
+        args="share",
+    ),
+    "mentoring:shared_record": _attorney(get=OBJECT_PAGE, post={"owner": 405}, args="share"),
     # Public pledge pages (issue 7): no account; a pledge is reached only through a signed link,
     # and a bad link is a 404 for everyone, with nothing written.
     "pledges:wall": Row(get={"anon": 200, "owner": 200}, post={"anon": 405}),
@@ -205,10 +238,13 @@ def world(att_a, att_b, att_new, coord):
     case = offer_create(attorney=att_a, coordinator=coord)
     match_attest_no_conflict(match=case, user=att_a.user)
     match_accept(match=case, user=att_a.user)
+    from tests.mentoring.people import matrix_objects
+
     return {
         "actors": {"pending": att_new.user, "other": att_b.user, "owner": att_a.user},
         "offer": offer,
         "case": case,
+        **matrix_objects(owner=att_a, coordinator=coord),
     }
 
 
@@ -220,6 +256,9 @@ def _args(kind, world):
         "step": ["about"],
         "attorney": [world["case"].attorney_id],
         "key": ["not-a-real-key"],
+        "mentorship": [world["mentorship"].pk] if "mentorship" in world else [],
+        "mentorship_offer": [world["mentorship_offer"].pk] if "mentorship" in world else [],
+        "share": [world["share"].pk] if "share" in world else [],
         "reset_key": ["1", "not-a-real-key"],
     }[kind]
 

@@ -400,3 +400,8 @@ def _a_number_shown(stored: str) -> str:
 def _present(pairs: Iterable[tuple[str, object]]) -> tuple[tuple[str, str], ...]:
     """Leave out what is blank, or unreadable (an Unreadable value is the empty string)."""
     return tuple((label, str(value)) for label, value in pairs if value)
+
+
+def case_summary(*, case: CaseRequest) -> CaseSummary:
+    """The non-identifying summary every stage may show (mentoring's shared cases use it too)."""
+    return _case_summary(case)

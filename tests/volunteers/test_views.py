@@ -368,8 +368,9 @@ def test_dashboard_query_count_is_constant(client, att_a, coord, django_assert_n
 
 
 # session, user, profile (+organization), progress (3 EXISTS), offers, cases, history, then the
-# session save (SESSION_SAVE_EVERY_REQUEST) inside a savepoint: 12 with 2 or with 40 matches.
-DASHBOARD_QUERIES = 12
+# session save (SESSION_SAVE_EVERY_REQUEST) inside a savepoint: 12 with 2 or with 40 matches;
+# + 5 for the mentoring panel (its profile, mentor eligibility, own mentorship, offers, mentees).
+DASHBOARD_QUERIES = 17
 
 
 def test_deleting_the_account_from_the_page_signs_out(client, att_a):  # SEC-25

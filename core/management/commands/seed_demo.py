@@ -12,6 +12,7 @@ from cases.priority import case_priority
 from core.demo import DEMO_DOMAIN, FIRST_NAMES, LAST_NAMES, DemoWorld, build_world
 from core.demo_coordinator import COORDINATOR_EMAIL, password_remember
 from core.roles import coordinator_group_sync, identifier_viewers_group_sync
+from mentoring.demo import mentoring_demo_seed
 from pledges.models import Pledge
 from volunteers.models import (
     AttorneyLanguage,
@@ -57,6 +58,7 @@ class Command(BaseCommand):
                 "cases": _cases(world, orgs),
                 "pledges": _pledges(world, orgs),
             }
+            created |= mentoring_demo_seed(seed=options["seed"])
             password = _coordinator()
         self.stdout.write("Demo data: " + ", ".join(f"{n} {k} added" for k, n in created.items()))
         if password:

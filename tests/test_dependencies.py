@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 RUNTIME = [Requirement(line) for line in PYPROJECT["project"]["dependencies"]]
 DEV = [Requirement(line) for line in PYPROJECT["project"]["optional-dependencies"]["dev"]]
-APPS = ("config", "core", "cases", "volunteers", "matching", "pledges")
+APPS = ("config", "core", "cases", "volunteers", "matching", "pledges", "mentoring")
 
 
 def _lock(name):

@@ -15,6 +15,7 @@ from datetime import timedelta
 from time import perf_counter
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
@@ -28,6 +29,8 @@ from matching.pipeline.baseline import Baseline, GreedyBaseline
 from matching.pipeline.load import Problem, load_problem
 from matching.pipeline.write import Names, write_batch
 from matching.solver import (
+    Hubs,
+    Instance,
     InstanceError,
     Solution,
     SolverError,
@@ -248,6 +251,8 @@ def _statistics(
         "greedy_assigned": greedy.assigned,
         "dropped_at_write": outcome.solution.assigned - outcome.written,
         "excluded_pairs": len(instance.excluded_attorney),
+        # Open cases no available attorney can take at all (the coordinator's home page).
+        "unreachable_cases": unreachable_cases(instance, hubs),
         "auto_approve": settings.MATCHING_AUTO_APPROVE,
         # When true, the greedy ran beside the solve: the phase seconds add up to more than the
         # total, and its memory was the child's (below), not this process's.
@@ -318,6 +323,21 @@ def _record_failure(run: MatchingRun, error: Exception) -> None:
     except DatabaseError:
         # The database is down (REL-5); the next run marks this one as interrupted.
         logger.warning("matching run %s: could not record the failure", run.pk)
+
+
+def unreachable_cases(instance: Instance, hubs: Hubs) -> int:
+    """Open cases in cells that no attorney with free capacity reaches, directly or through a
+    hub: per cell, from the arrays the solve used (no query, no loop over pairs). A case with
+    an exclusion sits in a cell of its own whose arcs already leave the excluded attorneys out.
+    """
+    free = instance.capacity > 0
+    reached = np.zeros(instance.n_cells, dtype=bool)
+    reached[instance.arc_cell[free[instance.arc_attorney]]] = True
+    entered = np.zeros(hubs.n_hubs, dtype=bool)
+    entered[hubs.arc_hub[free[hubs.arc_attorney]]] = True
+    hub, cell = hubs.cell_arcs()
+    reached[cell[entered[hub]]] = True
+    return int(np.diff(instance.cell_start)[~reached].sum())
 
 
 def peak_rss_mib() -> float:

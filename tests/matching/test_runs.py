@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count, F, Q
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import CaseRequest, ImmigrationCourt
@@ -18,7 +19,12 @@ from matching.models import Match, MatchingRun
 from matching.pipeline import load as loading
 from matching.pipeline.load import cases as load_cases
 from matching.pipeline.load import load_problem
-from matching.pipeline.run import STALE_RUN_AFTER, matching_run, solve_problem
+from matching.pipeline.run import (
+    STALE_RUN_AFTER,
+    matching_run,
+    solve_problem,
+    unreachable_cases,
+)
 from matching.scoring import affinity, eligibility
 from matching.solver import (
     SOLVE_BATCH_ARCS,
@@ -540,3 +546,30 @@ def test_with_other_languages_off_a_case_is_matched_in_its_main_language_only(fa
     assert run.proposals == 0  # nobody speaks K'iche', and the Spanish it also speaks is ignored
     settings.MATCHING_OTHER_LANGUAGES = True
     assert matching_run().proposals == 1
+
+
+# Open cases nobody can take (issue 12: the coordinator's home page tile).
+
+
+def test_a_run_counts_the_open_cases_no_available_attorney_can_take(small_world, client, coord):
+    """The French case: nobody speaks French, so no arc reaches its cell."""
+    run = matching_run(trigger="test")
+    assert run.stats["unreachable_cases"] == 1
+    client.force_login(coord)
+    html = client.get(reverse("admin:index")).content.decode()
+    assert ">1</span> open case nobody can take" in html
+
+
+def test_a_case_reached_only_through_a_hub_is_reachable():
+    """A remote-capable case in Los Angeles and a remote attorney in New York: the pair is
+    carried by a hub (no direct arc), so the case counts as reachable; once the only attorney
+    with a free slot is at capacity, it does not."""
+    attorney = AttorneyFactory(capacity=1, languages={"spa": 4}, remote_ok=True)
+    CaseRequestFactory(court=ImmigrationCourt.objects.get(code="los-angeles"), remote_ok=True)
+    problem = load_problem()
+    assert problem.instance.n_arcs == 0 and len(problem.hubs.arc_attorney) == 1
+    assert unreachable_cases(problem.instance, problem.hubs) == 0
+
+    AttorneyProfile.objects.filter(pk=attorney.pk).update(capacity=0)
+    problem = load_problem()
+    assert unreachable_cases(problem.instance, problem.hubs) == 1

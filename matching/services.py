@@ -39,7 +39,7 @@ from matching.models import Match, MatchingRun
 from matching.selectors import Candidate, candidate_for_case
 from volunteers.models import AttorneyProfile
 from volunteers.selectors import offer_disclosure
-from volunteers.timezones import attorney_zone
+from volunteers.timezones import attorney_paused, attorney_zone
 
 Status = Match.Status
 CaseStatus = CaseRequest.Status
@@ -403,7 +403,7 @@ def _match_lock(match_id: int) -> Match:
 def _attorney_check_available(attorney: AttorneyProfile) -> None:
     if attorney.verification != AttorneyProfile.Verification.VERIFIED:
         raise MatchError("The attorney is not verified.", code="attorney_not_verified")
-    if attorney.paused_until and attorney.paused_until > timezone.localdate():
+    if attorney_paused(attorney):  # the attorney's own date, not the server's
         raise MatchError("The attorney is paused.", code="attorney_paused")
     if attorney.active_cases >= attorney.capacity:
         raise MatchError("The attorney is at capacity.", code="capacity_exceeded")

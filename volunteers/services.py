@@ -528,9 +528,9 @@ HOURS_PER_DAY = Decimal(24)
 
 
 def attorney_today(*, attorney: AttorneyProfile, at: datetime | None = None) -> date:
-    """The attorney's calendar date now (or at a moment). Attorneys have no time zone of their
-    own yet, so it is the date in settings.TIME_ZONE: the one place to change when they do."""
-    return timezone.localdate(at)
+    """The attorney's calendar date now (or at a moment), in their own time zone
+    (volunteers.timezones): the default and the latest day of the hours form, and the check."""
+    return attorney_localdate(attorney, now=at)
 
 
 @transaction.atomic

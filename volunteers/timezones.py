@@ -6,7 +6,7 @@ an attorney typed is compared with "today" (pause dates, logged hours), and `att
 show them times (offer deadlines) in their zone.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -52,6 +52,18 @@ def attorney_zone(attorney) -> ZoneInfo:
 def attorney_localdate(attorney, *, now: datetime | None = None) -> date:
     """Today's date where the attorney is (not where the server or New York is)."""
     return timezone.localtime(now or timezone.now(), attorney_zone(attorney)).date()
+
+
+# Any attorney's date is within this of the site's date (zones differ by less than 26 hours):
+# a query on the site's date with this margin finds every attorney whose own date may match.
+DATE_MARGIN = timedelta(days=2)
+
+
+def attorney_paused(attorney, *, now: datetime | None = None) -> bool:
+    """Paused today, where the attorney is: `paused_until` (the first day back) is after their
+    own date. `attorney` needs `paused_until`, `time_zone` and `home_zip` (a row will do)."""
+    until = attorney.paused_until
+    return until is not None and until > attorney_localdate(attorney, now=now)
 
 
 def _zone(name: str) -> ZoneInfo | None:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import date, datetime
 from time import perf_counter
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,7 @@ from matching.pipeline.load import Problem, cell_id, pk_of
 from matching.scoring import AffinityBreakdown, affinity, explain
 from matching.solver import Solution
 from volunteers.models import AttorneyProfile
+from volunteers.timezones import DATE_MARGIN, attorney_paused
 
 LOCK_CHUNK = 10_000
 
@@ -133,26 +135,40 @@ class _Clock:
 
 
 def _lock_attorneys(pks: Sequence[int], today: date) -> dict[int, int]:
-    """Free capacity of each attorney who is still verified and available, under a row lock."""
+    """Free capacity of each attorney who is still verified and available, under a row lock.
+
+    A pause ends on the attorney's own date: rows within DATE_MARGIN of the site's date are
+    locked too, and those still paused where the attorney is are left out (attorney_paused).
+    """
+    horizon, now = today + DATE_MARGIN, timezone.now()
     if connection.vendor == "postgresql":
         rows = _raw(
-            f"SELECT id, capacity - active_cases FROM {AttorneyProfile._meta.db_table} "  # noqa: S608
+            "SELECT id, capacity - active_cases, paused_until, time_zone, home_zip "  # noqa: S608
+            f"FROM {AttorneyProfile._meta.db_table} "
             "WHERE id = ANY(%s) AND verification = %s "
             "AND (paused_until IS NULL OR paused_until <= %s) ORDER BY id FOR UPDATE",
-            [list(pks), AttorneyProfile.Verification.VERIFIED, today],
+            [list(pks), AttorneyProfile.Verification.VERIFIED, horizon],
         )
-        return dict(rows)
-    free: dict[int, int] = {}
-    for chunk in _chunks(pks):
-        locked = (
-            AttorneyProfile.objects.select_for_update()
-            .filter(pk__in=chunk, verification=AttorneyProfile.Verification.VERIFIED)
-            .filter(Q(paused_until__isnull=True) | Q(paused_until__lte=today))
-            .order_by("pk")
-            .values_list("pk", "capacity", "active_cases")
+    else:
+        rows: list[tuple] = []
+        for chunk in _chunks(pks):
+            rows += (
+                AttorneyProfile.objects.select_for_update()
+                .filter(pk__in=chunk, verification=AttorneyProfile.Verification.VERIFIED)
+                .filter(Q(paused_until__isnull=True) | Q(paused_until__lte=horizon))
+                .order_by("pk")
+                .values_list(
+                    "pk", F("capacity") - F("active_cases"), "paused_until", "time_zone",
+                    "home_zip",
+                )
+            )  # fmt: skip
+    return {
+        pk: free
+        for pk, free, until, zone, zip_code in rows
+        if not attorney_paused(
+            SimpleNamespace(paused_until=until, time_zone=zone, home_zip=zip_code), now=now
         )
-        free.update({pk: capacity - active for pk, capacity, active in locked})
-    return free
+    }
 
 
 _CASE_FACTS = "priority, detained, next_hearing_date, filing_deadline, created_at"

@@ -1,6 +1,7 @@
 """Honest dates (issue 12, item 7): "today" is the attorney's own, deadlines carry their zone."""
 
 from datetime import UTC, date, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 from matching.services import match_offer_notify
 from tests.volunteers.offers import offer_create
-from volunteers.models import AttorneyProfile
+from volunteers.models import AttorneyProfile, CaseHours
 from volunteers.timezones import attorney_localdate, attorney_zone, zip_time_zone
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +106,52 @@ def test_the_offer_email_gives_the_deadline_in_the_attorneys_zone(att_a, coord):
     match = offer_create(attorney=att_a, coordinator=coord)
     assert match_offer_notify(match_id=match.pk)
     assert " CST" in mail.outbox[-1].body and " EST" not in mail.outbox[-1].body
+
+
+# "Today" where the attorney is, at 05:30 UTC on 6 December: the 6th in New York (the site's
+# zone), still the 5th in Honolulu (issue 12 #7).
+
+
+def _in_honolulu(attorney):
+    AttorneyProfile.objects.filter(pk=attorney.pk).update(time_zone="Pacific/Honolulu")
+    attorney.refresh_from_db()
+    return attorney
+
+
+def test_the_hours_form_offers_the_attorneys_own_today(client, att_a, coord):
+    from matching.services import match_accept, match_attest_no_conflict
+
+    match = offer_create(attorney=_in_honolulu(att_a), coordinator=coord)
+    match_attest_no_conflict(match=match, user=att_a.user)
+    match_accept(match=match, user=att_a.user)
+    client.force_login(att_a.user)
+    with mock.patch("django.utils.timezone.now", return_value=NOW):
+        html = client.get(reverse("volunteers:case", args=[match.pk])).content.decode()
+        # Logging the 6th is a day in the future for her: refused.
+        refused = client.post(
+            reverse("volunteers:case_hours", args=[match.pk]),
+            {"hours": "1", "worked_on": "2026-12-06"},
+        )
+    assert 'name="worked_on" value="2026-12-05"' in html and 'max="2026-12-05"' in html
+    assert refused.status_code == 200 and not CaseHours.objects.exists()
+
+
+def test_a_pause_ends_on_the_attorneys_own_date(att_a, att_b, coord):
+    """Both are back on the 6th: the New Yorker is, the attorney in Honolulu not yet, for the
+    coordinator's proposal and for the matching run alike."""
+    from matching.pipeline.load import load_problem
+    from matching.services import MatchError, match_propose
+    from tests.factories import CaseRequestFactory
+
+    AttorneyProfile.objects.filter(pk__in=[att_a.pk, att_b.pk]).update(
+        paused_until=date(2026, 12, 6), time_zone="America/New_York"
+    )
+    _in_honolulu(att_b)
+    case = CaseRequestFactory()
+    with mock.patch("django.utils.timezone.now", return_value=NOW):
+        loaded = set(load_problem().attorneys.pk.tolist())
+        with pytest.raises(MatchError) as paused:
+            match_propose(case=case, attorney=att_b, score=10, breakdown={}, actor=coord)
+        match_propose(case=case, attorney=att_a, score=10, breakdown={}, actor=coord)
+    assert att_a.pk in loaded and att_b.pk not in loaded
+    assert paused.value.code == "attorney_paused"

@@ -3,6 +3,7 @@
 import datetime
 from collections import Counter
 from collections.abc import Iterable
+from types import SimpleNamespace
 
 import numpy as np
 from django.db.models import F, Q
@@ -12,18 +13,21 @@ from matching.models import Match
 from matching.pipeline.load.problem import CHUNK
 from matching.pipeline.score import Attorneys
 from volunteers.models import AttorneyLanguage, AttorneyProfile, PracticeArea
-from volunteers.timezones import attorney_zone
+from volunteers.timezones import DATE_MARGIN, attorney_paused, attorney_zone
 
 _COLUMNS = (
     "pk", "latitude", "longitude", "travel_radius_miles", "remote_ok", "years_experience",
     "capacity", "active_cases", "remote_preferred", "detained_ok", "monthly_offer_cap",
+    "paused_until", "time_zone", "home_zip",
 )  # fmt: skip
 
 
 def _available_attorneys(today: datetime.date):
-    # Serves from volunteers' attorney_available_idx (verified, below capacity).
+    # Serves from volunteers' attorney_available_idx (verified, below capacity). A pause ends on
+    # the attorney's own date: this takes every attorney it may have ended for (DATE_MARGIN),
+    # and load_attorneys drops those still paused where they are.
     return AttorneyProfile.objects.filter(
-        Q(paused_until__isnull=True) | Q(paused_until__lte=today),
+        Q(paused_until__isnull=True) | Q(paused_until__lte=today + DATE_MARGIN),
         verification=AttorneyProfile.Verification.VERIFIED,
         active_cases__lt=F("capacity"),
     )
@@ -42,7 +46,7 @@ def load_attorneys(today: datetime.date, *, now: datetime.datetime | None = None
         caps = np.array([left.get(pk, 0) for pk in columns[0]], dtype=np.int64)
         has_cap = np.array([cap is not None for cap in columns[10]], dtype=bool)
         free = np.where(has_cap, np.minimum(free, caps), free)
-    keep = free > 0
+    keep = (free > 0) & ~_still_paused(columns, now=now or timezone.now())
     pk = np.array(columns[0], dtype=np.int64)[keep]
     position = {p: i for i, p in enumerate(pk.tolist())}
     ids = available.values("pk")
@@ -67,6 +71,21 @@ def load_attorneys(today: datetime.date, *, now: datetime.datetime | None = None
         preferred_types=preferred,
         excluded_types=excluded,
     )
+
+
+def _still_paused(columns: list, *, now: datetime.datetime) -> np.ndarray:
+    """Whether each loaded attorney is still paused on their own date (attorney_paused)."""
+    rows = zip(columns[11], columns[12], columns[13], strict=True)
+    return np.array(
+        [
+            until is not None
+            and attorney_paused(
+                SimpleNamespace(paused_until=until, time_zone=tz, home_zip=z), now=now
+            )
+            for until, tz, z in rows
+        ],
+        dtype=bool,
+    ).reshape(-1)
 
 
 def _skill_rows(model, ids, position: dict[int, int], code: str, value: str) -> list:

@@ -287,6 +287,33 @@ def test_the_write_phase_drops_an_attorney_who_may_no_longer_take_cases(small_wo
     _assert_invariants()
 
 
+def test_the_write_phase_rechecks_a_pause_on_the_attorneys_own_date(small_world):
+    """At 05:30 UTC on 6 December it is the 6th in New York (the site's zone), the 5th in
+    Honolulu: an attorney there who is back on the 6th is still paused, and is dropped at the
+    write phase's lock (issue 12 #7)."""
+    from datetime import UTC, date, datetime
+    from unittest import mock
+
+    a = small_world["a"]
+
+    def solve_while_the_attorney_pauses(problem):
+        solutions = solve_problem(problem)
+        AttorneyProfile.objects.filter(pk=a.pk).update(
+            time_zone="Pacific/Honolulu", paused_until=date(2026, 12, 6)
+        )
+        return solutions
+
+    with mock.patch(
+        "django.utils.timezone.now", return_value=datetime(2026, 12, 6, 5, 30, tzinfo=UTC)
+    ):
+        run = matching_run(solver=solve_while_the_attorney_pauses)
+
+    assert not Match.objects.filter(attorney=a).exists()
+    assert run.stats["dropped_at_write"] >= 1
+    assert Match.objects.filter(run=run).exists()
+    _assert_invariants()
+
+
 def test_a_failing_run_is_recorded_without_writing(small_world):
     def broken(problem):
         raise SolverError("flow is not conserved through the cells")

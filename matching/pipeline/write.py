@@ -141,6 +141,7 @@ def _lock_attorneys(pks: Sequence[int], today: date) -> dict[int, int]:
     locked too, and those still paused where the attorney is are left out (attorney_paused).
     """
     horizon, now = today + DATE_MARGIN, timezone.now()
+    rows: list[tuple] = []
     if connection.vendor == "postgresql":
         rows = _raw(
             "SELECT id, capacity - active_cases, paused_until, time_zone, home_zip "  # noqa: S608
@@ -150,7 +151,6 @@ def _lock_attorneys(pks: Sequence[int], today: date) -> dict[int, int]:
             [list(pks), AttorneyProfile.Verification.VERIFIED, horizon],
         )
     else:
-        rows: list[tuple] = []
         for chunk in _chunks(pks):
             rows += (
                 AttorneyProfile.objects.select_for_update()

@@ -73,6 +73,13 @@ app.conf.update(
             "schedule": 10 * 60,
             "options": {"expires": 9 * 60},
         },
+        # The weekly digest of new needs to attorneys (volunteers.digest), Monday morning
+        # (TIME_ZONE); the chunks it fans out claim their attorneys, so a rerun sends nothing.
+        "attorney-digests-send": {
+            "task": "volunteers.digests_send",
+            "schedule": crontab(day_of_week="mon", hour=9, minute=0),
+            "options": {"expires": 6 * 3600},
+        },
         # Retention (SEC-25): finished cases past CASE_RETENTION_DAYS are anonymised nightly.
         "cases-purge-closed": {
             "task": "cases.purge_closed_cases",

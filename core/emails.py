@@ -24,13 +24,28 @@ def email_send(
     *, to: list[str], template: str, context: dict, time_zone: tzinfo | None = None
 ) -> None:
     """Send one email; dates and times in it are shown in `time_zone` (the recipient's) if given."""
+    email_build(to=to, template=template, context=context, time_zone=time_zone).send()
+
+
+def email_build(
+    *,
+    to: list[str],
+    template: str,
+    context: dict,
+    time_zone: tzinfo | None = None,
+    headers: dict[str, str] | None = None,
+) -> EmailMultiAlternatives:
+    """One email, rendered but not sent: for batches sent over one connection
+    (``mailers.default.send_messages(...)``), and for extra headers (List-Unsubscribe)."""
     with timezone.override(time_zone) if time_zone is not None else nullcontext():
         subject = plain_text_render(f"emails/{template}_subject.txt", context).strip()
         text = plain_text_render(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=text, to=to)
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()), body=text, to=to, headers=headers
+    )
     message.attach_alternative(html, "text/html")
-    message.send()
+    return message
 
 
 def site_link(path: str) -> str:

@@ -96,6 +96,11 @@ MATRIX: dict[str, Row] = {
     "volunteers:calendar_feed": Row(
         get={"anon": 404, "owner": 404}, post={"anon": 405}, args="key"
     ),
+    # The weekly digest's one-click unsubscribe (issue 13): no sign-in, only a signed token;
+    # a made-up one is a 404 for everyone, GET or POST, and writes nothing.
+    "volunteers:digest_unsubscribe": Row(
+        get={"anon": 404, "owner": 404}, post={"anon": 404, "owner": 404}, args="key"
+    ),
     "volunteers:account_delete": _attorney(
         get=OWN_PAGE,
         post={"anon": LOGIN, "owner": 200},  # no confirmation typed: form error

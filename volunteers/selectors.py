@@ -405,3 +405,8 @@ def _present(pairs: Iterable[tuple[str, object]]) -> tuple[tuple[str, str], ...]
 def case_summary(*, case: CaseRequest) -> CaseSummary:
     """The non-identifying summary every stage may show (mentoring's shared cases use it too)."""
     return _case_summary(case)
+
+
+def attorney_for_digest_token(*, attorney_pk: int) -> AttorneyProfile | None:
+    """The attorney a digest's signed unsubscribe link names (None if gone)."""
+    return AttorneyProfile.objects.filter(pk=attorney_pk).first()

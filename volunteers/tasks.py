@@ -6,9 +6,11 @@ matching services (templates emails/match_offer*, emails/match_reminder*).
 
 from celery import shared_task
 from django.conf import settings
+from django.db import OperationalError
 from django.urls import reverse
 
 from core.emails import email_send
+from volunteers.digest import attorney_digests_send, digest_chunks, digest_due_ids
 from volunteers.models import AttorneyProfile
 
 _RETRY = {"autoretry_for": (OSError,), "retry_backoff": 30, "max_retries": 5}
@@ -35,3 +37,26 @@ def attorney_verification_email_task(attorney_id: int) -> None:
         template=template,
         context={"attorney": attorney, "dashboard_url": site_link("volunteers:dashboard")},
     )
+
+
+@shared_task(name="volunteers.digests_send")
+def digests_send_task() -> int:
+    """The weekly digest (beat): the due attorneys' ids in chunks, one task per chunk, so the
+    worker sends in batches; returns the number of chunks."""
+    chunks = 0
+    for chunk in digest_chunks(digest_due_ids()):
+        digest_chunk_send_task.delay(chunk)
+        chunks += 1
+    return chunks
+
+
+# A chunk claims its attorneys before it sends (volunteers.digest), so a retry or a redelivery
+# sends nothing twice; only a database error before the claim is worth a retry.
+@shared_task(
+    name="volunteers.digest_chunk_send",
+    autoretry_for=(OperationalError,),
+    retry_backoff=30,
+    max_retries=3,
+)
+def digest_chunk_send_task(attorney_ids: list[int]) -> int:
+    return attorney_digests_send(attorney_ids=attorney_ids)

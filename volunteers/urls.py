@@ -20,6 +20,7 @@ urlpatterns = [
     path("account/delete/", views.account_delete, name="account_delete"),
     path("account/calendar/", views.calendar, name="calendar"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
+    path("digest/unsubscribe/<str:token>/", views.digest_unsubscribe, name="digest_unsubscribe"),
     path(
         "verification/resend/",
         views.email_verification_resend,

@@ -12,6 +12,8 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.errors import DomainError
@@ -19,7 +21,7 @@ from core.ratelimit import rate_limit_consume
 from core.services import event_record
 from matching.models import Match
 from matching.services import match_accept, match_attest_no_conflict, match_decline
-from volunteers import forms, selectors, services
+from volunteers import digest, forms, selectors, services
 from volunteers.adapters import verification_email_resend
 from volunteers.calendar import calendar_ics
 from volunteers.models import CalendarFeed
@@ -431,3 +433,20 @@ def email_verification_resend(request):
             "per address every three minutes; check your spam folder too.",
         )
     return redirect("account_email_verification_sent")
+
+
+@csrf_exempt  # RFC 8058: mail providers POST "List-Unsubscribe=One-Click" with no cookie or token
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def digest_unsubscribe(request, token):
+    """The weekly digest's one-click unsubscribe: no sign-in, the signed token is the key. GET
+    asks to confirm (a link scanner must not unsubscribe anyone), POST switches it off. The
+    token only ever turns an e-mail off, so a forged request cannot do more than that."""
+    pk = digest.unsubscribe_attorney_pk(token)
+    attorney = selectors.attorney_for_digest_token(attorney_pk=pk) if pk is not None else None
+    if attorney is None:
+        raise Http404
+    if request.method == "POST":
+        services.attorney_digest_unsubscribe(attorney=attorney)
+        return render(request, "volunteers/digest_unsubscribe.html", {"done": True})
+    return render(request, "volunteers/digest_unsubscribe.html", {"done": False})

@@ -33,10 +33,15 @@ def _available_attorneys(today: datetime.date):
     )
 
 
-def load_attorneys(today: datetime.date, *, now: datetime.datetime | None = None) -> Attorneys:
+def load_attorneys(
+    today: datetime.date, *, now: datetime.datetime | None = None, pks: list[int] | None = None
+) -> Attorneys:
     """Available attorneys with room this run: free capacity, and what is left of their monthly
-    cap on new offers (:func:`offers_left_this_month`); those with none left are not loaded."""
+    cap on new offers (:func:`offers_left_this_month`); those with none left are not loaded.
+    ``pks`` restricts the load to those attorneys (the weekly digest's chunks)."""
     available = _available_attorneys(today)
+    if pks is not None:
+        available = available.filter(pk__in=pks)
     rows = list(available.order_by("pk").values_list(*_COLUMNS).iterator(chunk_size=CHUNK))
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(_COLUMNS)
     free = np.array(columns[6], dtype=np.int64) - np.array(columns[7], dtype=np.int64)

@@ -53,7 +53,7 @@ class MentorshipAdmin(admin.ModelAdmin):
     def _decide(self, request, queryset, decide, done: str) -> None:
         if not request.user.has_perm(COORDINATOR_PERMISSION):
             raise PermissionDenied
-        succeeded, refused = 0, Counter()
+        succeeded, refused = 0, Counter[str]()
         for mentorship in queryset.order_by("pk"):
             try:
                 with transaction.atomic():

@@ -14,10 +14,12 @@ Each stage's fetch answers 404 until its stage is reached: a share not attested 
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.db.models import Prefetch
 
 from cases.models import CaseType, Language
 from core.errors import AccessRefused
+from core.types import AnyUser
 from matching.models import Match
 from mentoring.models import CaseShare, MentoringProfile, Mentorship
 from mentoring.services import mentor_eligible
@@ -72,7 +74,9 @@ def mentoring_panel(*, attorney: AttorneyProfile) -> MentoringPanel:
     )
 
 
-def _mentee_cases(attorney, as_mentee) -> tuple[list[CaseShare], list[Match]]:
+def _mentee_cases(
+    attorney: AttorneyProfile, as_mentee: Mentorship | None
+) -> tuple[list[CaseShare], list[Match]]:
     if as_mentee is None or as_mentee.status != Status.ACCEPTED:
         return [], []
     shared = list(
@@ -86,7 +90,7 @@ def _mentee_cases(attorney, as_mentee) -> tuple[list[CaseShare], list[Match]]:
     return shared, [m for m in accepted.select_related(*related) if m.pk not in taken]
 
 
-def mentorship_offer_get_for_mentor(*, user, mentorship_id: int) -> Mentorship:
+def mentorship_offer_get_for_mentor(*, user: User, mentorship_id: int) -> Mentorship:
     """An open mentoring offer to this verified mentor, else 404."""
     mentorship = (
         Mentorship.objects.select_related("mentee__user", "mentee__mentoring")
@@ -103,7 +107,7 @@ def mentorship_offer_get_for_mentor(*, user, mentorship_id: int) -> Mentorship:
     return mentorship
 
 
-def mentorship_get_for_party(*, user, mentorship_id: int) -> Mentorship:
+def mentorship_get_for_party(*, user: AnyUser, mentorship_id: int) -> Mentorship:
     """An accepted mentorship the user is the mentor or the mentee of, else 404."""
     mentorship = Mentorship.objects.filter(pk=mentorship_id, status=Status.ACCEPTED).first()
     if mentorship is None or user.pk not in _party_user_ids(mentorship):
@@ -119,7 +123,7 @@ def _party_user_ids(mentorship: Mentorship) -> set[int]:
     )
 
 
-def match_get_for_mentee(*, user, match_id: int) -> Match:
+def match_get_for_mentee(*, user: User, match_id: int) -> Match:
     """The signed-in attorney's own accepted case (to share it), else 404."""
     match = Match.objects.filter(
         pk=match_id,
@@ -158,7 +162,7 @@ class SharedRecord:
     respondent: tuple[tuple[str, str], ...]  # name, A-number, contact route; blanks left out
 
 
-def share_get_for_mentor(*, user, share_id: int) -> CaseShare:
+def share_get_for_mentor(*, user: User, share_id: int) -> CaseShare:
     """A case shared with this verified mentor in a live mentorship, while its attorney still
     holds it; else 404 (another mentor, an ended mentorship, a case no longer accepted)."""
     share = (
@@ -177,7 +181,7 @@ def share_get_for_mentor(*, user, share_id: int) -> CaseShare:
     return share
 
 
-def share_attested_get_for_mentor(*, user, share_id: int) -> CaseShare:
+def share_attested_get_for_mentor(*, user: User, share_id: int) -> CaseShare:
     """The full record opens only after the mentor's conflict check: 404 before it."""
     share = share_get_for_mentor(user=user, share_id=share_id)
     if share.conflict_attested_at is None:

@@ -15,14 +15,16 @@ Lock order: mentor's mentoring profile, then mentorship, then share.
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 
 from core.emails import email_send, site_link
 from core.errors import DomainError
 from core.roles import COORDINATOR_PERMISSION
 from core.services import event_record
+from core.types import Actor
 from matching.models import Match
 from mentoring import pairing
 from mentoring.models import MAX_MENTEES, CaseShare, MentoringProfile, Mentorship
@@ -112,7 +114,7 @@ class MentoringRunResult:
     objective: int
 
 
-def mentoring_run(*, actor=None) -> MentoringRunResult:
+def mentoring_run(*, actor: Actor = None) -> MentoringRunResult:
     """Pair waiting mentees with mentors exactly (mentoring.pairing) and propose each pair.
 
     1. Lock the profiles of available mentors (verified, experienced, free slots), by pk: a
@@ -134,7 +136,8 @@ def mentoring_run(*, actor=None) -> MentoringRunResult:
         now = timezone.now()
         objective, pairs, scores = pairing.pairs_solve(
             mentors=[(people[r.attorney_id], r.free_slots) for r in mentor_rows],
-            mentees=[(people[r.attorney_id], (now - r.wants_mentor_since).days)
+            # (mentoring_preferences_set sets wants_mentor_since with wants_mentor)
+            mentees=[(people[r.attorney_id], (now - (r.wants_mentor_since or now)).days)
                      for r in mentee_rows],
             excluded=set(Mentorship.objects.values_list("mentor_id", "mentee_id")),
         )  # fmt: skip
@@ -151,7 +154,7 @@ def mentoring_run(*, actor=None) -> MentoringRunResult:
     return result
 
 
-def _waiting_mentees():
+def _waiting_mentees() -> QuerySet[MentoringProfile]:
     active = Mentorship.objects.filter(status__in=Mentorship.ACTIVE_STATUSES).values("mentee_id")
     return (
         MentoringProfile.objects.filter(wants_mentor=True, attorney__verification=VERIFIED)
@@ -183,7 +186,7 @@ def _people(attorneys: list[AttorneyProfile]) -> dict[int, pairing.Person]:
     }  # fmt: skip
 
 
-def _propose(pair: pairing.Pair, score: pairing.PairScore, actor) -> Mentorship:
+def _propose(pair: pairing.Pair, score: pairing.PairScore, actor: Actor) -> Mentorship:
     return mentorship_propose(
         mentor_id=pair.mentor,
         mentee_id=pair.mentee,
@@ -194,7 +197,7 @@ def _propose(pair: pairing.Pair, score: pairing.PairScore, actor) -> Mentorship:
 
 
 def mentorship_propose(
-    *, mentor_id: int, mentee_id: int, score: int, breakdown: dict[str, Any], actor=None
+    *, mentor_id: int, mentee_id: int, score: int, breakdown: dict[str, Any], actor: Actor = None
 ) -> Mentorship:
     """Propose one pairing (a run does, for each pair it chose): the mentor verified,
     experienced and below capacity, the mentee verified and without an active mentorship,
@@ -226,7 +229,7 @@ def mentorship_propose(
 # Coordinator review
 
 
-def mentorship_approve(*, mentorship: Mentorship, actor) -> Mentorship:
+def mentorship_approve(*, mentorship: Mentorship, actor: Actor) -> Mentorship:
     """A coordinator approves a proposal: it is offered to the mentor at once."""
     _check_coordinator(actor)
     with transaction.atomic():
@@ -242,7 +245,7 @@ def mentorship_approve(*, mentorship: Mentorship, actor) -> Mentorship:
     return mentorship
 
 
-def mentorship_reject(*, mentorship: Mentorship, actor) -> Mentorship:
+def mentorship_reject(*, mentorship: Mentorship, actor: Actor) -> Mentorship:
     """A coordinator ends a proposal or an open offer; the mentee waits for the next run."""
     _check_coordinator(actor)
     with transaction.atomic():
@@ -259,7 +262,7 @@ def mentorship_reject(*, mentorship: Mentorship, actor) -> Mentorship:
 # The mentor's answer, and the end
 
 
-def mentorship_accept(*, mentorship: Mentorship, user) -> Mentorship:
+def mentorship_accept(*, mentorship: Mentorship, user: User) -> Mentorship:
     with transaction.atomic():
         _profile_lock(mentorship.mentor_id)
         mentorship = _lock(mentorship.pk)
@@ -271,7 +274,7 @@ def mentorship_accept(*, mentorship: Mentorship, user) -> Mentorship:
     return mentorship
 
 
-def mentorship_decline(*, mentorship: Mentorship, user) -> Mentorship:
+def mentorship_decline(*, mentorship: Mentorship, user: User) -> Mentorship:
     """The mentor declines; the slot is free again and the pair is never proposed again."""
     with transaction.atomic():
         _profile_lock(mentorship.mentor_id)
@@ -285,13 +288,13 @@ def mentorship_decline(*, mentorship: Mentorship, user) -> Mentorship:
     return mentorship
 
 
-def mentorship_end(*, mentorship: Mentorship, user) -> Mentorship:
+def mentorship_end(*, mentorship: Mentorship, user: User) -> Mentorship:
     """Either party ends an accepted mentorship; the mentor no longer sees shared cases."""
     with transaction.atomic():
         _profile_lock(mentorship.mentor_id)
         mentorship = _lock(mentorship.pk)
         parties = AttorneyProfile.objects.filter(
-            pk__in=[mentorship.mentor_id, mentorship.mentee_id], user_id=getattr(user, "pk", None)
+            pk__in=[mentorship.mentor_id, mentorship.mentee_id], user_id=user.pk
         )
         if not parties.exists():
             raise MentoringError("This is not your mentorship.", code="not_yours")
@@ -306,7 +309,7 @@ def mentorship_end(*, mentorship: Mentorship, user) -> Mentorship:
 # Sharing a case with the mentor
 
 
-def case_share(*, match: Match, user) -> CaseShare:
+def case_share(*, match: Match, user: User) -> CaseShare:
     """The attorney who accepted `match` shares it with their mentor (idempotent)."""
     with transaction.atomic():
         match = Match.objects.select_for_update().select_related("attorney").get(pk=match.pk)
@@ -325,7 +328,7 @@ def case_share(*, match: Match, user) -> CaseShare:
     return share
 
 
-def case_share_attest(*, share: CaseShare, user) -> CaseShare:
+def case_share_attest(*, share: CaseShare, user: User) -> CaseShare:
     """The mentor, having seen the party names, attests to no conflict of interest."""
     with transaction.atomic():
         share = CaseShare.objects.select_for_update().get(pk=share.pk)
@@ -387,12 +390,12 @@ def _profile_lock(attorney_id: int) -> None:
     MentoringProfile.objects.select_for_update().filter(attorney_id=attorney_id).first()
 
 
-def _check_coordinator(actor) -> None:
+def _check_coordinator(actor: Actor) -> None:
     if actor is None or not actor.has_perm(COORDINATOR_PERMISSION):
         raise MentoringError("Only a coordinator can do this.", code="not_permitted")
 
 
-def _check_mentor(mentorship: Mentorship, user, *, verified: bool = True) -> None:
+def _check_mentor(mentorship: Mentorship, user: User | None, *, verified: bool = True) -> None:
     mentor = AttorneyProfile.objects.get(pk=mentorship.mentor_id)
     if user is None or mentor.user_id != user.pk:
         raise MentoringError("This is not your mentorship.", code="not_yours")
@@ -421,7 +424,7 @@ def _slot_release(mentor_id: int) -> None:
     )
 
 
-def _event(mentorship: Mentorship, verb: str, actor, **data: Any) -> None:
+def _event(mentorship: Mentorship, verb: str, actor: Actor, **data: Any) -> None:
     """Ids only: never a name or free text (SEC-23)."""
     base = {"mentor": mentorship.mentor_id, "mentee": mentorship.mentee_id}
     event_record(verb=verb, actor=actor, target=mentorship, data=base | data)

@@ -291,6 +291,57 @@ def test_state_changes_refuse_get(client, att_a, coord, name):  # SEC-16
     assert match.status == Match.Status.OFFERED and match.conflict_attested_at is None
 
 
+def _offer_at(step, attorney, coordinator):
+    """An offer ready for `step`: accepting needs the attestation, logging hours the case."""
+    from matching.services import match_accept, match_attest_no_conflict
+
+    match = offer_create(attorney=attorney, coordinator=coordinator)
+    if step in ("offer_accept", "case_hours"):
+        match_attest_no_conflict(match=match, user=attorney.user)
+    if step == "case_hours":
+        match = match_accept(match=match, user=attorney.user)
+    return match
+
+
+def _state(match):
+    from volunteers.models import CaseHours
+
+    match.refresh_from_db()
+    return match.status, match.conflict_attested_at, CaseHours.objects.count()
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("offer_attest", {}),
+        ("offer_accept", {}),
+        ("offer_decline", {"reason": "distance"}),
+        ("case_hours", {"hours": "1.5", "worked_on": "TODAY"}),
+    ],
+)
+def test_each_attorney_action_refuses_a_post_without_a_csrf_token(att_a, coord, name, data):
+    """SEC-16: the owner's own POST, with data that would succeed, is refused (403) without the
+    token and changes nothing; the same POST with the page's token goes through (302)."""
+    from django.test import Client
+
+    from volunteers.services import attorney_today
+
+    match = _offer_at(name, att_a, coord)
+    data = {k: attorney_today(attorney=att_a).isoformat() if v == "TODAY" else v
+            for k, v in data.items()}  # fmt: skip
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(att_a.user)
+    url = reverse(f"volunteers:{name}", args=[match.pk])
+    before = _state(match)
+    assert client.post(url, data).status_code == 403
+    assert _state(match) == before
+    page = "volunteers:case" if name == "case_hours" else "volunteers:offer"
+    client.get(reverse(page, args=[match.pk]))
+    token = {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}
+    assert client.post(url, data, **token).status_code == 302
+    assert _state(match) != before
+
+
 def test_accept_without_a_csrf_token_is_refused(att_a, coord):  # SEC-16
     from django.test import Client
 

@@ -97,7 +97,7 @@ def _single_flight() -> Iterator[bool]:
     itself if the worker dies, since the session ends). Elsewhere: no RUNNING run younger than
     STALE_RUN_AFTER, which is safe against double-booking anyway, because the write phase
     re-checks every row under lock and the database constraints refuse over-booking."""
-    if connection.vendor != "postgresql":
+    if not advisory_locks():
         recent = timezone.now() - STALE_RUN_AFTER
         yield not MatchingRun.objects.filter(
             status=MatchingRun.Status.RUNNING, started_at__gte=recent
@@ -113,6 +113,12 @@ def _single_flight() -> Iterator[bool]:
             _unlock()
 
 
+def advisory_locks() -> bool:
+    """Whether the database takes advisory locks (PostgreSQL); elsewhere the RUNNING row is the
+    lock. A function, so the tests run the other branch on PostgreSQL too."""
+    return connection.vendor == "postgresql"
+
+
 def _unlock() -> None:
     try:
         with connection.cursor() as cursor:
@@ -124,7 +130,7 @@ def _unlock() -> None:
 
 def _fail_interrupted_runs() -> None:
     stale = MatchingRun.objects.filter(status=MatchingRun.Status.RUNNING)
-    if connection.vendor != "postgresql":
+    if not advisory_locks():
         stale = stale.filter(started_at__lt=timezone.now() - STALE_RUN_AFTER)
     stale.update(
         status=MatchingRun.Status.FAILED,

@@ -99,8 +99,17 @@ def rate_limit_consume(
 
 
 def window_hit(name: str, *, limit: int, window: int, now: float) -> tuple[bool, int, str]:
+    """Count one hit in the fixed window `name` (window_count); returns (allowed, seconds until
+    the window ends when refused, the counter's key)."""
+    count, start, counter = window_count(name, window=window, now=now)
+    if count <= limit:
+        return True, 0, counter
+    return False, min(window, max(1, math.ceil(start + window - now))), counter
+
+
+def window_count(name: str, *, window: int, now: float) -> tuple[int, float, str]:
     """Count one hit in the fixed window `name`, which starts at its first hit and lasts `window`
-    seconds; returns (allowed, seconds until the window ends when refused, the counter's key).
+    seconds; returns (hits so far in this window, its start, the counter's key).
 
     1. `cache.add` writes the window's start once (atomic: of two first hits, one writes it and
        both read it). It is never rewritten, so the wait stated is the real one.
@@ -127,9 +136,7 @@ def window_hit(name: str, *, limit: int, window: int, now: float) -> tuple[bool,
     except ValueError:  # gone between add and incr (or a cache that keeps nothing)
         cache.set(counter, 1, window + _COUNT_SLACK_SECONDS)
         count = 1
-    if count <= limit:
-        return True, 0, counter
-    return False, min(window, max(1, math.ceil(start + window - now))), counter
+    return count, start, counter
 
 
 def rate_limit_release(verdict: RateLimit) -> None:

@@ -5,11 +5,11 @@ from typing import Any
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
 from django.db import models, transaction
 from django.utils import timezone
 
 from core.models import DomainEvent
+from core.ratelimit import window_count
 from core.types import Actor
 
 
@@ -36,7 +36,8 @@ def event_record(
 # actor and kind of object, the first refusal in a window is recorded, then one more event each
 # time the window's count reaches a power of ten, each with the count so far. A scan of 10,000 ids
 # writes five rows, and the log still says who, which kind, when and how many. The counter lives
-# in the cache (atomic on Redis); losing it only means one more event, never a missed refusal.
+# in the cache (core.ratelimit.window_count, atomic on Redis); losing it only means one more
+# event, never a missed refusal.
 REFUSED_ACCESS_WINDOW_SECONDS = 600
 
 
@@ -45,10 +46,9 @@ def access_refused_record(
 ) -> DomainEvent | None:
     """Count one refused access; returns the event when this one was recorded."""
     window = REFUSED_ACCESS_WINDOW_SECONDS
-    start = int((time.time() if now is None else now) // window) * window
     user = actor if actor is not None and actor.is_authenticated else None
-    key = f"audit:refused:{user.pk if user is not None else 'anon'}:{kind}:{start}"
-    count = _cache_count(key, timeout=window)
+    name = f"audit:refused:{user.pk if user is not None else 'anon'}:{kind}"
+    count, start, _ = window_count(name, window=window, now=time.time() if now is None else now)
     if not _is_power_of_ten(count):
         return None
     data = {
@@ -58,15 +58,6 @@ def access_refused_record(
         "window_seconds": window,
     }
     return event_record(verb="access.refused", actor=actor, data=data)
-
-
-def _cache_count(key: str, *, timeout: int) -> int:
-    cache.add(key, 0, timeout)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr: this refusal starts a new count
-        cache.set(key, 1, timeout)
-        return 1
 
 
 def _is_power_of_ten(count: int) -> bool:

@@ -217,3 +217,19 @@ def test_right_passwords_are_not_counted_as_failures(client):  # SEC-6
         _login_post(client, user, "wrong password")
     response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
     assert response.status_code == 302
+
+
+def test_core_ratelimit_is_the_only_window_counter():  # SEC-6, SEC-19, issue 14 #6
+    """A second limiter drifts from the first (the pledge form's did: it could not share the
+    address rule or say the wait the same way). Counting goes through core.ratelimit."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    apps = [p.parent for p in root.glob("*/apps.py")] + [root / "config"]
+    counting = [
+        str(path.relative_to(root))
+        for app in apps
+        for path in app.rglob("*.py")
+        if "cache.incr(" in path.read_text() or "cache.decr(" in path.read_text()
+    ]
+    assert counting == ["core/ratelimit.py"]

@@ -371,6 +371,11 @@ MATCHING_FANOUT_QUEUE = env_str("MATCHING_FANOUT_QUEUE", "")
 MATCHING_WRITE_BATCH_ASSIGNMENTS = env_int("MATCHING_WRITE_BATCH_ASSIGNMENTS", 20_000, minimum=1)
 MATCH_OFFER_TTL_HOURS = env_int("MATCH_OFFER_TTL_HOURS", 72, minimum=1)
 MATCH_OFFER_REMINDER_HOURS = env_int("MATCH_OFFER_REMINDER_HOURS", 24, minimum=1)
+# Days after accepting a case during which the attorney may put it back (hand it back to the
+# pool with a reason); a coordinator can move the deadline of one match in the admin.
+MATCH_PUT_BACK_DAYS = env_int("MATCH_PUT_BACK_DAYS", 14, minimum=0)
+# Cases per page of the attorney's opportunity board (keyset-paged, matching/board.py).
+OPPORTUNITY_BOARD_PAGE_SIZE = env_int("OPPORTUNITY_BOARD_PAGE_SIZE", 20, minimum=1)
 # Pledge form posts accepted per client address per minute (SEC-19), counted in the shared cache.
 PLEDGE_RATE_LIMIT_PER_MINUTE = env_int("PLEDGE_RATE_LIMIT_PER_MINUTE", 5, minimum=1)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0]}")

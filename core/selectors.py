@@ -200,6 +200,9 @@ class CoordinatorWorklist:
     # Open cases no eligible attorney could take in the last finished run (None: not recorded).
     unreachable_cases: int | None
     recent_events: list[DomainEvent]
+    # The opportunity board (issue 13): proposals attorneys asked for, cases they put back.
+    requested_to_review: int = 0
+    put_back_since_yesterday: int = 0
 
 
 def coordinator_worklist(*, now: datetime | None = None) -> CoordinatorWorklist:
@@ -223,4 +226,8 @@ def coordinator_worklist(*, now: datetime | None = None) -> CoordinatorWorklist:
         if last_finished
         else None,
         recent_events=list(DomainEvent.objects.select_related("target_type")[:RECENT_EVENTS]),
+        requested_to_review=Match.objects.filter(
+            status=Match.Status.PROPOSED, source=Match.Source.ATTORNEY
+        ).count(),
+        put_back_since_yesterday=ended.filter(status=Match.Status.RETURNED).count(),
     )

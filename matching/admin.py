@@ -3,6 +3,7 @@
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -12,6 +13,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cases.admin import LanguageInUseFilter, PriorityBandFilter
@@ -26,11 +28,14 @@ from matching.services import (
     REJECTABLE,
     match_approve,
     match_offer,
+    match_put_back_deadline_set,
     match_reject,
     match_swap,
 )
 
 Status = Match.Status
+# What the coordinator's "let them put it back" action grants, counted from now.
+PUT_BACK_EXTENSION_DAYS = 7
 EXPORT_HEADER = [
     "match", "status", "case", "language", "court", "case type", "hearing", "attorney email",
     "miles", "score", "run", "created",
@@ -171,10 +176,11 @@ class RejectForm(forms.Form):
 class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     list_display = [
         "case_reference", "language", "court", "case_type", "hearing_date", "attorney_name",
-        "distance", "score", "status", "run",
+        "distance", "score", "status", "source", "run",
     ]  # fmt: skip
     list_filter = [
         ReviewStatusFilter,
+        "source",  # "Requested by attorney": the opportunity board's requests
         MatchLanguageFilter,
         # Plain related filters, not RelatedOnly: those scan every match for distinct values.
         "case__court",
@@ -195,11 +201,14 @@ class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     readonly_fields = [
         "case", "attorney", "run", "status", "score", "reject_reason",
         "decline_reason", "decline_note", "created_at", "status_changed_at", "offered_at",
-        "expires_at", "responded_at",
+        "expires_at", "responded_at", "source", "put_back_until", "put_back_reason",
     ]  # fmt: skip
     fields = tuple(readonly_fields)
     list_per_page = 100
-    actions = ["approve_selected", "reject_selected", "offer_selected", "export_selected"]
+    actions = [
+        "approve_selected", "reject_selected", "offer_selected", "put_back_extend_selected",
+        "put_back_close_selected", "export_selected",
+    ]  # fmt: skip
     change_form_template = "admin/matching/match/change_form.html"
     change_list_template = "admin/matching/match/change_list.html"
 
@@ -276,6 +285,27 @@ class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         self._decide_each_match(
             request, queryset, lambda m: match_offer(match=m, actor=request.user), "offered"
         )
+
+    @admin.action(
+        description=f"Let attorneys put selected cases back for {PUT_BACK_EXTENSION_DAYS} days",
+        permissions=["change"],
+    )
+    def put_back_extend_selected(self, request, queryset):
+        until = timezone.now() + timedelta(days=PUT_BACK_EXTENSION_DAYS)
+        self._decide_each_match(
+            request, queryset,
+            lambda m: match_put_back_deadline_set(match=m, until=until, actor=request.user),
+            f"may be put back until {until:%Y-%m-%d}",
+        )  # fmt: skip
+
+    @admin.action(description="Close the put-back window of selected cases", permissions=["change"])
+    def put_back_close_selected(self, request, queryset):
+        now = timezone.now()
+        self._decide_each_match(
+            request, queryset,
+            lambda m: match_put_back_deadline_set(match=m, until=now, actor=request.user),
+            "can no longer be put back",
+        )  # fmt: skip
 
     @admin.action(description="Reject selected matches (asks for a reason)", permissions=["change"])
     def reject_selected(self, request, queryset):

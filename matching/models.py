@@ -57,8 +57,18 @@ class Match(models.Model):
         EXPIRED = "expired", "Expired"
         REJECTED = "rejected", "Rejected by coordinator"
         WITHDRAWN = "withdrawn", "Withdrawn"
+        # The attorney handed an accepted case back before its put-back deadline (issue 13).
+        RETURNED = "returned", "Put back by attorney"
 
     ACTIVE_STATUSES = (Status.PROPOSED, Status.APPROVED, Status.OFFERED, Status.ACCEPTED)
+
+    class Source(models.TextChoices):
+        """Who asked for the pairing: a matching run, a coordinator's swap, or the attorney from
+        the opportunity board (shown and filterable in the review queue)."""
+
+        RUN = "run", "Matching run"
+        COORDINATOR = "coordinator", "Coordinator"
+        ATTORNEY = "attorney", "Requested by attorney"
 
     class DeclineReason(models.TextChoices):
         NO_CAPACITY = "no_capacity", "No capacity right now"
@@ -88,6 +98,14 @@ class Match(models.Model):
     decline_note = models.TextField(blank=True, max_length=1000)
     reject_reason = models.TextField(blank=True, max_length=1000)
     conflict_attested_at = models.DateTimeField(null=True, blank=True)
+    # A database default too: the run writes its proposals with COPY, naming its columns.
+    source = models.CharField(
+        max_length=12, choices=Source.choices, default=Source.RUN, db_default=Source.RUN
+    )
+    # Until when the attorney may put an accepted case back: set on acceptance to
+    # MATCH_PUT_BACK_DAYS later, moved by a coordinator (match_put_back_deadline_set).
+    put_back_until = models.DateTimeField(null=True, blank=True)
+    put_back_reason = models.TextField(blank=True, max_length=1000, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     status_changed_at = models.DateTimeField(auto_now_add=True)
     offered_at = models.DateTimeField(null=True, blank=True)

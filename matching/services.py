@@ -16,7 +16,7 @@ same order can wait for each other but never deadlock; concurrent clicks seriali
 """
 
 from contextlib import suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -36,6 +36,7 @@ from core.services import event_record
 from core.types import Actor
 from matching import followups
 from matching.models import Match, MatchingRun
+from matching.pipeline.load.attorneys import offers_left_this_month
 from matching.selectors import Candidate, candidate_for_case
 from volunteers.models import AttorneyProfile
 from volunteers.selectors import offer_disclosure
@@ -62,8 +63,12 @@ def match_propose(
     breakdown: dict[str, Any],
     run: MatchingRun | None = None,
     actor: Actor = None,
+    source: str = Match.Source.RUN,
 ) -> Match:
-    """Propose one pairing: the case must be open, the attorney verified and below capacity."""
+    """Propose one pairing: the case must be open, the attorney verified and below capacity.
+
+    Two proposals for one case serialise on the case row: the second finds it matched and is
+    refused with ``case_not_open`` (the partial unique constraint backs this up)."""
     if score <= 0:
         raise MatchError("A match needs a positive score.", code="invalid_score")
     with transaction.atomic():
@@ -76,11 +81,12 @@ def match_propose(
             # One match per pair, ever: a declined or rejected pair is never proposed again.
             raise MatchError("This pair was matched before.", code="pair_exists")
         match = Match.objects.create(
-            case=case, attorney=attorney, run=run, score=score, breakdown=breakdown
+            case=case, attorney=attorney, run=run, score=score, breakdown=breakdown, source=source
         )
         _slot_take(attorney)
         _case_move(case.pk, to=CaseStatus.MATCHED, frm=[CaseStatus.OPEN])
-        _event(match, "match.proposed", actor, run=run.pk if run else None, score=score)
+        origin = {} if source == Match.Source.RUN else {"source": source}
+        _event(match, "match.proposed", actor, run=run.pk if run else None, score=score, **origin)
         if settings.MATCHING_AUTO_APPROVE:
             match = _transition(match, Status.APPROVED)
             _event(match, "match.approved", None, auto=True)
@@ -128,18 +134,23 @@ def match_offer(*, match: Match, actor: Actor) -> Match:
     """
     _check_coordinator(actor)
     with transaction.atomic():
-        match = _match_lock(match.pk)
-        if match.status != Status.APPROVED:
-            raise MatchError("Only an approved match can be offered.", code="not_approved")
-        attorney = AttorneyProfile.objects.get(pk=match.attorney_id)
-        if attorney.verification != AttorneyProfile.Verification.VERIFIED:
-            raise MatchError("The attorney is not verified.", code="attorney_not_verified")
-        now = timezone.now()
-        ttl = timedelta(hours=settings.MATCH_OFFER_TTL_HOURS)
-        expires_at = now + ttl
-        match = _transition(match, Status.OFFERED, offered_at=now, expires_at=expires_at)
-        _event(match, "match.offered", actor, expires_at=expires_at.isoformat())
-        followups.offer_notify_on_commit(match_id=match.pk)
+        return _offer(_match_lock(match.pk), actor)
+
+
+def _offer(match: Match, actor: Actor) -> Match:
+    """Offer a locked, approved match (the coordinator's offer, or an attorney's own request
+    under MATCHING_AUTO_APPROVE)."""
+    if match.status != Status.APPROVED:
+        raise MatchError("Only an approved match can be offered.", code="not_approved")
+    attorney = AttorneyProfile.objects.get(pk=match.attorney_id)
+    if attorney.verification != AttorneyProfile.Verification.VERIFIED:
+        raise MatchError("The attorney is not verified.", code="attorney_not_verified")
+    now = timezone.now()
+    ttl = timedelta(hours=settings.MATCH_OFFER_TTL_HOURS)
+    expires_at = now + ttl
+    match = _transition(match, Status.OFFERED, offered_at=now, expires_at=expires_at)
+    _event(match, "match.offered", actor, expires_at=expires_at.isoformat())
+    followups.offer_notify_on_commit(match_id=match.pk)
     return match
 
 
@@ -172,7 +183,9 @@ def match_accept(*, match: Match, user: User) -> Match:
         _check_open_offer(match)
         if match.conflict_attested_at is None:
             raise MatchError("Attest to no conflict first.", code="conflict_not_attested")
-        match = _transition(match, Status.ACCEPTED, responded_at=timezone.now())
+        now = timezone.now()
+        put_back_until = now + timedelta(days=settings.MATCH_PUT_BACK_DAYS)
+        match = _transition(match, Status.ACCEPTED, responded_at=now, put_back_until=put_back_until)
         _case_move(match.case_id, to=CaseStatus.REPRESENTED, frm=[CaseStatus.MATCHED])
         _event(match, "match.accepted", user)
     return match
@@ -284,16 +297,124 @@ def match_swap(*, match: Match, attorney_id: int, actor: Actor) -> Match:
             score=chosen.score,
             breakdown=_swap_breakdown(case, chosen),
             actor=actor,
+            source=Match.Source.COORDINATOR,
         )
 
 
-def _swap_breakdown(case: CaseRequest, chosen: Candidate) -> dict[str, Any]:
+def _swap_breakdown(case: CaseRequest, chosen: Candidate, **flags: bool) -> dict[str, Any]:
     return {
         "affinity": chosen.breakdown.as_dict(),
         "priority": {"stored": max(case.priority, 0), **(case.priority_parts or {})},
         "explanation": chosen.sentences,
-        "swapped": True,
+        **(flags or {"swapped": True}),
     }
+
+
+# The attorney's own requests and put-backs (the opportunity board, issue 13)
+
+
+def match_request_by_attorney(*, case: CaseRequest, attorney: AttorneyProfile) -> Match:
+    """The attorney asks for an open case from the opportunity board.
+
+    1. The matcher's own rules decide (candidate_for_case: scoring.eligibility and affinity,
+       never paired with this case before), so nothing the board shows is a second rule.
+    2. match_propose writes a proposal flagged ``source=attorney`` under the usual locks:
+       the one-active-match constraint and the capacity counter hold. Two attorneys asking for
+       one case at once serialise on the case row; the second is refused with ``case_taken``.
+    3. Under MATCHING_AUTO_APPROVE the proposal is offered at once; otherwise a coordinator
+       reviews it in the queue. The conflict check, attestation and acceptance follow as for
+       any offer.
+    ``case`` needs its language, relay language, case type and court loaded (select_related).
+    """
+    _attorney_check_available(attorney)
+    if attorney.monthly_offer_cap is not None:  # as the run's loader counts it
+        left = offers_left_this_month([attorney.pk], now=timezone.now()).get(attorney.pk, 0)
+        if left <= 0:
+            raise MatchError(
+                "You have reached your monthly limit of new cases.", code="monthly_cap_reached"
+            )
+    chosen = candidate_for_case(case=case, attorney_id=attorney.pk)
+    if chosen is None:
+        raise MatchError("This case is not one you can take.", code="not_eligible")
+    with transaction.atomic():
+        try:
+            match = match_propose(
+                case=case,
+                attorney=chosen.attorney,
+                score=chosen.score,
+                breakdown=_swap_breakdown(case, chosen, requested=True),
+                actor=attorney.user,
+                source=Match.Source.ATTORNEY,
+            )
+        except MatchError as error:
+            if error.code == "case_not_open":
+                raise MatchError(
+                    "Another attorney has just asked for this case. Choose another one.",
+                    code="case_taken",
+                ) from error
+            raise
+        _event(match, "match.requested", attorney.user)
+        if match.status == Status.APPROVED:  # MATCHING_AUTO_APPROVE
+            match = _offer(_match_lock(match.pk), None)
+    return match
+
+
+def put_back_open(match: Match, *, now: datetime | None = None) -> bool:
+    """Whether the attorney may still put this accepted case back."""
+    now = now or timezone.now()
+    deadline = match.put_back_until
+    return match.status == Status.ACCEPTED and deadline is not None and deadline > now
+
+
+def match_put_back(*, match: Match, user: User, reason: str) -> Match:
+    """The attorney hands an accepted case back, with a reason, before its put-back deadline.
+
+    The slot is freed and the case returns to the pool (open) for a run or another attorney's
+    request; the pair stays recorded, so it is not proposed to this attorney again. Like a
+    decline, it needs no verified profile: handing a case back must always be possible.
+    """
+    reason = _reason_checked(reason)
+    with transaction.atomic():
+        attorney = _attorney_lock(match.attorney_id)
+        match = _match_lock(match.pk)
+        _check_owner(attorney, user, verified=False)
+        if match.status != Status.ACCEPTED:
+            raise MatchError("Only an accepted case can be put back.", code="not_accepted")
+        if not put_back_open(match):
+            raise MatchError(
+                "The deadline to put this case back has passed. Ask a coordinator.",
+                code="put_back_closed",
+            )
+        match = _transition(match, Status.RETURNED, put_back_reason=reason)
+        _slot_release(attorney.pk)
+        _case_move(match.case_id, to=CaseStatus.OPEN, frm=[CaseStatus.REPRESENTED])
+        followups.matching_run_request(trigger="put_back")
+        # The reason is free text: it stays on the match, not in the log (SEC-23).
+        _event(match, "match.put_back", user)
+    return match
+
+
+def match_put_back_deadline_set(*, match: Match, until: datetime, actor: Actor) -> Match:
+    """A coordinator moves the deadline until which the attorney may put the case back
+    (``until`` in the past closes it)."""
+    _check_coordinator(actor)
+    with transaction.atomic():
+        match = _match_lock(match.pk)
+        if match.status != Status.ACCEPTED:
+            raise MatchError("Only an accepted case has a put-back deadline.", code="not_accepted")
+        match.put_back_until = until
+        match.save(update_fields=["put_back_until"])
+        _event(match, "match.put_back_deadline_set", actor, until=until.isoformat())
+    return match
+
+
+def _reason_checked(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise MatchError("Say why you put the case back.", code="reason_required")
+    if len(reason) > 1000:
+        raise MatchError("The reason is too long.", code="reason_too_long")
+    return reason
 
 
 # Notifications (called by the Celery tasks in matching/tasks/lifecycle.py)

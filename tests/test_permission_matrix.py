@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from core.models import DomainEvent
 from matching.models import Match
+from tests.factories import CaseRequestFactory
 from tests.volunteers.offers import offer_create
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +88,19 @@ MATRIX: dict[str, Row] = {
         args="case",
     ),
     "volunteers:account": _attorney(get=OWN_PAGE, post={"owner": 405}),
+    # The opportunity board (issue 13): a page explaining why for the unverified, no case data
+    # (SEC-11). A request by the owner, at capacity in this world, is refused with a message;
+    # the other attorney's request would write a proposal (tests/volunteers/test_opportunities).
+    "volunteers:opportunities": _attorney(get=OWN_PAGE, post={"owner": 405}),
+    "volunteers:opportunity_request": _attorney(
+        get=POST_ONLY, post={"anon": LOGIN, "pending": 404, "owner": 302}, args="opening"
+    ),
+    # Putting an accepted case back: its attorney only; the owner's empty form is a 400.
+    "volunteers:case_put_back": _attorney(
+        get=POST_ONLY,
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 400},
+        args="case",
+    ),
     # The hearing calendar: its settings page for verified attorneys only (no case data before
     # verification, SEC-11); the feed answers only its secret token ("key": a made-up one here).
     "volunteers:calendar": _attorney(
@@ -250,6 +264,7 @@ def world(att_a, att_b, att_new, coord):
         "offer": offer,
         "case": case,
         **matrix_objects(owner=att_a, coordinator=coord),
+        "opening": CaseRequestFactory(),  # an open case, for the opportunity board
     }
 
 
@@ -258,6 +273,7 @@ def _args(kind, world):
         "": [],
         "offer": [world["offer"].pk],
         "case": [world["case"].pk],
+        "opening": [world["opening"].reference],
         "step": ["about"],
         "attorney": [world["case"].attorney_id],
         "key": ["not-a-real-key"],

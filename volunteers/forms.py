@@ -8,6 +8,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 
 from cases.models import CaseType, Language
+from matching.board import BoardFilters
 from matching.models import Match
 from volunteers.models import (
     US_JURISDICTIONS,
@@ -412,3 +413,54 @@ class CaseHoursForm(forms.Form):
 
 class VerificationResendForm(forms.Form):
     email = forms.EmailField(label="Your email address", max_length=254)
+
+
+class OpportunityFilterForm(forms.Form):
+    """The opportunity board's filters (a GET form): choices come from what the matcher lets
+    this attorney take (matching.board.BoardScope), so every choice can show cases."""
+
+    DETAINED = [("", "Either"), ("yes", "Detained"), ("no", "Not detained")]
+
+    language = forms.ChoiceField(label="Language", required=False)
+    court = forms.TypedChoiceField(label="Court", required=False, coerce=int, empty_value=None)
+    case_type = forms.ChoiceField(label="Case type", required=False)
+    detained = forms.ChoiceField(label="Detained", required=False, choices=DETAINED)
+    hearing_within_days = forms.IntegerField(
+        label="Hearing within (days)", required=False, min_value=1, max_value=730
+    )
+    remote = forms.BooleanField(label="Can be handled remotely", required=False)
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
+        self.fields["language"].choices = [("", "Any language"), *scope.languages]
+        self.fields["court"].choices = [
+            ("", "Any court"), *((c.pk, f"{c.name}, {c.state}") for c in scope.courts)
+        ]  # fmt: skip
+        self.fields["case_type"].choices = [("", "Any case type"), *scope.case_types]
+
+    def filters(self):
+        """The cleaned values as matching.board.BoardFilters (call after is_valid())."""
+        data = self.cleaned_data
+        detained = {"yes": True, "no": False}.get(data.get("detained") or "")
+        return BoardFilters(
+            language=data.get("language") or None,
+            court=data.get("court"),
+            case_type=data.get("case_type") or None,
+            detained=detained,
+            hearing_within_days=data.get("hearing_within_days"),
+            remote_only=bool(data.get("remote")),
+        )
+
+
+class PutBackForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you putting this case back?",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Coordinators read this; the case goes back to the pool for another attorney.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()

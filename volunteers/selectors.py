@@ -21,6 +21,7 @@ from cases.identifiers import format_a_number, is_canonical_a_number
 from cases.models import CaseRequest, Language
 from core.errors import AccessRefused
 from core.types import AnyUser
+from matching.board import BoardFilters, BoardScope, Cursor, board_page
 from matching.models import Match
 from matching.selectors import (
     active_cases_for_attorney,
@@ -227,6 +228,53 @@ _OUTCOME_HEADLINES: dict[str, str] = {
     Match.Status.WITHDRAWN: "The case was withdrawn, so this offer was closed.",
     Match.Status.REJECTED: "A coordinator withdrew this offer.",
 }
+
+
+# The opportunity board (matching.board): open cases shown as an offer shows them (CaseSummary).
+
+
+@dataclass(frozen=True)
+class Opportunity:
+    summary: "CaseSummary"
+    reasons: tuple[str, ...]  # why it fits, in the scorer's words
+
+
+@dataclass(frozen=True)
+class OpportunityPage:
+    opportunities: list[Opportunity]
+    next_cursor: str | None
+    requested: list[str]  # references of the attorney's own requests awaiting review
+
+
+def opportunity_page(
+    *, attorney: AttorneyProfile, scope: BoardScope, filters: BoardFilters, after: Cursor | None
+) -> OpportunityPage:
+    """One page of the board, each case reduced to the offer stage's summary (SEC-15)."""
+    page = board_page(scope=scope, filters=filters, after=after)
+    waiting = Match.objects.filter(
+        attorney=attorney,
+        source=Match.Source.ATTORNEY,
+        status__in=(Match.Status.PROPOSED, Match.Status.APPROVED),
+    )
+    return OpportunityPage(
+        opportunities=[Opportunity(_case_summary(row.case), row.reasons) for row in page.rows],
+        next_cursor=page.next_cursor.encode() if page.next_cursor else None,
+        requested=list(waiting.order_by("-created_at").values_list("case__reference", flat=True)),
+    )
+
+
+def opportunity_case_get(*, reference: str) -> CaseRequest:
+    """A case an attorney may ask for from the board, by its public reference: open, or taken
+    a moment ago (the request then says so). Anything else is a 404."""
+    live = (CaseRequest.Status.OPEN, CaseRequest.Status.MATCHED, CaseRequest.Status.REPRESENTED)
+    case = (
+        CaseRequest.objects.select_related("language", "relay_language", "case_type", "court")
+        .filter(reference=str(reference)[:16], status__in=live)
+        .first()
+    )
+    if case is None:
+        raise AccessRefused(CaseRequest._meta.label_lower, "No such case.")
+    return case
 
 
 def case_get_for_attorney(*, user: AnyUser, match_id: int) -> Match:

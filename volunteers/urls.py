@@ -16,6 +16,13 @@ urlpatterns = [
     path("offers/<int:match_id>/decline/", views.offer_decline, name="offer_decline"),
     path("cases/<int:match_id>/", views.case, name="case"),
     path("cases/<int:match_id>/hours/", views.case_hours, name="case_hours"),
+    path("cases/<int:match_id>/put-back/", views.case_put_back, name="case_put_back"),
+    path("opportunities/", views.opportunities, name="opportunities"),
+    path(
+        "opportunities/<str:reference>/request/",
+        views.opportunity_request,
+        name="opportunity_request",
+    ),
     path("account/", views.account, name="account"),
     path("account/delete/", views.account_delete, name="account_delete"),
     path("account/calendar/", views.calendar, name="calendar"),

@@ -19,8 +19,16 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from core.errors import DomainError
 from core.ratelimit import rate_limit_consume
 from core.services import event_record
+from matching.board import Cursor, board_scope
 from matching.models import Match
-from matching.services import match_accept, match_attest_no_conflict, match_decline
+from matching.services import (
+    match_accept,
+    match_attest_no_conflict,
+    match_decline,
+    match_put_back,
+    match_request_by_attorney,
+    put_back_open,
+)
 from volunteers import digest, forms, selectors, services
 from volunteers.adapters import verification_email_resend
 from volunteers.calendar import calendar_ics
@@ -300,12 +308,95 @@ def case(request, match_id):
     return _case_page(request, match_id)
 
 
-def _case_page(request, match_id, hours_form=None):
+def _case_page(request, match_id, hours_form=None, put_back_form=None, status=200):
     match = selectors.case_get_for_attorney(user=request.user, match_id=match_id)
     event_record(verb="case.viewed", actor=request.user, target=match.case)  # SEC-24
-    context = {"record": selectors.record_disclosure(match=match)}
+    context = {
+        "record": selectors.record_disclosure(match=match),
+        "put_back_until": match.put_back_until,
+        "put_back_open": put_back_open(match),
+        "put_back_form": put_back_form or forms.PutBackForm(),
+        "zone": attorney_zone(match.attorney),
+    }
     context |= _case_hours_context(match=match, form=hours_form)
-    return render(request, "volunteers/case.html", context)
+    return render(request, "volunteers/case.html", context, status=status)
+
+
+@require_POST
+@login_required
+def case_put_back(request, match_id):
+    """Hand an accepted case back before its put-back deadline; only its attorney (SEC-12)."""
+    match = selectors.case_get_for_attorney(user=request.user, match_id=match_id)
+    form = forms.PutBackForm(request.POST)
+    if not form.is_valid():
+        return _case_page(request, match_id, put_back_form=form, status=400)
+    try:
+        match_put_back(match=match, user=request.user, reason=form.cleaned_data["reason"])
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("volunteers:case", match_id=match.pk)
+    messages.success(request, "You put the case back. It returns to the pool; thank you.")
+    return redirect("volunteers:dashboard")
+
+
+# The opportunity board (matching.board): open cases the matcher lets this attorney take.
+
+
+@require_safe
+@login_required
+def opportunities(request):
+    attorney = selectors.attorney_for_user(user=request.user)
+    if attorney is None:
+        return redirect("volunteers:profile_step", step="about")
+    if attorney.verification != attorney.Verification.VERIFIED:  # no case data (SEC-11)
+        return render(request, "volunteers/opportunities_closed.html", {"attorney": attorney})
+    scope = board_scope(attorney=attorney)
+    form = forms.OpportunityFilterForm(request.GET, scope=scope)
+    after, status = None, 200
+    try:
+        after = Cursor.decode(request.GET["after"]) if request.GET.get("after") else None
+    except ValueError:
+        messages.error(request, "That page link is not valid; here is the first page.")
+        status = 400
+    page = None
+    if form.is_valid():
+        page = selectors.opportunity_page(
+            attorney=attorney, scope=scope, filters=form.filters(), after=after
+        )
+    else:
+        status = 400
+    context = {"scope": scope, "form": form, "page": page, "attorney": attorney}
+    if page is not None and page.next_cursor:
+        query = request.GET.copy()
+        query["after"] = page.next_cursor
+        context["next_query"] = query.urlencode()
+    return render(request, "volunteers/opportunities.html", context, status=status)
+
+
+@require_POST
+@login_required
+def opportunity_request(request, reference):
+    """Ask for a case from the board: a proposal flagged as the attorney's request."""
+    attorney = selectors.attorney_for_user(user=request.user)
+    if attorney is None or attorney.verification != attorney.Verification.VERIFIED:
+        raise Http404("No such case.")
+    case = selectors.opportunity_case_get(reference=reference)
+    try:
+        match = match_request_by_attorney(case=case, attorney=attorney)
+    except DomainError as error:
+        if error.code == "not_eligible":
+            raise Http404("No such case.") from None
+        messages.error(request, error.message)
+        return redirect("volunteers:opportunities")
+    if match.status == Match.Status.OFFERED:  # MATCHING_AUTO_APPROVE
+        messages.success(request, "The case is offered to you: check for conflicts, then accept.")
+        return redirect("volunteers:offer", match_id=match.pk)
+    messages.success(
+        request,
+        f"You asked for case {case.reference}. A coordinator reviews the request; you will get "
+        "an email when it is offered to you.",
+    )
+    return redirect("volunteers:opportunities")
 
 
 # Which field a refused hours entry points at (case_hours_log's error codes).

@@ -83,3 +83,23 @@ def test_accept_and_decline_at_once_leave_one_consistent_answer(coord):
     assert match.case.__class__.objects.get(pk=match.case_id).status == (
         "represented" if expected else "open"
     )
+
+
+def test_two_attorneys_requesting_one_case_at_once_get_it_once():
+    """The opportunity board (issue 13): one request wins, the other gets a clear refusal."""
+    from matching.services import match_request_by_attorney
+
+    first, second = AttorneyFactory(), AttorneyFactory()
+    case = CaseRequestFactory()
+    case = type(case).objects.select_related("language", "relay_language", "case_type", "court")
+    case = case.get()
+    results = _race(
+        *[lambda a=a: match_request_by_attorney(case=case, attorney=a) for a in (first, second)]
+    )
+    assert sum(isinstance(r, Match) for r in results) == 1
+    assert [r.code for r in results if isinstance(r, MatchError)] == ["case_taken"]
+    winner = Match.objects.get(case=case)
+    assert winner.source == Match.Source.ATTORNEY
+    counters = dict(AttorneyProfile.objects.values_list("pk", "active_cases"))
+    assert counters[winner.attorney_id] == 1
+    assert sum(counters.values()) == 1

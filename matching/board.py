@@ -366,10 +366,12 @@ def board_queryset(
     cursor on."""
     today = today or timezone.localdate()
     paired = Match.objects.filter(case=OuterRef("pk"), attorney_id=scope.facts.id)
-    if filters.language:
-        # The case's own language, one the attorney speaks (the form offers no other): the
-        # route test holds, and leaving it out keeps the planner's row estimate honest.
-        language = Q(language_id=filters.language if filters.language in scope.spoken else "")
+    if filters.language in scope.spoken:
+        # The case's own language, one the attorney speaks: the route test holds, and leaving
+        # it out keeps the planner's row estimate honest.
+        language = Q(language_id=filters.language)
+    elif filters.language:  # reached through a relay or another language the client speaks
+        language = Q(language_id=filters.language) & _speaks(scope.spoken)
     else:
         language = _speaks(scope.spoken)
     cases = CaseRequest.objects.filter(scope.condition, language, status=CaseRequest.Status.OPEN)

@@ -433,7 +433,13 @@ class OpportunityFilterForm(forms.Form):
     def __init__(self, *args, scope, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper()
-        self.fields["language"].choices = [("", "Any language"), *scope.languages]
+        languages = [("", "Any language"), *scope.languages]
+        asked = (self.data.get("language") or "")[:3]
+        if asked and asked not in scope.spoken:
+            # A client's language reached through a relay interpreter or another language they
+            # speak (the digest links to the board filtered to it): offered while asked for.
+            languages += list(Language.objects.filter(code=asked).values_list("code", "name"))
+        self.fields["language"].choices = languages
         self.fields["court"].choices = [
             ("", "Any court"), *((c.pk, f"{c.name}, {c.state}") for c in scope.courts)
         ]  # fmt: skip

@@ -226,6 +226,15 @@ def test_each_filter_narrows_the_board(client, query, expected):
         assert listed == {cases[expected].reference}
 
 
+def test_the_language_filter_takes_a_client_language_reached_through_a_relay(client, att_a):
+    relay = _case(language_id="mam", relay_interpreter_ok=True, relay_language_id="spa")
+    _case()
+    client.force_login(att_a.user)
+    response = client.get(BOARD, {"language": "mam"})  # as the weekly digest links to it
+    assert response.status_code == 200
+    assert _references(response) == [relay.reference]
+
+
 def test_a_bad_filter_is_a_400_with_a_message(client, att_a):
     _case()
     client.force_login(att_a.user)

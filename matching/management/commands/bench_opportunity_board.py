@@ -79,8 +79,8 @@ def _attorneys() -> dict[str, AttorneyProfile]:
         .first()
     )
     narrow = available.exclude(Exists(spanish)).order_by("pk").first()
-    found = {"Spanish, remote (widest board)": wide, "no Spanish (sparse board)": narrow}
-    found = {label: attorney for label, attorney in found.items() if attorney is not None}
+    picked = {"Spanish, remote (widest board)": wide, "no Spanish (sparse board)": narrow}
+    found = {label: attorney for label, attorney in picked.items() if attorney is not None}
     if not found:
         raise CommandError("No verified attorney with free capacity: run seed_scale first.")
     return found

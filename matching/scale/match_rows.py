@@ -42,7 +42,7 @@ def _runs(rows: list[dict]) -> list[tuple[float, int]]:
 _MATCH_COLUMNS = [
     "case_id", "attorney_id", "run_id", "status", "score", "breakdown", "decline_reason",
     "reject_reason", "conflict_attested_at", "created_at", "status_changed_at", "offered_at",
-    "expires_at", "responded_at",
+    "expires_at", "responded_at", "put_back_reason",
 ]  # fmt: skip
 
 
@@ -59,13 +59,14 @@ def _match_rows(
             key: None if row[key] is None else datetime.datetime.fromtimestamp(row[key], zone)
             for key in ("created", "changed", "offered", "expires", "responded")
         }
-        attested = when["responded"] if row["status"] == "accepted" else None
+        attested = when["responded"] if row["status"] in ("accepted", "returned") else None
         yield (
             row["case"][0], world.attorney_pk[row["attorney"]], runs[max(run, 0)][1],
             row["status"], score,
             json.dumps(breakdown) if connection.vendor == "postgresql" else breakdown,
             row.get("decline_reason", ""), row.get("reject_reason", ""), attested,
             when["created"], when["changed"], when["offered"], when["expires"], when["responded"],
+            row.get("put_back_reason", ""),
         )  # fmt: skip
 
 

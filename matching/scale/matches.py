@@ -22,7 +22,7 @@ from matching.scoring import other_languages_key
 # Share of the matches still active (proposed … accepted), capped by the attorneys' free places.
 ACTIVE_SHARE, CAPACITY_USE = 0.55, 0.9
 ACTIVE_MIX = {"proposed": 30, "approved": 10, "offered": 15, "accepted": 45}
-ENDED_MIX = {"declined": 40, "expired": 20, "rejected": 25, "withdrawn": 15}
+ENDED_MIX = {"declined": 40, "expired": 15, "rejected": 25, "withdrawn": 15, "returned": 5}
 # Share of the ended (not withdrawn) matches that precede a case's current active match; the rest
 # leave their case open again.
 EARLIER_SHARE = 0.4
@@ -30,6 +30,7 @@ DECLINE_MIX = {
     "no_capacity": 35, "distance": 15, "language": 10, "conflict": 15, "case_type": 10, "other": 15,
 }  # fmt: skip
 REJECT_REASONS = ["Attorney on leave", "Better fit by hand", "Conflict known to us", "swapped"]
+PUT_BACK_REASONS = ["Trial schedule changed", "Conflict found after the intake", "Leaving the firm"]
 HOUR, DAY = 3600.0, 86400.0
 MAX_MISSES = 5000  # cases in a row without a free speaker: every language is full
 
@@ -188,6 +189,8 @@ class _Planner:
         row = {"case": case, "attorney": attorney, "status": status, **self._dates(status, lo, hi)}
         if status == "declined":
             row["decline_reason"] = str(_pick(self.rng, DECLINE_MIX, 1)[0])
+        if status == "returned":
+            row["put_back_reason"] = PUT_BACK_REASONS[int(self.rng.integers(len(PUT_BACK_REASONS)))]
         if status == "rejected":
             row["reject_reason"] = REJECT_REASONS[int(self.rng.integers(len(REJECT_REASONS)))]
         self.rows.append(row)
@@ -210,7 +213,7 @@ class _Planner:
             offered = created + rng.random() * (hi - created)
             dates["changed"] = dates["offered"] = offered
             dates["expires"] = offered + ttl
-        elif status in ("accepted", "declined", "expired"):
+        elif status in ("accepted", "declined", "expired", "returned"):
             offered = created + min(rng.uniform(2 * HOUR, 2 * DAY), 0.3 * (hi - created))
             dates["offered"], dates["expires"] = offered, offered + ttl
             if status == "expired":
@@ -219,6 +222,8 @@ class _Planner:
                 # Answers take hours to days: log-normal around a day, within the offer's life.
                 wait = min(rng.lognormal(np.log(26 * HOUR), 0.9), ttl - 60)
                 dates["changed"] = dates["responded"] = offered + min(wait, 0.9 * (hi - offered))
+                if status == "returned":  # put back some days after accepting it
+                    dates["changed"] += rng.random() * (hi - dates["changed"]) / 2
         elif status in ("rejected", "withdrawn"):
             longest = 3 * DAY if status == "rejected" else 20 * DAY
             dates["changed"] = created + min(rng.random() * longest, hi - created)

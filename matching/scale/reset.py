@@ -1,7 +1,7 @@
 """Deleting the scale rows, with the matches and runs that ``--matches`` made."""
 
 from django.contrib.auth import get_user_model
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 
 from cases.models import CaseRequest
 from matching.models import Match, MatchingRun
@@ -27,9 +27,8 @@ def scale_reset() -> int:
         (f"DELETE FROM {match} WHERE attorney_id IN ({scale_attorneys})", [email]),  # noqa: S608
         (f"DELETE FROM {case} WHERE summary LIKE %s", [summary]),  # noqa: S608
     ]
-    for model in _attorney_children():
-        table = model._meta.db_table
-        sql = f"DELETE FROM {table} WHERE attorney_id IN ({scale_attorneys})"  # noqa: S608
+    for table, column in _attorney_children():
+        sql = f"DELETE FROM {table} WHERE {column} IN ({scale_attorneys})"  # noqa: S608
         statements.append((sql, [email]))
     for relation in (AttorneyProfile.preferred_types, AttorneyProfile.excluded_types):
         table = relation.through._meta.db_table
@@ -48,10 +47,11 @@ def scale_reset() -> int:
     return deleted
 
 
-def _attorney_children() -> list[type[models.Model]]:
-    """Every model with a foreign key to AttorneyProfile except matches (deleted first)."""
+def _attorney_children() -> list[tuple[str, str]]:
+    """(table, column) of every foreign key to AttorneyProfile except matches' (deleted first);
+    a model with two such keys (a mentorship's mentor and mentee) appears once per key."""
     return [
-        rel.related_model
+        (rel.related_model._meta.db_table, rel.field.column)
         for rel in AttorneyProfile._meta.related_objects
-        if rel.one_to_many and rel.related_model._meta.label != "matching.Match"
+        if (rel.one_to_many or rel.one_to_one) and rel.related_model._meta.label != "matching.Match"
     ]

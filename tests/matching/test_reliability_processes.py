@@ -151,7 +151,7 @@ def world():
         _manage(env, "migrate", "--noinput")
         _manage(env, "seed_scale", f"--attorneys={ATTORNEYS}", f"--cases={CASES}", f"--seed={SEED}")
         with pg.connect(TEMPLATE) as conn:
-            conn.execute(f"UPDATE {PROFILE} SET remote_ok = false")  # noqa: S608
+            conn.execute(f"UPDATE {PROFILE} SET remote_ok = false, remote_preferred = false")  # noqa: S608
             conn.execute(f"UPDATE {CASE} SET remote_ok = false")  # noqa: S608
         _python(probe.env(probe.copy("baseline"), visibility_timeout=1), RUN_ONCE)
         with pg.connect("baseline") as conn:

@@ -221,9 +221,10 @@ class _Planner:
             else:
                 # Answers take hours to days: log-normal around a day, within the offer's life.
                 wait = min(rng.lognormal(np.log(26 * HOUR), 0.9), ttl - 60)
-                dates["changed"] = dates["responded"] = offered + min(wait, 0.9 * (hi - offered))
+                answered = offered + min(wait, 0.9 * (hi - offered))
+                dates["changed"] = dates["responded"] = answered
                 if status == "returned":  # put back some days after accepting it
-                    dates["changed"] += rng.random() * (hi - dates["changed"]) / 2
+                    dates["changed"] = answered + rng.random() * (hi - answered) / 2
         elif status in ("rejected", "withdrawn"):
             longest = 3 * DAY if status == "rejected" else 20 * DAY
             dates["changed"] = created + min(rng.random() * longest, hi - created)

@@ -51,7 +51,7 @@ def _attorney_children() -> list[tuple[str, str]]:
     """(table, column) of every foreign key to AttorneyProfile except matches' (deleted first);
     a model with two such keys (a mentorship's mentor and mentee) appears once per key."""
     return [
-        (rel.related_model._meta.db_table, rel.field.column)
+        (rel.related_model._meta.db_table, str(rel.field.column))
         for rel in AttorneyProfile._meta.related_objects
         if (rel.one_to_many or rel.one_to_one) and rel.related_model._meta.label != "matching.Match"
     ]

@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
 from django import forms
 
 from cases.models import CaseType, Language
@@ -433,6 +434,15 @@ class OpportunityFilterForm(forms.Form):
     def __init__(self, *args, scope, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper()
+        # Two filters a row on a phone, one a row in the desktop sidebar.
+        half = "col-6 col-lg-12"
+        self.helper.layout = Layout(
+            Row(
+                *(Column(name, css_class=half) for name in self.fields if name != "remote"),
+                Column("remote", css_class="col-12"),
+                css_class="g-2",
+            )
+        )
         languages = [("", "Any language"), *scope.languages]
         asked = (self.data.get("language") or "")[:3]
         if asked and asked not in scope.spoken:

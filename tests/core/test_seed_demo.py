@@ -95,3 +95,28 @@ def test_seed_demo_rejects_a_negative_count():
     with pytest.raises(CommandError, match="--cases must be between"):
         call_command("seed_demo", cases=-1, stdout=StringIO())
     assert CaseRequest.objects.count() == 0
+
+
+def test_demo_attorneys_find_cases_on_their_board_and_some_asked_for_one():
+    """The opportunity board (issue 13): open demo cases fit demo attorneys' boards, and the
+    review queue shows a few requests by attorneys."""
+    from matching.board import BoardFilters, board_page, board_scope
+    from matching.models import Match
+
+    _seed()
+    requested = Match.objects.filter(source=Match.Source.ATTORNEY, status="proposed")
+    assert requested.count() == 3
+    attorney = requested.first().attorney
+    from core.demo import DEMO_DOMAIN
+
+    assert attorney.user.email.endswith("@" + DEMO_DOMAIN)
+    verified = AttorneyProfile.objects.filter(verification="verified").exclude(
+        matches__source=Match.Source.ATTORNEY
+    )
+    boards = [
+        board_page(scope=board_scope(attorney=a), filters=BoardFilters(), size=5).rows
+        for a in verified[:10]
+    ]
+    assert any(boards)
+    _seed()  # a second run asks for nothing more
+    assert requested.count() == 3

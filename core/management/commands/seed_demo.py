@@ -57,6 +57,7 @@ class Command(BaseCommand):
                 "attorneys": _attorneys(world, orgs),
                 "cases": _cases(world, orgs),
                 "pledges": _pledges(world, orgs),
+                "board requests": _board_requests(),
             }
             created |= mentoring_demo_seed(seed=options["seed"])
             password = _coordinator()
@@ -243,3 +244,33 @@ def _coordinator() -> str | None:
     user.groups.add(coordinator_group_sync(), identifier_viewers_group_sync())
     transaction.on_commit(lambda: password_remember(password))  # for make run's banner
     return password
+
+
+def _board_requests(count: int = 3) -> int:
+    """A few verified demo attorneys ask for the most urgent case on their opportunity board,
+    so the coordinator's review queue shows "Requested by attorney" rows (issue 13). Once."""
+    from matching.board import BoardFilters, board_page, board_scope
+    from matching.models import Match
+    from matching.services import MatchError, match_request_by_attorney
+
+    demo = AttorneyProfile.objects.filter(
+        user__email__endswith="@" + DEMO_DOMAIN, verification=AttorneyProfile.Verification.VERIFIED
+    )
+    if Match.objects.filter(attorney__in=demo, source=Match.Source.ATTORNEY).exists():
+        return 0
+    made = 0
+    for attorney in demo.select_related("user").order_by("pk")[: count * 4]:
+        rows = board_page(scope=board_scope(attorney=attorney), filters=BoardFilters(), size=1)
+        if not rows.rows:
+            continue
+        case = CaseRequest.objects.select_related(
+            "language", "relay_language", "case_type", "court"
+        ).get(pk=rows.rows[0].case.pk)
+        try:
+            match_request_by_attorney(case=case, attorney=attorney)
+        except MatchError:
+            continue
+        made += 1
+        if made == count:
+            break
+    return made

@@ -196,7 +196,7 @@ CASE_RETENTION_DAYS = env_int("CASE_RETENTION_DAYS", 7 * 365, minimum=1)
 
 # The weekly digest (volunteers.digest): attorneys per chunk task, each chunk scored, rendered
 # and sent over one mail connection (manage.py bench_digest measures a chunk).
-DIGEST_CHUNK_SIZE = env_int("DIGEST_CHUNK_SIZE", 500, minimum=1)
+DIGEST_CHUNK_SIZE = env_int("DIGEST_CHUNK_SIZE", 1000, minimum=1)
 
 # Uploads (issue 11 #14). A request body above DATA_UPLOAD_MAX_MEMORY_SIZE is refused with 413
 # before anything reads it (core.middleware.request_size_limit), except on the views that accept

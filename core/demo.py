@@ -119,6 +119,13 @@ class DemoAttorney:
     bar: list[tuple[str, str]]
     languages: dict[str, int]
     practice_areas: dict[str, int]
+    # Preferences (issue 13); drawn from a generator of their own, so adding them changed no
+    # other draw of the demo world.
+    remote_preferred: bool = False
+    detained_ok: bool = True
+    monthly_offer_cap: int | None = None
+    preferred_types: tuple[str, ...] = ()
+    excluded_types: tuple[str, ...] = ()
 
 
 @dataclass
@@ -224,6 +231,7 @@ def _attorney(
     types = {"asylum"} if rng.random() < 0.8 else set()
     types |= set(rng.sample(list(CASE_TYPES), rng.randint(1, 4)))
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    remote_ok = rng.random() < 0.5
     return DemoAttorney(
         email=f"attorney{index:04d}@{DEMO_DOMAIN}",
         first_name=first,
@@ -233,14 +241,30 @@ def _attorney(
         latitude=place["lat"],
         longitude=place["long"],
         travel_radius_miles=rng.choice([25, 50, 50, 100, 250]),
-        remote_ok=rng.random() < 0.5,
+        remote_ok=remote_ok,
         years_experience=rng.choice([1, 2, 3, 5, 8, 12, 20, 30]),
         capacity=rng.choices([1, 2, 3, 5], weights=[45, 30, 15, 10])[0],
         verified=rng.random() < 0.85,
         bar=[(place["state"], f"{rng.randint(100000, 9999999)}")],
         languages=languages,
         practice_areas={t: rng.choice([0, 1, 3, 8, 25]) for t in sorted(types)},
+        **_preferences(random.Random(index * 7919), remote_ok, sorted(types)),
     )
+
+
+def _preferences(rng: random.Random, remote_ok: bool, types: list[str]) -> dict:
+    """A demo attorney's preferences: some prefer remote work, a quarter take no detained
+    cases, some prefer one of their case types or exclude another, a few cap their offers."""
+    preferred = (rng.choice(types),) if types and rng.random() < 0.4 else ()
+    # Excluding a type they take and do not prefer: "I know bond work, but not now".
+    others = [t for t in types if t not in preferred]
+    return {
+        "remote_preferred": remote_ok and rng.random() < 0.3,
+        "detained_ok": rng.random() >= 0.25,
+        "monthly_offer_cap": rng.choice([2, 3, 5]) if rng.random() < 0.15 else None,
+        "preferred_types": preferred,
+        "excluded_types": (rng.choice(others),) if len(types) > 1 and rng.random() < 0.2 else (),
+    }
 
 
 def _case(rng: random.Random, today: date, org_count: int) -> DemoCase:

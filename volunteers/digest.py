@@ -45,7 +45,6 @@ from matching.pipeline.load.attorneys import load_attorneys
 from matching.pipeline.score import Attorneys, score_arcs
 from matching.scoring import CellFacts, distance_matrix_miles
 from volunteers.models import AttorneyProfile
-from volunteers.timezones import attorney_zone
 
 DIGEST_ITEMS = 5
 # A first digest lists needs of the past week; later ones what is new since the last.
@@ -162,22 +161,35 @@ def digest_needs(*, attorneys: Attorneys, cutoffs: dict[int, datetime]) -> dict[
     )
     arcs = score_arcs(attorneys, cells, miles, court_position)
     paired = _paired(attorneys.pk.tolist(), since)
-    chosen: dict[int, list[Need]] = {}
-    order = np.argsort(arcs.attorney, kind="stable")
+    # Each attorney's eligible cells, the one with the most urgent case first: the walk below
+    # stops at the first cell whose best case cannot enter the attorney's top DIGEST_ITEMS.
+    top = np.array([needs[0].priority for needs in cell_needs], dtype=np.int64)
+    order = np.lexsort((-top[arcs.cell], arcs.attorney))
+    cell_of = arcs.cell[order]
     bounds = np.searchsorted(arcs.attorney[order], np.arange(len(attorneys) + 1))
+    chosen: dict[int, list[Need]] = {}
     for position in range(len(attorneys)):
         pk = int(attorneys.pk[position])
-        cutoff = cutoffs[pk]
-        found = [
-            need
-            for k in arcs.cell[order[bounds[position] : bounds[position + 1]]].tolist()
-            for need in cell_needs[k]
-            if created[need.case_pk] > cutoff and (pk, need.case_pk) not in paired
-        ]
-        found.sort(key=lambda need: (-need.priority, need.case_pk))
+        eligible = cell_of[bounds[position] : bounds[position + 1]].tolist()
+        found = _best(eligible, cell_needs, top, lambda need, pk=pk, cutoff=cutoffs[pk]: (
+            created[need.case_pk] > cutoff and (pk, need.case_pk) not in paired
+        ))  # fmt: skip
         if found:
-            chosen[pk] = found[:DIGEST_ITEMS]
+            chosen[pk] = found
     return chosen
+
+
+def _best(cells: list[int], cell_needs: list[list[Need]], top, fits) -> list[Need]:
+    """The DIGEST_ITEMS most urgent needs that ``fit``, from ``cells`` (ordered by their most
+    urgent need, each cell's needs most urgent first)."""
+    found: list[Need] = []
+    for k in cells:
+        if len(found) >= DIGEST_ITEMS and top[k] < found[-1].priority:
+            break  # this cell and every later one hold nothing more urgent than what is kept
+        found.extend(need for need in cell_needs[k] if fits(need))
+        found.sort(key=lambda need: (-need.priority, need.case_pk))
+        del found[DIGEST_ITEMS:]
+    return found
 
 
 def _candidates(since: datetime) -> tuple[list[CellFacts], list[list[Need]], dict[int, datetime]]:
@@ -275,15 +287,16 @@ def _messages(needs: dict[int, list[Need]]) -> list:
     if not needs:
         return []
     recipients = AttorneyProfile.objects.filter(pk__in=needs).values_list(
-        "pk", "user__email", "user__first_name", "time_zone", "home_zip"
+        "pk", "user__email", "user__first_name"
     )
     names = _Names.of(needs.values())
+    # The program's date, not each attorney's: a hearing window in weeks does not move with a
+    # time zone, and looking a ZIP's zone up costs ~30 ms (volunteers.timezones).
+    today = timezone.localdate()
     messages = []
-    for pk, email, first_name, time_zone, home_zip in recipients:
+    for pk, email, first_name in recipients:
         if not email:
             continue
-        zone = attorney_zone(_Zoned(time_zone, home_zip))
-        today = timezone.localtime(timezone.now(), zone).date()
         unsubscribe = site_link(
             reverse("volunteers:digest_unsubscribe", args=[unsubscribe_token(pk)])
         )
@@ -302,12 +315,6 @@ def _messages(needs: dict[int, list[Need]]) -> list:
             email_build(to=[email], template="attorney_digest", context=context, headers=headers)
         )
     return messages
-
-
-@dataclass(frozen=True, slots=True)
-class _Zoned:
-    time_zone: str
-    home_zip: str
 
 
 @dataclass(frozen=True, slots=True)

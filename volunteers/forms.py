@@ -271,9 +271,9 @@ class PreferencesForm(StepForm):
         help_text="Leave empty for no limit beyond your capacity.",
     )
     digest_enabled = forms.BooleanField(
-        label="Send me a weekly e-mail of new cases that fit me",
+        label="Send me a weekly email of new cases that fit me",
         required=False,
-        help_text="At most five cases, without names; switch it off here or from any e-mail.",
+        help_text="At most five cases, without names; switch it off here or from any email.",
     )
 
     def clean(self):

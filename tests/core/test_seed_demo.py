@@ -120,3 +120,14 @@ def test_demo_attorneys_find_cases_on_their_board_and_some_asked_for_one():
     assert any(boards)
     _seed()  # a second run asks for nothing more
     assert requested.count() == 3
+
+
+def test_demo_attorneys_carry_preferences():
+    _seed(attorneys=60)
+    profiles = AttorneyProfile.objects.filter(user__email__endswith="demo.probono.test")
+    assert profiles.filter(remote_preferred=True).exists()
+    assert profiles.filter(detained_ok=False).exists()
+    assert profiles.filter(monthly_offer_cap__isnull=False).exists()
+    assert profiles.filter(preferred_types__isnull=False).exists()
+    assert profiles.filter(excluded_types__isnull=False).exists()
+    assert not profiles.filter(remote_ok=False, remote_preferred=True).exists()

@@ -198,7 +198,7 @@ def _unsubscribe_url(pk):
 def test_get_asks_to_confirm_and_changes_nothing(client, att_a):
     response = client.get(_unsubscribe_url(att_a.pk))
     assert response.status_code == 200
-    assert "Stop the weekly e-mail of new cases?" in response.content.decode()
+    assert "Stop the weekly email of new cases?" in response.content.decode()
     att_a.refresh_from_db()
     assert att_a.digest_enabled
     assert "no-store" in response["Cache-Control"]
@@ -208,7 +208,7 @@ def test_one_click_post_unsubscribes_without_sign_in_or_csrf_token(att_a):
     client = Client(enforce_csrf_checks=True)
     response = client.post(_unsubscribe_url(att_a.pk), {"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
-    assert "You will get no more weekly e-mails" in response.content.decode()
+    assert "You will get no more weekly emails" in response.content.decode()
     att_a.refresh_from_db()
     assert not att_a.digest_enabled
     assert DomainEvent.objects.filter(verb="attorney.digest_unsubscribed").count() == 1
@@ -232,3 +232,35 @@ def test_a_forged_or_tampered_token_is_a_404_and_writes_nothing(client, att_a, a
         url = reverse("volunteers:digest_unsubscribe", args=[bad])
         assert getattr(client, method)(url).status_code == 404, bad
     assert AttorneyProfile.objects.filter(digest_enabled=False).count() == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+
+
+def test_send_digests_sends_one_attorneys_digest_now(att_a):
+    from django.core.management import call_command
+
+    _case()
+    call_command("send_digests", attorney=att_a.user.email)
+    call_command("send_digests", attorney=att_a.user.email)  # not due again this week
+    assert len(mail.outbox) == 1
+    call_command("send_digests", attorney=att_a.user.email, again=True)
+    assert len(mail.outbox) == 2
+
+
+def test_bench_digest_reports_chunks_queries_and_mails(settings):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    for _ in range(3):
+        AttorneyFactory()
+    _case()
+    out = StringIO()
+    call_command("bench_digest", reset=True, chunk_size=2, json=True, stdout=out)
+    report = json.loads(out.getvalue())
+    assert report["attorneys_due"] == 3 and report["chunks"] == 2
+    assert report["mails_sent"] == 3 and report["items_listed"] == 3
+    assert report["queries_per_chunk_max"] <= 20

@@ -111,6 +111,8 @@ def _attorneys(world: DemoWorld, orgs: dict) -> int:
                 user=user, organization=orgs.get(a.org_index), home_zip=a.home_zip,
                 latitude=a.latitude, longitude=a.longitude,
                 travel_radius_miles=a.travel_radius_miles, remote_ok=a.remote_ok,
+                remote_preferred=a.remote_preferred, detained_ok=a.detained_ok,
+                monthly_offer_cap=a.monthly_offer_cap,
                 years_experience=a.years_experience, capacity=a.capacity,
                 verification="verified" if a.verified else "pending",
                 verified_at=now if a.verified else None,
@@ -141,6 +143,18 @@ def _attorney_details(todo, profiles, now) -> None:
     BarAdmission.objects.bulk_create(admissions)
     AttorneyLanguage.objects.bulk_create(languages)
     PracticeArea.objects.bulk_create(areas)
+    pairs = list(zip(profiles, todo, strict=True))
+    preferred, excluded = AttorneyProfile.preferred_types, AttorneyProfile.excluded_types
+    preferred.through.objects.bulk_create(
+        preferred.through(attorneyprofile=p, casetype_id=code)
+        for p, a in pairs
+        for code in a.preferred_types
+    )
+    excluded.through.objects.bulk_create(
+        excluded.through(attorneyprofile=p, casetype_id=code)
+        for p, a in pairs
+        for code in a.excluded_types
+    )
 
 
 def _cases(world: DemoWorld, orgs: dict) -> int:

@@ -52,8 +52,6 @@ FIRST_WINDOW = timedelta(days=7)
 # Due again after six days, so a weekly beat that runs a little early still finds everyone.
 DUE_AFTER = timedelta(days=6)
 _UNSUBSCRIBE_SALT = "volunteers.digest.unsubscribe"
-# The opportunity board's address is fixed by the issue; it may land after the digest.
-BOARD_PATH = "/attorney/opportunities/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +301,7 @@ def _messages(needs: dict[int, list[Need]]) -> list:
         context = {
             "first_name": first_name,
             "items": [names.item(need, today) for need in needs[pk]],
-            "board_url": site_link(BOARD_PATH),
+            "board_url": site_link(reverse("volunteers:opportunities")),
             "profile_url": site_link(reverse("volunteers:profile_step", args=["preferences"])),
             "unsubscribe_url": unsubscribe,
         }
@@ -352,7 +350,8 @@ class _Names:
 
 def board_link(*, language: str, court: int) -> str:
     """The opportunity board (issue 13 #1) filtered to the need's language and court."""
-    return site_link(f"{BOARD_PATH}?" + urlencode({"language": language, "court": court}))
+    query = urlencode({"language": language, "court": court})
+    return site_link(f"{reverse('volunteers:opportunities')}?{query}")
 
 
 def hearing_window(hearing: date | None, today: date) -> str:

@@ -153,6 +153,7 @@ class CaseRequestAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         "detained",
         PriorityBandFilter,
         "source",
+        "outcome",
     ]
     search_fields = ["=reference"]
     search_help_text = (
@@ -166,6 +167,8 @@ class CaseRequestAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     readonly_fields = [
         "reference", "status", "duplicate_of", "source", "priority", "priority_breakdown",
         "created_by", "created_at", "updated_at",
+        # How it ended: recorded by the attorney's status update (matching.checkins), never here.
+        "outcome", "relief_type", "outcome_date", "closed_at",
     ]  # fmt: skip
     # No date_hierarchy: over a 100,000-case backlog its MIN/MAX and DISTINCT date queries cost
     # more than the rest of the page, and coordinators find cases by filters and priority.
@@ -175,7 +178,8 @@ class CaseRequestAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     CASE_FIELDS = (*CASE_FIELDS, "organization")
     STATE_FIELDS = (
         "reference", "status", "duplicate_of", "source", "priority", "priority_breakdown",
-        "created_by", "created_at", "updated_at",
+        "created_by", "created_at", "updated_at", "outcome", "relief_type", "outcome_date",
+        "closed_at",
     )  # fmt: skip
 
     # Identifiers --------------------------------------------------------------------------------

@@ -100,6 +100,29 @@ class CaseRequest(models.Model):
         CLOSED = "closed", "Closed"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
+    class Outcome(models.TextChoices):
+        """How a represented case ended (issue 16); recorded with the date it ended."""
+
+        RELIEF_GRANTED = "relief_granted", "Relief granted"
+        TERMINATION = "termination", "Proceedings terminated"
+        VOLUNTARY_DEPARTURE = "voluntary_departure", "Voluntary departure"
+        REMOVAL_ORDERED = "removal_ordered", "Removal ordered"
+        ADMIN_CLOSED = "admin_closed", "Administratively closed"
+        TRANSFERRED = "transferred", "Transferred"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class Relief(models.TextChoices):
+        """The relief granted, when the outcome is RELIEF_GRANTED."""
+
+        ASYLUM = "asylum", "Asylum"
+        WITHHOLDING = "withholding", "Withholding of removal"
+        CAT = "cat", "Convention Against Torture protection"
+        CANCELLATION = "cancellation", "Cancellation of removal"
+        ADJUSTMENT = "adjustment", "Adjustment of status"
+        SIJS = "sijs", "Special Immigrant Juvenile Status"
+        T_U_VISA = "t_u_visa", "T or U visa"
+        OTHER = "other", "Other relief"
+
     class Source(models.TextChoices):
         COORDINATOR = "coordinator", "Coordinator"
         PARTNER = "partner", "Partner intake"
@@ -201,6 +224,11 @@ class CaseRequest(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # How the case ended (matching.services.match_case_close); counts of these are public.
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    relief_type = models.CharField(max_length=12, choices=Relief.choices, blank=True)
+    outcome_date = models.DateField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set when the retention purge anonymised this closed case (SEC-25, case_requests_purge).
     purged_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -258,6 +286,17 @@ class CaseRequest(models.Model):
             models.CheckConstraint(
                 condition=Q(relay_interpreter_ok=False) | Q(relay_language__isnull=False),
                 name="case_relay_needs_language",
+            ),
+            # A relief type exactly when relief was granted; an outcome always has its date.
+            models.CheckConstraint(
+                condition=(Q(outcome="relief_granted") & ~Q(relief_type=""))
+                | (~Q(outcome="relief_granted") & Q(relief_type="")),
+                name="case_relief_type_with_relief",
+            ),
+            models.CheckConstraint(
+                condition=(Q(outcome="") & Q(outcome_date__isnull=True))
+                | (~Q(outcome="") & Q(outcome_date__isnull=False)),
+                name="case_outcome_has_date",
             ),
             # Unique constraints rather than unique=True: the same guarantee without the LIKE
             # index copy (references and hashes are only ever looked up exactly).

@@ -220,6 +220,35 @@ def case_request_update(
     return case
 
 
+SCHEDULE_FIELDS = ("next_hearing_date", "next_hearing_type", "filing_deadline")
+
+
+def case_request_schedule_set(
+    *, case_request: CaseRequest, actor: Actor, **fields: Any
+) -> CaseRequest:
+    """Set the case's next hearing and filing deadline, as an attorney's status update reports
+    them (matching.checkins): only these fields, checked by the caller; the priority follows.
+    Other fields are left as stored, even a stale one an edit form would refuse."""
+    unknown = set(fields) - set(SCHEDULE_FIELDS)
+    if unknown:
+        raise ValueError(f"not schedule fields: {sorted(unknown)}")
+    with transaction.atomic():
+        case = CaseRequest.objects.select_for_update().get(pk=case_request.pk)
+        changed = sorted(name for name, value in fields.items() if getattr(case, name) != value)
+        for name in changed:
+            setattr(case, name, fields[name])
+        _set_priority(case, today=timezone.localdate())
+        case.save(update_fields=[*changed, "priority", "priority_parts", "updated_at"])
+        if changed:
+            event_record(
+                verb="case_request.updated",
+                actor=actor,
+                target=case,
+                data={"reference": case.reference, "fields": changed, "via": "status_update"},
+            )
+    return case
+
+
 def case_request_check(
     *,
     data: dict[str, Any],

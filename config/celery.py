@@ -67,6 +67,18 @@ app.conf.update(
             "schedule": 24 * 60 * 60,
             "options": {"expires": 23 * 60 * 60},
         },
+        # Status check-ins (issue 16): reminders once, e-mails the broker lost (hourly), and
+        # the monthly check-in of accepted cases with no update in 60 days (the 1st, 06:00).
+        "status-requests-remind-due": {
+            "task": "matching.status_requests_remind_due",
+            "schedule": 60 * 60,
+            "options": {"expires": 55 * 60},
+        },
+        "status-requests-monthly": {
+            "task": "matching.status_requests_monthly",
+            "schedule": crontab(day_of_month=1, hour=6, minute=0),
+            "options": {"expires": 6 * 3600},
+        },
         # Sweeper: pledge confirmation emails the broker lost or refused (REL-2).
         "pledge-confirmations-sweep": {
             "task": "pledges.pledge_confirmations_sweep",

@@ -14,12 +14,14 @@ from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from cases.models import CaseRequest
 from core.exports import csv_safe
 from core.roles import COORDINATOR_PERMISSION
 from core.selectors import NeedDashboard, need_dashboard
 from core.services import event_record
 
 HEAT_LEVELS = 5
+OUTCOME_COLUMNS = ["placed", "closed", *(label.lower() for label in CaseRequest.Outcome.labels)]
 BAR_WIDTH, BAR_GAP, CHART_HEIGHT = 28, 6, 120
 # The beat schedule recomputes the figures this often (core.refresh_need_dashboard)...
 FIGURES_REFRESH_SECONDS = 120
@@ -50,7 +52,7 @@ def _figures_key() -> str:
     # Per database (several share a cache in development) and per day (figures use "today").
     # The version changes with NeedDashboard's fields: a figure cached by the previous release
     # would not unpickle into the new class.
-    return f"need-dashboard:v2:{connection.settings_dict['NAME']}:{timezone.localdate()}"
+    return f"need-dashboard:v3:{connection.settings_dict['NAME']}:{timezone.localdate()}"
 
 
 def dashboard_view(request, site):
@@ -77,6 +79,9 @@ def dashboard_view(request, site):
         "weeks_chart": _bars(figures.matches_by_week),
         "capacity_chart": _bars(figures.capacity_by_language),
         "exports": list(tables),
+        "outcome_header": tables["outcomes_by_organization_kind"][0][1:],
+        "outcomes_by_kind": figures.outcomes_by_kind,
+        "outcomes_by_organization": figures.outcomes_by_organization,
     }
     return TemplateResponse(request, "admin/dashboard.html", context)
 
@@ -100,6 +105,14 @@ def dashboard_tables(figures: NeedDashboard) -> dict[str, tuple[list[str], list[
         ),
         "matches_by_week": (["week starting", "matches"], _rows(figures.matches_by_week)),
         "decline_reasons": (["reason", "declines"], _rows(figures.decline_reasons)),
+        "outcomes_by_organization_kind": (
+            ["kind of organization", *OUTCOME_COLUMNS],
+            figures.outcomes_by_kind,
+        ),
+        "outcomes_by_organization": (
+            ["organization", "kind", *OUTCOME_COLUMNS],
+            figures.outcomes_by_organization,
+        ),
         "median_hours_offer_to_answer": (
             ["median hours"],
             [

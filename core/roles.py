@@ -30,6 +30,7 @@ COORDINATOR_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("pledges", "organizationmanager", ("view", "change", "delete")),
     ("matching", "match", ("view", "change")),
     ("matching", "matchingrun", ("view",)),
+    ("matching", "statusrequest", ("view",)),
     ("core", "domainevent", ("view",)),
     ("mentoring", "mentorship", ("view", "change")),
     ("mentoring", "mentoringprofile", ("view",)),

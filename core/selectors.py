@@ -1,6 +1,7 @@
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, F, Q, Sum
@@ -9,9 +10,9 @@ from django.utils import timezone
 
 from cases.models import CaseRequest, ImmigrationCourt, Language
 from core.models import DomainEvent
-from matching.models import Match, MatchingRun
+from matching.models import Match, MatchingRun, StatusRequest
 from pledges.models import Pledge
-from volunteers.models import AttorneyLanguage, AttorneyProfile
+from volunteers.models import AttorneyLanguage, AttorneyProfile, Organization
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,11 @@ class NeedDashboard:
     decline_reasons: list[tuple[str, int]]
     median_hours_to_answer: float | None
     totals: SiteTotals  # the home page's public figures
+    # Outcomes next to placements (issue 16): coordinators see exact counts (no suppression:
+    # the public wall and open data suppress small cells, pledges/suppression.py).
+    # kind, placed, closed, *outcomes; then name, kind, placed, closed, *outcomes
+    outcomes_by_kind: list[list[str | int]] = field(default_factory=list)
+    outcomes_by_organization: list[list[str | int]] = field(default_factory=list)
 
 
 def need_dashboard(*, today: date | None = None) -> NeedDashboard:
@@ -85,7 +91,59 @@ def need_dashboard(*, today: date | None = None) -> NeedDashboard:
         decline_reasons=_decline_reasons(),
         median_hours_to_answer=_median_hours_to_answer(),
         totals=site_totals(open_cases=status_counts.get(CaseRequest.Status.OPEN, 0)),
+        outcomes_by_kind=_outcomes_by_kind(),
+        outcomes_by_organization=_outcomes_by_organization(),
     )
+
+
+OUTCOME_ORGANIZATIONS = 25
+
+
+def _outcome_counts(
+    group: str, *, organizations_only: bool = False, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Placed and closed matches, and each outcome, grouped by ``group``, most placed first:
+    one query."""
+    counts = {
+        "placed": Count("pk"),
+        "closed": Count("pk", filter=Q(status=Match.Status.COMPLETED)),
+        **{
+            outcome: Count("pk", filter=Q(status=Match.Status.COMPLETED, case__outcome=outcome))
+            for outcome in CaseRequest.Outcome.values
+        },
+    }
+    placed = Match.objects.filter(status__in=Match.PLACED_STATUSES)
+    if organizations_only:
+        placed = placed.filter(attorney__organization__isnull=False)
+    rows = placed.order_by().values(group).annotate(**counts).order_by(F("placed").desc(), group)
+    return list(rows[:limit] if limit is not None else rows)
+
+
+def _outcome_row(label: str, row: dict[str, Any]) -> list[str | int]:
+    return [label, row["placed"], row["closed"], *(row[o] for o in CaseRequest.Outcome.values)]
+
+
+def _outcomes_by_kind() -> list[list[str | int]]:
+    labels = dict(Organization.Kind.choices)
+    return [
+        _outcome_row(labels.get(row["attorney__organization__kind"], "No organization"), row)
+        for row in _outcome_counts("attorney__organization__kind")
+    ]
+
+
+def _outcomes_by_organization() -> list[list[str | int]]:
+    """The organizations with the most placements, each with its kind (two queries)."""
+    labels = dict(Organization.Kind.choices)
+    rows = _outcome_counts(
+        "attorney__organization_id", organizations_only=True, limit=OUTCOME_ORGANIZATIONS
+    )
+    organizations = Organization.objects.in_bulk([r["attorney__organization_id"] for r in rows])
+    result: list[list[str | int]] = []
+    for row in rows:
+        organization = organizations[row["attorney__organization_id"]]
+        kind = labels.get(organization.kind, organization.kind)
+        result.append([organization.name, *_outcome_row(kind, row)])
+    return result
 
 
 def _open_heat() -> tuple[list[str], list[str], list[list[int]]]:
@@ -187,6 +245,7 @@ def _median_hours_to_answer() -> float | None:
 # Every count is served by an index on the match or attorney table, whatever the backlog's size.
 
 RECENT_EVENTS = 15
+HELP_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -203,6 +262,10 @@ class CoordinatorWorklist:
     # The opportunity board (issue 13): proposals attorneys asked for, cases they put back.
     requested_to_review: int = 0
     put_back_since_yesterday: int = 0
+    # Status check-ins (issue 16): reminded once and still unanswered; attorneys asking for
+    # help in the last HELP_DAYS. Both served by the open-request index or a short scan.
+    checkins_unanswered: int = 0
+    help_requested: int = 0
 
 
 def coordinator_worklist(*, now: datetime | None = None) -> CoordinatorWorklist:
@@ -230,4 +293,10 @@ def coordinator_worklist(*, now: datetime | None = None) -> CoordinatorWorklist:
             status=Match.Status.PROPOSED, source=Match.Source.ATTORNEY
         ).count(),
         put_back_since_yesterday=ended.filter(status=Match.Status.RETURNED).count(),
+        checkins_unanswered=StatusRequest.objects.filter(
+            answered_at__isnull=True, reminded_at__isnull=False
+        ).count(),
+        help_requested=StatusRequest.objects.filter(
+            answer=StatusRequest.Answer.NEED_HELP, answered_at__gte=now - timedelta(days=HELP_DAYS)
+        ).count(),
     )

@@ -19,10 +19,11 @@ from django.views.decorators.http import require_POST
 from cases.admin import LanguageInUseFilter, PriorityBandFilter
 from core.admin_lists import LargeTableAdminMixin
 from core.errors import DomainError
-from core.exports import csv_export
+from core.exports import csv_export, iso
 from core.roles import COORDINATOR_PERMISSION
 from core.types import Actor
-from matching.models import Match, MatchingRun
+from matching.checkins import status_requests_create
+from matching.models import Match, MatchingRun, StatusRequest
 from matching.selectors import match_distance, match_explanation, next_best_attorneys
 from matching.services import (
     REJECTABLE,
@@ -168,6 +169,34 @@ class RecentRunFilter(admin.SimpleListFilter):
         return queryset.filter(run_id=value) if value and value.isdigit() else queryset
 
 
+class AcceptedAgeFilter(admin.SimpleListFilter):
+    """How long ago the attorney accepted: picks the cases to ask about (issue 16)."""
+
+    title = "accepted"
+    parameter_name = "accepted_age"
+    BANDS = [  # (value, label, at least days, under days)
+        ("lt30", "less than 30 days ago", None, 30),
+        ("30-60", "30 to 60 days ago", 30, 60),
+        ("60-90", "60 to 90 days ago", 60, 90),
+        ("90+", "more than 90 days ago", 90, None),
+    ]
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, label, _, _ in self.BANDS]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        for value, _, low, high in self.BANDS:
+            if self.value() == value:
+                bounds = {"responded_at__isnull": False}
+                if low is not None:
+                    bounds["responded_at__lte"] = now - timedelta(days=low)
+                if high is not None:
+                    bounds["responded_at__gt"] = now - timedelta(days=high)
+                return queryset.filter(status=Status.ACCEPTED, **bounds)
+        return queryset
+
+
 class RejectForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
 
@@ -189,6 +218,7 @@ class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         MatchPriorityBandFilter,
         RecentRunFilter,
         "attorney__organization",
+        AcceptedAgeFilter,
     ]
     search_fields = ["=case__reference", "=attorney__user__email"]
     list_select_related = [
@@ -207,7 +237,7 @@ class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     list_per_page = 100
     actions = [
         "approve_selected", "reject_selected", "offer_selected", "put_back_extend_selected",
-        "put_back_close_selected", "export_selected",
+        "put_back_close_selected", "request_status_selected", "export_selected",
     ]  # fmt: skip
     change_form_template = "admin/matching/match/change_form.html"
     change_list_template = "admin/matching/match/change_list.html"
@@ -333,6 +363,24 @@ class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/matching/match/reject.html", context)
 
+    @admin.action(
+        description="Ask the attorneys of selected accepted cases for a status update",
+        permissions=["change"],
+    )
+    def request_status_selected(self, request, queryset):
+        """One request per accepted match, one e-mail per attorney (matching.checkins)."""
+        if not request.user.has_perm(COORDINATOR_PERMISSION):
+            raise PermissionDenied
+        made = status_requests_create(matches=queryset.order_by("pk"), actor=request.user)
+        text = (
+            f"{made.created} status update{'s' if made.created != 1 else ''} requested from "
+            f"{made.attorneys} attorney{'s' if made.attorneys != 1 else ''} (one e-mail each)"
+        )
+        if made.skipped:
+            text += f"; {made.skipped} skipped (not accepted, or a request already waits)"
+        level = messages.WARNING if made.skipped and not made.created else messages.SUCCESS
+        self.message_user(request, text + ".", level)
+
     @admin.action(description="Export selected matches to CSV", permissions=["view"])
     def export_selected(self, request, queryset):
         """No respondent identifiers: a match row names the case only by its reference."""
@@ -454,4 +502,113 @@ def _export_row(match: Match) -> list:
         match.pk, match.status, case.reference, case.language.name, case.court.name,
         case.case_type.name, case.next_hearing_date or "", match.attorney.user.email,
         match_distance(match) or "", match.score, match.run_id or "", match.created_at.isoformat(),
+    ]  # fmt: skip
+
+
+class StatusRequestAnsweredFilter(admin.SimpleListFilter):
+    """Waiting (the default: the live work), reminded and still waiting, answered, or all."""
+
+    title = "state"
+    parameter_name = "state"
+    CHOICES = [
+        ("waiting", "Waiting for an answer"),
+        ("reminded", "Reminded, still waiting"),
+        ("help", "Asked for help"),
+        ("answered", "Answered"),
+        ("all", "All"),
+    ]
+
+    def lookups(self, request, model_admin):
+        return self.CHOICES
+
+    def queryset(self, request, queryset):
+        value = self.value() or "waiting"
+        if value == "waiting":
+            return queryset.filter(answered_at__isnull=True)
+        if value == "reminded":
+            return queryset.filter(answered_at__isnull=True, reminded_at__isnull=False)
+        if value == "help":
+            return queryset.filter(answer=StatusRequest.Answer.NEED_HELP)
+        if value == "answered":
+            return queryset.filter(answered_at__isnull=False)
+        return queryset
+
+    def choices(self, changelist):
+        value = self.value() or "waiting"
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+STATUS_EXPORT_HEADER = [
+    "request", "case", "court", "case type", "attorney email", "organization", "trigger",
+    "asked", "e-mailed", "reminded", "answered", "answer", "case status", "outcome",
+    "relief", "outcome date", "next hearing",
+]  # fmt: skip
+
+
+@admin.register(StatusRequest)
+class StatusRequestAdmin(admin.ModelAdmin):
+    """Check-ins: read-only here (answers come from the attorney's form); the note is shown
+    escaped like every stored text (SEC-20)."""
+
+    list_display = [
+        "case_reference", "attorney_name", "trigger", "created_at", "notified_at",
+        "reminded_at", "answered_at", "answer",
+    ]  # fmt: skip
+    list_filter = [StatusRequestAnsweredFilter, "trigger", "answer", "match__case__court"]
+    search_fields = ["=match__case__reference", "=match__attorney__user__email"]
+    list_select_related = ["match__case__court", "match__attorney__user"]
+    readonly_fields = [
+        "match", "trigger", "requested_by", "created_at", "expires_at", "notified_at",
+        "reminded_at", "answered_at", "answer", "note",
+    ]  # fmt: skip
+    fields = tuple(readonly_fields)
+    ordering = ["-created_at"]
+    actions = ["export_selected"]
+
+    def has_add_permission(self, request):
+        return False  # asked from the match list (its action) or by the monthly check-in
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="case", ordering="match__case__reference")
+    def case_reference(self, obj):
+        return obj.match.case.reference
+
+    @admin.display(description="attorney", ordering="match__attorney__user__email")
+    def attorney_name(self, obj):
+        user = obj.match.attorney.user
+        return user.get_full_name() or user.email
+
+    @admin.action(description="Export selected check-ins to CSV", permissions=["view"])
+    def export_selected(self, request, queryset):
+        """Outcomes and dates, no respondent identifier and no free-text note."""
+        related = ["match__case__court", "match__case__case_type", "match__attorney__user",
+                   "match__attorney__organization"]  # fmt: skip
+        return csv_export(
+            request,
+            model="status_request",
+            queryset=queryset.select_related(*related).order_by("pk"),
+            header=STATUS_EXPORT_HEADER,
+            row=_status_export_row,
+            filename="check-ins",
+        )
+
+
+def _status_export_row(row: StatusRequest) -> list:
+    case, attorney = row.match.case, row.match.attorney
+    organization = attorney.organization.name if attorney.organization else ""
+    return [
+        row.pk, case.reference, case.court.name, case.case_type.name, attorney.user.email,
+        organization, row.trigger, iso(row.created_at), iso(row.notified_at),
+        iso(row.reminded_at), iso(row.answered_at), row.answer, case.status, case.outcome,
+        case.relief_type, iso(case.outcome_date), iso(case.next_hearing_date),
     ]  # fmt: skip

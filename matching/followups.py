@@ -14,6 +14,7 @@ from django.db import transaction
 
 OFFER_NOTIFY = "offer_notify"
 RUN_REQUEST = "run_request"
+STATUS_NOTIFY = "status_notify"
 
 _connected: dict[str, Callable] = {}
 
@@ -42,3 +43,11 @@ def matching_run_request(*, trigger: str) -> bool:
     """Ask for a debounced matching run after commit (``trigger``: a word, never case data);
     whether one was enqueued. See matching.tasks.runs.matching_run_request."""
     return bool(_handler(RUN_REQUEST)(trigger))
+
+
+def status_requests_notify_on_commit(*, attorney_id: int) -> None:
+    """E-mail the attorney their new status requests, in one message, once this transaction
+    commits (REL-1). Robust: a broker outage leaves the requests standing, and the reminder
+    sweep enqueues the e-mail later (REL-2)."""
+    handler = _handler(STATUS_NOTIFY)
+    transaction.on_commit(lambda: handler(attorney_id), robust=True)

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, TextChoices
 
 
 class MatchingRun(models.Model):
@@ -57,10 +57,15 @@ class Match(models.Model):
         EXPIRED = "expired", "Expired"
         REJECTED = "rejected", "Rejected by coordinator"
         WITHDRAWN = "withdrawn", "Withdrawn"
-        # The attorney handed an accepted case back before its put-back deadline (issue 13).
+        # The attorney handed an accepted case back (issue 13: before its put-back deadline;
+        # issue 16: a check-in saying they cannot continue, at any time).
         RETURNED = "returned", "Put back by attorney"
+        # After acceptance (issue 16): the case closed with its outcome; the slot is freed.
+        COMPLETED = "completed", "Case closed"
 
     ACTIVE_STATUSES = (Status.PROPOSED, Status.APPROVED, Status.OFFERED, Status.ACCEPTED)
+    # A placement: the attorney took the case (and may have finished it since).
+    PLACED_STATUSES = (Status.ACCEPTED, Status.COMPLETED)
 
     class Source(models.TextChoices):
         """Who asked for the pairing: a matching run, a coordinator's swap, or the attorney from
@@ -144,3 +149,70 @@ class Match(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+
+class StatusRequest(models.Model):
+    """One status check-in on an accepted case: asked by a coordinator or the monthly sweep, or
+    given by the attorney unasked from the case page (then created already answered).
+
+    The e-mailed link carries a random token, never an id: ``token_hash`` (SHA-256 of it) finds
+    the row, and the token itself is derived from ``token_nonce`` with the secret key
+    (matching.checkins.status_request_token), so the reminder can repeat the same link and the
+    database alone never yields a working one. The link opens only for the attorney signed in.
+    """
+
+    class Answer(TextChoices):
+        HEARING_HELD = "hearing_held", "The hearing was held"
+        CONTINUED = "continued", "The hearing was continued to a new date"
+        APPLICATION_FILED = "application_filed", "An application or brief was filed"
+        CLOSED = "closed", "The case is closed"
+        NEED_HELP = "need_help", "I need help with this case"
+        CANNOT_CONTINUE = "cannot_continue", "I cannot continue with this case"
+
+    class Trigger(TextChoices):
+        COORDINATOR = "coordinator", "Asked by a coordinator"
+        MONTHLY = "monthly", "Monthly check-in"
+        ATTORNEY = "attorney", "Given by the attorney"
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="status_requests")
+    trigger = models.CharField(max_length=12, choices=Trigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    token_nonce = models.CharField(max_length=64, editable=False)
+    token_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    notified_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer = models.CharField(max_length=20, choices=Answer.choices, blank=True)
+    # Free text from the attorney (may name people): kept here, never in the event log or a mail.
+    note = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One question open per case at a time: asking again while one waits sends nothing.
+            models.UniqueConstraint(
+                fields=["match"],
+                condition=Q(answered_at__isnull=True),
+                name="one_open_status_request_per_match",
+            ),
+            models.UniqueConstraint(fields=["token_hash"], name="status_request_token_unique"),
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True) | ~Q(answer=""),
+                name="status_request_answered_has_answer",
+            ),
+        ]
+        indexes = [
+            # Serves the reminder sweep and the coordinator home: open requests by age.
+            models.Index(
+                fields=["notified_at"],
+                name="status_request_open_idx",
+                condition=Q(answered_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return f"Status request {self.pk} ({self.answer or 'unanswered'})"

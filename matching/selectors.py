@@ -6,6 +6,7 @@ The coordinator's match page (admin, behind the change-match permission) reads a
 breakdown in words and the next best attorneys for the case.
 """
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -48,7 +49,7 @@ from cases.models import CaseRequest
 from core.errors import AccessRefused
 from core.models import DomainEvent
 from core.types import AnyUser
-from matching.models import Match
+from matching.models import Match, StatusRequest
 from matching.pipeline.load import other_languages_matched
 from matching.pipeline.load.attorneys import preference_types
 from matching.scoring import (
@@ -456,3 +457,51 @@ def _affinity_sql(
     preferred = Case(When(prefers_type=True, then=Value(weights.preferred_type)), default=Value(0))
     total = language + distance + experience + years + preferred
     return ExpressionWrapper(total, output_field=integer)
+
+
+# Status check-ins (matching/checkins.py): who is due for an e-mail
+
+
+def status_request_token_hash(token: str) -> str:
+    """How a status link's token is found: its SHA-256, the only form the database keeps."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# A request unanswered this long after its e-mail is reminded, once.
+CHECKIN_REMIND_AFTER = timedelta(days=7)
+
+
+def attorneys_due_for_reminder(*, now: datetime | None = None) -> list[int]:
+    """Attorneys with a request sent CHECKIN_REMIND_AFTER ago, unanswered and not yet reminded."""
+    now = now or timezone.now()
+    return list(
+        AttorneyProfile.objects.filter(
+            Exists(
+                StatusRequest.objects.filter(
+                    match__attorney=OuterRef("pk"),
+                    answered_at__isnull=True,
+                    reminded_at__isnull=True,
+                    notified_at__lte=now - CHECKIN_REMIND_AFTER,
+                    expires_at__gt=now,
+                    match__status=Match.Status.ACCEPTED,
+                )
+            )
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def attorneys_not_notified(*, created_before: datetime) -> list[int]:
+    """Attorneys with a request whose e-mail never went out (the broker lost it: REL-2)."""
+    return list(
+        StatusRequest.objects.filter(
+            answered_at__isnull=True,
+            notified_at__isnull=True,
+            created_at__lt=created_before,
+            match__status=Match.Status.ACCEPTED,
+        )
+        .order_by()
+        .values_list("match__attorney_id", flat=True)
+        .distinct()
+    )

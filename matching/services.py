@@ -16,7 +16,7 @@ same order can wait for each other but never deadlock; concurrent clicks seriali
 """
 
 from contextlib import suppress
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -40,7 +40,7 @@ from matching.pipeline.load.attorneys import offers_left_this_month
 from matching.selectors import Candidate, candidate_for_case
 from volunteers.models import AttorneyProfile
 from volunteers.selectors import offer_disclosure
-from volunteers.timezones import attorney_paused, attorney_zone
+from volunteers.timezones import attorney_localdate, attorney_paused, attorney_zone
 
 Status = Match.Status
 CaseStatus = CaseRequest.Status
@@ -237,6 +237,59 @@ def match_withdraw_proposal(*, match: Match, user: User) -> Match:
     return match
 
 
+# After acceptance: the case closes with an outcome, or the attorney hands it back
+
+
+def match_case_close(
+    *, match: Match, actor: Actor, outcome: str, outcome_date: date | None, relief_type: str = ""
+) -> Match:
+    """Record how an accepted case ended: the case closes with its outcome and date, the match
+    completes and the attorney's slot is free again.
+
+    ``actor``: the match's attorney, or a coordinator. The date may not be in the future nor
+    before the attorney accepted (the attorney's own today, their time zone).
+    """
+    _check_outcome(outcome, relief_type)
+    with transaction.atomic():
+        attorney = _attorney_lock(match.attorney_id)
+        match = _match_lock(match.pk)
+        _check_owner_or_coordinator(attorney, actor)
+        if match.status != Status.ACCEPTED:
+            raise MatchError("Only an accepted case can be closed.", code="not_accepted")
+        _check_outcome_date(match, attorney, outcome_date)
+        match = _transition(match, Status.COMPLETED)
+        _slot_release(match.attorney_id)
+        CaseRequest.objects.filter(pk=match.case_id, status=CaseStatus.REPRESENTED).update(
+            status=CaseStatus.CLOSED,
+            outcome=outcome,
+            relief_type=relief_type if outcome == CaseRequest.Outcome.RELIEF_GRANTED else "",
+            outcome_date=outcome_date,
+            closed_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        _event(match, "case.closed", actor, outcome=outcome, relief_type=relief_type)
+    return match
+
+
+def match_hand_back(*, match: Match, actor: Actor, reason: str) -> Match:
+    """An accepted case goes back to matching because the attorney cannot continue (said in a
+    status update, matching.checkins) or a coordinator says so for them. Unlike
+    ``match_put_back`` there is no deadline: an attorney who cannot go on is never held to a
+    case. The same ending otherwise (``_match_return``): "returned", slot freed, case open,
+    pair kept, and the match with its check-ins stays as the case's history."""
+    reason = _reason_checked(reason)
+    with transaction.atomic():
+        attorney = _attorney_lock(match.attorney_id)
+        match = _match_lock(match.pk)
+        _check_owner_or_coordinator(attorney, actor)
+        if match.status != Status.ACCEPTED:
+            raise MatchError("Only an accepted case can be handed back.", code="not_accepted")
+        match = _match_return(match, reason=reason, trigger="handed_back")
+        # The reason is free text: it stays on the match, not in the log (SEC-23).
+        _event(match, "match.handed_back", actor)
+    return match
+
+
 # Time and withdrawal
 
 
@@ -385,12 +438,20 @@ def match_put_back(*, match: Match, user: User, reason: str) -> Match:
                 "The deadline to put this case back has passed. Ask a coordinator.",
                 code="put_back_closed",
             )
-        match = _transition(match, Status.RETURNED, put_back_reason=reason)
-        _slot_release(attorney.pk)
-        _case_move(match.case_id, to=CaseStatus.OPEN, frm=[CaseStatus.REPRESENTED])
-        followups.matching_run_request(trigger="put_back")
+        match = _match_return(match, reason=reason, trigger="put_back")
         # The reason is free text: it stays on the match, not in the log (SEC-23).
         _event(match, "match.put_back", user)
+    return match
+
+
+def _match_return(match: Match, *, reason: str, trigger: str) -> Match:
+    """An accepted match ends as "returned" (put back from the board, or handed back from a
+    check-in): the slot is freed and the case is open again for the next run. The caller holds
+    the attorney and match locks."""
+    match = _transition(match, Status.RETURNED, put_back_reason=reason)
+    _slot_release(match.attorney_id)
+    _case_move(match.case_id, to=CaseStatus.OPEN, frm=[CaseStatus.REPRESENTED])
+    followups.matching_run_request(trigger=trigger)
     return match
 
 
@@ -540,6 +601,34 @@ def _check_owner(attorney: AttorneyProfile, user: User, *, verified: bool = True
         raise MatchError("This is not your match.", code="not_your_match")
     if verified and attorney.verification != AttorneyProfile.Verification.VERIFIED:
         raise MatchError("Your profile is not verified yet.", code="attorney_not_verified")
+
+
+def _check_owner_or_coordinator(attorney: AttorneyProfile, actor: Actor) -> None:
+    if not isinstance(actor, User):
+        raise MatchError("This is not your match.", code="not_your_match")
+    if actor.has_perm(COORDINATOR_PERMISSION):
+        return
+    _check_owner(attorney, actor, verified=False)
+
+
+def _check_outcome(outcome: str, relief_type: str) -> None:
+    if outcome not in CaseRequest.Outcome.values:
+        raise MatchError("Choose the outcome.", code="outcome_required")
+    relief = outcome == CaseRequest.Outcome.RELIEF_GRANTED
+    if relief and relief_type not in CaseRequest.Relief.values:
+        raise MatchError("Say which relief was granted.", code="relief_type_required")
+    if not relief and relief_type:
+        raise MatchError("A relief type goes with relief granted only.", code="relief_type_unused")
+
+
+def _check_outcome_date(match: Match, attorney: AttorneyProfile, day: date | None) -> None:
+    if day is None:
+        raise MatchError("Give the date the case ended.", code="date_required")
+    if day > attorney_localdate(attorney):
+        raise MatchError("The date cannot be in the future.", code="future_date")
+    accepted = match.responded_at or match.created_at
+    if day < timezone.localtime(accepted, attorney_zone(attorney)).date():
+        raise MatchError("The date is before you accepted the case.", code="before_acceptance")
 
 
 def _check_open_offer(match: Match) -> None:

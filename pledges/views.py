@@ -213,14 +213,22 @@ def pledge_wall(request):
     page, entries = selectors.pledge_wall(page=request.GET.get("page", 1))
     totals = selectors.wall_totals()
     chart = wall_progress_chart(totals.by_kind)
-    context = {"page": page, "entries": entries, "totals": totals, "chart": chart}
+    context = {
+        "page": page,
+        "entries": entries,
+        "totals": totals,
+        "chart": chart,
+        "outcomes": selectors.outcome_table(),
+    }
     return render(request, "pledges/wall.html", context)
 
 
 @require_safe
 @cache_control(public=True, max_age=300)
 def pledge_totals_json(request):
-    """Open data for partners' websites: the public totals, nothing about any person."""
-    response = JsonResponse(selectors.wall_totals().as_dict())
+    """Open data for partners' websites: the public totals, nothing about any person; case
+    outcomes as counts with small cells suppressed (pledges/suppression.py)."""
+    payload = selectors.wall_totals().as_dict() | {"outcomes": selectors.outcome_table().as_dict()}
+    response = JsonResponse(payload)
     response["Access-Control-Allow-Origin"] = "*"
     return response

@@ -87,6 +87,19 @@ MATRIX: dict[str, Row] = {
         post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 200},  # empty: form errors
         args="case",
     ),
+    # Status updates (issue 16): the case page's form (empty POST: form errors, nothing written)
+    # and the e-mailed link, whose made-up token is a 404 for everyone (its own attorney's link
+    # is tested in tests/volunteers/test_status_views.py).
+    "volunteers:case_status": _attorney(
+        get=OBJECT_PAGE,
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 400},
+        args="case",
+    ),
+    "volunteers:status_link": _attorney(
+        get={"anon": LOGIN, "pending": 404, "other": 404, "owner": 404},
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 404},
+        args="key",
+    ),
     "volunteers:account": _attorney(get=OWN_PAGE, post={"owner": 405}),
     # The opportunity board (issue 13): a page explaining why for the unverified, no case data
     # (SEC-11). A request by the owner, at capacity in this world, is refused with a message;

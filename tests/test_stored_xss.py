@@ -16,7 +16,8 @@ from django.urls import reverse
 
 from cases.models import CaseRequest, CaseType, ImmigrationCourt
 from core.roles import identifier_viewers_group_sync
-from matching.models import Match, MatchingRun
+from matching.checkins import StatusAnswer, status_request_answer
+from matching.models import Match, MatchingRun, StatusRequest
 from matching.services import match_decline
 from tests import test_permission_matrix as matrix
 from tests.factories import OrganizationFactory, PledgeFactory, partner_user
@@ -65,6 +66,12 @@ def poisoned(world, att_a, att_b, coord):
     MatchingRun.objects.create(status=MatchingRun.Status.FAILED, error="x")
     CaseRequest.objects.update(organization=pledge.organization)
     manage_url = _pledge_links(pledge, manager=att_b.user)
+    # A status update's free-text note (issue 16), stored through its service.
+    help_asked = status_request_answer(
+        match=world["case"],
+        user=att_a.user,
+        answer=StatusAnswer(answer=StatusRequest.Answer.NEED_HELP, note=PAYLOAD),
+    )
     _poison()
     return {
         "partner": partner,
@@ -72,6 +79,7 @@ def poisoned(world, att_a, att_b, coord):
         "manage_url": manage_url,
         "case": world["case"],
         "offer": world["offer"],
+        "status_request": help_asked,
     }
 
 
@@ -144,6 +152,10 @@ def test_every_page_escapes_stored_text(client, world, poisoned, coord):  # SEC-
         ("partner", reverse("cases:list")),
         ("coordinator", reverse("admin:cases_caserequest_change", args=[poisoned["case"].case_id])),
         ("coordinator", reverse("admin:matching_matchingrun_changelist")),
+        (
+            "coordinator",
+            reverse("admin:matching_statusrequest_change", args=[poisoned["status_request"].pk]),
+        ),
     }
     pages = [*_matrix_pages(world), *must_show, *_admin_pages()]
     pages.append(("partner", reverse("cases:edit", args=[reference])))

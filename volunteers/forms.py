@@ -8,9 +8,9 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
 
-from cases.models import CaseType, Language
+from cases.models import CaseRequest, CaseType, Language
 from matching.board import BoardFilters
-from matching.models import Match
+from matching.models import Match, StatusRequest
 from volunteers.models import (
     US_JURISDICTIONS,
     AttorneyLanguage,
@@ -410,6 +410,95 @@ class CaseHoursForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+
+
+def _date_input(**attrs) -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date", **attrs})
+
+
+class StatusUpdateForm(forms.Form):
+    """The attorney's status update (matching.checkins.status_request_answer checks it again).
+
+    One choice, and only the fields that choice needs: each answer's requirements are checked
+    here so that a mistake comes back as a message next to its field, with nothing written.
+    """
+
+    answer = forms.ChoiceField(
+        label="What happened?", choices=StatusRequest.Answer.choices, widget=forms.RadioSelect
+    )
+    hearing_date = forms.DateField(
+        label="Next hearing date",
+        required=False,
+        help_text="The date the hearing was continued to, or the next hearing after the one held.",
+    )
+    filing_deadline = forms.DateField(
+        label="Next filing deadline",
+        required=False,
+        help_text="After a filing: the next deadline, if there is one. Empty clears the old one.",
+    )
+    outcome = forms.ChoiceField(
+        label="Outcome", required=False, choices=[("", "Choose…"), *CaseRequest.Outcome.choices]
+    )
+    relief_type = forms.ChoiceField(
+        label="Relief granted",
+        required=False,
+        choices=[("", "Choose…"), *CaseRequest.Relief.choices],
+        help_text="When relief was granted: which.",
+    )
+    outcome_date = forms.DateField(label="Date the case ended", required=False)
+    note = forms.CharField(
+        label="Note for the coordinator",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Needed when you ask for help. Seen by coordinators only.",
+    )
+
+    def __init__(self, *args, today: date, accepted_on: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today, self.accepted_on = today, accepted_on
+        later = (today + timedelta(days=1)).isoformat()
+        self.fields["hearing_date"].widget = _date_input(min=later)
+        self.fields["filing_deadline"].widget = _date_input(min=later)
+        self.fields["outcome_date"].widget = _date_input(
+            min=accepted_on.isoformat(), max=today.isoformat()
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean(self):
+        data = super().clean()
+        answer = data.get("answer")
+        Answer = StatusRequest.Answer
+        for name in ("hearing_date", "filing_deadline"):
+            day = data.get(name)
+            if day is not None and day <= self.today:
+                self.add_error(name, "The date must be after today.")
+        if answer == Answer.CONTINUED and not data.get("hearing_date"):
+            self.add_error("hearing_date", "Give the date the hearing was continued to.")
+        if answer == Answer.NEED_HELP and not (data.get("note") or "").strip():
+            self.add_error("note", "Say what help you need.")
+        if answer == Answer.CLOSED:
+            self._clean_outcome(data)
+        return data
+
+    def _clean_outcome(self, data) -> None:
+        if not data.get("outcome"):
+            self.add_error("outcome", "Choose the outcome.")
+        granted = data.get("outcome") == CaseRequest.Outcome.RELIEF_GRANTED
+        if granted and not data.get("relief_type"):
+            self.add_error("relief_type", "Say which relief was granted.")
+        if not granted:
+            data["relief_type"] = ""
+        day = data.get("outcome_date")
+        if day is None:
+            if "outcome_date" not in self.errors:
+                self.add_error("outcome_date", "Give the date the case ended.")
+        elif day > self.today:
+            self.add_error("outcome_date", "The date cannot be in the future.")
+        elif day < self.accepted_on:
+            self.add_error("outcome_date", "The date is before you accepted the case.")
 
 
 class VerificationResendForm(forms.Form):

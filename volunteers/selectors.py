@@ -22,17 +22,24 @@ from cases.models import CaseRequest, Language
 from core.errors import AccessRefused
 from core.types import AnyUser
 from matching.board import BoardFilters, BoardScope, Cursor, board_page
-from matching.models import Match
+from matching.models import Match, StatusRequest
 from matching.selectors import (
     active_cases_for_attorney,
     match_get_for_attorney,
     offers_for_attorney,
+    status_request_token_hash,
 )
 from volunteers.calendar import CalendarEvent, calendar_token_hash
 from volunteers.models import AttorneyProfile, BarAdmission, CalendarFeed, Organization
 
 # Statuses an attorney ever sees: proposals and approvals are internal until offered.
-_HISTORY_STATUSES = (Match.Status.DECLINED, Match.Status.EXPIRED, Match.Status.WITHDRAWN)
+_HISTORY_STATUSES = (
+    Match.Status.DECLINED,
+    Match.Status.EXPIRED,
+    Match.Status.WITHDRAWN,
+    Match.Status.COMPLETED,
+    Match.Status.RETURNED,
+)
 _CASE_RELATED = ("case__language", "case__court", "case__case_type")
 
 
@@ -170,6 +177,8 @@ def offer_get_for_attorney(*, user: AnyUser, match_id: int) -> Match:
 # before it was offered was never theirs to see: it stays a 404 like anyone else's (SEC-11).
 _OFFER_ENDINGS = (
     Match.Status.ACCEPTED,
+    Match.Status.COMPLETED,
+    Match.Status.RETURNED,
     Match.Status.DECLINED,
     Match.Status.EXPIRED,
     Match.Status.WITHDRAWN,
@@ -227,6 +236,8 @@ _OUTCOME_HEADLINES: dict[str, str] = {
     Match.Status.EXPIRED: "This offer expired without an answer.",
     Match.Status.WITHDRAWN: "The case was withdrawn, so this offer was closed.",
     Match.Status.REJECTED: "A coordinator withdrew this offer.",
+    Match.Status.COMPLETED: "You accepted this case; it is closed now.",
+    Match.Status.RETURNED: "You handed this case back; it went back to matching.",
 }
 
 
@@ -280,6 +291,33 @@ def opportunity_case_get(*, reference: str) -> CaseRequest:
 def case_get_for_attorney(*, user: AnyUser, match_id: int) -> Match:
     """The full record opens only after the attorney accepted (SEC-15)."""
     return _match_in_status(user=user, match_id=match_id, status=Match.Status.ACCEPTED)
+
+
+def status_request_get_for_attorney(*, user: AnyUser, token: str) -> StatusRequest:
+    """The status request an e-mailed link names, for its own attorney only: an unknown token,
+    or anyone else's request (another attorney, an unverified one), is a 404 (SEC-12). The link
+    carries a random token, never an id; answered or expired requests are returned, and the
+    page says so."""
+    if not token or len(token) > 128:
+        raise AccessRefused(StatusRequest._meta.label_lower, "No such request.")
+    row = (
+        StatusRequest.objects.select_related("match__attorney", "match__case")
+        .filter(token_hash=status_request_token_hash(token))
+        .first()
+    )
+    attorney = row.match.attorney if row is not None else None
+    if (
+        row is None
+        or attorney is None
+        or attorney.user_id != user.pk
+        or attorney.verification != AttorneyProfile.Verification.VERIFIED
+    ):
+        raise AccessRefused(StatusRequest._meta.label_lower, "No such request.")
+    return row
+
+
+def status_request_open_for_match(*, match: Match) -> StatusRequest | None:
+    return StatusRequest.objects.filter(match=match, answered_at__isnull=True).first()
 
 
 # The hearing calendar (volunteers.calendar): dates of the attorney's accepted cases, named by the

@@ -23,6 +23,8 @@ urlpatterns = [
         views.opportunity_request,
         name="opportunity_request",
     ),
+    path("cases/<int:match_id>/status/", views.case_status, name="case_status"),
+    path("status/<str:token>/", views.status_link, name="status_link"),
     path("account/", views.account, name="account"),
     path("account/delete/", views.account_delete, name="account_delete"),
     path("account/calendar/", views.calendar, name="calendar"),

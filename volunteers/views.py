@@ -20,7 +20,8 @@ from core.errors import DomainError
 from core.ratelimit import rate_limit_consume
 from core.services import event_record
 from matching.board import Cursor, board_scope
-from matching.models import Match
+from matching.checkins import StatusAnswer, status_request_answer
+from matching.models import Match, StatusRequest
 from matching.services import (
     match_accept,
     match_attest_no_conflict,
@@ -317,6 +318,7 @@ def _case_page(request, match_id, hours_form=None, put_back_form=None, status=20
         "put_back_open": put_back_open(match),
         "put_back_form": put_back_form or forms.PutBackForm(),
         "zone": attorney_zone(match.attorney),
+        "status_pending": selectors.status_request_open_for_match(match=match),
     }
     context |= _case_hours_context(match=match, form=hours_form)
     return render(request, "volunteers/case.html", context, status=status)
@@ -427,6 +429,92 @@ def case_hours(request, match_id):
             messages.success(request, "Hours logged. Thank you.")
             return redirect("volunteers:case", match_id=match.pk)
     return _case_page(request, match_id, hours_form=form)
+
+
+# Status updates (issue 16): from the case page, or through the e-mailed link. Both need the
+# attorney signed in as themselves: the form shows the case record's reference and dates, and
+# the answer changes the case, so a forwarded or leaked link alone opens nothing.
+
+# Which field a refused status update points at (matching.checkins / match_case_close codes).
+_STATUS_ERROR_FIELDS = {
+    "date_required": "outcome_date", "future_date": "outcome_date",
+    "before_acceptance": "outcome_date", "outcome_required": "outcome",
+    "relief_type_required": "relief_type", "note_required": "note", "note_too_long": "note",
+    "hearing_date_past": "hearing_date", "hearing_date_far": "hearing_date",
+    "filing_deadline_past": "filing_deadline", "filing_deadline_far": "filing_deadline",
+}  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def case_status(request, match_id):
+    """The status update form on the attorney's own accepted case (anyone else: 404)."""
+    match = selectors.case_get_for_attorney(user=request.user, match_id=match_id)
+    pending = selectors.status_request_open_for_match(match=match)
+    return _status_form(request, match, pending=pending)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def status_link(request, token):
+    """The e-mailed link: its own attorney only (anyone else, or a made-up token: 404); an
+    answered or expired request says so (410) and points to the case page."""
+    status_request = selectors.status_request_get_for_attorney(user=request.user, token=token)
+    match = status_request.match
+    closed = (
+        status_request.answered_at is not None
+        or status_request.expires_at <= timezone.now()
+        or match.status != Match.Status.ACCEPTED
+    )
+    if closed:
+        context = {"status_request": status_request, "match": match}
+        return render(request, "volunteers/status_link_closed.html", context, status=410)
+    return _status_form(request, match, pending=status_request, via_link=status_request)
+
+
+def _status_form(request, match, *, pending, via_link=None):
+    today = attorney_localdate(match.attorney)
+    accepted_on = timezone.localtime(
+        match.responded_at or match.created_at, attorney_zone(match.attorney)
+    ).date()
+    form_kwargs = {"today": today, "accepted_on": accepted_on}
+    if request.method != "POST":
+        form = forms.StatusUpdateForm(**form_kwargs)
+        return _status_page(request, match, form, pending)
+    form = forms.StatusUpdateForm(request.POST, **form_kwargs)
+    if form.is_valid():
+        answer = StatusAnswer(**form.cleaned_data)
+        try:
+            status_request_answer(
+                match=match, user=request.user, answer=answer, status_request=via_link
+            )
+        except DomainError as error:
+            form.add_error(_STATUS_ERROR_FIELDS.get(error.code), error.message)
+        else:
+            return _status_done(request, match, answer.answer)
+    return _status_page(request, match, form, pending, status=400)
+
+
+def _status_page(request, match, form, pending, status=200):
+    context = {
+        "match": match,
+        "case": match.case,
+        "form": form,
+        "pending": pending,
+        "zone": attorney_zone(match.attorney),
+    }
+    return render(request, "volunteers/case_status.html", context, status=status)
+
+
+def _status_done(request, match, answer):
+    if answer == StatusRequest.Answer.CLOSED:
+        messages.success(request, "Thank you. The case is closed and its outcome recorded.")
+        return redirect("volunteers:dashboard")
+    if answer == StatusRequest.Answer.CANNOT_CONTINUE:
+        messages.success(request, "Thank you. The case goes back to matching with its history.")
+        return redirect("volunteers:dashboard")
+    messages.success(request, "Thank you. The case is up to date.")
+    return redirect("volunteers:case", match_id=match.pk)
 
 
 @require_safe

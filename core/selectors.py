@@ -268,6 +268,19 @@ class CoordinatorWorklist:
     help_requested: int = 0
 
 
+def _checkin_counts(now: datetime) -> dict[str, int]:
+    """Check-ins reminded once and still unanswered, and recent calls for help: one query."""
+    reminded = Q(answered_at__isnull=True, reminded_at__isnull=False)
+    help_asked = Q(
+        answer=StatusRequest.Answer.NEED_HELP, answered_at__gte=now - timedelta(days=HELP_DAYS)
+    )
+    counts = StatusRequest.objects.filter(reminded | help_asked).aggregate(
+        checkins_unanswered=Count("pk", filter=reminded),
+        help_requested=Count("pk", filter=help_asked),
+    )
+    return {name: counts[name] or 0 for name in ("checkins_unanswered", "help_requested")}
+
+
 def coordinator_worklist(*, now: datetime | None = None) -> CoordinatorWorklist:
     """What needs a coordinator today: queues with counts, the last run, recent activity."""
     now = now or timezone.now()
@@ -293,10 +306,5 @@ def coordinator_worklist(*, now: datetime | None = None) -> CoordinatorWorklist:
             status=Match.Status.PROPOSED, source=Match.Source.ATTORNEY
         ).count(),
         put_back_since_yesterday=ended.filter(status=Match.Status.RETURNED).count(),
-        checkins_unanswered=StatusRequest.objects.filter(
-            answered_at__isnull=True, reminded_at__isnull=False
-        ).count(),
-        help_requested=StatusRequest.objects.filter(
-            answer=StatusRequest.Answer.NEED_HELP, answered_at__gte=now - timedelta(days=HELP_DAYS)
-        ).count(),
+        **_checkin_counts(now),
     )

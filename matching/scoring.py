@@ -475,6 +475,9 @@ def _experience_points(cases_handled: int, years: int, weights: AffinityWeights)
 # Explanation
 
 
+_BREAKDOWN_FIELDS: Final = tuple(f.name for f in fields(AffinityBreakdown))
+
+
 def _as_is(code: str) -> str:
     return code
 
@@ -501,6 +504,18 @@ def explain(
     if breakdown.detained:
         sentences.append("You said you take detained cases: the client is in detention")
     return sentences
+
+
+def breakdown_of(stored: object) -> AffinityBreakdown | None:
+    """The AffinityBreakdown a match stored as its ``affinity`` part (``as_dict()``), or None when
+    it lacks a field explain() words: rows written before every fact was stored (those kept their
+    sentences instead) or a hand-made breakdown."""
+    if not isinstance(stored, Mapping):
+        return None
+    try:
+        return AffinityBreakdown(**{name: stored[name] for name in _BREAKDOWN_FIELDS})
+    except (KeyError, TypeError):
+        return None
 
 
 def _explain_language(breakdown: AffinityBreakdown, name: Callable[[str], str]) -> str:

@@ -45,7 +45,7 @@ from django.db.models.functions import (
 )
 from django.utils import timezone
 
-from cases.models import CaseRequest
+from cases.models import CaseRequest, CaseType, Language
 from core.errors import AccessRefused
 from core.models import DomainEvent
 from core.types import AnyUser
@@ -60,6 +60,7 @@ from matching.scoring import (
     CellFacts,
     Constraint,
     affinity,
+    breakdown_of,
     eligibility,
     explain,
     other_languages_key,
@@ -180,13 +181,42 @@ class Candidate:
         return self.breakdown.total
 
 
+def match_sentences(breakdown: object) -> list[str]:
+    """Why the pair was proposed, in plain words: the one rendering of a stored breakdown, for
+    the offer page and e-mails, the admin and anything else that shows it.
+
+    A run stores the pair's affinity facts, not sentences (rendering them for hundreds of
+    thousands of proposals was most of a run's write phase); they are worded here, when a
+    proposal is viewed, by matching.scoring.explain, the same function and the same names
+    (Language and CaseType rows) the run used to apply. Rows written before (runs, swaps and
+    requests stored their ``explanation``) keep the sentences they stored: some of them lack
+    facts the words now name (the preferences), so they are never re-worded.
+    """
+    if not isinstance(breakdown, dict):
+        return []
+    stored = breakdown.get("explanation")
+    if isinstance(stored, list):
+        return [str(sentence) for sentence in stored]
+    parts = breakdown_of(breakdown.get("affinity"))
+    if parts is None:
+        return []
+    codes = {code for code in (parts.language_code, parts.relay_for) if code}
+    languages = dict(Language.objects.filter(code__in=codes).values_list("code", "name"))
+    case_types = dict(CaseType.objects.filter(code=parts.case_type).values_list("code", "name"))
+    return explain(
+        parts,
+        language_name=lambda code: languages.get(code, code),
+        case_type_name=lambda code: case_types.get(code, code),
+    )
+
+
 def match_explanation(match: Match) -> dict[str, Any]:
     """The stored breakdown in words: sentences, points per part, priority parts."""
     breakdown = match.breakdown or {}
     parts = breakdown.get("affinity") or {}
     priority = breakdown.get("priority") or {}
     return {
-        "sentences": breakdown.get("explanation") or [],
+        "sentences": match_sentences(breakdown),
         "points": [
             (label, parts[key])
             for key, label in (

@@ -358,7 +358,6 @@ def _swap_breakdown(case: CaseRequest, chosen: Candidate, **flags: bool) -> dict
     return {
         "affinity": chosen.breakdown.as_dict(),
         "priority": {"stored": max(case.priority, 0), **(case.priority_parts or {})},
-        "explanation": chosen.sentences,
         **(flags or {"swapped": True}),
     }
 

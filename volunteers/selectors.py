@@ -26,6 +26,7 @@ from matching.models import Match, StatusRequest
 from matching.selectors import (
     active_cases_for_attorney,
     match_get_for_attorney,
+    match_sentences,
     offers_for_attorney,
     status_request_token_hash,
 )
@@ -450,10 +451,10 @@ def record_disclosure(*, match: Match) -> RecordDisclosure:
 
 
 def match_reasons(*, breakdown: object) -> tuple[str, ...]:
-    """The sentences a run (or a coordinator's swap) stored with the proposal; the points behind
-    them are for coordinators, not for the offer."""
-    sentences = breakdown.get("explanation") if isinstance(breakdown, dict) else None
-    return tuple(str(s) for s in sentences) if isinstance(sentences, list) else ()
+    """Why the attorney was matched, in the words every page shows (match_sentences, from the
+    breakdown a run or a coordinator's swap stored); the points behind them are for
+    coordinators, not for the offer."""
+    return tuple(match_sentences(breakdown))
 
 
 def _require_status(match: Match, status: str) -> None:

@@ -27,7 +27,7 @@ from matching.pipeline import fanout
 from matching.pipeline import plan as plans
 from matching.pipeline.baseline import Baseline, GreedyBaseline
 from matching.pipeline.load import Problem, load_problem
-from matching.pipeline.write import Names, write_batch
+from matching.pipeline.write import write_batch
 from matching.solver import (
     Hubs,
     Instance,
@@ -283,7 +283,6 @@ def _write(
         solution,
         batch_assignments=settings.MATCHING_WRITE_BATCH_ASSIGNMENTS,
     )
-    names = Names()
     auto_approve = settings.MATCHING_AUTO_APPROVE
     written = 0
     for done, batch in enumerate(batches):
@@ -292,7 +291,6 @@ def _write(
             run=run,
             problem=problem,
             solution=batch,
-            names=names,
             auto_approve=auto_approve,
             today=today,
             timings=steps,

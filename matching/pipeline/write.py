@@ -30,11 +30,11 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from cases.models import CaseRequest, CaseType, Language
+from cases.models import CaseRequest
 from cases.priority import case_priority
 from matching.models import Match, MatchingRun
 from matching.pipeline.load import Problem, cell_id, pk_of
-from matching.scoring import AffinityBreakdown, affinity, explain
+from matching.scoring import AffinityBreakdown, affinity
 from matching.solver import Solution
 from volunteers.models import AttorneyProfile
 from volunteers.timezones import DATE_MARGIN, attorney_paused
@@ -42,30 +42,11 @@ from volunteers.timezones import DATE_MARGIN, attorney_paused
 LOCK_CHUNK = 10_000
 
 
-class Names:
-    """Language and case-type names for explanations, read once per run."""
-
-    def __init__(self) -> None:
-        self.languages = {code: name for code, name, *_ in self._rows(Language)}
-        self.case_types = {code: name for code, name, *_ in self._rows(CaseType)}
-
-    @staticmethod
-    def _rows(model) -> list[tuple[str, str]]:
-        return list(model.objects.values_list("pk", "name"))
-
-    def language(self, code: str) -> str:
-        return self.languages.get(code, code)
-
-    def case_type(self, code: str) -> str:
-        return self.case_types.get(code, code)
-
-
 def write_batch(
     *,
     run: MatchingRun,
     problem: Problem,
     solution: Solution,
-    names: Names,
     auto_approve: bool,
     today: date,
     timings: dict[str, float] | None = None,
@@ -100,7 +81,7 @@ def write_batch(
         if not kept:
             return 0
         status = Match.Status.APPROVED if auto_approve else Match.Status.PROPOSED
-        explain_pair = _Explainer(problem, names, today)
+        explain_pair = _Explainer(problem, today)
         kept_attorneys = np.array([attorney for _, attorney, _ in kept], dtype=np.int64)
         kept_cases = np.array([case for _, _, case in kept], dtype=np.int64)
         positions = np.searchsorted(problem.attorneys.pk, kept_attorneys).tolist()
@@ -205,13 +186,14 @@ def _claim_open_cases(pks: Sequence[int]) -> dict[int, tuple]:
 
 
 class _Explainer:
-    """Builds each proposal's breakdown; the affinity part and its sentences depend only on the
-    (attorney, cell) pair, so they are computed once per pair."""
+    """Builds each proposal's breakdown: the facts its explanation is worded from when someone
+    views it (matching.selectors.match_sentences), not the words. The affinity part depends only
+    on the (attorney, cell) pair, so it is computed and serialised once per pair."""
 
-    def __init__(self, problem: Problem, names: Names, today: date) -> None:
-        self.problem, self.names, self.today = problem, names, today
+    def __init__(self, problem: Problem, today: date) -> None:
+        self.problem, self.today = problem, today
         self.zone = timezone.get_current_timezone()
-        self.pairs: dict[tuple[int, int], tuple[dict, str, list[str], str]] = {}
+        self.pairs: dict[tuple[int, int], tuple[dict, str, str]] = {}
 
     def __call__(
         self, position: int, cell_position: int, case: tuple, *, encoded: bool = False
@@ -220,16 +202,11 @@ class _Explainer:
         key = (position, cell_position)
         if key not in self.pairs:
             self.pairs[key] = self._affinity(position, cell_position)
-        affinity_parts, cell, sentences, pair_json = self.pairs[key]
+        affinity_parts, cell, pair_json = self.pairs[key]
         priority = self._priority(case)
         if encoded:
             return f'{{"priority": {json.dumps(priority)}, {pair_json}}}'
-        return {
-            "affinity": affinity_parts,
-            "priority": priority,
-            "cell": cell,
-            "explanation": sentences,
-        }
+        return {"affinity": affinity_parts, "priority": priority, "cell": cell}
 
     def _priority(self, case: tuple) -> dict[str, int]:
         stored_priority, detained, hearing, deadline, created_at = case
@@ -251,14 +228,11 @@ class _Explainer:
             "total": priority.total,
         }
 
-    def _affinity(self, position: int, cell_position: int) -> tuple[dict, str, list[str], str]:
+    def _affinity(self, position: int, cell_position: int) -> tuple[dict, str, str]:
         problem = self.problem
         cell = problem.cells[cell_position]
         parts = affinity(
             problem.attorney_facts(position), cell, miles=problem.pair_miles(position, cell)
-        )
-        sentences = explain(
-            parts, language_name=self.names.language, case_type_name=self.names.case_type
         )
         # AffinityBreakdown.as_dict() without dataclasses.asdict's deep copy: all plain values.
         as_dict = {name: getattr(parts, name) for name in _AFFINITY_FIELDS}
@@ -266,8 +240,8 @@ class _Explainer:
         cell_key = cell_id(cell)
         # The pair's part of the JSON, serialised once for all the cases it takes ("{...}"
         # without its braces, to be joined with each case's priority).
-        pair_json = json.dumps({"affinity": as_dict, "cell": cell_key, "explanation": sentences})
-        return as_dict, cell_key, sentences, pair_json[1:-1]
+        pair_json = json.dumps({"affinity": as_dict, "cell": cell_key})
+        return as_dict, cell_key, pair_json[1:-1]
 
 
 _AFFINITY_FIELDS = tuple(f.name for f in fields(AffinityBreakdown))

@@ -10,12 +10,12 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from cases.models import CaseRequest, CaseType, ImmigrationCourt, Language
+from cases.models import CaseRequest, ImmigrationCourt
 from cases.priority import case_priority
 from matching.models import Match, MatchingRun
 from matching.scale.common import BATCH, RUN_TRIGGER
 from matching.scale.world import _World
-from matching.scoring import AttorneyFacts, CellFacts, affinity, explain
+from matching.scoring import AttorneyFacts, CellFacts, affinity
 from volunteers.models import AttorneyProfile
 
 
@@ -71,17 +71,15 @@ def _match_rows(
 
 
 class _Breakdowns:
-    """Score and explanation of a pair with matching.scoring, memoised per (attorney, cell)."""
+    """Score and breakdown of a pair with matching.scoring, memoised per (attorney, cell)."""
 
     def __init__(self) -> None:
         self.courts = {
             pk: (float(lat), float(lon))
             for pk, lat, lon in ImmigrationCourt.objects.values_list("pk", "latitude", "longitude")
         }
-        self.languages = dict(Language.objects.values_list("code", "name"))
-        self.case_types = dict(CaseType.objects.values_list("code", "name"))
         self.today = timezone.localdate()
-        self.pairs: dict[tuple, tuple[dict, list[str]]] = {}
+        self.pairs: dict[tuple, dict] = {}
 
     def __call__(self, attorney: AttorneyFacts, case: tuple) -> tuple[int, dict]:
         _, language, relay, others, court, case_type, detained, remote, *dates = case
@@ -94,14 +92,8 @@ class _Breakdowns:
         )  # fmt: skip
         key = (attorney.id, cell)
         if key not in self.pairs:
-            parts = affinity(attorney, cell)
-            words = explain(
-                parts,
-                language_name=lambda c: self.languages.get(c, c),
-                case_type_name=lambda c: self.case_types.get(c, c),
-            )
-            self.pairs[key] = ({**parts.as_dict()}, words)
-        stored_parts, words = self.pairs[key]
+            self.pairs[key] = affinity(attorney, cell).as_dict()
+        stored_parts = self.pairs[key]
         waiting_since = datetime.datetime.fromtimestamp(at, datetime.UTC).date()
         priority = case_priority(
             detained=detained, next_hearing_date=hearing, filing_deadline=deadline,
@@ -113,7 +105,6 @@ class _Breakdowns:
         }  # fmt: skip
         breakdown = {
             "affinity": stored_parts, "priority": priority_parts, "cell": _cell_id(cell),
-            "explanation": words,
         }  # fmt: skip
         return stored_parts["total"] + max(stored, 0), breakdown
 

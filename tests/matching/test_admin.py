@@ -15,7 +15,7 @@ from core.models import DomainEvent
 from matching import selectors
 from matching.models import Match, MatchingRun
 from matching.scoring import affinity, eligibility
-from matching.selectors import next_best_attorneys
+from matching.selectors import match_sentences, next_best_attorneys
 from matching.services import match_approve, match_propose
 from tests.factories import AttorneyFactory, CaseRequestFactory, MatchFactory, UserFactory
 from volunteers.models import AttorneyProfile
@@ -204,7 +204,7 @@ def test_swap_rejects_the_proposal_and_proposes_the_chosen_attorney(client, coor
     assert match.status == Match.Status.REJECTED and match.reject_reason == "swapped"
     new = Match.objects.get(case=match.case, attorney=other)
     assert new.status == Match.Status.PROPOSED
-    assert new.breakdown["explanation"]
+    assert match_sentences(new.breakdown)
     match.attorney.refresh_from_db()
     assert match.attorney.active_cases == 0
 

@@ -14,7 +14,7 @@ from tests.factories import AttorneyFactory, CaseRequestFactory
 
 pytestmark = pytest.mark.django_db
 Status = Match.Status
-BREAKDOWN = {  # as a run stores it (matching/pipeline/write.py)
+BREAKDOWN = {  # as runs stored it before issue 15: its sentences are shown as stored
     "affinity": {"language": 400, "distance": 150, "experience": 60, "miles": 8.2},
     "priority": {"stored": 300, "detention": 100, "hearing": 200, "deadline": 0, "waiting": 0},
     "explanation": ["Speaks Spanish natively", "8 miles from the court"],

@@ -10,7 +10,8 @@ RESPONDENT_NAME = "Maribel Quetzal-Seeded"
 CONTACT = "Through her cousin at 555-0142"
 # A-numbers are unique (keyed hash column): each seeded case gets the next one.
 _A_NUMBERS = itertools.count(201555019)
-# Shaped as a run stores it (matching/pipeline/write.py): the offer shows the sentences only.
+# Shaped as runs stored it before issue 15 (sentences beside partial facts), which the offer
+# still shows as stored (matching.selectors.match_sentences); the offer shows the sentences only.
 BREAKDOWN = {
     "affinity": {"language": 300, "distance": 140, "experience": 80, "total": 520},
     "priority": {"stored": 120, "total": 120},

@@ -76,7 +76,8 @@ def _placements(rng: random.Random, coordinator) -> list[Match]:
 
 
 def _accept(case: CaseRequest, candidate, coordinator) -> Match:
-    breakdown = {"explanation": list(candidate.sentences), "demo": True}
+    # As a run stores it: the facts, worded when viewed (matching.selectors.match_sentences).
+    breakdown = {"affinity": candidate.breakdown.as_dict(), "demo": True}
     match = match_propose(
         case=case, attorney=candidate.attorney, score=max(candidate.score, 1), breakdown=breakdown
     )

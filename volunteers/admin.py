@@ -45,7 +45,7 @@ class AttorneyProfileAdmin(admin.ModelAdmin):
     # columns that fit a 1280-px screen beside the filters.
     list_display = ["__str__", "bar_admissions", "organization", "verification", "load", "reach"]
     list_filter = [
-        "verification", "remote_ok", "organization__kind",
+        "verification", "remote_ok", "detained_ok", "digest_enabled", "organization__kind",
         ("organization_requested", admin.EmptyFieldListFilter),
     ]  # fmt: skip
     search_fields = ["user__email", "user__first_name", "user__last_name", "eoir_id", "home_zip"]
@@ -85,7 +85,9 @@ class AttorneyProfileAdmin(admin.ModelAdmin):
     @admin.display(description="reach", ordering="travel_radius_miles")
     def reach(self, obj):
         text = f"{obj.home_zip}, {obj.travel_radius_miles} mi"
-        return f"{text}, remote" if obj.remote_ok else text
+        if not obj.remote_ok:
+            return text
+        return f"{text}, remote preferred" if obj.remote_preferred else f"{text}, remote"
 
     def _each(self, request, queryset, service, done: str):
         """Call the service per attorney; one refusal does not undo the others."""

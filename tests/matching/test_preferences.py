@@ -251,3 +251,23 @@ def _court(code):
     from cases.models import ImmigrationCourt
 
     return ImmigrationCourt.objects.get(code=code)
+
+
+@pytest.mark.django_db
+def test_the_offer_page_names_the_preference_that_allowed_the_case(client, coord):
+    from django.urls import reverse
+
+    from matching.services import match_approve, match_offer
+
+    attorney = AttorneyFactory(capacity=1, practice_areas=["bia-appeal"])
+    _set_mode(attorney, WorkMode.REMOTE_PREFERRED)
+    attorney.preferred_types.add("bia-appeal")
+    CaseRequestFactory(case_type_id="bia-appeal", remote_ok=True, court=_court("houston"))
+    matching_run(trigger="test")
+    match = Match.objects.get(attorney=attorney)
+    match = match_offer(match=match_approve(match=match, actor=coord), actor=coord)
+    client.force_login(attorney.user)
+    html = client.get(reverse("volunteers:offer", args=[match.pk])).content.decode()
+    assert "You said you prefer remote work: the court is 1,4" in html
+    assert "and the case can be handled remotely" in html
+    assert "You said you prefer BIA appeal cases" in html

@@ -114,7 +114,8 @@ def preference_types(pks: Iterable[int]) -> tuple[dict[int, set[str]], dict[int,
     """Preferred and excluded case types by attorney pk."""
     pks = list(pks)
     position = {pk: pk for pk in pks}
-    preferred, excluded = ({}, {})  # type: ignore[var-annotated]
+    preferred: dict[int, set[str]] = {}
+    excluded: dict[int, set[str]] = {}
     for rows, into in zip(preference_rows(pks, position), (preferred, excluded), strict=True):
         for pk, code in rows:
             into.setdefault(pk, set()).add(code)

@@ -264,3 +264,30 @@ def test_bench_digest_reports_chunks_queries_and_mails(settings):
     assert report["attorneys_due"] == 3 and report["chunks"] == 2
     assert report["mails_sent"] == 3 and report["items_listed"] == 3
     assert report["queries_per_chunk_max"] <= 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sends_the_chunks(celery_worker_queue, settings, monkeypatch):
+    """Through a real `celery worker` process: the fan-out enqueues one task per chunk (ids
+    only), the worker claims and sends each, one event per chunk."""
+    import time
+
+    from volunteers.tasks import digest_chunk_send_task
+
+    settings.DIGEST_CHUNK_SIZE = 2
+    monkeypatch.setattr(
+        digest_chunk_send_task,
+        "delay",
+        lambda ids: digest_chunk_send_task.apply_async([ids], queue=celery_worker_queue),
+    )
+    attorneys = [AttorneyFactory() for _ in range(3)]
+    _case()
+    assert digests_send_task() == 2
+    events = DomainEvent.objects.filter(verb="attorney.digests_sent")
+    deadline = time.monotonic() + 60
+    while events.count() < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert sorted(e.data["sent"] for e in events) == [1, 2]
+    assert not AttorneyProfile.objects.filter(
+        pk__in=[a.pk for a in attorneys], last_digest_at__isnull=True
+    ).exists()

@@ -103,3 +103,9 @@ def test_a_post_without_csrf_is_refused_and_writes_nothing(att_a):
     assert client.post(URL, GOOD).status_code == 403
     att_a.refresh_from_db()
     assert att_a.work_mode == WorkMode.IN_PERSON
+
+
+def test_the_account_page_links_the_digest_switch(client, att_a):
+    client.force_login(att_a.user)
+    html = client.get(reverse("volunteers:account")).content.decode()
+    assert URL in html and "weekly email of new cases (now on)" in html

@@ -59,10 +59,15 @@ def _placements(rng: random.Random, coordinator) -> list[Match]:
         "court", "language", "relay_language", "case_type"
     )
     for case in cases.order_by("pk")[: DEMO_PLACEMENTS * 3]:
-        best = next_best_attorneys(case=case, limit=1)
-        if not best:
+        # Attorneys keep room for more: their offers and their opportunity board stay alive.
+        roomy = [
+            c
+            for c in next_best_attorneys(case=case, limit=3)
+            if c.attorney.capacity - c.attorney.active_cases >= 2
+        ]
+        if not roomy:
             continue
-        match = _accept(case, best[0], coordinator)
+        match = _accept(case, roomy[0], coordinator)
         days = rng.randint(20, 200)
         Match.objects.filter(pk=match.pk).update(
             responded_at=F("responded_at") - timedelta(days=days),

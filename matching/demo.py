@@ -24,7 +24,7 @@ from matching.services import (
     match_propose,
 )
 
-DEMO_PLACEMENTS = 60
+DEMO_PLACEMENTS = 100  # enough closed cases that the wall shows counts, not only dashes
 Outcome, Relief = CaseRequest.Outcome, CaseRequest.Relief
 # Roughly how represented cases end (DOMAIN.md): relief for about half, then terminations.
 OUTCOME_WEIGHTS = {

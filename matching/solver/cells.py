@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching.solver.arrays import isin_sorted, ranges
+from matching.solver.arrays import isin_sorted, ranges, stable_order
 from matching.solver.hubs import Hubs
 from matching.solver.instance import Instance, IntArray
 
@@ -115,7 +115,7 @@ def _arcs_of_split_cases(
     instance: Instance, hubs: Hubs, case_cell: IntArray, split: IntArray
 ) -> _Arcs:
     """(attorney, i, affinity) of the arcs into split case i's own cell, by i then attorney."""
-    by_cell = np.argsort(instance.arc_cell, kind="stable")
+    by_cell = stable_order(instance.arc_cell)
     degree = np.bincount(instance.arc_cell, minlength=instance.n_cells)
     first = np.cumsum(degree) - degree
     split_degree = degree[case_cell[split]]
@@ -182,7 +182,7 @@ def _trim(
 
     # Arcs come in (attorney, cell) order within each cell (canonical order; split cells list
     # theirs by attorney), so a stable sort by cell gives (cell, attorney).
-    order = np.argsort(arc_cell, kind="stable")
+    order = stable_order(arc_cell)
     hub_keep = hub_capacity > 0
     hub_order = np.flatnonzero(hub_keep)[
         np.lexsort((hubs.arc_attorney[hub_keep], hubs.arc_hub[hub_keep]))

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from matching.solver.arrays import lexsort_ints
 from matching.solver.cells import _cells_without_exclusions
 from matching.solver.hubs import Hubs
 from matching.solver.instance import Instance, IntArray
@@ -28,7 +29,7 @@ def solve_greedy(instance: Instance) -> Solution:
        key, which is never better. Otherwise take the pair and re-push the cell.
     """
     cells = _cells_without_exclusions(instance)
-    order = np.lexsort((cells.arc_attorney, -cells.affinity, cells.arc_cell))
+    order = lexsort_ints((cells.arc_attorney, -cells.affinity, cells.arc_cell))
     arc_attorney = cells.arc_attorney[order].tolist()
     affinity = cells.affinity[order].tolist()
     arc_start = np.searchsorted(cells.arc_cell[order], np.arange(cells.n_cells + 1)).tolist()
@@ -99,8 +100,8 @@ def greedy_with_hubs(instance: Instance, hubs: Hubs) -> Solution:
     """
     # One list of (attorney, affinity) runs, best first: each cell's direct arcs, then each
     # hub's attorneys. A run is (start, end) in it; pointers move from start towards end.
-    d_order = np.lexsort((instance.arc_attorney, -instance.affinity, instance.arc_cell))
-    h_order = np.lexsort((hubs.arc_attorney, -hubs.affinity, hubs.arc_hub))
+    d_order = lexsort_ints((instance.arc_attorney, -instance.affinity, instance.arc_cell))
+    h_order = lexsort_ints((hubs.arc_attorney, -hubs.affinity, hubs.arc_hub))
     d_start = np.searchsorted(instance.arc_cell[d_order], np.arange(instance.n_cells + 1))
     h_start = instance.n_arcs + np.searchsorted(hubs.arc_hub[h_order], np.arange(hubs.n_hubs + 1))
     # Compact int32 arrays, not lists: tens of millions of arcs at backlog scale would be a

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from matching.solver.arrays import ranges
+from matching.solver.arrays import lexsort_ints, ranges
 from matching.solver.instance import Instance, IntArray
 
 
@@ -91,7 +91,7 @@ def arcs_with_paths(
     affinity = np.concatenate(
         [instance.affinity[direct], np.repeat(hubs.affinity[entries], repeat)]
     )
-    order = np.lexsort((-affinity, cell, attorney))
+    order = lexsort_ints((-affinity, cell, attorney))
     attorney, cell, affinity = attorney[order], cell[order], affinity[order]
     first = np.ones(len(attorney), dtype=bool)
     first[1:] = (attorney[1:] != attorney[:-1]) | (cell[1:] != cell[:-1])

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from matching.solver.arrays import lexsort_ints
+
 IntArray = NDArray[np.int64]
 IdArray = NDArray[np.object_]
 
@@ -116,7 +118,7 @@ class Instance:
 
         # Cases: by new cell, best priority first, then by id.
         new_case_cell = cell_rank[case_cell_]
-        case_perm = np.lexsort((case_rank, -priority_, new_case_cell))
+        case_perm = lexsort_ints((case_rank, -priority_, new_case_cell))
         sizes = np.bincount(new_case_cell, minlength=n_cells)
         instance = cls(
             attorney_ids=sorted_attorneys,
@@ -235,7 +237,7 @@ def _canonical_arcs(
     cell_ids: IdArray,
 ) -> dict[str, Any]:
     """Sort arcs by (attorney, cell), rejecting a repeated pair: which affinity would count?"""
-    order = np.lexsort((cell, attorney))
+    order = lexsort_ints((cell, attorney))
     attorney, cell, affinity = attorney[order], cell[order], affinity[order]
     duplicate = np.flatnonzero((attorney[1:] == attorney[:-1]) & (cell[1:] == cell[:-1]))
     if duplicate.size:

@@ -19,17 +19,20 @@ BEFORE_THE_MOVE = ("volunteers", "0003_organization_managers")
 
 
 def _migrate(*, before_the_move: bool):
-    """Every app at its latest migration, except volunteers and pledges before the move."""
+    """Every app at its latest migration; or volunteers back to before the move, which unapplies
+    the move and every migration of any app that came to depend on it (Django's backwards plan
+    follows the dependents), so apps and indexes born later need no list here."""
     executor = MigrationExecutor(connection)
-    leaves = executor.loader.graph.leaf_nodes()
-    unapplied = []
-    if before_the_move:
-        # Apps born after the move (mentoring) depend on today's volunteers: unapplied entirely.
-        unapplied = [("mentoring", None)]
-        leaves = [n for n in leaves if n[0] not in ("volunteers", "pledges", "mentoring")]
-        leaves += [BEFORE_THE_MOVE]
-    executor.migrate(leaves + unapplied)
-    return executor.loader.project_state(leaves).apps
+    graph = executor.loader.graph
+    executor.migrate([BEFORE_THE_MOVE] if before_the_move else graph.leaf_nodes())
+    executor.loader.build_graph()
+    applied = set(executor.loader.applied_migrations)
+    heads = [
+        node
+        for node in applied
+        if not any(child in applied for child in graph.node_map[node].children)
+    ]
+    return executor.loader.project_state(heads).apps
 
 
 def _rows_before_the_move(apps):

@@ -79,6 +79,12 @@ app.conf.update(
             "schedule": crontab(day_of_month=1, hour=6, minute=0),
             "options": {"expires": 6 * 3600},
         },
+        # Interpreter teams (issue 16 #4): the second stage, for what the main runs left open.
+        "interpreter-team-run": {
+            "task": "interpreters.team_run",
+            "schedule": 30 * 60,
+            "options": {"expires": 29 * 60},
+        },
         # Sweeper: pledge confirmation emails the broker lost or refused (REL-2).
         "pledge-confirmations-sweep": {
             "task": "pledges.pledge_confirmations_sweep",

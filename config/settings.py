@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "matching",
     "pledges",
     "mentoring",
+    "interpreters",
 ]
 
 MIDDLEWARE = [

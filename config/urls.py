@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("attorney/mentoring/", include("mentoring.urls")),
     path("attorney/", include("volunteers.urls")),
+    path("interpreter/", include("interpreters.urls")),
     path("intake/", include("cases.urls")),
     path("pledges/", include("pledges.urls")),
 ]

@@ -19,6 +19,7 @@ from core.exports import csv_safe
 from core.roles import COORDINATOR_PERMISSION
 from core.selectors import NeedDashboard, need_dashboard
 from core.services import event_record
+from interpreters.selectors import interpreter_gaps
 
 HEAT_LEVELS = 5
 OUTCOME_COLUMNS = ["placed", "closed", *(label.lower() for label in CaseRequest.Outcome.labels)]
@@ -82,8 +83,20 @@ def dashboard_view(request, site):
         "outcome_header": tables["outcomes_by_organization_kind"][0][1:],
         "outcomes_by_kind": figures.outcomes_by_kind,
         "outcomes_by_organization": figures.outcomes_by_organization,
+        "interpreter_gaps": _interpreter_gaps(refresh="refresh" in request.GET),
     }
     return TemplateResponse(request, "admin/dashboard.html", context)
+
+
+def _interpreter_gaps(*, refresh: bool):
+    """Languages where interpreters are the missing piece (issue 16 #4): a count over the open
+    cases of a few languages, cached like the other figures (FIGURES_REFRESH_SECONDS)."""
+    key = "interpreter-gaps:" + _figures_key()
+    gaps = None if refresh else cache.get(key)
+    if gaps is None:
+        gaps = interpreter_gaps()
+        cache.set(key, gaps, FIGURES_REFRESH_SECONDS)
+    return gaps
 
 
 def dashboard_tables(figures: NeedDashboard) -> dict[str, tuple[list[str], list[list]]]:

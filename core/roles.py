@@ -35,6 +35,9 @@ COORDINATOR_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("mentoring", "mentorship", ("view", "change")),
     ("mentoring", "mentoringprofile", ("view",)),
     ("mentoring", "caseshare", ("view",)),
+    ("interpreters", "interpreterprofile", ("view", "change")),
+    ("interpreters", "interpreterlanguage", ("view",)),
+    ("interpreters", "teaminterpreter", ("view", "change")),
 ]
 
 

@@ -15,6 +15,9 @@ from django.db import transaction
 OFFER_NOTIFY = "offer_notify"
 RUN_REQUEST = "run_request"
 STATUS_NOTIFY = "status_notify"
+# Attorney + interpreter teams (interpreters app): called inside the service's transaction.
+TEAM_READY = "team_ready"
+TEAM_END = "team_end"
 
 _connected: dict[str, Callable] = {}
 
@@ -51,3 +54,15 @@ def status_requests_notify_on_commit(*, attorney_id: int) -> None:
     sweep enqueues the e-mail later (REL-2)."""
     handler = _handler(STATUS_NOTIFY)
     transaction.on_commit(lambda: handler(attorney_id), robust=True)
+
+
+def team_ready(*, match_id: int) -> bool:
+    """Whether the match's attorney may accept: it has no interpreter, or its interpreter has
+    accepted (a team's case goes ahead only when both have)."""
+    return bool(_handler(TEAM_READY)(match_id))
+
+
+def team_end(*, match_id: int) -> None:
+    """The match ended without representation: its interpreter, if any, is released (in the
+    caller's transaction, so the slot and the match move together)."""
+    _handler(TEAM_END)(match_id)

@@ -183,6 +183,11 @@ def match_accept(*, match: Match, user: User) -> Match:
         _check_open_offer(match)
         if match.conflict_attested_at is None:
             raise MatchError("Attest to no conflict first.", code="conflict_not_attested")
+        if not followups.team_ready(match_id=match.pk):
+            raise MatchError(
+                "The interpreter of this team has not accepted yet; you can accept once they do.",
+                code="team_pending",
+            )
         now = timezone.now()
         put_back_until = now + timedelta(days=settings.MATCH_PUT_BACK_DAYS)
         match = _transition(match, Status.ACCEPTED, responded_at=now, put_back_until=put_back_until)
@@ -528,6 +533,7 @@ def _withdraw_once(case_id: int, actor: Actor) -> Match | None:
         if match is not None:
             match = _transition(match, Status.WITHDRAWN)
             _slot_release(match.attorney_id)
+            followups.team_end(match_id=match.pk)
             followups.matching_run_request(trigger="withdrawn")  # the attorney's slot is free again
             _event(match, "match.withdrawn", actor)
         _case_move(case_id, to=CaseStatus.WITHDRAWN, frm=[case.status])
@@ -670,6 +676,7 @@ def _match_release(match: Match, *, trigger: str) -> None:
     """An ended match frees the attorney's slot and returns its case to the pool, so it asks
     for a debounced matching run after commit (``trigger``: a word, never case data)."""
     _slot_release(match.attorney_id)
+    followups.team_end(match_id=match.pk)
     _case_move(match.case_id, to=CaseStatus.OPEN, frm=[CaseStatus.MATCHED])
     followups.matching_run_request(trigger=trigger)
 

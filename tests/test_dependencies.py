@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 RUNTIME = [Requirement(line) for line in PYPROJECT["project"]["dependencies"]]
 DEV = [Requirement(line) for line in PYPROJECT["project"]["optional-dependencies"]["dev"]]
-APPS = ("config", "core", "cases", "volunteers", "matching", "pledges", "mentoring")
+APPS = ("config", "core", "cases", "volunteers", "matching", "pledges", "mentoring", "interpreters")
 
 
 def _lock(name):

@@ -51,6 +51,7 @@ def _attorney(get=None, post=None, args=""):
 OWN_PAGE = {"anon": LOGIN, "pending": 200, "other": 200, "owner": 200}
 OBJECT_PAGE = {"anon": LOGIN, "pending": 404, "other": 404, "owner": 200}
 POST_ONLY = {"anon": 405, "pending": 405, "other": 405, "owner": 405}
+INTERPRETER_PAGE = {"anon": LOGIN, "pending": 404, "other": 404, "owner": 404, "interpreter": 200}
 
 MATRIX: dict[str, Row] = {
     "home": Row(get={"anon": 200, "owner": 200}, post={"anon": 405}),
@@ -169,6 +170,34 @@ MATRIX: dict[str, Row] = {
         args="share",
     ),
     "mentoring:shared_record": _attorney(get=OBJECT_PAGE, post={"owner": 405}, args="share"),
+    # Interpreters (issue 16 #4). The "interpreter" actor holds an open team offer and a case
+    # both team members accepted; attorneys have no interpreter pages (their dashboard sends
+    # them to an empty profile form). Anyone else's team is a 404 (SEC-12), the record too
+    # until both accepted (SEC-15).
+    "interpreters:join": Row(get={"anon": 200, "owner": 200}, post={"anon": 405}),
+    "interpreters:dashboard": Row(
+        get={"anon": LOGIN, "owner": 302, "interpreter": 200}, post={"interpreter": 405}
+    ),
+    "interpreters:profile": Row(
+        get={"anon": LOGIN, "owner": 200, "interpreter": 200},
+        post={"anon": LOGIN, "owner": 400, "interpreter": 400},  # empty: form errors
+    ),
+    **{
+        f"interpreters:{name}": Row(get=INTERPRETER_PAGE, post={"interpreter": 405}, args=args)
+        for name, args in (
+            ("offer", "team_offer"),
+            ("offer_parties", "team_offer"),
+            ("case", "team_case"),
+        )
+    },
+    **{
+        f"interpreters:{name}": Row(
+            get={"anon": 405, "interpreter": 405},
+            post={**INTERPRETER_PAGE, "interpreter": 302},
+            args="team_offer",
+        )
+        for name in ("offer_attest", "offer_accept", "offer_decline")
+    },
     # Public pledge pages (issue 7): no account; a pledge is reached only through a signed link,
     # and a bad link is a 404 for everyone, with nothing written.
     "pledges:wall": Row(get={"anon": 200, "owner": 200}, post={"anon": 405}),
@@ -270,14 +299,18 @@ def world(att_a, att_b, att_new, coord):
     case = offer_create(attorney=att_a, coordinator=coord)
     match_attest_no_conflict(match=case, user=att_a.user)
     match_accept(match=case, user=att_a.user)
+    from tests.interpreters.people import matrix_objects as interpreter_objects
     from tests.mentoring.people import matrix_objects
 
+    interpreting = interpreter_objects(coordinator=coord)
+    actors = {"pending": att_new.user, "other": att_b.user, "owner": att_a.user}
     return {
-        "actors": {"pending": att_new.user, "other": att_b.user, "owner": att_a.user},
+        "actors": actors | {"interpreter": interpreting.pop("interpreter")},
         "offer": offer,
         "case": case,
         **matrix_objects(owner=att_a, coordinator=coord),
         "opening": CaseRequestFactory(),  # an open case, for the opportunity board
+        **interpreting,
     }
 
 
@@ -293,6 +326,8 @@ def _args(kind, world):
         "mentorship": [world["mentorship"].pk] if "mentorship" in world else [],
         "mentorship_offer": [world["mentorship_offer"].pk] if "mentorship" in world else [],
         "share": [world["share"].pk] if "share" in world else [],
+        "team_offer": [world["team_offer"].pk] if "team_offer" in world else [],
+        "team_case": [world["team_case"].pk] if "team_case" in world else [],
         "reset_key": ["1", "not-a-real-key"],
     }[kind]
 
@@ -334,7 +369,7 @@ def test_permission_matrix(client, world, name, method, actor, expected):
         assert response.url.startswith(reverse("account_login"))
     else:
         assert response.status_code == expected, (url, response.status_code)
-    if actor != "owner" or method == "GET":
+    if actor not in ("owner", "interpreter") or method == "GET":
         assert _snapshot(world) == before  # refused or read-only: nothing written (SEC-12)
     if expected == 404 and name.startswith("volunteers:") and MATRIX[name].args in _MATCHES:
         refused = DomainEvent.objects.filter(verb="access.refused", actor=world["actors"][actor])

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("config", "core", "cases", "volunteers", "matching", "pledges", "mentoring")
+APPS = ("config", "core", "cases", "volunteers", "matching", "pledges", "mentoring", "interpreters")
 ENV_HELPERS = {"env_str", "env_bool", "env_int", "env_list", "env_url"}
 # The one module allowed to read os.environ: the typed helpers themselves.
 ENV_READER = ROOT / "config" / "env.py"

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from core.errors import DomainError
 from core.ratelimit import rate_limit_consume
 from core.services import event_record
+from interpreters.selectors import interpreter_for_user
 from matching.board import Cursor, board_scope
 from matching.checkins import StatusAnswer, status_request_answer
 from matching.models import Match, StatusRequest
@@ -54,6 +55,8 @@ _STEP_SLUGS = [slug for slug, _ in STEPS]
 @login_required
 def dashboard(request):
     attorney = selectors.attorney_for_user(user=request.user)
+    if attorney is None and _is_interpreter(request):
+        return redirect("interpreters:dashboard")
     if attorney is None:
         return redirect("volunteers:profile_step", step="about")
     progress = selectors.profile_progress(attorney=attorney)
@@ -66,10 +69,19 @@ def dashboard(request):
     return render(request, "volunteers/dashboard.html", context)
 
 
+def _is_interpreter(request) -> bool:
+    """Interpreters sign in through the same pages and land here: send them to their own."""
+    if request.session.get("signup_role") == "interpreter":
+        return True
+    return interpreter_for_user(user=request.user) is not None
+
+
 @require_safe
 @login_required
 def profile(request):
     """Send the attorney to the first step still to do, or to the first one."""
+    if selectors.attorney_for_user(user=request.user) is None and _is_interpreter(request):
+        return redirect("interpreters:profile")
     progress = selectors.profile_progress(attorney=selectors.attorney_for_user(user=request.user))
     step = next((slug for slug in _STEP_SLUGS if not progress.done(slug)), "about")
     return redirect("volunteers:profile_step", step=step)

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 
 
 class Visitor:
-    def __init__(self, browser, base, user=None):
+    def __init__(self, browser, base, user=None, lands="**/attorney/"):
         self.context = browser.new_context(viewport={"width": 1280, "height": 900})
         self.page = self.context.new_page()
         self.base = base
@@ -37,7 +37,7 @@ class Visitor:
             self.page.fill("input[name=login]", user.email)
             self.page.fill("input[name=password]", PASSWORD)
             self.page.click("form.auth-form button[type=submit]")
-            self.page.wait_for_url("**/attorney/")
+            self.page.wait_for_url(lands)
 
     def go(self, path):
         return self.page.goto(self.base + path)

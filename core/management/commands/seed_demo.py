@@ -12,6 +12,7 @@ from cases.priority import case_priority
 from core.demo import DEMO_DOMAIN, FIRST_NAMES, LAST_NAMES, DemoWorld, build_world
 from core.demo_coordinator import COORDINATOR_EMAIL, password_remember
 from core.roles import coordinator_group_sync, identifier_viewers_group_sync
+from interpreters.demo import interpreters_demo_seed
 from matching.demo import followup_demo_seed
 from mentoring.demo import mentoring_demo_seed
 from pledges.models import Pledge
@@ -64,6 +65,7 @@ class Command(BaseCommand):
             password = _coordinator()
             coordinator = get_user_model().objects.get(username=COORDINATOR_EMAIL)
             created |= followup_demo_seed(seed=options["seed"], coordinator=coordinator)
+            created |= interpreters_demo_seed(coordinator=coordinator)
         self.stdout.write("Demo data: " + ", ".join(f"{n} {k} added" for k, n in created.items()))
         if password:
             self.stdout.write(

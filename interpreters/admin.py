@@ -1,0 +1,91 @@
+"""Interpreters in the back office: verification, the teams, and "Run interpreter teams".
+State changes only through interpreters.services."""
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from core.roles import COORDINATOR_PERMISSION
+from interpreters.models import InterpreterLanguage, InterpreterProfile, TeamInterpreter
+from interpreters.services import interpreter_verify, team_run
+
+
+class InterpreterLanguageInline(admin.TabularInline):
+    model = InterpreterLanguage
+    extra = 0
+    readonly_fields = ["language", "proficiency"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InterpreterProfile)
+class InterpreterProfileAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "verification", "home_zip", "remote_ok", "capacity",
+                    "active_assignments", "created_at"]  # fmt: skip
+    list_filter = ["verification", "remote_ok", "language_skills__language"]
+    search_fields = ["user__email", "user__last_name"]
+    list_select_related = ["user"]
+    readonly_fields = [f.name for f in InterpreterProfile._meta.fields]
+    inlines = [InterpreterLanguageInline]
+    actions = ["verify_selected", "reject_selected"]
+
+    def has_add_permission(self, request):
+        return False  # interpreters sign up themselves
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _decide(self, request, queryset, verified: bool) -> None:
+        if not request.user.has_perm(COORDINATOR_PERMISSION):
+            raise PermissionDenied
+        done = 0
+        for profile in queryset.order_by("pk"):
+            interpreter_verify(interpreter=profile, actor=request.user, verified=verified)
+            done += 1
+        self.message_user(request, f"{done} {'verified' if verified else 'rejected'}.")
+
+    @admin.action(description="Verify selected interpreters", permissions=["change"])
+    def verify_selected(self, request, queryset):
+        self._decide(request, queryset, True)
+
+    @admin.action(description="Reject selected interpreters", permissions=["change"])
+    def reject_selected(self, request, queryset):
+        self._decide(request, queryset, False)
+
+
+@admin.register(TeamInterpreter)
+class TeamInterpreterAdmin(admin.ModelAdmin):
+    list_display = ["id", "match", "interpreter", "bridge_language", "status", "score",
+                    "created_at"]  # fmt: skip
+    list_filter = ["status", "bridge_language"]
+    list_select_related = ["interpreter__user", "match__case", "match__attorney__user",
+                           "bridge_language"]  # fmt: skip
+    readonly_fields = [f.name for f in TeamInterpreter._meta.fields]
+    change_list_template = "admin/interpreters/teaminterpreter/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(require_POST(self.run_view))
+        return [path("run/", view, name="interpreters_teaminterpreter_run"), *super().get_urls()]
+
+    def run_view(self, request):
+        """The team stage now, in the request: it considers only what the main run left."""
+        if not request.user.has_perm("interpreters.change_teaminterpreter"):
+            raise PermissionDenied
+        result = team_run(actor=request.user)
+        self.message_user(
+            request,
+            f"Interpreter teams: {result.teams} team(s) proposed for {result.cases} case(s) in a "
+            "language no attorney in range speaks. Approve and offer the attorneys' matches in "
+            "the review queue; each interpreter sees the offer with their attorney.",
+        )
+        return HttpResponseRedirect(reverse("admin:interpreters_teaminterpreter_changelist"))

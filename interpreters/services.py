@@ -1,0 +1,365 @@
+"""Interpreter services: profiles, verification, the team stage and the interpreter's answer.
+
+Invariants: `InterpreterProfile.active_assignments` equals the interpreter's live teams
+(active or accepted), changed only by `F()` updates on the locked profile row, never above
+`capacity` (a database check); one interpreter per attorney match (a one-to-one column).
+The attorney's side of a team is an ordinary match (matching.services), which refuses to be
+accepted until its interpreter has (matching.followups.team_ready, connected in apps.py).
+
+Lock order: interpreter profile, then (through matching.services) attorney, match, case.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from cases.models import CaseRequest
+from core.errors import DomainError
+from core.roles import COORDINATOR_PERMISSION
+from core.services import event_record
+from interpreters import teams
+from interpreters.models import InterpreterLanguage, InterpreterProfile, TeamInterpreter
+from matching.models import Match
+from matching.services import MatchError, match_propose
+from volunteers.models import AttorneyLanguage, AttorneyProfile, PracticeArea
+from volunteers.services import AttorneyError, zip_locate
+
+VERIFIED = "verified"
+Status = TeamInterpreter.Status
+
+
+class InterpreterError(DomainError):
+    code = "interpreter_error"
+
+
+# Profiles
+
+
+def interpreter_profile_save(
+    *,
+    user,
+    first_name: str,
+    last_name: str,
+    phone: str,
+    home_zip: str,
+    travel_radius_miles: int,
+    remote_ok: bool,
+    capacity: int,
+    skills: list[tuple[str, int]],
+) -> InterpreterProfile:
+    """Create or update the signed-in user's interpreter profile and languages."""
+    if AttorneyProfile.objects.filter(user=user).exists():
+        raise InterpreterError(
+            "This account is an attorney's; sign up again to interpret.", code="is_attorney"
+        )
+    if len({code for code, _ in skills}) < 2:
+        raise InterpreterError(
+            "List at least two languages: the one you interpret and the one you interpret into.",
+            code="two_languages",
+        )
+    try:
+        latitude, longitude = zip_locate(home_zip)
+    except AttorneyError as error:
+        raise InterpreterError(error.message, code=error.code) from None
+    with transaction.atomic():
+        user.first_name, user.last_name = first_name, last_name
+        user.save(update_fields=["first_name", "last_name"])
+        fields = {
+            "phone": phone, "home_zip": home_zip, "latitude": latitude, "longitude": longitude,
+            "travel_radius_miles": travel_radius_miles, "remote_ok": remote_ok,
+        }  # fmt: skip
+        profile, created = InterpreterProfile.objects.get_or_create(
+            user=user, defaults=fields | {"capacity": capacity}
+        )
+        profile = InterpreterProfile.objects.select_for_update().get(pk=profile.pk)
+        if capacity < profile.active_assignments:
+            raise InterpreterError(
+                f"You interpret for {profile.active_assignments} cases now.", code="below_active"
+            )
+        for name, value in (fields | {"capacity": capacity}).items():
+            setattr(profile, name, value)
+        profile.save()
+        InterpreterLanguage.objects.filter(interpreter=profile).delete()
+        InterpreterLanguage.objects.bulk_create(
+            InterpreterLanguage(interpreter=profile, language_id=code, proficiency=level)
+            for code, level in skills
+        )
+        event_record(
+            verb="interpreter.profile_saved",
+            actor=user,
+            target=profile,
+            data={"created": created, "languages": sorted(c for c, _ in skills)},
+        )
+    return profile
+
+
+def interpreter_verify(*, interpreter: InterpreterProfile, actor, verified: bool = True):
+    """A coordinator verifies (or rejects) an interpreter, after checking references."""
+    _check_coordinator(actor)
+    with transaction.atomic():
+        profile = InterpreterProfile.objects.select_for_update().get(pk=interpreter.pk)
+        profile.verification = VERIFIED if verified else "rejected"
+        profile.verified_at = timezone.now() if verified else None
+        profile.save(update_fields=["verification", "verified_at"])
+        event_record(verb="interpreter.verified" if verified else "interpreter.rejected",
+                     actor=actor, target=profile)  # fmt: skip
+    return profile
+
+
+# The team stage
+
+
+@dataclass(frozen=True)
+class TeamRunResult:
+    cases: int
+    attorneys: int
+    interpreters: int
+    teams: int
+    objective: int
+
+
+def team_run(*, actor=None) -> TeamRunResult:
+    """Propose attorney + interpreter teams for open cases no eligible attorney in range can
+    talk with (the second stage, after the main run has proposed what it could).
+
+    1. Lock the available interpreters (verified, free slots), by pk: a second team run waits.
+    2. Cases: open, in a language those interpreters speak, that no available attorney who
+       speaks it could take (practice area, in range or remote): a plain match would serve
+       those, and the main run proposes it.
+    3. Solve exactly (interpreters.teams) and propose each team: the attorney's match through
+       match_propose (which rechecks capacity and the case), the interpreter on it.
+    """
+    with transaction.atomic():
+        interpreters = _interpreters_available()
+        spoken = {code for v in interpreters for code in v.languages}
+        attorneys = _attorneys_available()
+        cases = [c for c in _open_cases(spoken) if not _direct_possible(c, attorneys)]
+        objective, chosen = teams.teams_solve(
+            cases=cases, attorneys=attorneys, interpreters=interpreters,
+            excluded=_pairs_before([c.id for c in cases]),
+        )  # fmt: skip
+        proposed = sum(team_propose(team=team, actor=actor) for team in chosen)
+        result = TeamRunResult(len(cases), len(attorneys), len(interpreters), proposed, objective)
+        event_record(verb="interpreter.team_run", actor=actor, data=result.__dict__)
+    return result
+
+
+def _interpreters_available() -> list[teams.Volunteer]:
+    rows = list(
+        InterpreterProfile.objects.select_for_update()
+        .filter(verification=VERIFIED, active_assignments__lt=F("capacity"))
+        .order_by("pk")
+    )
+    skills: dict[int, dict[str, int]] = {r.pk: {} for r in rows}
+    for pk, code, level in InterpreterLanguage.objects.filter(
+        interpreter_id__in=skills
+    ).values_list("interpreter_id", "language_id", "proficiency"):
+        skills[pk][code] = level
+    return [_volunteer(r, r.free_capacity, skills[r.pk]) for r in rows]
+
+
+def _attorneys_available() -> list[teams.Volunteer]:
+    today = timezone.localdate()
+    rows = list(
+        AttorneyProfile.objects.filter(verification=VERIFIED, active_cases__lt=F("capacity"))
+        .exclude(paused_until__gt=today)
+        .order_by("pk")
+    )
+    skills: dict[int, dict[str, int]] = {r.pk: {} for r in rows}
+    areas: dict[int, set[str]] = {r.pk: set() for r in rows}
+    for pk, code, level in AttorneyLanguage.objects.filter(attorney_id__in=skills).values_list(
+        "attorney_id", "language_id", "proficiency"
+    ):
+        skills[pk][code] = level
+    for pk, code in PracticeArea.objects.filter(attorney_id__in=skills).values_list(
+        "attorney_id", "case_type_id"
+    ):
+        areas[pk].add(code)
+    return [_volunteer(r, r.capacity - r.active_cases, skills[r.pk], areas[r.pk]) for r in rows]
+
+
+def _volunteer(row, free: int, languages, areas=()) -> teams.Volunteer:
+    return teams.Volunteer(
+        id=row.pk, capacity=free, latitude=float(row.latitude), longitude=float(row.longitude),
+        radius_miles=row.travel_radius_miles, remote_ok=row.remote_ok, languages=languages,
+        areas=frozenset(areas),
+    )  # fmt: skip
+
+
+def _open_cases(languages: set[str]) -> list[teams.TeamCase]:
+    rows = CaseRequest.objects.filter(
+        status=CaseRequest.Status.OPEN, language_id__in=languages
+    ).values_list(
+        "pk", "language_id", "court__latitude", "court__longitude", "remote_ok",
+        "case_type_id", "priority",
+    )  # fmt: skip
+    return [
+        teams.TeamCase(id=pk, language=lang, latitude=float(lat), longitude=float(lon),
+                       remote_ok=remote, case_type=kind, priority=max(priority, 0) + 1)
+        for pk, lang, lat, lon, remote, kind, priority in rows
+    ]  # fmt: skip
+
+
+def _direct_possible(case: teams.TeamCase, attorneys: list[teams.Volunteer]) -> bool:
+    """Whether an available attorney who speaks the case's language could take it directly:
+    then it is the main run's to match, not a team's."""
+    return any(teams.attorney_points(a, case, case.language, direct=True) is not None
+               for a in attorneys)  # fmt: skip
+
+
+def _pairs_before(case_ids: list[int]) -> set[tuple[int, int]]:
+    """(case, attorney) pairs matched before: never proposed again (one match per pair)."""
+    return set(Match.objects.filter(case_id__in=case_ids).values_list("case_id", "attorney_id"))
+
+
+def team_propose(*, team: teams.Team, actor=None) -> bool:
+    """Propose one team (the team stage does, for each team it chose), in its own savepoint:
+    the attorney's match through match_propose, which rechecks the case and the attorney's
+    capacity (a refusal skips the team), the interpreter on it. Returns whether proposed."""
+    case = CaseRequest.objects.select_related("language").get(pk=team.case)
+    breakdown = {
+        "team": {"interpreter": team.interpreter, "bridge": team.bridge,
+                 "interpreter_points": team.interpreter_points},
+        "affinity": {"total": team.attorney_points},
+        "priority": {"stored": team.priority},
+        "explanation": [
+            f"No attorney in range speaks {case.language.name}: a team with a volunteer "
+            f"interpreter ({case.language.name} to {_language_name(team.bridge)})",
+            f"You speak {_language_name(team.bridge)}",
+        ],
+    }  # fmt: skip
+    try:
+        with transaction.atomic():
+            match = match_propose(case=case, attorney=AttorneyProfile(pk=team.attorney),
+                                  score=team.attorney_points + team.priority,
+                                  breakdown=breakdown, actor=actor)  # fmt: skip
+            _slot_take(team.interpreter)
+            TeamInterpreter.objects.create(
+                match=match, interpreter_id=team.interpreter, bridge_language_id=team.bridge,
+                score=team.interpreter_points,
+            )  # fmt: skip
+            event_record(verb="interpreter.team_proposed", actor=actor, target=match,
+                         data={"interpreter": team.interpreter, "bridge": team.bridge})  # fmt: skip
+    except MatchError:
+        return False
+    return True
+
+
+def _language_name(code: str) -> str:
+    from cases.models import Language
+
+    return Language.objects.filter(code=code).values_list("name", flat=True).first() or code
+
+
+# The interpreter's answer (the offer is open while the attorney's match is offered)
+
+
+def team_attest_no_conflict(*, assignment: TeamInterpreter, user) -> TeamInterpreter:
+    with transaction.atomic():
+        assignment = _assignment_lock(assignment.pk)
+        _check_open(assignment, user)
+        if assignment.conflict_attested_at is None:
+            assignment.conflict_attested_at = timezone.now()
+            assignment.save(update_fields=["conflict_attested_at"])
+            _event(assignment, "interpreter.conflict_attested", user)
+    return assignment
+
+
+def team_accept(*, assignment: TeamInterpreter, user) -> TeamInterpreter:
+    """The interpreter accepts after attesting; the attorney can then accept (the case goes
+    ahead only when both have)."""
+    with transaction.atomic():
+        assignment = _assignment_lock(assignment.pk)
+        _check_open(assignment, user)
+        if assignment.conflict_attested_at is None:
+            raise InterpreterError("Attest to no conflict first.", code="conflict_not_attested")
+        assignment.status, assignment.responded_at = Status.ACCEPTED, timezone.now()
+        assignment.save(update_fields=["status", "responded_at"])
+        _event(assignment, "interpreter.accepted", user)
+    return assignment
+
+
+def team_decline(*, assignment: TeamInterpreter, user) -> TeamInterpreter:
+    """The interpreter declines: their slot is free; the attorney's offer stays open but cannot
+    be accepted without an interpreter, so a coordinator reassigns or withdraws it."""
+    with transaction.atomic():
+        profile = InterpreterProfile.objects.select_for_update().get(user=user)
+        assignment = _assignment_lock(assignment.pk)
+        _check_open(assignment, user)
+        assignment.status, assignment.responded_at = Status.DECLINED, timezone.now()
+        assignment.save(update_fields=["status", "responded_at"])
+        _slot_release(profile.pk)
+        _event(assignment, "interpreter.declined", user)
+    return assignment
+
+
+def team_end_for_match(*, match_id: int) -> bool:
+    """The attorney's match ended without representation (declined, expired, rejected,
+    withdrawn): its interpreter is withdrawn and their slot freed. Called inside the matching
+    service's transaction (matching.followups.team_end); a match without a team: no-op."""
+    assignment = (
+        TeamInterpreter.objects.select_for_update()
+        .filter(match_id=match_id, status=Status.ACTIVE)
+        .first()
+    )
+    if assignment is None:
+        return False
+    assignment.status = Status.WITHDRAWN
+    assignment.save(update_fields=["status"])
+    _slot_release(assignment.interpreter_id)
+    _event(assignment, "interpreter.withdrawn", None)
+    return True
+
+
+def team_ready(*, match_id: int) -> bool:
+    """Whether the attorney may accept: no team, or its interpreter has accepted."""
+    return (
+        not TeamInterpreter.objects.filter(match_id=match_id)
+        .exclude(status=Status.ACCEPTED)
+        .exists()
+    )
+
+
+# Helpers
+
+
+def _check_open(assignment: TeamInterpreter, user) -> None:
+    owner = InterpreterProfile.objects.get(pk=assignment.interpreter_id)
+    if user is None or owner.user_id != user.pk:
+        raise InterpreterError("This is not your offer.", code="not_yours")
+    if owner.verification != VERIFIED:
+        raise InterpreterError("You are not verified yet.", code="not_verified")
+    if assignment.status != Status.ACTIVE:
+        raise InterpreterError("This offer is no longer open.", code="not_open")
+    if not Match.objects.filter(pk=assignment.match_id, status=Match.Status.OFFERED).exists():
+        raise InterpreterError("This offer is not open.", code="not_offered")
+
+
+def _assignment_lock(pk: int) -> TeamInterpreter:
+    return TeamInterpreter.objects.select_for_update().get(pk=pk)
+
+
+def _check_coordinator(actor) -> None:
+    if actor is None or not actor.has_perm(COORDINATOR_PERMISSION):
+        raise InterpreterError("Only a coordinator can do this.", code="not_permitted")
+
+
+def _slot_take(interpreter_id: int) -> None:
+    InterpreterProfile.objects.filter(pk=interpreter_id).update(
+        active_assignments=F("active_assignments") + 1
+    )
+
+
+def _slot_release(interpreter_id: int) -> None:
+    InterpreterProfile.objects.filter(pk=interpreter_id).update(
+        active_assignments=F("active_assignments") - 1
+    )
+
+
+def _event(assignment: TeamInterpreter, verb: str, actor, **data: Any) -> None:
+    """Ids only (SEC-23)."""
+    base = {"match": assignment.match_id, "interpreter": assignment.interpreter_id}
+    event_record(verb=verb, actor=actor, target=assignment, data=base | data)

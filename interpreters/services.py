@@ -297,12 +297,12 @@ def team_decline(*, assignment: TeamInterpreter, user) -> TeamInterpreter:
 
 
 def team_end_for_match(*, match_id: int) -> bool:
-    """The attorney's match ended without representation (declined, expired, rejected,
-    withdrawn): its interpreter is withdrawn and their slot freed. Called inside the matching
-    service's transaction (matching.followups.team_end); a match without a team: no-op."""
+    """The attorney's match ended (declined, expired, rejected, withdrawn, or the accepted
+    case put back): its interpreter is withdrawn and their slot freed. Called inside the
+    matching service's transaction (matching.followups.team_end); no team: no-op."""
     assignment = (
         TeamInterpreter.objects.select_for_update()
-        .filter(match_id=match_id, status=Status.ACTIVE)
+        .filter(match_id=match_id, status__in=TeamInterpreter.LIVE_STATUSES)
         .first()
     )
     if assignment is None:

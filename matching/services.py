@@ -454,6 +454,7 @@ def _match_return(match: Match, *, reason: str, trigger: str) -> Match:
     the attorney and match locks."""
     match = _transition(match, Status.RETURNED, put_back_reason=reason)
     _slot_release(match.attorney_id)
+    followups.team_end(match_id=match.pk)
     _case_move(match.case_id, to=CaseStatus.OPEN, frm=[CaseStatus.REPRESENTED])
     followups.matching_run_request(trigger=trigger)
     return match

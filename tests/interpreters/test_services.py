@@ -157,3 +157,17 @@ def test_an_interpreter_lists_two_languages():
     with pytest.raises(InterpreterError) as refused:
         interpreter_create(skills=(("quc", 4),))
     assert refused.value.code == "two_languages"
+
+
+def test_an_accepted_team_case_put_back_releases_the_interpreter(coord):
+    from matching.services import match_put_back
+
+    kiche_case(), spanish_attorney(), interpreter_create(coordinator=coord)
+    match, team = _offered_team(coord)
+    team_attest_no_conflict(assignment=team, user=team.interpreter.user)
+    team_accept(assignment=team, user=team.interpreter.user)
+    match_attest_no_conflict(match=match, user=match.attorney.user)
+    match = match_accept(match=match, user=match.attorney.user)
+    match_put_back(match=match, user=match.attorney.user, reason="Moved to another state")
+    assert TeamInterpreter.objects.get(pk=team.pk).status == "withdrawn"
+    assert _slots(team.interpreter) == 0

@@ -32,7 +32,9 @@ class Shots(Visitor):
     def shots(self, name):
         for width in (1280, 390):
             self.page.set_viewport_size({"width": width, "height": 900})
-            self.page.screenshot(path=SHOTS / f"{name}-{width}.png", full_page=True)
+            self.page.screenshot(
+                path=SHOTS / f"{name}-{width}.png", full_page=True, timeout=120_000
+            )
         self.page.set_viewport_size({"width": 1280, "height": 900})
 
 
@@ -58,7 +60,7 @@ def _journey(browser, base, coord, case, attorney, interpreter):
     staff.click("text=Run interpreter teams")
     staff.wait_for_selector("ul.messagelist")
     assert "1 team(s) proposed" in staff.inner_text("ul.messagelist")
-    staff.screenshot(path=SHOTS / "01-admin-teams-1280.png", full_page=True)
+    staff.screenshot(path=SHOTS / "01-admin-teams-1280.png", full_page=True, timeout=120_000)
     for action, done in (("approve_selected", "1 approved"), ("offer_selected", "1 offered")):
         staff.goto(base + "/admin/matching/match/?status=all")
         staff.check("#action-toggle")
@@ -67,7 +69,7 @@ def _journey(browser, base, coord, case, attorney, interpreter):
         staff.wait_for_selector(f"text={done}")
     staff.goto(base + "/admin/dashboard/?refresh=1")
     assert "Interpreters: the missing piece" in staff.content()
-    staff.screenshot(path=SHOTS / "02-need-dashboard-1280.png", full_page=True)
+    staff.screenshot(path=SHOTS / "02-need-dashboard-1280.png", full_page=True, timeout=120_000)
     match = Match.objects.get(case=case)
     assert match.attorney_id == attorney.pk
 

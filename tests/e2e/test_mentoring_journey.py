@@ -46,7 +46,9 @@ class Visitor:
         """The page at 1280 px and at 390 px (a phone), full height."""
         for width in (1280, 390):
             self.page.set_viewport_size({"width": width, "height": 900})
-            self.page.screenshot(path=SHOTS / f"{name}-{width}.png", full_page=True)
+            self.page.screenshot(
+                path=SHOTS / f"{name}-{width}.png", full_page=True, timeout=120_000
+            )
         self.page.set_viewport_size({"width": 1280, "height": 900})
 
 
@@ -84,7 +86,7 @@ def _journey(browser, base, coord, mentor, mentee, match):
     staff.click("text=Run mentor matching")
     staff.wait_for_selector("ul.messagelist")
     assert "1 pairing(s) proposed" in staff.inner_text("ul.messagelist")
-    staff.screenshot(path=SHOTS / "02-admin-proposed-1280.png", full_page=True)
+    staff.screenshot(path=SHOTS / "02-admin-proposed-1280.png", full_page=True, timeout=120_000)
     staff.check("#action-toggle")
     staff.select_option("select[name=action]", "approve_selected")
     staff.click("button[name=index]")

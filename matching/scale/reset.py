@@ -20,7 +20,16 @@ def scale_reset() -> int:
     # Table names come from model metadata, values are parameters.
     match = Match._meta.db_table
     spoken = CaseRequest.other_languages.through._meta.db_table
+    scale_matches = (
+        f"SELECT id FROM {match} WHERE case_id IN ({scale_cases})"  # noqa: S608
+        f" OR attorney_id IN ({scale_attorneys})"
+    )
+    # Rows that point at those matches (hours, a mentor's case shares, a team's interpreter).
     statements = [
+        (f"DELETE FROM {table} WHERE {column} IN ({scale_matches})", [summary, email])  # noqa: S608
+        for table, column in _match_children()
+    ]
+    statements += [
         (f"DELETE FROM {match} WHERE case_id IN ({scale_cases})", [summary]),  # noqa: S608
         # The cases' other languages (M2M rows; the database does not cascade them).
         (f"DELETE FROM {spoken} WHERE caserequest_id IN ({scale_cases})", [summary]),  # noqa: S608
@@ -54,4 +63,13 @@ def _attorney_children() -> list[tuple[str, str]]:
         (rel.related_model._meta.db_table, str(rel.field.column))
         for rel in AttorneyProfile._meta.related_objects
         if (rel.one_to_many or rel.one_to_one) and rel.related_model._meta.label != "matching.Match"
+    ]
+
+
+def _match_children() -> list[tuple[str, str]]:
+    """(table, column) of every foreign key to Match."""
+    return [
+        (rel.related_model._meta.db_table, str(rel.field.column))
+        for rel in Match._meta.related_objects
+        if rel.one_to_many or rel.one_to_one
     ]

@@ -43,7 +43,7 @@ def interpreters_demo_seed(*, coordinator) -> dict[str, int]:
             home_zip=zip_code,
             travel_radius_miles=60,
             remote_ok=True,
-            capacity=3,
+            capacity=1,
             skills=list(skills.items()),
         )
         interpreter_verify(interpreter=profile, actor=coordinator)

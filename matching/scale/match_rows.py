@@ -18,6 +18,8 @@ from matching.scale.world import _World
 from matching.scoring import AttorneyFacts, CellFacts, affinity
 from volunteers.models import AttorneyProfile
 
+Outcome, Relief = CaseRequest.Outcome, CaseRequest.Relief
+
 
 def _runs(rows: list[dict]) -> list[tuple[float, int]]:
     """One finished run a day at 02:00, from the day before the first match to today: each
@@ -118,8 +120,14 @@ def _cell_id(cell: CellFacts) -> str:
 
 CASE_AFTER = {
     "proposed": "matched", "approved": "matched", "offered": "matched", "accepted": "represented",
-    "withdrawn": "withdrawn",
+    "withdrawn": "withdrawn", "completed": "closed",
 }  # fmt: skip
+# How the closed cases ended, in turn (relief granted by its type, or another outcome).
+CLOSED_AS = [
+    (Outcome.RELIEF_GRANTED, Relief.ASYLUM), (Outcome.RELIEF_GRANTED, Relief.CANCELLATION),
+    (Outcome.TERMINATION, ""), (Outcome.VOLUNTARY_DEPARTURE, ""), (Outcome.REMOVAL_ORDERED, ""),
+    (Outcome.ADMIN_CLOSED, ""),
+]  # fmt: skip
 
 
 def _move_cases(rows: list[dict]) -> None:
@@ -131,6 +139,14 @@ def _move_cases(rows: list[dict]) -> None:
     for status, pks in by_status.items():
         for start in range(0, len(pks), BATCH):
             CaseRequest.objects.filter(pk__in=pks[start : start + BATCH]).update(status=status)
+    closed = by_status.get("closed", [])
+    now = timezone.now()
+    for turn, (outcome, relief_type) in enumerate(CLOSED_AS):
+        pks = closed[turn :: len(CLOSED_AS)]
+        for start in range(0, len(pks), BATCH):
+            CaseRequest.objects.filter(pk__in=pks[start : start + BATCH]).update(
+                outcome=outcome, relief_type=relief_type, outcome_date=now.date(), closed_at=now
+            )
 
 
 def _raise_counters(world: _World, rows: list[dict]) -> None:

@@ -22,7 +22,9 @@ from matching.scoring import other_languages_key
 # Share of the matches still active (proposed … accepted), capped by the attorneys' free places.
 ACTIVE_SHARE, CAPACITY_USE = 0.55, 0.9
 ACTIVE_MIX = {"proposed": 30, "approved": 10, "offered": 15, "accepted": 45}
-ENDED_MIX = {"declined": 40, "expired": 15, "rejected": 25, "withdrawn": 15, "returned": 5}
+ENDED_MIX = {
+    "declined": 40, "expired": 15, "rejected": 25, "withdrawn": 15, "returned": 5, "completed": 8,
+}  # fmt: skip
 # Share of the ended (not withdrawn) matches that precede a case's current active match; the rest
 # leave their case open again.
 EARLIER_SHARE = 0.4
@@ -45,7 +47,8 @@ def seed_matches(rng: np.random.Generator, n: int) -> None:
     3. Date each match inside its case's life: ended history before the current match, offers
        answered in hours to days, pending offers not yet expired.
     4. Score and explain each pair with matching.scoring, as a run would, and COPY them in; then
-       move the cases (matched, represented, withdrawn) and the attorneys' counters to agree.
+       move the cases (matched, represented, withdrawn, closed with an outcome) and the
+       attorneys' counters to agree.
     """
     world = _World.load()
     free_total = int(world.free.sum())
@@ -54,8 +57,9 @@ def seed_matches(rng: np.random.Generator, n: int) -> None:
     # Languages with few speakers fill up first: what cannot be placed becomes ended history.
     placed = planner.place_active(list(_pick(rng, ACTIVE_MIX, active_n)))
     ended = list(_pick(rng, ENDED_MIX, n - placed))
-    withdrawn = [s for s in ended if s == "withdrawn"]
-    history = [s for s in ended if s != "withdrawn"]
+    # A withdrawn case or a closed one (completed) ends with its match: nothing comes after.
+    withdrawn = [s for s in ended if s in ("withdrawn", "completed")]
+    history = [s for s in ended if s not in ("withdrawn", "completed")]
     earlier_n = round(len(history) * EARLIER_SHARE)
     planner.place_alone(withdrawn, old_enough=True)
     left = planner.place_earlier(history[:earlier_n])
@@ -213,7 +217,7 @@ class _Planner:
             offered = created + rng.random() * (hi - created)
             dates["changed"] = dates["offered"] = offered
             dates["expires"] = offered + ttl
-        elif status in ("accepted", "declined", "expired", "returned"):
+        elif status in ("accepted", "declined", "expired", "returned", "completed"):
             offered = created + min(rng.uniform(2 * HOUR, 2 * DAY), 0.3 * (hi - created))
             dates["offered"], dates["expires"] = offered, offered + ttl
             if status == "expired":
@@ -223,7 +227,7 @@ class _Planner:
                 wait = min(rng.lognormal(np.log(26 * HOUR), 0.9), ttl - 60)
                 answered = offered + min(wait, 0.9 * (hi - offered))
                 dates["changed"] = dates["responded"] = answered
-                if status == "returned":  # put back some days after accepting it
+                if status in ("returned", "completed"):  # put back or closed days later
                     dates["changed"] = answered + rng.random() * (hi - answered) / 2
         elif status in ("rejected", "withdrawn"):
             longest = 3 * DAY if status == "rejected" else 20 * DAY

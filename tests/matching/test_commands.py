@@ -206,6 +206,8 @@ def test_seed_scale_matches_moves_each_case_with_its_matches(history):
             assert case.status == ("represented" if active == ["accepted"] else "matched")
         elif "withdrawn" in statuses:
             assert case.status == "withdrawn"
+        elif "completed" in statuses:
+            assert case.status == "closed" and case.outcome and case.outcome_date
         else:
             assert case.status == "open"
 

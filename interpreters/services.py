@@ -6,13 +6,16 @@ Invariants: `InterpreterProfile.active_assignments` equals the interpreter's liv
 The attorney's side of a team is an ordinary match (matching.services), which refuses to be
 accepted until its interpreter has (matching.followups.team_ready, connected in apps.py).
 
-Lock order: interpreter profile, then (through matching.services) attorney, match, case.
+Lock order, as matching.services and after it: attorney, match, case, then the team
+assignment, then the interpreter profile. The attorney's decline or expiry (matching.services,
+then matching.followups.team_end) takes them in that order, so every service here does too:
+none locks an interpreter before an attorney or an assignment.
 """
 
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -125,7 +128,11 @@ def team_run(*, actor=None) -> TeamRunResult:
     """Propose attorney + interpreter teams for open cases no eligible attorney in range can
     talk with (the second stage, after the main run has proposed what it could).
 
-    1. Lock the available interpreters (verified, free slots), by pk: a second team run waits.
+    1. Read the available interpreters (verified, free slots). Nothing is locked up front:
+       each proposal locks its attorney, match and case (match_propose), then takes the
+       interpreter's slot; a slot taken meanwhile (an answer, a coordinator) is refused by the
+       database and skips the team, and a case proposed meanwhile is refused by match_propose.
+       A second team run waits for this one (an advisory lock on PostgreSQL).
     2. Cases: open, in a language those interpreters speak, that no available attorney who
        speaks it could take (practice area, in range or remote): a plain match would serve
        those, and the main run proposes it.
@@ -133,6 +140,7 @@ def team_run(*, actor=None) -> TeamRunResult:
        match_propose (which rechecks capacity and the case), the interpreter on it.
     """
     with transaction.atomic():
+        _one_team_run_at_a_time()
         interpreters = _interpreters_available()
         spoken = {code for v in interpreters for code in v.languages}
         attorneys = _attorneys_available()
@@ -147,11 +155,22 @@ def team_run(*, actor=None) -> TeamRunResult:
     return result
 
 
+# Team runs take this transaction-level advisory lock first: two at once would lock attorneys
+# and cases in different orders. SQLite serialises write transactions by itself.
+TEAM_RUN_LOCK_KEY = 0x7465616D  # "team"
+
+
+def _one_team_run_at_a_time() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TEAM_RUN_LOCK_KEY])
+
+
 def _interpreters_available() -> list[teams.Volunteer]:
     rows = list(
-        InterpreterProfile.objects.select_for_update()
-        .filter(verification=VERIFIED, active_assignments__lt=F("capacity"))
-        .order_by("pk")
+        InterpreterProfile.objects.filter(
+            verification=VERIFIED, active_assignments__lt=F("capacity")
+        ).order_by("pk")
     )
     skills: dict[int, dict[str, int]] = {r.pk: {} for r in rows}
     for pk, code, level in InterpreterLanguage.objects.filter(
@@ -245,6 +264,8 @@ def team_propose(*, team: teams.Team, actor=None) -> bool:
                          data={"interpreter": team.interpreter, "bridge": team.bridge})  # fmt: skip
     except MatchError:
         return False
+    except IntegrityError:  # the interpreter's last slot went to another team meanwhile
+        return False
     return True
 
 
@@ -286,12 +307,11 @@ def team_decline(*, assignment: TeamInterpreter, user) -> TeamInterpreter:
     """The interpreter declines: their slot is free; the attorney's offer stays open but cannot
     be accepted without an interpreter, so a coordinator reassigns or withdraws it."""
     with transaction.atomic():
-        profile = InterpreterProfile.objects.select_for_update().get(user=user)
-        assignment = _assignment_lock(assignment.pk)
+        assignment = _assignment_lock(assignment.pk)  # before the profile: the lock order
         _check_open(assignment, user)
         assignment.status, assignment.responded_at = Status.DECLINED, timezone.now()
         assignment.save(update_fields=["status", "responded_at"])
-        _slot_release(profile.pk)
+        _slot_release(assignment.interpreter_id)
         _event(assignment, "interpreter.declined", user)
     return assignment
 

@@ -10,12 +10,16 @@ Staged disclosure for the interpreter of a team (SEC-15), as for the attorney:
                                                   neither sees them before both cleared the check
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, Q
+from django.contrib.auth.models import User
+from django.db.models import Count, Manager, Q, QuerySet
 
 from cases.models import CaseRequest, Language
 from core.errors import AccessRefused
+from core.types import AnyUser
 from interpreters.models import InterpreterLanguage, InterpreterProfile, TeamInterpreter
 from matching.models import Match
 from volunteers.models import AttorneyLanguage
@@ -26,7 +30,7 @@ _RELATED = ("match__case__language", "match__case__court", "match__case__case_ty
             "bridge_language", "match__attorney__user")  # fmt: skip
 
 
-def interpreter_for_user(*, user) -> InterpreterProfile | None:
+def interpreter_for_user(*, user: AnyUser) -> InterpreterProfile | None:
     if not user.is_authenticated:
         return None
     return InterpreterProfile.objects.filter(user=user).first()
@@ -55,13 +59,13 @@ def interpreter_dashboard(*, interpreter: InterpreterProfile) -> InterpreterDash
     )  # fmt: skip
 
 
-def _mine(*, user, assignment_id: int):
+def _mine(*, user: User, assignment_id: int) -> QuerySet[TeamInterpreter]:
     return TeamInterpreter.objects.select_related(*_RELATED).filter(
         pk=assignment_id, interpreter__user_id=user.pk, interpreter__verification="verified"
     )
 
 
-def assignment_offer_get(*, user, assignment_id: int) -> TeamInterpreter:
+def assignment_offer_get(*, user: User, assignment_id: int) -> TeamInterpreter:
     """The interpreter's open team offer (their own, the attorney's match offered), else 404."""
     found = (
         _mine(user=user, assignment_id=assignment_id)
@@ -73,7 +77,7 @@ def assignment_offer_get(*, user, assignment_id: int) -> TeamInterpreter:
     return found
 
 
-def assignment_seen_get(*, user, assignment_id: int) -> TeamInterpreter:
+def assignment_seen_get(*, user: User, assignment_id: int) -> TeamInterpreter:
     """The offer page's object: open, or accepted by the interpreter (waiting for the
     attorney, or represented since); else 404."""
     found = _mine(user=user, assignment_id=assignment_id).filter(
@@ -86,7 +90,7 @@ def assignment_seen_get(*, user, assignment_id: int) -> TeamInterpreter:
     return found
 
 
-def assignment_case_get(*, user, assignment_id: int) -> TeamInterpreter:
+def assignment_case_get(*, user: User, assignment_id: int) -> TeamInterpreter:
     """The full record: both have accepted (so both cleared the conflict check), else 404."""
     found = (
         _mine(user=user, assignment_id=assignment_id)
@@ -194,7 +198,7 @@ def interpreter_gaps() -> list[InterpreterGap]:
     return sorted(gaps, key=lambda g: (-g.interpreters_missing, -g.open_cases, g.name))
 
 
-def _speakers(manager, who: str, codes) -> dict[str, int]:
+def _speakers(manager: "Manager[Any]", who: str, codes: Iterable[str]) -> dict[str, int]:
     rows = (
         manager.filter(language_id__in=codes, **{f"{who}__verification": "verified"})
         .values_list("language_id")

@@ -12,9 +12,11 @@ then matching.followups.team_end) takes them in that order, so every service her
 none locks an interpreter before an attorney or an assignment.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -23,6 +25,7 @@ from cases.models import CaseRequest
 from core.errors import DomainError
 from core.roles import COORDINATOR_PERMISSION
 from core.services import event_record
+from core.types import Actor
 from interpreters import teams
 from interpreters.models import InterpreterLanguage, InterpreterProfile, TeamInterpreter
 from matching.models import Match
@@ -43,7 +46,7 @@ class InterpreterError(DomainError):
 
 def interpreter_profile_save(
     *,
-    user,
+    user: User,
     first_name: str,
     last_name: str,
     phone: str,
@@ -99,7 +102,9 @@ def interpreter_profile_save(
     return profile
 
 
-def interpreter_verify(*, interpreter: InterpreterProfile, actor, verified: bool = True):
+def interpreter_verify(
+    *, interpreter: InterpreterProfile, actor: Actor, verified: bool = True
+) -> InterpreterProfile:
     """A coordinator verifies (or rejects) an interpreter, after checking references."""
     _check_coordinator(actor)
     with transaction.atomic():
@@ -124,7 +129,7 @@ class TeamRunResult:
     objective: int
 
 
-def team_run(*, actor=None) -> TeamRunResult:
+def team_run(*, actor: Actor = None) -> TeamRunResult:
     """Propose attorney + interpreter teams for open cases no eligible attorney in range can
     talk with (the second stage, after the main run has proposed what it could).
 
@@ -200,7 +205,12 @@ def _attorneys_available() -> list[teams.Volunteer]:
     return [_volunteer(r, r.capacity - r.active_cases, skills[r.pk], areas[r.pk]) for r in rows]
 
 
-def _volunteer(row, free: int, languages, areas=()) -> teams.Volunteer:
+def _volunteer(
+    row: AttorneyProfile | InterpreterProfile,
+    free: int,
+    languages: dict[str, int],
+    areas: Iterable[str] = (),
+) -> teams.Volunteer:
     return teams.Volunteer(
         id=row.pk, capacity=free, latitude=float(row.latitude), longitude=float(row.longitude),
         radius_miles=row.travel_radius_miles, remote_ok=row.remote_ok, languages=languages,
@@ -234,7 +244,7 @@ def _pairs_before(case_ids: list[int]) -> set[tuple[int, int]]:
     return set(Match.objects.filter(case_id__in=case_ids).values_list("case_id", "attorney_id"))
 
 
-def team_propose(*, team: teams.Team, actor=None) -> bool:
+def team_propose(*, team: teams.Team, actor: Actor = None) -> bool:
     """Propose one team (the team stage does, for each team it chose), in its own savepoint:
     the attorney's match through match_propose, which rechecks the case and the attorney's
     capacity (a refusal skips the team), the interpreter on it. Returns whether proposed."""
@@ -278,7 +288,7 @@ def _language_name(code: str) -> str:
 # The interpreter's answer (the offer is open while the attorney's match is offered)
 
 
-def team_attest_no_conflict(*, assignment: TeamInterpreter, user) -> TeamInterpreter:
+def team_attest_no_conflict(*, assignment: TeamInterpreter, user: User) -> TeamInterpreter:
     with transaction.atomic():
         assignment = _assignment_lock(assignment.pk)
         _check_open(assignment, user)
@@ -289,7 +299,7 @@ def team_attest_no_conflict(*, assignment: TeamInterpreter, user) -> TeamInterpr
     return assignment
 
 
-def team_accept(*, assignment: TeamInterpreter, user) -> TeamInterpreter:
+def team_accept(*, assignment: TeamInterpreter, user: User) -> TeamInterpreter:
     """The interpreter accepts after attesting; the attorney can then accept (the case goes
     ahead only when both have)."""
     with transaction.atomic():
@@ -303,7 +313,7 @@ def team_accept(*, assignment: TeamInterpreter, user) -> TeamInterpreter:
     return assignment
 
 
-def team_decline(*, assignment: TeamInterpreter, user) -> TeamInterpreter:
+def team_decline(*, assignment: TeamInterpreter, user: User) -> TeamInterpreter:
     """The interpreter declines: their slot is free; the attorney's offer stays open but cannot
     be accepted without an interpreter, so a coordinator reassigns or withdraws it."""
     with transaction.atomic():
@@ -346,7 +356,7 @@ def team_ready(*, match_id: int) -> bool:
 # Helpers
 
 
-def _check_open(assignment: TeamInterpreter, user) -> None:
+def _check_open(assignment: TeamInterpreter, user: User | None) -> None:
     owner = InterpreterProfile.objects.get(pk=assignment.interpreter_id)
     if user is None or owner.user_id != user.pk:
         raise InterpreterError("This is not your offer.", code="not_yours")
@@ -362,7 +372,7 @@ def _assignment_lock(pk: int) -> TeamInterpreter:
     return TeamInterpreter.objects.select_for_update().get(pk=pk)
 
 
-def _check_coordinator(actor) -> None:
+def _check_coordinator(actor: Actor) -> None:
     if actor is None or not actor.has_perm(COORDINATOR_PERMISSION):
         raise InterpreterError("Only a coordinator can do this.", code="not_permitted")
 
@@ -379,7 +389,7 @@ def _slot_release(interpreter_id: int) -> None:
     )
 
 
-def _event(assignment: TeamInterpreter, verb: str, actor, **data: Any) -> None:
+def _event(assignment: TeamInterpreter, verb: str, actor: Actor, **data: Any) -> None:
     """Ids only (SEC-23)."""
     base = {"match": assignment.match_id, "interpreter": assignment.interpreter_id}
     event_record(verb=verb, actor=actor, target=assignment, data=base | data)

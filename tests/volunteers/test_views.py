@@ -450,3 +450,17 @@ def test_a_refused_deletion_lists_the_offers_and_cases_that_block_it(client, att
     assert reverse("volunteers:offer", args=[offer.pk]) in html
     att_a.user.refresh_from_db()
     assert att_a.user.is_active
+
+
+def test_an_incomplete_profile_asks_for_verification_only_while_pending(client, att_a, att_new):
+    """A verified attorney missing a step is asked to finish it, not told they await a check."""
+    BarAdmission.objects.filter(attorney=att_a).delete()
+    client.force_login(att_a.user)
+    verified = client.get(reverse("volunteers:dashboard")).content.decode()
+    assert "Your profile is missing a step" in verified
+    assert "so a coordinator can verify you" not in verified
+
+    BarAdmission.objects.filter(attorney=att_new).delete()
+    client.force_login(att_new.user)
+    pending = client.get(reverse("volunteers:dashboard")).content.decode()
+    assert "so a coordinator can verify you" in pending

@@ -37,6 +37,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from core.dashboard import dashboard_figures
 from core.processes import database_url
 from core.roles import coordinator_group_sync
 from matching.models import Match
@@ -68,6 +69,9 @@ class Command(BaseCommand):
         port = _free_port()
         env = _server_env(fixture)
         _run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], env)
+        # In production the beat task keeps the public figures fresh (core.dashboard); this run
+        # starts no beat, so it computes them once, as the beat would, before the visitors come.
+        dashboard_figures(refresh=True)
         load_before = os.getloadavg()
         with _serving(env, port, workers, folder):
             _run(_locust_command(port, users, seconds, folder), env, check_exit=False)

@@ -1,7 +1,7 @@
 """Deleting the scale rows, with the matches and runs that ``--matches`` made."""
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from cases.models import CaseRequest
 from matching.models import Match, MatchingRun
@@ -27,7 +27,7 @@ def scale_reset() -> int:
     # Rows that point at those matches (hours, a mentor's case shares, a team's interpreter).
     statements = [
         (f"DELETE FROM {table} WHERE {column} IN ({scale_matches})", [summary, email])  # noqa: S608
-        for table, column in _match_children()
+        for table, column in _rows_pointing_at(Match)
     ]
     statements += [
         (f"DELETE FROM {match} WHERE case_id IN ({scale_cases})", [summary]),  # noqa: S608
@@ -36,12 +36,8 @@ def scale_reset() -> int:
         (f"DELETE FROM {match} WHERE attorney_id IN ({scale_attorneys})", [email]),  # noqa: S608
         (f"DELETE FROM {case} WHERE summary LIKE %s", [summary]),  # noqa: S608
     ]
-    for table, column in _attorney_children():
+    for table, column in _rows_pointing_at(AttorneyProfile, after=Match):
         sql = f"DELETE FROM {table} WHERE {column} IN ({scale_attorneys})"  # noqa: S608
-        statements.append((sql, [email]))
-    for relation in (AttorneyProfile.preferred_types, AttorneyProfile.excluded_types):
-        table = relation.through._meta.db_table
-        sql = f"DELETE FROM {table} WHERE attorneyprofile_id IN ({scale_attorneys})"  # noqa: S608
         statements.append((sql, [email]))
     statements += [
         (f"DELETE FROM {profile} WHERE user_id IN ({scale_users})", [email]),  # noqa: S608
@@ -56,20 +52,21 @@ def scale_reset() -> int:
     return deleted
 
 
-def _attorney_children() -> list[tuple[str, str]]:
-    """(table, column) of every foreign key to AttorneyProfile except matches' (deleted first);
-    a model with two such keys (a mentorship's mentor and mentee) appears once per key."""
-    return [
+def _rows_pointing_at(
+    model: type[models.Model], *, after: type[models.Model] | None = None
+) -> list[tuple[str, str]]:
+    """(table, column) of every row that points at `model`: each foreign key (a model with two,
+    like a mentorship's mentor and mentee, appears once per key) and each many-to-many table
+    Django made for one of `model`'s fields (an attorney's preferred and excluded case types).
+    `after`: a model whose rows were deleted already (an attorney's matches)."""
+    keys = [
         (rel.related_model._meta.db_table, str(rel.field.column))
-        for rel in AttorneyProfile._meta.related_objects
-        if (rel.one_to_many or rel.one_to_one) and rel.related_model._meta.label != "matching.Match"
+        for rel in model._meta.related_objects
+        if (rel.one_to_many or rel.one_to_one) and rel.related_model is not after
     ]
-
-
-def _match_children() -> list[tuple[str, str]]:
-    """(table, column) of every foreign key to Match."""
-    return [
-        (rel.related_model._meta.db_table, str(rel.field.column))
-        for rel in Match._meta.related_objects
-        if rel.one_to_many or rel.one_to_one
-    ]
+    links = []
+    for field in model._meta.many_to_many:
+        through = field.remote_field.through
+        if through is not None and through._meta.auto_created:
+            links.append((through._meta.db_table, field.m2m_column_name()))
+    return keys + links

@@ -12,17 +12,15 @@ each page. Not a test; it writes nothing but the benchmark coordinator.
 
 import contextlib
 import json
-import statistics
-import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 from django.db.models import Count
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, setup_test_environment
+from django.test.utils import setup_test_environment
 from django.urls import reverse
 
+from core.bench import page_measure
 from core.roles import coordinator_group_sync, staff_has_totp
 from matching.models import Match
 
@@ -52,7 +50,7 @@ class Command(BaseCommand):
         detail = _detail_match()
         if detail is not None:
             urls["match detail"] = reverse("admin:matching_match_change", args=[detail])
-        figures = {name: _measure(client, url, repeat) for name, url in urls.items()}
+        figures = {name: page_measure(client, url, repeat)[0] for name, url in urls.items()}
         if options["json"]:
             self.stdout.write(json.dumps({"repeat": repeat, "pages": figures}))
             return
@@ -89,25 +87,3 @@ def _detail_match() -> int | None:
         return None
     match = proposed.filter(case__language=top[0]).order_by("-case__priority", "pk").first()
     return None if match is None else match.pk
-
-
-def _measure(client: Client, url: str, repeat: int) -> dict:
-    response = client.get(url)  # warm caches and check the page renders at all
-    if response.status_code != 200:
-        raise CommandError(f"{url}: status {response.status_code}")
-    times, queries = [], set()
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
-        queries.add(len(captured))
-        if response.status_code != 200:
-            raise CommandError(f"{url}: status {response.status_code}")
-    times.sort()
-    return {
-        "url": url,
-        "median_ms": round(statistics.median(times), 1),
-        "p90_ms": round(times[max(0, int(len(times) * 0.9) - 1)], 1),
-        "queries": sorted(queries),
-    }

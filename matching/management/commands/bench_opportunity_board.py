@@ -13,18 +13,16 @@ Not a test; it writes nothing.
 import contextlib
 import json
 import re
-import statistics
-import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, setup_test_environment
+from django.test.utils import setup_test_environment
 from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import CaseRequest
+from core.bench import page_measure
 from volunteers.models import AttorneyLanguage, AttorneyProfile
 
 TARGET_MS = 300
@@ -121,22 +119,5 @@ def _first_row(page: str) -> CaseRequest | None:
 
 
 def _measure(client: Client, url: str, repeat: int) -> dict:
-    response = client.get(url)  # warm caches and check the page renders at all
-    if response.status_code != 200:
-        raise CommandError(f"{url}: status {response.status_code}")
-    times, queries = [], set()
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
-        queries.add(len(captured))
-    times.sort()
-    rows = len(re.findall(r'data-case="', response.content.decode()))
-    return {
-        "url": url,
-        "median_ms": round(statistics.median(times), 1),
-        "p90_ms": round(times[max(0, int(len(times) * 0.9) - 1)], 1),
-        "queries": sorted(queries),
-        "rows": rows,
-    }
+    figures, response = page_measure(client, url, repeat)
+    return {**figures, "rows": len(re.findall(r'data-case="', response.content.decode()))}

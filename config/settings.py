@@ -379,6 +379,9 @@ MATCH_PUT_BACK_DAYS = env_int("MATCH_PUT_BACK_DAYS", 14, minimum=0)
 OPPORTUNITY_BOARD_PAGE_SIZE = env_int("OPPORTUNITY_BOARD_PAGE_SIZE", 20, minimum=1)
 # Pledge form posts accepted per client address per minute (SEC-19), counted in the shared cache.
 PLEDGE_RATE_LIMIT_PER_MINUTE = env_int("PLEDGE_RATE_LIMIT_PER_MINUTE", 5, minimum=1)
+# The blank pledge form is rendered once per this many seconds and day (pledges.views); a court
+# or language a coordinator adds shows within it. 0 renders it on every request.
+PLEDGE_FORM_CACHE_SECONDS = env_int("PLEDGE_FORM_CACHE_SECONDS", 300, minimum=0)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0]}")
 
 # Security headers (SEC-2..SEC-5). The CSP allows nothing inline and nothing from elsewhere:

@@ -59,7 +59,21 @@ def pledge_new(request):
                 form.add_domain_error(error)
             else:
                 return redirect("pledges:thanks")
-    return render(request, "pledges/form.html", {"form": form})
+    return render(request, "pledges/form.html", {"form": form, **_blank_form_cache(form)})
+
+
+def _blank_form_cache(form) -> dict:
+    """How the template may cache the blank form: it is the same for every visitor on a given
+    day (its dates start today), and rendering its ~300 tick boxes (courts, languages, kinds of
+    case) is most of the page's cost (REL-7). A form with anything typed is never cached; a
+    court or language added by a coordinator shows once the fragment expires."""
+    start = form.initial.get("period_start")
+    if form.is_bound or start is None:
+        return {}
+    return {
+        "blank_form_seconds": settings.PLEDGE_FORM_CACHE_SECONDS,
+        "blank_form_day": start.isoformat(),
+    }
 
 
 @require_safe

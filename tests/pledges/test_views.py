@@ -1,6 +1,7 @@
 """The public pledge pages: form, signed links, wall, open data, admin actions (issue 7)."""
 
 import json
+from datetime import date
 
 import pytest
 from django.core import mail
@@ -8,6 +9,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from core.models import DomainEvent
 from matching.models import Match
@@ -200,3 +202,51 @@ def test_behind_a_proxy_the_rate_limit_is_per_client(client, settings):  # SEC-1
         NEW, form_data(contact_email="o@example.org"), HTTP_X_FORWARDED_FOR="198.51.100.2", **behind
     )
     assert other.status_code == 302
+
+
+def _fields(page: bytes) -> bytes:
+    """The form's fields, from the first to the submit button (the CSRF token and the script
+    nonce differ per request)."""
+    start = page.index(b"<fieldset")
+    return page[start : page.index(b'type="submit"', start)]
+
+
+def _form_queries(client) -> tuple[int, bytes]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(NEW)
+    assert response.status_code == 200
+    return len(queries), response.content
+
+
+def test_the_blank_form_is_rendered_once_and_served_from_the_cache(client, settings):  # REL-7
+    settings.PLEDGE_FORM_CACHE_SECONDS = 300
+    first, page = _form_queries(client)
+    again, same = _form_queries(client)
+    # The courts, languages and kinds of case are not read again: the fragment is cached.
+    assert again < first and _fields(same) == _fields(page)
+    assert page.count(b'name="courts"') >= 1 and page.count(b'name="languages"') >= 1
+
+
+def test_the_cached_form_starts_on_the_day_it_is_shown(client, settings, monkeypatch):
+    settings.PLEDGE_FORM_CACHE_SECONDS = 300
+    monkeypatch.setattr(timezone, "localdate", lambda *args: date(2026, 3, 2))
+    assert b'value="2026-03-02"' in client.get(NEW).content
+    monkeypatch.setattr(timezone, "localdate", lambda *args: date(2026, 3, 3))
+    assert b'value="2026-03-03"' in client.get(NEW).content
+
+
+def test_a_form_sent_back_with_errors_is_never_the_cached_blank_one(client, settings):
+    settings.PLEDGE_FORM_CACHE_SECONDS = 300
+    client.get(NEW)  # fills the cache
+    response = client.post(NEW, form_data(amount="0", message="We can do more next year"))
+    body = response.content.decode()
+    assert "We can do more next year" in body and "Hudson &amp; Pine LLP" in body
+    assert "is-invalid" in body  # the amount's error is shown on the field
+    assert Pledge.objects.count() == 0
+
+
+def test_with_no_cache_time_the_form_is_rendered_every_time(client, settings):
+    settings.PLEDGE_FORM_CACHE_SECONDS = 0
+    first, _ = _form_queries(client)
+    again, _ = _form_queries(client)
+    assert again == first

@@ -1,6 +1,7 @@
 """Scale attorneys: verified, near a court, with languages and practice areas."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 from django.contrib.auth import get_user_model
@@ -11,14 +12,60 @@ from matching.scale.common import SCALE_DOMAIN, copy_rows
 from volunteers.models import AttorneyLanguage, AttorneyProfile, PracticeArea
 
 
-def seed_attorneys(rng: np.random.Generator, n: int, courts: list[tuple]) -> None:
-    offset = get_user_model().objects.filter(email__endswith=f"@{SCALE_DOMAIN}").count()
+@dataclass(frozen=True, eq=False, slots=True)
+class AttorneyDraw:
+    """n attorneys drawn by :func:`draw_attorneys`: arrays by attorney, skill rows by position."""
+
+    home_court: np.ndarray  # index into the courts that are not detained-only
+    latitude: np.ndarray
+    longitude: np.ndarray
+    radius: np.ndarray
+    remote: np.ndarray
+    remote_preferred: np.ndarray
+    detained_ok: np.ndarray
+    years: np.ndarray
+    capacity: np.ndarray
+    languages: list[tuple[int, str, int]]  # (position, language, proficiency)
+    areas: list[tuple[int, str, int]]  # (position, case type, cases handled)
+    preferred: list[tuple[int, str]]  # (position, case type)
+    excluded: list[tuple[int, str]]
+
+
+def draw_attorneys(rng: np.random.Generator, n: int, courts: list[tuple]) -> AttorneyDraw:
+    """Draw n attorneys near the courts (pk, code, zip, latitude, longitude, detained_only),
+    without the database: seed_attorneys writes these draws, bench_solver_scale scores them."""
     home = [c for c in courts if not c[5]]
     weights = np.array([COURT_WEIGHTS.get(c[1], 10) for c in home], dtype=float)
     court = rng.choice(len(home), size=n, p=weights / weights.sum())
     # Within ~30 miles of the court's city: 0.43 degrees of latitude is about 30 miles.
     lat = np.array([float(home[c][3]) for c in court]) + rng.uniform(-0.3, 0.3, n)
     lon = np.array([float(home[c][4]) for c in court]) + rng.uniform(-0.3, 0.3, n)
+    radius = rng.choice([25, 50, 50, 100, 250], size=n)
+    remote = rng.random(n) < 0.5
+    # Preferences (issue 13): a fifth of the remote-capable prefer remote work, a quarter of all
+    # take no detained cases; preferred and excluded types are drawn per attorney below.
+    remote_preferred = remote & (rng.random(n) < 0.2)
+    detained_ok = rng.random(n) >= 0.25
+    years = rng.choice([1, 2, 3, 5, 8, 12, 20, 30], size=n)
+    capacity = rng.choice([1, 2, 3, 5], size=n, p=[0.45, 0.30, 0.15, 0.10])
+    languages = list(_languages(rng, range(n)))
+    areas = list(_areas(rng, range(n)))
+    types = list(CASE_TYPES)
+    chosen = []
+    for share in (0.3, 0.1):  # preferred, then excluded types
+        picked = np.flatnonzero(rng.random(n) < share)
+        codes = rng.integers(0, len(types), size=len(picked))
+        chosen.append([(i, types[c]) for i, c in zip(picked.tolist(), codes.tolist(), strict=True)])
+    return AttorneyDraw(
+        court, lat, lon, radius, remote, remote_preferred, detained_ok, years, capacity,
+        languages, areas, chosen[0], chosen[1],
+    )  # fmt: skip
+
+
+def seed_attorneys(rng: np.random.Generator, n: int, courts: list[tuple]) -> None:
+    offset = get_user_model().objects.filter(email__endswith=f"@{SCALE_DOMAIN}").count()
+    home = [c for c in courts if not c[5]]
+    d = draw_attorneys(rng, n, courts)
     now = timezone.now()
     emails = [f"attorney{offset + i:07d}@{SCALE_DOMAIN}" for i in range(n)]
     copy_rows(
@@ -31,23 +78,16 @@ def seed_attorneys(rng: np.random.Generator, n: int, courts: list[tuple]) -> Non
         .objects.filter(email__endswith=f"@{SCALE_DOMAIN}")
         .values_list("email", "pk")
     )
-    radius = rng.choice([25, 50, 50, 100, 250], size=n)
-    remote = rng.random(n) < 0.5
-    # Preferences (issue 13): a fifth of the remote-capable prefer remote work, a quarter of all
-    # take no detained cases; preferred and excluded types are drawn per attorney below.
-    remote_preferred = remote & (rng.random(n) < 0.2)
-    detained_ok = rng.random(n) >= 0.25
-    years = rng.choice([1, 2, 3, 5, 8, 12, 20, 30], size=n)
-    capacity = rng.choice([1, 2, 3, 5], size=n, p=[0.45, 0.30, 0.15, 0.10])
     copy_rows(
         AttorneyProfile,
         ["user_id", "verification", "verified_at", "home_zip", "latitude", "longitude",
          "travel_radius_miles", "remote_ok", "years_experience", "capacity", "active_cases",
          "remote_preferred", "detained_ok"],
         (
-            (user_ids[emails[i]], "verified", now, home[court[i]][2], round(float(lat[i]), 5),
-             round(float(lon[i]), 5), int(radius[i]), bool(remote[i]), int(years[i]),
-             int(capacity[i]), 0, bool(remote_preferred[i]), bool(detained_ok[i]))
+            (user_ids[emails[i]], "verified", now, home[d.home_court[i]][2],
+             round(float(d.latitude[i]), 5), round(float(d.longitude[i]), 5), int(d.radius[i]),
+             bool(d.remote[i]), int(d.years[i]), int(d.capacity[i]), 0,
+             bool(d.remote_preferred[i]), bool(d.detained_ok[i]))
             for i in range(n)
         ),
     )  # fmt: skip
@@ -58,24 +98,27 @@ def seed_attorneys(rng: np.random.Generator, n: int, courts: list[tuple]) -> Non
     )
     attorney = [profiles[user_ids[e]] for e in emails]
     copy_rows(
-        AttorneyLanguage, ["attorney_id", "language_id", "proficiency"], _languages(rng, attorney)
+        AttorneyLanguage,
+        ["attorney_id", "language_id", "proficiency"],
+        ((attorney[i], code, level) for i, code, level in d.languages),
     )
-    copy_rows(PracticeArea, ["attorney_id", "case_type_id", "cases_handled"], _areas(rng, attorney))
-    types = list(CASE_TYPES)
-    for relation, share in (
-        (AttorneyProfile.preferred_types, 0.3),
-        (AttorneyProfile.excluded_types, 0.1),
+    copy_rows(
+        PracticeArea,
+        ["attorney_id", "case_type_id", "cases_handled"],
+        ((attorney[i], code, handled) for i, code, handled in d.areas),
+    )
+    for relation, rows in (
+        (AttorneyProfile.preferred_types, d.preferred),
+        (AttorneyProfile.excluded_types, d.excluded),
     ):
-        picked = np.flatnonzero(rng.random(n) < share)
-        codes = rng.integers(0, len(types), size=len(picked))
         copy_rows(
             relation.through,
             ["attorneyprofile_id", "casetype_id"],
-            ((attorney[i], types[c]) for i, c in zip(picked.tolist(), codes.tolist(), strict=True)),
+            ((attorney[i], code) for i, code in rows),
         )
 
 
-def _languages(rng: np.random.Generator, attorneys: list[int]) -> Iterable[tuple]:
+def _languages(rng: np.random.Generator, attorneys: Iterable[int]) -> Iterable[tuple]:
     for pk in attorneys:
         yield pk, "eng", 4
         for code, share, proficiency_weights in ATTORNEY_LANGUAGES:
@@ -84,7 +127,7 @@ def _languages(rng: np.random.Generator, attorneys: list[int]) -> Iterable[tuple
                 yield pk, code, int(rng.choice([4, 3, 2, 1], p=p / p.sum()))
 
 
-def _areas(rng: np.random.Generator, attorneys: list[int]) -> Iterable[tuple]:
+def _areas(rng: np.random.Generator, attorneys: Iterable[int]) -> Iterable[tuple]:
     types = list(CASE_TYPES)
     for pk in attorneys:
         chosen = {"asylum"} if rng.random() < 0.8 else set()

@@ -2,6 +2,7 @@
 
 import datetime
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from django.utils import timezone
@@ -42,9 +43,29 @@ def _copy_other_languages(spoken: list[tuple[str, str]]) -> None:
     copy_rows(through, ["caserequest_id", "language_id"], rows)
 
 
-def _case_batch(rng: np.random.Generator, offset: int, n: int, courts: list[tuple]):
-    """Columns and rows for n cases, drawn like core.demo._case, vectorised."""
-    today = timezone.localdate()
+@dataclass(frozen=True, eq=False, slots=True)
+class CaseDraw:
+    """n open cases drawn by :func:`draw_cases`, as arrays by case."""
+
+    language: np.ndarray  # codes (objects)
+    case_type: np.ndarray  # codes (objects)
+    court: np.ndarray  # index into the courts
+    detained: np.ndarray
+    relay: np.ndarray  # accepts a relay interpreter through Spanish
+    remote: np.ndarray
+    hearing_days: np.ndarray
+    deadline_days: np.ndarray  # -1: no filing deadline
+    waiting: np.ndarray  # days since the request came in
+    priority: np.ndarray
+    others: list[tuple[int, str]]  # (case index, other language spoken), by index
+
+
+def draw_cases(
+    rng: np.random.Generator, n: int, courts: list[tuple], today: datetime.date
+) -> CaseDraw:
+    """Draw n open cases at the courts (pk, code, zip, latitude, longitude, detained_only) like
+    core.demo._case, vectorised and without the database: seed_cases writes these draws,
+    bench_solver_scale scores them."""
     language = _pick(rng, CASE_LANGUAGES, n)
     case_type = _pick(rng, CASE_TYPES, n)
     court_index = rng.choice(
@@ -69,6 +90,16 @@ def _case_batch(rng: np.random.Generator, offset: int, n: int, courts: list[tupl
     remote = np.isin(case_type, ["bia-appeal", "document-assistance"]) | (rng.random(n) < 0.2)
     waiting = rng.integers(0, 241, n)
     priority = _priorities(detained, hearing_days, deadline_days, waiting, today)
+    return CaseDraw(
+        language, case_type, court_index, detained, relay, remote, hearing_days, deadline_days,
+        waiting, priority, others,
+    )  # fmt: skip
+
+
+def _case_batch(rng: np.random.Generator, offset: int, n: int, courts: list[tuple]):
+    """Columns and rows for n cases (:func:`draw_cases`), and their other languages."""
+    today = timezone.localdate()
+    d = draw_cases(rng, n, courts, today)
     now = timezone.now()
     columns = [
         "reference", "status", "language_id", "relay_interpreter_ok", "relay_language_id",
@@ -79,16 +110,16 @@ def _case_batch(rng: np.random.Generator, offset: int, n: int, courts: list[tupl
     court_pk = [c[0] for c in courts]
     rows = (
         (
-            _reference(offset + i), "open", language[i], bool(relay[i]),
-            "spa" if relay[i] else None, court_pk[court_index[i]], case_type[i],
-            bool(detained[i]), bool(remote[i]), today + int(hearing_days[i]) * day,
-            today + int(deadline_days[i]) * day if deadline_days[i] >= 0 else None,
-            f"{SCALE_SUMMARY} {case_type[i].replace('-', ' ')}", "import", int(priority[i]),
-            now - int(waiting[i]) * day, now,
+            _reference(offset + i), "open", d.language[i], bool(d.relay[i]),
+            "spa" if d.relay[i] else None, court_pk[d.court[i]], d.case_type[i],
+            bool(d.detained[i]), bool(d.remote[i]), today + int(d.hearing_days[i]) * day,
+            today + int(d.deadline_days[i]) * day if d.deadline_days[i] >= 0 else None,
+            f"{SCALE_SUMMARY} {d.case_type[i].replace('-', ' ')}", "import", int(d.priority[i]),
+            now - int(d.waiting[i]) * day, now,
         )
         for i in range(n)
     )  # fmt: skip
-    return columns, rows, [(_reference(offset + i), code) for i, code in others]
+    return columns, rows, [(_reference(offset + i), code) for i, code in d.others]
 
 
 def _other_languages(rng: np.random.Generator, language: np.ndarray) -> list[tuple[int, str]]:

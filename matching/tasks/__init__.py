@@ -4,8 +4,9 @@
 `solve`: one component's solve, for a run split across workers.
 `lifecycle`: offer expiry, reminders and notifications.
 `checkins`: status check-in e-mails, their reminders and the monthly check-in.
+`bench`: the case shards of the split-solve benchmark (docs/scaling.md).
 """
 
-from matching.tasks import checkins, lifecycle, runs, solve
+from matching.tasks import bench, checkins, lifecycle, runs, solve
 
-__all__ = ["checkins", "lifecycle", "runs", "solve"]
+__all__ = ["bench", "checkins", "lifecycle", "runs", "solve"]

@@ -1,0 +1,24 @@
+"""The worker side of ``bench_split_solve`` (docs/scaling.md): a case shard's summary and fill.
+
+Benchmark tasks, no database and no personal data: a message carries the seeded world's
+parameters and the shard number, the results carry cell keys, priority counts and solver ids.
+"""
+
+from celery import shared_task
+
+from matching.scale import shards
+
+
+@shared_task(name="matching.bench_shard_prepare")
+def shard_prepare_task(spec: dict) -> dict:
+    return shards.prepare(spec)
+
+
+@shared_task(name="matching.bench_shard_summary")
+def shard_summary_task(spec: dict) -> dict:
+    return shards.summarise(spec)
+
+
+@shared_task(name="matching.bench_shard_assign")
+def shard_assign_task(spec: dict, fills: dict) -> dict:
+    return shards.assign(spec, fills)

@@ -1,8 +1,8 @@
 """Status check-ins on accepted cases (issue 16): the services for them.
 
-A separate module beside ``matching/services.py`` (which is at the size the house style turns into
-a package); the same rules hold: typed ``<entity>_<verb>`` functions, writes inside
-``transaction.atomic``, one domain event each, a coded ``CheckInError`` on refusal.
+A separate module beside the ``matching.services`` package; the same rules hold: typed
+``<entity>_<verb>`` functions, writes inside ``transaction.atomic``, one domain event each, a
+coded ``CheckInError`` on refusal.
 
 1. A coordinator asks (admin action) or the monthly sweep asks: one ``StatusRequest`` per
    accepted match, at most one open per match (a database constraint).

@@ -21,6 +21,7 @@ from matching import selectors, services
 from matching.models import Match, MatchingRun
 from matching.services import (
     MatchError,
+    closing,
     match_accept,
     match_approve,
     match_attest_no_conflict,
@@ -460,9 +461,9 @@ def test_it_frees_the_slot_when_a_represented_case_is_withdrawn(att_a, coord):
 
 def test_it_starts_over_when_a_proposal_lands_during_the_withdrawal(att_a, coord, monkeypatch):
     match = offer(att_a, coord)
-    real = services._active_match
+    real = closing._active_match
     reads = iter([None])  # the first read misses the match, as if it were proposed just after
-    monkeypatch.setattr(services, "_active_match", lambda case_id: next(reads, real(case_id)))
+    monkeypatch.setattr(closing, "_active_match", lambda case_id: next(reads, real(case_id)))
     assert match_withdraw_for_case(case=match.case, actor=coord).pk == match.pk
     assert state(match) == ("withdrawn", "withdrawn", 0)
     assert verbs(match.case) == ["case.withdrawn"]  # the abandoned attempt left nothing behind

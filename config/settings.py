@@ -153,7 +153,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # here against 0.5 s for PBKDF2 at 1.5M iterations, and a GPU gains far less against it. Hashes
 # made by the others still verify and are re-hashed with Argon2 at the next sign-in.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "core.hashers.Argon2OneLanePasswordHasher",  # Argon2id at Django's cost, one thread
+
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",

@@ -3,7 +3,8 @@ import secrets
 import pycountry
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce, Greatest
 
 from cases.crypto import EncryptedTextField, is_unreadable
 
@@ -280,6 +281,31 @@ class CaseRequest(models.Model):
                 fields=["detained", "-priority", "created_at", "-id"],
                 name="case_board_remote_idx",
                 condition=Q(remote_ok=True),
+            ),
+            # Serve the small matching run (matching/pipeline/load/small.py): the best open cases
+            # of one place (language, case type, detained, court, remote, relay) in the solver's
+            # order, a few index pages per place instead of reading the backlog. Partial on
+            # closed_at, not status (claims stay HOT, see above): closed cases, most of the table
+            # in time, are left out; the matched ones a scan meets are filtered by status.
+            models.Index(
+                F("language"),
+                F("case_type"),
+                F("detained"),
+                F("court"),
+                F("remote_ok"),
+                Coalesce(
+                    Case(When(relay_interpreter_ok=True, then=F("relay_language"))), Value("")
+                ),
+                Greatest(F("priority"), Value(0)).desc(),
+                F("id"),
+                name="case_cell_priority_idx",
+                condition=Q(closed_at__isnull=True),
+            ),
+            # The (relay, main language) pairs in use, one index probe each (the same run).
+            models.Index(
+                fields=["relay_language", "language"],
+                name="case_relay_pair_idx",
+                condition=Q(relay_interpreter_ok=True, closed_at__isnull=True),
             ),
         ]
         constraints = [

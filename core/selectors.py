@@ -286,7 +286,10 @@ def coordinator_worklist(*, now: datetime | None = None) -> CoordinatorWorklist:
     now = now or timezone.now()
     since = now - timedelta(days=1)
     ended = Match.objects.filter(status_changed_at__gte=since).order_by()
-    last_finished = MatchingRun.objects.filter(status=MatchingRun.Status.FINISHED).first()
+    # The last run that loaded the whole backlog (a small run cannot count unreachable cases).
+    last_finished = MatchingRun.objects.filter(
+        status=MatchingRun.Status.FINISHED, stats__has_key="unreachable_cases"
+    ).first()
     return CoordinatorWorklist(
         awaiting_verification=AttorneyProfile.objects.filter(
             verification=AttorneyProfile.Verification.PENDING

@@ -27,6 +27,7 @@ from matching.pipeline import fanout
 from matching.pipeline import plan as plans
 from matching.pipeline.baseline import Baseline, GreedyBaseline
 from matching.pipeline.load import Problem, load_problem
+from matching.pipeline.load.small import load_small_problem
 from matching.pipeline.write import write_batch
 from matching.solver import (
     Hubs,
@@ -57,9 +58,18 @@ def solve_problem(problem: Problem) -> Solution:
 
 
 def matching_run(
-    *, trigger: str = "schedule", actor=None, solver: ProblemSolver = solve_problem
+    *,
+    trigger: str = "schedule",
+    actor=None,
+    solver: ProblemSolver = solve_problem,
+    small: bool = False,
 ) -> MatchingRun:
     """Run the matching pipeline once, unless another run holds the lock.
+
+    ``small``: the run may load only the cases within the free attorneys' reach when their
+    usable capacity is small (pipeline/load/small.py), with the same optimum. The debounced
+    runs after a change ask for it; the scheduled run loads everything, which also refreshes
+    the figures only a full load can count (unreachable cases).
 
     1. Take the single-flight lock; without it, record a SKIPPED run and return (REL-4).
     2. Mark runs left RUNNING by a dead worker as FAILED: nobody else can be running now. If
@@ -84,7 +94,7 @@ def matching_run(
             trigger=trigger[:20], triggered_by=user, plan=interrupted[1] if interrupted else None
         )
         try:
-            _execute(run, actor=user, solver=solver, resume=interrupted)
+            _execute(run, actor=user, solver=solver, resume=interrupted, small=small)
         except Exception as error:
             _record_failure(run, error)
             raise
@@ -140,12 +150,18 @@ def _fail_interrupted_runs() -> None:
 
 
 def _execute(
-    run: MatchingRun, *, actor, solver: ProblemSolver, resume: tuple[int, bytes] | None
+    run: MatchingRun,
+    *,
+    actor,
+    solver: ProblemSolver,
+    resume: tuple[int, bytes] | None,
+    small: bool = False,
 ) -> None:
     """Steps 3-4 of :func:`matching_run`: load, solve (or resume), write, record."""
     today = timezone.localdate()
     seconds: dict[str, float] = {}
-    problem = _load(run, today=today, seconds=seconds, resuming=resume is not None)
+    resuming = resume is not None
+    problem = _load(run, today=today, seconds=seconds, resuming=resuming, small=small)
     outcome = _solve_and_write(run, problem, solver=solver, resume=resume, today=today,
                                seconds=seconds)  # fmt: skip
     _finish(run, problem, outcome, seconds=seconds, resumed_from=resume[0] if resume else None)
@@ -164,15 +180,38 @@ class _Outcome:
     greedy: Baseline
 
 
-def _load(run: MatchingRun, *, today, seconds: dict[str, float], resuming: bool) -> Problem:
+def _load(
+    run: MatchingRun, *, today, seconds: dict[str, float], resuming: bool, small: bool
+) -> Problem:
+    """The small run's problem when ``small`` and it applies, else the full load. A resumed
+    plan always takes the full load (its pairs may lie anywhere in the backlog)."""
     _progress(run, "loading open cases and available attorneys")
-    problem = load_problem(today=today, timings=seconds)
+    problem = _load_small(today, seconds) if small and not resuming else None
+    if problem is None:
+        problem = load_problem(today=today, timings=seconds)
     _progress(
         run,
         "finishing the interrupted run's plan" if resuming else "solving",
         cases=problem.instance.n_cases,
         attorneys=problem.instance.n_attorneys,
     )
+    return problem
+
+
+def _load_small(today, seconds: dict[str, float]) -> Problem | None:
+    """The small run's problem (pipeline/load/small.py), or None for the full load: a small
+    usable capacity is placed exactly from the cases within reach."""
+    slots = settings.MATCHING_SMALL_RUN_SLOTS
+    if not slots:
+        return None
+    timings: dict[str, float] = {}
+    problem = load_small_problem(
+        today=today, slots=slots, max_cases=settings.MATCHING_SMALL_RUN_MAX_CASES, timings=timings
+    )
+    if problem is None:
+        seconds["small_run_tried"] = timings.get("load", 0.0)
+        return None
+    seconds.update(timings)
     return problem
 
 
@@ -257,8 +296,13 @@ def _statistics(
         "greedy_assigned": greedy.assigned,
         "dropped_at_write": outcome.solution.assigned - outcome.written,
         "excluded_pairs": len(instance.excluded_attorney),
-        # Open cases no available attorney can take at all (the coordinator's home page).
-        "unreachable_cases": unreachable_cases(instance, hubs),
+        # Open cases no available attorney can take at all (the coordinator's home page); a
+        # small run loads only the cases within reach, so it cannot count them.
+        **(
+            {}
+            if "small_run" in problem.stats
+            else {"unreachable_cases": unreachable_cases(instance, hubs)}
+        ),
         "auto_approve": settings.MATCHING_AUTO_APPROVE,
         # When true, the greedy ran beside the solve: the phase seconds add up to more than the
         # total, and its memory was the child's (below), not this process's.

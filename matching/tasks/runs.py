@@ -14,12 +14,19 @@ from django.db import InterfaceError, OperationalError, transaction
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
+from matching.models import MatchingRun
 from matching.pipeline.run import matching_run
 
 logger = logging.getLogger(__name__)
 
 # At most one debounced run per this many seconds (well below the broker's visibility timeout).
-DEBOUNCE_SECONDS = 30
+# Short, because such a run usually takes the small path (a second or two at backlog scale,
+# matching/pipeline/load/small.py): a newly verified attorney sees offers within seconds.
+DEBOUNCE_SECONDS = 5
+# A debounced run that finds another run holding the lock tries again this much later (within
+# the task's max_retries: 90 s in all, about a full run at backlog scale; the scheduled run
+# covers the rest): the other run may have loaded before the change that asked for this one.
+BUSY_RETRY_SECONDS = 30
 _DEBOUNCE_KEY = "matching:run-requested"
 
 
@@ -37,11 +44,23 @@ _DEBOUNCE_KEY = "matching:run-requested"
     retry_jitter=False,
     retry_backoff_max=300,
 )
-def run_matching(self, trigger: str = "schedule", user_id: int | None = None) -> dict:
+def run_matching(
+    self, trigger: str = "schedule", user_id: int | None = None, small: bool = False
+) -> dict:
     """One matching run. Safe to redeliver: a rerun proposes only what is still missing (REL-3),
-    and a transient database error retries with backoff (REL-5, REL-6)."""
+    and a transient database error retries with backoff (REL-5, REL-6).
+
+    ``small``: a debounced run after a change, which may take the small path (matching_run).
+    Such a run that finds another one running tries again later (BUSY_RETRY_SECONDS), since
+    the change that asked for it may have come after that run's load."""
     actor = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    run = matching_run(trigger=trigger, actor=actor)
+    run = matching_run(trigger=trigger, actor=actor, small=small)
+    if (
+        small
+        and run.status == MatchingRun.Status.SKIPPED
+        and self.request.retries < self.max_retries
+    ):
+        raise self.retry(countdown=BUSY_RETRY_SECONDS)
     return {"run": run.pk, "status": run.status, "proposals": run.proposals}
 
 
@@ -83,7 +102,9 @@ def _run_enqueue(trigger: str) -> bool:
     try:
         with run_matching.app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
-        run_matching.apply_async(kwargs={"trigger": trigger}, countdown=DEBOUNCE_SECONDS)
+        run_matching.apply_async(
+            kwargs={"trigger": trigger, "small": True}, countdown=DEBOUNCE_SECONDS
+        )
     except (BrokerError, OSError) as error:
         logger.warning(
             "matching run (%s) not enqueued (%s); the schedule will run it",

@@ -83,7 +83,9 @@ def test_requests_within_the_window_enqueue_one_run_after_commit(
         second = tasks.matching_run_request("attorney")
         assert not enqueue.called  # REL-1: nothing before commit
     assert (first, second) == (True, False)
-    enqueue.assert_called_once_with(kwargs={"trigger": "case"}, countdown=tasks.DEBOUNCE_SECONDS)
+    enqueue.assert_called_once_with(
+        kwargs={"trigger": "case", "small": True}, countdown=tasks.DEBOUNCE_SECONDS
+    )
     cache.delete(tasks._DEBOUNCE_KEY)
 
 

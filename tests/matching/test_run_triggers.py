@@ -60,7 +60,8 @@ def enqueued():
 
     def record(*, kwargs, countdown, **options):
         assert countdown == tasks.DEBOUNCE_SECONDS  # debounced, not immediate
-        assert set(kwargs) == {"trigger"}  # a word, no ids, no personal data
+        assert set(kwargs) == {"trigger", "small"}  # a word, no ids, no personal data
+        assert kwargs["small"] is True  # may take the small path
         sent.append(kwargs["trigger"])
 
     with mock.patch.object(tasks.run_matching, "apply_async", side_effect=record):

@@ -12,6 +12,8 @@ sparse joins and 2-D numpy blocks. Remote-only pairs become hubs (matching/solve
 """
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
@@ -45,12 +47,15 @@ from matching.scoring import CellFacts, distance_matrix_miles
 
 __all__ = [
     "Problem",
+    "Snapshot",
     "attorney_id",
     "case_id",
     "cell_id",
     "load_problem",
     "other_languages_matched",
     "pk_of",
+    "problem_of",
+    "snapshot",
 ]
 
 
@@ -71,7 +76,12 @@ def load_problem(
     started = perf_counter()
     rows = _read_snapshot(today, fast=fast)
     timings["load"] = perf_counter() - started
+    return problem_of(rows, timings=timings)
 
+
+def problem_of(rows: "Snapshot", *, timings: dict) -> Problem:
+    """Steps 2-3 of :func:`load_problem` on what step 1 read (the small run's loader reads
+    less, then shares these steps: pipeline/load/small.py)."""
     started = perf_counter()
     court_position = {pk: i for i, (pk, _, _) in enumerate(rows.courts)}
     miles = _miles(rows)
@@ -101,7 +111,7 @@ def load_problem(
 
 
 @dataclass(frozen=True, eq=False, slots=True)
-class _Snapshot:
+class Snapshot:
     """What step 1 of :func:`load_problem` reads."""
 
     attorneys: Attorneys
@@ -113,8 +123,9 @@ class _Snapshot:
     excluded: list[tuple[int, int]]  # (attorney pk, case pk)
 
 
-def _read_snapshot(today: datetime.date, *, fast: bool) -> _Snapshot:
-    """Every query of a load in one transaction; REPEATABLE READ on PostgreSQL (unless already
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """One transaction for every query of a load; REPEATABLE READ on PostgreSQL (unless already
     inside a transaction), because cells, cases and exclusions come from several queries and
     must agree."""
     outermost = not connection.in_atomic_block
@@ -122,6 +133,11 @@ def _read_snapshot(today: datetime.date, *, fast: bool) -> _Snapshot:
         if connection.vendor == "postgresql" and outermost:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+def _read_snapshot(today: datetime.date, *, fast: bool) -> Snapshot:
+    with snapshot():
         attorneys = load_attorneys(today)
         courts = list(
             ImmigrationCourt.objects.order_by("pk").values_list("pk", "latitude", "longitude")
@@ -132,10 +148,10 @@ def _read_snapshot(today: datetime.date, *, fast: bool) -> _Snapshot:
             .values_list("attorney_id", "case_id")
             .iterator(chunk_size=CHUNK)
         )
-    return _Snapshot(attorneys, courts, cells, case_pk, case_cell, priority, excluded)
+    return Snapshot(attorneys, courts, cells, case_pk, case_cell, priority, excluded)
 
 
-def _miles(rows: _Snapshot) -> NDArray[np.float64]:
+def _miles(rows: Snapshot) -> NDArray[np.float64]:
     """The attorney x court distance matrix."""
     return distance_matrix_miles(
         rows.attorneys.latitude,

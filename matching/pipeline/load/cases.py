@@ -200,25 +200,32 @@ def load_cases_orm() -> tuple[list[CellFacts], IntArray, IntArray, IntArray]:
         )
         .iterator(chunk_size=CHUNK)
     )
-    index: dict[tuple, int] = {}
-    pks, priorities, case_cell = [], [], []
+    pks, priorities, keys = [], [], []
     for pk, priority, language, relay_ok, relay, court, case_type, detained, remote in rows:
         # Normalised here only to keep the dict small; CellFacts and the merge decide equality.
         others = other_languages_key(language, spoken.get(pk, ()))
-        key = (language, others, relay if relay_ok else None, court, case_type, detained, remote)
         pks.append(pk)
         priorities.append(priority)
-        case_cell.append(index.setdefault(key, len(index)))
-    courts = _court_coordinates()
-    cells, cell_of_case = _merge_equal_cells(
-        [_cell_facts(key, courts) for key in index], np.array(case_cell, dtype=np.int64)
-    )
+        keys.append(
+            (language, others, relay if relay_ok else None, court, case_type, detained, remote)
+        )
+    cells, cell_of_case = cells_of_keys(keys)
     return (
         cells,
         np.array(pks, dtype=np.int64),
         cell_of_case,
         np.array(priorities, dtype=np.int64),
     )
+
+
+def cells_of_keys(keys: list[tuple]) -> tuple[list[CellFacts], IntArray]:
+    """The cells of cases given by their keys (language, other languages, relay or None, court,
+    case type, detained, remote), and each case's cell: numbered in order of appearance, then
+    merged by CellFacts (:func:`_merge_equal_cells`)."""
+    index: dict[tuple, int] = {}
+    case_cell = np.array([index.setdefault(key, len(index)) for key in keys], dtype=np.int64)
+    courts = _court_coordinates()
+    return _merge_equal_cells([_cell_facts(key, courts) for key in index], case_cell)
 
 
 def _other_languages_orm() -> dict[int, list[str]]:

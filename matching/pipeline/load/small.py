@@ -1,0 +1,344 @@
+"""The small run: load only the open cases that attorneys with free capacity could take.
+
+After a full run, what is left free is usually unusable (no open case within reach), and what a
+newly verified attorney or a new case request brings is a few slots: loading the whole backlog
+to place them costs as much as the full run's load. This loader reads, for each *place*
+(language, case type, detained flag, court, remote flag; see reach.py) that some attorney with
+free capacity can reach, only the best open cases there, in the solver's order, from
+``case_cell_priority_idx``. The run takes this path when the *usable* free capacity (of the
+attorneys with at least one open case in reach) is at most MATCHING_SMALL_RUN_SLOTS, and the
+full load otherwise.
+
+Why the result is exactly the full run's optimum (the argument the tests check against full
+runs on random worlds). Write P for the full problem (every open case) and P' for the same
+attorneys and exclusions restricted to the cases loaded here; U for the usable free capacity,
+S for the setting, and for a cell k (solver cell, before exclusions split it): U_k the free
+capacity of the attorneys eligible for k, X_k the exclusions those attorneys have with open
+cases. The loader reads each cell k as one or more *parts* (the place through its main
+language with no relay or other languages; through a relay; cases with other languages), and
+from each part at least its best min(size, min(U_k, S) + X_k) cases in the solver's order
+(priority clipped at 0, highest first, then case id): ``K`` in reach.py is an upper bound of
+U_k + X_k. Cases with other languages are few (4%) and read whole.
+
+1. The best n cases of k are, part by part, among the best n of their part: a case with n - 1
+   cases of k ahead of it has at most n - 1 ahead of it in its part. So each cell's loaded
+   cases contain its best m_k = min(|k|, min(U_k, S) + X_k) cases.
+2. If U <= S: an attorney eligible for a cell with an open case is usable, so U_k <= U <= S and
+   m_k >= min(|k|, U_k + X_k). The check after loading is exact: every cell with an open case
+   and an eligible attorney has at least one case loaded, so U is measured on P' as on P.
+3. OPT(P') <= OPT(P): P' has fewer cases. Conversely, take an optimal X for P using the fewest
+   cases outside P'. Suppose it gives a case e of cell k, not loaded, to attorney b. Cell k
+   holds at most U_k assigned cases, e among them, so at most U_k - 1 of its loaded cases are
+   assigned; at most X_k of them are excluded for b; as m_k >= U_k + X_k (else all of k is
+   loaded, e too), some loaded case e' of k is free and allowed for b. e' ranks before e, so
+   priority(e') >= priority(e), and b scores the same affinity on both (one cell): giving e'
+   instead of e loses nothing and uses one case fewer outside P', a contradiction. So
+   OPT(P') = OPT(P), and an optimal solution of P' is an optimal solution of P.
+
+The same argument holds for cells split by exclusions and for hubs, which are built from the
+loaded cells exactly as the full loader builds them (load_problem's steps 2-3 run unchanged).
+Every read is in one REPEATABLE READ snapshot on PostgreSQL, as the full load's.
+"""
+
+import datetime
+from dataclasses import dataclass
+from time import perf_counter
+
+import numpy as np
+from django.db import connection
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Greatest
+
+from cases.models import CaseRequest, ImmigrationCourt
+from matching.models import Match
+from matching.pipeline.load import Problem, Snapshot, problem_of, snapshot
+from matching.pipeline.load.attorneys import load_attorneys
+from matching.pipeline.load.cases import cells_of_keys, other_languages_matched
+from matching.pipeline.load.reach import IntArray, Reach, reach_of
+from matching.pipeline.score import Attorneys
+from matching.scoring import distance_matrix_miles, other_languages_key
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class Probes:
+    """Parts of cells to read: the cases whose main language is ``language[i]``, relay key
+    ``relay[i]`` (None: no relay), kind, court and remote flag, at most ``k[i]`` of them."""
+
+    language: list[str]
+    relay: list[str | None]
+    case_type: list[str]
+    detained: list[bool]
+    court: list[int]
+    remote: list[bool]
+    k: list[int]
+
+    def __len__(self) -> int:
+        return len(self.k)
+
+
+def load_small_problem(
+    *, today: datetime.date, slots: int, max_cases: int, timings: dict | None = None
+) -> Problem | None:
+    """The problem restricted to the cases the free attorneys could take (module docstring), or
+    None when the full load must run instead: more than ``slots`` usable free slots, or more
+    than ``max_cases`` cases to read.
+
+    1. In one snapshot: available attorneys, courts, the attorneys' exclusions with open cases.
+    2. Their reach (reach.py) as probes, one per part of a cell, each with its depth K.
+    3. Read the best K open cases of each probe (one LATERAL query on PostgreSQL), and every
+       open case with other languages when those count.
+    4. Build cells, score and build exactly as load_problem does; check the usable capacity.
+    """
+    timings = {} if timings is None else timings
+    started = perf_counter()
+    rows, figures = _read_small_snapshot(today, slots=slots, max_cases=max_cases)
+    timings["load"] = perf_counter() - started
+    if rows is None:
+        return None
+    problem = problem_of(rows, timings=timings)
+    usable = usable_slots(problem)
+    if usable > slots:
+        return None
+    problem.stats["small_run"] = {**figures, "usable_slots": usable}
+    return problem
+
+
+def usable_slots(problem: Problem) -> int:
+    """Free capacity of the attorneys with an arc or a hub path into a loaded cell (every loaded
+    cell has open cases). Counts an attorney whose only case in reach is excluded for them:
+    an over-estimate, which only sends a run to the full load."""
+    instance, hubs = problem.instance, problem.hubs
+    reaching = np.unique(np.concatenate((instance.arc_attorney, hubs.arc_attorney)))
+    return int(instance.capacity[reaching].sum())
+
+
+def _read_small_snapshot(
+    today: datetime.date, *, slots: int, max_cases: int
+) -> tuple[Snapshot | None, dict]:
+    with snapshot():
+        attorneys = load_attorneys(today)
+        courts = list(
+            ImmigrationCourt.objects.order_by("pk").values_list("pk", "latitude", "longitude")
+        )
+        miles = distance_matrix_miles(
+            attorneys.latitude,
+            attorneys.longitude,
+            np.array([float(lat) for _, lat, _ in courts]),
+            np.array([float(lon) for _, _, lon in courts]),
+        )
+        excluded = _exclusions(attorneys)
+        reach = reach_of(
+            attorneys, miles, [pk for pk, _, _ in courts], _per_attorney(attorneys, excluded)
+        )
+        probes = probes_of(reach, _relay_pairs(), slots=slots)
+        others = other_languages_matched()
+        read = _read_probes(probes, skip_others=others, limit=max_cases + 1)
+        figures = {"free_slots": int(attorneys.free.sum()), "probes": len(probes)}
+        if read is None:
+            return None, figures
+        spoken = _with_other_languages() if others else []
+        if len(read) + len(spoken) > max_cases:
+            return None, figures
+    figures["cases_read"] = len(read) + len(spoken)
+    cells, case_pk, case_cell, priority = _cells(probes, read, spoken)
+    return Snapshot(attorneys, courts, cells, case_pk, case_cell, priority, excluded), figures
+
+
+def _exclusions(attorneys: Attorneys) -> list[tuple[int, int]]:
+    """(attorney pk, case pk) of every match row of these attorneys with a case still open:
+    the exclusions the full load keeps for them. On PostgreSQL the attorneys go as one array
+    (``= ANY``), not thousands of parameters."""
+    if connection.vendor != "postgresql":
+        return list(
+            Match.objects.filter(
+                attorney_id__in=attorneys.pk.tolist(), case__status=CaseRequest.Status.OPEN
+            ).values_list("attorney_id", "case_id")
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT m.attorney_id, m.case_id FROM {Match._meta.db_table} m "  # noqa: S608
+            f"JOIN {CaseRequest._meta.db_table} c ON c.id = m.case_id "
+            "WHERE m.attorney_id = ANY(%s) AND c.status = %s",
+            [attorneys.pk.tolist(), CaseRequest.Status.OPEN],
+        )
+        return cursor.fetchall()
+
+
+def _per_attorney(attorneys: Attorneys, excluded: list[tuple[int, int]]) -> IntArray:
+    pks = np.array([a for a, _ in excluded], dtype=np.int64)
+    counts = np.zeros(len(attorneys), dtype=np.int64)
+    np.add.at(counts, np.searchsorted(attorneys.pk, pks), 1)
+    return counts
+
+
+def probes_of(reach: Reach, relay_pairs: list[tuple[str, str]], *, slots: int) -> Probes:
+    """One probe per place with capacity (main language, no relay), and per (main language,
+    relay) pair in use and place where either language is spoken. K = min(capacity, slots) +
+    exclusions, summed over the languages of the part."""
+    out: dict[str, list] = {name: [] for name in Probes.__slots__}
+    parts: list[tuple[str, str | None, tuple[int | None, ...]]] = [
+        (code, None, (reach.language_index(code),)) for code in reach.languages
+    ]
+    parts += [
+        (main, relay, (reach.language_index(main), reach.language_index(relay)))
+        for main, relay in relay_pairs
+    ]
+    for main, relay, indices in parts:
+        spoken = [i for i in indices if i is not None]
+        if not spoken:
+            continue
+        capacity = sum(reach.capacity[i] for i in spoken)
+        excluded = sum(reach.excluded[i] for i in spoken)
+        kind, court, remote = np.nonzero(capacity > 0)
+        depth = np.minimum(capacity, slots)[kind, court, remote] + excluded[kind, court, remote]
+        out["language"] += [main] * len(kind)
+        out["relay"] += [relay] * len(kind)
+        out["case_type"] += [reach.kinds[k][0] for k in kind.tolist()]
+        out["detained"] += [reach.kinds[k][1] for k in kind.tolist()]
+        out["court"] += [reach.courts[c] for c in court.tolist()]
+        out["remote"] += [bool(r) for r in remote.tolist()]
+        out["k"] += depth.tolist()
+    return Probes(**out)
+
+
+def _relay_pairs() -> list[tuple[str, str]]:
+    """(main language, relay language) of the cases that accept a relay interpreter (open or
+    not: a superset is enough). PostgreSQL walks case_relay_pair_idx one distinct pair at a
+    time (a loose index scan), so this costs a few index probes, not a scan."""
+    if connection.vendor != "postgresql":
+        return sorted(
+            set(
+                CaseRequest.objects.filter(relay_interpreter_ok=True)
+                .values_list("language_id", "relay_language_id")
+                .distinct()
+            )
+        )
+    table = CaseRequest._meta.db_table
+    relay = "relay_interpreter_ok AND closed_at IS NULL"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH RECURSIVE pairs(r, l) AS ("  # noqa: S608 (constants only)
+            f"(SELECT relay_language_id, language_id FROM {table} WHERE {relay} "
+            "ORDER BY 1, 2 LIMIT 1) UNION ALL "
+            "SELECT n.r, n.l FROM pairs p CROSS JOIN LATERAL ("
+            f"SELECT relay_language_id AS r, language_id AS l FROM {table} WHERE {relay} "
+            "AND (relay_language_id, language_id) > (p.r, p.l) ORDER BY 1, 2 LIMIT 1) n) "
+            "SELECT l, r FROM pairs"
+        )
+        return sorted(cursor.fetchall())
+
+
+# The expressions of case_cell_priority_idx (cases/models.py), as Django writes them; "" is the
+# relay key of a case without a relay (an equality, so the index gives its rows in order).
+_RELAY_KEY = "COALESCE(CASE WHEN x.relay_interpreter_ok THEN x.relay_language_id ELSE NULL END, '')"
+_ORDER = "GREATEST(x.priority, 0) DESC, x.id"
+
+
+def _read_probes(
+    probes: Probes, *, skip_others: bool, limit: int
+) -> list[tuple[int, int, int]] | None:
+    """(case pk, priority, probe) of the best K open cases of each probe, without the cases
+    that have other languages when ``skip_others`` (they are read whole); None past ``limit``."""
+    if not len(probes):
+        return []
+    rows = (
+        _read_probes_postgresql(probes, skip_others, limit)
+        if connection.vendor == "postgresql"
+        else _read_probes_orm(probes, skip_others, limit)
+    )
+    return None if len(rows) >= limit else rows
+
+
+def _read_probes_postgresql(probes: Probes, skip_others: bool, limit: int) -> list:
+    """One LATERAL query: per probe, an index range of case_cell_priority_idx read in order
+    until K open cases (the matched ones met on the way are skipped by status)."""
+    table = CaseRequest._meta.db_table
+    through = CaseRequest.other_languages.through._meta.db_table
+    others = (
+        f"AND NOT EXISTS (SELECT 1 FROM {through} o WHERE o.caserequest_id = x.id) "  # noqa: S608
+        if skip_others
+        else ""
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.id, c.priority, p.n - 1 FROM unnest("  # noqa: S608 (constants only)
+            "%s::text[], %s::text[], %s::text[], %s::bool[], %s::bigint[], %s::bool[], "
+            "%s::int[]) WITH ORDINALITY AS p(language, relay, case_type, detained, court, "
+            f"remote, k, n) CROSS JOIN LATERAL (SELECT x.id, x.priority FROM {table} x "
+            "WHERE x.language_id = p.language AND x.case_type_id = p.case_type "
+            "AND x.detained = p.detained AND x.court_id = p.court AND x.remote_ok = p.remote "
+            f"AND {_RELAY_KEY} = p.relay AND x.closed_at IS NULL AND x.status = %s {others}"
+            f"ORDER BY {_ORDER} LIMIT p.k) c LIMIT %s",
+            [
+                probes.language, [relay or "" for relay in probes.relay], probes.case_type,
+                probes.detained, probes.court, probes.remote, probes.k, CaseRequest.Status.OPEN,
+                limit,
+            ],
+        )  # fmt: skip
+        return cursor.fetchall()
+
+
+def _read_probes_orm(probes: Probes, skip_others: bool, limit: int) -> list:
+    """The embedded set-up's path (small worlds): the places that hold open cases, then one
+    ordered, sliced query per probe among them."""
+    open_cases = CaseRequest.objects.filter(status=CaseRequest.Status.OPEN).annotate(
+        relay_key=Case(When(relay_interpreter_ok=True, then=F("relay_language")))
+    )
+    if skip_others:
+        open_cases = open_cases.filter(other_languages__isnull=True)
+    fields = ("language_id", "relay_key", "case_type_id", "detained", "court_id", "remote_ok")
+    present = set(open_cases.values_list(*fields).distinct())
+    rows: list = []
+    keys = zip(
+        probes.language, probes.relay, probes.case_type, probes.detained, probes.court,
+        probes.remote, strict=True,
+    )  # fmt: skip
+    for n, key in enumerate(keys):
+        if key not in present:
+            continue
+        part = open_cases.filter(
+            **{f: v for f, v in zip(fields, key, strict=True) if f != "relay_key"}
+        )
+        part = part.filter(relay_key=key[1]) if key[1] else part.filter(relay_key__isnull=True)
+        best = part.annotate(clipped=Greatest("priority", Value(0))).order_by("-clipped", "pk")
+        rows += [
+            (pk, priority, n) for pk, priority in best.values_list("pk", "priority")[: probes.k[n]]
+        ]
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def _with_other_languages() -> list[tuple]:
+    """Every open case with other languages: its columns and its other languages."""
+    spoken: dict[int, list[str]] = {}
+    links = CaseRequest.other_languages.through.objects.filter(
+        caserequest__status=CaseRequest.Status.OPEN
+    ).values_list("caserequest_id", "language_id")
+    for case, code in links:
+        spoken.setdefault(case, []).append(code)
+    columns = (
+        "pk", "priority", "language_id", "relay_interpreter_ok", "relay_language_id", "court_id",
+        "case_type_id", "detained", "remote_ok",
+    )  # fmt: skip
+    rows = CaseRequest.objects.filter(pk__in=list(spoken), status=CaseRequest.Status.OPEN)
+    return [(*row, spoken[row[0]]) for row in rows.values_list(*columns)]
+
+
+def _cells(probes: Probes, read: list, spoken: list) -> tuple[list, IntArray, IntArray, IntArray]:
+    """Cells as the full load builds them (cells_of_keys), cases by pk."""
+    keys: list[tuple] = [
+        (probes.language[n], (), probes.relay[n], probes.court[n], probes.case_type[n],
+         probes.detained[n], probes.remote[n])
+        for _, _, n in read
+    ]  # fmt: skip
+    keys += [
+        (language, other_languages_key(language, codes), relay if relay_ok else None, court,
+         case_type, detained, remote)
+        for _, _, language, relay_ok, relay, court, case_type, detained, remote, codes in spoken
+    ]  # fmt: skip
+    cells, case_cell = cells_of_keys(keys)
+    pk = np.array([row[0] for row in read] + [row[0] for row in spoken], dtype=np.int64)
+    priority = np.array([row[1] for row in read] + [row[1] for row in spoken], dtype=np.int64)
+    order = np.argsort(pk, kind="stable")
+    return cells, pk[order], case_cell[order], priority[order]

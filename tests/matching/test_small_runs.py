@@ -1,0 +1,234 @@
+"""Small runs (matching/pipeline/load/small.py): exactly the full run's optimum, from the cases
+within the free attorneys' reach only, on random small worlds (PostgreSQL here; `make smoke`
+runs the ones marked smoke on SQLite)."""
+
+from collections import Counter
+from datetime import timedelta
+from unittest import mock
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.db.models import F
+from django.utils import timezone
+
+from cases.models import CaseRequest, CaseType, ImmigrationCourt
+from matching.models import Match, MatchingRun
+from matching.pipeline.load import load_problem
+from matching.pipeline.load.small import load_small_problem, usable_slots
+from matching.pipeline.run import matching_run, solve_problem
+from matching.scoring import eligibility
+from matching.solver import materialise
+from matching.tasks import runs as tasks
+from tests.factories import AttorneyFactory, CaseRequestFactory
+from volunteers.models import AttorneyLanguage, AttorneyProfile, PracticeArea
+
+pytestmark = pytest.mark.django_db
+
+EVERYTHING = 10**6  # slots and cases: never send the loader to the full path
+
+
+def _world(seed: int, *, other_languages: bool, settings) -> np.random.Generator:
+    """A seed_scale world after one full run (most capacity used, the rest out of reach), then
+    what happens between runs: new and raised attorneys, declined pairs (exclusions), new
+    cases in old and new cells, priority ties, other languages and relays."""
+    settings.MATCHING_OTHER_LANGUAGES = other_languages
+    settings.MATCHING_SMALL_RUN_SLOTS = 0
+    call_command("seed_scale", attorneys=30, cases=300, seed=seed)
+    rng = np.random.default_rng(seed)
+    _add_other_languages(rng)
+    matching_run(trigger="test")
+    _decline_some(rng)
+    _new_attorneys(rng)
+    AttorneyProfile.objects.filter(
+        pk__in=rng.choice(_pks(AttorneyProfile), size=3, replace=False).tolist()
+    ).update(capacity=F("capacity") + 1)
+    _new_cases(rng)
+    return rng
+
+
+def _pks(model) -> list[int]:
+    return list(model.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def _add_other_languages(rng: np.random.Generator) -> None:
+    choices = ["spa", "fra", "hat", "mam", "quc", "pan", "eng"]
+    links = {
+        (pk, str(code))
+        for pk in rng.choice(_pks(CaseRequest), size=60, replace=False).tolist()
+        for code in rng.choice(choices, size=int(rng.integers(1, 3)), replace=False)
+    }
+    CaseRequest.other_languages.through.objects.bulk_create(
+        [
+            CaseRequest.other_languages.through(caserequest_id=pk, language_id=code)
+            for pk, code in sorted(links)
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _decline_some(rng: np.random.Generator) -> None:
+    """Some proposals declined: the case is open again, the pair excluded for good."""
+    proposed = _pks(Match)
+    for pk in rng.choice(proposed, size=min(6, len(proposed)), replace=False).tolist():
+        match = Match.objects.get(pk=pk)
+        Match.objects.filter(pk=pk).update(status=Match.Status.DECLINED, decline_reason="other")
+        CaseRequest.objects.filter(pk=match.case_id).update(status=CaseRequest.Status.OPEN)
+        AttorneyProfile.objects.filter(pk=match.attorney_id).update(
+            active_cases=F("active_cases") - 1
+        )
+
+
+def _new_attorneys(rng: np.random.Generator) -> None:
+    """Newly verified attorneys with the skills of random existing ones, at random courts."""
+    courts = list(ImmigrationCourt.objects.values_list("latitude", "longitude"))
+    for source in rng.choice(_pks(AttorneyProfile), size=4, replace=False).tolist():
+        lat, lon = courts[int(rng.integers(len(courts)))]
+        AttorneyFactory(
+            capacity=int(rng.integers(1, 5)),
+            latitude=lat,
+            longitude=lon,
+            remote_ok=bool(rng.integers(2)),
+            travel_radius_miles=int(rng.choice([10, 50, 300])),
+            languages=dict(
+                AttorneyLanguage.objects.filter(attorney_id=source).values_list(
+                    "language_id", "proficiency"
+                )
+            ),
+            practice_areas=list(
+                PracticeArea.objects.filter(attorney_id=source).values_list(
+                    "case_type_id", flat=True
+                )
+            ),
+        )
+
+
+def _new_cases(rng: np.random.Generator) -> None:
+    """Cases like existing ones (same cells) and new mixes, with tied and zero priorities."""
+    languages = sorted(set(CaseRequest.objects.values_list("language_id", flat=True)))
+    courts = list(ImmigrationCourt.objects.all())
+    types = sorted(CaseType.objects.values_list("code", flat=True))
+    for _ in range(25):
+        relay = bool(rng.integers(4) == 0)
+        CaseRequestFactory(
+            language_id=str(rng.choice(languages)),
+            court=courts[int(rng.integers(len(courts)))],
+            case_type_id=str(rng.choice(types)),
+            detained=bool(rng.integers(3) == 0),
+            remote_ok=bool(rng.integers(2)),
+            relay_interpreter_ok=relay,
+            relay_language_id="spa" if relay else None,
+            priority=int(rng.choice([0, 0, 100, 100, 400, 700])),
+            next_hearing_date=timezone.localdate() + timedelta(days=int(rng.integers(5, 200))),
+        )
+
+
+def _assert_optimal_in(full, solution) -> None:
+    """Every pair of ``solution`` is allowed in the full problem at the score it claims, no
+    attorney above capacity, no case twice."""
+    instance = materialise(full.instance, full.hubs)
+    cell_of = dict(zip(instance.case_ids, instance.case_cell(), strict=True))
+    priority = dict(zip(instance.case_ids, instance.priority.tolist(), strict=True))
+    arcs = {
+        (instance.attorney_ids[a], int(c)): int(v)
+        for a, c, v in zip(instance.arc_attorney, instance.arc_cell, instance.affinity, strict=True)
+    }
+    capacity = dict(zip(instance.attorney_ids, instance.capacity.tolist(), strict=True))
+    for pair in solution.assignments:
+        affinity = arcs[pair.attorney, int(cell_of[pair.case])]
+        assert pair.score == affinity + priority[pair.case]
+    taken = Counter(pair.attorney for pair in solution.assignments)
+    assert all(taken[a] <= capacity[a] for a in taken)
+    assert len({pair.case for pair in solution.assignments}) == len(solution.assignments)
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("other_languages", [False, True])
+@pytest.mark.parametrize("seed", [21, 22, 23, 24])
+def test_a_small_run_finds_the_full_runs_optimum_on_random_worlds(seed, other_languages, settings):
+    _world(seed, other_languages=other_languages, settings=settings)
+    full = load_problem()
+    small = load_small_problem(today=timezone.localdate(), slots=EVERYTHING, max_cases=EVERYTHING)
+
+    assert small is not None and small.instance.n_cases < full.instance.n_cases
+    expected, found = solve_problem(full), solve_problem(small)
+    assert found.objective == expected.objective and found.assigned > 0
+    _assert_optimal_in(full, found)
+
+
+@pytest.mark.parametrize("seed", [31, 32])
+def test_the_free_attorneys_reach_covers_every_eligible_pair(seed, settings):
+    """What the loader reads covers every cell with an eligible free attorney: each such cell
+    of the full problem has at least min(size, capacity in reach) of its best cases loaded."""
+    _world(seed, other_languages=True, settings=settings)
+    full = load_problem()
+    small = load_small_problem(today=timezone.localdate(), slots=EVERYTHING, max_cases=EVERYTHING)
+    loaded = set(small.case_pk.tolist())
+    for k, cell in enumerate(full.cells):
+        cases = full.case_pk[full.case_cell == k]
+        eligible = [
+            i
+            for i in range(len(full.attorneys))
+            if eligibility(full.attorney_facts(i), cell, miles=full.pair_miles(i, cell)).ok
+        ]
+        reach = int(full.attorneys.free[eligible].sum())
+        best = _best(full, cases)[: min(len(cases), reach)]
+        assert set(best) <= loaded
+
+
+def _best(problem, cases) -> list[int]:
+    """The cases in the solver's order: priority clipped at 0, highest first, then pk."""
+    rows = CaseRequest.objects.filter(pk__in=cases.tolist()).values_list("pk", "priority")
+    return [pk for pk, _ in sorted(rows, key=lambda row: (-max(row[1], 0), row[0]))]
+
+
+def test_more_usable_capacity_than_the_setting_takes_the_full_load(settings):
+    _world(25, other_languages=False, settings=settings)
+    small = load_small_problem(today=timezone.localdate(), slots=EVERYTHING, max_cases=EVERYTHING)
+    usable = usable_slots(small)
+    today = timezone.localdate()
+
+    assert load_small_problem(today=today, slots=usable, max_cases=EVERYTHING) is not None
+    assert load_small_problem(today=today, slots=usable - 1, max_cases=EVERYTHING) is None
+    assert load_small_problem(today=today, slots=usable, max_cases=1) is None
+
+
+@pytest.mark.smoke
+def test_a_run_with_little_usable_capacity_takes_the_small_path_and_writes_the_optimum(
+    settings,
+):
+    _world(26, other_languages=True, settings=settings)
+    expected = solve_problem(load_problem())
+    settings.MATCHING_SMALL_RUN_SLOTS = 1000
+
+    run = matching_run(trigger="attorney", small=True)
+
+    assert run.status == MatchingRun.Status.FINISHED
+    assert "small_run" in run.stats and "unreachable_cases" not in run.stats
+    assert run.objective == expected.objective and run.proposals == expected.assigned
+    written = set(Match.objects.filter(run=run).values_list("attorney_id", "case_id"))
+    assert len(written) == expected.assigned
+    again = matching_run(trigger="attorney", small=True)
+    assert again.proposals == 0 and "small_run" in again.stats
+
+
+def test_the_debounced_task_may_take_the_small_path_and_the_schedule_loads_everything(settings):
+    _world(28, other_languages=False, settings=settings)
+    settings.MATCHING_SMALL_RUN_SLOTS = 1000
+
+    scheduled = tasks.run_matching.apply(kwargs={"trigger": "schedule"}).get()
+    debounced = tasks.run_matching.apply(kwargs={"trigger": "attorney", "small": True}).get()
+
+    runs = MatchingRun.objects.in_bulk([scheduled["run"], debounced["run"]])
+    assert "unreachable_cases" in runs[scheduled["run"]].stats
+    assert "small_run" in runs[debounced["run"]].stats
+
+
+def test_a_debounced_run_that_finds_another_running_tries_again(settings):
+    """The running one may have loaded before the change that asked for this run."""
+    skipped = MatchingRun.objects.create(status=MatchingRun.Status.SKIPPED, trigger="attorney")
+    finished = MatchingRun.objects.create(status=MatchingRun.Status.FINISHED, trigger="attorney")
+    with mock.patch.object(tasks, "matching_run", side_effect=[skipped, finished]) as run:
+        result = tasks.run_matching.apply(kwargs={"trigger": "attorney", "small": True}).get()
+
+    assert run.call_count == 2 and result["run"] == finished.pk

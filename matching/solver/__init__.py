@@ -30,8 +30,9 @@ The modules, in dependency order:
   :func:`component_labels` of the attorney-cell-hub graph.
 - ``cells``: cells without exclusions, the shared input of both solvers.
 - ``io``: the JSON/dict format (:func:`load_instance`, :func:`instance_to_json`,
-  :func:`solution_to_json`), and files of it read and written a piece at a time
-  (:func:`read_instance`, :func:`write_instance`).
+  :func:`solution_to_json`), and files of it read a piece at a time (:func:`read_instance`).
+- ``writer``: files of it written a piece at a time, hubs made plain arcs
+  (:func:`write_instance`).
 - ``components``: :func:`components`, the connected parts of an instance;
   :func:`component_batches`, a solution split by component.
 - ``flow``: the optimal solver (:func:`solve`, :func:`solve_component`, with or without hubs).
@@ -59,9 +60,9 @@ from matching.solver.io import (
     load_instance,
     read_instance,
     solution_to_json,
-    write_instance,
 )
 from matching.solver.solution import Assignment, Solution, merge_solutions, solution_of
+from matching.solver.writer import write_instance
 
 __all__ = [
     "MAX_VALUE",

@@ -17,6 +17,17 @@ def ranges(starts: IntArray, lengths: IntArray) -> IntArray:
     return np.repeat(starts.astype(np.int64), lengths) + steps
 
 
+def unique_ints(values: IntArray) -> IntArray:
+    """``np.unique(values)`` for integers, by one sort: numpy 2.5's ``np.unique`` hashes, about
+    2 us per distinct value here (30 s on 10M values, where sorting takes 0.3 s)."""
+    ordered = np.sort(values)
+    if not len(ordered):
+        return ordered
+    keep = np.ones(len(ordered), dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return ordered[keep]
+
+
 def isin_sorted(values: IntArray, sorted_keys: IntArray) -> NDArray[np.bool_]:
     """``np.isin`` for keys that are already sorted: one binary search per value."""
     if len(sorted_keys) == 0:

@@ -52,8 +52,8 @@ class Hubs:
 def materialise(instance: Instance, hubs: Hubs) -> Instance:
     """The equivalent instance without hubs: every hub path becomes an attorney-cell arc,
     keeping the better affinity where a pair has two. For fan-out and tests (export_instance
-    writes the same arcs a block at a time: io.write_instance)."""
-    attorney, cell, affinity = arcs_with_paths(instance, hubs)
+    writes the same arcs without building them: writer.write_instance)."""
+    attorney, cell, affinity = _arcs_with_paths(instance, hubs)
     return Instance.from_arrays(
         attorney_ids=instance.attorney_ids.tolist(),
         capacity=instance.capacity,
@@ -69,28 +69,14 @@ def materialise(instance: Instance, hubs: Hubs) -> Instance:
     )
 
 
-def arcs_with_paths(
-    instance: Instance,
-    hubs: Hubs,
-    *,
-    direct: slice = slice(None),
-    entries: IntArray | None = None,
-) -> tuple[IntArray, IntArray, IntArray]:
-    """(attorney, cell, affinity) of the direct arcs ``direct`` and of the paths through the hub
-    arcs ``entries`` (all of both by default): one per pair, at its best affinity, sorted by
-    (attorney, cell)."""
-    entries = np.arange(len(hubs.arc_attorney)) if entries is None else entries
-    hub = hubs.arc_hub[entries]
+def _arcs_with_paths(instance: Instance, hubs: Hubs) -> tuple[IntArray, IntArray, IntArray]:
+    """(attorney, cell, affinity) of the direct arcs and of every hub path: one per pair, at
+    its best affinity, sorted by (attorney, cell)."""
+    hub = hubs.arc_hub
     repeat = np.diff(hubs.cell_start)[hub]
-    attorney = np.concatenate(
-        [instance.arc_attorney[direct], np.repeat(hubs.arc_attorney[entries], repeat)]
-    )
-    cell = np.concatenate(
-        [instance.arc_cell[direct], hubs.cell[ranges(hubs.cell_start[hub], repeat)]]
-    )
-    affinity = np.concatenate(
-        [instance.affinity[direct], np.repeat(hubs.affinity[entries], repeat)]
-    )
+    attorney = np.concatenate([instance.arc_attorney, np.repeat(hubs.arc_attorney, repeat)])
+    cell = np.concatenate([instance.arc_cell, hubs.cell[ranges(hubs.cell_start[hub], repeat)]])
+    affinity = np.concatenate([instance.affinity, np.repeat(hubs.affinity, repeat)])
     order = lexsort_ints((-affinity, cell, attorney))
     attorney, cell, affinity = attorney[order], cell[order], affinity[order]
     first = np.ones(len(attorney), dtype=bool)

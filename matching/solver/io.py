@@ -7,7 +7,8 @@ The JSON/dict format read by :func:`load_instance`::
      "arcs": [{"attorney": "a1", "cell": "k1", "affinity": 300}],
      "excluded": [{"attorney": "a1", "case": "c7"}]}
 
-and :func:`solution_to_json` writes
+:func:`matching.solver.writer.write_instance` writes it a piece at a time, and
+:func:`solution_to_json` writes
 ``{"objective": 420, "assigned": 1, "assignments": [{"attorney": "a1", "case": "c1",
 "score": 420}]}``.
 """
@@ -16,13 +17,11 @@ import codecs
 import json
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import pairwise
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 import numpy as np
 
-from matching.solver.hubs import Hubs, arcs_with_paths
-from matching.solver.instance import IdArray, Instance, InstanceError, IntArray
+from matching.solver.instance import Instance, InstanceError, IntArray
 from matching.solver.solution import Solution
 
 _SECTIONS = ("attorneys", "cells", "arcs", "excluded")
@@ -342,106 +341,6 @@ class _JsonStream:
         self._eof = not data
         self._text, self._at = self._text[self._at :] + text, 0
         return bool(data) or bool(text)
-
-
-class TextSink(Protocol):
-    """Where text is written: a text file, or anything with its ``write``."""
-
-    def write(self, text: str, /) -> object: ...
-
-
-def write_instance(instance: Instance, out: TextSink, *, hubs: Hubs | None = None) -> None:
-    """Write the JSON format of ``instance`` to ``out`` a piece at a time: what
-    ``json.dumps(instance_to_json(instance))`` would write, compactly. With ``hubs``, the
-    instance is :func:`materialise`'s, built a block of attorneys at a time: neither the text
-    nor the materialised arcs (tens of millions at backlog scale) are ever whole in memory."""
-    ids = [_quote(a) for a in instance.attorney_ids.tolist()]
-    cells = [_quote(k) for k in instance.cell_ids.tolist()]
-    cases, starts = instance.case_ids, instance.cell_start.tolist()
-    priority = instance.priority.tolist()
-    attorneys = zip(ids, instance.capacity.tolist(), strict=True)
-    out.write('{"attorneys":[')
-    _write_items(out, (f'{{"id":{a},"capacity":{c}}}' for a, c in attorneys))
-    out.write('],"cells":[')
-    _write_items(
-        out,
-        (
-            _cell_text(cell, cases[starts[k] : starts[k + 1]], priority[starts[k] : starts[k + 1]])
-            for k, cell in enumerate(cells)
-        ),
-    )
-    out.write('],"arcs":[')
-    arcs = (
-        zip(*(column.tolist() for column in block), strict=True)
-        for block in _arc_blocks(instance, hubs)
-    )
-    _write_items(
-        out,
-        (
-            f'{{"attorney":{ids[a]},"cell":{cells[k]},"affinity":{w}}}'
-            for block in arcs
-            for a, k, w in block
-        ),
-    )
-    out.write('],"excluded":[')
-    excluded = zip(
-        instance.excluded_attorney.tolist(), instance.excluded_case.tolist(), strict=True
-    )
-    _write_items(out, (f'{{"attorney":{ids[a]},"case":{_quote(cases[c])}}}' for a, c in excluded))
-    out.write("]}")
-
-
-def _cell_text(cell: str, cases: IdArray, priority: list[int]) -> str:
-    listed = zip(cases.tolist(), priority, strict=True)
-    return (
-        f'{{"id":{cell},"cases":['
-        + ",".join(f'{{"id":{_quote(case)},"priority":{p}}}' for case, p in listed)
-        + "]}"
-    )
-
-
-# json.dumps' own string encoder (ASCII-only output, like json.dumps' default).
-_quote = json.encoder.encode_basestring_ascii
-
-
-def _write_items(out: TextSink, items: Iterable[str], *, per_write: int = 4096) -> None:
-    """Comma-separated JSON texts, written a batch at a time."""
-    batch: list[str] = []
-    separator = ""
-    for item in items:
-        batch.append(item)
-        if len(batch) == per_write:
-            out.write(separator + ",".join(batch))
-            batch, separator = [], ","
-    if batch:
-        out.write(separator + ",".join(batch))
-
-
-def _arc_blocks(
-    instance: Instance, hubs: Hubs | None, *, block_arcs: int = 1 << 20
-) -> Iterator[tuple[IntArray, IntArray, IntArray]]:
-    """The instance's arcs; with hubs, ``materialise``'s, in its order (attorney, then cell),
-    for consecutive blocks of attorneys of about ``block_arcs`` arcs and hub paths each."""
-    if hubs is None:
-        yield instance.arc_attorney, instance.arc_cell, instance.affinity
-        return
-    n = instance.n_attorneys
-    entries = np.argsort(hubs.arc_attorney, kind="stable")
-    paths = np.bincount(instance.arc_attorney, minlength=n) + np.bincount(
-        hubs.arc_attorney, weights=np.diff(hubs.cell_start)[hubs.arc_hub], minlength=n
-    ).astype(np.int64)
-    block = (np.cumsum(paths) - paths) // block_arcs
-    # Direct arcs are sorted by attorney (canonical order), hub arcs once ``entries`` orders them.
-    direct_start = np.searchsorted(instance.arc_attorney, np.arange(n + 1))
-    entry_start = np.searchsorted(hubs.arc_attorney[entries], np.arange(n + 1))
-    bounds = [0, *(np.flatnonzero(np.diff(block)) + 1).tolist(), n]
-    for first, stop in pairwise(bounds):
-        yield arcs_with_paths(
-            instance,
-            hubs,
-            direct=slice(int(direct_start[first]), int(direct_start[stop])),
-            entries=entries[int(entry_start[first]) : int(entry_start[stop])],
-        )
 
 
 def instance_to_json(instance: Instance) -> dict[str, Any]:

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.solver.arrays import lexsort_ints, stable_order
+from matching.solver.arrays import lexsort_ints, stable_order, unique_ints
 
 PROPERTY = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -20,6 +20,14 @@ def _keys(data, values) -> tuple:
 def test_stable_order_is_a_stable_argsort(values):
     key = np.array(values, dtype=np.int64)
     assert np.array_equal(stable_order(key), np.argsort(key, kind="stable"))
+
+
+@PROPERTY
+@given(st.lists(st.integers(-(2**62), 2**62), max_size=60))
+def test_unique_ints_is_numpys_unique(values):
+    key = np.array(values, dtype=np.int64)
+    assert np.array_equal(unique_ints(key), np.unique(key))
+    assert unique_ints(key).dtype == np.int64
 
 
 @PROPERTY

@@ -15,8 +15,12 @@ from django.utils import timezone
 
 from cases.models import CaseRequest
 from matching.models import Match, MatchingRun
-from matching.pipeline.run import matching_run
+from matching.pipeline import load as loading
+from matching.pipeline.load import load_problem
+from matching.pipeline.run import matching_run, solve_problem
 from matching.selectors import match_sentences
+from matching.solver import instance_to_json, materialise, read_instance
+from tests.factories import MatchFactory
 from volunteers.models import AttorneyProfile
 
 pytestmark = pytest.mark.django_db
@@ -105,10 +109,15 @@ def test_solve_instance_reports_a_missing_file(tmp_path):
         _solve(tmp_path / "missing.json")
 
 
-def test_export_then_solve_equals_the_run_objective(world, tmp_path):
+def _export(tmp_path) -> Path:
     path = tmp_path / "export.json"
     call_command("export_instance", str(path), stderr=StringIO())
-    offline = _solve(path)
+    return path
+
+
+@pytest.mark.smoke  # the round trip on SQLite too (`make smoke`)
+def test_export_then_solve_equals_the_run_objective(world, tmp_path):
+    offline = _solve(_export(tmp_path))
 
     run = matching_run()
 
@@ -120,14 +129,55 @@ def test_export_then_solve_equals_the_run_objective(world, tmp_path):
         assert score == parts["affinity"]["total"] + parts["priority"]["stored"]
 
 
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_the_export_is_the_runs_problem_with_hubs_and_declined_pairs(tmp_path, seed):
+    """Remote work (hubs, paths that overlap direct arcs) and declined pairs (cells of their
+    own) in random small worlds: the file read back is the materialised problem, and
+    solve_instance finds the run's optimum on it."""
+    call_command("seed_scale", attorneys=30, cases=300, seed=seed)
+    for assignment in solve_problem(load_problem()).assignments[:6]:
+        case = loading.pk_of(assignment.case)
+        attorney = loading.pk_of(assignment.attorney)
+        MatchFactory(
+            case_id=case, attorney_id=attorney, status=Match.Status.DECLINED, decline_reason="other"
+        )
+        CaseRequest.objects.filter(pk=case).update(status=CaseRequest.Status.OPEN)
+    problem = load_problem()
+    assert problem.hubs.n_hubs > 0 and len(problem.instance.excluded_attorney) == 6
+
+    path = _export(tmp_path)
+
+    with path.open("rb") as handle:
+        exported = instance_to_json(read_instance(handle))
+    assert exported == instance_to_json(materialise(problem.instance, problem.hubs))
+    assert _solve(path)["objective"] == solve_problem(problem).objective > 0
+
+
+def test_export_to_standard_output_writes_the_same_json(world, tmp_path):
+    out = StringIO()
+    call_command("export_instance", "-", stdout=out, stderr=StringIO())
+    assert json.loads(out.getvalue()) == json.loads(_export(tmp_path).read_text())
+
+
+def test_export_reports_a_file_it_cannot_write(world, tmp_path):
+    with pytest.raises(CommandError, match="cannot write"):
+        call_command("export_instance", str(tmp_path / "missing" / "x.json"), stderr=StringIO())
+
+
+def test_solve_instance_names_the_problem_in_a_cut_short_export(world, tmp_path):
+    path = _export(tmp_path)
+    text = path.read_bytes()
+    path.write_bytes(text[: len(text) // 2])
+    with pytest.raises(CommandError, match="malformed JSON"):
+        _solve(path)
+
+
 def test_the_export_is_anonymous(world, tmp_path):
     case = CaseRequest.objects.first()
     case.respondent_name = "Zyxwvut Quintanilla"
     case.a_number = "A123456789"
     case.save()
-    path = tmp_path / "export.json"
-    call_command("export_instance", str(path), stderr=StringIO())
-    text = path.read_text()
+    text = _export(tmp_path).read_text()
     assert "Quintanilla" not in text and "123456789" not in text
     assert "@" not in text and "Attorney" not in text and case.reference not in text
     data = json.loads(text)

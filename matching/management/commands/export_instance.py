@@ -21,23 +21,24 @@ class Command(BaseCommand):
     def handle(self, *args, file: str, **options):
         problem = load_problem()
         # Remote-work hubs (matching/solver/hubs.py) become plain arcs: the same problem,
-        # written a block of attorneys at a time (the text and the arcs are never whole).
+        # written a piece at a time (solver/writer.py: the text and the arcs are never whole).
         if file == "-":
-            write_instance(problem.instance, _Unterminated(self.stdout), hubs=problem.hubs)
+            write_instance(problem.instance, _BinaryOut(self.stdout), hubs=problem.hubs)
             return
         try:
-            with open(file, "w", encoding="utf-8") as handle:
+            with open(file, "wb", buffering=1 << 22) as handle:
                 write_instance(problem.instance, handle, hubs=problem.hubs)
         except OSError as error:
             raise CommandError(f"cannot write {file}: {error.strerror}") from error
         self.stderr.write(f"wrote {file}")
 
 
-class _Unterminated:
-    """The command's stdout without the line ending it adds after every write."""
+class _BinaryOut:
+    """The command's stdout for bytes (ASCII), without the line ending it adds after every
+    write."""
 
     def __init__(self, out) -> None:
         self._out = out
 
-    def write(self, text: str) -> None:
-        self._out.write(text, ending="")
+    def write(self, data: bytes) -> None:
+        self._out.write(data.decode("ascii"), ending="")

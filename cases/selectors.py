@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import QuerySet
@@ -13,7 +12,7 @@ from cases.crypto import a_number_hash
 from cases.identifiers import InvalidANumber, normalize_a_number
 from cases.models import CaseImport, CaseRequest, PartnerMembership
 from core.errors import AccessRefused
-from core.roles import COORDINATORS, PARTNER_INTAKE
+from core.roles import PARTNER_INTAKE, coordinator_emails
 from core.types import AnyUser
 
 
@@ -64,12 +63,7 @@ def case_request_review_alert_recipients(*, case_id: int) -> tuple[CaseRequest |
     )
     if case is None:
         return None, []
-    users = (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True, groups__name=COORDINATORS)
-        .exclude(email="")
-    )
-    return case, sorted(set(users.values_list("email", flat=True)))
+    return case, coordinator_emails()
 
 
 def case_requests_by_a_number(*, user: AnyUser, term: str) -> QuerySet[CaseRequest] | None:

@@ -1,5 +1,6 @@
 """Roles as Django groups. Coordinators work in the admin with these model permissions."""
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 
 COORDINATORS = "Coordinators"
@@ -68,6 +69,16 @@ def identifier_viewers_group_sync() -> Group:
         Permission.objects.filter(content_type__app_label="cases", codename="view_identifiers")
     )
     return group
+
+
+def coordinator_emails() -> list[str]:
+    """The addresses to tell when a coordinator must act: active staff coordinators with one."""
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name=COORDINATORS)
+        .exclude(email="")
+    )
+    return sorted(set(users.values_list("email", flat=True)))
 
 
 def staff_has_totp(user) -> bool:

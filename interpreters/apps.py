@@ -13,3 +13,9 @@ class InterpretersConfig(AppConfig):
 
         followups.connect(followups.TEAM_READY, lambda pk: services.team_ready(match_id=pk))
         followups.connect(followups.TEAM_END, lambda pk: services.team_end_for_match(match_id=pk))
+
+        from interpreters import signals, tasks
+
+        signals.team_unfilled.connect(
+            tasks.unfilled_notify_enqueue_on_signal, dispatch_uid="interpreters.team_unfilled"
+        )

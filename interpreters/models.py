@@ -95,10 +95,12 @@ class InterpreterLanguage(models.Model):
 
 
 class TeamInterpreter(models.Model):
-    """The interpreter of a team: one per attorney match, which carries the case.
+    """The interpreter of a team on the attorney's match, which carries the case.
 
     active (proposed with the match; offered when the match is) → accepted | declined;
-    withdrawn when the attorney's match ends without representation.
+    withdrawn when the attorney's match ends without representation. A declined interpreter is
+    replaced by another on the same match (interpreters.services.team_decline), so a match has
+    at most one live interpreter and keeps the declined ones as its history.
     """
 
     class Status(models.TextChoices):
@@ -109,8 +111,8 @@ class TeamInterpreter(models.Model):
 
     LIVE_STATUSES = (Status.ACTIVE, Status.ACCEPTED)
 
-    match = models.OneToOneField(
-        "matching.Match", on_delete=models.CASCADE, related_name="team_interpreter"
+    match = models.ForeignKey(
+        "matching.Match", on_delete=models.CASCADE, related_name="team_interpreters"
     )
     interpreter = models.ForeignKey(
         InterpreterProfile, on_delete=models.CASCADE, related_name="assignments"
@@ -129,6 +131,13 @@ class TeamInterpreter(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(score__gt=0), name="team_interpreter_score_positive"
+            ),
+            # One interpreter per team at a time; serves team_ready and team_end_for_match,
+            # which read the match's live interpreter.
+            models.UniqueConstraint(
+                fields=["match"],
+                condition=Q(status__in=["active", "accepted"]),
+                name="one_live_interpreter_per_match",
             ),
         ]
 

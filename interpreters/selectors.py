@@ -146,13 +146,20 @@ def team_record(*, assignment: TeamInterpreter) -> TeamRecord:
                       record.respondent)  # fmt: skip
 
 
-def team_for_match(*, match_id: int) -> TeamInterpreter | None:
+@dataclass(frozen=True)
+class TeamNote:
+    interpreter: TeamInterpreter  # the team's latest: the live one, or the last who declined
+    replaced: bool  # an interpreter before this one declined
+
+
+def team_for_match(*, match_id: int) -> TeamNote | None:
     """The team interpreter of an attorney's match, for the attorney's offer page."""
-    return (
+    team = list(
         TeamInterpreter.objects.select_related("interpreter__user", "bridge_language")
         .filter(match_id=match_id)
-        .first()
+        .order_by("-created_at", "-pk")[:2]
     )
+    return TeamNote(team[0], replaced=len(team) > 1) if team else None
 
 
 # The need dashboard: languages where interpreters are the missing piece (../shared/DOMAIN.md).

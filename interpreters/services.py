@@ -14,24 +14,31 @@ none locks an interpreter before an attorney or an assignment.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import CaseRequest
+from core.emails import email_send, site_link
 from core.errors import DomainError
-from core.roles import COORDINATOR_PERMISSION
+from core.models import DomainEvent
+from core.roles import COORDINATOR_PERMISSION, coordinator_emails
 from core.services import event_record
 from core.types import Actor
 from interpreters import teams
 from interpreters.models import InterpreterLanguage, InterpreterProfile, TeamInterpreter
+from interpreters.signals import team_unfilled
 from matching.models import Match
 from matching.services import MatchError, match_propose
 from volunteers.models import AttorneyLanguage, AttorneyProfile, PracticeArea
 from volunteers.services import AttorneyError, zip_locate
+from volunteers.timezones import attorney_zone
 
 VERIFIED = "verified"
 Status = TeamInterpreter.Status
@@ -219,9 +226,13 @@ def _volunteer(
 
 
 def _open_cases(languages: set[str]) -> list[teams.TeamCase]:
-    rows = CaseRequest.objects.filter(
-        status=CaseRequest.Status.OPEN, language_id__in=languages
-    ).values_list(
+    return _team_cases(
+        CaseRequest.objects.filter(status=CaseRequest.Status.OPEN, language_id__in=languages)
+    )
+
+
+def _team_cases(cases: QuerySet[CaseRequest]) -> list[teams.TeamCase]:
+    rows = cases.values_list(
         "pk", "language_id", "court__latitude", "court__longitude", "remote_ok",
         "case_type_id", "priority",
     )  # fmt: skip
@@ -314,16 +325,121 @@ def team_accept(*, assignment: TeamInterpreter, user: User) -> TeamInterpreter:
 
 
 def team_decline(*, assignment: TeamInterpreter, user: User) -> TeamInterpreter:
-    """The interpreter declines: their slot is free; the attorney's offer stays open but cannot
-    be accepted without an interpreter, so a coordinator reassigns or withdraws it."""
+    """The interpreter declines: their slot is free, and another interpreter is put on the
+    team at once, chosen as the team stage would (``_team_refill``). The attorney's offer stays
+    open and can be accepted once the new interpreter accepts. When no interpreter is free, the
+    coordinators and the attorney are told after commit (``team_unfilled_notify``).
+
+    The replacement is written on the attorney's match, so this takes the locks in the global
+    order (attorney, match, then the assignment, then interpreter profiles): an attorney's
+    decline at the same moment either waits and then withdraws the new interpreter too
+    (team_end_for_match), or goes first and this one finds the offer closed."""
     with transaction.atomic():
-        assignment = _assignment_lock(assignment.pk)  # before the profile: the lock order
+        match = _team_match_lock(assignment.match_id)
+        assignment = _assignment_lock(assignment.pk)
         _check_open(assignment, user)
         assignment.status, assignment.responded_at = Status.DECLINED, timezone.now()
         assignment.save(update_fields=["status", "responded_at"])
         _slot_release(assignment.interpreter_id)
         _event(assignment, "interpreter.declined", user)
+        _team_refill(match, bridge=assignment.bridge_language_id)
     return assignment
+
+
+# A slot taken by another team between the read and the write skips to the next interpreter;
+# this many tries, then the team counts as unfilled and the coordinators decide.
+REFILL_TRIES = 3
+
+
+def _team_refill(match: Match, *, bridge: str) -> TeamInterpreter | None:
+    """Put the best free interpreter on a team that lost its own (teams.replacement_choose,
+    the team stage's own rule), never one the team had before; if there is none, record the
+    team as unfilled and tell the coordinators and the attorney after commit."""
+    case = _team_cases(CaseRequest.objects.filter(pk=match.case_id))[0]
+    tried = set(
+        TeamInterpreter.objects.filter(match=match).values_list("interpreter_id", flat=True)
+    )
+    available = _interpreters_available()
+    for _attempt in range(REFILL_TRIES):
+        chosen = teams.replacement_choose(
+            case=case, bridge=bridge, interpreters=available, excluded=tried
+        )
+        if chosen is None:
+            break
+        interpreter_id, points = chosen
+        tried.add(interpreter_id)
+        try:
+            with transaction.atomic():
+                _slot_take(interpreter_id)  # the database refuses a slot above capacity
+                return _team_replacement_create(match, interpreter_id, bridge, points)
+        except IntegrityError:
+            continue
+    event_record(verb="interpreter.team_unfilled", actor=None, target=match,
+                 data={"match": match.pk, "case": match.case_id})  # fmt: skip
+    transaction.on_commit(
+        lambda: team_unfilled.send(sender=TeamInterpreter, match_id=match.pk), robust=True
+    )
+    return None
+
+
+def _team_replacement_create(
+    match: Match, interpreter_id: int, bridge: str, points: int
+) -> TeamInterpreter:
+    replacement = TeamInterpreter.objects.create(
+        match=match, interpreter_id=interpreter_id, bridge_language_id=bridge, score=points
+    )
+    _event(replacement, "interpreter.replacement_proposed", None)
+    return replacement
+
+
+def team_unfilled_notify(*, match_id: int) -> int:
+    """Tell the coordinators and the attorney that a team lost its interpreter and no other is
+    free (the task after ``_team_refill`` found none). Once per match, and only while the
+    offer is still open without an interpreter. References and links only: the emails leave
+    our systems. Returns the number of emails sent."""
+    with transaction.atomic():
+        match = (
+            Match.objects.select_for_update(of=("self",))
+            .select_related("case", "attorney__user")
+            .filter(pk=match_id, status=Match.Status.OFFERED)
+            .first()
+        )
+        if match is None or not _team_unfilled(match) or _notified(match):
+            return 0
+        context = {
+            "reference": match.case.reference,
+            "match_url": site_link(reverse("admin:matching_match_change", args=[match.pk])),
+            "offer_url": site_link(reverse("volunteers:offer", args=[match.pk])),
+            "expires_at": match.expires_at,
+        }
+        sent = _unfilled_email(coordinator_emails(), "team_unfilled", context)
+        sent += _unfilled_email([match.attorney.user.email], "team_unfilled_attorney", context,
+                                time_zone=attorney_zone(match.attorney))  # fmt: skip
+        event_record(verb="interpreter.unfilled_notified", actor=None, target=match,
+                     data={"match": match.pk, "emails": sent})  # fmt: skip
+    return sent
+
+
+def _team_unfilled(match: Match) -> bool:
+    team = TeamInterpreter.objects.filter(match=match)
+    return team.exists() and not team.filter(status__in=TeamInterpreter.LIVE_STATUSES).exists()
+
+
+def _notified(match: Match) -> bool:
+    return DomainEvent.objects.filter(
+        verb="interpreter.unfilled_notified",
+        target_type=ContentType.objects.get_for_model(Match),
+        target_id=str(match.pk),
+    ).exists()
+
+
+def _unfilled_email(
+    to: list[str], template: str, context: dict[str, Any], time_zone: tzinfo | None = None
+) -> int:
+    to = [address for address in to if address]
+    if to:
+        email_send(to=to, template=template, context=context, time_zone=time_zone)
+    return len(to)
 
 
 def team_end_for_match(*, match_id: int) -> bool:
@@ -345,12 +461,10 @@ def team_end_for_match(*, match_id: int) -> bool:
 
 
 def team_ready(*, match_id: int) -> bool:
-    """Whether the attorney may accept: no team, or its interpreter has accepted."""
-    return (
-        not TeamInterpreter.objects.filter(match_id=match_id)
-        .exclude(status=Status.ACCEPTED)
-        .exists()
-    )
+    """Whether the attorney may accept: no team, or its interpreter (the live one: a declined
+    interpreter's replacement) has accepted."""
+    team = TeamInterpreter.objects.filter(match_id=match_id)
+    return not team.exists() or team.filter(status=Status.ACCEPTED).exists()
 
 
 # Helpers
@@ -366,6 +480,13 @@ def _check_open(assignment: TeamInterpreter, user: User | None) -> None:
         raise InterpreterError("This offer is no longer open.", code="not_open")
     if not Match.objects.filter(pk=assignment.match_id, status=Match.Status.OFFERED).exists():
         raise InterpreterError("This offer is not open.", code="not_offered")
+
+
+def _team_match_lock(match_id: int) -> Match:
+    """The attorney's row, then the match's: the first two locks of the global order."""
+    attorney_id = Match.objects.values_list("attorney_id", flat=True).get(pk=match_id)
+    AttorneyProfile.objects.select_for_update().get(pk=attorney_id)
+    return Match.objects.select_for_update().get(pk=match_id)
 
 
 def _assignment_lock(pk: int) -> TeamInterpreter:

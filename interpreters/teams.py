@@ -187,3 +187,18 @@ def _teams(u, w, x) -> tuple[int, list[Team]]:
             teams.append(Team(c.id, attorney, i.id, b, points, p, c.priority))
     teams.sort(key=lambda t: t.case)
     return sum(t.score for t in teams), teams
+
+
+def replacement_choose(
+    *, case: TeamCase, bridge: str, interpreters: list[Volunteer], excluded: Collection[int] = ()
+) -> tuple[int, int] | None:
+    """Another interpreter for a team whose interpreter declined: (interpreter, points), or
+    None. The attorney stays, so the bridge does too (the attorney's offer names it); among the
+    interpreters the team stage would allow (interpreter_points), the best, then the lowest id.
+    ``excluded``: interpreters this team had before."""
+    scored = [(p, -i.id) for i in interpreters if i.id not in excluded
+              and (p := interpreter_points(i, case, bridge)) is not None]  # fmt: skip
+    if not scored:
+        return None
+    points, negative_id = max(scored)
+    return -negative_id, points

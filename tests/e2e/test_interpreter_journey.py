@@ -20,6 +20,7 @@ from tests.interpreters.people import (
     interpreter_create,
     kiche_case,
     spanish_attorney,
+    team_offered,
 )
 from tests.volunteers.offers import RESPONDENT_NAME, identifiers_in, shown_a_number
 
@@ -115,3 +116,90 @@ def _journey(browser, base, coord, case, attorney, interpreter):
     voice.go("/interpreter/join/")
     voice.shots("09-interpreter-join")
     return lawyer.problems + voice.problems
+
+
+def test_an_interpreter_who_declines_is_replaced_and_the_attorney_accepts(
+    browser, live_server, coord, celery_eager, mailoutbox
+):
+    """The team's interpreter declines: another takes their place at once, the attorney's offer
+    says so, and the attorney accepts once the new interpreter has."""
+    match, first = _team_offer(coord, mailoutbox)
+    second = interpreter_create(coordinator=coord, email="tomas@example.org", first_name="Tomás")
+    try:
+        problems = _replacement_journey(browser, live_server.url, match, first, second)
+    finally:
+        connections.close_all()
+    assert [p for p in problems if "Content Security Policy" in p] == []
+    assert CaseRequest.objects.get(pk=match.case_id).status == "represented"
+    assert mailoutbox == []  # the team was whole again at once: nobody was alarmed
+
+
+def _replacement_journey(browser, base, match, first, second):
+    # 1. The first interpreter declines from their offer page.
+    quitter = _declines(browser, base, first)
+    assert "Declined" in quitter.page.content()
+
+    # 2. The attorney's offer names the replacement; accepting still waits for them.
+    lawyer = Shots(browser, base, match.attorney.user)
+    lawyer.go(f"/attorney/offers/{match.pk}/")
+    note = lawyer.page.inner_text("[data-section=team]")
+    assert "had to decline" in note and "Tomás Interpreter" in note
+    lawyer.shots("10-attorney-replacement-offer")
+    lawyer.page.click("text=See party names to check conflicts")
+    lawyer.page.click("text=I have no conflict of interest")
+    lawyer.page.click("text=Accept this case")
+    assert "has not accepted yet" in lawyer.page.content()
+
+    # 3. The replacement finds the offer on their dashboard and accepts.
+    voice = Shots(browser, base, second.user, lands="**/interpreter/")
+    voice.page.click("text=Review team offer")
+    voice.page.click("text=See party names to check conflicts")
+    voice.page.click("text=I have no conflict of interest")
+    voice.page.click("text=Accept and interpret")
+    assert "Waiting for the attorney" in voice.page.content()
+
+    # 4. The attorney accepts now.
+    lawyer.go(f"/attorney/offers/{match.pk}/")
+    assert "The interpreter has accepted" in lawyer.page.content()
+    lawyer.page.click("text=Accept this case")
+    lawyer.page.wait_for_url("**/attorney/cases/*/")
+    return quitter.problems + lawyer.problems + voice.problems
+
+
+def test_with_no_interpreter_left_the_attorney_and_coordinators_are_told(
+    browser, live_server, coord, celery_eager, mailoutbox
+):
+    match, first = _team_offer(coord, mailoutbox)
+    attorney = match.attorney
+    try:
+        quitter = _declines(browser, live_server.url, first)
+        lawyer = Shots(browser, live_server.url, attorney.user)
+        lawyer.go(f"/attorney/offers/{match.pk}/")
+        note = lawyer.page.inner_text("[data-section=team]")
+        lawyer.shots("11-attorney-unfilled-offer")
+        problems = quitter.problems + lawyer.problems
+    finally:
+        connections.close_all()
+    assert "no other interpreter is free yet" in note
+    assert [p for p in problems if "Content Security Policy" in p] == []
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([coord.email, attorney.user.email])
+    assert Match.objects.get(pk=match.pk).status == "offered"
+
+
+def _team_offer(coord, mailoutbox):
+    """A K'iche' team offered to Sofia (Spanish) with Ixchel interpreting: (match, Ixchel)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    attorney = spanish_attorney(user__first_name="Sofia", user__last_name="Abogada")
+    first = interpreter_create(coordinator=coord, email="ixchel@example.org")
+    match = team_offered(case=kiche_case(), attorney=attorney, interpreter=first, coordinator=coord)
+    mailoutbox.clear()  # the offer's own email
+    return match, first
+
+
+def _declines(browser, base, interpreter):
+    """The interpreter signs in and declines the team offer on their dashboard."""
+    visitor = Shots(browser, base, interpreter.user, lands="**/interpreter/")
+    visitor.page.click("text=Review team offer")
+    visitor.page.click("button:has-text('Decline')")
+    visitor.page.wait_for_url("**/interpreter/")
+    return visitor

@@ -16,11 +16,12 @@ def interpreter_create(
     remote_ok=True,
     capacity=2,
     email=None,
+    first_name="Ixchel",
 ) -> InterpreterProfile:
     user = UserFactory(**({"username": email} if email else {}))
     profile = interpreter_profile_save(
         user=user,
-        first_name="Ixchel",
+        first_name=first_name,
         last_name="Interpreter",
         phone="",
         home_zip=zip_code,

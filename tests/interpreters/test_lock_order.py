@@ -11,11 +11,13 @@ from interpreters.services import team_decline, team_run
 from matching.models import Match
 from matching.services import match_approve, match_decline, match_offer
 from tests.interpreters.people import interpreter_create, kiche_case, spanish_attorney
+from volunteers.models import AttorneyProfile
 
 pytestmark = pytest.mark.django_db
 
 PROFILE = InterpreterProfile._meta.db_table
 ASSIGNMENT = TeamInterpreter._meta.db_table
+ATTORNEY = AttorneyProfile._meta.db_table
 
 
 def _locked_tables(queries) -> list[str]:
@@ -47,13 +49,16 @@ def test_a_team_run_locks_no_interpreter_up_front(coord):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite takes no row locks")
-def test_the_interpreters_decline_locks_the_assignment_before_the_profile(coord):
+def test_the_interpreters_decline_locks_in_the_global_order(coord):
+    """It may put a replacement on the attorney's match, so it locks as matching does."""
     _match, team = _offered_team(coord)
+    interpreter_create(coordinator=coord)  # the replacement
     with CaptureQueriesContext(connection) as answer:
         team_decline(assignment=team, user=team.interpreter.user)
     locked = _locked_tables(answer.captured_queries)
-    assert locked[0] == ASSIGNMENT
+    assert locked[:3] == [ATTORNEY, Match._meta.db_table, ASSIGNMENT]
     assert PROFILE not in locked[: locked.index(ASSIGNMENT)]
+    assert TeamInterpreter.objects.filter(match=_match, status="active").count() == 1
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite takes no row locks")

@@ -127,7 +127,7 @@ def test_an_attorney_declining_releases_the_interpreter(coord):
 def test_an_interpreter_declining_frees_their_slot_and_blocks_the_attorneys_accept(coord):
     kiche_case(), spanish_attorney(), interpreter_create(coordinator=coord)
     match, team = _offered_team(coord)
-    team_decline(assignment=team, user=team.interpreter.user)
+    team_decline(assignment=team, user=team.interpreter.user)  # nobody else to replace them
     assert _slots(team.interpreter) == 0
     match_attest_no_conflict(match=match, user=match.attorney.user)
     with pytest.raises(MatchError):

@@ -11,6 +11,7 @@ from interpreters.teams import (
     Volunteer,
     attorney_points,
     interpreter_points,
+    replacement_choose,
     teams_solve,
 )
 
@@ -165,3 +166,34 @@ def test_a_kiche_case_gets_a_spanish_speaking_attorney_and_a_kiche_spanish_inter
         cases=[case], attorneys=[english_only, spanish], interpreters=[interpreter]
     )
     assert [(t.attorney, t.interpreter, t.bridge) for t in teams] == [(11, 20, "spa")]
+
+
+def _voice(iid, languages, *, capacity=1, near=True, remote_ok=True):
+    return Volunteer(
+        id=iid, capacity=capacity, latitude=40.7 if near else 34.0,
+        longitude=-74.0 if near else -118.2, radius_miles=30, remote_ok=remote_ok,
+        languages=languages,
+    )  # fmt: skip
+
+
+KICHE = TeamCase(1, "quc", 40.7, -74.0, remote_ok=False, case_type="asylum", priority=1)
+
+
+def test_a_replacement_is_the_best_interpreter_on_the_teams_bridge():
+    voices = [
+        _voice(30, {"quc": 4, "eng": 4}),  # no Spanish: not on this team's bridge
+        _voice(31, {"quc": 3, "spa": 3}),
+        _voice(32, {"quc": 4, "spa": 4}, near=False),  # remote: no in-the-room points
+        _voice(33, {"quc": 4, "spa": 4}),
+    ]
+    assert replacement_choose(case=KICHE, bridge="spa", interpreters=voices) == (33, 450)
+
+
+def test_a_replacement_is_never_one_the_team_had_nor_one_without_a_slot():
+    voices = [_voice(33, {"quc": 4, "spa": 4}), _voice(34, {"quc": 4, "spa": 4}, capacity=0)]
+    assert replacement_choose(case=KICHE, bridge="spa", interpreters=voices, excluded={33}) is None
+
+
+def test_equal_replacements_go_to_the_lowest_id():
+    voices = [_voice(41, {"quc": 4, "spa": 4}), _voice(40, {"quc": 4, "spa": 4})]
+    assert replacement_choose(case=KICHE, bridge="spa", interpreters=voices) == (40, 450)

@@ -9,6 +9,7 @@ from ortools.graph.python import min_cost_flow
 from matching.solver.arrays import ranges
 from matching.solver.cells import _Cells, _cells_without_exclusions
 from matching.solver.components import components
+from matching.solver.dominance import without_dominated_arcs
 from matching.solver.hubs import Hubs
 from matching.solver.instance import Instance, IntArray, SolverError
 from matching.solver.solution import Solution, merge_solutions, solution_of
@@ -38,7 +39,8 @@ def solve_component(instance: Instance, hubs: Hubs | None = None) -> Solution:
 
     With ``hubs``, the optimum of ``materialise(instance, hubs)`` (hubs.py), without building it.
 
-    1. Split exclusions into cells of their own and trim unusable arcs and cases (cells.py).
+    1. Split exclusions into cells of their own and trim unusable arcs and cases (cells.py);
+       drop the arcs no optimal solution uses (dominance.py).
     2. Build source -> attorney (capacity, cost 0) -> cell (min(capacity, cell size),
        -affinity) -> sink, with one cell -> sink arc per run of equal priority in the cell
        (run length, -priority), and a source -> sink bypass of cost 0. Hubs add
@@ -48,7 +50,7 @@ def solve_component(instance: Instance, hubs: Hubs | None = None) -> Solution:
        maximum flow instead would trade score for more matches.
     4. Pair each cell's inflow with its outflow (cases best first): see :func:`_decompose`.
     """
-    cells = _cells_without_exclusions(instance, hubs)
+    cells = without_dominated_arcs(instance, _cells_without_exclusions(instance, hubs))
     total = int(instance.capacity.sum())
     if total == 0 or len(cells.case) == 0:
         return Solution(objective=0, assignments=())

@@ -154,7 +154,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # made by the others still verify and are re-hashed with Argon2 at the next sign-in.
 PASSWORD_HASHERS = [
     "core.hashers.Argon2OneLanePasswordHasher",  # Argon2id at Django's cost, one thread
-
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
@@ -371,12 +370,10 @@ MATCHING_FANOUT_QUEUE = env_str("MATCHING_FANOUT_QUEUE", "")
 # A run writes its proposals in one transaction per batch of whole components of about this many
 # assignments (matching/pipeline/run.py): smaller batches hold row locks for less time.
 MATCHING_WRITE_BATCH_ASSIGNMENTS = env_int("MATCHING_WRITE_BATCH_ASSIGNMENTS", 20_000, minimum=1)
-# A run whose usable free capacity (of attorneys with an open case in reach) is at most this many
-# slots reads only the best cases within their reach, exactly as optimal as a full run
-# (matching/pipeline/load/small.py); 0 always loads the whole backlog. Above
-# MATCHING_SMALL_RUN_MAX_CASES cases to read, the run loads the whole backlog instead.
-MATCHING_SMALL_RUN_SLOTS = env_int("MATCHING_SMALL_RUN_SLOTS", 1000, minimum=0)
-MATCHING_SMALL_RUN_MAX_CASES = env_int("MATCHING_SMALL_RUN_MAX_CASES", 100_000, minimum=1)
+# A debounced run (after a change) reads only the best open cases within the free attorneys'
+# reach, exactly as optimal as a full run (matching/pipeline/load/small.py), unless that is more
+# than this many cases; then, and for the scheduled run, it loads the whole backlog. 0: never.
+MATCHING_SMALL_RUN_MAX_CASES = env_int("MATCHING_SMALL_RUN_MAX_CASES", 100_000, minimum=0)
 MATCH_OFFER_TTL_HOURS = env_int("MATCH_OFFER_TTL_HOURS", 72, minimum=1)
 MATCH_OFFER_REMINDER_HOURS = env_int("MATCH_OFFER_REMINDER_HOURS", 24, minimum=1)
 # Days after accepting a case during which the attorney may put it back (hand it back to the

@@ -199,15 +199,13 @@ def _load(
 
 
 def _load_small(today, seconds: dict[str, float]) -> Problem | None:
-    """The small run's problem (pipeline/load/small.py), or None for the full load: a small
-    usable capacity is placed exactly from the cases within reach."""
-    slots = settings.MATCHING_SMALL_RUN_SLOTS
-    if not slots:
+    """The small run's problem (pipeline/load/small.py), or None for the full load: the free
+    attorneys are placed exactly from the cases within their reach, when those are few."""
+    max_cases = settings.MATCHING_SMALL_RUN_MAX_CASES
+    if not max_cases:
         return None
     timings: dict[str, float] = {}
-    problem = load_small_problem(
-        today=today, slots=slots, max_cases=settings.MATCHING_SMALL_RUN_MAX_CASES, timings=timings
-    )
+    problem = load_small_problem(today=today, max_cases=max_cases, timings=timings)
     if problem is None:
         seconds["small_run_tried"] = timings.get("load", 0.0)
         return None

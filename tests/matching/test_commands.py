@@ -20,7 +20,7 @@ from matching.pipeline.load import load_problem
 from matching.pipeline.run import matching_run, solve_problem
 from matching.selectors import match_sentences
 from matching.solver import instance_to_json, materialise, read_instance
-from tests.factories import MatchFactory
+from tests.factories import AttorneyFactory, MatchFactory
 from volunteers.models import AttorneyProfile
 
 pytestmark = pytest.mark.django_db
@@ -223,6 +223,22 @@ def test_benchmark_matching_prints_the_figures_as_json(world):
     assert figures["seconds_solver"] <= figures["seconds_total"]
     assert figures["peak_rss_mib"] > 0
     assert figures["cases_assigned"] == figures["proposals_written"] > 0
+
+
+@pytest.mark.django_db(transaction=True)  # the benchmark times real commits
+def test_bench_time_to_proposal_verifies_an_attorney_and_enters_a_case_through_small_runs(world):
+    AttorneyFactory(languages={"cym": 4}, capacity=3)  # free after the full run: no Welsh cases
+    out = StringIO()
+    call_command("bench_time_to_proposal", "--full-run", "--tries", "1", "--json", stdout=out)
+    figures = json.loads(out.getvalue())
+    attorney, case, idle = figures["tries"]
+    assert figures["full_run"]["proposals"] > 0
+    assert attorney["what"] == "attorney" and case["what"] == "case"
+    assert all(row["small_path"] for row in (attorney, case, idle))
+    assert case["proposals"] == 1 and idle["slots_placed"] == 0
+    assert attorney["proposals"] == attorney["slots_placed"]
+    verified = AttorneyProfile.objects.order_by("-pk").first()
+    assert verified.verification == AttorneyProfile.Verification.VERIFIED
 
 
 ACTIVE = {"proposed", "approved", "offered", "accepted"}

@@ -15,7 +15,7 @@ from django.utils import timezone
 from cases.models import CaseRequest, CaseType, ImmigrationCourt
 from matching.models import Match, MatchingRun
 from matching.pipeline.load import load_problem
-from matching.pipeline.load.small import load_small_problem, usable_slots
+from matching.pipeline.load.small import load_small_problem
 from matching.pipeline.run import matching_run, solve_problem
 from matching.scoring import eligibility
 from matching.solver import materialise
@@ -25,7 +25,7 @@ from volunteers.models import AttorneyLanguage, AttorneyProfile, PracticeArea
 
 pytestmark = pytest.mark.django_db
 
-EVERYTHING = 10**6  # slots and cases: never send the loader to the full path
+EVERYTHING = 10**6  # cases: never send the loader to the full path
 
 
 def _world(seed: int, *, other_languages: bool, settings) -> np.random.Generator:
@@ -33,7 +33,7 @@ def _world(seed: int, *, other_languages: bool, settings) -> np.random.Generator
     what happens between runs: new and raised attorneys, declined pairs (exclusions), new
     cases in old and new cells, priority ties, other languages and relays."""
     settings.MATCHING_OTHER_LANGUAGES = other_languages
-    settings.MATCHING_SMALL_RUN_SLOTS = 0
+    settings.MATCHING_SMALL_RUN_MAX_CASES = 0
     call_command("seed_scale", attorneys=30, cases=300, seed=seed)
     rng = np.random.default_rng(seed)
     _add_other_languages(rng)
@@ -148,7 +148,7 @@ def _assert_optimal_in(full, solution) -> None:
 def test_a_small_run_finds_the_full_runs_optimum_on_random_worlds(seed, other_languages, settings):
     _world(seed, other_languages=other_languages, settings=settings)
     full = load_problem()
-    small = load_small_problem(today=timezone.localdate(), slots=EVERYTHING, max_cases=EVERYTHING)
+    small = load_small_problem(today=timezone.localdate(), max_cases=EVERYTHING)
 
     assert small is not None and small.instance.n_cases < full.instance.n_cases
     expected, found = solve_problem(full), solve_problem(small)
@@ -162,7 +162,7 @@ def test_the_free_attorneys_reach_covers_every_eligible_pair(seed, settings):
     of the full problem has at least min(size, capacity in reach) of its best cases loaded."""
     _world(seed, other_languages=True, settings=settings)
     full = load_problem()
-    small = load_small_problem(today=timezone.localdate(), slots=EVERYTHING, max_cases=EVERYTHING)
+    small = load_small_problem(today=timezone.localdate(), max_cases=EVERYTHING)
     loaded = set(small.case_pk.tolist())
     for k, cell in enumerate(full.cells):
         cases = full.case_pk[full.case_cell == k]
@@ -182,24 +182,22 @@ def _best(problem, cases) -> list[int]:
     return [pk for pk, _ in sorted(rows, key=lambda row: (-max(row[1], 0), row[0]))]
 
 
-def test_more_usable_capacity_than_the_setting_takes_the_full_load(settings):
+def test_more_cases_to_read_than_the_setting_takes_the_full_load(settings):
     _world(25, other_languages=False, settings=settings)
-    small = load_small_problem(today=timezone.localdate(), slots=EVERYTHING, max_cases=EVERYTHING)
-    usable = usable_slots(small)
     today = timezone.localdate()
+    read = load_small_problem(today=today, max_cases=EVERYTHING).instance.n_cases
 
-    assert load_small_problem(today=today, slots=usable, max_cases=EVERYTHING) is not None
-    assert load_small_problem(today=today, slots=usable - 1, max_cases=EVERYTHING) is None
-    assert load_small_problem(today=today, slots=usable, max_cases=1) is None
+    assert load_small_problem(today=today, max_cases=read) is not None
+    assert load_small_problem(today=today, max_cases=read - 1) is None
 
 
 @pytest.mark.smoke
-def test_a_run_with_little_usable_capacity_takes_the_small_path_and_writes_the_optimum(
+def test_a_debounced_run_takes_the_small_path_and_writes_the_optimum(
     settings,
 ):
     _world(26, other_languages=True, settings=settings)
     expected = solve_problem(load_problem())
-    settings.MATCHING_SMALL_RUN_SLOTS = 1000
+    settings.MATCHING_SMALL_RUN_MAX_CASES = 100_000
 
     run = matching_run(trigger="attorney", small=True)
 
@@ -214,7 +212,7 @@ def test_a_run_with_little_usable_capacity_takes_the_small_path_and_writes_the_o
 
 def test_the_debounced_task_may_take_the_small_path_and_the_schedule_loads_everything(settings):
     _world(28, other_languages=False, settings=settings)
-    settings.MATCHING_SMALL_RUN_SLOTS = 1000
+    settings.MATCHING_SMALL_RUN_MAX_CASES = 100_000
 
     scheduled = tasks.run_matching.apply(kwargs={"trigger": "schedule"}).get()
     debounced = tasks.run_matching.apply(kwargs={"trigger": "attorney", "small": True}).get()

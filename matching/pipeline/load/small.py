@@ -5,39 +5,40 @@ newly verified attorney or a new case request brings is a few slots: loading the
 to place them costs as much as the full run's load. This loader reads, for each *place*
 (language, case type, detained flag, court, remote flag; see reach.py) that some attorney with
 free capacity can reach, only the best open cases there, in the solver's order, from
-``case_cell_priority_idx``. The run takes this path when the *usable* free capacity (of the
-attorneys with at least one open case in reach) is at most MATCHING_SMALL_RUN_SLOTS, and the
-full load otherwise.
+``case_cell_priority_idx``: as many as the free capacity that reaches the place, plus the
+exclusions of those attorneys. Work in proportion to what can be placed: a place nobody free
+reaches is not read, a reached place with no open case costs one index probe, and a place
+gives at most as many cases as its free attorneys could take. A debounced run (after a change)
+takes this path when it reads at most MATCHING_SMALL_RUN_MAX_CASES cases; else, and for the
+scheduled run, the full load runs.
 
-Why the result is exactly the full run's optimum (the argument the tests check against full
-runs on random worlds). Write P for the full problem (every open case) and P' for the same
-attorneys and exclusions restricted to the cases loaded here; U for the usable free capacity,
-S for the setting, and for a cell k (solver cell, before exclusions split it): U_k the free
-capacity of the attorneys eligible for k, X_k the exclusions those attorneys have with open
-cases. The loader reads each cell k as one or more *parts* (the place through its main
-language with no relay or other languages; through a relay; cases with other languages), and
-from each part at least its best min(size, min(U_k, S) + X_k) cases in the solver's order
-(priority clipped at 0, highest first, then case id): ``K`` in reach.py is an upper bound of
-U_k + X_k. Cases with other languages are few (4%) and read whole.
+Why the result is exactly the full run's optimum (the tests check it against full runs on
+random worlds, PostgreSQL and SQLite). Write P for the full problem (every open case) and P' for
+the same attorneys and exclusions restricted to the cases loaded here. For a cell k (a solver
+cell before exclusions split it), U_k is the free capacity of the attorneys eligible for it and
+X_k their exclusions with open cases. The loader reads each cell k as one or more *parts*: its
+place through the main language without a relay, through a relay, or (when they count) the
+cases with other languages, which are few (4%) and read whole. From a part it reads the best
+min(size, K) cases in the solver's order (priority clipped at 0, highest first, then case id),
+where K (reach.py) sums the capacity and the exclusions of every attorney who speaks a language
+of the part, takes its kind and reaches its court, so K >= U_k + X_k.
 
 1. The best n cases of k are, part by part, among the best n of their part: a case with n - 1
-   cases of k ahead of it has at most n - 1 ahead of it in its part. So each cell's loaded
-   cases contain its best m_k = min(|k|, min(U_k, S) + X_k) cases.
-2. If U <= S: an attorney eligible for a cell with an open case is usable, so U_k <= U <= S and
-   m_k >= min(|k|, U_k + X_k). The check after loading is exact: every cell with an open case
-   and an eligible attorney has at least one case loaded, so U is measured on P' as on P.
-3. OPT(P') <= OPT(P): P' has fewer cases. Conversely, take an optimal X for P using the fewest
-   cases outside P'. Suppose it gives a case e of cell k, not loaded, to attorney b. Cell k
-   holds at most U_k assigned cases, e among them, so at most U_k - 1 of its loaded cases are
-   assigned; at most X_k of them are excluded for b; as m_k >= U_k + X_k (else all of k is
-   loaded, e too), some loaded case e' of k is free and allowed for b. e' ranks before e, so
+   cases of k ahead of it has at most n - 1 ahead of it in its part. So the loaded cases of k
+   contain its best m_k = min(|k|, U_k + X_k) cases.
+2. OPT(P') <= OPT(P): P' has fewer cases. Conversely, take an optimal solution of P with the
+   fewest cases outside P', and suppose it gives a case e of cell k, not loaded, to attorney b.
+   Cell k holds at most U_k assigned cases, e among them, so at most U_k - 1 loaded cases of k
+   are assigned; at most X_k of them are excluded for b; since e is not loaded, m_k = U_k + X_k
+   cases of k are, so one of them, e', is free and allowed for b. e' ranks before e, so
    priority(e') >= priority(e), and b scores the same affinity on both (one cell): giving e'
    instead of e loses nothing and uses one case fewer outside P', a contradiction. So
-   OPT(P') = OPT(P), and an optimal solution of P' is an optimal solution of P.
+   OPT(P') = OPT(P), and every optimal solution of P' is an optimal solution of P (the full
+   run may pick another among equal optima).
 
-The same argument holds for cells split by exclusions and for hubs, which are built from the
-loaded cells exactly as the full loader builds them (load_problem's steps 2-3 run unchanged).
-Every read is in one REPEATABLE READ snapshot on PostgreSQL, as the full load's.
+Cells split by exclusions and hubs are built from the loaded cases exactly as the full loader
+builds them (load_problem's steps 2-3 run unchanged), and every read is in one REPEATABLE READ
+snapshot on PostgreSQL, as the full load's.
 """
 
 import datetime
@@ -77,45 +78,44 @@ class Probes:
 
 
 def load_small_problem(
-    *, today: datetime.date, slots: int, max_cases: int, timings: dict | None = None
+    *, today: datetime.date, max_cases: int, timings: dict | None = None
 ) -> Problem | None:
     """The problem restricted to the cases the free attorneys could take (module docstring), or
-    None when the full load must run instead: more than ``slots`` usable free slots, or more
-    than ``max_cases`` cases to read.
+    None when the full load must run instead: more than ``max_cases`` cases to read.
 
     1. In one snapshot: available attorneys, courts, the attorneys' exclusions with open cases.
     2. Their reach (reach.py) as probes, one per part of a cell, each with its depth K.
     3. Read the best K open cases of each probe (one LATERAL query on PostgreSQL), and every
        open case with other languages when those count.
-    4. Build cells, score and build exactly as load_problem does; check the usable capacity.
+    4. Build cells, score and build exactly as load_problem does.
     """
     timings = {} if timings is None else timings
     started = perf_counter()
-    rows, figures = _read_small_snapshot(today, slots=slots, max_cases=max_cases)
+    rows, figures = _read_small_snapshot(today, max_cases=max_cases)
     timings["load"] = perf_counter() - started
     if rows is None:
         return None
     problem = problem_of(rows, timings=timings)
-    usable = usable_slots(problem)
-    if usable > slots:
-        return None
-    problem.stats["small_run"] = {**figures, "usable_slots": usable}
+    problem.stats["small_run"] = {**figures, "usable_slots": usable_slots(problem)}
     return problem
 
 
 def usable_slots(problem: Problem) -> int:
     """Free capacity of the attorneys with an arc or a hub path into a loaded cell (every loaded
-    cell has open cases). Counts an attorney whose only case in reach is excluded for them:
-    an over-estimate, which only sends a run to the full load."""
+    cell has open cases), as the run's statistics report it. Counts an attorney whose only
+    case in reach is excluded for them."""
     instance, hubs = problem.instance, problem.hubs
     reaching = np.unique(np.concatenate((instance.arc_attorney, hubs.arc_attorney)))
     return int(instance.capacity[reaching].sum())
 
 
-def _read_small_snapshot(
-    today: datetime.date, *, slots: int, max_cases: int
-) -> tuple[Snapshot | None, dict]:
+def _read_small_snapshot(today: datetime.date, *, max_cases: int) -> tuple[Snapshot | None, dict]:
     with snapshot():
+        if connection.vendor == "postgresql":
+            # Every query here reads a few pages, but the estimates of the array lookups are
+            # large enough to start JIT compilation, which alone took 0.26 s of a 0.28 s query.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
         attorneys = load_attorneys(today)
         courts = list(
             ImmigrationCourt.objects.order_by("pk").values_list("pk", "latitude", "longitude")
@@ -130,7 +130,7 @@ def _read_small_snapshot(
         reach = reach_of(
             attorneys, miles, [pk for pk, _, _ in courts], _per_attorney(attorneys, excluded)
         )
-        probes = probes_of(reach, _relay_pairs(), slots=slots)
+        probes = probes_of(reach, _relay_pairs())
         others = other_languages_matched()
         read = _read_probes(probes, skip_others=others, limit=max_cases + 1)
         figures = {"free_slots": int(attorneys.free.sum()), "probes": len(probes)}
@@ -147,7 +147,8 @@ def _read_small_snapshot(
 def _exclusions(attorneys: Attorneys) -> list[tuple[int, int]]:
     """(attorney pk, case pk) of every match row of these attorneys with a case still open:
     the exclusions the full load keeps for them. On PostgreSQL the attorneys go as one array
-    (``= ANY``), not thousands of parameters."""
+    (``= ANY``), and each match's case is looked up by primary key (a join would tempt the
+    planner into hashing every open case)."""
     if connection.vendor != "postgresql":
         return list(
             Match.objects.filter(
@@ -157,8 +158,8 @@ def _exclusions(attorneys: Attorneys) -> list[tuple[int, int]]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT m.attorney_id, m.case_id FROM {Match._meta.db_table} m "  # noqa: S608
-            f"JOIN {CaseRequest._meta.db_table} c ON c.id = m.case_id "
-            "WHERE m.attorney_id = ANY(%s) AND c.status = %s",
+            "WHERE m.attorney_id = ANY(%s) AND (SELECT c.status FROM "
+            f"{CaseRequest._meta.db_table} c WHERE c.id = m.case_id) = %s",
             [attorneys.pk.tolist(), CaseRequest.Status.OPEN],
         )
         return cursor.fetchall()
@@ -171,10 +172,10 @@ def _per_attorney(attorneys: Attorneys, excluded: list[tuple[int, int]]) -> IntA
     return counts
 
 
-def probes_of(reach: Reach, relay_pairs: list[tuple[str, str]], *, slots: int) -> Probes:
+def probes_of(reach: Reach, relay_pairs: list[tuple[str, str]]) -> Probes:
     """One probe per place with capacity (main language, no relay), and per (main language,
-    relay) pair in use and place where either language is spoken. K = min(capacity, slots) +
-    exclusions, summed over the languages of the part."""
+    relay) pair in use and place where either language is spoken. K = capacity + exclusions,
+    summed over the languages of the part."""
     out: dict[str, list] = {name: [] for name in Probes.__slots__}
     parts: list[tuple[str, str | None, tuple[int | None, ...]]] = [
         (code, None, (reach.language_index(code),)) for code in reach.languages
@@ -190,7 +191,7 @@ def probes_of(reach: Reach, relay_pairs: list[tuple[str, str]], *, slots: int) -
         capacity = sum(reach.capacity[i] for i in spoken)
         excluded = sum(reach.excluded[i] for i in spoken)
         kind, court, remote = np.nonzero(capacity > 0)
-        depth = np.minimum(capacity, slots)[kind, court, remote] + excluded[kind, court, remote]
+        depth = capacity[kind, court, remote] + excluded[kind, court, remote]
         out["language"] += [main] * len(kind)
         out["relay"] += [relay] * len(kind)
         out["case_type"] += [reach.kinds[k][0] for k in kind.tolist()]

@@ -1,0 +1,151 @@
+"""From a commit to its proposals: `bench_time_to_proposal` (issue 15 #2 and #3).
+
+Each try verifies a newly signed-up attorney (attorney_verify) and enters a case request a free
+attorney can take (case_request_create), each in its own transaction, as a coordinator would. The
+commit asks for the debounced run exactly as in production (matching.tasks.runs); Celery runs
+eagerly here, so the run starts at the commit instead of DEBOUNCE_SECONDS later: the figure is
+commit -> proposals written, without the debounce. Each try also times a run with nothing new.
+
+The small run's cost is reported against a full run on the same world: ``--full-run`` runs one
+first (on a freshly seeded world, the run that matches the backlog), else the last full run
+recorded is taken. The runs are real: they write proposals, like benchmark_matching's.
+"""
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from time import perf_counter
+
+import numpy as np
+from django.core.cache import cache
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.test.utils import override_settings
+from django.utils import timezone
+
+from cases.models import CaseRequest
+from cases.services import case_request_create
+from config.celery import app
+from matching.models import Match, MatchingRun
+from matching.pipeline.load.attorneys import load_attorneys
+from matching.pipeline.run import matching_run
+from matching.scale.arrivals import case_data_for, pending_attorney
+from matching.tasks import runs
+from volunteers.services import attorney_verify
+
+
+class Command(BaseCommand):
+    help = "Time commit -> proposals for a verified attorney and a new case; small vs full run."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tries", type=int, default=3)
+        parser.add_argument("--full-run", action="store_true", help="Run a full run first.")
+        parser.add_argument("--seed", type=int, default=15)
+        parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+
+    def handle(self, *args, tries, full_run, seed, **options):
+        full = _full_run() if full_run else _last_full_run()
+        rng = np.random.default_rng(seed)
+        rows = []
+        for _ in range(tries):
+            rows.append(_try("attorney", lambda: _verify(pending_attorney(rng))))
+            rows.append(_try("case", lambda: _intake(rng)))
+            rows.append(_try("nothing new", _nothing_new))
+        total = full.stats["seconds"]["total"]
+        for row in rows:
+            row["ratio_to_full"] = round(row["run_seconds"] / total, 4)
+        figures = {"full_run": {"run": full.pk, "seconds": total, "cases": full.cases_considered,
+                                "proposals": full.proposals}, "tries": rows}  # fmt: skip
+        if options["json"]:
+            self.stdout.write(json.dumps(figures))
+            return
+        self.stdout.write(f"full run {full.pk}: {total} s, {full.cases_considered} open cases")
+        for row in rows:
+            self.stdout.write(", ".join(f"{k} {v}" for k, v in row.items()))
+
+
+def _full_run() -> MatchingRun:
+    run = matching_run(trigger="benchmark")
+    if run.status != MatchingRun.Status.FINISHED:
+        raise CommandError(f"The full run did not finish ({run.status}).")
+    return run
+
+
+def _last_full_run() -> MatchingRun:
+    run = MatchingRun.objects.filter(
+        status=MatchingRun.Status.FINISHED, stats__has_key="unreachable_cases"
+    ).first()
+    if run is None:
+        raise CommandError("No full run recorded: pass --full-run.")
+    return run
+
+
+@contextmanager
+def _eager() -> Iterator[None]:
+    """Tasks run in this process at once (the run at the commit, without the debounce's
+    countdown), mail stays in memory, and each try opens a fresh debounce window."""
+    cache.delete(runs._DEBOUNCE_KEY)
+    app.conf.task_always_eager = True
+    try:
+        with override_settings(
+            MATCHING_RUN_ON_CHANGE=True,
+            MAILERS={"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}},
+        ):
+            yield
+    finally:
+        app.conf.task_always_eager = False
+        cache.delete(runs._DEBOUNCE_KEY)
+
+
+def _try(kind: str, act: Callable[[], tuple[float, Callable[[], int]]]) -> dict:
+    """Run ``act`` (which commits and returns the commit's time and a proposal counter) and
+    time the run its commit triggered."""
+    with _eager():
+        committed, proposals = act()
+        done = perf_counter()
+    run = MatchingRun.objects.order_by("-pk").first()
+    stats = run.stats if run else {}
+    small = stats.get("small_run", {})
+    return {
+        "what": kind,
+        "commit_to_proposals_s": round(done - committed, 3),
+        "proposals": proposals(),
+        "run": run.pk if run else None,
+        "run_seconds": stats.get("seconds", {}).get("total", 0.0),
+        "small_path": bool(small),
+        "usable_slots": small.get("usable_slots"),
+        "cases_read": small.get("cases_read"),
+        "probes": small.get("probes"),
+        "slots_placed": run.proposals if run else 0,
+        "phases": stats.get("seconds", {}),
+    }
+
+
+def _committed[T](work: Callable[[], T]) -> tuple[float, T]:
+    """Do ``work`` in a transaction; the time of its commit (the first on-commit callback)."""
+    at: list[float] = []
+    with transaction.atomic():
+        transaction.on_commit(lambda: at.append(perf_counter()))
+        result = work()
+    return at[0], result
+
+
+def _verify(attorney) -> tuple[float, Callable[[], int]]:
+    committed, _ = _committed(lambda: attorney_verify(attorney=attorney, actor=None))
+    return committed, lambda: Match.objects.filter(attorney=attorney).count()
+
+
+def _intake(rng: np.random.Generator) -> tuple[float, Callable[[], int]]:
+    data = case_data_for(load_attorneys(timezone.localdate()), rng)
+    committed, case = _committed(
+        lambda: case_request_create(
+            data=data, created_by=None, source=CaseRequest.Source.COORDINATOR
+        )
+    )
+    return committed, lambda: Match.objects.filter(case=case).count()
+
+
+def _nothing_new() -> tuple[float, Callable[[], int]]:
+    started = perf_counter()
+    runs.run_matching.apply(kwargs={"trigger": "benchmark", "small": True})
+    return started, lambda: 0

@@ -1,0 +1,110 @@
+"""Newcomers for bench_time_to_proposal: an attorney waiting for verification, and the intake
+data of a case request a free attorney can take, drawn like the scale world's (seed_scale).
+
+Benchmark fixtures, not services: the pending attorney's rows are written as seed_scale writes
+its world; what is timed (the verification, the intake) goes through the services.
+"""
+
+import secrets
+from datetime import timedelta
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from cases.models import ImmigrationCourt
+from matching.pipeline.score import Attorneys
+from matching.scale.attorneys import draw_attorneys
+from matching.scale.common import SCALE_DOMAIN
+from matching.scoring import MIN_PROFICIENCY, distance_matrix_miles
+from volunteers.models import AttorneyLanguage, AttorneyProfile, BarAdmission, PracticeArea
+
+
+def _courts() -> list[tuple]:
+    return list(
+        ImmigrationCourt.objects.filter(active=True)
+        .order_by("pk")
+        .values_list("pk", "code", "zip_code", "latitude", "longitude", "detained_only")
+    )
+
+
+def pending_attorney(rng: np.random.Generator) -> AttorneyProfile:
+    """An attorney drawn like the scale world's, signed up with an active bar admission and
+    waiting for a coordinator's verification."""
+    courts = _courts()
+    d = draw_attorneys(rng, 1, courts)
+    home = [c for c in courts if not c[5]][int(d.home_court[0])]
+    tag = f"{timezone.now():%Y%m%d%H%M%S%f}"
+    email = f"newcomer{tag}@{SCALE_DOMAIN}"
+    user = get_user_model().objects.create_user(username=email, email=email)  # no password
+    attorney = AttorneyProfile.objects.create(
+        user=user,
+        verification=AttorneyProfile.Verification.PENDING,
+        home_zip=home[2],
+        latitude=round(float(d.latitude[0]), 5),
+        longitude=round(float(d.longitude[0]), 5),
+        travel_radius_miles=int(d.radius[0]),
+        remote_ok=bool(d.remote[0]),
+        years_experience=int(d.years[0]),
+        capacity=int(d.capacity[0]),
+        remote_preferred=bool(d.remote_preferred[0]),
+        detained_ok=bool(d.detained_ok[0]),
+    )
+    AttorneyLanguage.objects.bulk_create(
+        AttorneyLanguage(attorney=attorney, language_id=code, proficiency=level)
+        for _, code, level in d.languages
+    )
+    PracticeArea.objects.bulk_create(
+        PracticeArea(attorney=attorney, case_type_id=code, cases_handled=handled)
+        for _, code, handled in d.areas
+    )
+    BarAdmission.objects.create(attorney=attorney, jurisdiction="NY", bar_number=tag[-12:])
+    return attorney
+
+
+def case_data_for(attorneys: Attorneys, rng: np.random.Generator) -> dict:
+    """Intake data (as the coordinator's form posts it) of a case that one of ``attorneys``
+    (available, with free capacity) can take: one of their languages and practice areas, at
+    the court nearest to them, remote handling allowed."""
+    for i in rng.permutation(len(attorneys)).tolist():
+        languages = [
+            c for at, c, level in attorneys.languages if at == i and level >= MIN_PROFICIENCY
+        ]
+        excluded = {code for at, code in attorneys.excluded_types if at == i}
+        areas = [c for at, c, _ in attorneys.practice_areas if at == i and c not in excluded]
+        if languages and areas:
+            return _case_data(
+                str(rng.choice(languages)), str(rng.choice(areas)), _nearest_court(attorneys, i)
+            )
+    raise ValueError("No attorney with free capacity takes any case.")
+
+
+def _nearest_court(attorneys: Attorneys, i: int) -> str:
+    """The code of the court nearest to attorney i, among those that are not detained-only."""
+    courts = [c for c in _courts() if not c[5]]
+    miles = distance_matrix_miles(
+        attorneys.latitude[i : i + 1],
+        attorneys.longitude[i : i + 1],
+        np.array([float(c[3]) for c in courts]),
+        np.array([float(c[4]) for c in courts]),
+    )[0]
+    return courts[int(np.argmin(miles))][1]
+
+
+def _case_data(language: str, case_type: str, court: str) -> dict:
+    today = timezone.localdate()
+    return {
+        "respondent_name": "Bench Respondent",
+        # Fresh on every call (not from the seeded draw): each run of the benchmark adds cases.
+        "a_number": f"{10**8 + secrets.randbelow(9 * 10**8):09d}",
+        "contact_route": "Call the clinic",
+        "country_of_nationality": "GT",
+        "language": language,
+        "court": court,
+        "case_type": case_type,
+        "detained": "no",
+        "remote_ok": "yes",
+        "next_hearing_date": (today + timedelta(days=30)).isoformat(),
+        "next_hearing_type": "master",
+        "summary": "Benchmark case request.",
+    }

@@ -15,8 +15,10 @@ The JSON/dict format read by :func:`load_instance`::
 
 import codecs
 import json
+import re
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import IO, Any
 
 import numpy as np
@@ -164,13 +166,45 @@ def _load_arcs(
 ) -> tuple[array[int], array[int], array[int]]:
     # Compact arrays: at backlog scale there are tens of millions of arcs.
     attorney, cell, affinity = array("q"), array("q"), array("q")
-    for i, item in enumerate(items):
-        where = f"arcs[{i}]"
-        _object(item, where, ("attorney", "cell", "affinity"))
-        attorney.append(_reference(item["attorney"], where, "attorney", attorney_index))
-        cell.append(_reference(item["cell"], where, "cell", cell_index))
-        affinity.append(_integer(item["affinity"], f"{where}.affinity"))
+    i = 0
+    for item in items:
+        if type(item) is _Run:
+            if _append_run(item, (attorney, cell, affinity), attorney_index, cell_index):
+                i += len(item.rows)
+                continue
+            arcs = [{"attorney": a, "cell": k, "affinity": int(w)} for a, k, w in item.rows]
+        else:
+            arcs = [item]
+        for arc in arcs:  # one at a time, for the error that names the arc
+            where = f"arcs[{i}]"
+            _object(arc, where, ("attorney", "cell", "affinity"))
+            attorney.append(_reference(arc["attorney"], where, "attorney", attorney_index))
+            cell.append(_reference(arc["cell"], where, "cell", cell_index))
+            affinity.append(_integer(arc["affinity"], f"{where}.affinity"))
+            i += 1
     return attorney, cell, affinity
+
+
+def _append_run(
+    run: "_Run",
+    columns: tuple[array[int], array[int], array[int]],
+    attorney_index: Mapping[str, int],
+    cell_index: Mapping[str, int],
+) -> bool:
+    """Append a run of compact arcs without a Python loop, or return False (nothing appended)
+    if one of them is wrong: an unknown id, an affinity outside 64 bits."""
+    attorneys, cells, affinities = zip(*run.rows, strict=True)
+    try:
+        values = (
+            array("q", map(attorney_index.__getitem__, attorneys)),
+            array("q", map(cell_index.__getitem__, cells)),
+            array("q", map(int, affinities)),
+        )
+    except (KeyError, OverflowError):
+        return False
+    for column, more in zip(columns, values, strict=True):
+        column.extend(more)
+    return True
 
 
 def _load_exclusions(
@@ -244,6 +278,40 @@ def _reference(value: Any, where: str, kind: str, index: Mapping[str, int]) -> i
     return index[identifier]
 
 
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """Consecutive list elements in compact form, each a tuple of its values' texts."""
+
+    rows: list[tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Runs:
+    """A list's elements in compact form (one element, then ``,``): ``element`` captures the
+    values' texts, ``run`` matches as many elements in a row as there are."""
+
+    element: re.Pattern[str]
+    run: re.Pattern[str]
+
+
+def _compact_arc(group: str) -> str:
+    """An arc as write_instance writes it, then ``,``: keys in order, no whitespace, ids
+    without escapes or control characters, an integer affinity. The texts captured (with
+    ``group="("``) decode to what ``json`` decodes them to; any other arc is read by ``json``."""
+    string = group + r'[^"\\\x00-\x1f]*)'
+    number = group + r"-?(?:0|[1-9][0-9]*))"
+    return rf'\{{"attorney":"{string}","cell":"{string}","affinity":{number}\}},'
+
+
+# Arcs are read a run at a time: tens of millions of them in a backlog-scale export.
+_RUNS = {
+    "arcs": _Runs(
+        element=re.compile(_compact_arc("(")),
+        run=re.compile(f"(?:{_compact_arc('(?:')})*+"),
+    )
+}
+
+
 class _JsonStream:
     """A JSON object read a piece at a time: its keys, and each element of a list value one by
     one (``json``'s own decoder decodes every element, so the syntax is exactly JSON's)."""
@@ -272,7 +340,7 @@ class _JsonStream:
                 self._expect(":")
                 if self._peek() == "[":
                     self._at += 1
-                    yield key, self._elements()
+                    yield key, self._elements(_RUNS.get(key))
                 else:
                     yield key, self._value()
                 if self._peek() != ",":
@@ -282,11 +350,16 @@ class _JsonStream:
         if self._peek():
             raise InstanceError("malformed JSON: extra data after the instance")
 
-    def _elements(self) -> Iterator[Any]:
+    def _elements(self, runs: "_Runs | None" = None) -> Iterator[Any]:
+        """The elements of a list, one by one; with ``runs``, each run of elements in its
+        compact form comes as one :class:`_Run`."""
         if self._peek() == "]":
             self._at += 1
             return
         while True:
+            if runs is not None and (run := self._run(runs)) is not None:
+                yield run
+                continue  # a run ends with its separator, and never with the last element
             yield self._value()
             # Compact JSON puts the separator right after the value: no whitespace to skip.
             at = self._at
@@ -298,6 +371,16 @@ class _JsonStream:
                 return
             if separator != ",":
                 raise InstanceError("malformed JSON: expected ',' or ']'")
+
+    def _run(self, runs: "_Runs") -> "_Run | None":
+        """The elements in compact form from here on in what is already read: two scans by
+        the regular expression engine, no Python per element."""
+        at = self._at
+        end = runs.run.match(self._text, at).end()  # type: ignore[union-attr]  # matches ""
+        if end == at:
+            return None
+        self._at = end
+        return _Run(runs.element.findall(self._text, at, end))
 
     def _value(self) -> Any:
         if self._at >= len(self._text) or self._text[self._at] in self._WHITESPACE:

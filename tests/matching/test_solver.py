@@ -480,7 +480,7 @@ INVALID = [
     ),
     (mutated(_set(("arcs", 2, "affinity"), None)), "arcs[2].affinity: expected an integer"),
     (mutated(_set(("arcs", 2, "affinity"), 2**40)), "arcs[2]: affinity 1099511627776 is out"),
-    (mutated(_set(("arcs", 1, "attorney"), "a9")), "arcs[1]: unknown attorney 'a9'"),
+    (mutated(_set(("arcs", 1, "attorney"), "a9")), r"arcs\[1\]: unknown attorney 'a9'"),
     (mutated(_set(("arcs", 2, "cell"), "k9")), "arcs[2]: unknown cell 'k9'"),
     (mutated(_set(("excluded", 0, "attorney"), "a9")), "excluded[0]: unknown attorney 'a9'"),
     (mutated(_set(("excluded", 0, "case"), "c7")), "excluded[0]: unknown case 'c7'"),
@@ -665,13 +665,44 @@ def test_write_instance_writes_the_documented_example_exactly():
 
 
 @PROPERTY
-@given(data=instances(), indent=st.sampled_from([None, 1]), seed=st.integers(0, 2**32 - 1))
-def test_read_instance_reads_what_load_instance_reads(data, indent, seed):
-    text = json.dumps(shuffled(data, seed), indent=indent).encode()
+@given(
+    data=instances(),
+    layout=st.sampled_from([{}, {"indent": 1}, {"separators": (",", ":")}]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_read_instance_reads_what_load_instance_reads(data, layout, seed):
+    """Compact arcs are read a run at a time, the rest one element at a time: the same."""
+    text = json.dumps(shuffled(data, seed), **layout).encode()
 
-    streamed = read_instance(Trickle(text))
+    for handle in (Trickle(text), io.BytesIO(text)):
+        streamed = read_instance(handle)
+        assert instance_to_json(streamed) == instance_to_json(load_instance(text))
 
-    assert instance_to_json(streamed) == instance_to_json(load_instance(text))
+
+COMPACT_ARCS = build(
+    {"a1": 1, "a2": 1, "a3": 1},
+    {"k1": {"c1": 120}},
+    {("a1", "k1"): 10, ("a2", "k1"): 10, ("a3", "k1"): 10},
+)
+
+
+@pytest.mark.parametrize(
+    ("arc", "message"),
+    [
+        ({"attorney": "a9", "cell": "k1", "affinity": 1}, r"arcs\[1\]: unknown attorney 'a9'"),
+        ({"attorney": "", "cell": "k1", "affinity": 1}, r"arcs\[1\].attorney: id must be"),
+        ({"attorney": "a2", "cell": "k1", "affinity": 2**63}, "does not fit in 64 bits"),
+        ({"attorney": "a2", "cell": "k1", "affinity": 1.5}, r"arcs\[1\].affinity: expected an"),
+        ({"attorney": "a2", "cell": "k1", "affinity": 1}, r"arcs\[2\]: duplicate arc"),
+    ],
+)
+def test_read_instance_names_the_arc_at_fault_in_a_run_of_compact_arcs(arc, message):
+    data = {**COMPACT_ARCS, "arcs": [COMPACT_ARCS["arcs"][0], arc, *COMPACT_ARCS["arcs"][1:]]}
+    text = compact(data).encode()
+
+    for read in (lambda: load_instance(text), lambda: read_instance(io.BytesIO(text))):
+        with pytest.raises(InstanceError, match=message):
+            read()
 
 
 def test_read_instance_reads_a_file_in_another_key_order_whole():

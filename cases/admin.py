@@ -167,7 +167,8 @@ class CaseRequestAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     readonly_fields = [
         "reference", "status", "duplicate_of", "source", "priority", "priority_breakdown",
         "created_by", "created_at", "updated_at",
-        # How it ended: recorded by the attorney's status update (matching.checkins), never here.
+        # How it ended: recorded through match_case_close, by the attorney's status update
+        # (matching.checkins) or a coordinator on the match's page (its "Record the outcome").
         "outcome", "relief_type", "outcome_date", "closed_at",
     ]  # fmt: skip
     # No date_hierarchy: over a 100,000-case backlog its MIN/MAX and DISTINCT date queries cost

@@ -14,9 +14,10 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.admin import LanguageInUseFilter, PriorityBandFilter
+from cases.models import CaseRequest
 from core.admin_lists import LargeTableAdminMixin
 from core.errors import DomainError
 from core.exports import csv_export, iso
@@ -28,6 +29,7 @@ from matching.selectors import match_distance, match_explanation, next_best_atto
 from matching.services import (
     REJECTABLE,
     match_approve,
+    match_case_close,
     match_offer,
     match_put_back_deadline_set,
     match_reject,
@@ -199,6 +201,36 @@ class AcceptedAgeFilter(admin.SimpleListFilter):
 
 class RejectForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
+
+
+class OutcomeForm(forms.Form):
+    """How an accepted case ended, as a coordinator records it (match_case_close checks the
+    rest: a relief type exactly when relief was granted, a date neither in the future nor
+    before the attorney accepted)."""
+
+    outcome = forms.ChoiceField(choices=[("", "Choose…"), *CaseRequest.Outcome.choices])
+    relief_type = forms.ChoiceField(
+        label="Relief granted",
+        required=False,
+        choices=[("", "Choose…"), *CaseRequest.Relief.choices],
+        help_text="Only when the outcome is relief granted.",
+    )
+    outcome_date = forms.DateField(
+        label="Date the case ended", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def outcome_label(self) -> str:
+        outcome = CaseRequest.Outcome(self.cleaned_data["outcome"]).label
+        relief = self.cleaned_data.get("relief_type")
+        return f"{outcome} ({CaseRequest.Relief(relief).label})" if relief else str(outcome)
+
+
+# Which field a refused outcome points at (match_case_close's error codes); others: the form's.
+OUTCOME_ERROR_FIELDS = {
+    "outcome_required": "outcome", "relief_type_required": "relief_type",
+    "relief_type_unused": "relief_type", "date_required": "outcome_date",
+    "future_date": "outcome_date", "before_acceptance": "outcome_date",
+}  # fmt: skip
 
 
 @admin.register(Match)
@@ -398,10 +430,14 @@ class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     def get_urls(self):
         swap = self.admin_site.admin_view(require_POST(self.swap_view))
         decide = self.admin_site.admin_view(require_POST(self.decide_view))
+        outcome = self.admin_site.admin_view(require_http_methods(["GET", "POST"])(
+            self.outcome_view
+        ))  # fmt: skip
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
             path("<int:match_id>/swap/", swap, name=f"{prefix}_swap"),
             path("<int:match_id>/decide/", decide, name=f"{prefix}_decide"),
+            path("<int:match_id>/outcome/", outcome, name=f"{prefix}_outcome"),
             *super().get_urls(),
         ]
 
@@ -418,6 +454,9 @@ class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
                 COORDINATOR_PERMISSION
             )
             extra["can_swap"] = can_swap
+            extra["can_close"] = match.status == Status.ACCEPTED and request.user.has_perm(
+                COORDINATOR_PERMISSION
+            )
             extra["next_best"] = next_best_attorneys(case=match.case) if can_swap else []
         return super().change_view(request, object_id, form_url, extra)
 
@@ -447,6 +486,33 @@ class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         else:
             self.message_user(request, f"Match {DECISIONS[decision].done}.", messages.SUCCESS)
         return page
+
+    def outcome_view(self, request, match_id: int):
+        """Record how an accepted case ended (match_case_close): the case closes with its
+        outcome, the match completes, the attorney's slot frees. A refusal comes back as a
+        message next to its field, with nothing written."""
+        if not request.user.has_perm(COORDINATOR_PERMISSION):
+            raise PermissionDenied
+        match = get_object_or_404(Match.objects.select_related("case", "attorney__user"),
+                                  pk=match_id, status=Status.ACCEPTED)  # fmt: skip
+        form = OutcomeForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            try:
+                match_case_close(match=match, actor=request.user, **form.cleaned_data)
+            except DomainError as error:
+                form.add_error(OUTCOME_ERROR_FIELDS.get(error.code), error.message)
+            else:
+                closed = f"Case {match.case.reference} closed: {form.outcome_label()}."
+                self.message_user(request, closed, messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:matching_match_change", args=[match_id]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Record the outcome of case {match.case.reference}",
+            "opts": self.opts,
+            "original": match,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/matching/match/outcome.html", context)
 
     def swap_view(self, request, match_id: int):
         if not request.user.has_perm(COORDINATOR_PERMISSION):

@@ -9,7 +9,7 @@ it offline with `manage.py solve_instance FILE`. "-" writes to standard output.
 from django.core.management.base import BaseCommand, CommandError
 
 from matching.pipeline.load import load_problem
-from matching.solver import write_instance
+from matching.solver import Hubs, Instance, write_instance
 
 
 class Command(BaseCommand):
@@ -19,18 +19,25 @@ class Command(BaseCommand):
         parser.add_argument("file", help="Where to write the JSON; - for standard output.")
 
     def handle(self, *args, file: str, **options):
-        problem = load_problem()
+        instance, hubs = _problem()
         # Remote-work hubs (matching/solver/hubs.py) become plain arcs: the same problem,
         # written a piece at a time (solver/writer.py: the text and the arcs are never whole).
         if file == "-":
-            write_instance(problem.instance, _BinaryOut(self.stdout), hubs=problem.hubs)
+            write_instance(instance, _BinaryOut(self.stdout), hubs=hubs)
             return
         try:
             with open(file, "wb", buffering=1 << 22) as handle:
-                write_instance(problem.instance, handle, hubs=problem.hubs)
+                write_instance(instance, handle, hubs=hubs)
         except OSError as error:
             raise CommandError(f"cannot write {file}: {error.strerror}") from error
         self.stderr.write(f"wrote {file}")
+
+
+def _problem() -> tuple[Instance, Hubs]:
+    """Only what the file needs: the rest of the loaded problem (attorneys' facts, the
+    distance matrix...) is freed before writing starts."""
+    problem = load_problem()
+    return problem.instance, problem.hubs
 
 
 class _BinaryOut:

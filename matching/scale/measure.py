@@ -18,10 +18,13 @@ class PhaseMeter:
         self.seconds: dict[str, float] = {}
         self.rss_mib: dict[str, int] = {}
         self.peak_mib: dict[str, int] = {}
+        self.baseline_mib = 0  # resident memory when the first phase began
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
         _reset_peak()
+        if not self.seconds:
+            self.baseline_mib = _status_mib().get("VmRSS", 0)
         started = perf_counter()
         yield
         self.seconds[name] = round(perf_counter() - started, 3)

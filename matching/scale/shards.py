@@ -3,43 +3,32 @@
 A worker stands in for one regional slice of the cases table: it draws the seeded world
 (synthetic.py; the draw replaces reading its region from PostgreSQL and is timed apart), keeps
 the cases of its courts, and keeps them between the messages of one experiment (a worker
-process runs one task at a time, so a one-entry cache is enough).
+process runs one task at a time, so a one-entry cache is enough). ``region`` is the worker's
+part of the inexact regional split (regional.py).
 """
 
 from functools import lru_cache
 from time import perf_counter
 
-import numpy as np
-
-from core.demo import COURT_WEIGHTS
+from matching.scale.measure import PhaseMeter
+from matching.scale.regional import court_regions, shard_of, solve_region
 from matching.scale.sharded import (
     fills_from_json,
     shard_assign,
     shard_summary,
     summary_to_json,
 )
-from matching.scale.synthetic import Cases, draw_world
+from matching.scale.synthetic import World, draw_world
 
 
-def court_regions(courts: list[tuple], n: int) -> dict[int, int]:
-    """Region (0..n-1) of every court pk: courts west to east, cut into n runs of about equal
-    docket weight (COURT_WEIGHTS), so each region holds about as many cases."""
-    by_longitude = sorted(courts, key=lambda c: float(c[4]))
-    weight = np.array([COURT_WEIGHTS.get(c[1], 10) for c in by_longitude], dtype=float)
-    middle = np.cumsum(weight) - weight / 2
-    region = np.minimum((middle / weight.sum() * n).astype(int), n - 1)
-    return {c[0]: int(r) for c, r in zip(by_longitude, region.tolist(), strict=True)}
-
-
-def shard_of(cases: Cases, regions: dict[int, int]) -> np.ndarray:
-    """The region of every case (through its cell's court)."""
-    cell_region = np.array([regions[c.court_id] for c in cases.cells], dtype=np.int64)
-    return cell_region[cases.cell]
+@lru_cache(maxsize=1)
+def _world(attorneys: int, cases: int, seed: int, others: bool) -> World:
+    return draw_world(attorneys=attorneys, cases=cases, seed=seed, other_languages=others)
 
 
 @lru_cache(maxsize=1)
 def _shard(attorneys: int, cases: int, seed: int, others: bool, shards: int, shard: int):
-    world = draw_world(attorneys=attorneys, cases=cases, seed=seed, other_languages=others)
+    world = _world(attorneys, cases, seed, others)
     mine = world.cases.subset(shard_of(world.cases, court_regions(world.courts, shards)) == shard)
     return mine, shard_summary(mine)
 
@@ -70,3 +59,19 @@ def assign(spec: dict, fills: dict) -> dict:
     cases, summary = _shard(*_key(spec))
     pairs = shard_assign(cases, summary, fills_from_json(fills))
     return {"pairs": pairs, "seconds": perf_counter() - started}
+
+
+def region(spec: dict) -> dict:
+    """The inexact split's part (regional.py): this region's attorneys against its cases.
+    ``rss_mib`` is the worker's memory before (the drawn world) and ``peak_mib`` its peak
+    during the region's score, build and solve."""
+    world = _world(*_key(spec)[:4])
+    meter = PhaseMeter()
+    with meter.phase("region"):
+        solution = solve_region(world, spec["shards"], spec["shard"])
+    return {
+        "assignments": [[a.attorney, a.case, a.score] for a in solution.assignments],
+        "seconds": meter.seconds["region"],
+        "rss_mib": meter.baseline_mib,
+        "peak_mib": meter.peak_mib["region"],
+    }

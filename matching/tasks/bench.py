@@ -1,4 +1,5 @@
-"""The worker side of ``bench_split_solve`` (docs/scaling.md): a case shard's summary and fill.
+"""The worker side of ``bench_split_solve`` (docs/scaling.md): a case shard's summary and fills
+(the exact split), and a region's own solve (the inexact one).
 
 Benchmark tasks, no database and no personal data: a message carries the seeded world's
 parameters and the shard number, the results carry cell keys, priority counts and solver ids.
@@ -22,3 +23,8 @@ def shard_summary_task(spec: dict) -> dict:
 @shared_task(name="matching.bench_shard_assign")
 def shard_assign_task(spec: dict, fills: dict) -> dict:
     return shards.assign(spec, fills)
+
+
+@shared_task(name="matching.bench_region_solve")
+def region_solve_task(spec: dict) -> dict:
+    return shards.region(spec)

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from matching.pipeline.load import load_problem, other_languages_matched
+from matching.scale.regional import court_regions, shard_of, solve_by_region
 from matching.scale.sharded import coordinate, shard_assign, shard_summary
-from matching.scale.shards import court_regions, shard_of
 from matching.scale.synthetic import draw_world, reference_courts, world_problem
 from matching.solver import materialise, solve_component
 
@@ -130,6 +130,25 @@ def test_a_shard_refuses_fills_it_cannot_take(world, exact):
         shard_assign(parts[1], summaries[0], plan.fills[0])
 
 
+def test_the_regional_split_is_feasible_and_its_gap_is_measured_against_the_exact_solve(
+    world, exact
+):
+    problem, solution = exact
+    result = solve_by_region(world, 2)
+    merged = result.solution
+
+    gap = solution.objective - result.objective
+    assert 0 <= gap < solution.objective // 20  # not exact, but close on the national world
+    assert merged.objective == result.objective
+    assert len({a.case for a in merged.assignments}) == merged.assigned
+    capacity = dict(zip(problem.instance.attorney_ids, problem.instance.capacity, strict=True))
+    used = Counter(a.attorney for a in merged.assignments)
+    assert all(n <= capacity[a] for a, n in used.items())
+    scores = _true_scores(problem)
+    assert all(scores.get((a.attorney, a.case)) == a.score for a in merged.assignments)
+    assert all(part.assigned > 0 for part in result.regions)
+
+
 def test_bench_solver_scale_prints_its_figures_as_json():
     out = StringIO()
     call_command("bench_solver_scale", attorneys=200, cases=3000, seed=2, stdout=out)
@@ -149,5 +168,6 @@ def test_bench_split_solve_finds_no_gap_to_the_single_process_optimum():
 
     assert figures["gap"] == 0
     assert figures["split_feasible"] is True
+    assert figures["regional_gap"] >= 0
     assert figures["split_objective"] == figures["exact_objective"] > 0
     assert sum(figures["shard_cases"]) == 3000

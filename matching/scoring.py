@@ -506,6 +506,23 @@ def explain(
     return sentences
 
 
+def explain_monthly_cap(stored: object) -> str | None:
+    """The sentence for a proposal whose attorney's monthly offer cap, not their capacity,
+    bounded how many new cases the run could give them (the run stores ``monthly_cap``: the
+    cap, what it left this month, the free capacity); None when it did not."""
+    if not isinstance(stored, Mapping):
+        return None
+    try:
+        cap, left, room = (int(stored[key]) for key in ("cap", "left", "capacity_free"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (
+        f"Your monthly limit of {_count(cap, 'new case')} left room for {left:,} more this "
+        f"month, though your capacity had room for {room:,}: the limit, not your capacity, "
+        "decided how many cases you were offered"
+    )
+
+
 def breakdown_of(stored: object) -> AffinityBreakdown | None:
     """The AffinityBreakdown a match stored as its ``affinity`` part (``as_dict()``), or None when
     it lacks a field explain() words: rows written before every fact was stored (those kept their

@@ -63,6 +63,7 @@ from matching.scoring import (
     breakdown_of,
     eligibility,
     explain,
+    explain_monthly_cap,
     other_languages_key,
 )
 from volunteers.models import AttorneyLanguage, AttorneyProfile, PracticeArea
@@ -203,11 +204,13 @@ def match_sentences(breakdown: object) -> list[str]:
     codes = {code for code in (parts.language_code, parts.relay_for) if code}
     languages = dict(Language.objects.filter(code__in=codes).values_list("code", "name"))
     case_types = dict(CaseType.objects.filter(code=parts.case_type).values_list("code", "name"))
-    return explain(
+    sentences = explain(
         parts,
         language_name=lambda code: languages.get(code, code),
         case_type_name=lambda code: case_types.get(code, code),
     )
+    cap = explain_monthly_cap(breakdown.get("monthly_cap"))
+    return [*sentences, cap] if cap else sentences
 
 
 def match_explanation(match: Match) -> dict[str, Any]:

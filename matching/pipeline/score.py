@@ -56,6 +56,9 @@ class Attorneys:
     detained_ok: NDArray[np.bool_] | None = None
     preferred_types: list[tuple[int, str]] = dataclass_field(default_factory=list)
     excluded_types: list[tuple[int, str]] = dataclass_field(default_factory=list)
+    # position -> (monthly offer cap, free capacity) of the attorneys whose room this run the cap
+    # cut below their free capacity (``free`` holds what the cap left): the explanation says so.
+    capped: dict[int, tuple[int, int]] = dataclass_field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.pk)

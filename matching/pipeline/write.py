@@ -239,7 +239,7 @@ class _Explainer:
     def __init__(self, problem: Problem, today: date) -> None:
         self.problem, self.today = problem, today
         self.zone = timezone.get_current_timezone()
-        self.pairs: dict[tuple[int, int], tuple[dict, str, str]] = {}
+        self.pairs: dict[tuple[int, int], tuple[dict[str, Any], str]] = {}
 
     def warm_up(
         self, positions: np.ndarray, cell_positions: np.ndarray, *, cancelled: Callable[[], bool]
@@ -260,11 +260,11 @@ class _Explainer:
         key = (position, cell_position)
         if key not in self.pairs:
             self.pairs[key] = self._affinity(position, cell_position)
-        affinity_parts, cell, pair_json = self.pairs[key]
+        pair, pair_json = self.pairs[key]
         priority = self._priority(case)
         if encoded:
             return f'{{"priority": {json.dumps(priority)}, {pair_json}}}'
-        return {"affinity": affinity_parts, "priority": priority, "cell": cell}
+        return {"priority": priority, **pair}
 
     def _priority(self, case: tuple) -> dict[str, int]:
         stored_priority, detained, hearing, deadline, created_at = case
@@ -286,7 +286,7 @@ class _Explainer:
             "total": priority.total,
         }
 
-    def _affinity(self, position: int, cell_position: int) -> tuple[dict, str, str]:
+    def _affinity(self, position: int, cell_position: int) -> tuple[dict[str, Any], str]:
         problem = self.problem
         cell = problem.cells[cell_position]
         parts = affinity(
@@ -296,10 +296,15 @@ class _Explainer:
         as_dict = {name: getattr(parts, name) for name in _AFFINITY_FIELDS}
         as_dict["total"] = parts.total
         cell_key = cell_id(cell)
+        pair: dict[str, Any] = {"affinity": as_dict, "cell": cell_key}
+        if position in problem.attorneys.capped:  # the monthly cap bounded this attorney's load
+            cap, capacity_free = problem.attorneys.capped[position]
+            left = int(problem.attorneys.free[position])
+            pair["monthly_cap"] = {"cap": cap, "left": left, "capacity_free": capacity_free}
         # The pair's part of the JSON, serialised once for all the cases it takes ("{...}"
         # without its braces, to be joined with each case's priority).
-        pair_json = json.dumps({"affinity": as_dict, "cell": cell_key})
-        return as_dict, cell_key, pair_json[1:-1]
+        pair_json = json.dumps(pair)
+        return pair, pair_json[1:-1]
 
 
 _AFFINITY_FIELDS = tuple(f.name for f in fields(AffinityBreakdown))

@@ -66,3 +66,29 @@ def _journey(browser, base, attorney):
     assert "You will get no more weekly emails" in stranger.page.content()
     stranger.shots("digest-unsubscribed")
     assert not AttorneyProfile.objects.get(pk=attorney.pk).digest_enabled
+
+
+def test_an_offer_bounded_by_the_monthly_limit_says_so(browser, live_server, coord):
+    """The attorney's offer (and the coordinator's match page, same words) names the monthly
+    limit when it, not the capacity, bounded how many cases the run gave them."""
+    from matching.models import Match
+    from matching.pipeline.run import matching_run
+    from matching.services import match_approve, match_offer
+    from tests.factories import MatchFactory
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    attorney = AttorneyFactory(user__first_name="Ana", capacity=5, languages={"spa": 4})
+    AttorneyProfile.objects.filter(pk=attorney.pk).update(monthly_offer_cap=2)
+    MatchFactory(attorney=attorney, status=Match.Status.DECLINED, decline_reason="no_capacity")
+    for _ in range(3):
+        CaseRequestFactory(language_id="spa")
+    match = Match.objects.get(run=matching_run(trigger="test"))
+    match_offer(match=match_approve(match=match, actor=coord), actor=coord)
+    try:
+        visitor = Shooter(browser, live_server.url, attorney.user)
+        visitor.go(f"/attorney/offers/{match.pk}/")
+        why = visitor.page.inner_text("[data-section=why]")
+        visitor.shots("offer-monthly-limit")
+    finally:
+        connections.close_all()
+    assert "Your monthly limit of 2 new cases left room for 1 more this month" in why

@@ -10,7 +10,7 @@ from matching.pipeline.run import matching_run
 from matching.scoring import AffinityBreakdown, affinity, breakdown_of
 from matching.selectors import match_explanation, match_sentences
 from matching.services import match_approve, match_offer, offer_email_context
-from tests.factories import AttorneyFactory, CaseRequestFactory
+from tests.factories import AttorneyFactory, CaseRequestFactory, MatchFactory
 from tests.matching.test_scoring import a_cell, an_attorney
 from volunteers.selectors import match_reasons
 
@@ -84,3 +84,60 @@ def test_the_stored_facts_round_trip_to_the_same_breakdown():
 def test_rendering_takes_two_small_queries(keen_run, django_assert_max_num_queries):
     with django_assert_max_num_queries(2):
         match_sentences(keen_run.breakdown)
+
+
+CAP_SENTENCE = (
+    "Your monthly limit of 2 new cases left room for 1 more this month, though your capacity "
+    "had room for 5: the limit, not your capacity, decided how many cases you were offered"
+)
+
+
+@pytest.fixture
+def capped_run(db):
+    """A run's proposal to an attorney with room for 5 whose monthly cap of 2 leaves 1: one
+    match already made this month, three cases they could take."""
+    from volunteers.models import AttorneyProfile
+
+    attorney = AttorneyFactory(capacity=5, languages={"spa": 4})
+    AttorneyProfile.objects.filter(pk=attorney.pk).update(monthly_offer_cap=2)
+    MatchFactory(attorney=attorney, status=Match.Status.DECLINED, decline_reason="no_capacity")
+    for _ in range(3):
+        CaseRequestFactory(language_id="spa")
+    run = matching_run(trigger="test")
+    return Match.objects.select_related("case", "attorney__user").get(run=run)
+
+
+def test_a_run_names_the_monthly_cap_when_it_bounded_the_attorneys_load(capped_run):
+    assert capped_run.breakdown["monthly_cap"] == {"cap": 2, "left": 1, "capacity_free": 5}
+    assert match_sentences(capped_run.breakdown)[-1] == CAP_SENTENCE
+
+
+def test_the_attorney_and_the_coordinator_both_read_the_cap(client, coord, capped_run):
+    client.force_login(coord)
+    admin_page = client.get(reverse("admin:matching_match_change", args=[capped_run.pk]))
+    match = match_offer(match=match_approve(match=capped_run, actor=coord), actor=coord)
+    client.force_login(match.attorney.user)
+    offer_page = client.get(reverse("volunteers:offer", args=[match.pk]))
+    for page in (admin_page, offer_page):
+        assert CAP_SENTENCE in page.content.decode()
+
+
+def test_a_cap_that_left_room_enough_is_not_named(db):
+    from volunteers.models import AttorneyProfile
+
+    attorney = AttorneyFactory(capacity=1, languages={"spa": 4})
+    AttorneyProfile.objects.filter(pk=attorney.pk).update(monthly_offer_cap=10)
+    case = CaseRequestFactory(language_id="spa")
+    matching_run(trigger="test")
+    breakdown = Match.objects.get(case=case).breakdown
+    assert "monthly_cap" not in breakdown
+    assert not any("monthly limit" in s for s in match_sentences(breakdown))
+
+
+@pytest.mark.parametrize(
+    "stored", [None, {}, {"cap": 2}, {"cap": "x", "left": 1, "capacity_free": 3}]
+)
+def test_a_malformed_cap_fact_renders_no_sentence(stored):
+    from matching.scoring import explain_monthly_cap
+
+    assert explain_monthly_cap(stored) is None

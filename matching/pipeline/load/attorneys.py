@@ -44,16 +44,18 @@ def load_attorneys(
         available = available.filter(pk__in=pks)
     rows = list(available.order_by("pk").values_list(*_COLUMNS).iterator(chunk_size=CHUNK))
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(_COLUMNS)
-    free = np.array(columns[6], dtype=np.int64) - np.array(columns[7], dtype=np.int64)
+    capacity_free = np.array(columns[6], dtype=np.int64) - np.array(columns[7], dtype=np.int64)
+    free = capacity_free
     capped = [pk for pk, cap in zip(columns[0], columns[10], strict=True) if cap is not None]
     if capped:
         left = offers_left_this_month(capped, now=now or timezone.now())
         caps = np.array([left.get(pk, 0) for pk in columns[0]], dtype=np.int64)
         has_cap = np.array([cap is not None for cap in columns[10]], dtype=bool)
-        free = np.where(has_cap, np.minimum(free, caps), free)
+        free = np.where(has_cap, np.minimum(capacity_free, caps), capacity_free)
     keep = (free > 0) & ~_still_paused(columns, now=now or timezone.now())
     pk = np.array(columns[0], dtype=np.int64)[keep]
     position = {p: i for i, p in enumerate(pk.tolist())}
+    cut = np.flatnonzero((free < capacity_free)[keep])  # positions whose cap bound this run
     ids = available.values("pk")
     preferred, excluded = preference_rows(ids, position)
 
@@ -75,7 +77,12 @@ def load_attorneys(
         detained_ok=column(9, bool),
         preferred_types=preferred,
         excluded_types=excluded,
+        capped=_capped(cut, column(10, object), capacity_free[keep]),
     )
+
+
+def _capped(cut: np.ndarray, caps: np.ndarray, capacity_free: np.ndarray) -> dict:
+    return {int(i): (int(caps[i]), int(capacity_free[i])) for i in cut}
 
 
 def _still_paused(columns: list, *, now: datetime.datetime) -> np.ndarray:

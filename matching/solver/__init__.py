@@ -29,6 +29,8 @@ The modules, in dependency order:
 - ``hubs``: :class:`Hubs`, :func:`materialise` (the same instance without hubs),
   :func:`component_labels` of the attorney-cell-hub graph.
 - ``cells``: cells without exclusions, the shared input of both solvers.
+- ``dominance``: the arcs no optimal solution uses (an attorney sure of better cases
+  elsewhere), dropped before the flow is built.
 - ``io``: the JSON/dict format (:func:`load_instance`, :func:`instance_to_json`,
   :func:`solution_to_json`), and files of it read a piece at a time (:func:`read_instance`).
 - ``writer``: files of it written a piece at a time, hubs made plain arcs

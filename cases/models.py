@@ -313,6 +313,12 @@ class CaseRequest(models.Model):
                 condition=Q(relay_interpreter_ok=False) | Q(relay_language__isnull=False),
                 name="case_relay_needs_language",
             ),
+            # An open case was never closed: the small matching run finds open cases through
+            # case_cell_priority_idx, which leaves out every case with a closed_at.
+            models.CheckConstraint(
+                condition=~Q(status="open") | Q(closed_at__isnull=True),
+                name="case_open_not_closed",
+            ),
             # A relief type exactly when relief was granted; an outcome always has its date.
             models.CheckConstraint(
                 condition=(Q(outcome="relief_granted") & ~Q(relief_type=""))

@@ -1,5 +1,5 @@
-"""Newcomers for bench_time_to_proposal: an attorney waiting for verification, and the intake
-data of a case request a free attorney can take, drawn like the scale world's (seed_scale).
+"""Newcomers for bench_time_to_proposal: an attorney waiting for verification, like one the
+backlog needs, and the intake data of a case request a free attorney can take.
 
 Benchmark fixtures, not services: the pending attorney's rows are written as seed_scale writes
 its world; what is timed (the verification, the intake) goes through the services.
@@ -10,11 +10,11 @@ from datetime import timedelta
 
 import numpy as np
 from django.contrib.auth import get_user_model
+from django.db.models import F
 from django.utils import timezone
 
 from cases.models import ImmigrationCourt
 from matching.pipeline.score import Attorneys
-from matching.scale.attorneys import draw_attorneys
 from matching.scale.common import SCALE_DOMAIN
 from matching.scoring import MIN_PROFICIENCY, distance_matrix_miles
 from volunteers.models import AttorneyLanguage, AttorneyProfile, BarAdmission, PracticeArea
@@ -29,37 +29,46 @@ def _courts() -> list[tuple]:
 
 
 def pending_attorney(rng: np.random.Generator) -> AttorneyProfile:
-    """An attorney drawn like the scale world's, signed up with an active bar admission and
-    waiting for a coordinator's verification."""
-    courts = _courts()
-    d = draw_attorneys(rng, 1, courts)
-    home = [c for c in courts if not c[5]][int(d.home_court[0])]
+    """A newcomer like a random attorney of the world whose capacity is all taken (so like
+    someone the backlog needs): same place, reach, languages and practice areas, signed up with
+    an active bar admission and waiting for a coordinator's verification."""
+    full = AttorneyProfile.objects.filter(
+        verification=AttorneyProfile.Verification.VERIFIED, active_cases=F("capacity")
+    ).values_list("pk", flat=True)
+    pks = list(full.order_by("pk")[:10_000])
+    if not pks:
+        raise ValueError("No attorney has all of their capacity taken: run matching first.")
+    source = AttorneyProfile.objects.get(pk=pks[int(rng.integers(len(pks)))])
     tag = f"{timezone.now():%Y%m%d%H%M%S%f}"
     email = f"newcomer{tag}@{SCALE_DOMAIN}"
     user = get_user_model().objects.create_user(username=email, email=email)  # no password
     attorney = AttorneyProfile.objects.create(
         user=user,
         verification=AttorneyProfile.Verification.PENDING,
-        home_zip=home[2],
-        latitude=round(float(d.latitude[0]), 5),
-        longitude=round(float(d.longitude[0]), 5),
-        travel_radius_miles=int(d.radius[0]),
-        remote_ok=bool(d.remote[0]),
-        years_experience=int(d.years[0]),
-        capacity=int(d.capacity[0]),
-        remote_preferred=bool(d.remote_preferred[0]),
-        detained_ok=bool(d.detained_ok[0]),
+        **{name: getattr(source, name) for name in _COPIED},
     )
     AttorneyLanguage.objects.bulk_create(
         AttorneyLanguage(attorney=attorney, language_id=code, proficiency=level)
-        for _, code, level in d.languages
+        for code, level in AttorneyLanguage.objects.filter(attorney=source).values_list(
+            "language_id", "proficiency"
+        )
     )
     PracticeArea.objects.bulk_create(
         PracticeArea(attorney=attorney, case_type_id=code, cases_handled=handled)
-        for _, code, handled in d.areas
+        for code, handled in PracticeArea.objects.filter(attorney=source).values_list(
+            "case_type_id", "cases_handled"
+        )
     )
+    attorney.preferred_types.set(source.preferred_types.all())
+    attorney.excluded_types.set(source.excluded_types.all())
     BarAdmission.objects.create(attorney=attorney, jurisdiction="NY", bar_number=tag[-12:])
     return attorney
+
+
+_COPIED = (
+    "home_zip", "latitude", "longitude", "travel_radius_miles", "remote_ok", "years_experience",
+    "capacity", "remote_preferred", "detained_ok",
+)  # fmt: skip
 
 
 def case_data_for(attorneys: Attorneys, rng: np.random.Generator) -> dict:
@@ -71,6 +80,8 @@ def case_data_for(attorneys: Attorneys, rng: np.random.Generator) -> dict:
             c for at, c, level in attorneys.languages if at == i and level >= MIN_PROFICIENCY
         ]
         excluded = {code for at, code in attorneys.excluded_types if at == i}
+        # Not bond hearings: those are for detained people, and this case is not detained.
+        excluded.add("bond")
         areas = [c for at, c, _ in attorneys.practice_areas if at == i and c not in excluded]
         if languages and areas:
             return _case_data(

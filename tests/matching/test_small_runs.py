@@ -9,12 +9,14 @@ from unittest import mock
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from cases.models import CaseRequest, CaseType, ImmigrationCourt
 from matching.models import Match, MatchingRun
 from matching.pipeline.load import load_problem
+from matching.pipeline.load import small as small_module
 from matching.pipeline.load.small import load_small_problem
 from matching.pipeline.run import matching_run, solve_problem
 from matching.scoring import eligibility
@@ -156,10 +158,30 @@ def test_a_small_run_finds_the_full_runs_optimum_on_random_worlds(seed, other_la
     _assert_optimal_in(full, found)
 
 
+@pytest.mark.smoke
+@pytest.mark.parametrize("seed", [21, 22, 23, 24, 25, 26])
+def test_parts_read_shallow_first_are_read_deeper_until_the_optimum_leaves_one_free(
+    seed, settings, monkeypatch
+):
+    """One case per part at first: a part the optimum uses up is read deeper (step 3)."""
+    monkeypatch.setattr(small_module, "FIRST_DEPTH", 1)
+    monkeypatch.setattr(small_module, "DEEPER", 2)
+    monkeypatch.setattr(small_module, "ROUNDS", 20)
+    _world(seed, other_languages=bool(seed % 2), settings=settings)
+    full = load_problem()
+    small = load_small_problem(today=timezone.localdate(), max_cases=EVERYTHING)
+
+    assert small.stats["small_run"]["rounds"] > 1
+    expected, found = solve_problem(full), solve_problem(small)
+    assert found.objective == expected.objective
+    _assert_optimal_in(full, found)
+
+
 @pytest.mark.parametrize("seed", [31, 32])
-def test_the_free_attorneys_reach_covers_every_eligible_pair(seed, settings):
+def test_the_free_attorneys_reach_covers_every_eligible_pair(seed, settings, monkeypatch):
     """What the loader reads covers every cell with an eligible free attorney: each such cell
     of the full problem has at least min(size, capacity in reach) of its best cases loaded."""
+    monkeypatch.setattr(small_module, "FIRST_DEPTH", EVERYTHING)  # depth: capacity in reach
     _world(seed, other_languages=True, settings=settings)
     full = load_problem()
     small = load_small_problem(today=timezone.localdate(), max_cases=EVERYTHING)
@@ -230,3 +252,13 @@ def test_a_debounced_run_that_finds_another_running_tries_again(settings):
         result = tasks.run_matching.apply(kwargs={"trigger": "attorney", "small": True}).get()
 
     assert run.call_count == 2 and result["run"] == finished.pk
+
+
+def test_the_database_refuses_an_open_case_that_was_closed():
+    """The small run finds open cases through an index that leaves closed ones out."""
+    case = CaseRequestFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CaseRequest.objects.filter(pk=case.pk).update(closed_at=timezone.now())
+    CaseRequest.objects.filter(pk=case.pk).update(
+        status=CaseRequest.Status.CLOSED, closed_at=timezone.now()
+    )

@@ -1,7 +1,8 @@
 """From a commit to its proposals: `bench_time_to_proposal` (issue 15 #2 and #3).
 
-Each try verifies a newly signed-up attorney (attorney_verify) and enters a case request a free
-attorney can take (case_request_create), each in its own transaction, as a coordinator would. The
+Each try verifies newly signed-up attorneys (attorney_verify; ``--attorneys`` of them in one
+transaction, like attorneys the backlog needs) and enters a case request a free attorney can take
+(case_request_create), each in its own transaction, as a coordinator would. The
 commit asks for the debounced run exactly as in production (matching.tasks.runs); Celery runs
 eagerly here, so the run starts at the commit instead of DEBOUNCE_SECONDS later: the figure is
 commit -> proposals written, without the debounce. Each try also times a run with nothing new.
@@ -41,14 +42,18 @@ class Command(BaseCommand):
         parser.add_argument("--tries", type=int, default=3)
         parser.add_argument("--full-run", action="store_true", help="Run a full run first.")
         parser.add_argument("--seed", type=int, default=15)
+        parser.add_argument(
+            "--attorneys", type=int, default=1, help="Attorneys verified in one transaction."
+        )
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
-    def handle(self, *args, tries, full_run, seed, **options):
+    def handle(self, *args, tries, full_run, seed, attorneys, **options):
         full = _full_run() if full_run else _last_full_run()
         rng = np.random.default_rng(seed)
         rows = []
         for _ in range(tries):
-            rows.append(_try("attorney", lambda: _verify(pending_attorney(rng))))
+            newcomers = [pending_attorney(rng) for _ in range(attorneys)]
+            rows.append(_try("attorney", lambda batch=newcomers: _verify(batch)))
             rows.append(_try("case", lambda: _intake(rng)))
             rows.append(_try("nothing new", _nothing_new))
         total = full.stats["seconds"]["total"]
@@ -130,9 +135,11 @@ def _committed[T](work: Callable[[], T]) -> tuple[float, T]:
     return at[0], result
 
 
-def _verify(attorney) -> tuple[float, Callable[[], int]]:
-    committed, _ = _committed(lambda: attorney_verify(attorney=attorney, actor=None))
-    return committed, lambda: Match.objects.filter(attorney=attorney).count()
+def _verify(attorneys: list) -> tuple[float, Callable[[], int]]:
+    committed, _ = _committed(
+        lambda: [attorney_verify(attorney=attorney, actor=None) for attorney in attorneys]
+    )
+    return committed, lambda: Match.objects.filter(attorney__in=attorneys).count()
 
 
 def _intake(rng: np.random.Generator) -> tuple[float, Callable[[], int]]:

@@ -5,36 +5,47 @@ newly verified attorney or a new case request brings is a few slots: loading the
 to place them costs as much as the full run's load. This loader reads, for each *place*
 (language, case type, detained flag, court, remote flag; see reach.py) that some attorney with
 free capacity can reach, only the best open cases there, in the solver's order, from
-``case_cell_priority_idx``: as many as the free capacity that reaches the place, plus the
-exclusions of those attorneys. Work in proportion to what can be placed: a place nobody free
-reaches is not read, a reached place with no open case costs one index probe, and a place
-gives at most as many cases as its free attorneys could take. A debounced run (after a change)
-takes this path when it reads at most MATCHING_SMALL_RUN_MAX_CASES cases; else, and for the
-scheduled run, the full load runs.
+``case_cell_priority_idx``: at most as many as the free capacity and exclusions in reach, and
+at first at most FIRST_DEPTH; the optimum of what was read says whether a place must be read
+deeper. Work in proportion to what can be placed: a place nobody free reaches is not read, a
+reached place with no open case costs one index probe, and a place gives about as many cases
+as the optimum takes from it. A debounced run (after a change) takes this path when it reads
+at most MATCHING_SMALL_RUN_MAX_CASES cases; else, and for the scheduled run, the full load runs.
 
 Why the result is exactly the full run's optimum (the tests check it against full runs on
 random worlds, PostgreSQL and SQLite). Write P for the full problem (every open case) and P' for
 the same attorneys and exclusions restricted to the cases loaded here. For a cell k (a solver
 cell before exclusions split it), U_k is the free capacity of the attorneys eligible for it and
-X_k their exclusions with open cases. The loader reads each cell k as one or more *parts*: its
+X_k their exclusions with open cases. The loader reads each cell as one or more *parts*: its
 place through the main language without a relay, through a relay, or (when they count) the
 cases with other languages, which are few (4%) and read whole. From a part it reads the best
-min(size, K) cases in the solver's order (priority clipped at 0, highest first, then case id),
-where K (reach.py) sums the capacity and the exclusions of every attorney who speaks a language
-of the part, takes its kind and reaches its court, so K >= U_k + X_k.
+min(size, K) cases in the solver's order (priority clipped at 0, highest first, then case id).
+Either K is the capacity and exclusions of every attorney who speaks a language of the part,
+takes its kind and reaches its court, so K >= U_k + X_k (a *full-depth* part), or K is smaller
+(a *capped* part), and then the round's optimum S of P' must leave unassigned one loaded case
+of the part that no exclusion names; else the part is read DEEPER times deeper and the round
+starts again (until it is read whole, so the rounds end).
 
-1. The best n cases of k are, part by part, among the best n of their part: a case with n - 1
-   cases of k ahead of it has at most n - 1 ahead of it in its part. So the loaded cases of k
-   contain its best m_k = min(|k|, U_k + X_k) cases.
-2. OPT(P') <= OPT(P): P' has fewer cases. Conversely, take an optimal solution of P with the
-   fewest cases outside P', and suppose it gives a case e of cell k, not loaded, to attorney b.
-   Cell k holds at most U_k assigned cases, e among them, so at most U_k - 1 loaded cases of k
-   are assigned; at most X_k of them are excluded for b; since e is not loaded, m_k = U_k + X_k
-   cases of k are, so one of them, e', is free and allowed for b. e' ranks before e, so
-   priority(e') >= priority(e), and b scores the same affinity on both (one cell): giving e'
-   instead of e loses nothing and uses one case fewer outside P', a contradiction. So
-   OPT(P') = OPT(P), and every optimal solution of P' is an optimal solution of P (the full
-   run may pick another among equal optima).
+1. The best n cases of a cell are, part by part, among the best n of their part: a case with
+   n - 1 cases of the cell ahead of it has at most n - 1 ahead of it in its part.
+2. Full-depth parts lose nothing. Let P1 be P without the unread cases of full-depth parts. By
+   step 1, P1 holds the best m_k = min(|k|, U_k + X_k) cases of every cell k. Take an optimal
+   solution of P with the fewest cases outside P1, and suppose it gives a case e of cell k,
+   outside P1, to attorney b. At most U_k - 1 other cases of k are assigned, at most X_k are
+   excluded for b, so one of the best m_k, e', is free and allowed for b; e' ranks before e,
+   so priority(e') >= priority(e), and b scores the same affinity on both (one cell): giving
+   e' instead loses nothing and leaves P1 once less, a contradiction. So OPT(P1) = OPT(P), and
+   an optimal solution of P1 is optimal for P.
+3. Capped parts lose nothing either. Suppose S is not optimal for P1: some T of P1 scores more.
+   The edges of S and T that differ form alternating paths and cycles, each of which can be
+   flipped in S on its own (attorneys keep within capacity), and their gains add up to
+   T - S > 0: one of them, C, gains. If C used only loaded cases, flipping it would improve S
+   in P'. So C ends at an unread case e of a capped part A (a case assigned in T, not in S, is
+   the end of a path; a path has at most one such end), given to attorney b. A's loaded cases
+   all rank before e, and one of them, e', is unassigned in S and named by no exclusion: so it
+   is not on C, b may take it, with the same affinity and a priority no lower. C with e' for
+   e is a flip within P' that gains: S was not optimal in P', a contradiction.
+4. So S, optimal for P', is optimal for P (the full run may pick another among equal optima).
 
 Cells split by exclusions and hubs are built from the loaded cases exactly as the full loader
 builds them (load_problem's steps 2-3 run unchanged), and every read is in one REPEATABLE READ
@@ -42,6 +53,7 @@ snapshot on PostgreSQL, as the full load's.
 """
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter
 
@@ -52,12 +64,13 @@ from django.db.models.functions import Greatest
 
 from cases.models import CaseRequest, ImmigrationCourt
 from matching.models import Match
-from matching.pipeline.load import Problem, Snapshot, problem_of, snapshot
+from matching.pipeline.load import Problem, Snapshot, pk_of, problem_of, snapshot
 from matching.pipeline.load.attorneys import load_attorneys
 from matching.pipeline.load.cases import cells_of_keys, other_languages_matched
 from matching.pipeline.load.reach import IntArray, Reach, reach_of
 from matching.pipeline.score import Attorneys
 from matching.scoring import distance_matrix_miles, other_languages_key
+from matching.solver import Solution, solve_component
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -72,32 +85,77 @@ class Probes:
     court: list[int]
     remote: list[bool]
     k: list[int]
+    # Whether k is the round's depth rather than the capacity and exclusions in reach.
+    capped: list[bool]
 
     def __len__(self) -> int:
         return len(self.k)
 
+    def key(self, n: int) -> tuple:
+        """Probe n's part, the same in every round of one run."""
+        return tuple(getattr(self, name)[n] for name in _KEY)
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class _Loaded:
+    """One round's read: the snapshot, and the cases of each part read to its depth (it may
+    hold more), by part."""
+
+    rows: Snapshot
+    truncated: dict[tuple, list[int]]
+    depth: dict[tuple, int]
+
+
+# A part is first read this deep (or to capacity + exclusions in reach, when less), and a part
+# the round's optimum uses up is read DEEPER times deeper in the next round.
+FIRST_DEPTH = 32
+DEEPER = 8
+ROUNDS = 6
+
 
 def load_small_problem(
-    *, today: datetime.date, max_cases: int, timings: dict | None = None
+    *,
+    today: datetime.date,
+    max_cases: int,
+    timings: dict | None = None,
+    solve: Callable[[Problem], Solution] | None = None,
 ) -> Problem | None:
     """The problem restricted to the cases the free attorneys could take (module docstring), or
     None when the full load must run instead: more than ``max_cases`` cases to read.
 
     1. In one snapshot: available attorneys, courts, the attorneys' exclusions with open cases.
-    2. Their reach (reach.py) as probes, one per part of a cell, each with its depth K.
-    3. Read the best K open cases of each probe (one LATERAL query on PostgreSQL), and every
-       open case with other languages when those count.
-    4. Build cells, score and build exactly as load_problem does.
+    2. Their reach (reach.py) as probes, one per part of a cell, each with its depth.
+    3. Read the best cases of each probe to its depth (one LATERAL query on PostgreSQL), and
+       every open case with other languages when those count.
+    4. Build cells, score and build exactly as load_problem does; solve (``solve``, the exact
+       flow by default). A part read to its depth whose loaded cases the optimum uses up (or
+       may not give to everyone) is read deeper, and the round starts again.
     """
+    solve = solve or (lambda problem: solve_component(problem.instance, problem.hubs))
     timings = {} if timings is None else timings
-    started = perf_counter()
-    rows, figures = _read_small_snapshot(today, max_cases=max_cases)
-    timings["load"] = perf_counter() - started
-    if rows is None:
-        return None
-    problem = problem_of(rows, timings=timings)
-    problem.stats["small_run"] = {**figures, "usable_slots": usable_slots(problem)}
-    return problem
+    depth: dict[tuple, int] = {}
+    for round_ in range(1, ROUNDS + 1):
+        started = perf_counter()
+        loaded, figures = _read_small_snapshot(today, max_cases=max_cases, depth=depth)
+        timings["load"] = timings.get("load", 0.0) + perf_counter() - started
+        if loaded is None:
+            return None
+        problem = problem_of(loaded.rows, timings=timings)
+        used_up = _used_up(loaded, solve(problem))
+        if not used_up:
+            figures.update(rounds=round_, usable_slots=usable_slots(problem))
+            problem.stats["small_run"] = figures
+            return problem
+        depth = {**loaded.depth, **{key: DEEPER * loaded.depth[key] for key in used_up}}
+    return None
+
+
+def _used_up(loaded: _Loaded, solution: Solution) -> list[tuple]:
+    """The parts read to their depth in which the solution leaves no loaded case free of
+    exclusions unassigned (module docstring, step 3)."""
+    taken = {pk_of(pair.case) for pair in solution.assignments}
+    taken.update(case for _, case in loaded.rows.excluded)
+    return [key for key, cases in loaded.truncated.items() if all(case in taken for case in cases)]
 
 
 def usable_slots(problem: Problem) -> int:
@@ -109,7 +167,9 @@ def usable_slots(problem: Problem) -> int:
     return int(instance.capacity[reaching].sum())
 
 
-def _read_small_snapshot(today: datetime.date, *, max_cases: int) -> tuple[Snapshot | None, dict]:
+def _read_small_snapshot(
+    today: datetime.date, *, max_cases: int, depth: dict[tuple, int]
+) -> tuple[_Loaded | None, dict]:
     with snapshot():
         if connection.vendor == "postgresql":
             # Every query here reads a few pages, but the estimates of the array lookups are
@@ -130,7 +190,7 @@ def _read_small_snapshot(today: datetime.date, *, max_cases: int) -> tuple[Snaps
         reach = reach_of(
             attorneys, miles, [pk for pk, _, _ in courts], _per_attorney(attorneys, excluded)
         )
-        probes = probes_of(reach, _relay_pairs())
+        probes = probes_of(reach, _relay_pairs(), depth=depth)
         others = other_languages_matched()
         read = _read_probes(probes, skip_others=others, limit=max_cases + 1)
         figures = {"free_slots": int(attorneys.free.sum()), "probes": len(probes)}
@@ -141,7 +201,17 @@ def _read_small_snapshot(today: datetime.date, *, max_cases: int) -> tuple[Snaps
             return None, figures
     figures["cases_read"] = len(read) + len(spoken)
     cells, case_pk, case_cell, priority = _cells(probes, read, spoken)
-    return Snapshot(attorneys, courts, cells, case_pk, case_cell, priority, excluded), figures
+    rows = Snapshot(attorneys, courts, cells, case_pk, case_cell, priority, excluded)
+    by_probe: dict[int, list[int]] = {}
+    for pk, _, n in read:
+        by_probe.setdefault(n, []).append(pk)
+    truncated = {
+        probes.key(n): cases
+        for n, cases in by_probe.items()
+        if probes.capped[n] and len(cases) >= probes.k[n]
+    }
+    used = {probes.key(n): probes.k[n] for n in range(len(probes))}
+    return _Loaded(rows, truncated, used), figures
 
 
 def _exclusions(attorneys: Attorneys) -> list[tuple[int, int]]:
@@ -172,10 +242,14 @@ def _per_attorney(attorneys: Attorneys, excluded: list[tuple[int, int]]) -> IntA
     return counts
 
 
-def probes_of(reach: Reach, relay_pairs: list[tuple[str, str]]) -> Probes:
+def probes_of(
+    reach: Reach, relay_pairs: list[tuple[str, str]], *, depth: dict[tuple, int] | None = None
+) -> Probes:
     """One probe per place with capacity (main language, no relay), and per (main language,
-    relay) pair in use and place where either language is spoken. K = capacity + exclusions,
-    summed over the languages of the part."""
+    relay) pair in use and place where either language is spoken. Its depth: the capacity and
+    exclusions in reach (summed over the languages of the part), at most ``depth`` of the part
+    (FIRST_DEPTH when not given)."""
+    depth = depth or {}
     out: dict[str, list] = {name: [] for name in Probes.__slots__}
     parts: list[tuple[str, str | None, tuple[int | None, ...]]] = [
         (code, None, (reach.language_index(code),)) for code in reach.languages
@@ -191,15 +265,25 @@ def probes_of(reach: Reach, relay_pairs: list[tuple[str, str]]) -> Probes:
         capacity = sum(reach.capacity[i] for i in spoken)
         excluded = sum(reach.excluded[i] for i in spoken)
         kind, court, remote = np.nonzero(capacity > 0)
-        depth = capacity[kind, court, remote] + excluded[kind, court, remote]
-        out["language"] += [main] * len(kind)
-        out["relay"] += [relay] * len(kind)
-        out["case_type"] += [reach.kinds[k][0] for k in kind.tolist()]
-        out["detained"] += [reach.kinds[k][1] for k in kind.tolist()]
-        out["court"] += [reach.courts[c] for c in court.tolist()]
-        out["remote"] += [bool(r) for r in remote.tolist()]
-        out["k"] += depth.tolist()
+        reached = (capacity + excluded)[kind, court, remote].tolist()
+        columns: dict[str, list] = {
+            "language": [main] * len(kind),
+            "relay": [relay] * len(kind),
+            "case_type": [reach.kinds[k][0] for k in kind.tolist()],
+            "detained": [reach.kinds[k][1] for k in kind.tolist()],
+            "court": [reach.courts[c] for c in court.tolist()],
+            "remote": [bool(r) for r in remote.tolist()],
+        }
+        for name, values in columns.items():
+            out[name] += values
+        for key, most in zip(zip(*columns.values(), strict=True), reached, strict=True):
+            deepest = depth.get(key, FIRST_DEPTH)
+            out["k"].append(min(most, deepest))
+            out["capped"].append(deepest < most)
     return Probes(**out)
+
+
+_KEY = ("language", "relay", "case_type", "detained", "court", "remote")
 
 
 def _relay_pairs() -> list[tuple[str, str]]:
@@ -310,20 +394,34 @@ def _read_probes_orm(probes: Probes, skip_others: bool, limit: int) -> list:
     return rows
 
 
+_CASE_COLUMNS = (
+    "pk", "priority", "language_id", "relay_interpreter_ok", "relay_language_id", "court_id",
+    "case_type_id", "detained", "remote_ok",
+)  # fmt: skip
+
+
 def _with_other_languages() -> list[tuple]:
-    """Every open case with other languages: its columns and its other languages."""
-    spoken: dict[int, list[str]] = {}
-    links = CaseRequest.other_languages.through.objects.filter(
-        caserequest__status=CaseRequest.Status.OPEN
-    ).values_list("caserequest_id", "language_id")
-    for case, code in links:
-        spoken.setdefault(case, []).append(code)
-    columns = (
-        "pk", "priority", "language_id", "relay_interpreter_ok", "relay_language_id", "court_id",
-        "case_type_id", "detained", "remote_ok",
-    )  # fmt: skip
-    rows = CaseRequest.objects.filter(pk__in=list(spoken), status=CaseRequest.Status.OPEN)
-    return [(*row, spoken[row[0]]) for row in rows.values_list(*columns)]
+    """Every open case with other languages: its columns (_CASE_COLUMNS) and its other
+    languages. On PostgreSQL the cases are looked up one by one from the link table (a
+    LATERAL by primary key; a join would hash every open case)."""
+    through = CaseRequest.other_languages.through
+    if connection.vendor != "postgresql":
+        spoken: dict[int, list[str]] = {}
+        links = through.objects.filter(caserequest__status=CaseRequest.Status.OPEN)
+        for case, code in links.values_list("caserequest_id", "language_id"):
+            spoken.setdefault(case, []).append(code)
+        rows = CaseRequest.objects.filter(pk__in=list(spoken), status=CaseRequest.Status.OPEN)
+        return [(*row, spoken[row[0]]) for row in rows.values_list(*_CASE_COLUMNS)]
+    columns = ", ".join(f"x.{'id' if name == 'pk' else name}" for name in _CASE_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns}, o.codes FROM (SELECT caserequest_id, "  # noqa: S608
+            f"array_agg(language_id) AS codes FROM {through._meta.db_table} "
+            "GROUP BY caserequest_id) o CROSS JOIN LATERAL (SELECT * FROM "
+            f"{CaseRequest._meta.db_table} c WHERE c.id = o.caserequest_id AND c.status = %s) x",
+            [CaseRequest.Status.OPEN],
+        )
+        return cursor.fetchall()
 
 
 def _cells(probes: Probes, read: list, spoken: list) -> tuple[list, IntArray, IntArray, IntArray]:

@@ -83,15 +83,15 @@ def case_data_for(attorneys: Attorneys, rng: np.random.Generator) -> dict:
         # Not bond hearings: those are for detained people, and this case is not detained.
         excluded.add("bond")
         areas = [c for at, c, _ in attorneys.practice_areas if at == i and c not in excluded]
-        if languages and areas:
-            return _case_data(
-                str(rng.choice(languages)), str(rng.choice(areas)), _nearest_court(attorneys, i)
-            )
+        court = _court_in_reach(attorneys, i)
+        if languages and areas and court:
+            return _case_data(str(rng.choice(languages)), str(rng.choice(areas)), court)
     raise ValueError("No attorney with free capacity takes any case.")
 
 
-def _nearest_court(attorneys: Attorneys, i: int) -> str:
-    """The code of the court nearest to attorney i, among those that are not detained-only."""
+def _court_in_reach(attorneys: Attorneys, i: int) -> str | None:
+    """The code of the court nearest to attorney i, among those that are not detained-only,
+    if they may take its (remote-capable) cases: within their radius, or remote work."""
     courts = [c for c in _courts() if not c[5]]
     miles = distance_matrix_miles(
         attorneys.latitude[i : i + 1],
@@ -99,7 +99,10 @@ def _nearest_court(attorneys: Attorneys, i: int) -> str:
         np.array([float(c[3]) for c in courts]),
         np.array([float(c[4]) for c in courts]),
     )[0]
-    return courts[int(np.argmin(miles))][1]
+    nearest = int(np.argmin(miles))
+    if miles[nearest] > attorneys.radius[i] and not attorneys.remote_ok[i]:
+        return None
+    return courts[nearest][1]
 
 
 def _case_data(language: str, case_type: str, court: str) -> dict:

@@ -8,8 +8,9 @@ eagerly here, so the run starts at the commit instead of DEBOUNCE_SECONDS later:
 commit -> proposals written, without the debounce. Each try also times a run with nothing new.
 
 The small run's cost is reported against a full run on the same world: ``--full-run`` runs one
-first (on a freshly seeded world, the run that matches the backlog), else the last full run
-recorded is taken. The runs are real: they write proposals, like benchmark_matching's.
+first (on a freshly seeded world, the run that matches the backlog), else ``--full-run-id`` or
+the last run that loaded the whole backlog is taken. The runs are real: they write proposals,
+like benchmark_matching's.
 """
 
 import json
@@ -41,14 +42,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--tries", type=int, default=3)
         parser.add_argument("--full-run", action="store_true", help="Run a full run first.")
+        parser.add_argument(
+            "--full-run-id", type=int, help="The full run to compare with (default: the last)."
+        )
         parser.add_argument("--seed", type=int, default=15)
         parser.add_argument(
             "--attorneys", type=int, default=1, help="Attorneys verified in one transaction."
         )
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
-    def handle(self, *args, tries, full_run, seed, attorneys, **options):
-        full = _full_run() if full_run else _last_full_run()
+    def handle(self, *args, tries, full_run, full_run_id, seed, attorneys, **options):
+        full = _full_run() if full_run else _last_full_run(full_run_id)
         rng = np.random.default_rng(seed)
         rows = []
         for _ in range(tries):
@@ -76,10 +80,11 @@ def _full_run() -> MatchingRun:
     return run
 
 
-def _last_full_run() -> MatchingRun:
-    run = MatchingRun.objects.filter(
+def _last_full_run(pk: int | None) -> MatchingRun:
+    runs = MatchingRun.objects.filter(
         status=MatchingRun.Status.FINISHED, stats__has_key="unreachable_cases"
-    ).first()
+    )
+    run = runs.filter(pk=pk).first() if pk else runs.first()
     if run is None:
         raise CommandError("No full run recorded: pass --full-run.")
     return run

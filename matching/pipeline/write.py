@@ -17,9 +17,8 @@ and one-match-per-pair constraints abort the whole batch rather than let a bad r
 """
 
 import json
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import date, datetime
 from time import perf_counter
@@ -65,88 +64,43 @@ def write_batch(
         key=lambda p: (-p[0], p[1], p[2]),  # best first, so a shrunken capacity keeps the best
     )
     attorney_pks = sorted({p[1] for p in proposals})
-    explain_pair = _Explainer(problem, today)
-    # The affinity parts depend only on the (attorney, cell) pair: a thread works them out while
-    # this one waits for PostgreSQL to lock the attorneys and claim the cases (waiting on the
-    # socket releases the GIL), instead of after.
-    warm_up = _WarmUp(explain_pair, _pair_positions(problem, proposals))
-    try:
-        with transaction.atomic():
-            free = _lock_attorneys(attorney_pks, today)
-            clock.lap("lock")
-            candidates = []
-            for score, attorney, case in proposals:
-                if free.get(attorney, 0) > 0:
-                    free[attorney] -= 1
-                    candidates.append((score, attorney, case))
-            cases = _claim_open_cases(sorted(case for _, _, case in candidates))
-            clock.lap("claim")
-            # In case order: the matches' indexes on case_id then grow at their right edge, and
-            # the foreign-key checks at commit visit the cases table page by page, instead of
-            # jumping at random through a table far larger than PostgreSQL's buffer cache.
-            kept = sorted((p for p in candidates if p[2] in cases), key=lambda p: p[2])
-            if not kept:
-                return 0
-            status = Match.Status.APPROVED if auto_approve else Match.Status.PROPOSED
-            attorney_positions, cell_positions = _pair_positions(problem, kept)
-            warm_up.wait()
-            clock.lap("explain_wait")
-            # A generator: on PostgreSQL each row is explained while COPY streams the previous
-            # ones, so the Python work overlaps the server's; the breakdown goes out as JSON.
-            encoded = connection.vendor == "postgresql"
-            rows = (
-                (case, attorney, score, explain_pair(position, cell, cases[case], encoded=encoded))
-                for (score, attorney, case), position, cell in zip(
-                    kept, attorney_positions.tolist(), cell_positions.tolist(), strict=True
-                )
+    with transaction.atomic():
+        free = _lock_attorneys(attorney_pks, today)
+        clock.lap("lock")
+        candidates = []
+        for score, attorney, case in proposals:
+            if free.get(attorney, 0) > 0:
+                free[attorney] -= 1
+                candidates.append((score, attorney, case))
+        cases = _claim_open_cases(sorted(case for _, _, case in candidates))
+        clock.lap("claim")
+        # In case order: the matches' indexes on case_id then grow at their right edge, and the
+        # foreign-key checks at commit visit the cases table page by page, instead of jumping
+        # at random through a table far larger than PostgreSQL's buffer cache.
+        kept = sorted((p for p in candidates if p[2] in cases), key=lambda p: p[2])
+        if not kept:
+            return 0
+        status = Match.Status.APPROVED if auto_approve else Match.Status.PROPOSED
+        explain_pair = _Explainer(problem, today)
+        kept_attorneys = np.array([attorney for _, attorney, _ in kept], dtype=np.int64)
+        kept_cases = np.array([case for _, _, case in kept], dtype=np.int64)
+        positions = np.searchsorted(problem.attorneys.pk, kept_attorneys).tolist()
+        cell_positions = problem.case_cell[np.searchsorted(problem.case_pk, kept_cases)].tolist()
+        # A generator: on PostgreSQL each row is explained while COPY streams the previous ones,
+        # so the Python work overlaps the server's; the breakdown goes out as ready-made JSON.
+        encoded = connection.vendor == "postgresql"
+        rows = (
+            (case, attorney, score, explain_pair(position, cell, cases[case], encoded=encoded))
+            for (score, attorney, case), position, cell in zip(
+                kept, positions, cell_positions, strict=True
             )
-            _insert(run, status, rows)
-            clock.lap("explain_insert")
-            _raise_counters(Counter(attorney for _, attorney, _ in kept))
-            clock.lap("counters")
-    finally:
-        warm_up.join(cancel=True)  # at once when nothing was kept, or on an error
+        )
+        _insert(run, status, rows)
+        clock.lap("explain_insert")
+        _raise_counters(Counter(attorney for _, attorney, _ in kept))
+        clock.lap("counters")
     clock.lap("commit")  # deferred foreign-key checks run here
     return len(kept)
-
-
-def _pair_positions(
-    problem: Problem, proposals: Sequence[tuple[int, int, int]]
-) -> tuple[np.ndarray, np.ndarray]:
-    """(attorney position, cell position) of each (score, attorney pk, case pk)."""
-    attorneys = np.array([attorney for _, attorney, _ in proposals], dtype=np.int64)
-    cases = np.array([case for _, _, case in proposals], dtype=np.int64)
-    return (
-        np.searchsorted(problem.attorneys.pk, attorneys),
-        problem.case_cell[np.searchsorted(problem.case_pk, cases)],
-    )
-
-
-class _WarmUp:
-    """Computes the affinity part of every pair in a thread; ``wait`` joins it and raises what
-    it raised. The thread reads only the loaded problem: no database, no Django state."""
-
-    def __init__(self, explainer: "_Explainer", pairs: tuple[np.ndarray, np.ndarray]) -> None:
-        self.error: BaseException | None = None
-        self.cancelled = threading.Event()
-        self.thread = threading.Thread(target=self._run, args=(explainer, pairs), daemon=True)
-        self.thread.start()
-
-    def _run(self, explainer: "_Explainer", pairs: tuple[np.ndarray, np.ndarray]) -> None:
-        try:
-            explainer.warm_up(*pairs, cancelled=self.cancelled.is_set)
-        except BaseException as error:  # re-raised by wait(), in the writing thread
-            self.error = error
-
-    def join(self, *, cancel: bool = False) -> None:
-        if cancel:
-            self.cancelled.set()
-        self.thread.join()
-
-    def wait(self) -> None:
-        self.join()
-        if self.error is not None:
-            raise self.error
 
 
 class _Clock:
@@ -240,18 +194,6 @@ class _Explainer:
         self.problem, self.today = problem, today
         self.zone = timezone.get_current_timezone()
         self.pairs: dict[tuple[int, int], tuple[dict[str, Any], str]] = {}
-
-    def warm_up(
-        self, positions: np.ndarray, cell_positions: np.ndarray, *, cancelled: Callable[[], bool]
-    ) -> None:
-        """Compute the affinity part of each distinct (attorney, cell) pair ahead of the rows,
-        until ``cancelled()``."""
-        pairs = np.unique(np.column_stack((positions, cell_positions)), axis=0)
-        for position, cell_position in pairs.tolist():
-            if cancelled():
-                return
-            if (position, cell_position) not in self.pairs:
-                self.pairs[position, cell_position] = self._affinity(position, cell_position)
 
     def __call__(
         self, position: int, cell_position: int, case: tuple, *, encoded: bool = False

@@ -8,6 +8,7 @@ command refuses to run with DEBUG off.
 
 import os
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 from django.conf import settings
@@ -20,21 +21,25 @@ from core.services import event_record
 COORDINATOR_EMAIL = f"coordinator@{DEMO_DOMAIN}"
 
 
-def _password_file() -> Path:
-    return Path(settings.VAR_DIR) / "demo-coordinator-password"
+# The file under VAR_DIR that remembers the coordinator's generated password for the banner.
+COORDINATOR_FILE = "demo-coordinator-password"
 
 
-def password_remember(password: str) -> None:
-    path = _password_file()
+def _password_file(name: str) -> Path:
+    return Path(settings.VAR_DIR) / name
+
+
+def password_remember(password: str, *, name: str = COORDINATOR_FILE) -> None:
+    path = _password_file(name)
     path.touch(mode=0o600, exist_ok=True)
     os.chmod(path, 0o600)
     path.write_text(password)
 
 
-def password_recalled(user) -> str | None:
+def password_recalled(user, *, name: str = COORDINATOR_FILE) -> str | None:
     """The remembered password if it still signs this user in (None once changed elsewhere)."""
     try:
-        password = _password_file().read_text().strip()
+        password = _password_file(name).read_text().strip()
     except OSError:
         return None
     return password if password and user.check_password(password) else None
@@ -55,15 +60,31 @@ def demo_coordinator_password_reset(*, user) -> str:
     return password
 
 
-def banner(*, email: str, password: str | None, site_url: str) -> str:
+def banner(
+    *,
+    email: str,
+    password: str | None,
+    site_url: str,
+    volunteers: Sequence[tuple[str, str]] = (),
+    volunteer_password: str | None = None,
+) -> str:
+    """The sign-in banner: the coordinator, and the demo volunteers who can sign in to walk the
+    attorney's and the interpreter's journey ((role, email) pairs, core.demo_volunteers)."""
     site = site_url.rstrip("/")
-    shown = password or "(changed since it was generated; reset it with the command below)"
+    changed = "(changed since it was generated; reset it with the command below)"
     lines = [
         f"Pro Bono Match is serving at {site}/",
         f"Back office: {site}/admin/",
         f"  demo coordinator  {email}",
-        f"  password          {shown}",
-        "New password: .venv/bin/python manage.py demo_coordinator --reset-password",
+        f"  password          {password or changed}",
     ]
+    if volunteers:
+        width = max(len(role) for role, _ in volunteers)
+        lines += [
+            f"Volunteers: {site}/accounts/login/ (one password for all of them)",
+            *(f"  {role:<{width}}  {address}" for role, address in volunteers),
+            f"  {'password':<{width}}  {volunteer_password or changed}",
+        ]
+    lines.append("New passwords: .venv/bin/python manage.py demo_coordinator --reset-password")
     rule = "=" * max(len(line) for line in lines)
     return "\n".join([rule, *lines, rule])

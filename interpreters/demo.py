@@ -1,7 +1,8 @@
 """Volunteer interpreters for the demo world (seed_demo), through the services the pages call.
 
-Demo interpreters cannot sign in (unusable passwords), like the demo attorneys; they are
-verified by the demo coordinator, and a team run proposes what it can for the review queue.
+Demo interpreters cannot sign in (unusable passwords), like the demo attorneys, except the few
+core.demo_volunteers enables under DEBUG; they are verified by the demo coordinator, and a team
+run proposes what it can for the review queue.
 """
 
 import secrets

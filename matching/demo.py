@@ -1,8 +1,9 @@
 """Placements, check-ins and outcomes for the demo world (seed_demo), through the services.
 
-Demo attorneys cannot sign in, so their side (attest, accept, answer, close) is played here with
-the same service calls their pages make. Only the dates are moved back afterwards (plain updates
-of timestamps, demo history): a case accepted months ago, a request e-mailed last week.
+Demo attorneys do not sign in (core.demo_volunteers lets a few, later), so their side (attest,
+accept, answer, close) is played here with the same service calls their pages make. Only the
+dates are moved back afterwards (plain updates of timestamps, demo history): a case accepted
+months ago, a request e-mailed last week.
 """
 
 import random

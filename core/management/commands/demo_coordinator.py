@@ -11,12 +11,17 @@ from core.demo_coordinator import (
     demo_coordinator_password_reset,
     password_recalled,
 )
+from core.demo_volunteers import (
+    demo_volunteers,
+    demo_volunteers_password,
+    demo_volunteers_password_reset,
+)
 
 
 class Command(BaseCommand):
     help = (
-        "Print the demo coordinator's email and password (make run does, right before it serves);"
-        " --reset-password gives it a new one. DEBUG only."
+        "Print the demo coordinator's and demo volunteers' sign-in (make run does, right before it"
+        " serves); --reset-password gives them new passwords. DEBUG only."
     )
 
     def add_arguments(self, parser):
@@ -37,15 +42,17 @@ class Command(BaseCommand):
             raise CommandError("No demo coordinator yet: run `manage.py seed_demo` first.")
         if options["reset_password"]:
             password = demo_coordinator_password_reset(user=user)
+            volunteer_password = demo_volunteers_password_reset()
         else:
             password = password_recalled(user)
+            volunteer_password = demo_volunteers_password()
         if options["when_serving"]:
             _wait_until_serving(settings.SITE_URL)
-        self.stdout.write(
-            self.style.WARNING(
-                banner(email=COORDINATOR_EMAIL, password=password, site_url=settings.SITE_URL)
-            )
-        )
+        text = banner(
+            email=COORDINATOR_EMAIL, password=password, site_url=settings.SITE_URL,
+            volunteers=demo_volunteers(), volunteer_password=volunteer_password,
+        )  # fmt: skip
+        self.stdout.write(self.style.WARNING(text))
 
 
 def _wait_until_serving(site_url: str, *, seconds: int = 60) -> None:

@@ -11,6 +11,7 @@ from cases.models import CaseRequest, CaseType, ImmigrationCourt
 from cases.priority import case_priority
 from core.demo import DEMO_DOMAIN, FIRST_NAMES, LAST_NAMES, DemoWorld, build_world
 from core.demo_coordinator import COORDINATOR_EMAIL, password_remember
+from core.demo_volunteers import demo_volunteers, demo_volunteers_enable
 from core.roles import coordinator_group_sync, identifier_viewers_group_sync
 from interpreters.demo import interpreters_demo_seed
 from matching.demo import followup_demo_seed
@@ -66,7 +67,15 @@ class Command(BaseCommand):
             coordinator = get_user_model().objects.get(username=COORDINATOR_EMAIL)
             created |= followup_demo_seed(seed=options["seed"], coordinator=coordinator)
             created |= interpreters_demo_seed(coordinator=coordinator)
+            volunteer_password = demo_volunteers_enable(coordinator=coordinator)
         self.stdout.write("Demo data: " + ", ".join(f"{n} {k} added" for k, n in created.items()))
+        if volunteer_password:
+            accounts = ", ".join(email for _role, email in demo_volunteers())
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Volunteer accounts (DEBUG only): {accounts} / {volunteer_password}"
+                )
+            )
         if password:
             self.stdout.write(
                 self.style.WARNING(
@@ -104,7 +113,7 @@ def _attorneys(world: DemoWorld, orgs: dict) -> int:
         [
             user_model(
                 username=a.email, email=a.email, first_name=a.first_name, last_name=a.last_name,
-                password="!" + secrets.token_urlsafe(20),  # unusable: demo attorneys cannot sign in
+                password="!" + secrets.token_urlsafe(20),  # unusable; core.demo_volunteers: a few
             )
             for a in todo
         ]

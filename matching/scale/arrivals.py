@@ -20,6 +20,10 @@ from matching.scoring import MIN_PROFICIENCY, distance_matrix_miles
 from volunteers.models import AttorneyLanguage, AttorneyProfile, BarAdmission, PracticeArea
 
 
+class NoTaker(ValueError):
+    """Nobody with free capacity could take a case request (their reach holds no court)."""
+
+
 def _courts() -> list[tuple]:
     return list(
         ImmigrationCourt.objects.filter(active=True)
@@ -86,7 +90,7 @@ def case_data_for(attorneys: Attorneys, rng: np.random.Generator) -> dict:
         court = _court_in_reach(attorneys, i)
         if languages and areas and court:
             return _case_data(str(rng.choice(languages)), str(rng.choice(areas)), court)
-    raise ValueError("No attorney with free capacity takes any case.")
+    raise NoTaker("No attorney with free capacity takes any case.")
 
 
 def _court_in_reach(attorneys: Attorneys, i: int) -> str | None:

@@ -31,7 +31,7 @@ from config.celery import app
 from matching.models import Match, MatchingRun
 from matching.pipeline.load.attorneys import load_attorneys
 from matching.pipeline.run import matching_run
-from matching.scale.arrivals import case_data_for, pending_attorney
+from matching.scale.arrivals import NoTaker, case_data_for, pending_attorney
 from matching.tasks import runs
 from volunteers.services import attorney_verify
 
@@ -58,11 +58,15 @@ class Command(BaseCommand):
         for _ in range(tries):
             newcomers = [pending_attorney(rng) for _ in range(attorneys)]
             rows.append(_try("attorney", lambda batch=newcomers: _verify(batch)))
-            rows.append(_try("case", lambda: _intake(rng)))
+            try:
+                rows.append(_try("case", lambda: _intake(rng)))
+            except NoTaker:
+                rows.append({"what": "case", "skipped": "no free attorney can take a case"})
             rows.append(_try("nothing new", _nothing_new))
         total = full.stats["seconds"]["total"]
         for row in rows:
-            row["ratio_to_full"] = round(row["run_seconds"] / total, 4)
+            if "run_seconds" in row:
+                row["ratio_to_full"] = round(row["run_seconds"] / total, 4)
         figures = {"full_run": {"run": full.pk, "seconds": total, "cases": full.cases_considered,
                                 "proposals": full.proposals}, "tries": rows}  # fmt: skip
         if options["json"]:

@@ -32,8 +32,10 @@ The modules, in dependency order:
 - ``dominance``: the arcs no optimal solution uses (an attorney sure of better cases
   elsewhere), dropped before the flow is built.
 - ``io``: the JSON/dict format (:func:`load_instance`, :func:`instance_to_json`,
-  :func:`solution_to_json`), and files of it read a piece at a time (:func:`read_instance`).
-- ``writer``: files of it written a piece at a time, hubs made plain arcs
+  :func:`solution_to_json`), and files of it read a piece at a time (:func:`read_instance`);
+  its optional hubs sections kept apart (:func:`load_instance_with_hubs`,
+  :func:`read_instance_with_hubs`).
+- ``writer``: files of it written a piece at a time, with hubs or hubs made plain arcs
   (:func:`write_instance`).
 - ``components``: :func:`components`, the connected parts of an instance;
   :func:`component_batches`, a solution split by component.
@@ -48,7 +50,7 @@ from matching.solver.arrays import ranges
 from matching.solver.components import component_batches, components
 from matching.solver.flow import SOLVE_BATCH_ARCS, add_arcs, solve, solve_component
 from matching.solver.greedy import GreedyKey, greedy_merge, greedy_with_hubs, solve_greedy
-from matching.solver.hubs import Hubs, component_labels, materialise
+from matching.solver.hubs import Hubs, component_labels, hub_ids, materialise
 from matching.solver.instance import (
     MAX_VALUE,
     IdArray,
@@ -60,7 +62,9 @@ from matching.solver.instance import (
 from matching.solver.io import (
     instance_to_json,
     load_instance,
+    load_instance_with_hubs,
     read_instance,
+    read_instance_with_hubs,
     solution_to_json,
 )
 from matching.solver.solution import Assignment, Solution, merge_solutions, solution_of
@@ -84,12 +88,15 @@ __all__ = [
     "components",
     "greedy_merge",
     "greedy_with_hubs",
+    "hub_ids",
     "instance_to_json",
     "load_instance",
+    "load_instance_with_hubs",
     "materialise",
     "merge_solutions",
     "ranges",
     "read_instance",
+    "read_instance_with_hubs",
     "solution_of",
     "solution_to_json",
     "solve",

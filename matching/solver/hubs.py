@@ -13,14 +13,25 @@ attorney reaches hundreds of cells (every court's docket in their language and c
 same affinity, and one hub per (language route, case type) carries those pairs once.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
 from matching.solver.arrays import lexsort_ints, ranges
-from matching.solver.instance import Instance, IntArray
+from matching.solver.instance import (
+    MAX_VALUE,
+    Instance,
+    InstanceError,
+    IntArray,
+    _check_index,
+    _check_range,
+    _int_array,
+    _sort_ids,
+)
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -44,9 +55,131 @@ class Hubs:
         empty = np.zeros(0, dtype=np.int64)
         return cls(np.zeros(1, dtype=np.int64), empty, empty, empty, empty)
 
+    @classmethod
+    def from_arrays(
+        cls,
+        instance: Instance,
+        *,
+        hub_ids: Sequence[str],
+        cell_start: ArrayLike,
+        cell: ArrayLike,
+        arc_attorney: ArrayLike,
+        arc_hub: ArrayLike,
+        affinity: ArrayLike,
+    ) -> "Hubs":
+        """Validate hubs over ``instance`` and return them in canonical order, as
+        :meth:`Instance.from_arrays` does for an instance (errors name the input position:
+        ``hubs[2]``, ``hub_arcs[5]``).
+
+        ``cell`` (hub h's are ``cell[cell_start[h]:cell_start[h + 1]]``) and ``arc_attorney``
+        are positions in ``instance``; ``arc_hub`` positions in ``hub_ids``.
+
+        1. Check ranges; reject a cell listed twice by one hub and a repeated (attorney, hub)
+           arc (which affinity would count?); every hub path must score above 0, as every arc.
+        2. Sort hubs by id, each hub's cells by position, arcs by (attorney, hub).
+        """
+        n_hubs = len(hub_ids)
+        order, rank, _ = _sort_ids(hub_ids, "hub")
+        start = _int_array(cell_start, "hub cell_start", n_hubs + 1) if n_hubs else np.zeros(1)
+        start = start.astype(np.int64)
+        reach_hub = np.repeat(np.arange(n_hubs, dtype=np.int64), np.diff(start))
+        reach_cell = _int_array(cell, "hub cells", len(reach_hub))
+        n_arcs = len(np.asarray(arc_attorney))
+        attorney = _int_array(arc_attorney, "hub arc_attorney", n_arcs)
+        hub = _int_array(arc_hub, "hub arc_hub", n_arcs)
+        affinity_ = _int_array(affinity, "hub affinity", n_arcs)
+        _check_index(reach_cell, instance.n_cells, lambda i: f"hubs[{reach_hub[i]}]: cell")
+        _check_index(attorney, instance.n_attorneys, lambda i: f"hub_arcs[{i}]: attorney")
+        _check_index(hub, n_hubs, lambda i: f"hub_arcs[{i}]: hub")
+        _check_range(affinity_, -MAX_VALUE, MAX_VALUE, lambda i: f"hub_arcs[{i}]: affinity")
+        reach_order = _sorted_reach(instance, hub_ids, reach_hub, reach_cell, rank)
+        _check_path_scores(instance, hub_ids, reach_hub, reach_cell, attorney, hub, affinity_)
+        arc_order = _sorted_arcs(instance, hub_ids, attorney, rank[hub])
+        sizes = np.diff(start)[order]
+        return cls(
+            cell_start=np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
+            cell=reach_cell[reach_order],
+            arc_attorney=attorney[arc_order],
+            arc_hub=rank[hub[arc_order]],
+            affinity=affinity_[arc_order],
+        )
+
     def cell_arcs(self) -> tuple[IntArray, IntArray]:
         """(hub, cell) of every hub -> cell arc, sorted by hub then cell."""
         return np.repeat(np.arange(self.n_hubs), np.diff(self.cell_start)), self.cell
+
+
+def hub_ids(n_hubs: int) -> list[str]:
+    """Names for hubs that have none (an export's): ``h0``, ``h1``... zero-padded to one width,
+    so that sorting them by id keeps their order."""
+    width = len(str(max(n_hubs - 1, 0)))
+    return [f"h{h:0{width}d}" for h in range(n_hubs)]
+
+
+def _sorted_reach(
+    instance: Instance, hub_ids: Sequence[str], hub: IntArray, cell: IntArray, rank: IntArray
+) -> IntArray:
+    """The order of the hub -> cell arcs by (hub id, cell); a cell twice in a hub is an error."""
+    order = lexsort_ints((cell, rank[hub])) if len(hub) else hub
+    twice = np.flatnonzero(
+        (hub[order][1:] == hub[order][:-1]) & (cell[order][1:] == cell[order][:-1])
+    )
+    if twice.size:
+        at = int(order[twice[0]])
+        raise InstanceError(
+            f"hubs[{int(hub[at])}]: hub {hub_ids[hub[at]]!r} lists cell "
+            f"{instance.cell_ids[cell[at]]!r} twice"
+        )
+    return order
+
+
+def _sorted_arcs(
+    instance: Instance, hub_ids: Sequence[str], attorney: IntArray, hub: IntArray
+) -> IntArray:
+    """The order of the hub arcs by (attorney, hub id); a repeated pair is an error."""
+    order = lexsort_ints((hub, attorney))
+    a, h = attorney[order], hub[order]
+    twice = np.flatnonzero((a[1:] == a[:-1]) & (h[1:] == h[:-1]))
+    if twice.size:
+        d = int(twice[0])
+        raise InstanceError(
+            f"hub_arcs[{int(order[d + 1])}]: duplicate arc from attorney "
+            f"{instance.attorney_ids[a[d]]!r} to hub {sorted(hub_ids)[h[d]]!r}"
+        )
+    return order
+
+
+def _check_path_scores(
+    instance: Instance,
+    hub_ids: Sequence[str],
+    reach_hub: IntArray,
+    reach_cell: IntArray,
+    attorney: IntArray,
+    hub: IntArray,
+    affinity: IntArray,
+) -> None:
+    """Every pair a hub path can make must score above 0, as every arc's (instance.py)."""
+    # Cases come best first within a cell: the last one is the lowest.
+    lowest_case = instance.cell_start[1:] - 1
+    cell_lowest = np.full(instance.n_cells, MAX_VALUE + 1, dtype=np.int64)
+    filled = np.diff(instance.cell_start) > 0
+    cell_lowest[filled] = instance.priority[lowest_case[filled]]
+    hub_lowest = np.full(len(hub_ids), MAX_VALUE + 1, dtype=np.int64)
+    np.minimum.at(hub_lowest, reach_hub, cell_lowest[reach_cell])
+    low = hub_lowest[hub]
+    bad = np.flatnonzero((low <= MAX_VALUE) & (affinity + low <= 0))
+    if bad.size:
+        i = int(bad[0])
+        h = int(hub[i])
+        cells = reach_cell[reach_hub == h]
+        k = int(cells[np.argmin(cell_lowest[cells])])
+        case = instance.case_ids[lowest_case[k]]
+        w, p = int(affinity[i]), int(cell_lowest[k])
+        raise InstanceError(
+            f"hub_arcs[{i}]: attorney {instance.attorney_ids[attorney[i]]!r} and case {case!r} "
+            f"(hub {hub_ids[h]!r}, cell {instance.cell_ids[k]!r}) score {w + p} (affinity {w} + "
+            f"priority {p}); every allowed pair must score above 0"
+        )
 
 
 def materialise(instance: Instance, hubs: Hubs) -> Instance:

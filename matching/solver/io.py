@@ -5,10 +5,28 @@ The JSON/dict format read by :func:`load_instance`::
     {"attorneys": [{"id": "a1", "capacity": 2}],
      "cells": [{"id": "k1", "cases": [{"id": "c1", "priority": 120}]}],
      "arcs": [{"attorney": "a1", "cell": "k1", "affinity": 300}],
+     "hubs": [{"id": "h1", "cells": ["k1", "k2"]}],
+     "hub_arcs": [{"attorney": "a2", "hub": "h1", "affinity": 250}],
      "excluded": [{"attorney": "a1", "case": "c7"}]}
 
-:func:`matching.solver.writer.write_instance` writes it a piece at a time, and
-:func:`solution_to_json` writes
+``"hubs"`` and ``"hub_arcs"`` are optional (so is ``"excluded"``); a file without them means
+exactly what it meant before they existed. They carry :class:`matching.solver.hubs.Hubs`, the
+run's remote-work hubs, as the run holds them: hub ``h1`` reaches the cells it lists, and a hub
+arc lets its attorney into every one of them at its affinity. A file with hubs means the plain
+instance in which each such path is an arc (attorney a2 -> k1 and a2 -> k2 at 250 above),
+keeping the better affinity where a pair has a direct arc too or comes through two hubs;
+exclusions bind through hubs as through arcs. Hub ids are non-empty strings, unique among hubs;
+a hub lists each cell at most once (it may list none); one arc per (attorney, hub); every pair a
+hub path can make must score above 0, as every arc's.
+
+:func:`load_instance` and :func:`read_instance` return that plain instance (hubs made arcs);
+:func:`load_instance_with_hubs` and :func:`read_instance_with_hubs` return the instance and its
+:class:`Hubs` apart, for :func:`matching.solver.solve_component` (``solve_instance`` does this):
+tens of millions of paths at backlog scale are never listed.
+
+:func:`matching.solver.writer.write_instance` writes it a piece at a time, sections in the order
+above (the order :func:`read_instance` reads in one pass: attorneys, cells, arcs, hubs,
+hub_arcs, excluded), and :func:`solution_to_json` writes
 ``{"objective": 420, "assigned": 1, "assignments": [{"attorney": "a1", "case": "c1",
 "score": 420}]}``.
 """
@@ -23,10 +41,18 @@ from typing import IO, Any
 
 import numpy as np
 
+from matching.solver.hubs import Hubs, hub_ids, materialise
 from matching.solver.instance import Instance, InstanceError, IntArray
 from matching.solver.solution import Solution
 
-_SECTIONS = ("attorneys", "cells", "arcs", "excluded")
+_SECTIONS = ("attorneys", "cells", "arcs", "hubs", "hub_arcs", "excluded")
+# The sections each one refers to, which read_instance must have read before it.
+_NEEDS = {
+    "arcs": ("attorneys", "cells"),
+    "hubs": ("cells",),
+    "hub_arcs": ("attorneys", "hubs"),
+    "excluded": ("attorneys", "cells"),
+}
 
 
 def load_instance(
@@ -42,26 +68,57 @@ def load_instance(
     cases, inactive attorneys) passes ``ignore_unknown_exclusions=True``: such an exclusion
     cannot bind anyway.
     """
+    return _plain(
+        *load_instance_with_hubs(source, ignore_unknown_exclusions=ignore_unknown_exclusions)
+    )
+
+
+def load_instance_with_hubs(
+    source: str | bytes | Mapping[str, Any], *, ignore_unknown_exclusions: bool = False
+) -> tuple[Instance, Hubs]:
+    """:func:`load_instance` without making hub paths arcs: the instance and its hubs
+    (``Hubs.none()`` for a file without hubs, whose instance is then :func:`load_instance`'s)."""
     data = _parse(source)
-    _object(data, "instance", ("attorneys", "cells", "arcs"), optional=("excluded",))
+    optional = ("hubs", "hub_arcs", "excluded")
+    _object(data, "instance", ("attorneys", "cells", "arcs"), optional=optional)
     sections = ((key, _list(data[key], key)) for key in _SECTIONS if key in data)
-    return _instance_of(sections, ignore_unknown_exclusions=ignore_unknown_exclusions)
+    return _instance_of(
+        sections, ignore_unknown_exclusions=ignore_unknown_exclusions, in_order=True
+    )
 
 
 def read_instance(handle: IO[bytes], *, ignore_unknown_exclusions: bool = False) -> Instance:
     """:func:`load_instance` for a file, read a piece at a time: only one attorney, cell, arc
     or exclusion is ever a Python object, never the whole document (a backlog-scale export is
     gigabytes of text). Sections must come in the order :func:`write_instance` writes them
-    (attorneys, cells, arcs, excluded); a file in another order, or not an object at all, is read
-    whole instead, from the start (``handle`` must then be seekable), for the same result and
-    the same errors as :func:`load_instance`."""
+    (attorneys, cells, arcs, hubs, hub_arcs, excluded; a section may come earlier, just never
+    before one it refers to); a file in another order, or not an object at all, is read whole
+    instead, from the start (``handle`` must then be seekable), for the same result and the same
+    errors as :func:`load_instance`."""
+    return _plain(
+        *read_instance_with_hubs(handle, ignore_unknown_exclusions=ignore_unknown_exclusions)
+    )
+
+
+def read_instance_with_hubs(
+    handle: IO[bytes], *, ignore_unknown_exclusions: bool = False
+) -> tuple[Instance, Hubs]:
+    """:func:`read_instance` without making hub paths arcs (see
+    :func:`load_instance_with_hubs`)."""
     try:
         return _instance_of(
             _JsonStream(handle).sections(), ignore_unknown_exclusions=ignore_unknown_exclusions
         )
     except _NotInOnePass:
         handle.seek(0)
-        return load_instance(handle.read(), ignore_unknown_exclusions=ignore_unknown_exclusions)
+        return load_instance_with_hubs(
+            handle.read(), ignore_unknown_exclusions=ignore_unknown_exclusions
+        )
+
+
+def _plain(instance: Instance, hubs: Hubs) -> Instance:
+    """The instance a file with hubs means: every hub path an arc."""
+    return materialise(instance, hubs) if len(hubs.arc_attorney) else instance
 
 
 class _NotInOnePass(Exception):
@@ -69,22 +126,30 @@ class _NotInOnePass(Exception):
 
 
 def _instance_of(
-    sections: Iterable[tuple[str, Any]], *, ignore_unknown_exclusions: bool
-) -> Instance:
-    """Build the instance from (key, items) sections: attorneys, cells, arcs, excluded."""
+    sections: Iterable[tuple[str, Any]], *, ignore_unknown_exclusions: bool, in_order: bool = False
+) -> tuple[Instance, Hubs]:
+    """Build the instance and its hubs from (key, items) sections (``in_order``: in the order
+    of ``_SECTIONS``, each one there or never)."""
     loaded: dict[str, Any] = {}
     for key, items in sections:
         if key not in _SECTIONS:
             raise InstanceError(f"instance: unexpected key {key!r}")
         if key in loaded:
             raise InstanceError(f"instance: duplicate key {key!r}")
-        if key in ("arcs", "excluded") and not {"attorneys", "cells"} <= set(loaded):
+        if key == "hub_arcs" and in_order and "hubs" not in loaded:
+            loaded["hubs"] = ([], array("q", [0]), array("q"))  # every hub is unknown
+        if not set(_NEEDS.get(key, ())) <= set(loaded):
             raise _NotInOnePass
         items = items if isinstance(items, Iterator) else _list(items, key)
         loaded[key] = _load_section(key, items, loaded, ignore_unknown_exclusions)
     for key in ("attorneys", "cells", "arcs"):
         if key not in loaded:
             raise InstanceError(f"instance: missing key {key!r}")
+    instance = _instance_from(loaded)
+    return instance, _hubs_from(loaded, instance)
+
+
+def _instance_from(loaded: dict[str, Any]) -> Instance:
     attorney_ids, capacity = loaded["attorneys"]
     cell_ids, case_ids, case_cell, priority = loaded["cells"]
     arc_attorney, arc_cell, affinity = loaded["arcs"]
@@ -104,6 +169,32 @@ def _instance_of(
     )
 
 
+def _hubs_from(loaded: dict[str, Any], instance: Instance) -> Hubs:
+    """The hubs over ``instance``, whose attorneys and cells are in canonical order: the
+    file's positions are mapped to it first."""
+    if "hubs" not in loaded and "hub_arcs" not in loaded:
+        return Hubs.none()
+    ids, cell_start, cell = loaded["hubs"]
+    arc_attorney, arc_hub, affinity = loaded.get("hub_arcs", (array("q"),) * 3)
+    attorney_position = _positions(instance.attorney_ids, loaded["attorneys"][0])
+    cell_position = _positions(instance.cell_ids, loaded["cells"][0])
+    return Hubs.from_arrays(
+        instance,
+        hub_ids=ids,
+        cell_start=_int64(cell_start),
+        cell=cell_position[_int64(cell)],
+        arc_attorney=attorney_position[_int64(arc_attorney)],
+        arc_hub=_int64(arc_hub),
+        affinity=_int64(affinity),
+    )
+
+
+def _positions(canonical: Any, ids: list[str]) -> IntArray:
+    """Where each of ``ids`` (all of them in ``canonical``) sits in ``canonical``."""
+    index = {identifier: i for i, identifier in enumerate(canonical.tolist())}
+    return np.fromiter(map(index.__getitem__, ids), dtype=np.int64, count=len(ids))
+
+
 def _int64(values: array[int]) -> IntArray:
     return np.frombuffer(values, dtype=np.int64).copy() if len(values) else np.zeros(0, np.int64)
 
@@ -113,10 +204,15 @@ def _load_section(key: str, items: Iterable[Any], loaded: dict[str, Any], ignore
         return _load_attorneys(items)
     if key == "cells":
         return _load_cells(items)
+    cell_index = {cell: i for i, cell in enumerate(loaded["cells"][0])}
+    if key == "hubs":
+        return _load_hubs(items, cell_index)
     attorney_index = {attorney: i for i, attorney in enumerate(loaded["attorneys"][0])}
     if key == "arcs":
-        cell_index = {cell: i for i, cell in enumerate(loaded["cells"][0])}
-        return _load_arcs(items, attorney_index, cell_index)
+        return _load_arcs(items, "arcs", "cell", attorney_index, cell_index)
+    if key == "hub_arcs":
+        hub_index = {hub: h for h, hub in enumerate(loaded["hubs"][0])}
+        return _load_arcs(items, "hub_arcs", "hub", attorney_index, hub_index)
     case_index = {case: i for i, case in enumerate(loaded["cells"][1])}
     return _load_exclusions(items, attorney_index, case_index, ignore_unknown=ignore)
 
@@ -161,28 +257,52 @@ def _load_cells(items: Iterable[Any]) -> tuple[list[str], list[str], array[int],
     return cell_ids, case_ids, case_cell, priority
 
 
+def _load_hubs(
+    items: Iterable[Any], cell_index: Mapping[str, int]
+) -> tuple[list[str], array[int], array[int]]:
+    ids: list[str] = []
+    cell_start, cell = array("q", [0]), array("q")
+    seen: set[str] = set()
+    for h, item in enumerate(items):
+        where = f"hubs[{h}]"
+        _object(item, where, ("id", "cells"))
+        ids.append(_new_id(item["id"], where, "hub", seen))
+        for j, value in enumerate(_list(item["cells"], f"{where}.cells")):
+            identifier = _id(value, f"{where}.cells[{j}]")
+            if identifier not in cell_index:
+                raise InstanceError(f"{where}.cells[{j}]: unknown cell {identifier!r}")
+            cell.append(cell_index[identifier])
+        cell_start.append(len(cell))
+    return ids, cell_start, cell
+
+
 def _load_arcs(
-    items: Iterable[Any], attorney_index: Mapping[str, int], cell_index: Mapping[str, int]
+    items: Iterable[Any],
+    key: str,
+    target: str,
+    attorney_index: Mapping[str, int],
+    target_index: Mapping[str, int],
 ) -> tuple[array[int], array[int], array[int]]:
+    """Arcs from an attorney to a ``target`` (cell, or hub for ``hub_arcs``)."""
     # Compact arrays: at backlog scale there are tens of millions of arcs.
-    attorney, cell, affinity = array("q"), array("q"), array("q")
+    attorney, head, affinity = array("q"), array("q"), array("q")
     i = 0
     for item in items:
         if type(item) is _Run:
-            if _append_run(item, (attorney, cell, affinity), attorney_index, cell_index):
+            if _append_run(item, (attorney, head, affinity), attorney_index, target_index):
                 i += len(item.rows)
                 continue
-            arcs = [{"attorney": a, "cell": k, "affinity": int(w)} for a, k, w in item.rows]
+            arcs = [{"attorney": a, target: k, "affinity": int(w)} for a, k, w in item.rows]
         else:
             arcs = [item]
         for arc in arcs:  # one at a time, for the error that names the arc
-            where = f"arcs[{i}]"
-            _object(arc, where, ("attorney", "cell", "affinity"))
+            where = f"{key}[{i}]"
+            _object(arc, where, ("attorney", target, "affinity"))
             attorney.append(_reference(arc["attorney"], where, "attorney", attorney_index))
-            cell.append(_reference(arc["cell"], where, "cell", cell_index))
+            head.append(_reference(arc[target], where, target, target_index))
             affinity.append(_integer(arc["affinity"], f"{where}.affinity"))
             i += 1
-    return attorney, cell, affinity
+    return attorney, head, affinity
 
 
 def _append_run(
@@ -294,22 +414,25 @@ class _Runs:
     run: re.Pattern[str]
 
 
-def _compact_arc(group: str) -> str:
-    """An arc as write_instance writes it, then ``,``: keys in order, no whitespace, ids
-    without escapes or control characters, an integer affinity. The texts captured (with
-    ``group="("``) decode to what ``json`` decodes them to; any other arc is read by ``json``."""
+def _compact_arc(target: str, group: str) -> str:
+    """An arc (to a ``target``: cell or hub) as write_instance writes it, then ``,``: keys in
+    order, no whitespace, ids without escapes or control characters, an integer affinity. The
+    texts captured (with ``group="("``) decode to what ``json`` decodes them to; any other arc
+    is read by ``json``."""
     string = group + r'[^"\\\x00-\x1f]*)'
     number = group + r"-?(?:0|[1-9][0-9]*))"
-    return rf'\{{"attorney":"{string}","cell":"{string}","affinity":{number}\}},'
+    return rf'\{{"attorney":"{string}","{target}":"{string}","affinity":{number}\}},'
+
+
+def _compact_runs(target: str) -> _Runs:
+    return _Runs(
+        element=re.compile(_compact_arc(target, "(")),
+        run=re.compile(f"(?:{_compact_arc(target, '(?:')})*+"),
+    )
 
 
 # Arcs are read a run at a time: tens of millions of them in a backlog-scale export.
-_RUNS = {
-    "arcs": _Runs(
-        element=re.compile(_compact_arc("(")),
-        run=re.compile(f"(?:{_compact_arc('(?:')})*+"),
-    )
-}
+_RUNS = {"arcs": _compact_runs("cell"), "hub_arcs": _compact_runs("hub")}
 
 
 class _JsonStream:
@@ -426,8 +549,31 @@ class _JsonStream:
         return bool(data) or bool(text)
 
 
-def instance_to_json(instance: Instance) -> dict[str, Any]:
-    """The inverse of :func:`load_instance`, e.g. to ship a component to a Celery worker."""
+def instance_to_json(instance: Instance, hubs: Hubs | None = None) -> dict[str, Any]:
+    """The inverse of :func:`load_instance`, e.g. to ship a component to a Celery worker; with
+    ``hubs``, of :func:`load_instance_with_hubs` (hubs named as :func:`hub_ids` names them)."""
+    data = _plain_json(instance)
+    if hubs is None:
+        return data
+    names = hub_ids(hubs.n_hubs)
+    starts, cells = hubs.cell_start.tolist(), instance.cell_ids[hubs.cell].tolist()
+    hub_arcs = zip(
+        hubs.arc_attorney.tolist(), hubs.arc_hub.tolist(), hubs.affinity.tolist(), strict=True
+    )
+    return {
+        **{key: data[key] for key in ("attorneys", "cells", "arcs")},
+        "hubs": [
+            {"id": name, "cells": cells[starts[h] : starts[h + 1]]} for h, name in enumerate(names)
+        ],
+        "hub_arcs": [
+            {"attorney": instance.attorney_ids[a], "hub": names[h], "affinity": w}
+            for a, h, w in hub_arcs
+        ],
+        "excluded": data["excluded"],
+    }
+
+
+def _plain_json(instance: Instance) -> dict[str, Any]:
     starts = instance.cell_start.tolist()
     case_ids, priority = instance.case_ids.tolist(), instance.priority.tolist()
     return {

@@ -1,12 +1,14 @@
-"""Write an instance in the JSON format of io.py a piece at a time, hubs made plain arcs.
+"""Write an instance in the JSON format of io.py a piece at a time, with its hubs, or with hubs
+made plain arcs for tools that do not know hubs.
 
-At backlog scale the materialised arcs are tens of millions (a remote attorney reaches every
-court's docket in their language through a hub), gigabytes of text. Neither the text nor the
-materialised arcs are ever whole in memory, and no Python object is made per hub path: a hub
-arc's paths are one ``bytes.join`` of its cells' texts (shared by every attorney entering the hub
-at that affinity) with the attorney's text as the separator. Items come in no particular order
-within a section (readers put everything in canonical order); the sections come in the order
-``read_instance`` reads in one pass.
+With hubs, the file holds them as the run does: one hub arc per (attorney, hub), a few hundred
+thousand at backlog scale. Expanded, the materialised arcs are tens of millions (a remote
+attorney reaches every court's docket in their language through a hub), gigabytes of text.
+Neither the text nor the materialised arcs are ever whole in memory, and no Python object is
+made per hub path: a hub arc's paths are one ``bytes.join`` of its cells' texts (shared by every
+attorney entering the hub at that affinity) with the attorney's text as the separator. Items come
+in no particular order within a section (readers put everything in canonical order); the
+sections come in the order ``read_instance`` reads in one pass.
 """
 
 from collections.abc import Iterable, Iterator
@@ -19,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matching.solver.arrays import lexsort_ints, ranges, unique_ints
-from matching.solver.hubs import Hubs
+from matching.solver.hubs import Hubs, hub_ids
 from matching.solver.instance import IdArray, Instance, IntArray
 
 ObjectArray = NDArray[np.object_]
@@ -34,15 +36,29 @@ class BinarySink(Protocol):
     def write(self, data: bytes, /) -> object: ...
 
 
-def write_instance(instance: Instance, out: BinarySink, *, hubs: Hubs | None = None) -> None:
-    """Write the compact JSON of ``instance`` to ``out`` (ASCII bytes); with ``hubs``, of
+def write_instance(
+    instance: Instance, out: BinarySink, *, hubs: Hubs | None = None, expand_hubs: bool = False
+) -> None:
+    """Write the compact JSON of ``instance`` to ``out`` (ASCII bytes); with ``hubs``, with its
+    ``"hubs"`` and ``"hub_arcs"`` sections, or (``expand_hubs``) as the JSON of
     ``materialise(instance, hubs)``: every hub path an arc, one per pair at its best affinity.
 
-    1. Attorneys, then cells with their cases, then arcs, then exclusions.
-    2. Arcs: the direct arcs, less those a hub path beats (:func:`_duplicates`); then each hub
-       arc's paths, less those beaten by a direct arc or another hub's path (holes).
+    1. Attorneys, then cells with their cases, then arcs, then hubs and hub arcs (the best
+       one of an (attorney, hub) pair; each hub's cells once), then exclusions.
+    2. Expanded: arcs are the direct arcs, less those a hub path beats (:func:`_duplicates`);
+       then each hub arc's paths, less those beaten by a direct arc or another hub's path
+       (holes).
     """
-    hubs = Hubs.none() if hubs is None else hubs
+    if hubs is not None and not expand_hubs:
+        _write(instance, out, hubs=hubs)
+    else:
+        _write(instance, out, paths=Hubs.none() if hubs is None else hubs)
+
+
+def _write(
+    instance: Instance, out: BinarySink, *, paths: Hubs | None = None, hubs: Hubs | None = None
+) -> None:
+    """Write ``paths`` as arcs, ``hubs`` as hubs."""
     texts = _Texts.of(instance)
     out.write(b'{"attorneys":[')
     section = _Section(out)
@@ -52,11 +68,23 @@ def write_instance(instance: Instance, out: BinarySink, *, hubs: Hubs | None = N
     for item in _cell_items(instance, texts):
         section.add(item)
     section = section.next(b'],"arcs":[')
-    duplicates = _duplicates(instance, hubs)
-    for item in _direct_items(instance, texts, keep=~duplicates.direct):
-        section.add(item)
-    for item in _hub_items(hubs, texts, duplicates):
-        section.add(item)
+    if paths is not None:
+        duplicates = _duplicates(instance, paths)
+        for item in _direct_items(instance, texts, keep=~duplicates.direct):
+            section.add(item)
+        for item in _hub_items(paths, texts, duplicates):
+            section.add(item)
+    else:
+        for item in _direct_items(instance, texts, keep=np.ones(instance.n_arcs, dtype=bool)):
+            section.add(item)
+    if hubs is not None:
+        section = section.next(b'],"hubs":[')
+        names = _objects(_quote(h).encode() for h in hub_ids(hubs.n_hubs))
+        for item in _hub_cells(hubs, texts, names):
+            section.add(item)
+        section = section.next(b'],"hub_arcs":[')
+        for item in _hub_arc_items(hubs, texts, names):
+            section.add(item)
     section = section.next(b'],"excluded":[')
     excluded = zip(
         instance.excluded_attorney.tolist(), instance.excluded_case.tolist(), strict=True
@@ -151,6 +179,29 @@ def _direct_items(
             texts.arc_prefix[instance.arc_attorney[part][kept]],
             texts.cell[instance.arc_cell[part][kept]],
             _number_texts(instance.affinity[part][kept], ',"affinity":{}}}'),
+        )
+
+
+def _hub_cells(hubs: Hubs, texts: _Texts, names: ObjectArray) -> Iterator[bytes]:
+    """Each hub with its cells, each cell once."""
+    starts = hubs.cell_start.tolist()
+    for h, name in enumerate(names.tolist()):
+        cells = unique_ints(hubs.cell[starts[h] : starts[h + 1]])
+        yield b',{"id":' + name + b',"cells":[' + b",".join(texts.cell[cells].tolist()) + b"]}"
+
+
+def _hub_arc_items(
+    hubs: Hubs, texts: _Texts, names: ObjectArray, *, block: int = 1 << 17
+) -> Iterator[bytes]:
+    """The hub arcs, the best one of each (attorney, hub) pair."""
+    entries = _best_entries(hubs)
+    prefix = _objects(f',{{"attorney":{a},"hub":'.encode() for a in texts.attorney)
+    for first in range(0, len(entries), block):
+        part = entries[first : first + block]
+        yield _joined(
+            prefix[hubs.arc_attorney[part]],
+            names[hubs.arc_hub[part]],
+            _number_texts(hubs.affinity[part], ',"affinity":{}}}'),
         )
 
 

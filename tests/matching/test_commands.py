@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from io import StringIO
@@ -181,7 +182,8 @@ def test_the_export_is_anonymous(world, tmp_path):
     assert "Quintanilla" not in text and "123456789" not in text
     assert "@" not in text and "Attorney" not in text and case.reference not in text
     data = json.loads(text)
-    assert set(data) == {"attorneys", "cells", "arcs", "excluded"}
+    assert set(data) == {"attorneys", "cells", "arcs", "hubs", "hub_arcs", "excluded"}
+    assert all(re.fullmatch(r"h[0-9]+", hub["id"]) for hub in data["hubs"])
 
 
 def test_seed_scale_seeds_verified_attorneys_and_open_cases_and_resets():

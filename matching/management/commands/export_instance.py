@@ -4,6 +4,10 @@ The file is in the solver's format (matching/solver/io.py) and holds no personal
 "a<primary key>", cases "c<primary key>", cells are named by their key (language, relay language,
 court id, case type, detained and remote flags), with capacities, priorities and affinities. Solve
 it offline with `manage.py solve_instance FILE`. "-" writes to standard output.
+
+Remote-work hubs (matching/solver/hubs.py) are written as the run holds them, in the format's
+"hubs" and "hub_arcs" sections; `--expand-hubs` writes each hub path as a plain arc instead, for
+tools that do not know hubs (the same problem, ~80x the arcs at backlog scale).
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -17,17 +21,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="Where to write the JSON; - for standard output.")
+        parser.add_argument(
+            "--expand-hubs",
+            action="store_true",
+            help="Write every remote-work hub path as a plain arc (no hubs sections).",
+        )
 
-    def handle(self, *args, file: str, **options):
+    def handle(self, *args, file: str, expand_hubs: bool = False, **options):
         instance, hubs = _problem()
-        # Remote-work hubs (matching/solver/hubs.py) become plain arcs: the same problem,
-        # written a piece at a time (solver/writer.py: the text and the arcs are never whole).
+        # Written a piece at a time (solver/writer.py: the text is never whole in memory).
         if file == "-":
-            write_instance(instance, _BinaryOut(self.stdout), hubs=hubs)
+            write_instance(instance, _BinaryOut(self.stdout), hubs=hubs, expand_hubs=expand_hubs)
             return
         try:
             with open(file, "wb", buffering=1 << 22) as handle:
-                write_instance(instance, handle, hubs=hubs)
+                write_instance(instance, handle, hubs=hubs, expand_hubs=expand_hubs)
         except OSError as error:
             raise CommandError(f"cannot write {file}: {error.strerror}") from error
         self.stderr.write(f"wrote {file}")

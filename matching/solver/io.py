@@ -5,28 +5,32 @@ The JSON/dict format read by :func:`load_instance`::
     {"attorneys": [{"id": "a1", "capacity": 2}],
      "cells": [{"id": "k1", "cases": [{"id": "c1", "priority": 120}]}],
      "arcs": [{"attorney": "a1", "cell": "k1", "affinity": 300}],
-     "hubs": [{"id": "h1", "cells": ["k1", "k2"]}],
-     "hub_arcs": [{"attorney": "a2", "hub": "h1", "affinity": 250}],
      "excluded": [{"attorney": "a1", "case": "c7"}]}
 
-``"hubs"`` and ``"hub_arcs"`` are optional (so is ``"excluded"``); a file without them means
-exactly what it meant before they existed. They carry :class:`matching.solver.hubs.Hubs`, the
-run's remote-work hubs, as the run holds them: hub ``h1`` reaches the cells it lists, and a hub
-arc lets its attorney into every one of them at its affinity. A file with hubs means the plain
-instance in which each such path is an arc (attorney a2 -> k1 and a2 -> k2 at 250 above),
-keeping the better affinity where a pair has a direct arc too or comes through two hubs;
-exclusions bind through hubs as through arcs. Hub ids are non-empty strings, unique among hubs;
-a hub lists each cell at most once (it may list none); one arc per (attorney, hub); every pair a
-hub path can make must score above 0, as every arc's.
+Hubs, optional: two more sections, between ``"arcs"`` and ``"excluded"``, e.g.::
+
+     "hubs": [{"id": "h1", "cells": ["k1", "k2"]}],
+     "hub_arcs": [{"attorney": "a2", "hub": "h1", "affinity": 250}],
+
+A file without them means exactly what it meant before they existed (so does ``"excluded"``,
+also optional). They carry :class:`matching.solver.hubs.Hubs`, the run's remote-work hubs, as
+the run holds them: hub ``h1`` reaches the cells it lists, and a hub arc lets its attorney into
+every one of them at its affinity. A file with hubs means the plain instance in which each such
+path is an arc (a2 -> k1 and a2 -> k2 at 250 above), keeping the better affinity where a pair
+also has a direct arc or comes through two hubs; exclusions bind through hubs as through arcs.
+Hub ids are non-empty strings, unique among hubs; a hub lists each cell at most once (it may list
+none); one arc per (attorney, hub); every pair a hub path can make must score above 0, as every
+arc's. ``"hub_arcs"`` may be left out (no hub is entered); ``"hubs"`` only when there are no hub
+arcs.
 
 :func:`load_instance` and :func:`read_instance` return that plain instance (hubs made arcs);
 :func:`load_instance_with_hubs` and :func:`read_instance_with_hubs` return the instance and its
 :class:`Hubs` apart, for :func:`matching.solver.solve_component` (``solve_instance`` does this):
-tens of millions of paths at backlog scale are never listed.
+tens of millions of paths at backlog scale are then never listed.
 
 :func:`matching.solver.writer.write_instance` writes it a piece at a time, sections in the order
-above (the order :func:`read_instance` reads in one pass: attorneys, cells, arcs, hubs,
-hub_arcs, excluded), and :func:`solution_to_json` writes
+:func:`read_instance` reads in one pass: attorneys, cells, arcs, hubs, hub_arcs, excluded. And
+:func:`solution_to_json` writes
 ``{"objective": 420, "assigned": 1, "assignments": [{"attorney": "a1", "case": "c1",
 "score": 420}]}``.
 """

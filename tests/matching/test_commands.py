@@ -154,6 +154,73 @@ def test_the_export_is_the_runs_problem_with_hubs_and_declined_pairs(tmp_path, s
     assert _solve(path)["objective"] == solve_problem(problem).objective > 0
 
 
+@pytest.mark.smoke  # on SQLite too (`make smoke`)
+@pytest.mark.parametrize("seed", [31, 32, 33])
+def test_an_export_with_hubs_solves_to_the_runs_objective(tmp_path, seed):
+    """The file carries the run's hubs as the run holds them (not one arc per path), and
+    solve_instance, solving with them, finds the run's optimum."""
+    call_command("seed_scale", attorneys=30, cases=300, seed=seed, stdout=StringIO())
+    problem = load_problem()
+
+    path = _export(tmp_path)
+
+    data = json.loads(path.read_text())
+    assert len(data["hubs"]) == problem.hubs.n_hubs > 0 and data["hub_arcs"]
+    assert len(data["arcs"]) == problem.instance.n_arcs
+    offline = _solve(path)
+    run = matching_run()
+    assert offline["objective"] == run.objective > 0
+    assert offline["assigned"] == run.proposals
+
+
+@pytest.mark.parametrize("seed", [41, 42])
+def test_an_export_with_expanded_hubs_is_the_same_problem_without_hubs(tmp_path, seed):
+    call_command("seed_scale", attorneys=30, cases=300, seed=seed, stdout=StringIO())
+    expanded = tmp_path / "expanded.json"
+    call_command("export_instance", str(expanded), "--expand-hubs", stderr=StringIO())
+
+    with_hubs = _export(tmp_path)
+
+    assert not {"hubs", "hub_arcs"} & set(json.loads(expanded.read_text()))
+    with with_hubs.open("rb") as one, expanded.open("rb") as other:
+        assert instance_to_json(read_instance(one)) == instance_to_json(read_instance(other))
+    assert _solve(with_hubs)["objective"] == _solve(expanded)["objective"] > 0
+
+
+@pytest.mark.parametrize(
+    ("hubs", "hub_arcs", "message"),
+    [
+        ([{"id": "h1", "cells": ["k9"]}], [], r"hubs\[0\]\.cells\[0\]: unknown cell 'k9'"),
+        ([{"id": "h1", "cells": ["k1", "k1"]}], [], "hub 'h1' lists cell 'k1' twice"),
+        ([], [{"attorney": "a1", "hub": "h2", "affinity": 5}], "hub_arcs\\[0\\]: unknown hub"),
+        ([{"id": "h1", "cells": ["k1"]}], [{"attorney": "a1", "hub": "h1"}], "missing key"),
+    ],
+)
+def test_solve_instance_names_the_bad_hub_item(tmp_path, hubs, hub_arcs, message):
+    with pytest.raises(CommandError, match=message):
+        _solve(_write(tmp_path, {**INSTANCE, "hubs": hubs, "hub_arcs": hub_arcs}))
+
+
+def test_solve_instance_solves_a_file_with_hubs(tmp_path):
+    # a2 reaches k1 only through the hub: with a1 barred from c1, a2 takes it.
+    instance = {
+        **INSTANCE,
+        "arcs": INSTANCE["arcs"][:1],
+        "hubs": [{"id": "h1", "cells": ["k1", "k2"]}],
+        "hub_arcs": [{"attorney": "a2", "hub": "h1", "affinity": 100}],
+    }
+
+    assert _solve(_write(tmp_path, instance)) == {
+        "objective": 670,
+        "assigned": 3,
+        "assignments": [
+            {"attorney": "a1", "case": "c2", "score": 350},
+            {"attorney": "a2", "case": "c1", "score": 220},
+            {"attorney": "a2", "case": "c3", "score": 100},
+        ],
+    }
+
+
 def test_export_to_standard_output_writes_the_same_json(world, tmp_path):
     out = StringIO()
     call_command("export_instance", "-", stdout=out, stderr=StringIO())

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -46,6 +47,7 @@ from pledges.models import Pledge
 from volunteers.models import AttorneyProfile, Organization
 
 LOCUSTFILE = Path(settings.BASE_DIR) / "loadtest" / "locustfile.py"
+GUNICORN_CONF = Path(settings.BASE_DIR) / "gunicorn.conf.py"
 COORDINATORS = 5  # one account each, so no two sign in with the same TOTP code
 
 
@@ -187,14 +189,17 @@ def _server_env(fixture: Path) -> dict[str, str]:
 def _serving(env: dict[str, str], port: int, workers: int, folder: Path):
     python = sys.executable
     # No control socket: its default path is per machine, shared with any other gunicorn.
-    web = [python, "-m", "gunicorn", "config.wsgi", "--workers", str(workers),
-           "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--no-control-socket"]  # fmt: skip
+    # The production settings (gunicorn.conf.py: threaded workers), with this run's worker count.
+    web = [python, "-m", "gunicorn", "config.wsgi", "--config", str(GUNICORN_CONF),
+           "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+           "--no-control-socket"]  # fmt: skip
     worker = [python, "-m", "celery", "-A", "config", "worker", "--concurrency=1",
               "--without-gossip", "--without-mingle", "--loglevel=WARNING"]  # fmt: skip
     with ExitStack() as stack:
         stack.enter_context(_process(web, env, folder / "gunicorn.log"))
         stack.enter_context(_process(worker, env, folder / "worker.log"))
         _wait_until_up(port)
+        _warm_up(port)
         yield
 
 
@@ -228,6 +233,32 @@ def _wait_until_up(port: int, timeout: float = 90) -> None:
         except OSError:
             time.sleep(0.5)
     raise CommandError(f"gunicorn did not answer on port {port} within {timeout:.0f} s")
+
+
+# Pages every visitor kind opens first; each thread of each worker should have served them once.
+WARM_UP_PATHS = ("/", "/accounts/login/", "/pledges/new/", "/pledges/", "/pledges/totals.json")
+WARM_UP_ROUNDS = 32  # requests per path, about twice the threads of 4 workers x 4 threads
+
+
+def _warm_up(port: int) -> None:
+    """As a deployment's health checks do before traffic is sent: every worker thread opens its
+    database connection and compiles the first templates, so the figures are the site's
+    steady state, not its first seconds after a start."""
+    requests = [
+        urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}",
+            headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.1"},
+        )
+        for path in WARM_UP_PATHS
+        for _ in range(WARM_UP_ROUNDS)
+    ]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(_fetch, requests))
+
+
+def _fetch(request: urllib.request.Request) -> int:
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+        return response.status
 
 
 def _locust_command(port: int, users: int, seconds: int, folder: Path) -> list[str]:

@@ -480,7 +480,7 @@ INVALID = [
     ),
     (mutated(_set(("arcs", 2, "affinity"), None)), "arcs[2].affinity: expected an integer"),
     (mutated(_set(("arcs", 2, "affinity"), 2**40)), "arcs[2]: affinity 1099511627776 is out"),
-    (mutated(_set(("arcs", 1, "attorney"), "a9")), r"arcs\[1\]: unknown attorney 'a9'"),
+    (mutated(_set(("arcs", 1, "attorney"), "a9")), "arcs[1]: unknown attorney 'a9'"),
     (mutated(_set(("arcs", 2, "cell"), "k9")), "arcs[2]: unknown cell 'k9'"),
     (mutated(_set(("excluded", 0, "attorney"), "a9")), "excluded[0]: unknown attorney 'a9'"),
     (mutated(_set(("excluded", 0, "case"), "c7")), "excluded[0]: unknown case 'c7'"),

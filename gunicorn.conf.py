@@ -5,6 +5,7 @@ which runs outside the GIL) does not hold up the requests queued behind it, as i
 request per process. On the REL-7 load run (2 cores, 4 workers) the cheap pages then stop waiting
 behind sign-ins and the coordinator's queue. Each thread keeps its own database connection
 (CONN_MAX_AGE), so PostgreSQL sees up to workers x threads connections per web server.
+WEB_CONCURRENCY, WEB_THREADS and WEB_KEEPALIVE size it; they are gunicorn's, read here only.
 """
 
 import os

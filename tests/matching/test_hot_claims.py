@@ -6,7 +6,7 @@ was indexed, that statement rewrote every index of the table and was the slowest
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, models
 
 from cases.models import CaseRequest
 from matching.models import Match
@@ -16,15 +16,20 @@ pytestmark = pytest.mark.django_db
 
 
 def test_no_index_or_constraint_of_the_cases_table_uses_the_status():
+    # A check constraint is evaluated on the row and has no index to rewrite: it may name the
+    # status (case_open_not_closed does); an index, or a unique constraint's index, may not.
     meta = CaseRequest._meta
     for index in meta.indexes:
         assert "status" not in index.fields and "status" not in str(index.condition)
     for constraint in meta.constraints:
+        if isinstance(constraint, models.CheckConstraint):
+            continue
         assert "status" not in str(getattr(constraint, "condition", "") or "")
         assert "status" not in getattr(constraint, "fields", ())
     with connection.cursor() as cursor:
         found = connection.introspection.get_constraints(cursor, meta.db_table)
-    assert not [name for name, c in found.items() if "status" in (c["columns"] or [])]
+    indexed = [name for name, c in found.items() if not c["check"]]
+    assert not [name for name in indexed if "status" in (found[name]["columns"] or [])]
 
 
 def _updates() -> tuple[int, int]:

@@ -15,21 +15,15 @@ position in ``cases.reference.COURTS`` plus one.
 import datetime
 from dataclasses import dataclass
 from functools import cache
-from time import perf_counter
 
 import numpy as np
 from numpy.typing import NDArray
 
 from cases.reference import COURTS, court_coordinates
+from matching.pipeline.load import Snapshot, problem_of
 from matching.pipeline.load.cases import _merge_equal_cells
-from matching.pipeline.load.instance import (
-    build_instance,
-    drop_excluded,
-    hubs_by_instance_position,
-    split_excluded,
-)
 from matching.pipeline.load.problem import Problem
-from matching.pipeline.score import Attorneys, score_arcs_and_hubs
+from matching.pipeline.score import Attorneys
 from matching.scale.attorneys import draw_attorneys
 from matching.scale.cases import draw_cases
 from matching.scale.common import BATCH
@@ -175,33 +169,19 @@ def _facts(key: tuple, courts: dict[int, tuple[float, float]]) -> CellFacts:
 
 
 def world_problem(world: World, *, timings: dict | None = None) -> Problem:
-    """Score and build the run's problem from a world (load_problem's steps 2-3, the database
-    read replaced by the world's arrays)."""
-    timings = {} if timings is None else timings
-    attorneys, cases, courts = world.attorneys, world.cases, world.courts
-    started = perf_counter()
-    court_position = {c[0]: i for i, c in enumerate(courts)}
-    miles = court_miles(attorneys, courts)
-    split = split_excluded(cases.cells, attorneys.pk, cases.pk, cases.cell, [])
-    arcs, hubs = score_arcs_and_hubs(
-        attorneys, split.cells, miles, court_position, split.hub_member
-    )
-    arcs = drop_excluded(arcs, split, len(split.cells))
-    timings["score"] = perf_counter() - started
-    started = perf_counter()
-    instance = build_instance(attorneys, split, cases.pk, cases.priority, arcs)
-    timings["build"] = perf_counter() - started
-    return Problem(
-        instance=instance,
+    """Score and build the run's problem from a world: load_problem's own steps 2-3
+    (``problem_of``), the database read replaced by the world's arrays."""
+    attorneys, cases = world.attorneys, world.cases
+    rows = Snapshot(
         attorneys=attorneys,
-        cells=split.cells,
-        cell_position={cid: k for k, cid in enumerate(split.cell_ids)},
+        courts=[(court[0], court[3], court[4]) for court in world.courts],
+        cells=cases.cells,
         case_pk=cases.pk,
-        case_cell=split.case_cell,
-        miles=miles,
-        court_position=court_position,
-        hubs=hubs_by_instance_position(hubs, instance, split.cell_ids),
+        case_cell=cases.cell,
+        priority=cases.priority,
+        excluded=[],
     )
+    return problem_of(rows, timings={} if timings is None else timings)
 
 
 def court_miles(attorneys: Attorneys, courts: list[tuple]) -> NDArray[np.float64]:

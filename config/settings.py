@@ -357,8 +357,8 @@ MATCHING_AUTO_APPROVE = env_bool("MATCHING_AUTO_APPROVE", False)
 # (matching/tasks/runs.py); off leaves the beat schedule and the admin's "run now".
 MATCHING_RUN_ON_CHANGE = env_bool("MATCHING_RUN_ON_CHANGE", True)
 # A case's other languages count as direct routes (matching/pipeline/load/cases.py
-# other_languages_matched): off until a backlog-scale run fits its time budget with them.
-MATCHING_OTHER_LANGUAGES = env_bool("MATCHING_OTHER_LANGUAGES", False)
+# other_languages_matched): on by default (issue 15); off matches each case in its main language.
+MATCHING_OTHER_LANGUAGES = env_bool("MATCHING_OTHER_LANGUAGES", True)
 # Split a run's solve across Celery workers by connected component when at least two components
 # have this many cases (matching/pipeline/fanout.py). 0, the default, solves in process. Needs a
 # result backend that every worker shares (Redis); the embedded file backend stays off.

@@ -560,7 +560,7 @@ def test_cells_are_numbered_alike_whether_or_not_keys_and_sets_fit_one_integer()
 
 @pytest.mark.parametrize("fast", [True, False], ids=["packed", "orm"])
 def test_with_other_languages_off_a_case_is_matched_in_its_main_language_only(fast, settings):
-    """MATCHING_OTHER_LANGUAGES=0 (the production default for now): both loaders ignore them."""
+    """MATCHING_OTHER_LANGUAGES=0 (a deployment may turn them off): both loaders ignore them."""
     if fast and connection.vendor != "postgresql":
         pytest.skip("the packed loader is PostgreSQL only")
     settings.MATCHING_OTHER_LANGUAGES = False

@@ -4,16 +4,20 @@ made plain arcs for tools that do not know hubs.
 With hubs, the file holds them as the run does: one hub arc per (attorney, hub), a few hundred
 thousand at backlog scale. Expanded, the materialised arcs are tens of millions (a remote
 attorney reaches every court's docket in their language through a hub), gigabytes of text.
-Neither the text nor the materialised arcs are ever whole in memory, and no Python object is
-made per hub path: a hub arc's paths are one ``bytes.join`` of its cells' texts (shared by every
-attorney entering the hub at that affinity) with the attorney's text as the separator. Items come
-in no particular order within a section (readers put everything in canonical order); the
+Neither the text nor the materialised arcs are ever whole in memory.
+
+The text is made by numpy, a block of items at a time, with no Python object per item: each
+item is the concatenation of a few texts picked from small tables (an attorney's
+``,{"attorney":"a1","cell":"``, a cell's ``k1","affinity":``, a number's ``300}``), gathered as
+the fixed-width fields of one record array, NUL-padded, then the NULs dropped (JSON text never
+holds a raw NUL). Items come in no particular order within a section (readers put everything in
+canonical order), so the run's arrays are written as they are (:class:`Columns`), unsorted; the
 sections come in the order ``read_instance`` reads in one pass.
 """
 
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Buffer, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from json.encoder import encode_basestring_ascii as _quote  # json.dumps' own (ASCII output)
 from typing import Protocol
 
@@ -22,26 +26,108 @@ from numpy.typing import NDArray
 
 from matching.solver.arrays import lexsort_ints, ranges, unique_ints
 from matching.solver.hubs import Hubs, hub_ids
-from matching.solver.instance import IdArray, Instance, IntArray
+from matching.solver.instance import Instance, IntArray
 
 ObjectArray = NDArray[np.object_]
+# Texts as a numpy bytes array ("S" dtype: fixed width, NUL-padded).
+TextArray = NDArray[np.bytes_]
 
-# Bytes handed to ``out.write`` at a time.
+# Bytes handed to ``out.write`` at a time (at least), and items made at a time.
 _FLUSH_AT = 1 << 22
+_BLOCK = 1 << 16
+
+# What encode_basestring_ascii would escape: such ids take the slow road (_quote, one by one).
+_ESCAPED = re.compile(r'["\\\x00-\x1f]')
 
 
 class BinarySink(Protocol):
     """Where the bytes go: a file opened in binary mode, or anything with its ``write``."""
 
-    def write(self, data: bytes, /) -> object: ...
+    def write(self, data: Buffer, /) -> object: ...
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class Columns:
+    """What a file holds, in any order: ids as texts (:func:`id_texts`, :func:`numbered_texts`),
+    references as positions, as in :class:`Instance` except that nothing need be sorted (cases
+    carry their cell, ``case_cell``, instead of being grouped by it)."""
+
+    attorney_ids: TextArray
+    capacity: IntArray
+    cell_ids: TextArray
+    case_ids: TextArray
+    case_cell: IntArray
+    priority: IntArray
+    arc_attorney: IntArray
+    arc_cell: IntArray
+    affinity: IntArray
+    excluded_attorney: IntArray
+    excluded_case: IntArray
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.cell_ids)
+
+    @property
+    def n_arcs(self) -> int:
+        return len(self.arc_attorney)
+
+    @classmethod
+    def of(cls, instance: Instance) -> "Columns":
+        return cls(
+            attorney_ids=id_texts(instance.attorney_ids.tolist()),
+            capacity=instance.capacity,
+            cell_ids=id_texts(instance.cell_ids.tolist()),
+            case_ids=id_texts(instance.case_ids.tolist()),
+            case_cell=instance.case_cell(),
+            priority=instance.priority,
+            arc_attorney=instance.arc_attorney,
+            arc_cell=instance.arc_cell,
+            affinity=instance.affinity,
+            excluded_attorney=instance.excluded_attorney,
+            excluded_case=instance.excluded_case,
+        )
+
+
+def id_texts(ids: Sequence[str]) -> TextArray:
+    """Ids as they stand between the quotes of a JSON string (escaped as ``json.dumps`` does)."""
+    whole = "".join(ids)
+    if whole.isascii() and not _ESCAPED.search(whole):
+        return _texts(ids)
+    return _texts([_quote(i)[1:-1] for i in ids])
+
+
+def numbered_texts(prefix: str, numbers: IntArray, digits: int) -> TextArray:
+    """``f"{prefix}{n:0{digits}d}"`` for each of ``numbers`` (``prefix`` plain ASCII), digits
+    made by numpy when none is negative or wider than ``digits``."""
+    if len(numbers) and (numbers.min() < 0 or numbers.max() >= 10**digits):
+        return id_texts([f"{prefix}{n:0{digits}d}" for n in numbers.tolist()])
+    head = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
+    text = np.empty((len(numbers), len(head) + digits), dtype=np.uint8)
+    text[:, : len(head)] = head
+    rest = numbers.astype(np.int64)
+    for column in range(text.shape[1] - 1, len(head) - 1, -1):
+        rest, digit = np.divmod(rest, 10)
+        text[:, column] = digit + ord("0")
+    return text.view(f"S{text.shape[1]}").reshape(len(numbers))
+
+
+def _texts(values: Sequence[str | bytes]) -> TextArray:
+    texts = np.array(values, dtype=np.bytes_)
+    return texts if len(texts) else np.zeros(0, dtype="S1")
 
 
 def write_instance(
-    instance: Instance, out: BinarySink, *, hubs: Hubs | None = None, expand_hubs: bool = False
+    instance: Instance | Columns,
+    out: BinarySink,
+    *,
+    hubs: Hubs | None = None,
+    expand_hubs: bool = False,
 ) -> None:
-    """Write the compact JSON of ``instance`` to ``out`` (ASCII bytes); with ``hubs``, with its
-    ``"hubs"`` and ``"hub_arcs"`` sections, or (``expand_hubs``) as the JSON of
-    ``materialise(instance, hubs)``: every hub path an arc, one per pair at its best affinity.
+    """Write the compact JSON of ``instance`` (or of :class:`Columns`, with ``hubs`` over their
+    cell positions) to ``out`` (ASCII bytes); with ``hubs``, with its ``"hubs"`` and
+    ``"hub_arcs"`` sections, or (``expand_hubs``) as the JSON of ``materialise(instance,
+    hubs)``: every hub path an arc, one per pair at its best affinity.
 
     1. Attorneys, then cells with their cases, then arcs, then hubs and hub arcs (the best
        one of an (attorney, hub) pair; each hub's cells once), then exclusions.
@@ -49,90 +135,64 @@ def write_instance(
        then each hub arc's paths, less those beaten by a direct arc or another hub's path
        (holes).
     """
+    columns = instance if isinstance(instance, Columns) else Columns.of(instance)
     if hubs is not None and not expand_hubs:
-        _write(instance, out, hubs=hubs)
+        _write(columns, out, hubs=hubs)
     else:
-        _write(instance, out, paths=Hubs.none() if hubs is None else hubs)
+        _write(columns, out, paths=Hubs.none() if hubs is None else hubs)
 
 
 def _write(
-    instance: Instance, out: BinarySink, *, paths: Hubs | None = None, hubs: Hubs | None = None
+    columns: Columns, out: BinarySink, *, paths: Hubs | None = None, hubs: Hubs | None = None
 ) -> None:
     """Write ``paths`` as arcs, ``hubs`` as hubs."""
-    texts = _Texts.of(instance)
+    c = columns
     out.write(b'{"attorneys":[')
     section = _Section(out)
-    for a, capacity in zip(texts.attorney, instance.capacity.tolist(), strict=True):
-        section.add(f',{{"id":{a},"capacity":{capacity}}}'.encode())
+    attorney = _affixed(b',{"id":"', c.attorney_ids, b'","capacity":')
+    section.add(_items((attorney, None), _numbers(c.capacity, b"}")))
     section = section.next(b'],"cells":[')
-    for item in _cell_items(instance, texts):
+    for item in _cell_items(c):
         section.add(item)
     section = section.next(b'],"arcs":[')
+    keep = None
     if paths is not None:
-        duplicates = _duplicates(instance, paths)
-        for item in _direct_items(instance, texts, keep=~duplicates.direct):
-            section.add(item)
-        for item in _hub_items(paths, texts, duplicates):
-            section.add(item)
-    else:
-        for item in _direct_items(instance, texts, keep=np.ones(instance.n_arcs, dtype=bool)):
-            section.add(item)
+        duplicates = _duplicates(c, paths)
+        keep = np.flatnonzero(~duplicates.direct)
+    for item in _arc_items(c, keep):
+        section.add(item)
+    if paths is not None:
+        for path_items in _hub_items(paths, c, duplicates):
+            section.add(path_items)
     if hubs is not None:
         section = section.next(b'],"hubs":[')
-        names = _objects(_quote(h).encode() for h in hub_ids(hubs.n_hubs))
-        for item in _hub_cells(hubs, texts, names):
-            section.add(item)
+        names = id_texts(hub_ids(hubs.n_hubs))
+        for hub in _hub_cells(hubs, c, names):
+            section.add(hub)
         section = section.next(b'],"hub_arcs":[')
-        for item in _hub_arc_items(hubs, texts, names):
+        for item in _hub_arc_items(hubs, c, names):
             section.add(item)
     section = section.next(b'],"excluded":[')
-    excluded = zip(
-        instance.excluded_attorney.tolist(), instance.excluded_case.tolist(), strict=True
-    )
-    for a, c in excluded:
-        case = _quote(texts.case_ids[c])
-        section.add(f',{{"attorney":{texts.attorney[a]},"case":{case}}}'.encode())
+    attorney = _affixed(b',{"attorney":"', c.attorney_ids, b'","case":"')
+    case = _affixed(b"", c.case_ids[c.excluded_case], b'"}')
+    section.add(_items((attorney, c.excluded_attorney), (case, None)))
     section.next(b"]}")
-
-
-@dataclass(frozen=True, slots=True)
-class _Texts:
-    """Ids as JSON strings (``cell``: an object array), and each attorney's arc prefix
-    (``,{"attorney":…,"cell":``, an object array)."""
-
-    attorney: list[str]
-    arc_prefix: ObjectArray
-    cell: ObjectArray
-    case_ids: IdArray
-
-    @classmethod
-    def of(cls, instance: Instance) -> "_Texts":
-        attorney = [_quote(a) for a in instance.attorney_ids.tolist()]
-        return cls(
-            attorney=attorney,
-            arc_prefix=_objects(f',{{"attorney":{a},"cell":'.encode() for a in attorney),
-            cell=_objects(_quote(k).encode() for k in instance.cell_ids.tolist()),
-            case_ids=instance.case_ids,
-        )
-
-    def cases(self, positions: slice) -> ObjectArray:
-        return _objects(_quote(c).encode() for c in self.case_ids[positions].tolist())
 
 
 class _Section:
     """The items of one JSON list, each given with a leading comma (the first one's dropped),
-    written in batches of about ``_FLUSH_AT`` bytes."""
+    written in batches of at least ``_FLUSH_AT`` bytes."""
 
     def __init__(self, out: BinarySink) -> None:
-        self._out, self._batch, self._size, self._first = out, list[bytes](), 0, True
+        self._out, self._batch, self._size, self._first = out, list[Buffer](), 0, True
 
-    def add(self, item: bytes) -> None:
-        if not item:
+    def add(self, items: bytes | NDArray[np.uint8]) -> None:
+        if not len(items):
             return
-        if self._first:
-            item, self._first = item[1:], False
-        self._batch.append(item)
-        self._size += len(item)
+        text = items[1:] if self._first else items
+        self._first = False
+        self._batch.append(text)
+        self._size += len(text)
         if self._size >= _FLUSH_AT:
             self._flush()
 
@@ -143,91 +203,125 @@ class _Section:
         return _Section(self._out)
 
     def _flush(self) -> None:
-        self._out.write(b"".join(self._batch))
+        batch = self._batch
+        self._out.write(batch[0] if len(batch) == 1 else b"".join(batch))
         self._batch, self._size = [], 0
 
 
-def _cell_items(instance: Instance, texts: _Texts, *, block: int = 1 << 17) -> Iterator[bytes]:
-    """Each cell with its cases, about ``block`` cases at a time; an empty cell on its own."""
-    for k in np.flatnonzero(np.diff(instance.cell_start) == 0).tolist():
-        yield b',{"id":' + texts.cell[k] + b',"cases":[]}'
-    start = instance.cell_start
-    opening = b',{"id":' + texts.cell + b',"cases":[{"id":'
-    block_of = start[:-1] // block
-    bounds = [0, *(np.flatnonzero(np.diff(block_of)) + 1).tolist(), instance.n_cells]
-    for k0, k1 in pairwise(bounds):
-        first, stop = int(start[k0]), int(start[k1])
-        cell = np.repeat(np.arange(k0, k1), np.diff(start[k0 : k1 + 1]))
-        position = np.arange(first, stop)
-        tail = _number_texts(instance.priority[first:stop], ',"priority":{}}}')
-        last = position == start[cell + 1] - 1
-        tail[last] += b"]}"
-        yield _joined(
-            np.where(position == start[cell], opening[cell], b',{"id":'),
-            texts.cases(slice(first, stop)),
-            tail,
+Column = tuple[TextArray, IntArray | None]
+
+
+def _items(*columns: Column) -> NDArray[np.uint8]:
+    """Item i: the texts ``table[index[i]]`` of every (table, index) column in turn (index
+    None: the table's row i), as bytes. Every column is one field of a record array, gathered
+    by numpy; the NUL padding is dropped last."""
+    n = len(columns[0][0] if columns[0][1] is None else columns[0][1])
+    record = np.dtype([(f"f{j}", table.dtype) for j, (table, _) in enumerate(columns)])
+    items = np.empty(n, dtype=record)
+    for j, (table, index) in enumerate(columns):
+        items[f"f{j}"] = table if index is None else table[index]
+    text = items.view(np.uint8)
+    kept: NDArray[np.uint8] = text[text != 0]
+    return kept
+
+
+def _affixed(prefix: bytes, texts: TextArray, suffix: bytes) -> TextArray:
+    affixed: TextArray = np.strings.add(np.strings.add(prefix, texts), suffix)
+    return affixed
+
+
+def _numbers(values: IntArray, suffix: bytes) -> tuple[TextArray, IntArray]:
+    """``b"%d" % v + suffix`` for each of ``values``: a table of the distinct values' texts,
+    and each value's row in it."""
+    if not len(values):
+        return np.zeros(0, dtype="S1"), np.zeros(0, dtype=np.int64)
+    low, high = int(values.min()), int(values.max())
+    if high - low <= max(len(values), 1 << 16):
+        present = np.zeros(high - low + 1, dtype=bool)
+        present[values - low] = True
+        distinct = np.flatnonzero(present) + low
+        row = (np.cumsum(present) - 1)[values - low]
+    else:
+        distinct = unique_ints(values)
+        row = np.searchsorted(distinct, values)
+    return _texts([b"%d%s" % (v, suffix) for v in distinct.tolist()]), row
+
+
+def _cell_items(c: Columns) -> Iterator[NDArray[np.uint8]]:
+    """Each cell with its cases, cases grouped by cell, ``_BLOCK`` cases at a time; the cells
+    without cases first."""
+    empty = np.flatnonzero(np.bincount(c.case_cell, minlength=c.n_cells) == 0)
+    yield _items((_affixed(b',{"id":"', c.cell_ids[empty], b'","cases":[]}'), None))
+    grouped = c.case_cell[1:] >= c.case_cell[:-1]
+    order = None if grouped.all() else np.argsort(c.case_cell, kind="stable")
+    cell = c.case_cell if order is None else c.case_cell[order]
+    first = np.ones(len(cell), dtype=bool)
+    first[1:] = cell[1:] != cell[:-1]
+    last = np.ones(len(cell), dtype=bool)
+    last[:-1] = first[1:]
+    opening = np.concatenate(
+        (_affixed(b',{"id":"', c.cell_ids, b'","cases":[{"id":"'), _texts([b',{"id":"']))
+    )
+    priority, priority_row = _numbers(c.priority, b"}")
+    priority = _affixed(b'","priority":', priority, b"")
+    closing = _texts([b"", b"]}"])
+    for start in range(0, len(cell), _BLOCK):
+        part = slice(start, start + _BLOCK)
+        case = np.arange(start, min(start + _BLOCK, len(cell))) if order is None else order[part]
+        yield _items(
+            (opening, np.where(first[part], cell[part], c.n_cells)),
+            (c.case_ids, case),
+            (priority, priority_row[case]),
+            (closing, last[part].astype(np.int64)),
         )
 
 
-def _direct_items(
-    instance: Instance, texts: _Texts, *, keep: NDArray[np.bool_], block: int = 1 << 17
-) -> Iterator[bytes]:
-    for first in range(0, instance.n_arcs, block):
-        part = slice(first, first + block)
-        kept = keep[part]
-        yield _joined(
-            texts.arc_prefix[instance.arc_attorney[part][kept]],
-            texts.cell[instance.arc_cell[part][kept]],
-            _number_texts(instance.affinity[part][kept], ',"affinity":{}}}'),
+def _arc_items(c: Columns, keep: IntArray | None) -> Iterator[NDArray[np.uint8]]:
+    """The direct arcs (those at ``keep`` only, if given), ``_BLOCK`` at a time."""
+    attorney = _affixed(b',{"attorney":"', c.attorney_ids, b'","cell":"')
+    cell = _affixed(b"", c.cell_ids, b'","affinity":')
+    affinity, affinity_row = _numbers(c.affinity, b"}")
+    n = c.n_arcs if keep is None else len(keep)
+    for start in range(0, n, _BLOCK):
+        arc = (
+            np.arange(start, min(start + _BLOCK, n))
+            if keep is None
+            else keep[start : start + _BLOCK]
+        )
+        yield _items(
+            (attorney, c.arc_attorney[arc]), (cell, c.arc_cell[arc]), (affinity, affinity_row[arc])
         )
 
 
-def _hub_cells(hubs: Hubs, texts: _Texts, names: ObjectArray) -> Iterator[bytes]:
+def _hub_cells(hubs: Hubs, c: Columns, names: TextArray) -> Iterator[bytes]:
     """Each hub with its cells, each cell once."""
     starts = hubs.cell_start.tolist()
+    quoted = _affixed(b'"', c.cell_ids, b'"')
     for h, name in enumerate(names.tolist()):
         cells = unique_ints(hubs.cell[starts[h] : starts[h + 1]])
-        yield b',{"id":' + name + b',"cells":[' + b",".join(texts.cell[cells].tolist()) + b"]}"
+        yield b',{"id":"' + name + b'","cells":[' + b",".join(quoted[cells].tolist()) + b"]}"
 
 
-def _hub_arc_items(
-    hubs: Hubs, texts: _Texts, names: ObjectArray, *, block: int = 1 << 17
-) -> Iterator[bytes]:
+def _hub_arc_items(hubs: Hubs, c: Columns, names: TextArray) -> Iterator[NDArray[np.uint8]]:
     """The hub arcs, the best one of each (attorney, hub) pair."""
     entries = _best_entries(hubs)
-    prefix = _objects(f',{{"attorney":{a},"hub":'.encode() for a in texts.attorney)
-    for first in range(0, len(entries), block):
-        part = entries[first : first + block]
-        yield _joined(
-            prefix[hubs.arc_attorney[part]],
-            names[hubs.arc_hub[part]],
-            _number_texts(hubs.affinity[part], ',"affinity":{}}}'),
+    attorney = _affixed(b',{"attorney":"', c.attorney_ids, b'","hub":"')
+    hub = _affixed(b"", names, b'","affinity":')
+    affinity, affinity_row = _numbers(hubs.affinity, b"}")
+    for start in range(0, len(entries), _BLOCK):
+        part = entries[start : start + _BLOCK]
+        yield _items(
+            (attorney, hubs.arc_attorney[part]),
+            (hub, hubs.arc_hub[part]),
+            (affinity, affinity_row[part]),
         )
 
 
-def _objects(texts: Iterable[bytes]) -> ObjectArray:
-    array = np.array(list(texts), dtype=object)
-    return array if len(array) else np.empty(0, dtype=object)
-
-
-def _number_texts(values: IntArray, template: str) -> ObjectArray:
-    """``template.format(v)`` for each of ``values``, each distinct value formatted once."""
-    distinct = unique_ints(values)
-    table = _objects(template.format(v).encode() for v in distinct.tolist())
-    return table[np.searchsorted(distinct, values)]
-
-
-def _joined(*columns: ObjectArray) -> bytes:
-    """The texts of every column, row after row: a row is one item, without a Python loop."""
-    grid = np.empty((len(columns[0]), len(columns)), dtype=object)
-    for j, column in enumerate(columns):
-        grid[:, j] = column
-    return b"".join(grid.ravel().tolist())
-
-
-def _hub_items(hubs: Hubs, texts: _Texts, duplicates: "_Duplicates") -> Iterator[bytes]:
+def _hub_items(hubs: Hubs, c: Columns, duplicates: "_Duplicates") -> Iterator[bytes]:
     """Each hub arc's paths, hub arcs grouped by (hub, affinity): the cells' texts (``"k",
     "affinity":w}``) are made once per group and joined with each attorney's prefix."""
+    prefixes = _affixed(b',{"attorney":"', c.attorney_ids, b'","cell":').tolist()
+    quoted = _affixed(b'"', c.cell_ids, b'"')
     entries = duplicates.entries
     order = entries[lexsort_ints((hubs.arc_hub[entries], hubs.affinity[entries]))]
     hole_start = np.searchsorted(
@@ -245,9 +339,9 @@ def _hub_items(hubs: Hubs, texts: _Texts, duplicates: "_Duplicates") -> Iterator
     ):
         if (h, w) != group:
             group = (h, w)
-            cells = texts.cell[hubs.cell[starts[h] : starts[h + 1]]]
-            paths = (cells + b',"affinity":%d}' % w).tolist()
-        prefix = texts.arc_prefix[a]
+            cells = quoted[hubs.cell[starts[h] : starts[h + 1]]]
+            paths = _affixed(b"", cells, b',"affinity":%d}' % w).tolist()
+        prefix = prefixes[a]
         first, stop = hole_start[e], hole_start[e + 1]
         if first == stop and paths:
             yield prefix + prefix.join(paths)
@@ -279,7 +373,7 @@ class _Duplicates:
     hole_position: IntArray
 
 
-def _duplicates(instance: Instance, hubs: Hubs) -> _Duplicates:
+def _duplicates(instance: Columns, hubs: Hubs) -> _Duplicates:
     """Find every (attorney, cell) pair with two sources or more, without listing all paths.
 
     1. Keep one hub arc per (attorney, hub), the best: the others' paths all lose.
@@ -319,7 +413,7 @@ def _duplicates(instance: Instance, hubs: Hubs) -> _Duplicates:
 
 
 def _direct_candidates(
-    instance: Instance, hubs: Hubs, entries: IntArray, hubs_over: IntArray
+    instance: Columns, hubs: Hubs, entries: IntArray, hubs_over: IntArray
 ) -> tuple[IntArray, IntArray]:
     """(direct arc, path code) for every hub over a direct arc's cell that its attorney enters;
     a path code is hub arc * reach arcs + reach arc (reach arcs: ``hubs.cell_arcs()``)."""

@@ -1,0 +1,77 @@
+"""The export's columns (matching/pipeline/export.py, solver/writer.py's Columns): ids made by
+numpy as the run makes them, and columns in any order written as the instance they hold. No
+database needed (the export against the run: tests/matching/test_commands.py)."""
+
+import io
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from matching.pipeline.export import ATTORNEY_DIGITS, CASE_DIGITS
+from matching.pipeline.load import attorney_id, case_id
+from matching.solver import instance_to_json, load_instance, load_instance_with_hubs
+from matching.solver.writer import Columns, id_texts, numbered_texts, write_instance
+from tests.matching.test_solver import PROPERTY, build, instances_with_hubs
+
+
+@pytest.mark.parametrize("numbers", [[0, 7, 123_456_789, 999_999_999], [1, 10**9 + 5], []])
+def test_numbered_texts_are_the_runs_ids(numbers):
+    pks = np.array(numbers, dtype=np.int64)
+
+    attorneys = numbered_texts("a", pks, ATTORNEY_DIGITS).tolist()
+    cases = numbered_texts("c", pks, CASE_DIGITS).tolist()
+
+    assert attorneys == [attorney_id(pk).encode() for pk in numbers]
+    assert cases == [case_id(pk).encode() for pk in numbers]
+
+
+def test_ids_are_escaped_as_json_escapes_them():
+    data = build(
+        {'a"1': 1, "å\\2": 2},
+        {"k\n1": {"c\x00é": 5, "c2": 7}},
+        {('a"1', "k\n1"): 3, ("å\\2", "k\n1"): 4},
+        excluded=(('a"1', "c\x00é"),),
+    )
+    instance = load_instance(data)
+    out = io.BytesIO()
+
+    write_instance(instance, out)
+
+    assert out.getvalue().isascii()
+    assert instance_to_json(load_instance(out.getvalue())) == instance_to_json(instance)
+    assert id_texts(["é", "plain"]).tolist() == [b"\\u00e9", b"plain"]
+
+
+@PROPERTY
+@given(instances_with_hubs(), st.randoms(use_true_random=False))
+def test_columns_in_any_order_are_written_as_their_instance(case, rnd: random.Random):
+    """Cases out of their cells' order, arcs in any order: the same file, once read."""
+    instance, hubs = case
+    cases = np.array(rnd.sample(range(instance.n_cases), instance.n_cases), dtype=np.int64)
+    arcs = np.array(rnd.sample(range(instance.n_arcs), instance.n_arcs), dtype=np.int64)
+    position = np.empty_like(cases)
+    position[cases] = np.arange(len(cases))
+    plain = Columns.of(instance)
+    columns = Columns(
+        attorney_ids=plain.attorney_ids,
+        capacity=plain.capacity,
+        cell_ids=plain.cell_ids,
+        case_ids=plain.case_ids[cases],
+        case_cell=plain.case_cell[cases],
+        priority=plain.priority[cases],
+        arc_attorney=plain.arc_attorney[arcs],
+        arc_cell=plain.arc_cell[arcs],
+        affinity=plain.affinity[arcs],
+        excluded_attorney=plain.excluded_attorney,
+        excluded_case=position[plain.excluded_case],
+    )
+    shuffled, ordered = io.BytesIO(), io.BytesIO()
+
+    write_instance(columns, shuffled, hubs=hubs)
+    write_instance(instance, ordered, hubs=hubs)
+
+    expected = instance_to_json(*load_instance_with_hubs(ordered.getvalue()))
+    assert instance_to_json(*load_instance_with_hubs(shuffled.getvalue())) == expected

@@ -29,7 +29,6 @@ from datetime import date, timedelta
 from itertools import islice
 from typing import Any
 
-import openpyxl
 import tablib
 from django.conf import settings
 from django.core import signing
@@ -140,6 +139,8 @@ def _csv_lines(content: bytes) -> Iterator[list[str]]:
 
 
 def _xlsx_lines(content: bytes) -> Iterator[tuple]:
+    import openpyxl  # here, not at the top: ~0.2 s at every process's start-up
+
     import_file_check_archive(io.BytesIO(content))  # again: the worker never trusts the form
     try:
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)

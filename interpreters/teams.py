@@ -30,8 +30,6 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_array
 
 from matching.scoring import haversine_miles
 
@@ -137,6 +135,10 @@ def teams_solve(
 
 
 def _solve(u, w, bridges, cases, attorneys, interpreters) -> np.ndarray:
+    # Imported here, not at the top: scipy costs every process ~0.3 s at start-up.
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_array
+
     n_u, n = len(u), len(u) + len(w)
     gain = np.array([p + c.priority for c, _, _, p in u] + [p for _, _, _, p in w], dtype=float)
     rows: list[tuple[int, int, float]] = []

@@ -3,8 +3,6 @@ a solution split by the components of an attorney-cell-hub graph (a run's write 
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components
 
 from matching.solver.arrays import ranges
 from matching.solver.hubs import Hubs, component_labels
@@ -68,6 +66,10 @@ def components(instance: Instance, *, batch_arcs: int = 0) -> list[Instance]:
 
 def _component_labels(instance: Instance, *, batch_arcs: int) -> tuple[IntArray, IntArray]:
     """Part label of every attorney and every cell: its component, or its batch of them."""
+    # Imported here, not at the top: scipy costs every process ~0.3 s at start-up.
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+
     n_attorneys, n_nodes = instance.n_attorneys, instance.n_attorneys + instance.n_cells
     edges = (instance.arc_attorney, n_attorneys + instance.arc_cell)
     graph = coo_array((np.ones(instance.n_arcs, dtype=np.int8), edges), shape=(n_nodes, n_nodes))

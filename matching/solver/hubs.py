@@ -18,8 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components
 
 from matching.solver.arrays import lexsort_ints, ranges
 from matching.solver.instance import (
@@ -234,6 +232,10 @@ def component_labels(instance: Instance, hubs: Hubs) -> IntArray:
         [n_attorneys + instance.arc_cell, first_hub + hubs.arc_hub, n_attorneys + cell]
     )
     n = first_hub + hubs.n_hubs
+    # Imported here, not at the top: scipy costs every process ~0.3 s at start-up.
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_array((np.ones(len(tails), dtype=np.int8), (tails, heads)), shape=(n, n))
     labels: IntArray = connected_components(graph, directed=False)[1]  # scipy: untyped
     return labels

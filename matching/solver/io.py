@@ -45,6 +45,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from matching.solver.compact import IdTable, arc_columns
 from matching.solver.hubs import Hubs, hub_ids, materialise
 from matching.solver.instance import Instance, InstanceError, IntArray
 from matching.solver.solution import Solution
@@ -289,14 +290,18 @@ def _load_arcs(
 ) -> tuple[array[int], array[int], array[int]]:
     """Arcs from an attorney to a ``target`` (cell, or hub for ``hub_arcs``)."""
     # Compact arrays: at backlog scale there are tens of millions of arcs.
-    attorney, head, affinity = array("q"), array("q"), array("q")
+    columns = attorney, head, affinity = array("q"), array("q"), array("q")
+    tables: tuple[IdTable, IdTable] | None = None
     i = 0
     for item in items:
         if type(item) is _Run:
-            if _append_run(item, (attorney, head, affinity), attorney_index, target_index):
-                i += len(item.rows)
+            tables = tables or (IdTable(attorney_index), IdTable(target_index))
+            if found := arc_columns(item.text, *tables):
+                for column, more in zip(columns, found, strict=True):
+                    column.frombytes(more.astype(np.int64).tobytes())
+                i += len(found[0])
                 continue
-            arcs = [{"attorney": a, target: k, "affinity": int(w)} for a, k, w in item.rows]
+            arcs = [{"attorney": a, target: k, "affinity": int(w)} for a, k, w in item.rows()]
         else:
             arcs = [item]
         for arc in arcs:  # one at a time, for the error that names the arc
@@ -307,28 +312,6 @@ def _load_arcs(
             affinity.append(_integer(arc["affinity"], f"{where}.affinity"))
             i += 1
     return attorney, head, affinity
-
-
-def _append_run(
-    run: "_Run",
-    columns: tuple[array[int], array[int], array[int]],
-    attorney_index: Mapping[str, int],
-    cell_index: Mapping[str, int],
-) -> bool:
-    """Append a run of compact arcs without a Python loop, or return False (nothing appended)
-    if one of them is wrong: an unknown id, an affinity outside 64 bits."""
-    attorneys, cells, affinities = zip(*run.rows, strict=True)
-    try:
-        values = (
-            array("q", map(attorney_index.__getitem__, attorneys)),
-            array("q", map(cell_index.__getitem__, cells)),
-            array("q", map(int, affinities)),
-        )
-    except (KeyError, OverflowError):
-        return False
-    for column, more in zip(columns, values, strict=True):
-        column.extend(more)
-    return True
 
 
 def _load_exclusions(
@@ -404,9 +387,15 @@ def _reference(value: Any, where: str, kind: str, index: Mapping[str, int]) -> i
 
 @dataclass(frozen=True, slots=True)
 class _Run:
-    """Consecutive list elements in compact form, each a tuple of its values' texts."""
+    """Consecutive list elements in compact form: their text (each element, then ``,``), read
+    by numpy (solver/compact.py), or by ``element`` one at a time."""
 
-    rows: list[tuple[str, ...]]
+    text: str
+    element: re.Pattern[str]
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """Each element as a tuple of its values' texts."""
+        return self.element.findall(self.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -500,14 +489,14 @@ class _JsonStream:
                 raise InstanceError("malformed JSON: expected ',' or ']'")
 
     def _run(self, runs: "_Runs") -> "_Run | None":
-        """The elements in compact form from here on in what is already read: two scans by
+        """The elements in compact form from here on in what is already read: one scan by
         the regular expression engine, no Python per element."""
         at = self._at
         end = runs.run.match(self._text, at).end()  # type: ignore[union-attr]  # matches ""
         if end == at:
             return None
         self._at = end
-        return _Run(runs.element.findall(self._text, at, end))
+        return _Run(self._text[at:end], runs.element)
 
     def _value(self) -> Any:
         if self._at >= len(self._text) or self._text[self._at] in self._WHITESPACE:

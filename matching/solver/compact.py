@@ -1,0 +1,116 @@
+"""Runs of list elements in the compact form write_instance writes, read by numpy (io.py).
+
+io.py's regular expressions vouch for a run's form first: every element is the same template
+(``{"attorney":"A","cell":"K","affinity":N},``), its strings free of quotes, backslashes and
+control characters, its numbers JSON integers. So the quotes alone locate every value: the
+run's text becomes one byte array, the ids are looked up in an :class:`IdTable` and the numbers
+made from their digits, without a Python object per element. Anything numpy does not vouch for
+(an id that is not in the table, a number of more than 18 digits, text that is not ASCII) gives
+None, and the caller reads the run one element at a time, for the error that names it.
+"""
+
+import re
+from collections.abc import Mapping
+
+import numpy as np
+from numpy.typing import NDArray
+
+from matching.solver.instance import IntArray
+
+_QUOTE, _MINUS, _ZERO = ord('"'), ord("-"), ord("0")
+# The longest integer made from its digits here: 18 digits always fit in 64 bits.
+_DIGITS = 18
+# Ids that a compact string can hold (io._compact_arc's string class, ASCII).
+_COMPACT_ID = re.compile(r'[^"\\\x00-\x1f]+')
+_WORD = 8
+# Odd multipliers of the ids' 8-byte words for their hash (any fixed odd values would do:
+# every match is checked byte for byte).
+_MULTIPLIERS = (np.arange(1, 513, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) | np.uint64(1)
+
+WordArray = NDArray[np.uint64]
+
+
+class IdTable:
+    """The positions of known ids (an ``{id: position}`` index), found for ids given as spans of
+    a byte array: each id is zero-padded to whole 8-byte words, hashed, found by binary search
+    among the known ids' hashes, then compared word for word."""
+
+    def __init__(self, index: Mapping[str, int]) -> None:
+        known = [(i, p) for i, p in index.items() if i.isascii() and _COMPACT_ID.fullmatch(i)]
+        texts = np.array([i for i, _ in known] or [""], dtype=np.bytes_)
+        self._width = -(-texts.dtype.itemsize // _WORD) * _WORD
+        padded = np.zeros((len(texts), self._width), dtype=np.uint8)
+        padded[:, : texts.dtype.itemsize] = texts.view(np.uint8).reshape(len(texts), -1)
+        words = padded.view(np.uint64)
+        hashes = _hash(words)
+        order = np.argsort(hashes, kind="stable")
+        self._hash, self._words = hashes[order], words[order]
+        self._position = np.array([p for _, p in known] or [-1], dtype=np.int64)[order]
+        # Two known ids with one hash: this table cannot tell them apart, so it finds nothing.
+        distinct = bool((self._hash[1:] != self._hash[:-1]).all())
+        self._usable = bool(known) and distinct and words.shape[1] <= len(_MULTIPLIERS)
+
+    def find(self, data: NDArray[np.uint8], start: IntArray, stop: IntArray) -> IntArray | None:
+        """The position of each id ``data[start:stop]``, or None if one is not known."""
+        length = stop - start
+        if not len(length):
+            return np.zeros(0, dtype=np.int64)
+        if not self._usable or int(length.max()) > self._width:
+            return None
+        chars = _windows(data, start, self._width)
+        chars[np.arange(self._width) >= length[:, None]] = 0
+        words = chars.view(np.uint64)
+        hashes = _hash(words)
+        slot = np.minimum(np.searchsorted(self._hash, hashes), len(self._hash) - 1)
+        if not (self._words[slot] == words).all():
+            return None
+        found: IntArray = self._position[slot]
+        return found
+
+
+def _hash(words: WordArray) -> WordArray:
+    hashes: WordArray = (words * _MULTIPLIERS[: words.shape[1]]).sum(axis=1, dtype=np.uint64)
+    return hashes
+
+
+def arc_columns(
+    text: str, attorneys: IdTable, targets: IdTable
+) -> tuple[IntArray, IntArray, IntArray] | None:
+    """(attorney, target, affinity) of each arc of a run of compact arcs (to a cell or a hub:
+    ``{"attorney":"A","cell":"K","affinity":N},`` ...), or None (see the module docstring)."""
+    if not text.isascii():
+        return None
+    data = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    # Ten quotes an arc: around "attorney", A, the target's key, K, "affinity".
+    quote = np.flatnonzero(data == _QUOTE).reshape(-1, 10)
+    # Each arc ends with "}," and the next one starts right after.
+    brace = np.append(quote[1:, 0] - 3, len(data) - 2)
+    attorney = attorneys.find(data, quote[:, 2] + 1, quote[:, 3])
+    target = targets.find(data, quote[:, 6] + 1, quote[:, 7])
+    affinity = integers(data, quote[:, 9] + 2, brace)
+    if attorney is None or target is None or affinity is None:
+        return None
+    return attorney, target, affinity
+
+
+def integers(data: NDArray[np.uint8], start: IntArray, stop: IntArray) -> IntArray | None:
+    """The JSON integers ``data[start:stop]``, or None if one has more than 18 digits."""
+    negative = data[start] == _MINUS if len(start) else np.zeros(0, dtype=bool)
+    first = start + negative
+    if len(first) and int((stop - first).max()) > _DIGITS:
+        return None
+    # The 18 bytes up to each number's end, the digits right-aligned; zeros before them.
+    digits = _windows(data, stop - _DIGITS, _DIGITS) - np.uint8(_ZERO)
+    digits[np.arange(_DIGITS) < (_DIGITS - (stop - first))[:, None]] = 0
+    value = digits.astype(np.int64) @ 10 ** np.arange(_DIGITS - 1, -1, -1)
+    signed: IntArray = np.where(negative, -value, value)
+    return signed
+
+
+def _windows(data: NDArray[np.uint8], start: IntArray, width: int) -> NDArray[np.uint8]:
+    """The ``width`` bytes of ``data`` from each of ``start`` (which may run off either end:
+    zeros there), one row each, copied row by row rather than byte by byte."""
+    padded = np.concatenate((np.zeros(width, np.uint8), data, np.zeros(width, np.uint8)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, width)
+    rows: NDArray[np.uint8] = windows[start + width]
+    return rows

@@ -50,7 +50,9 @@ def solve_component(instance: Instance, hubs: Hubs | None = None) -> Solution:
        maximum flow instead would trade score for more matches.
     4. Pair each cell's inflow with its outflow (cases best first): see :func:`_decompose`.
     """
-    cells = without_dominated_arcs(instance, _cells_without_exclusions(instance, hubs))
+    cells = without_dominated_arcs(
+        instance, _cells_without_exclusions(instance, hubs, by_cell=False)
+    )
     total = int(instance.capacity.sum())
     if total == 0 or len(cells.case) == 0:
         return Solution(objective=0, assignments=())
@@ -157,8 +159,8 @@ def _decompose(
 
     1. The cases taken: each run's flow, from its first case on. Positions in ``cells.case``
        come by cell, best first.
-    2. The units entering each cell, in the same cell order: direct ones by attorney, then
-       those through hubs by hub (arcs are sorted so that one stable sort by cell does it).
+    2. The units entering each cell, in the same cell order: direct ones in arc order, then
+       those through hubs by hub (one stable sort by cell does it).
        Unit i takes case i; any pairing within a cell is allowed and scores the same, this one
        is deterministic.
     3. A hub's units, in cell order, take the attorneys entering the hub, by attorney.

@@ -1,8 +1,9 @@
 """Runs of list elements in the compact form write_instance writes, read by numpy (io.py).
 
 io.py's regular expressions vouch for a run's form first: every element is the same template
-(``{"attorney":"A","cell":"K","affinity":N},``), its strings free of quotes, backslashes and
-control characters, its numbers JSON integers. So the quotes alone locate every value: the
+(``{"attorney":"A","cell":"K","affinity":N},``, or a cell ``{"id":"K","cases":[{"id":"C",
+"priority":N},...]},``), its strings free of quotes, backslashes and control characters, its
+numbers JSON integers. So the quotes alone locate every value: the
 run's text becomes one byte array, the ids are looked up in an :class:`IdTable` and the numbers
 made from their digits, without a Python object per element. Anything numpy does not vouch for
 (an id that is not in the table, a number of more than 18 digits, text that is not ASCII) gives
@@ -17,7 +18,7 @@ from numpy.typing import NDArray
 
 from matching.solver.instance import IntArray
 
-_QUOTE, _MINUS, _ZERO = ord('"'), ord("-"), ord("0")
+_QUOTE, _BRACE, _MINUS, _ZERO = ord('"'), ord("}"), ord("-"), ord("0")
 # The longest integer made from its digits here: 18 digits always fit in 64 bits.
 _DIGITS = 18
 # Ids that a compact string can hold (io._compact_arc's string class, ASCII).
@@ -91,6 +92,41 @@ def arc_columns(
     if attorney is None or target is None or affinity is None:
         return None
     return attorney, target, affinity
+
+
+def cell_columns(text: str) -> tuple[list[str], list[str], IntArray, IntArray] | None:
+    """(cell ids, case ids, each case's cell counted from the run's first, priorities) of a
+    run of compact cells, or None (see the module docstring; an empty id too)."""
+    if not text.isascii():
+        return None
+    data = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    # Six quotes a cell's opening ({"id":"K","cases":[) and a case ({"id":"C","priority":N}):
+    # around "id", the id, and a key whose length tells which.
+    quote = np.flatnonzero(data == _QUOTE).reshape(-1, 6)
+    opening = quote[:, 5] - quote[:, 4] == len('"cases')
+    case = ~opening
+    start = quote[case, 5] + 2
+    brace = np.flatnonzero(data == _BRACE)
+    priority = integers(data, start, brace[np.searchsorted(brace, start)])
+    ids = strings(data, quote[:, 2] + 1, quote[:, 3])
+    if priority is None or ids is None:
+        return None
+    case_cell = (np.cumsum(opening) - 1)[case]
+    return ids[opening].tolist(), ids[case].tolist(), case_cell, priority
+
+
+def strings(data: NDArray[np.uint8], start: IntArray, stop: IntArray) -> NDArray[np.str_] | None:
+    """The ASCII strings ``data[start:stop]``, or None if one is empty."""
+    length = stop - start
+    if not len(length):
+        return np.zeros(0, dtype="U1")
+    if int(length.min()) == 0:
+        return None
+    width = int(length.max())
+    chars = _windows(data, start, width)
+    chars[np.arange(width) >= length[:, None]] = 0
+    texts: NDArray[np.str_] = chars.view(f"S{width}").reshape(len(length)).astype(np.str_)
+    return texts
 
 
 def integers(data: NDArray[np.uint8], start: IntArray, stop: IntArray) -> IntArray | None:

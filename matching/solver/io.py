@@ -45,7 +45,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from matching.solver.compact import IdTable, arc_columns
+from matching.solver.compact import IdTable, arc_columns, cell_columns
 from matching.solver.hubs import Hubs, hub_ids, materialise
 from matching.solver.instance import Instance, InstanceError, IntArray
 from matching.solver.solution import Solution
@@ -209,17 +209,31 @@ def _load_section(key: str, items: Iterable[Any], loaded: dict[str, Any], ignore
         return _load_attorneys(items)
     if key == "cells":
         return _load_cells(items)
-    cell_index = {cell: i for i, cell in enumerate(loaded["cells"][0])}
+    index = _Indexes(loaded)
     if key == "hubs":
-        return _load_hubs(items, cell_index)
-    attorney_index = {attorney: i for i, attorney in enumerate(loaded["attorneys"][0])}
+        return _load_hubs(items, index("cell"))
     if key == "arcs":
-        return _load_arcs(items, "arcs", "cell", attorney_index, cell_index)
+        return _load_arcs(items, "arcs", "cell", index("attorney"), index("cell"))
     if key == "hub_arcs":
-        hub_index = {hub: h for h, hub in enumerate(loaded["hubs"][0])}
-        return _load_arcs(items, "hub_arcs", "hub", attorney_index, hub_index)
-    case_index = {case: i for i, case in enumerate(loaded["cells"][1])}
-    return _load_exclusions(items, attorney_index, case_index, ignore_unknown=ignore)
+        return _load_arcs(items, "hub_arcs", "hub", index("attorney"), index("hub"))
+    return _load_exclusions(items, index, ignore_unknown=ignore)
+
+
+class _Indexes:
+    """``{id: position}`` of the attorneys, cells, cases or hubs loaded, each made when first
+    asked for (a million cases' only for exclusions, when there are some)."""
+
+    _COLUMNS = {"attorney": ("attorneys", 0), "cell": ("cells", 0), "case": ("cells", 1)}
+
+    def __init__(self, loaded: dict[str, Any]) -> None:
+        self._loaded, self._made = loaded, dict[str, dict[str, int]]()
+
+    def __call__(self, kind: str) -> dict[str, int]:
+        if kind not in self._made:
+            section, column = self._COLUMNS.get(kind, ("hubs", 0))
+            ids = self._loaded[section][column]
+            self._made[kind] = {identifier: i for i, identifier in enumerate(ids)}
+        return self._made[kind]
 
 
 def _parse(source: str | bytes | Mapping[str, Any]) -> Any:
@@ -249,17 +263,40 @@ def _load_cells(items: Iterable[Any]) -> tuple[list[str], list[str], array[int],
     case_cell, priority = array("q"), array("q")
     seen_cells: set[str] = set()
     seen_cases: set[str] = set()
-    for k, item in enumerate(items):
-        where = f"cells[{k}]"
-        _object(item, where, ("id", "cases"))
-        cell_ids.append(_new_id(item["id"], where, "cell", seen_cells))
-        for j, case in enumerate(_list(item["cases"], f"{where}.cases")):
-            case_where = f"{where}.cases[{j}]"
-            _object(case, case_where, ("id", "priority"))
-            case_ids.append(_new_id(case["id"], case_where, "case", seen_cases))
-            priority.append(_integer(case["priority"], f"{case_where}.priority"))
-            case_cell.append(k)
+    k = 0
+    for item in items:
+        if type(item) is _Run:
+            found = cell_columns(item.text)
+            if found and _all_new(((found[0], seen_cells), (found[1], seen_cases))):
+                cell_ids.extend(found[0])
+                case_ids.extend(found[1])
+                case_cell.frombytes((found[2] + k).tobytes())
+                priority.frombytes(found[3].tobytes())
+                k += len(found[0])
+                continue
+        for cell in item.values() if type(item) is _Run else [item]:
+            where = f"cells[{k}]"
+            _object(cell, where, ("id", "cases"))
+            cell_ids.append(_new_id(cell["id"], where, "cell", seen_cells))
+            for j, case in enumerate(_list(cell["cases"], f"{where}.cases")):
+                case_where = f"{where}.cases[{j}]"
+                _object(case, case_where, ("id", "priority"))
+                case_ids.append(_new_id(case["id"], case_where, "case", seen_cases))
+                priority.append(_integer(case["priority"], f"{case_where}.priority"))
+                case_cell.append(k)
+            k += 1
     return cell_ids, case_ids, case_cell, priority
+
+
+def _all_new(ids_seen: Sequence[tuple[list[str], set[str]]]) -> bool:
+    """Add each list of ids to its set of those seen if none of them is seen or repeated (then
+    True); else add nothing (the caller reads one by one, for the error)."""
+    fresh = [(set(ids), len(ids), seen) for ids, seen in ids_seen]
+    if any(len(new) < n or not seen.isdisjoint(new) for new, n, seen in fresh):
+        return False
+    for new, _, seen in fresh:
+        seen |= new
+    return True
 
 
 def _load_hubs(
@@ -301,10 +338,8 @@ def _load_arcs(
                     column.frombytes(more.astype(np.int64).tobytes())
                 i += len(found[0])
                 continue
-            arcs = [{"attorney": a, target: k, "affinity": int(w)} for a, k, w in item.rows()]
-        else:
-            arcs = [item]
-        for arc in arcs:  # one at a time, for the error that names the arc
+        # One at a time, for the error that names the arc.
+        for arc in item.values() if type(item) is _Run else [item]:
             where = f"{key}[{i}]"
             _object(arc, where, ("attorney", target, "affinity"))
             attorney.append(_reference(arc["attorney"], where, "attorney", attorney_index))
@@ -315,14 +350,11 @@ def _load_arcs(
 
 
 def _load_exclusions(
-    items: Iterable[Any],
-    attorney_index: Mapping[str, int],
-    case_index: Mapping[str, int],
-    *,
-    ignore_unknown: bool,
+    items: Iterable[Any], index: _Indexes, *, ignore_unknown: bool
 ) -> tuple[array[int], array[int]]:
     attorney, case = array("q"), array("q")
     for i, item in enumerate(items):
+        attorney_index, case_index = index("attorney"), index("case")
         where = f"excluded[{i}]"
         _object(item, where, ("attorney", "case"))
         known = (
@@ -388,44 +420,40 @@ def _reference(value: Any, where: str, kind: str, index: Mapping[str, int]) -> i
 @dataclass(frozen=True, slots=True)
 class _Run:
     """Consecutive list elements in compact form: their text (each element, then ``,``), read
-    by numpy (solver/compact.py), or by ``element`` one at a time."""
+    by numpy (solver/compact.py), or by ``json`` (:meth:`values`)."""
 
     text: str
-    element: re.Pattern[str]
 
-    def rows(self) -> list[tuple[str, ...]]:
-        """Each element as a tuple of its values' texts."""
-        return self.element.findall(self.text)
-
-
-@dataclass(frozen=True, slots=True)
-class _Runs:
-    """A list's elements in compact form (one element, then ``,``): ``element`` captures the
-    values' texts, ``run`` matches as many elements in a row as there are."""
-
-    element: re.Pattern[str]
-    run: re.Pattern[str]
+    def values(self) -> list[Any]:
+        decoded: list[Any] = json.loads(f"[{self.text[:-1]}]")
+        return decoded
 
 
-def _compact_arc(target: str, group: str) -> str:
-    """An arc (to a ``target``: cell or hub) as write_instance writes it, then ``,``: keys in
-    order, no whitespace, ids without escapes or control characters, an integer affinity. The
-    texts captured (with ``group="("``) decode to what ``json`` decodes them to; any other arc
-    is read by ``json``."""
-    string = group + r'[^"\\\x00-\x1f]*)'
-    number = group + r"-?(?:0|[1-9][0-9]*))"
-    return rf'\{{"attorney":"{string}","{target}":"{string}","affinity":{number}\}},'
+# A list's elements in compact form, as write_instance writes them (keys in order, no
+# whitespace, ids without escapes or control characters, integers), each then ",".
+_STRING = r'"[^"\\\x00-\x1f]*"'
+_INTEGER = r"-?(?:0|[1-9][0-9]*)"
+_CASE = rf'\{{"id":{_STRING},"priority":{_INTEGER}\}}'
 
 
-def _compact_runs(target: str) -> _Runs:
-    return _Runs(
-        element=re.compile(_compact_arc(target, "(")),
-        run=re.compile(f"(?:{_compact_arc(target, '(?:')})*+"),
+def _arc(target: str) -> str:
+    return rf'\{{"attorney":{_STRING},"{target}":{_STRING},"affinity":{_INTEGER}\}},'
+
+
+# Runs of elements: tens of millions of arcs, a million cases, in a backlog-scale export.
+_RUNS = {
+    key: re.compile(f"(?:{element})*+")
+    for key, element in (
+        ("arcs", _arc("cell")),
+        ("hub_arcs", _arc("hub")),
+        ("cells", rf'\{{"id":{_STRING},"cases":\[(?:{_CASE}(?:,{_CASE})*+)?\]\}},'),
     )
+}
 
 
-# Arcs are read a run at a time: tens of millions of them in a backlog-scale export.
-_RUNS = {"arcs": _compact_runs("cell"), "hub_arcs": _compact_runs("hub")}
+# A run reads on when less than this is left: else json would decode the element cut short,
+# fail, and try again once more is read (each failure counting the piece's lines).
+_REFILL = 1 << 16
 
 
 class _JsonStream:
@@ -466,16 +494,19 @@ class _JsonStream:
         if self._peek():
             raise InstanceError("malformed JSON: extra data after the instance")
 
-    def _elements(self, runs: "_Runs | None" = None) -> Iterator[Any]:
+    def _elements(self, runs: re.Pattern[str] | None = None) -> Iterator[Any]:
         """The elements of a list, one by one; with ``runs``, each run of elements in its
         compact form comes as one :class:`_Run`."""
         if self._peek() == "]":
             self._at += 1
             return
         while True:
-            if runs is not None and (run := self._run(runs)) is not None:
-                yield run
-                continue  # a run ends with its separator, and never with the last element
+            if runs is not None:
+                if (run := self._run(runs)) is not None:
+                    yield run
+                    continue  # a run ends with its separator, and never with the last element
+                if len(self._text) - self._at < _REFILL and self._more():
+                    continue  # the next element may be cut short by the end of the piece
             yield self._value()
             # Compact JSON puts the separator right after the value: no whitespace to skip.
             at = self._at
@@ -488,15 +519,15 @@ class _JsonStream:
             if separator != ",":
                 raise InstanceError("malformed JSON: expected ',' or ']'")
 
-    def _run(self, runs: "_Runs") -> "_Run | None":
+    def _run(self, runs: re.Pattern[str]) -> "_Run | None":
         """The elements in compact form from here on in what is already read: one scan by
         the regular expression engine, no Python per element."""
         at = self._at
-        end = runs.run.match(self._text, at).end()  # type: ignore[union-attr]  # matches ""
+        end = runs.match(self._text, at).end()  # type: ignore[union-attr]  # matches ""
         if end == at:
             return None
         self._at = end
-        return _Run(self._text[at:end], runs.element)
+        return _Run(self._text[at:end])
 
     def _value(self) -> Any:
         if self._at >= len(self._text) or self._text[self._at] in self._WHITESPACE:

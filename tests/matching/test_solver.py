@@ -705,6 +705,44 @@ def test_read_instance_names_the_arc_at_fault_in_a_run_of_compact_arcs(arc, mess
             read()
 
 
+COMPACT_CELLS = build(
+    {"a1": 1},
+    {"k1": {"c1": 120, "c2": 5}, "k2": {}, "k3": {"c3": 7}},
+    {("a1", "k1"): 10},
+)
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ({"id": "k9", "cases": [{"id": "c1", "priority": 1}]}, r"cells\[1\]\.cases\[0\]: dup"),
+        ({"id": "k1", "cases": []}, r"cells\[1\]: duplicate cell id 'k1'"),
+        ({"id": "k9", "cases": [{"id": "", "priority": 1}]}, r"cells\[1\]\.cases\[0\]\.id"),
+        ({"id": "", "cases": []}, r"cells\[1\]\.id: id must be"),
+        ({"id": "k9", "cases": [{"id": "c9", "priority": 2**63}]}, "does not fit in 64 bits"),
+        ({"id": "k9", "cases": [{"id": "c9", "priority": 1.5}]}, r"\.priority: expected an"),
+        ({"id": "k9", "cases": [{"id": "c9", "priority": 1, "x": 1}]}, "unexpected key 'x'"),
+    ],
+)
+def test_read_instance_names_the_case_at_fault_in_a_run_of_compact_cells(cell, message):
+    cells = COMPACT_CELLS["cells"]
+    text = compact({**COMPACT_CELLS, "cells": [cells[0], cell, *cells[1:]]}).encode()
+
+    for read in (lambda: load_instance(text), lambda: read_instance(io.BytesIO(text))):
+        with pytest.raises(InstanceError, match=message):
+            read()
+
+
+@pytest.mark.parametrize("other", ["c3", "é", "\\"])
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+def test_read_instance_reads_compact_cells_with_any_ids_as_json_does(other, ensure_ascii):
+    data = build({"a1": 1}, {"k}1": {"c]1": 3, other: 4}, "k,2": {"c{2": -1}}, {("a1", "k,2"): 5})
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=ensure_ascii).encode()
+
+    for handle in (Trickle(text), io.BytesIO(text)):
+        assert instance_to_json(read_instance(handle)) == instance_to_json(load_instance(data))
+
+
 def test_read_instance_reads_a_file_in_another_key_order_whole():
     text = json.dumps({"arcs": VALID["arcs"], **VALID}).encode()
 

@@ -12,7 +12,6 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
 from kombu.exceptions import OperationalError as BrokerError
-from redis.exceptions import RedisError
 
 from matching.models import MatchingRun
 from matching.pipeline.run import matching_run
@@ -86,6 +85,8 @@ def matching_run_request(trigger: str = "event") -> bool:
 
 
 def _debounce_claim(trigger: str) -> bool:
+    from redis.exceptions import RedisError  # here: the redis client is ~0.1 s of start-up
+
     try:
         return bool(cache.add(_DEBOUNCE_KEY, trigger[:20], timeout=DEBOUNCE_SECONDS))
     except (RedisError, OSError) as error:

@@ -9,7 +9,7 @@ from unittest import mock
 import numpy as np
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -19,7 +19,7 @@ from matching.pipeline.load import load_problem
 from matching.pipeline.load import small as small_module
 from matching.pipeline.load.small import load_small_problem
 from matching.pipeline.run import matching_run, solve_problem
-from matching.scoring import eligibility
+from matching.scoring import eligibility, other_languages_key
 from matching.solver import materialise
 from matching.tasks import runs as tasks
 from tests.factories import AttorneyFactory, CaseRequestFactory
@@ -262,3 +262,39 @@ def test_the_database_refuses_an_open_case_that_was_closed():
     CaseRequest.objects.filter(pk=case.pk).update(
         status=CaseRequest.Status.CLOSED, closed_at=timezone.now()
     )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL trigger")
+def test_the_other_languages_key_follows_the_links_and_the_main_language():
+    """Migration cases/0014 keeps other_languages_key equal to the loaders' cell key."""
+    case = CaseRequestFactory(language_id="spa")
+    through = CaseRequest.other_languages.through
+
+    def key() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT other_languages_key FROM cases_caserequest WHERE id = %s", [case.pk]
+            )
+            return cursor.fetchone()[0]
+
+    def expected() -> str:
+        codes = through.objects.filter(caserequest_id=case.pk).values_list("language_id", flat=True)
+        language = CaseRequest.objects.get(pk=case.pk).language_id
+        return ",".join(other_languages_key(language, codes))
+
+    assert key() == ""
+    through.objects.bulk_create(
+        [through(caserequest_id=case.pk, language_id=code) for code in ("hat", "fra", "spa")]
+    )
+    assert key() == expected() == "fra,hat"
+    CaseRequest.objects.filter(pk=case.pk).update(language_id="fra")
+    assert key() == expected() == "hat,spa"
+    case.refresh_from_db()
+    case.priority += 1
+    case.save()  # every column written again, the language unchanged
+    assert key() == expected() == "hat,spa"
+    through.objects.filter(caserequest_id=case.pk, language_id="hat").delete()
+    assert key() == expected() == "spa"
+    through.objects.filter(caserequest_id=case.pk, language_id="fra").delete()
+    through.objects.filter(caserequest_id=case.pk).update(language_id="fra")
+    assert key() == expected() == ""

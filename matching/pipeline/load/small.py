@@ -16,10 +16,15 @@ Why the result is exactly the full run's optimum (the tests check it against ful
 random worlds, PostgreSQL and SQLite). Write P for the full problem (every open case) and P' for
 the same attorneys and exclusions restricted to the cases loaded here. For a cell k (a solver
 cell before exclusions split it), U_k is the free capacity of the attorneys eligible for it and
-X_k their exclusions with open cases. The loader reads each cell as one or more *parts*: its
-place through the main language without a relay, through a relay, or (when they count) the
-cases with other languages, which are few (4%) and read whole. From a part it reads the best
-min(size, K) cases in the solver's order (priority clipped at 0, highest first, then case id).
+X_k their exclusions with open cases. The loader reads each cell as one or more *parts*: the
+cases of one (main language, other languages, relay key, kind, court, remote) key, so a part
+lies within one cell (cells with equal CellFacts are merged, so a cell may have several).
+Other languages count in the key only when they count at all (MATCHING_OTHER_LANGUAGES); their
+parts come from case_other_cell_priority_idx (migration cases/0014), the others from
+case_cell_priority_idx, and a part is probed only where an attorney with free capacity speaks
+one of its languages (main, other or relay) and reaches its kind and court. From a part it
+reads the best min(size, K) cases in the solver's order (priority clipped at 0, highest
+first, then case id).
 Either K is the capacity and exclusions of every attorney who speaks a language of the part,
 takes its kind and reaches its court, so K >= U_k + X_k (a *full-depth* part), or K is smaller
 (a *capped* part), and then the round's optimum S of P' must leave unassigned one loaded case
@@ -59,8 +64,6 @@ from time import perf_counter
 
 import numpy as np
 from django.db import connection
-from django.db.models import Case, F, Value, When
-from django.db.models.functions import Greatest
 
 from cases.models import CaseRequest, ImmigrationCourt
 from matching.models import Match
@@ -75,10 +78,13 @@ from matching.solver import Solution, solve_component
 
 @dataclass(frozen=True, eq=False, slots=True)
 class Probes:
-    """Parts of cells to read: the cases whose main language is ``language[i]``, relay key
-    ``relay[i]`` (None: no relay), kind, court and remote flag, at most ``k[i]`` of them."""
+    """Parts of cells to read: the cases whose main language is ``language[i]``, other
+    languages ``others[i]`` (their cell's key, comma-separated; '' for none or when they do
+    not count), relay key ``relay[i]`` (None: no relay), kind, court and remote flag, at most
+    ``k[i]`` of them."""
 
     language: list[str]
+    others: list[str]
     relay: list[str | None]
     case_type: list[str]
     detained: list[bool]
@@ -125,8 +131,8 @@ def load_small_problem(
 
     1. In one snapshot: available attorneys, courts, the attorneys' exclusions with open cases.
     2. Their reach (reach.py) as probes, one per part of a cell, each with its depth.
-    3. Read the best cases of each probe to its depth (one LATERAL query on PostgreSQL), and
-       every open case with other languages when those count.
+    3. Read the best cases of each probe to its depth (a LATERAL query on PostgreSQL for the
+       parts without other languages, one for those with).
     4. Build cells, score and build exactly as load_problem does; solve (``solve``, the exact
        flow by default). A part read to its depth whose loaded cases the optimum uses up (or
        may not give to everyone) is read deeper, and the round starts again.
@@ -190,17 +196,14 @@ def _read_small_snapshot(
         reach = reach_of(
             attorneys, miles, [pk for pk, _, _ in courts], _per_attorney(attorneys, excluded)
         )
-        probes = probes_of(reach, _relay_pairs(), depth=depth)
         others = other_languages_matched()
-        read = _read_probes(probes, skip_others=others, limit=max_cases + 1)
+        probes = probes_of(reach, _relay_pairs(), _other_cells() if others else [], depth=depth)
+        read = _read_probes(probes, others=others, limit=max_cases + 1)
         figures = {"free_slots": int(attorneys.free.sum()), "probes": len(probes)}
         if read is None:
             return None, figures
-        spoken = _with_other_languages() if others else []
-        if len(read) + len(spoken) > max_cases:
-            return None, figures
-    figures["cases_read"] = len(read) + len(spoken)
-    cells, case_pk, case_cell, priority = _cells(probes, read, spoken)
+    figures["cases_read"] = len(read)
+    cells, case_pk, case_cell, priority = _cells(probes, read)
     rows = Snapshot(attorneys, courts, cells, case_pk, case_cell, priority, excluded)
     by_probe: dict[int, list[int]] = {}
     for pk, _, n in read:
@@ -243,12 +246,17 @@ def _per_attorney(attorneys: Attorneys, excluded: list[tuple[int, int]]) -> IntA
 
 
 def probes_of(
-    reach: Reach, relay_pairs: list[tuple[str, str]], *, depth: dict[tuple, int] | None = None
+    reach: Reach,
+    relay_pairs: list[tuple[str, str]],
+    other_cells: list[tuple] = (),  # type: ignore[assignment]
+    *,
+    depth: dict[tuple, int] | None = None,
 ) -> Probes:
-    """One probe per place with capacity (main language, no relay), and per (main language,
-    relay) pair in use and place where either language is spoken. Its depth: the capacity and
-    exclusions in reach (summed over the languages of the part), at most ``depth`` of the part
-    (FIRST_DEPTH when not given)."""
+    """One probe per place with capacity (main language, no relay), per (main language, relay)
+    pair in use and place where either language is spoken, and per cell of cases with other
+    languages (``other_cells``, keys as _other_cells gives them) where one of its languages is
+    spoken. Its depth: the capacity and exclusions in reach (summed over the languages of the
+    part), at most ``depth`` of the part (FIRST_DEPTH when not given)."""
     depth = depth or {}
     out: dict[str, list] = {name: [] for name in Probes.__slots__}
     parts: list[tuple[str, str | None, tuple[int | None, ...]]] = [
@@ -268,22 +276,55 @@ def probes_of(
         reached = (capacity + excluded)[kind, court, remote].tolist()
         columns: dict[str, list] = {
             "language": [main] * len(kind),
+            "others": [""] * len(kind),
             "relay": [relay] * len(kind),
             "case_type": [reach.kinds[k][0] for k in kind.tolist()],
             "detained": [reach.kinds[k][1] for k in kind.tolist()],
             "court": [reach.courts[c] for c in court.tolist()],
             "remote": [bool(r) for r in remote.tolist()],
         }
-        for name, values in columns.items():
-            out[name] += values
-        for key, most in zip(zip(*columns.values(), strict=True), reached, strict=True):
-            deepest = depth.get(key, FIRST_DEPTH)
-            out["k"].append(min(most, deepest))
-            out["capped"].append(deepest < most)
+        _add_probes(out, columns, reached, depth)
+    _add_probes(out, *_other_probes(reach, other_cells), depth)
     return Probes(**out)
 
 
-_KEY = ("language", "relay", "case_type", "detained", "court", "remote")
+def _other_probes(reach: Reach, cells: list[tuple]) -> tuple[dict[str, list], list[int]]:
+    """The probe columns of the cells of cases with other languages that some attorney with
+    free capacity may be eligible for (speaks one of the cell's languages, main, other or
+    relay, takes its kind, reaches its court), and each one's capacity and exclusions in reach."""
+    columns: dict[str, list] = {name: [] for name in _KEY}
+    reached: list[int] = []
+    kinds = {kind: k for k, kind in enumerate(reach.kinds)}
+    courts = {court: c for c, court in enumerate(reach.courts)}
+    for others, language, case_type, detained, court, remote, relay in cells:
+        kind, at = kinds.get((case_type, detained)), courts.get(court)
+        codes = [language, *others.split(","), *([relay] if relay else [])]
+        spoken = [i for i in map(reach.language_index, codes) if i is not None]
+        if kind is None or at is None or not spoken:
+            continue
+        capacity = int(sum(reach.capacity[i, kind, at, int(remote)] for i in spoken))
+        if capacity <= 0:
+            continue
+        excluded = int(sum(reach.excluded[i, kind, at, int(remote)] for i in spoken))
+        key = (language, others, relay or None, case_type, detained, court, bool(remote))
+        for name, value in zip(_KEY, key, strict=True):
+            columns[name].append(value)
+        reached.append(capacity + excluded)
+    return columns, reached
+
+
+def _add_probes(
+    out: dict[str, list], columns: dict[str, list], reached: list[int], depth: dict[tuple, int]
+) -> None:
+    for name in _KEY:
+        out[name] += columns[name]
+    for key, most in zip(zip(*(columns[name] for name in _KEY), strict=True), reached, strict=True):
+        deepest = depth.get(key, FIRST_DEPTH)
+        out["k"].append(min(most, deepest))
+        out["capped"].append(deepest < most)
+
+
+_KEY = ("language", "others", "relay", "case_type", "detained", "court", "remote")
 
 
 def _relay_pairs() -> list[tuple[str, str]]:
@@ -313,131 +354,136 @@ def _relay_pairs() -> list[tuple[str, str]]:
         return sorted(cursor.fetchall())
 
 
-# The expressions of case_cell_priority_idx (cases/models.py), as Django writes them; "" is the
-# relay key of a case without a relay (an equality, so the index gives its rows in order).
+def _other_cells() -> list[tuple]:
+    """(other languages key, language, case type, detained, court, remote, relay or '') of
+    every cell holding a case with other languages that is not closed: a superset of those
+    with open cases (claimed ones stay until closed). On PostgreSQL from
+    case_other_cell_priority_idx (migration cases/0014), one row per cell."""
+    if connection.vendor != "postgresql":
+        return [
+            (others, language, case_type, detained, court, remote, relay or "")
+            for language, others, relay, case_type, detained, court, remote in _open_cases_orm(
+                others=True
+            )
+            if others
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT other_languages_key, language_id, case_type_id, detained, "  # noqa: S608
+            f"court_id, remote_ok, {_RELAY_KEY.replace('x.', '')} FROM "
+            f"{CaseRequest._meta.db_table} WHERE closed_at IS NULL AND other_languages_key <> ''"
+        )
+        return cursor.fetchall()
+
+
+# The expressions of case_cell_priority_idx (cases/models.py) and case_other_cell_priority_idx
+# (migration cases/0014), as Django writes them; "" is the relay key of a case without a relay
+# (an equality, so the index gives its rows in order).
 _RELAY_KEY = "COALESCE(CASE WHEN x.relay_interpreter_ok THEN x.relay_language_id ELSE NULL END, '')"
 _ORDER = "GREATEST(x.priority, 0) DESC, x.id"
 
 
-def _read_probes(
-    probes: Probes, *, skip_others: bool, limit: int
-) -> list[tuple[int, int, int]] | None:
-    """(case pk, priority, probe) of the best K open cases of each probe, without the cases
-    that have other languages when ``skip_others`` (they are read whole); None past ``limit``."""
+def _read_probes(probes: Probes, *, others: bool, limit: int) -> list[tuple[int, int, int]] | None:
+    """(case pk, priority, probe) of the best K open cases of each probe; None past ``limit``.
+    ``others``: whether other languages count (then a probe reads the cases whose other
+    languages are its ``others``; else every case of its place)."""
     if not len(probes):
         return []
-    rows = (
-        _read_probes_postgresql(probes, skip_others, limit)
-        if connection.vendor == "postgresql"
-        else _read_probes_orm(probes, skip_others, limit)
-    )
+    if connection.vendor != "postgresql":
+        rows = _read_probes_orm(probes, others, limit)
+    else:
+        plain = [n for n in range(len(probes)) if not probes.others[n]]
+        rows = _read_probes_postgresql(probes, plain, others=others, limit=limit)
+        if len(rows) < limit:
+            rest = [n for n in range(len(probes)) if probes.others[n]]
+            rows += _read_probes_postgresql(probes, rest, others=others, limit=limit - len(rows))
     return None if len(rows) >= limit else rows
 
 
-def _read_probes_postgresql(probes: Probes, skip_others: bool, limit: int) -> list:
-    """One LATERAL query: per probe, an index range of case_cell_priority_idx read in order
-    until K open cases (the matched ones met on the way are skipped by status)."""
+def _read_probes_postgresql(probes: Probes, chosen: list[int], *, others: bool, limit: int) -> list:
+    """One LATERAL query for the probes ``chosen``: per probe, an index range read in order
+    until K open cases (the matched ones met on the way are skipped by status). Probes with
+    other languages go through case_other_cell_priority_idx, the others through
+    case_cell_priority_idx (only the cases without other languages when they count)."""
+    if not chosen:
+        return []
     table = CaseRequest._meta.db_table
-    through = CaseRequest.other_languages.through._meta.db_table
-    others = (
-        f"AND NOT EXISTS (SELECT 1 FROM {through} o WHERE o.caserequest_id = x.id) "  # noqa: S608
-        if skip_others
-        else ""
-    )
+    with_others = bool(probes.others[chosen[0]])
+    if with_others:
+        which = "AND x.other_languages_key = p.others AND x.other_languages_key <> '' "
+    elif others:
+        which = "AND x.other_languages_key = '' "
+    else:
+        which = ""
+
+    def column(name: str) -> list:
+        values = getattr(probes, name)
+        return [values[n] for n in chosen]
+
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT c.id, c.priority, p.n - 1 FROM unnest("  # noqa: S608 (constants only)
-            "%s::text[], %s::text[], %s::text[], %s::bool[], %s::bigint[], %s::bool[], "
-            "%s::int[]) WITH ORDINALITY AS p(language, relay, case_type, detained, court, "
-            f"remote, k, n) CROSS JOIN LATERAL (SELECT x.id, x.priority FROM {table} x "
-            "WHERE x.language_id = p.language AND x.case_type_id = p.case_type "
+            "SELECT c.id, c.priority, p.n FROM unnest("  # noqa: S608 (constants only)
+            "%s::text[], %s::text[], %s::text[], %s::text[], %s::bool[], %s::bigint[], "
+            "%s::bool[], %s::int[], %s::int[]) AS p(language, others, relay, case_type, "
+            f"detained, court, remote, k, n) CROSS JOIN LATERAL (SELECT x.id, x.priority "
+            f"FROM {table} x WHERE x.language_id = p.language AND x.case_type_id = p.case_type "
             "AND x.detained = p.detained AND x.court_id = p.court AND x.remote_ok = p.remote "
-            f"AND {_RELAY_KEY} = p.relay AND x.closed_at IS NULL AND x.status = %s {others}"
+            f"AND {_RELAY_KEY} = p.relay {which}AND x.closed_at IS NULL AND x.status = %s "
             f"ORDER BY {_ORDER} LIMIT p.k) c LIMIT %s",
             [
-                probes.language, [relay or "" for relay in probes.relay], probes.case_type,
-                probes.detained, probes.court, probes.remote, probes.k, CaseRequest.Status.OPEN,
-                limit,
+                column("language"), column("others"), [relay or "" for relay in column("relay")],
+                column("case_type"), column("detained"), column("court"), column("remote"),
+                column("k"), chosen, CaseRequest.Status.OPEN, limit,
             ],
         )  # fmt: skip
         return cursor.fetchall()
 
 
-def _read_probes_orm(probes: Probes, skip_others: bool, limit: int) -> list:
-    """The embedded set-up's path (small worlds): the places that hold open cases, then one
-    ordered, sliced query per probe among them."""
-    open_cases = CaseRequest.objects.filter(status=CaseRequest.Status.OPEN).annotate(
-        relay_key=Case(When(relay_interpreter_ok=True, then=F("relay_language")))
-    )
-    if skip_others:
-        open_cases = open_cases.filter(other_languages__isnull=True)
-    fields = ("language_id", "relay_key", "case_type_id", "detained", "court_id", "remote_ok")
-    present = set(open_cases.values_list(*fields).distinct())
-    rows: list = []
-    keys = zip(
-        probes.language, probes.relay, probes.case_type, probes.detained, probes.court,
-        probes.remote, strict=True,
-    )  # fmt: skip
-    for n, key in enumerate(keys):
-        if key not in present:
-            continue
-        part = open_cases.filter(
-            **{f: v for f, v in zip(fields, key, strict=True) if f != "relay_key"}
+def _open_cases_orm(*, others: bool) -> dict[tuple, list[tuple[int, int]]]:
+    """The embedded set-up's path (small worlds): every open case by its probe key (_KEY
+    order, relay None for none), as (pk, priority) in the solver's order."""
+    spoken: dict[int, list[str]] = {}
+    if others:
+        links = CaseRequest.other_languages.through.objects.filter(
+            caserequest__status=CaseRequest.Status.OPEN
         )
-        part = part.filter(relay_key=key[1]) if key[1] else part.filter(relay_key__isnull=True)
-        best = part.annotate(clipped=Greatest("priority", Value(0))).order_by("-clipped", "pk")
-        rows += [
-            (pk, priority, n) for pk, priority in best.values_list("pk", "priority")[: probes.k[n]]
-        ]
+        for case, code in links.values_list("caserequest_id", "language_id"):
+            spoken.setdefault(case, []).append(code)
+    by_key: dict[tuple, list[tuple[int, int]]] = {}
+    rows = CaseRequest.objects.filter(status=CaseRequest.Status.OPEN).values_list(
+        "pk", "priority", "language_id", "relay_interpreter_ok", "relay_language_id",
+        "case_type_id", "detained", "court_id", "remote_ok",
+    )  # fmt: skip
+    for pk, priority, language, relay_ok, relay, case_type, detained, court, remote in rows:
+        codes = ",".join(other_languages_key(language, spoken.get(pk, ())))
+        key = (language, codes, relay if relay_ok else None, case_type, detained, court, remote)
+        by_key.setdefault(key, []).append((pk, priority))
+    for cases in by_key.values():
+        cases.sort(key=lambda row: (-max(row[1], 0), row[0]))
+    return by_key
+
+
+def _read_probes_orm(probes: Probes, others: bool, limit: int) -> list:
+    by_key = _open_cases_orm(others=others)
+    rows: list = []
+    for n in range(len(probes)):
+        cases = by_key.get(probes.key(n), [])
+        rows += [(pk, priority, n) for pk, priority in cases[: probes.k[n]]]
         if len(rows) >= limit:
             break
     return rows
 
 
-_CASE_COLUMNS = (
-    "pk", "priority", "language_id", "relay_interpreter_ok", "relay_language_id", "court_id",
-    "case_type_id", "detained", "remote_ok",
-)  # fmt: skip
-
-
-def _with_other_languages() -> list[tuple]:
-    """Every open case with other languages: its columns (_CASE_COLUMNS) and its other
-    languages. On PostgreSQL the cases are looked up one by one from the link table (a
-    LATERAL by primary key; a join would hash every open case)."""
-    through = CaseRequest.other_languages.through
-    if connection.vendor != "postgresql":
-        spoken: dict[int, list[str]] = {}
-        links = through.objects.filter(caserequest__status=CaseRequest.Status.OPEN)
-        for case, code in links.values_list("caserequest_id", "language_id"):
-            spoken.setdefault(case, []).append(code)
-        rows = CaseRequest.objects.filter(pk__in=list(spoken), status=CaseRequest.Status.OPEN)
-        return [(*row, spoken[row[0]]) for row in rows.values_list(*_CASE_COLUMNS)]
-    columns = ", ".join(f"x.{'id' if name == 'pk' else name}" for name in _CASE_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns}, o.codes FROM (SELECT caserequest_id, "  # noqa: S608
-            f"array_agg(language_id) AS codes FROM {through._meta.db_table} "
-            "GROUP BY caserequest_id) o CROSS JOIN LATERAL (SELECT * FROM "
-            f"{CaseRequest._meta.db_table} c WHERE c.id = o.caserequest_id AND c.status = %s) x",
-            [CaseRequest.Status.OPEN],
-        )
-        return cursor.fetchall()
-
-
-def _cells(probes: Probes, read: list, spoken: list) -> tuple[list, IntArray, IntArray, IntArray]:
-    """Cells as the full load builds them (cells_of_keys), cases by pk."""
+def _cells(probes: Probes, read: list) -> tuple[list, IntArray, IntArray, IntArray]:
+    """Cells as the full load builds them (cells_of_keys, from the probes' keys), cases by pk."""
+    rows = np.array(read, dtype=np.int64).reshape(-1, 3)
+    used, case_probe = np.unique(rows[:, 2], return_inverse=True)
     keys: list[tuple] = [
-        (probes.language[n], (), probes.relay[n], probes.court[n], probes.case_type[n],
-         probes.detained[n], probes.remote[n])
-        for _, _, n in read
+        (probes.language[n], tuple(probes.others[n].split(",")) if probes.others[n] else (),
+         probes.relay[n], probes.court[n], probes.case_type[n], probes.detained[n],
+         probes.remote[n])
+        for n in used.tolist()
     ]  # fmt: skip
-    keys += [
-        (language, other_languages_key(language, codes), relay if relay_ok else None, court,
-         case_type, detained, remote)
-        for _, _, language, relay_ok, relay, court, case_type, detained, remote, codes in spoken
-    ]  # fmt: skip
-    cells, case_cell = cells_of_keys(keys)
-    pk = np.array([row[0] for row in read] + [row[0] for row in spoken], dtype=np.int64)
-    priority = np.array([row[1] for row in read] + [row[1] for row in spoken], dtype=np.int64)
-    order = np.argsort(pk, kind="stable")
-    return cells, pk[order], case_cell[order], priority[order]
+    cells, probe_cell = cells_of_keys(keys)
+    order = np.argsort(rows[:, 0], kind="stable")
+    return cells, rows[order, 0], probe_cell[case_probe][order], rows[order, 1]

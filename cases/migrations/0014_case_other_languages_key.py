@@ -1,0 +1,115 @@
+"""The small matching run reads cases with other languages cell by cell (PostgreSQL only).
+
+A case's cell includes its other languages (matching.scoring.other_languages_key), which live
+in the M2M table, so no index on the case table could give one cell's cases in priority order.
+This adds ``other_languages_key``: that key as text (codes sorted, comma-separated, without the
+main language; '' for none), kept by triggers, and ``case_other_cell_priority_idx``, the
+cells of such cases in the solver's order, like case_cell_priority_idx (cases/models.py) for
+the others. matching/pipeline/load/small.py reads them.
+
+The column is a denormalisation Django does not know of (no model field): inserts leave it at
+its default, and only these triggers write it, on PostgreSQL, where the small run reads it.
+Claims change none of its columns (they stay HOT, see CaseRequest.Meta). The triggers:
+- a link added, changed or removed recomputes its case's key;
+- a case's main language changed recomputes its key (the main language is left out of it).
+A link is written after its case (every writer here creates the case first): a link written
+before its case, deferred foreign keys allowing it, would be missed.
+
+The index is built CONCURRENTLY (no write lock: a plain CREATE INDEX blocks writes to the case
+table for as long as it scans it), so this migration is not atomic; it is partial (cases with
+other languages, about 4% of the open ones) and small. Filling the key touches only the cases
+with links.
+"""
+
+from django.db import migrations
+
+TABLE = "cases_caserequest"
+LINKS = "cases_caserequest_other_languages"
+
+KEY = f"""
+CREATE FUNCTION case_other_languages_key(case_id bigint, main varchar) RETURNS varchar
+LANGUAGE sql STABLE AS $$
+    SELECT COALESCE(string_agg(language_id, ',' ORDER BY language_id COLLATE "C")
+                    FILTER (WHERE language_id <> main AND language_id <> ''), '')
+    FROM {LINKS} WHERE caserequest_id = case_id
+$$;
+
+-- (caserequest_id, language_id) is unique: no code twice.
+CREATE FUNCTION case_other_languages_link_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        UPDATE {TABLE} c SET other_languages_key = case_other_languages_key(c.id, c.language_id)
+        WHERE c.id = OLD.caserequest_id
+          AND c.other_languages_key IS DISTINCT FROM case_other_languages_key(c.id, c.language_id);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        UPDATE {TABLE} c SET other_languages_key = case_other_languages_key(c.id, c.language_id)
+        WHERE c.id = NEW.caserequest_id
+          AND c.other_languages_key IS DISTINCT FROM case_other_languages_key(c.id, c.language_id);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION case_other_languages_language_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.other_languages_key := case_other_languages_key(NEW.id, NEW.language_id);
+    RETURN NEW;
+END $$;
+
+ALTER TABLE {TABLE} ADD COLUMN other_languages_key varchar NOT NULL DEFAULT '';
+
+CREATE TRIGGER case_other_languages_link_changed
+AFTER INSERT OR UPDATE OR DELETE ON {LINKS}
+FOR EACH ROW EXECUTE FUNCTION case_other_languages_link_changed();
+
+CREATE TRIGGER case_other_languages_language_changed
+BEFORE UPDATE OF language_id ON {TABLE}
+FOR EACH ROW WHEN (OLD.language_id IS DISTINCT FROM NEW.language_id)
+EXECUTE FUNCTION case_other_languages_language_changed();
+
+UPDATE {TABLE} c SET other_languages_key = case_other_languages_key(c.id, c.language_id)
+WHERE c.id IN (SELECT caserequest_id FROM {LINKS});
+"""  # noqa: S608 (constants only)
+
+DROP_KEY = f"""
+DROP TRIGGER IF EXISTS case_other_languages_language_changed ON {TABLE};
+DROP TRIGGER IF EXISTS case_other_languages_link_changed ON {LINKS};
+ALTER TABLE {TABLE} DROP COLUMN IF EXISTS other_languages_key;
+DROP FUNCTION IF EXISTS case_other_languages_language_changed();
+DROP FUNCTION IF EXISTS case_other_languages_link_changed();
+DROP FUNCTION IF EXISTS case_other_languages_key(bigint, varchar);
+"""
+
+# The same key expressions as case_cell_priority_idx, after the other languages.
+INDEX = f"""
+CREATE INDEX CONCURRENTLY IF NOT EXISTS case_other_cell_priority_idx ON {TABLE} (
+    other_languages_key, language_id, case_type_id, detained, court_id, remote_ok,
+    (COALESCE(CASE WHEN relay_interpreter_ok THEN relay_language_id ELSE NULL END, '')),
+    GREATEST(priority, 0) DESC, id
+) WHERE closed_at IS NULL AND other_languages_key <> ''
+"""
+
+DROP_INDEX = "DROP INDEX CONCURRENTLY IF EXISTS case_other_cell_priority_idx"
+
+
+def _on_postgresql(*statements: str):
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for statement in statements:
+            schema_editor.execute(statement)
+
+    return run
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [("cases", "0013_case_open_not_closed")]
+
+    operations = [
+        migrations.RunPython(_on_postgresql(KEY), _on_postgresql(DROP_KEY), atomic=True),
+        migrations.RunPython(_on_postgresql(INDEX), _on_postgresql(DROP_INDEX), atomic=False),
+    ]

@@ -15,6 +15,13 @@ Claims change none of its columns (they stay HOT, see CaseRequest.Meta). The tri
 A link is written after its case (every writer here creates the case first): a link written
 before its case, deferred foreign keys allowing it, would be missed.
 
+``cases_other_language_cell`` lists the cells (index keys above the priority) of cases with
+other languages, so that a small run finds them without reading the index: a superset of the
+cells with a case that is not closed. A row is added, by trigger and in the same transaction,
+whenever a case gets a non-empty key or a case with one changes a column of its cell; rows are
+never removed here (a cell whose cases all closed costs a small run one empty index probe if an
+attorney with free capacity reaches it).
+
 The index is built CONCURRENTLY (no write lock: a plain CREATE INDEX blocks writes to the case
 table for as long as it scans it), so this migration is not atomic; it is partial (cases with
 other languages, about 4% of the open ones) and small. Filling the key touches only the cases
@@ -25,6 +32,7 @@ from django.db import migrations
 
 TABLE = "cases_caserequest"
 LINKS = "cases_caserequest_other_languages"
+CELLS = "cases_other_language_cell"
 
 KEY = f"""
 CREATE FUNCTION case_other_languages_key(case_id bigint, main varchar) RETURNS varchar
@@ -71,9 +79,58 @@ EXECUTE FUNCTION case_other_languages_language_changed();
 
 UPDATE {TABLE} c SET other_languages_key = case_other_languages_key(c.id, c.language_id)
 WHERE c.id IN (SELECT caserequest_id FROM {LINKS});
+
+CREATE TABLE {CELLS} (
+    other_languages_key varchar NOT NULL,
+    language_id varchar NOT NULL,
+    case_type_id varchar NOT NULL,
+    detained boolean NOT NULL,
+    court_id bigint NOT NULL,
+    remote_ok boolean NOT NULL,
+    relay varchar NOT NULL,
+    PRIMARY KEY (other_languages_key, language_id, case_type_id, detained, court_id, remote_ok,
+                 relay)
+);
+
+CREATE FUNCTION case_other_cell_noted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO {CELLS} VALUES (
+        NEW.other_languages_key, NEW.language_id, NEW.case_type_id, NEW.detained, NEW.court_id,
+        NEW.remote_ok,
+        COALESCE(CASE WHEN NEW.relay_interpreter_ok THEN NEW.relay_language_id ELSE NULL END, '')
+    ) ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER case_other_cell_inserted
+AFTER INSERT ON {TABLE}
+FOR EACH ROW WHEN (NEW.other_languages_key <> '')
+EXECUTE FUNCTION case_other_cell_noted();
+
+CREATE TRIGGER case_other_cell_updated
+AFTER UPDATE OF other_languages_key, language_id, case_type_id, detained, court_id, remote_ok,
+    relay_interpreter_ok, relay_language_id ON {TABLE}
+FOR EACH ROW WHEN (NEW.other_languages_key <> '' AND (
+    OLD.other_languages_key, OLD.language_id, OLD.case_type_id, OLD.detained, OLD.court_id,
+    OLD.remote_ok, OLD.relay_interpreter_ok, OLD.relay_language_id
+) IS DISTINCT FROM (
+    NEW.other_languages_key, NEW.language_id, NEW.case_type_id, NEW.detained, NEW.court_id,
+    NEW.remote_ok, NEW.relay_interpreter_ok, NEW.relay_language_id
+))
+EXECUTE FUNCTION case_other_cell_noted();
+
+INSERT INTO {CELLS}
+SELECT DISTINCT other_languages_key, language_id, case_type_id, detained, court_id, remote_ok,
+    COALESCE(CASE WHEN relay_interpreter_ok THEN relay_language_id ELSE NULL END, '')
+FROM {TABLE} WHERE other_languages_key <> '' AND closed_at IS NULL;
 """  # noqa: S608 (constants only)
 
 DROP_KEY = f"""
+DROP TRIGGER IF EXISTS case_other_cell_updated ON {TABLE};
+DROP TRIGGER IF EXISTS case_other_cell_inserted ON {TABLE};
+DROP TABLE IF EXISTS {CELLS};
+DROP FUNCTION IF EXISTS case_other_cell_noted();
 DROP TRIGGER IF EXISTS case_other_languages_language_changed ON {TABLE};
 DROP TRIGGER IF EXISTS case_other_languages_link_changed ON {LINKS};
 ALTER TABLE {TABLE} DROP COLUMN IF EXISTS other_languages_key;

@@ -277,6 +277,19 @@ def test_the_other_languages_key_follows_the_links_and_the_main_language():
             )
             return cursor.fetchone()[0]
 
+    def listed() -> bool:
+        """Whether cases_other_language_cell lists the case's cell (when it has a key)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM cases_other_language_cell o JOIN cases_caserequest "
+                "c ON (o.other_languages_key, o.language_id, o.case_type_id, o.detained, "
+                "o.court_id, o.remote_ok, o.relay) = (c.other_languages_key, c.language_id, "
+                "c.case_type_id, c.detained, c.court_id, c.remote_ok, COALESCE(CASE WHEN "
+                "c.relay_interpreter_ok THEN c.relay_language_id END, '')) WHERE c.id = %s)",
+                [case.pk],
+            )
+            return cursor.fetchone()[0]
+
     def expected() -> str:
         codes = through.objects.filter(caserequest_id=case.pk).values_list("language_id", flat=True)
         language = CaseRequest.objects.get(pk=case.pk).language_id
@@ -286,15 +299,21 @@ def test_the_other_languages_key_follows_the_links_and_the_main_language():
     through.objects.bulk_create(
         [through(caserequest_id=case.pk, language_id=code) for code in ("hat", "fra", "spa")]
     )
-    assert key() == expected() == "fra,hat"
+    assert key() == expected() == "fra,hat" and listed()
     CaseRequest.objects.filter(pk=case.pk).update(language_id="fra")
-    assert key() == expected() == "hat,spa"
+    assert key() == expected() == "hat,spa" and listed()
+    CaseRequest.objects.filter(pk=case.pk).update(
+        court=ImmigrationCourt.objects.exclude(pk=case.court_id).first(),
+        relay_interpreter_ok=True,
+        relay_language_id="mam",
+    )
+    assert listed()
     case.refresh_from_db()
     case.priority += 1
     case.save()  # every column written again, the language unchanged
     assert key() == expected() == "hat,spa"
     through.objects.filter(caserequest_id=case.pk, language_id="hat").delete()
-    assert key() == expected() == "spa"
+    assert key() == expected() == "spa" and listed()
     through.objects.filter(caserequest_id=case.pk, language_id="fra").delete()
     through.objects.filter(caserequest_id=case.pk).update(language_id="fra")
     assert key() == expected() == ""

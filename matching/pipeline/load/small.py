@@ -356,9 +356,9 @@ def _relay_pairs() -> list[tuple[str, str]]:
 
 def _other_cells() -> list[tuple]:
     """(other languages key, language, case type, detained, court, remote, relay or '') of
-    every cell holding a case with other languages that is not closed: a superset of those
-    with open cases (claimed ones stay until closed). On PostgreSQL from
-    case_other_cell_priority_idx (migration cases/0014), one row per cell."""
+    every cell holding a case with other languages that is not closed, or more: on PostgreSQL
+    the rows of cases_other_language_cell (migration cases/0014: a superset, kept by trigger in
+    the transaction that changes the case, so this snapshot's open cases are all covered)."""
     if connection.vendor != "postgresql":
         return [
             (others, language, case_type, detained, court, remote, relay or "")
@@ -369,9 +369,8 @@ def _other_cells() -> list[tuple]:
         ]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT DISTINCT other_languages_key, language_id, case_type_id, detained, "  # noqa: S608
-            f"court_id, remote_ok, {_RELAY_KEY.replace('x.', '')} FROM "
-            f"{CaseRequest._meta.db_table} WHERE closed_at IS NULL AND other_languages_key <> ''"
+            "SELECT other_languages_key, language_id, case_type_id, detained, court_id, "
+            "remote_ok, relay FROM cases_other_language_cell"
         )
         return cursor.fetchall()
 

@@ -23,9 +23,10 @@ never removed here (a cell whose cases all closed costs a small run one empty in
 attorney with free capacity reaches it).
 
 The index is built CONCURRENTLY (no write lock: a plain CREATE INDEX blocks writes to the case
-table for as long as it scans it), so this migration is not atomic; it is partial (cases with
-other languages, about 4% of the open ones) and small. Filling the key touches only the cases
-with links.
+table for as long as it scans it, 75 s at 3.7M cases), so this migration is not atomic; it is
+partial (cases with other languages, about 4% of the open ones) and small. The column is added
+in a metadata-only ALTER TABLE (a constant default); filling the key touches only the cases
+with links, and filling the cell list reads the new index, each in its own transaction.
 """
 
 from django.db import migrations
@@ -77,9 +78,6 @@ BEFORE UPDATE OF language_id ON {TABLE}
 FOR EACH ROW WHEN (OLD.language_id IS DISTINCT FROM NEW.language_id)
 EXECUTE FUNCTION case_other_languages_language_changed();
 
-UPDATE {TABLE} c SET other_languages_key = case_other_languages_key(c.id, c.language_id)
-WHERE c.id IN (SELECT caserequest_id FROM {LINKS});
-
 CREATE TABLE {CELLS} (
     other_languages_key varchar NOT NULL,
     language_id varchar NOT NULL,
@@ -120,10 +118,6 @@ FOR EACH ROW WHEN (NEW.other_languages_key <> '' AND (
 ))
 EXECUTE FUNCTION case_other_cell_noted();
 
-INSERT INTO {CELLS}
-SELECT DISTINCT other_languages_key, language_id, case_type_id, detained, court_id, remote_ok,
-    COALESCE(CASE WHEN relay_interpreter_ok THEN relay_language_id ELSE NULL END, '')
-FROM {TABLE} WHERE other_languages_key <> '' AND closed_at IS NULL;
 """  # noqa: S608 (constants only)
 
 DROP_KEY = f"""
@@ -138,6 +132,21 @@ DROP FUNCTION IF EXISTS case_other_languages_language_changed();
 DROP FUNCTION IF EXISTS case_other_languages_link_changed();
 DROP FUNCTION IF EXISTS case_other_languages_key(bigint, varchar);
 """
+
+# Filled after the triggers exist (and committed), in transactions of their own: the ALTER
+# TABLE's lock is then held for an instant, and what changes meanwhile the triggers keep.
+FILL_KEY = f"""
+UPDATE {TABLE} c SET other_languages_key = case_other_languages_key(c.id, c.language_id)
+WHERE c.id IN (SELECT caserequest_id FROM {LINKS});
+"""  # noqa: S608 (constants only)
+
+FILL_CELLS = f"""
+INSERT INTO {CELLS}
+SELECT DISTINCT other_languages_key, language_id, case_type_id, detained, court_id, remote_ok,
+    COALESCE(CASE WHEN relay_interpreter_ok THEN relay_language_id ELSE NULL END, '')
+FROM {TABLE} WHERE other_languages_key <> '' AND closed_at IS NULL
+ON CONFLICT DO NOTHING;
+"""  # noqa: S608 (constants only)
 
 # The same key expressions as case_cell_priority_idx, after the other languages.
 INDEX = f"""
@@ -168,5 +177,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(_on_postgresql(KEY), _on_postgresql(DROP_KEY), atomic=True),
+        migrations.RunPython(_on_postgresql(FILL_KEY), migrations.RunPython.noop, atomic=True),
         migrations.RunPython(_on_postgresql(INDEX), _on_postgresql(DROP_INDEX), atomic=False),
+        migrations.RunPython(_on_postgresql(FILL_CELLS), migrations.RunPython.noop, atomic=True),
     ]

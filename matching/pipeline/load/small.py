@@ -291,25 +291,44 @@ def probes_of(
 def _other_probes(reach: Reach, cells: list[tuple]) -> tuple[dict[str, list], list[int]]:
     """The probe columns of the cells of cases with other languages that some attorney with
     free capacity may be eligible for (speaks one of the cell's languages, main, other or
-    relay, takes its kind, reaches its court), and each one's capacity and exclusions in reach."""
+    relay, takes its kind, reaches its court), and each one's capacity and exclusions in reach.
+    Python touches each cell once (a few dict look-ups); the sums are numpy gathers."""
     columns: dict[str, list] = {name: [] for name in _KEY}
-    reached: list[int] = []
+    if not cells:
+        return columns, []
+    others, language, case_type, detained, court, remote, relay = map(
+        list, zip(*cells, strict=True)
+    )
     kinds = {kind: k for k, kind in enumerate(reach.kinds)}
-    courts = {court: c for c, court in enumerate(reach.courts)}
-    for others, language, case_type, detained, court, remote, relay in cells:
-        kind, at = kinds.get((case_type, detained)), courts.get(court)
-        codes = [language, *others.split(","), *([relay] if relay else [])]
-        spoken = [i for i in map(reach.language_index, codes) if i is not None]
-        if kind is None or at is None or not spoken:
-            continue
-        capacity = int(sum(reach.capacity[i, kind, at, int(remote)] for i in spoken))
-        if capacity <= 0:
-            continue
-        excluded = int(sum(reach.excluded[i, kind, at, int(remote)] for i in spoken))
-        key = (language, others, relay or None, case_type, detained, court, bool(remote))
-        for name, value in zip(_KEY, key, strict=True):
-            columns[name].append(value)
-        reached.append(capacity + excluded)
+    courts = {pk: c for c, pk in enumerate(reach.courts)}
+    kind = np.array([kinds.get(pair, -1) for pair in zip(case_type, detained, strict=True)])
+    at = np.array([courts.get(pk, -1) for pk in court])
+    flag = np.array(remote, dtype=np.int64)
+    routes: dict[tuple, list[int]] = {}  # (language, others, relay) -> spoken language indices
+    spoken = []
+    for route in zip(language, others, relay, strict=True):
+        if route not in routes:
+            codes = [route[0], *route[1].split(","), *([route[2]] if route[2] else [])]
+            routes[route] = [i for i in map(reach.language_index, codes) if i is not None]
+        spoken.append(routes[route])
+    count = np.array([len(indices) for indices in spoken], dtype=np.int64)
+    count[(kind < 0) | (at < 0)] = 0
+    cell = np.repeat(np.arange(len(cells)), count)
+    lang = np.fromiter(
+        (i for indices, n in zip(spoken, count.tolist(), strict=True) if n for i in indices),
+        dtype=np.int64,
+        count=int(count.sum()),
+    )
+    place = (lang, kind[cell], at[cell], flag[cell])
+    capacity = np.bincount(cell, weights=reach.capacity[place], minlength=len(cells))
+    excluded = np.bincount(cell, weights=reach.excluded[place], minlength=len(cells))
+    chosen = np.flatnonzero(capacity > 0).tolist()
+    values = (language, others, relay, case_type, detained, court, remote)
+    for name, column in zip(_KEY, values, strict=True):
+        columns[name] = [column[n] for n in chosen]
+    columns["relay"] = [code or None for code in columns["relay"]]
+    columns["remote"] = [bool(value) for value in columns["remote"]]
+    reached = np.rint(capacity + excluded)[chosen].astype(np.int64).tolist()
     return columns, reached
 
 

@@ -30,6 +30,13 @@ _MULTIPLIERS = (np.arange(1, 513, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C1
 
 WordArray = NDArray[np.uint64]
 
+# Row n: the weight of each of the last 18 bytes in a number of n digits ending there.
+_PLACES = np.where(
+    np.arange(_DIGITS) >= _DIGITS - np.arange(_DIGITS + 1)[:, None],
+    10 ** np.arange(_DIGITS - 1, -1, -1, dtype=np.int64),
+    0,
+)
+
 
 class IdTable:
     """The positions of known ids (an ``{id: position}`` index), found for ids given as spans of
@@ -46,6 +53,9 @@ class IdTable:
         hashes = _hash(words)
         order = np.argsort(hashes, kind="stable")
         self._hash, self._words = hashes[order], words[order]
+        # Row n: the words that keep an id's first n bytes (and zero the rest).
+        keep = np.arange(self._width) < np.arange(self._width + 1)[:, None]
+        self._masks = (keep * np.uint8(255)).astype(np.uint8).view(np.uint64)
         self._position = np.array([p for _, p in known] or [-1], dtype=np.int64)[order]
         # Two known ids with one hash: this table cannot tell them apart, so it finds nothing.
         distinct = bool((self._hash[1:] != self._hash[:-1]).all())
@@ -58,9 +68,7 @@ class IdTable:
             return np.zeros(0, dtype=np.int64)
         if not self._usable or int(length.max()) > self._width:
             return None
-        chars = _windows(data, start, self._width)
-        chars[np.arange(self._width) >= length[:, None]] = 0
-        words = chars.view(np.uint64)
+        words = _windows(data, start, self._width).view(np.uint64) & self._masks[length]
         hashes = _hash(words)
         slot = np.minimum(np.searchsorted(self._hash, hashes), len(self._hash) - 1)
         if not (self._words[slot] == words).all():
@@ -135,10 +143,10 @@ def integers(data: NDArray[np.uint8], start: IntArray, stop: IntArray) -> IntArr
     first = start + negative
     if len(first) and int((stop - first).max()) > _DIGITS:
         return None
-    # The 18 bytes up to each number's end, the digits right-aligned; zeros before them.
-    digits = _windows(data, stop - _DIGITS, _DIGITS) - np.uint8(_ZERO)
-    digits[np.arange(_DIGITS) < (_DIGITS - (stop - first))[:, None]] = 0
-    value = digits.astype(np.int64) @ 10 ** np.arange(_DIGITS - 1, -1, -1)
+    # The 18 bytes up to each number's end, digits right-aligned, weighed by their place
+    # (the bytes before a number weigh 0).
+    digits = _windows(data, stop - _DIGITS, _DIGITS).astype(np.int64) - _ZERO
+    value = np.einsum("ij,ij->i", digits, _PLACES[stop - first])
     signed: IntArray = np.where(negative, -value, value)
     return signed
 

@@ -329,6 +329,11 @@ class _Routes:
     def relay_column(self) -> int:
         return self.lang.shape[1] - 1
 
+    @property
+    def count(self) -> IntArray:
+        """How many routes each cell has."""
+        return (self.lang != self.pad).sum(axis=1)
+
     def entries(self, among: NDArray[np.bool_]) -> tuple[IntArray, IntArray]:
         """(cell, column) of every real route of the cells in ``among``, by cell then column."""
         cell, column = np.nonzero((self.lang != self.pad) & among[:, None])
@@ -380,14 +385,72 @@ def _member_arcs(
 
     Into such a cell, a direct arc is needed only where proximity points count: within the
     attorney's radius, or within the distance at which proximity still beats the remote points
-    (hubs carry the rest). So: (attorney, court) pairs within that reach, joined with the
-    attorney's (language, case type) pairs, looked up in the cells' route entries indexed by
-    (court, route language, case type), every route (main, other, relay) in one index. A pair
-    found through several routes is kept once, through the first route the attorney speaks.
+    (hubs carry the rest). So:
+
+    1. (attorney, court) pairs within that reach, joined with the attorney's (language, case
+       type) pairs: queries (attorney, language, type, court), each scored once (distance,
+       proximity and experience points).
+    2. The cells' route entries, every route (main, other, relay) in one index sorted by
+       (court, route language, case type, remote). A query takes the cells it is eligible
+       for as one slice: the non-remote ones when the court is within its radius; the remote
+       ones when it is within its radius and the attorney does not work remotely, or when
+       proximity beats the attorney's remote value (otherwise the hub carries the pair).
+    3. A pair found through several routes is kept once, through the first route the attorney
+       speaks, at the points of its best route: only cells with several routes need a look
+       at the others (:func:`_route_points`).
     """
     routes, c_type, c_court, c_remote, member = cells
+    q_attorney, q_lang, q_type, q_court = _queries(attorneys, skills, miles, weights)
+    distance = miles[q_attorney, q_court]
+    near = _proximity_points(distance, weights)
+    within = distance <= attorneys.radius[q_attorney]
+    # An attorney who prefers remote work values it more: hubs cover more of their pairs.
+    remote_wanted = np.where(
+        attorneys.remote_ok[q_attorney], skills.remote_points[q_attorney] <= near, within
+    )
+    base = near + skills.kind_points[q_attorney, q_type]  # never the remote points (hubs')
+
+    entry_cell, entry_column = routes.entries(member)
+    n_lang, n_type = skills.level.shape[1], skills.handled.shape[1]
+    code = (c_court[entry_cell] * n_lang + routes.lang[entry_cell, entry_column]) * n_type
+    code = (code + c_type[entry_cell]) * 2 + c_remote[entry_cell]
+    order = np.argsort(code, kind="stable")
+    sorted_code = code[order]
+    key = ((q_court * n_lang + q_lang) * n_type + q_type) * 2
+    middle = np.searchsorted(sorted_code, key + 1)
+    start = np.where(within, np.searchsorted(sorted_code, key), middle)
+    stop = np.where(remote_wanted, np.searchsorted(sorted_code, key + 2), middle)
+    found = order[ranges(start, stop - start)]
+    attorney = np.repeat(q_attorney, stop - start)
+    cell, column = entry_cell[found], entry_column[found]
+    own = np.repeat(weights.language_per_level * skills.level[q_attorney, q_lang], stop - start)
+    relay = column == routes.relay_column
+    own[relay] = own[relay] * weights.relay_percent // 100
+    total = np.repeat(base, stop - start)
+    several = np.flatnonzero(routes.count[cell] > 1)
+    best, first = _route_points(
+        skills.level,
+        attorney[several],
+        routes.lang[cell[several]],
+        column[several],
+        routes.relay_column,
+        weights,
+    )
+    own[several] = best
+    total += own
+    if first.all():
+        return attorney, cell, total
+    keep = np.ones(len(attorney), dtype=bool)
+    keep[several[~first]] = False
+    return attorney[keep], cell[keep], total[keep]
+
+
+def _queries(
+    attorneys: Attorneys, skills: _Skills, miles: NDArray[np.float64], weights: AffinityWeights
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """(attorney, language, case type, court) of every attorney's languages x kinds x courts
+    within reach (see :func:`_member_arcs`), sorted by attorney."""
     level, handled = skills.level, skills.handled
-    n_lang, n_type = level.shape[1], handled.shape[1]
     if weights.remote > 0:
         proximity_reach = weights.distance_max * weights.distance_half_miles / weights.remote
         proximity_reach -= weights.distance_half_miles
@@ -395,44 +458,13 @@ def _member_arcs(
         proximity_reach = np.inf
     reach = np.maximum(attorneys.radius.astype(np.float64), proximity_reach + 1e-6)
     near_attorney, near_court = np.nonzero(miles <= reach[:, None])
-    lang_attorney, lang = np.nonzero(level[:, : n_lang - 1] > 0)
+    lang_attorney, lang = np.nonzero(level[:, :-1] > 0)
     type_attorney, kind = np.nonzero(handled >= 0)
     # (attorney, language, type), then x (attorney, court): all sorted by attorney.
     i, j = _join(lang_attorney, type_attorney, len(attorneys))
     lt_attorney, lt_lang, lt_type = lang_attorney[i], lang[i], kind[j]
     i, j = _join(lt_attorney, near_attorney, len(attorneys))
-    q_attorney, q_lang, q_type, q_court = lt_attorney[i], lt_lang[i], lt_type[i], near_court[j]
-
-    entry_cell, entry_column = routes.entries(member)
-    code = (c_court[entry_cell] * n_lang + routes.lang[entry_cell, entry_column]) * n_type
-    code = code + c_type[entry_cell]
-    order = np.argsort(code, kind="stable")
-    sorted_code = code[order]
-    wanted = (q_court * n_lang + q_lang) * n_type + q_type
-    start = np.searchsorted(sorted_code, wanted, side="left")
-    count = np.searchsorted(sorted_code, wanted, side="right") - start
-    attorney = np.repeat(q_attorney, count)
-    found = order[ranges(start, count)]
-    cell, column = entry_cell[found], entry_column[found]
-
-    # Distance first: it drops the most pairs, before the per-route gathers.
-    distance = miles[attorney, c_court[cell]]
-    remote = attorneys.remote_ok[attorney] & c_remote[cell]
-    near = _proximity_points(distance, weights)
-    # An attorney who prefers remote work values it more: hubs cover more of their pairs. The
-    # reach above uses the plain remote points, the smallest value, so it never misses a pair.
-    covered = remote & (skills.remote_points[attorney] > near)
-    ok = (remote | (distance <= attorneys.radius[attorney])) & ~covered
-    attorney, cell, column, near = attorney[ok], cell[ok], column[ok], near[ok]
-    language_points, first = _route_points(
-        level, attorney, routes.lang[cell], column, routes.relay_column, weights
-    )
-    attorney, cell, near, language_points = (
-        attorney[first], cell[first], near[first], language_points[first]
-    )  # fmt: skip
-    distance_points = near  # never the remote points: those pairs are covered
-    experience = skills.kind_points[attorney, c_type[cell]]
-    return attorney, cell, language_points + distance_points + experience
+    return lt_attorney[i], lt_lang[i], lt_type[i], near_court[j]
 
 
 def _join(left: IntArray, right: IntArray, n: int) -> tuple[IntArray, IntArray]:

@@ -60,7 +60,7 @@ def _padded_ids(prefix: str, width: int, pks: IntArray) -> NDArray[np.object_]:
     text = np.empty((len(pks), width + 2), dtype=np.uint8)
     text[:, 0], text[:, -1] = ord(prefix), ord(",")
     narrow = not len(pks) or int(pks.max()) < 2**32
-    rest = pks.astype(np.uint32 if narrow else np.uint64)
+    rest: NDArray[np.unsignedinteger] = pks.astype(np.uint32 if narrow else np.uint64)
     for column in range(width, 0, -1):
         quotient = rest // 10
         text[:, column] = rest - quotient * 10 + ord("0")

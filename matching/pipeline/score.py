@@ -329,11 +329,6 @@ class _Routes:
     def relay_column(self) -> int:
         return self.lang.shape[1] - 1
 
-    @property
-    def count(self) -> IntArray:
-        """How many routes each cell has."""
-        return (self.lang != self.pad).sum(axis=1)
-
     def entries(self, among: NDArray[np.bool_]) -> tuple[IntArray, IntArray]:
         """(cell, column) of every real route of the cells in ``among``, by cell then column."""
         cell, column = np.nonzero((self.lang != self.pad) & among[:, None])
@@ -378,7 +373,8 @@ def _member_arcs(
     *,
     cells: tuple,
 ) -> tuple[IntArray, IntArray, IntArray]:
-    """Direct arcs into hub-member cells, by sparse joins instead of dense blocks.
+    """Direct arcs into hub-member cells, by sparse joins instead of dense blocks, sorted by
+    (attorney, cell).
 
     (Cells outside hubs, and every cell when there are none, are scored by dense blocks per
     (route language, case type) group in :func:`score_arcs_and_hubs`.)
@@ -390,14 +386,14 @@ def _member_arcs(
     1. (attorney, court) pairs within that reach, joined with the attorney's (language, case
        type) pairs: queries (attorney, language, type, court), each scored once (distance,
        proximity and experience points).
-    2. The cells' route entries, every route (main, other, relay) in one index sorted by
-       (court, route language, case type, remote). A query takes the cells it is eligible
+    2. The cells' route entries, direct routes and relay routes apart, each in one index sorted
+       by (court, route language, case type, remote). A query takes the cells it is eligible
        for as one slice: the non-remote ones when the court is within its radius; the remote
        ones when it is within its radius and the attorney does not work remotely, or when
        proximity beats the attorney's remote value (otherwise the hub carries the pair).
-    3. A pair found through several routes is kept once, through the first route the attorney
-       speaks, at the points of its best route: only cells with several routes need a look
-       at the others (:func:`_route_points`).
+    3. Eligibility does not depend on the route, so a pair is found once through each route of
+       the cell that the attorney speaks: it keeps the best of their points (scoring's best
+       route; a route not spoken scores nothing), once.
     """
     routes, c_type, c_court, c_remote, member = cells
     q_attorney, q_lang, q_type, q_court = _queries(attorneys, skills, miles, weights)
@@ -408,41 +404,46 @@ def _member_arcs(
     remote_wanted = np.where(
         attorneys.remote_ok[q_attorney], skills.remote_points[q_attorney] <= near, within
     )
-    base = near + skills.kind_points[q_attorney, q_type]  # never the remote points (hubs')
-
-    entry_cell, entry_column = routes.entries(member)
+    # Never the remote points: those pairs are the hubs'.
+    base = near + skills.kind_points[q_attorney, q_type]
+    language = weights.language_per_level * skills.level[q_attorney, q_lang]
     n_lang, n_type = skills.level.shape[1], skills.handled.shape[1]
-    code = (c_court[entry_cell] * n_lang + routes.lang[entry_cell, entry_column]) * n_type
-    code = (code + c_type[entry_cell]) * 2 + c_remote[entry_cell]
-    order = np.argsort(code, kind="stable")
-    sorted_code = code[order]
     key = ((q_court * n_lang + q_lang) * n_type + q_type) * 2
-    middle = np.searchsorted(sorted_code, key + 1)
-    start = np.where(within, np.searchsorted(sorted_code, key), middle)
-    stop = np.where(remote_wanted, np.searchsorted(sorted_code, key + 2), middle)
-    found = order[ranges(start, stop - start)]
-    attorney = np.repeat(q_attorney, stop - start)
-    cell, column = entry_cell[found], entry_column[found]
-    own = np.repeat(weights.language_per_level * skills.level[q_attorney, q_lang], stop - start)
-    relay = column == routes.relay_column
-    own[relay] = own[relay] * weights.relay_percent // 100
-    total = np.repeat(base, stop - start)
-    several = np.flatnonzero(routes.count[cell] > 1)
-    best, first = _route_points(
-        skills.level,
-        attorney[several],
-        routes.lang[cell[several]],
-        column[several],
-        routes.relay_column,
-        weights,
-    )
-    own[several] = best
-    total += own
-    if first.all():
-        return attorney, cell, total
-    keep = np.ones(len(attorney), dtype=bool)
-    keep[several[~first]] = False
-    return attorney[keep], cell[keep], total[keep]
+    entry_cell, entry_column = routes.entries(member)
+    parts = []
+    for relay in (False, True):
+        use = (entry_column == routes.relay_column) == relay
+        code = (c_court[entry_cell] * n_lang + routes.lang[entry_cell, entry_column]) * n_type
+        code = ((code + c_type[entry_cell]) * 2 + c_remote[entry_cell])[use]
+        order = np.argsort(code, kind="stable")
+        sorted_code = code[order]
+        middle = np.searchsorted(sorted_code, key + 1)
+        start = np.where(within, np.searchsorted(sorted_code, key), middle)
+        stop = np.where(remote_wanted, np.searchsorted(sorted_code, key + 2), middle)
+        points = language * weights.relay_percent // 100 if relay else language
+        parts.append(
+            (
+                np.repeat(q_attorney, stop - start),
+                entry_cell[use][order[ranges(start, stop - start)]],
+                np.repeat(base + points, stop - start),
+            )
+        )
+    attorney, cell, total = (np.concatenate(p) for p in zip(*parts, strict=True))
+    return _best_per_pair(attorney, cell, total, len(member))
+
+
+def _best_per_pair(
+    attorney: IntArray, cell: IntArray, value: IntArray, n_cells: int
+) -> tuple[IntArray, IntArray, IntArray]:
+    """One (attorney, cell, value) per pair, with its best value, sorted by (attorney, cell)."""
+    key = attorney * max(n_cells, 1) + cell
+    order = np.argsort(key, kind="stable")
+    key, value = key[order], value[order]
+    head = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if len(key) else order
+    best = np.maximum.reduceat(value, head) if len(head) else value
+    key = key[head]
+    attorney = key // max(n_cells, 1)
+    return attorney, key - attorney * max(n_cells, 1), best
 
 
 def _queries(

@@ -31,6 +31,7 @@ from matching.pipeline.load.instance import (
     build_instance,
     drop_excluded,
     hubs_by_instance_position,
+    in_id_order,
     split_excluded,
 )
 from matching.pipeline.load.problem import (
@@ -85,8 +86,8 @@ def problem_of(rows: "Snapshot", *, timings: dict) -> Problem:
     started = perf_counter()
     court_position = {pk: i for i, (pk, _, _) in enumerate(rows.courts)}
     miles = _miles(rows)
-    split = split_excluded(
-        rows.cells, rows.attorneys.pk, rows.case_pk, rows.case_cell, rows.excluded
+    split = in_id_order(
+        split_excluded(rows.cells, rows.attorneys.pk, rows.case_pk, rows.case_cell, rows.excluded)
     )
     arcs, hubs = score_arcs_and_hubs(
         rows.attorneys, split.cells, miles, court_position, split.hub_member

@@ -61,6 +61,21 @@ def split_excluded(
     return _Split(cells, cell_ids, case_cell, hub_member, ex_attorney, ex_case)
 
 
+def in_id_order(split: _Split) -> _Split:
+    """The same cells sorted by id, the solver's canonical order: scoring then numbers cells as
+    the instance does, and build_instance keeps its arcs in the order scoring sorts them."""
+    order = np.array(sorted(range(len(split.cell_ids)), key=split.cell_ids.__getitem__))
+    order = order.astype(np.int64)
+    return _Split(
+        cells=[split.cells[k] for k in order.tolist()],
+        cell_ids=[split.cell_ids[k] for k in order.tolist()],
+        case_cell=_inverse(order)[split.case_cell],
+        hub_member=split.hub_member[order],
+        excluded_attorney=split.excluded_attorney,
+        excluded_case=split.excluded_case,
+    )
+
+
 def drop_excluded(arcs: Arcs, split: _Split, n_cells: int) -> Arcs:
     if not len(split.excluded_attorney):
         return arcs
@@ -110,19 +125,21 @@ def _canonical(
     3. None unless every value is in range, every arc scores above 0 whatever the priority (so
        every pair does), and no arc repeats: from_arrays then raises the error it names.
     """
-    cell_order = sorted(range(len(split.cell_ids)), key=split.cell_ids.__getitem__)
-    cell_rank = _inverse(np.array(cell_order, dtype=np.int64))
     if not _fits(attorneys, split, case_pk, priority, arcs):
         return None
-    case_perm = lexsort_ints((np.arange(len(case_pk)), -priority, cell_rank[split.case_cell]))
-    arc_key = arcs.attorney * max(len(cell_order), 1) + cell_rank[arcs.cell]
-    arc_order = np.argsort(arc_key, kind="stable")
-    if len(arc_key) > 1 and not (np.diff(arc_key[arc_order]) > 0).all():
-        return None  # a repeated arc
+    cell_order = sorted(range(len(split.cell_ids)), key=split.cell_ids.__getitem__)
     cell_ids = np.empty(len(cell_order), dtype=object)
     cell_ids[:] = [split.cell_ids[k] for k in cell_order]
     if len(cell_ids) > 1 and not (cell_ids[1:] > cell_ids[:-1]).all():
         return None  # a repeated cell id
+    cell_rank = _inverse(np.array(cell_order, dtype=np.int64))
+    in_order = _ascending(cell_rank)  # as problem_of passes them (in_id_order)
+    case_cell = split.case_cell if in_order else cell_rank[split.case_cell]
+    arc_cell = arcs.cell if in_order else cell_rank[arcs.cell]
+    case_perm = lexsort_ints((np.arange(len(case_pk)), -priority, case_cell))
+    arc_attorney, arc_cell, affinity = _sorted_arcs(arcs.attorney, arc_cell, arcs.affinity)
+    if len(arc_attorney) > 1 and not _ascending(arc_attorney * len(cell_ids) + arc_cell):
+        return None  # a repeated arc
     excluded = unique_ints(
         split.excluded_attorney * max(len(case_pk), 1) + _inverse(case_perm)[split.excluded_case]
     )
@@ -131,19 +148,31 @@ def _canonical(
         capacity=attorneys.free.astype(np.int64),
         cell_ids=cell_ids,
         cell_start=np.concatenate(
-            ([0], np.cumsum(np.bincount(cell_rank[split.case_cell], minlength=len(cell_ids))))
+            ([0], np.cumsum(np.bincount(case_cell, minlength=len(cell_ids))))
         ).astype(np.int64),
         case_ids=case_ids(case_pk[case_perm]),
         priority=priority[case_perm].astype(np.int64),
-        arc_attorney=arcs.attorney[arc_order].astype(np.int64),
-        arc_cell=cell_rank[arcs.cell[arc_order]],
-        affinity=arcs.affinity[arc_order].astype(np.int64),
+        # Shared with the caller when already canonical (and then read-only, as all of these).
+        arc_attorney=arc_attorney.astype(np.int64, copy=False),
+        arc_cell=arc_cell.astype(np.int64, copy=False),
+        affinity=affinity.astype(np.int64, copy=False),
         excluded_attorney=excluded // max(len(case_pk), 1),
         excluded_case=excluded % max(len(case_pk), 1),
     )
     for name in Instance.__slots__:  # read-only, as from_arrays leaves them
         getattr(instance, name).setflags(write=False)
     return instance
+
+
+def _sorted_arcs(
+    attorney: IntArray, cell: IntArray, affinity: IntArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Arcs by (attorney, cell), repeats next to each other; as they are when already so."""
+    key = attorney * (int(cell.max(initial=0)) + 1) + cell
+    if _ascending(key):
+        return attorney, cell, affinity
+    order = np.argsort(key, kind="stable")
+    return attorney[order], cell[order], affinity[order]
 
 
 def _fits(

@@ -22,6 +22,10 @@ _COLUMNS = (
 )  # fmt: skip
 
 
+# Up to this many attorneys, their skill rows are asked for by a list of primary keys.
+FEW = 2_000
+
+
 def _available_attorneys(today: datetime.date):
     # Serves from volunteers' attorney_available_idx (verified, below capacity). A pause ends on
     # the attorney's own date: this takes every attorney it may have ended for (DATE_MARGIN),
@@ -56,7 +60,9 @@ def load_attorneys(
     pk = np.array(columns[0], dtype=np.int64)[keep]
     position = {p: i for i, p in enumerate(pk.tolist())}
     cut = np.flatnonzero((free < capacity_free)[keep])  # positions whose cap bound this run
-    ids = available.values("pk")
+    # Few attorneys (a small run after a full one): their skills by primary key, index look-ups
+    # whatever the planner believes of the tables; many: one subquery (a hash join).
+    ids = pk.tolist() if len(pk) <= FEW else available.values("pk")
     preferred, excluded = preference_rows(ids, position)
 
     def column(k: int, dtype) -> np.ndarray:

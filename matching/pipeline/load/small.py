@@ -91,30 +91,39 @@ class Probes:
     court: list[int]
     remote: list[bool]
     k: list[int]
-    # Whether k is the round's depth rather than the capacity and exclusions in reach.
+    # Whether k is the round's depth rather than ``most``, the capacity and exclusions in reach.
     capped: list[bool]
+    most: list[int]
 
     def __len__(self) -> int:
         return len(self.k)
 
     def key(self, n: int) -> tuple:
-        """Probe n's part, the same in every round of one run."""
+        """Probe n's part."""
         return tuple(getattr(self, name)[n] for name in _KEY)
+
+    def deeper(self, chosen: list[int]) -> "Probes":
+        """The same probes, ``chosen`` ones DEEPER times deeper (at most ``most``)."""
+        k, capped = list(self.k), list(self.capped)
+        for n in chosen:
+            k[n] = min(self.most[n], DEEPER * k[n])
+            capped[n] = k[n] < self.most[n]
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        return Probes(**{**fields, "k": k, "capped": capped})
 
 
 @dataclass(frozen=True, eq=False, slots=True)
 class _Loaded:
-    """One round's read: the snapshot, and the cases of each part read to its depth (it may
-    hold more), by part."""
+    """One round's read: the snapshot, and the cases of each probe read to its depth (it may
+    hold more), by probe."""
 
     rows: Snapshot
-    truncated: dict[tuple, list[int]]
-    depth: dict[tuple, int]
+    truncated: dict[int, list[int]]
 
 
 # A part is first read this deep (or to capacity + exclusions in reach, when less), and a part
 # the round's optimum uses up is read DEEPER times deeper in the next round.
-FIRST_DEPTH = 32
+FIRST_DEPTH = 4
 DEEPER = 8
 ROUNDS = 6
 
@@ -129,39 +138,56 @@ def load_small_problem(
     """The problem restricted to the cases the free attorneys could take (module docstring), or
     None when the full load must run instead: more than ``max_cases`` cases to read.
 
-    1. In one snapshot: available attorneys, courts, the attorneys' exclusions with open cases.
+    All in one snapshot (every round reads the same data, so a round re-reads only what it
+    deepens):
+    1. Available attorneys, courts, the attorneys' exclusions with open cases.
     2. Their reach (reach.py) as probes, one per part of a cell, each with its depth.
     3. Read the best cases of each probe to its depth (a LATERAL query on PostgreSQL for the
        parts without other languages, one for those with).
     4. Build cells, score and build exactly as load_problem does; solve (``solve``, the exact
-       flow by default). A part read to its depth whose loaded cases the optimum uses up (or
-       may not give to everyone) is read deeper, and the round starts again.
+       flow by default). The parts read to their depth whose loaded cases the optimum uses up
+       (or may not give to everyone) are read DEEPER times deeper, and the round starts again.
     """
     solve = solve or (lambda problem: solve_component(problem.instance, problem.hubs))
     timings = {} if timings is None else timings
-    depth: dict[tuple, int] = {}
-    for round_ in range(1, ROUNDS + 1):
-        started = perf_counter()
-        loaded, figures = _read_small_snapshot(today, max_cases=max_cases, depth=depth)
+    started = perf_counter()
+    with snapshot():
+        base, probes, figures = _read_base(today)
+        read = _read_probes(probes, others=base.others, limit=max_cases + 1)
         timings["load"] = timings.get("load", 0.0) + perf_counter() - started
-        if loaded is None:
+        if read is None:
             return None
-        problem = problem_of(loaded.rows, timings=timings)
-        used_up = _used_up(loaded, solve(problem))
-        if not used_up:
-            figures.update(rounds=round_, usable_slots=usable_slots(problem))
-            problem.stats["small_run"] = figures
-            return problem
-        depth = {**loaded.depth, **{key: DEEPER * loaded.depth[key] for key in used_up}}
+        known: dict = {}  # the cells, from one round to the next
+        for round_ in range(1, ROUNDS + 1):
+            loaded = _loaded(base, probes, read, known)
+            problem = problem_of(loaded.rows, timings=timings)
+            used_up = _used_up(loaded, solve(problem))
+            if not used_up:
+                figures.update(
+                    rounds=round_, cases_read=len(read), usable_slots=usable_slots(problem)
+                )
+                problem.stats["small_run"] = figures
+                return problem
+            started = perf_counter()
+            probes = probes.deeper(used_up)
+            kept = [row for row in read if row[2] not in set(used_up)]
+            again = _read_probes(
+                probes, others=base.others, limit=max_cases + 1 - len(kept), chosen=used_up
+            )
+            timings["load"] = timings.get("load", 0.0) + perf_counter() - started
+            if again is None:
+                return None
+            read = kept + again
+            figures["probes_read_again"] = figures.get("probes_read_again", 0) + len(used_up)
     return None
 
 
-def _used_up(loaded: _Loaded, solution: Solution) -> list[tuple]:
-    """The parts read to their depth in which the solution leaves no loaded case free of
-    exclusions unassigned (module docstring, step 3)."""
+def _used_up(loaded: _Loaded, solution: Solution) -> list[int]:
+    """The probes of the parts read to their depth in which the solution leaves no loaded case
+    free of exclusions unassigned (module docstring, step 3)."""
     taken = {pk_of(pair.case) for pair in solution.assignments}
     taken.update(case for _, case in loaded.rows.excluded)
-    return [key for key, cases in loaded.truncated.items() if all(case in taken for case in cases)]
+    return sorted(n for n, cases in loaded.truncated.items() if all(c in taken for c in cases))
 
 
 def usable_slots(problem: Problem) -> int:
@@ -173,48 +199,53 @@ def usable_slots(problem: Problem) -> int:
     return int(instance.capacity[reaching].sum())
 
 
-def _read_small_snapshot(
-    today: datetime.date, *, max_cases: int, depth: dict[tuple, int]
-) -> tuple[_Loaded | None, dict]:
-    with snapshot():
-        if connection.vendor == "postgresql":
-            # Every query here reads a few pages, but the estimates of the array lookups are
-            # large enough to start JIT compilation, which alone took 0.26 s of a 0.28 s query.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
-        attorneys = load_attorneys(today)
-        courts = list(
-            ImmigrationCourt.objects.order_by("pk").values_list("pk", "latitude", "longitude")
-        )
-        miles = distance_matrix_miles(
-            attorneys.latitude,
-            attorneys.longitude,
-            np.array([float(lat) for _, lat, _ in courts]),
-            np.array([float(lon) for _, _, lon in courts]),
-        )
-        excluded = _exclusions(attorneys)
-        reach = reach_of(
-            attorneys, miles, [pk for pk, _, _ in courts], _per_attorney(attorneys, excluded)
-        )
-        others = other_languages_matched()
-        probes = probes_of(reach, _relay_pairs(), _other_cells() if others else [], depth=depth)
-        read = _read_probes(probes, others=others, limit=max_cases + 1)
-        figures = {"free_slots": int(attorneys.free.sum()), "probes": len(probes)}
-        if read is None:
-            return None, figures
-    figures["cases_read"] = len(read)
-    cells, case_pk, case_cell, priority = _cells(probes, read)
-    rows = Snapshot(attorneys, courts, cells, case_pk, case_cell, priority, excluded)
+@dataclass(frozen=True, eq=False, slots=True)
+class _Base:
+    """What every round shares: the attorneys, courts and exclusions of the snapshot, and
+    whether other languages count."""
+
+    attorneys: Attorneys
+    courts: list
+    excluded: list[tuple[int, int]]
+    others: bool
+
+
+def _read_base(today: datetime.date) -> tuple[_Base, Probes, dict]:
+    if connection.vendor == "postgresql":
+        # Every query here reads a few pages, but the estimates of the array lookups are
+        # large enough to start JIT compilation, which alone took 0.26 s of a 0.28 s query.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+    attorneys = load_attorneys(today)
+    courts = list(
+        ImmigrationCourt.objects.order_by("pk").values_list("pk", "latitude", "longitude")
+    )
+    miles = distance_matrix_miles(
+        attorneys.latitude,
+        attorneys.longitude,
+        np.array([float(lat) for _, lat, _ in courts]),
+        np.array([float(lon) for _, _, lon in courts]),
+    )
+    excluded = _exclusions(attorneys)
+    reach = reach_of(
+        attorneys, miles, [pk for pk, _, _ in courts], _per_attorney(attorneys, excluded)
+    )
+    others = other_languages_matched()
+    probes = probes_of(reach, _relay_pairs(), _other_cells() if others else [])
+    figures = {"free_slots": int(attorneys.free.sum()), "probes": len(probes)}
+    return _Base(attorneys, courts, excluded, others), probes, figures
+
+
+def _loaded(base: _Base, probes: Probes, read: list[tuple[int, int, int]], known: dict) -> _Loaded:
+    cells, case_pk, case_cell, priority = _cells(probes, read, known)
+    rows = Snapshot(base.attorneys, base.courts, cells, case_pk, case_cell, priority, base.excluded)
     by_probe: dict[int, list[int]] = {}
     for pk, _, n in read:
         by_probe.setdefault(n, []).append(pk)
     truncated = {
-        probes.key(n): cases
-        for n, cases in by_probe.items()
-        if probes.capped[n] and len(cases) >= probes.k[n]
+        n: cases for n, cases in by_probe.items() if probes.capped[n] and len(cases) >= probes.k[n]
     }
-    used = {probes.key(n): probes.k[n] for n in range(len(probes))}
-    return _Loaded(rows, truncated, used), figures
+    return _Loaded(rows, truncated)
 
 
 def _exclusions(attorneys: Attorneys) -> list[tuple[int, int]]:
@@ -249,15 +280,12 @@ def probes_of(
     reach: Reach,
     relay_pairs: list[tuple[str, str]],
     other_cells: list[tuple] = (),  # type: ignore[assignment]
-    *,
-    depth: dict[tuple, int] | None = None,
 ) -> Probes:
     """One probe per place with capacity (main language, no relay), per (main language, relay)
     pair in use and place where either language is spoken, and per cell of cases with other
     languages (``other_cells``, keys as _other_cells gives them) where one of its languages is
     spoken. Its depth: the capacity and exclusions in reach (summed over the languages of the
-    part), at most ``depth`` of the part (FIRST_DEPTH when not given)."""
-    depth = depth or {}
+    part), at most FIRST_DEPTH."""
     out: dict[str, list] = {name: [] for name in Probes.__slots__}
     parts: list[tuple[str, str | None, tuple[int | None, ...]]] = [
         (code, None, (reach.language_index(code),)) for code in reach.languages
@@ -283,8 +311,8 @@ def probes_of(
             "court": [reach.courts[c] for c in court.tolist()],
             "remote": [bool(r) for r in remote.tolist()],
         }
-        _add_probes(out, columns, reached, depth)
-    _add_probes(out, *_other_probes(reach, other_cells), depth)
+        _add_probes(out, columns, reached)
+    _add_probes(out, *_other_probes(reach, other_cells))
     return Probes(**out)
 
 
@@ -332,15 +360,12 @@ def _other_probes(reach: Reach, cells: list[tuple]) -> tuple[dict[str, list], li
     return columns, reached
 
 
-def _add_probes(
-    out: dict[str, list], columns: dict[str, list], reached: list[int], depth: dict[tuple, int]
-) -> None:
+def _add_probes(out: dict[str, list], columns: dict[str, list], reached: list[int]) -> None:
     for name in _KEY:
         out[name] += columns[name]
-    for key, most in zip(zip(*(columns[name] for name in _KEY), strict=True), reached, strict=True):
-        deepest = depth.get(key, FIRST_DEPTH)
-        out["k"].append(min(most, deepest))
-        out["capped"].append(deepest < most)
+    out["most"] += reached
+    out["k"] += [min(most, FIRST_DEPTH) for most in reached]
+    out["capped"] += [most > FIRST_DEPTH for most in reached]
 
 
 _KEY = ("language", "others", "relay", "case_type", "detained", "court", "remote")
@@ -401,19 +426,22 @@ _RELAY_KEY = "COALESCE(CASE WHEN x.relay_interpreter_ok THEN x.relay_language_id
 _ORDER = "GREATEST(x.priority, 0) DESC, x.id"
 
 
-def _read_probes(probes: Probes, *, others: bool, limit: int) -> list[tuple[int, int, int]] | None:
-    """(case pk, priority, probe) of the best K open cases of each probe; None past ``limit``.
-    ``others``: whether other languages count (then a probe reads the cases whose other
-    languages are its ``others``; else every case of its place)."""
-    if not len(probes):
+def _read_probes(
+    probes: Probes, *, others: bool, limit: int, chosen: list[int] | None = None
+) -> list[tuple[int, int, int]] | None:
+    """(case pk, priority, probe) of the best K open cases of each probe (of ``chosen`` ones
+    when given); None past ``limit``. ``others``: whether other languages count (then a probe
+    reads the cases whose other languages are its ``others``; else every case of its place)."""
+    chosen = list(range(len(probes))) if chosen is None else chosen
+    if not chosen:
         return []
     if connection.vendor != "postgresql":
-        rows = _read_probes_orm(probes, others, limit)
+        rows = _read_probes_orm(probes, chosen, others, limit)
     else:
-        plain = [n for n in range(len(probes)) if not probes.others[n]]
+        plain = [n for n in chosen if not probes.others[n]]
         rows = _read_probes_postgresql(probes, plain, others=others, limit=limit)
         if len(rows) < limit:
-            rest = [n for n in range(len(probes)) if probes.others[n]]
+            rest = [n for n in chosen if probes.others[n]]
             rows += _read_probes_postgresql(probes, rest, others=others, limit=limit - len(rows))
     return None if len(rows) >= limit else rows
 
@@ -481,10 +509,10 @@ def _open_cases_orm(*, others: bool) -> dict[tuple, list[tuple[int, int]]]:
     return by_key
 
 
-def _read_probes_orm(probes: Probes, others: bool, limit: int) -> list:
+def _read_probes_orm(probes: Probes, chosen: list[int], others: bool, limit: int) -> list:
     by_key = _open_cases_orm(others=others)
     rows: list = []
-    for n in range(len(probes)):
+    for n in chosen:
         cases = by_key.get(probes.key(n), [])
         rows += [(pk, priority, n) for pk, priority in cases[: probes.k[n]]]
         if len(rows) >= limit:
@@ -492,16 +520,24 @@ def _read_probes_orm(probes: Probes, others: bool, limit: int) -> list:
     return rows
 
 
-def _cells(probes: Probes, read: list) -> tuple[list, IntArray, IntArray, IntArray]:
-    """Cells as the full load builds them (cells_of_keys, from the probes' keys), cases by pk."""
+def _cells(
+    probes: Probes, read: list, known: dict | None = None
+) -> tuple[list, IntArray, IntArray, IntArray]:
+    """Cells as the full load builds them (cells_of_keys, from the probes' keys), cases by pk.
+    ``known`` keeps the cells of the probes that read something from one round to the next
+    (deeper reads leave that set of probes as it was)."""
+    known = {} if known is None else known
     rows = np.array(read, dtype=np.int64).reshape(-1, 3)
     used, case_probe = np.unique(rows[:, 2], return_inverse=True)
-    keys: list[tuple] = [
-        (probes.language[n], tuple(probes.others[n].split(",")) if probes.others[n] else (),
-         probes.relay[n], probes.court[n], probes.case_type[n], probes.detained[n],
-         probes.remote[n])
-        for n in used.tolist()
-    ]  # fmt: skip
-    cells, probe_cell = cells_of_keys(keys)
+    if "used" not in known or not np.array_equal(known["used"], used):
+        keys: list[tuple] = [
+            (probes.language[n], tuple(probes.others[n].split(",")) if probes.others[n] else (),
+             probes.relay[n], probes.court[n], probes.case_type[n], probes.detained[n],
+             probes.remote[n])
+            for n in used.tolist()
+        ]  # fmt: skip
+        cells, probe_cell = cells_of_keys(keys)
+        known.update(used=used, cells=cells, probe_cell=probe_cell)
+    cells, probe_cell = known["cells"], known["probe_cell"]
     order = np.argsort(rows[:, 0], kind="stable")
     return cells, rows[order, 0], probe_cell[case_probe][order], rows[order, 1]

@@ -15,11 +15,13 @@ canonical order), so the run's arrays are written as they are (:class:`Columns`)
 sections come in the order ``read_instance`` reads in one pass.
 """
 
+import io
+import os
 import re
 from collections.abc import Buffer, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _quote  # json.dumps' own (ASCII output)
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -123,11 +125,13 @@ def write_instance(
     *,
     hubs: Hubs | None = None,
     expand_hubs: bool = False,
+    processes: int = 1,
 ) -> None:
     """Write the compact JSON of ``instance`` (or of :class:`Columns`, with ``hubs`` over their
     cell positions) to ``out`` (ASCII bytes); with ``hubs``, with its ``"hubs"`` and
     ``"hub_arcs"`` sections, or (``expand_hubs``) as the JSON of ``materialise(instance,
-    hubs)``: every hub path an arc, one per pair at its best affinity.
+    hubs)``: every hub path an arc, one per pair at its best affinity. With ``processes=2``
+    and a file, a forked child writes half of the direct arcs (:func:`_arcs_in_two`).
 
     1. Attorneys, then cells with their cases, then arcs, then hubs and hub arcs (the best
        one of an (attorney, hub) pair; each hub's cells once), then exclusions.
@@ -136,16 +140,23 @@ def write_instance(
        (holes).
     """
     columns = instance if isinstance(instance, Columns) else Columns.of(instance)
+    in_two = processes > 1 and _is_file(out)
     if hubs is not None and not expand_hubs:
-        _write(columns, out, hubs=hubs)
+        _write(columns, out, hubs=hubs, in_two=in_two)
     else:
         _write(columns, out, paths=Hubs.none() if hubs is None else hubs)
 
 
 def _write(
-    columns: Columns, out: BinarySink, *, paths: Hubs | None = None, hubs: Hubs | None = None
+    columns: Columns,
+    out: BinarySink,
+    *,
+    paths: Hubs | None = None,
+    hubs: Hubs | None = None,
+    in_two: bool = False,
 ) -> None:
-    """Write ``paths`` as arcs, ``hubs`` as hubs."""
+    """Write ``paths`` as arcs, ``hubs`` as hubs; ``in_two``: the direct arcs in two processes
+    (``out`` is then a file)."""
     c = columns
     out.write(b'{"attorneys":[')
     section = _Section(out)
@@ -159,8 +170,11 @@ def _write(
     if paths is not None:
         duplicates = _duplicates(c, paths)
         keep = np.flatnonzero(~duplicates.direct)
-    for item in _arc_items(c, keep):
-        section.add(item)
+    if in_two and isinstance(out, io.BufferedIOBase) and keep is None and c.n_arcs >= 2:
+        _arcs_in_two(c, out, section)
+    else:
+        for item in _arc_items(c, keep):
+            section.add(item)
     if paths is not None:
         for path_items in _hub_items(paths, c, duplicates):
             section.add(path_items)
@@ -179,6 +193,17 @@ def _write(
     section.next(b"]}")
 
 
+def _is_file(out: BinarySink) -> bool:
+    """A file opened in binary mode, with a descriptor and a position."""
+    if not isinstance(out, io.BufferedIOBase) or not out.seekable():
+        return False
+    try:
+        out.fileno()
+    except (OSError, io.UnsupportedOperation):
+        return False
+    return True
+
+
 class _Section:
     """The items of one JSON list, each given with a leading comma (the first one's dropped),
     written in batches of at least ``_FLUSH_AT`` bytes."""
@@ -194,6 +219,11 @@ class _Section:
         self._batch.append(text)
         self._size += len(text)
         if self._size >= _FLUSH_AT:
+            self._flush()
+
+    def drain(self) -> None:
+        """Write what is batched."""
+        if self._batch:
             self._flush()
 
     def next(self, closing: bytes) -> "_Section":
@@ -279,11 +309,11 @@ def _cell_items(c: Columns) -> Iterator[NDArray[np.uint8]]:
         )
 
 
-def _arc_items(c: Columns, keep: IntArray | None) -> Iterator[NDArray[np.uint8]]:
+def _arc_items(
+    c: Columns, keep: IntArray | None, tables: "_ArcTables | None" = None
+) -> Iterator[NDArray[np.uint8]]:
     """The direct arcs (those at ``keep`` only, if given), ``_BLOCK`` at a time."""
-    attorney = _affixed(b',{"attorney":"', c.attorney_ids, b'","cell":"')
-    cell = _affixed(b"", c.cell_ids, b'","affinity":')
-    affinity, affinity_row = _numbers(c.affinity, b"}")
+    t = tables or _ArcTables.of(c)
     n = c.n_arcs if keep is None else len(keep)
     for start in range(0, n, _BLOCK):
         arc = (
@@ -292,8 +322,76 @@ def _arc_items(c: Columns, keep: IntArray | None) -> Iterator[NDArray[np.uint8]]
             else keep[start : start + _BLOCK]
         )
         yield _items(
-            (attorney, c.arc_attorney[arc]), (cell, c.arc_cell[arc]), (affinity, affinity_row[arc])
+            (t.attorney, c.arc_attorney[arc]),
+            (t.cell, c.arc_cell[arc]),
+            (t.affinity, t.affinity_row[arc]),
         )
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class _ArcTables:
+    """An arc's texts: its attorney's ``,{"attorney":"a1","cell":"``, its cell's ``k1",
+    "affinity":``, its affinity's ``300}`` (the row of each arc's in ``affinity_row``)."""
+
+    attorney: TextArray
+    cell: TextArray
+    affinity: TextArray
+    affinity_row: IntArray
+
+    @classmethod
+    def of(cls, c: Columns) -> "_ArcTables":
+        attorney = _affixed(b',{"attorney":"', c.attorney_ids, b'","cell":"')
+        cell = _affixed(b"", c.cell_ids, b'","affinity":')
+        return cls(attorney, cell, *_numbers(c.affinity, b"}"))
+
+    def sizes(self, c: Columns) -> IntArray:
+        """The bytes of each arc's item, its leading comma included."""
+        sizes: IntArray = (
+            np.strings.str_len(self.attorney)[c.arc_attorney]
+            + np.strings.str_len(self.cell)[c.arc_cell]
+            + np.strings.str_len(self.affinity)[self.affinity_row]
+        )
+        return sizes
+
+
+def _arcs_in_two(c: Columns, out: io.BufferedIOBase, section: "_Section") -> None:
+    """The direct arcs into a newly opened ``section`` of the file ``out``, the second half by
+    a forked child, which writes them where they belong (their sizes are known beforehand)
+    while this process writes the first half: scoring is over and the database has answered,
+    so a second core is idle. ``out`` is left after the last arc."""
+    tables = _ArcTables.of(c)
+    sizes = tables.sizes(c)
+    half = c.n_arcs // 2
+    out.flush()
+    start = out.tell()
+    first_half = int(sizes[:half].sum()) - 1  # the first arc is written without its comma
+    end = start + int(sizes.sum()) - 1
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child's coverage is not collected)
+        second = _arc_items(c, np.arange(half, c.n_arcs), tables)
+        _write_at(out.fileno(), second, start + first_half, end)
+    for items in _arc_items(c, np.arange(half), tables):
+        section.add(items)
+    section.drain()
+    out.flush()
+    _, status = os.waitpid(child, 0)
+    if status != 0 or out.tell() != start + first_half:
+        raise OSError(f"writing the arcs in two processes failed (status {status})")
+    out.seek(end)
+
+
+def _write_at(fd: int, blocks: Iterable[NDArray[np.uint8]], at: int, end: int) -> NoReturn:
+    """The child's part: ``blocks`` written from ``at`` on, ending at ``end``; exit 0 if so."""
+    status = 1
+    try:
+        for block in blocks:
+            view = memoryview(block)
+            while view:
+                written = os.pwrite(fd, view, at)
+                view, at = view[written:], at + written
+        status = 0 if at == end else 2
+    finally:
+        os._exit(status)
 
 
 def _hub_cells(hubs: Hubs, c: Columns, names: TextArray) -> Iterator[bytes]:

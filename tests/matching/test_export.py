@@ -4,6 +4,8 @@ database needed (the export against the run: tests/matching/test_commands.py).""
 
 import io
 import random
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -75,3 +77,19 @@ def test_columns_in_any_order_are_written_as_their_instance(case, rnd: random.Ra
 
     expected = instance_to_json(*load_instance_with_hubs(ordered.getvalue()))
     assert instance_to_json(*load_instance_with_hubs(shuffled.getvalue())) == expected
+
+
+@PROPERTY
+@given(instances_with_hubs())
+def test_a_file_written_in_two_processes_is_the_same_file(case):
+    instance, hubs = case
+    one = io.BytesIO()
+    write_instance(instance, one, hubs=hubs)
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "instance.json"
+        with path.open("wb") as handle:
+            write_instance(instance, handle, hubs=hubs, processes=2)
+        two = path.read_bytes()
+
+    assert two == one.getvalue()

@@ -39,7 +39,9 @@ class Command(BaseCommand):
             return
         try:
             with open(file, "wb", buffering=1 << 22) as handle:
-                write_instance(columns, handle, hubs=hubs, expand_hubs=expand_hubs)
+                # Two processes write the arcs: the second core is idle once scoring is done.
+                options = {"hubs": hubs, "expand_hubs": expand_hubs, "processes": 2}
+                write_instance(columns, handle, **options)
         except OSError as error:
             raise CommandError(f"cannot write {file}: {error.strerror}") from error
         self.stderr.write(f"wrote {file}")

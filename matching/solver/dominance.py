@@ -68,9 +68,13 @@ def _guaranteed(instance: Instance, cells: _Cells, size: IntArray) -> IntArray:
     """
     reach = _reach(cells)
     others = reach[cells.arc_cell] - cells.arc_capacity
-    count = np.clip(np.minimum(cells.arc_capacity, size[cells.arc_cell] - others), 0, None)
-    arc = np.repeat(np.arange(len(count)), count)
-    position = np.repeat(others, count) + ranges(np.zeros(len(count), dtype=np.int64), count)
+    count = np.minimum(cells.arc_capacity, size[cells.arc_cell] - others)
+    # Few arcs have options (~2% at backlog scale: most cells are contested), so the rest of
+    # the work runs on those only.
+    with_options = np.flatnonzero(count > 0)
+    count = count[with_options]
+    arc = np.repeat(with_options, count)
+    position = np.repeat(others[with_options], count) + ranges(np.zeros_like(count), count)
     cell = cells.arc_cell[arc]
     value = cells.affinity[arc] + instance.priority[cells.case[cells.start[cell] + position]]
     attorney = cells.arc_attorney[arc]

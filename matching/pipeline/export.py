@@ -1,10 +1,9 @@
 """The current matching problem as the solver's file (``manage.py export_instance``).
 
 A file's items come in any order (readers sort them), so the export writes the run's scored
-arrays as they come out of scoring, without building the solver's :class:`Instance` (sorting
-six million arcs and a million case ids at backlog scale, a third of a run's load + score +
-build): what the run builds from them, the export writes. Ids are made by numpy, as
-``attorney_id`` and ``case_id`` make them.
+arrays as they come out of scoring, without building the solver's canonical :class:`Instance`
+(the run's step 3): what the run builds from them, the export writes. Ids are made by numpy,
+as ``attorney_id`` and ``case_id`` make them.
 """
 
 import numpy as np

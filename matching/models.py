@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q, TextChoices
 
+from matching.breakdown import BreakdownField
+
 
 class MatchingRun(models.Model):
     """One execution of the matching pipeline, with its statistics."""
@@ -96,9 +98,8 @@ class Match(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
     score = models.IntegerField()
-    breakdown = models.JSONField(
-        default=dict, help_text="Each score component, for the explanation."
-    )
+    # A run stores it compactly; it reads as the usual dict (matching/breakdown.py).
+    breakdown = BreakdownField(default=dict, help_text="Each score component, for the explanation.")
     decline_reason = models.CharField(max_length=12, choices=DeclineReason.choices, blank=True)
     decline_note = models.TextField(blank=True, max_length=1000)
     reject_reason = models.TextField(blank=True, max_length=1000)

@@ -8,9 +8,11 @@ in one transaction:
    deadlock on each other) and re-reads their free capacity and availability;
 2. keeps, per attorney, its best-scoring proposals up to its free capacity;
 3. claims their cases with one conditional update from open to matched, which locks them and
-   returns only those still open, with what their priority parts need;
-4. inserts the matches (COPY on PostgreSQL, bulk_create elsewhere) and raises each attorney's
-   counter by its number of new matches with one ``F()`` update per distinct count.
+   returns only those still open, with the facts their breakdowns keep;
+4. inserts the matches with compact breakdowns (matching/breakdown.py: the inputs of the parts,
+   which are worked out when a proposal is read) and raises each attorney's counter by its
+   number of new matches. On PostgreSQL, steps 3 and 4 are one statement and no Python runs per
+   proposal; elsewhere they are bulk statements.
 
 The database still has the last word: the counter's check constraint and the one-active-match
 and one-match-per-pair constraints abort the whole batch rather than let a bad row in.
@@ -19,11 +21,10 @@ and one-match-per-pair constraints abort the whole batch rather than let a bad r
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import fields
-from datetime import date, datetime
+from datetime import date
 from time import perf_counter
 from types import SimpleNamespace
-from typing import Any
+from typing import NamedTuple
 
 import numpy as np
 from django.db import connection, transaction
@@ -31,10 +32,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from cases.models import CaseRequest
-from cases.priority import case_priority
+from matching.breakdown import COMPACT, compact, pair_facts
 from matching.models import Match, MatchingRun
 from matching.pipeline.load import Problem, cell_id, pk_of
-from matching.scoring import AffinityBreakdown, affinity
+from matching.pipeline.load.problem import IntArray
 from matching.solver import Solution
 from volunteers.models import AttorneyProfile
 from volunteers.timezones import DATE_MARGIN, attorney_paused
@@ -53,54 +54,65 @@ def write_batch(
 ) -> int:
     """Write one batch's proposals in one transaction; return how many were written.
 
-    ``timings`` accumulates seconds per step (lock, claim, explain_insert, counters, commit), so
-    a benchmark shows where the write phase goes.
+    ``timings`` accumulates seconds per step (lock, explain, claim_insert, commit), so a
+    benchmark shows where the write phase goes.
     """
-    if not solution.assignments:
+    assignments = solution.assignments
+    if not assignments:
         return 0
     clock = _Clock(timings)
-    proposals = sorted(
-        ((a.score, pk_of(a.attorney), pk_of(a.case)) for a in solution.assignments),
-        key=lambda p: (-p[0], p[1], p[2]),  # best first, so a shrunken capacity keeps the best
-    )
-    attorney_pks = sorted({p[1] for p in proposals})
+    n = len(assignments)
+    scores = np.fromiter((a.score for a in assignments), dtype=np.int64, count=n)
+    attorneys = np.fromiter((pk_of(a.attorney) for a in assignments), dtype=np.int64, count=n)
+    cases = np.fromiter((pk_of(a.case) for a in assignments), dtype=np.int64, count=n)
+    # Best first, so a shrunken capacity keeps the best (ties by attorney, then case).
+    best_first = np.lexsort((cases, attorneys, -scores))
     with transaction.atomic():
-        free = _lock_attorneys(attorney_pks, today)
+        free = _lock_attorneys(np.unique(attorneys).tolist(), today)
         clock.lap("lock")
-        candidates = []
-        for score, attorney, case in proposals:
+        kept = []
+        for i, attorney in zip(best_first.tolist(), attorneys[best_first].tolist(), strict=True):
             if free.get(attorney, 0) > 0:
                 free[attorney] -= 1
-                candidates.append((score, attorney, case))
-        cases = _claim_open_cases(sorted(case for _, _, case in candidates))
-        clock.lap("claim")
+                kept.append(i)
+        if not kept:
+            return 0
         # In case order: the matches' indexes on case_id then grow at their right edge, and the
         # foreign-key checks at commit visit the cases table page by page, instead of jumping
         # at random through a table far larger than PostgreSQL's buffer cache.
-        kept = sorted((p for p in candidates if p[2] in cases), key=lambda p: p[2])
-        if not kept:
-            return 0
+        chosen = np.array(kept, dtype=np.int64)
+        chosen = chosen[np.argsort(cases[chosen], kind="stable")]
+        candidates = _Candidates(cases[chosen], attorneys[chosen], scores[chosen])
+        pairs, pair_of = _pair_facts(problem, candidates)
+        clock.lap("explain")
         status = Match.Status.APPROVED if auto_approve else Match.Status.PROPOSED
-        explain_pair = _Explainer(problem, today)
-        kept_attorneys = np.array([attorney for _, attorney, _ in kept], dtype=np.int64)
-        kept_cases = np.array([case for _, _, case in kept], dtype=np.int64)
-        positions = np.searchsorted(problem.attorneys.pk, kept_attorneys).tolist()
-        cell_positions = problem.case_cell[np.searchsorted(problem.case_pk, kept_cases)].tolist()
-        # A generator: on PostgreSQL each row is explained while COPY streams the previous ones,
-        # so the Python work overlaps the server's; the breakdown goes out as ready-made JSON.
-        encoded = connection.vendor == "postgresql"
-        rows = (
-            (case, attorney, score, explain_pair(position, cell, cases[case], encoded=encoded))
-            for (score, attorney, case), position, cell in zip(
-                kept, positions, cell_positions, strict=True
-            )
-        )
-        _insert(run, status, rows)
-        clock.lap("explain_insert")
-        _raise_counters(Counter(attorney for _, attorney, _ in kept))
-        clock.lap("counters")
+        batch = _Batch(run, status, today, candidates, pairs, pair_of)
+        if connection.vendor == "postgresql":
+            written = _claim_and_insert(batch)
+        else:
+            written = _claim_and_insert_elsewhere(batch)
+        clock.lap("claim_insert")
     clock.lap("commit")  # deferred foreign-key checks run here
-    return len(kept)
+    return written
+
+
+class _Candidates(NamedTuple):
+    """The proposals the attorneys' free capacity allows, in case order."""
+
+    case: IntArray
+    attorney: IntArray
+    score: IntArray
+
+
+class _Batch(NamedTuple):
+    """What the claim and the insert need: the candidates, each with its pair's facts."""
+
+    run: MatchingRun
+    status: str
+    today: date
+    candidates: _Candidates
+    pairs: list[list]  # compact facts of each (attorney, cell) pair (matching/breakdown.py)
+    pair_of: IntArray  # each candidate's pair
 
 
 class _Clock:
@@ -127,9 +139,9 @@ def _lock_attorneys(pks: Sequence[int], today: date) -> dict[int, int]:
         rows = _raw(
             "SELECT id, capacity - active_cases, paused_until, time_zone, home_zip "  # noqa: S608
             f"FROM {AttorneyProfile._meta.db_table} "
-            "WHERE id = ANY(%s) AND verification = %s "
+            "WHERE id = ANY(%s::bigint[]) AND verification = %s "
             "AND (paused_until IS NULL OR paused_until <= %s) ORDER BY id FOR UPDATE",
-            [list(pks), AttorneyProfile.Verification.VERIFIED, horizon],
+            [_int_array(np.asarray(pks)), AttorneyProfile.Verification.VERIFIED, horizon],
         )
     else:
         for chunk in _chunks(pks):
@@ -152,22 +164,159 @@ def _lock_attorneys(pks: Sequence[int], today: date) -> dict[int, int]:
     }
 
 
-_CASE_FACTS = "priority, detained, next_hearing_date, filing_deadline, created_at"
+def _pair_facts(problem: Problem, candidates: _Candidates) -> tuple[list[list], IntArray]:
+    """The compact facts of each distinct (attorney, cell) pair among the candidates (what their
+    affinity parts are worked out from when read: matching/breakdown.py), and each candidate's
+    pair. Read from the problem's arrays: no scoring runs here."""
+    a = problem.attorneys
+    positions = np.searchsorted(a.pk, candidates.attorney)
+    cells = problem.case_cell[np.searchsorted(problem.case_pk, candidates.case)]
+    keys, pair_of = np.unique(positions * len(problem.cells) + cells, return_inverse=True)
+    pair_positions, pair_cells = np.divmod(keys, len(problem.cells))
+    courts = np.array(
+        [problem.court_position[problem.cells[c].court_id] for c in pair_cells.tolist()],
+        dtype=np.int64,
+    )
+    miles = problem.miles[pair_positions, courts].tolist()
+    wanted = set(pair_positions.tolist())
+    languages: dict[int, dict[str, int]] = {}
+    for position, code, level in a.languages:
+        if position in wanted:
+            languages.setdefault(position, {})[code] = level
+    handled = {(p, code): n for p, code, n in a.practice_areas if p in wanted}
+    preferred = {(p, code) for p, code in a.preferred_types if p in wanted}
+    remote_preferred = a.remote_preferred
+    cell_keys: dict[int, tuple[str, str, tuple[str, ...]]] = {}
+    pairs = []
+    for position, cell_position, distance in zip(
+        pair_positions.tolist(), pair_cells.tolist(), miles, strict=True
+    ):
+        if cell_position not in cell_keys:
+            cell = problem.cells[cell_position]
+            routes = (cell.language, *cell.other_languages, *filter(None, [cell.relay_language]))
+            cell_keys[cell_position] = (cell_id(cell), cell.case_type, routes)
+        key, case_type, routes = cell_keys[cell_position]
+        spoken = languages.get(position, {})
+        cap = None
+        if position in a.capped:  # the monthly cap bounded this attorney's load
+            monthly_cap, capacity_free = a.capped[position]
+            cap = (monthly_cap, int(a.free[position]), capacity_free)
+        pairs.append(
+            pair_facts(
+                cell_key=key,
+                miles=distance,
+                radius=int(a.radius[position]),
+                remote_ok=bool(a.remote_ok[position]),
+                remote_preferred=bool(remote_preferred[position])
+                if remote_preferred is not None
+                else False,
+                years=int(a.years[position]),
+                cases_handled=handled.get((position, case_type), 0),
+                preferred=(position, case_type) in preferred,
+                languages={code: spoken[code] for code in routes if code in spoken},
+                cap=cap,
+            )
+        )
+    return pairs, pair_of
+
+
+_CASES, _MATCHES = CaseRequest._meta.db_table, Match._meta.db_table
+_ATTORNEYS = AttorneyProfile._meta.db_table
+_CLAIM_AND_INSERT = f"""
+WITH claimed AS (
+    UPDATE {_CASES} AS c SET status = %(matched)s, updated_at = %(now)s
+    FROM unnest(%(cases)s::bigint[], %(attorneys)s::bigint[], %(scores)s::int[],
+                %(pairs)s::int[]) AS p(case_id, attorney_id, score, pair)
+    WHERE c.id = ANY(%(cases)s::bigint[]) AND c.id = p.case_id AND c.status = %(open)s
+    RETURNING c.id, p.attorney_id, p.score, p.pair, c.priority, c.detained,
+              c.next_hearing_date, c.filing_deadline, c.created_at
+), inserted AS (
+    INSERT INTO {_MATCHES} (case_id, attorney_id, run_id, status, score, breakdown,
+                            decline_reason, decline_note, reject_reason, created_at,
+                            status_changed_at)
+    SELECT id, attorney_id, %(run)s, %(status)s, score,
+           jsonb_build_array({COMPACT}, %(facts)s::jsonb -> pair, priority, detained,
+                             next_hearing_date, filing_deadline, created_at, %(today)s::date),
+           '', '', '', %(now)s, %(now)s
+    FROM claimed
+    ORDER BY id
+    RETURNING attorney_id
+), raised AS (
+    UPDATE {_ATTORNEYS} AS a SET active_cases = a.active_cases + v.n
+    FROM (SELECT attorney_id, count(*) AS n FROM inserted GROUP BY attorney_id) AS v
+    WHERE a.id = v.attorney_id
+    RETURNING v.n
+)
+SELECT coalesce(sum(n), 0)::int FROM raised
+"""  # noqa: S608 (table names from the models)
+
+
+def _claim_and_insert(batch: _Batch) -> int:
+    """PostgreSQL: one statement claims the cases still open (a conditional update: a case
+    withdrawn or matched by hand since the load is not returned, and the row lock it takes holds
+    until the batch commits), inserts their matches with the case's facts from the claimed row,
+    and raises each attorney's counter by its number of new matches. Nothing comes back per row,
+    and the pairs' facts go as one JSON array, which each row indexes."""
+    candidates, now = batch.candidates, timezone.now()
+    with connection.cursor() as cursor:
+        # A plan for ~100,000 rows sorted in memory, not compiled: the row estimates of unnest
+        # are rough, and JIT-compiling for them took longer than the statement.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(
+            _CLAIM_AND_INSERT,
+            {
+                "cases": _int_array(candidates.case),
+                "attorneys": _int_array(candidates.attorney),
+                "scores": _int_array(candidates.score),
+                "pairs": _int_array(batch.pair_of),
+                "facts": json.dumps(batch.pairs),
+                "matched": CaseRequest.Status.MATCHED,
+                "open": CaseRequest.Status.OPEN,
+                "now": now,
+                "run": batch.run.pk,
+                "status": batch.status,
+                "today": batch.today,
+            },
+        )
+        return cursor.fetchone()[0]
+
+
+def _int_array(values: IntArray) -> str:
+    """An integer array in PostgreSQL's text form: far quicker to send than a list of ints."""
+    return "{" + ",".join(map(str, values.tolist())) + "}"
+
+
+def _claim_and_insert_elsewhere(batch: _Batch) -> int:
+    """The same steps as _claim_and_insert, one statement at a time (SQLite)."""
+    run, status, today, candidates, pairs, pair_of = batch
+    cases = _claim_open_cases(candidates.case.tolist())
+    now = timezone.now()
+    kept = [
+        (score, attorney, case, pair)
+        for case, attorney, score, pair in zip(
+            *(column.tolist() for column in (*candidates, pair_of)), strict=True
+        )
+        if case in cases
+    ]
+    Match.objects.bulk_create(
+        (
+            Match(
+                case_id=case, attorney_id=attorney, run=run, status=status, score=score,
+                breakdown=compact(pairs[pair], cases[case], today), created_at=now,
+                status_changed_at=now,
+            )
+            for score, attorney, case, pair in kept
+        ),
+        batch_size=1000,
+    )  # fmt: skip
+    _raise_counters(Counter(attorney for _, attorney, _, _ in kept))
+    return len(kept)
 
 
 def _claim_open_cases(pks: Sequence[int]) -> dict[int, tuple]:
-    """Move the cases that are still open to matched, returning what their explanations need.
-
-    A conditional update claims them (STYLE.md 10): a case withdrawn or matched by hand since
-    the load is simply not returned, and the row lock it takes holds until the batch commits.
-    """
-    if connection.vendor == "postgresql":
-        rows = _raw(
-            f"UPDATE {CaseRequest._meta.db_table} SET status = %s, updated_at = %s "  # noqa: S608
-            f"WHERE id = ANY(%s) AND status = %s RETURNING id, {_CASE_FACTS}",
-            [CaseRequest.Status.MATCHED, timezone.now(), list(pks), CaseRequest.Status.OPEN],
-        )
-        return {row[0]: row[1:] for row in rows}
+    """Move the cases that are still open to matched, returning the facts their breakdowns keep
+    (the conditional claim of STYLE.md 10, under a row lock that holds until the commit)."""
     cases = {}
     for chunk in _chunks(pks):
         open_cases = CaseRequest.objects.filter(pk__in=chunk, status=CaseRequest.Status.OPEN)
@@ -185,107 +334,6 @@ def _claim_open_cases(pks: Sequence[int]) -> dict[int, tuple]:
     return cases
 
 
-class _Explainer:
-    """Builds each proposal's breakdown: the facts its explanation is worded from when someone
-    views it (matching.selectors.match_sentences), not the words. The affinity part depends only
-    on the (attorney, cell) pair, so it is computed and serialised once per pair."""
-
-    def __init__(self, problem: Problem, today: date) -> None:
-        self.problem, self.today = problem, today
-        self.zone = timezone.get_current_timezone()
-        self.pairs: dict[tuple[int, int], tuple[dict[str, Any], str]] = {}
-
-    def __call__(
-        self, position: int, cell_position: int, case: tuple, *, encoded: bool = False
-    ) -> dict[str, Any] | str:
-        """The proposal's breakdown: a dict, or its JSON text when ``encoded``."""
-        key = (position, cell_position)
-        if key not in self.pairs:
-            self.pairs[key] = self._affinity(position, cell_position)
-        pair, pair_json = self.pairs[key]
-        priority = self._priority(case)
-        if encoded:
-            return f'{{"priority": {json.dumps(priority)}, {pair_json}}}'
-        return {"priority": priority, **pair}
-
-    def _priority(self, case: tuple) -> dict[str, int]:
-        stored_priority, detained, hearing, deadline, created_at = case
-        priority = case_priority(
-            detained=detained,
-            next_hearing_date=hearing,
-            filing_deadline=deadline,
-            waiting_since=created_at.astimezone(self.zone).date(),
-            today=self.today,
-        )
-        # The score used the priority stored on the case (recomputed daily); the parts are
-        # today's recomputation, shown for the explanation.
-        return {
-            "stored": max(stored_priority, 0),
-            "detention": priority.detention,
-            "hearing": priority.hearing,
-            "deadline": priority.deadline,
-            "waiting": priority.waiting,
-            "total": priority.total,
-        }
-
-    def _affinity(self, position: int, cell_position: int) -> tuple[dict[str, Any], str]:
-        problem = self.problem
-        cell = problem.cells[cell_position]
-        parts = affinity(
-            problem.attorney_facts(position), cell, miles=problem.pair_miles(position, cell)
-        )
-        # AffinityBreakdown.as_dict() without dataclasses.asdict's deep copy: all plain values.
-        as_dict = {name: getattr(parts, name) for name in _AFFINITY_FIELDS}
-        as_dict["total"] = parts.total
-        cell_key = cell_id(cell)
-        pair: dict[str, Any] = {"affinity": as_dict, "cell": cell_key}
-        if position in problem.attorneys.capped:  # the monthly cap bounded this attorney's load
-            cap, capacity_free = problem.attorneys.capped[position]
-            left = int(problem.attorneys.free[position])
-            pair["monthly_cap"] = {"cap": cap, "left": left, "capacity_free": capacity_free}
-        # The pair's part of the JSON, serialised once for all the cases it takes ("{...}"
-        # without its braces, to be joined with each case's priority).
-        pair_json = json.dumps(pair)
-        return pair, pair_json[1:-1]
-
-
-_AFFINITY_FIELDS = tuple(f.name for f in fields(AffinityBreakdown))
-
-
-_COLUMNS = (
-    "case_id", "attorney_id", "run_id", "status", "score", "breakdown", "decline_reason",
-    "decline_note", "reject_reason", "created_at", "status_changed_at",
-)  # fmt: skip
-
-
-def _insert(run: MatchingRun, status: str, rows: Iterable[tuple[int, int, int, Any]]) -> None:
-    """Insert the rows; their breakdowns are JSON text on PostgreSQL, dicts elsewhere."""
-    now = timezone.now()
-    if connection.vendor == "postgresql":
-        _copy_matches(run, status, rows, now)
-        return
-    Match.objects.bulk_create(
-        (
-            Match(
-                case_id=case, attorney_id=attorney, run=run, status=status, score=score,
-                breakdown=breakdown, created_at=now, status_changed_at=now,
-            )
-            for case, attorney, score, breakdown in rows
-        ),
-        batch_size=1000,
-    )  # fmt: skip
-
-
-def _copy_matches(
-    run: MatchingRun, status: str, rows: Iterable[tuple[int, int, int, str]], now: datetime
-) -> None:
-    table = Match._meta.db_table
-    query = f"COPY {table} ({', '.join(_COLUMNS)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(query) as copy:
-        for case, attorney, score, breakdown in rows:
-            copy.write_row((case, attorney, run.pk, status, score, breakdown, "", "", "", now, now))
-
-
 def _raw(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -293,18 +341,7 @@ def _raw(sql: str, params: list) -> list[tuple]:
 
 
 def _raise_counters(new_matches: Counter) -> None:
-    """PostgreSQL: one UPDATE joined to (id, count) arrays. Elsewhere: one UPDATE per distinct
-    count (attorneys take 1..50 cases, so a handful of statements)."""
-    if connection.vendor == "postgresql":
-        ids = sorted(new_matches)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {AttorneyProfile._meta.db_table} AS a "  # noqa: S608
-                "SET active_cases = a.active_cases + v.n "
-                "FROM unnest(%s::bigint[], %s::int[]) AS v(id, n) WHERE a.id = v.id",
-                [ids, [new_matches[i] for i in ids]],
-            )
-        return
+    """One UPDATE per distinct count (attorneys take 1..50 cases, so a handful of statements)."""
     by_count: dict[int, list[int]] = {}
     for attorney, count in new_matches.items():
         by_count.setdefault(count, []).append(attorney)

@@ -40,8 +40,8 @@ The modules, in dependency order:
 - ``components``: :func:`components`, the connected parts of an instance;
   :func:`component_batches`, a solution split by component.
 - ``flow``: the optimal solver (:func:`solve`, :func:`solve_component`, with or without hubs).
-- ``greedy``: the greedy baseline (:func:`solve_greedy`, :func:`greedy_with_hubs`,
-  :func:`greedy_merge`).
+- ``greedy``: the greedy baseline (:func:`solve_greedy`, :func:`greedy_with_hubs` and its
+  pairs :func:`greedy_pairs`, :func:`greedy_merge`).
 
 Callers import from ``matching.solver``; the names below are its public surface.
 """
@@ -49,7 +49,13 @@ Callers import from ``matching.solver``; the names below are its public surface.
 from matching.solver.arrays import ranges
 from matching.solver.components import component_batches, components
 from matching.solver.flow import SOLVE_BATCH_ARCS, add_arcs, solve, solve_component
-from matching.solver.greedy import GreedyKey, greedy_merge, greedy_with_hubs, solve_greedy
+from matching.solver.greedy import (
+    GreedyKey,
+    greedy_merge,
+    greedy_pairs,
+    greedy_with_hubs,
+    solve_greedy,
+)
 from matching.solver.hubs import Hubs, component_labels, hub_ids, materialise
 from matching.solver.instance import (
     MAX_VALUE,
@@ -87,6 +93,7 @@ __all__ = [
     "component_labels",
     "components",
     "greedy_merge",
+    "greedy_pairs",
     "greedy_with_hubs",
     "hub_ids",
     "instance_to_json",

@@ -46,14 +46,14 @@ def test_the_child_computes_the_same_greedy_as_the_process(problem, always_fork)
 def slow_child(monkeypatch):
     """The greedy takes a minute in a child (so it is surely still running when killed), and
     its usual time in this process."""
-    parent, real = os.getpid(), baseline_module.greedy_with_hubs
+    parent, real = os.getpid(), baseline_module.greedy_pairs
 
     def greedy(*args):
         if os.getpid() != parent:
             time.sleep(60)
         return real(*args)
 
-    monkeypatch.setattr(baseline_module, "greedy_with_hubs", greedy)
+    monkeypatch.setattr(baseline_module, "greedy_pairs", greedy)
 
 
 def test_a_child_that_dies_is_replaced_by_the_greedy_in_process(problem, always_fork, slow_child):

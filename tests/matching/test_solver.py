@@ -35,6 +35,7 @@ from matching.solver import (
     solve_greedy,
     write_instance,
 )
+from matching.solver import greedy as greedy_module
 
 # Beasley's instances ship with the tests (gzipped; see data/orlib/README.md), so they always run.
 ORLIB = Path(__file__).resolve().parent / "data" / "orlib"
@@ -359,6 +360,21 @@ def test_greedy_with_hubs_equals_greedy_on_the_materialised_instance(case):
     instance, hubs = case
 
     assert greedy_with_hubs(instance, hubs) == solve_greedy(materialise(instance, hubs))
+
+
+@PROPERTY
+@given(instances_with_hubs(exclusions=False))
+def test_greedy_with_hubs_is_the_same_with_tiny_heads_and_scans(case):
+    """Heads of one arc, one affinity bucket and no steps in Python: every run goes through
+    its tail and the numpy scan, paths a large world takes and a small one would not."""
+    instance, hubs = case
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in [("_HEAD_ARCS", 1), ("_HEAD_ARCS_PER_CASE", 0), ("_PYTHON_STEPS", 1)]:
+            patch.setattr(greedy_module, name, value)
+        patch.setattr(greedy_module, "_BUCKETS", 2)
+        tiny = greedy_with_hubs(instance, hubs)
+
+    assert tiny == solve_greedy(materialise(instance, hubs))
 
 
 def test_an_exclusion_binds_through_a_hub():

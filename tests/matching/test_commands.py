@@ -291,6 +291,8 @@ def test_benchmark_matching_prints_the_figures_as_json(world):
     assert figures["objective"] >= figures["greedy_objective"] > 0
     assert figures["seconds_solver"] <= figures["seconds_total"]
     assert figures["peak_rss_mib"] > 0
+    if Path("/proc/self/smaps_rollup").exists():
+        assert figures["peak_pss_mib"] > 0
     assert figures["cases_assigned"] == figures["proposals_written"] > 0
 
 

@@ -1,23 +1,26 @@
-"""The greedy baseline of a run, computed beside the exact solve.
+"""The greedy baseline of a run, computed beside the write of its proposals.
 
 The greedy objective is only a statistic (the run records how much the exact optimum gains over
 it), but at backlog scale it costs seconds of pure Python. A forked child computes it: it shares
-the loaded arrays copy-on-write, runs the greedy on the second core while the parent solves
-(niced: when it outlasts the solve, it yields to the write and PostgreSQL), and sends back three
-numbers. Nothing personal is in the problem (ids and integers), and the child
-never touches the database connection it inherits: it leaves with ``os._exit``, which skips
-every finaliser that could close the parent's socket.
+the loaded arrays copy-on-write, runs the greedy on the second core while the parent writes the
+proposals (run.py says why not beside the solve), and sends back three numbers. Not niced: on
+a busy machine a niced child starved and the run waited for it. Nothing personal is in the
+problem (ids and integers), and the child never touches the database connection it inherits:
+it leaves with ``os._exit``, which skips every finaliser that could close the parent's socket.
 
 Small problems, platforms without ``fork`` and a child that dies or hangs fall back to the same
 greedy in process, so the statistic is always there.
 """
 
+import ctypes
+import ctypes.util
 import gc
 import os
 import resource
 import select
 import signal
 import warnings
+from contextlib import suppress
 from dataclasses import dataclass
 from time import perf_counter
 
@@ -25,9 +28,6 @@ from matching.solver import Hubs, Instance, greedy_pairs
 
 # Below this many arcs the greedy takes milliseconds: not worth a process.
 FORK_ABOVE_ARCS = 200_000
-# The child yields the core to the run (its write and PostgreSQL) when both want it: the
-# statistic is needed only once the proposals are written.
-CHILD_NICENESS = 10
 # A child still busy after this long is taken for stuck: killed, and the greedy rerun in process.
 CHILD_TIMEOUT_SECONDS = 600
 
@@ -54,6 +54,7 @@ class GreedyBaseline:
 
     def _fork(self) -> None:
         reader, writer = os.pipe()
+        _return_free_memory()
         # Objects that exist now move to a generation the collector never visits, in both
         # processes, until the child is reaped: a collection writes to every object it visits,
         # and each page written after the fork is copied, doubling the memory they share.
@@ -73,7 +74,6 @@ class GreedyBaseline:
             status = 1
             try:
                 os.close(reader)
-                os.nice(CHILD_NICENESS)
                 started = perf_counter()
                 objective, assigned = _greedy(self.instance, self.hubs)
                 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -131,3 +131,11 @@ def _greedy(instance: Instance, hubs: Hubs) -> tuple[int, int]:
     ids (sorting a hundred thousand assignments the statistic does not need)."""
     _, _, score = greedy_pairs(instance, hubs)
     return int(score.sum()), len(score)
+
+
+def _return_free_memory() -> None:
+    """Give the heap's free pages back to the system before forking (glibc). Left mapped, the
+    two processes would share them, and each page the parent reuses would be copied while the
+    child's copy lingers: memory the run no longer even uses, counted twice."""
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)

@@ -225,9 +225,11 @@ def _solve_and_write(
     """Solve and keep the plan (or read the interrupted run's), then write it.
 
     The greedy baseline is only a statistic: it runs in a forked child while this process
-    solves (baseline.py), so it costs the run no time on a machine with two cores.
+    writes (baseline.py), whose time is mostly PostgreSQL's. Not beside the solve: the
+    solver's network is the run's peak memory, and a child then would add its own arrays and
+    every page the two stop sharing to that peak.
     """
-    baseline = GreedyBaseline(problem.instance, problem.hubs)
+    baseline: GreedyBaseline | None = None
     try:
         started = perf_counter()
         if resume is None:
@@ -236,11 +238,13 @@ def _solve_and_write(
         else:
             solution = plans.remaining(problem, resume[1])
         seconds["solve"] = perf_counter() - started
+        baseline = GreedyBaseline(problem.instance, problem.hubs)
         written, batches, n_components, seconds["write"], write_steps = _write(
             run, problem, solution, today
         )
     except BaseException:
-        baseline.cancel()
+        if baseline is not None:
+            baseline.cancel()
         raise
     greedy = baseline.result()
     seconds["greedy"] = greedy.seconds

@@ -1,4 +1,4 @@
-"""The greedy baseline, computed in a forked child beside the solve (pipeline/baseline.py)."""
+"""The greedy baseline, computed in a forked child beside the write (pipeline/baseline.py)."""
 
 import os
 import signal
@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from matching.models import Match, MatchingRun
 from matching.pipeline import baseline as baseline_module
+from matching.pipeline import run as run_module
 from matching.pipeline.baseline import GreedyBaseline
 from matching.pipeline.load import load_problem
 from matching.pipeline.run import matching_run
@@ -91,7 +92,7 @@ def test_a_run_with_the_child_records_its_greedy_and_leaves_the_connection_usabl
     assert MatchingRun.objects.get(pk=run.pk).greedy_objective == expected.objective
 
 
-def test_a_failed_solve_stops_the_child(problem, always_fork, monkeypatch):
+def test_a_failed_write_stops_the_child(problem, always_fork, monkeypatch):
     started = []
     real_init = GreedyBaseline.__init__
 
@@ -101,12 +102,28 @@ def test_a_failed_solve_stops_the_child(problem, always_fork, monkeypatch):
 
     monkeypatch.setattr(GreedyBaseline, "__init__", record)
 
+    def broken(*args):
+        raise RuntimeError("write broke")
+
+    monkeypatch.setattr(run_module, "_write", broken)
+    with pytest.raises(RuntimeError):
+        matching_run()
+
+    assert started and started[0] is not None
+    with pytest.raises(ChildProcessError):  # already reaped: no zombie left behind
+        os.waitpid(started[0], os.WNOHANG)
+
+
+def test_a_failed_solve_starts_no_child(problem, always_fork, monkeypatch):
+    """The child starts after the solve (run.py): beside it, it would add to the run's peak
+    memory."""
+    started = []
+    monkeypatch.setattr(GreedyBaseline, "_fork", lambda self: started.append(self))
+
     def broken(problem):
         raise RuntimeError("solver broke")
 
     with pytest.raises(RuntimeError):
         matching_run(solver=broken)
 
-    assert started and started[0] is not None
-    with pytest.raises(ChildProcessError):  # already reaped: no zombie left behind
-        os.waitpid(started[0], os.WNOHANG)
+    assert started == []

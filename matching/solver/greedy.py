@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from matching.solver.arrays import lexsort_ints, stable_order
+from matching.solver.arrays import lexsort_ints
 from matching.solver.cells import _cells_without_exclusions
 from matching.solver.hubs import Hubs
 from matching.solver.instance import IdArray, Instance, IntArray
@@ -220,15 +220,10 @@ def _tiered(
     start = _sorted_head(
         group[head], affinity[head], attorney[head], n_groups, out_attorney, out_affinity
     )
-    tail = np.flatnonzero(~head)
-    del head
-    tail_group = group[tail]
-    tail = tail[stable_order(tail_group)]
-    tail_sizes = np.bincount(tail_group, minlength=n_groups)
-    del tail_group
     n_head = int(start[-1])
-    out_attorney[n_head:], out_affinity[n_head:] = attorney[tail], affinity[tail]
-    tail_start = n_head + np.concatenate(([0], np.cumsum(tail_sizes)))
+    tail_start = n_head + _grouped_tails(
+        arcs, head, n_groups, out_attorney[n_head:], out_affinity[n_head:]
+    )
     return start[:-1], start[1:], tail_start[:-1], tail_start[1:]
 
 
@@ -238,20 +233,59 @@ def _head(group: IntArray, affinity: IntArray, want: IntArray) -> NDArray[np.boo
     n_groups = len(want)
     high = int(affinity.max())
     width = high - int(affinity.min()) + 1
-    # In place, one int64 temporary at a time: this runs on tens of millions of arcs.
-    scratch = np.subtract(high, affinity)
-    scratch *= _BUCKETS
-    scratch //= width
-    bucket = scratch.astype(np.uint8)
-    np.multiply(group, _BUCKETS, out=scratch)
-    scratch += bucket
-    counts = np.bincount(scratch, minlength=n_groups * _BUCKETS)
-    del scratch
+    bucket = np.empty(len(group), dtype=np.uint8)
+    counts = np.zeros(n_groups * _BUCKETS, dtype=np.int64)
+    for at in range(0, len(group), _CHUNK):  # a chunk at a time: no int64 temporary per arc
+        piece = slice(at, at + _CHUNK)
+        scratch = np.subtract(high, affinity[piece])
+        scratch *= _BUCKETS
+        scratch //= width
+        bucket[piece] = scratch
+        np.multiply(group[piece], _BUCKETS, out=scratch)
+        scratch += bucket[piece]
+        counts += np.bincount(scratch, minlength=n_groups * _BUCKETS)
     reached = counts.reshape(n_groups, _BUCKETS).cumsum(axis=1) >= want[:, None]
     # Each head's last bucket: the first whose running count reaches want (else all).
-    last = np.where(reached.any(axis=1), reached.argmax(axis=1), _BUCKETS - 1)
-    head: NDArray[np.bool_] = bucket <= last.astype(np.uint8)[group]
-    return head
+    last = np.where(reached.any(axis=1), reached.argmax(axis=1), _BUCKETS - 1).astype(np.uint8)
+    for at in range(0, len(group), _CHUNK):
+        piece = slice(at, at + _CHUNK)
+        bucket[piece] = bucket[piece] <= last[group[piece]]
+    return bucket.view(np.bool_)
+
+
+# Arcs per chunk where a pass over all arcs would otherwise make int64 temporaries.
+_CHUNK = 1 << 20
+
+
+def _grouped_tails(
+    arcs: tuple[IntArray, IntArray, IntArray],
+    head: NDArray[np.bool_],
+    n_groups: int,
+    out_attorney: NDArray[np.int32],
+    out_affinity: NDArray[np.int32],
+) -> IntArray:
+    """Write the arcs outside ``head`` into ``out_*`` grouped by group, in any order within
+    one; return each group's start (n_groups + 1 of them). A counting sort, a chunk of arcs at
+    a time: in the child beside the run, no temporary as large as all the arcs."""
+    group, affinity, attorney = arcs
+    sizes = np.zeros(n_groups, dtype=np.int64)
+    for at in range(0, len(group), _CHUNK):
+        piece = slice(at, at + _CHUNK)
+        sizes += np.bincount(group[piece][~head[piece]], minlength=n_groups)
+    starts = np.concatenate(([0], np.cumsum(sizes)))
+    free = starts[:-1].copy()  # where each group's next arc goes
+    for at in range(0, len(group), _CHUNK):
+        tail = at + np.flatnonzero(~head[at : at + _CHUNK])
+        keys = group[tail]
+        # Grouped by a 16-bit radix sort where the groups fit (as arrays.stable_order does).
+        tail = tail[
+            np.argsort(keys.astype(np.uint16) if n_groups <= 1 << 16 else keys, kind="stable")
+        ]
+        tail_group = group[tail]
+        where = free[tail_group] + np.arange(len(tail)) - np.searchsorted(tail_group, tail_group)
+        out_attorney[where], out_affinity[where] = attorney[tail], affinity[tail]
+        free += np.bincount(tail_group, minlength=n_groups)
+    return starts
 
 
 def _sorted_head(

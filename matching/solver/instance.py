@@ -128,8 +128,8 @@ class Instance:
             case_ids=sorted_cases[case_rank[case_perm]],
             priority=priority_[case_perm],
             **_canonical_arcs(
-                attorney_rank[arc_attorney_],
-                cell_rank[arc_cell_],
+                _renumbered(attorney_rank, arc_attorney_),
+                _renumbered(cell_rank, arc_cell_),
                 affinity_,
                 attorney_ids=sorted_attorneys,
                 cell_ids=sorted_cells,
@@ -215,7 +215,18 @@ def _int_array(values: ArrayLike, name: str, size: int) -> IntArray:
         raise InstanceError(f"{name}: expected shape ({size},), got {array.shape}")
     if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
         raise InstanceError(f"{name}: expected integers, got {array.dtype}")
-    return array.astype(np.int64)
+    # No copy when it is int64 already: nothing here writes to it, and at backlog scale each
+    # copy of an arc array is a hundred megabytes more at the run's peak.
+    return array.astype(np.int64, copy=False)
+
+
+def _renumbered(rank: IntArray, positions: IntArray) -> IntArray:
+    """``rank[positions]``, or ``positions`` itself when the ids came sorted (rank is the
+    identity, as for the run's zero-padded ids): no copy of millions of arcs."""
+    if len(rank) and rank[0] == 0 and bool((np.diff(rank) == 1).all()):
+        return positions
+    renumbered: IntArray = rank[positions]
+    return renumbered
 
 
 def _check_range(values: IntArray, low: int, high: int, where: Callable[[int], str]) -> None:

@@ -136,7 +136,7 @@ def score_arcs_and_hubs(
         )  # fmt: skip
     # Cells outside hubs (all of them when there are none) in dense blocks.
     entry_cell, entry_column = routes.entries(~hub_member)
-    entry_lang = routes.lang[entry_cell, entry_column]
+    entry_lang = routes.lang[entry_cell, entry_column].astype(np.int64)
     for (lang, kind), (group, column) in _groups(
         entry_lang, columns.type[entry_cell], entry_cell, entry_column
     ).items():
@@ -306,7 +306,9 @@ class _Routes:
     """
 
     languages: list[str]  # codes by index
-    lang: IntArray  # cells x columns of language indices
+    # cells x columns of language indices; int32: gathered per candidate pair x column in
+    # _member_arcs, tens of millions of rows at backlog scale
+    lang: NDArray[np.int32]
     pad: int
 
     @classmethod
@@ -318,7 +320,7 @@ class _Routes:
         index = {code: i for i, code in enumerate(languages)}
         pad = len(languages)
         width = max((len(codes) for codes in direct), default=1) + 1
-        lang = np.full((len(cells), width), pad, dtype=np.int64)
+        lang = np.full((len(cells), width), pad, dtype=np.int32)
         for k, (codes, cell) in enumerate(zip(direct, cells, strict=True)):
             lang[k, : len(codes)] = [index[code] for code in codes]
             if cell.relay_language is not None:
@@ -338,7 +340,7 @@ class _Routes:
 def _route_points(
     level: IntArray,
     attorney: IntArray,
-    lang: IntArray,
+    lang: NDArray[np.int32],
     column: IntArray,
     relay_column: int,
     weights: AffinityWeights,
@@ -360,7 +362,7 @@ def _route_points(
         points = weights.language_per_level * proficiency
         if q == relay_column:
             points = points * weights.relay_percent // 100
-        best = np.maximum(best, points)
+        np.maximum(best, points, out=best)
         spoken_before |= (proficiency > 0) & (q < column)
     return best, ~spoken_before
 

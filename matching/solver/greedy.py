@@ -282,9 +282,12 @@ def _grouped_tails(
             np.argsort(keys.astype(np.uint16) if n_groups <= 1 << 16 else keys, kind="stable")
         ]
         tail_group = group[tail]
-        where = free[tail_group] + np.arange(len(tail)) - np.searchsorted(tail_group, tail_group)
+        counts = np.bincount(tail_group, minlength=n_groups)
+        # An arc's place: its group's next free one, plus its rank among the chunk's group.
+        first = np.cumsum(counts) - counts
+        where = free[tail_group] + np.arange(len(tail)) - first[tail_group]
         out_attorney[where], out_affinity[where] = attorney[tail], affinity[tail]
-        free += np.bincount(tail_group, minlength=n_groups)
+        free += counts
     return starts
 
 

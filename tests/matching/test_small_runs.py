@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from cases.models import CaseRequest, CaseType, ImmigrationCourt
 from matching.models import Match, MatchingRun
+from matching.pipeline.load import attorneys as attorneys_module
 from matching.pipeline.load import load_problem
 from matching.pipeline.load import small as small_module
 from matching.pipeline.load.small import load_small_problem
@@ -320,3 +321,17 @@ def test_the_other_languages_key_follows_the_links_and_the_main_language():
     through.objects.filter(caserequest_id=case.pk, language_id="fra").delete()
     through.objects.filter(caserequest_id=case.pk).update(language_id="fra")
     assert key() == expected() == ""
+
+
+def test_load_attorneys_reads_the_same_skills_by_key_list_or_subquery(settings, monkeypatch):
+    """A small run asks for few attorneys' skills by primary keys, a full run by a subquery."""
+    _world(29, other_languages=True, settings=settings)
+    today = timezone.localdate()
+    monkeypatch.setattr(attorneys_module, "FEW", 10**6)
+    by_keys = attorneys_module.load_attorneys(today)
+    monkeypatch.setattr(attorneys_module, "FEW", 0)
+    by_subquery = attorneys_module.load_attorneys(today)
+
+    assert len(by_keys) > 0 and by_keys.pk.tolist() == by_subquery.pk.tolist()
+    for name in ("languages", "practice_areas", "preferred_types", "excluded_types"):
+        assert sorted(getattr(by_keys, name)) == sorted(getattr(by_subquery, name))

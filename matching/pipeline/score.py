@@ -294,6 +294,8 @@ def _concatenated(parts: list[tuple[IntArray, IntArray, IntArray]]) -> Arcs:
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
         return Arcs(empty, empty, empty)
+    if len(parts) == 1:  # member arcs alone, as scored (sorted): no copy
+        return Arcs(*parts[0])
     attorney, cell, affinity = (np.concatenate(p) for p in zip(*parts, strict=True))
     return Arcs(attorney=attorney, cell=cell, affinity=affinity)
 
@@ -412,43 +414,88 @@ def _member_arcs(
     n_lang, n_type = skills.level.shape[1], skills.handled.shape[1]
     key = ((q_court * n_lang + q_lang) * n_type + q_type) * 2
     entry_cell, entry_column = routes.entries(member)
-    parts = []
+    code = (c_court[entry_cell] * n_lang + routes.lang[entry_cell, entry_column]) * n_type
+    code = (code + c_type[entry_cell]) * 2 + c_remote[entry_cell]
+    parts = []  # per kind of route: (its entries' cells sorted by code, slices, values)
     for relay in (False, True):
         use = (entry_column == routes.relay_column) == relay
-        code = (c_court[entry_cell] * n_lang + routes.lang[entry_cell, entry_column]) * n_type
-        code = ((code + c_type[entry_cell]) * 2 + c_remote[entry_cell])[use]
-        order = np.argsort(code, kind="stable")
-        sorted_code = code[order]
+        order = np.argsort(code[use], kind="stable")
+        sorted_code = code[use][order]
         middle = np.searchsorted(sorted_code, key + 1)
         start = np.where(within, np.searchsorted(sorted_code, key), middle)
         stop = np.where(remote_wanted, np.searchsorted(sorted_code, key + 2), middle)
         points = language * weights.relay_percent // 100 if relay else language
-        parts.append(
-            (
-                np.repeat(q_attorney, stop - start),
-                entry_cell[use][order[ranges(start, stop - start)]],
-                np.repeat(base + points, stop - start),
-            )
-        )
-    attorney, cell, total = (np.concatenate(p) for p in zip(*parts, strict=True))
-    return _best_per_pair(attorney, cell, total, len(member))
+        parts.append((entry_cell[use][order].astype(np.int32), start, stop - start, base + points))
+    return _best_per_pair(*_expanded(q_attorney, parts), len(member))
+
+
+def _expanded(q_attorney: IntArray, parts: list) -> tuple[NDArray, NDArray, NDArray]:
+    """(attorney, cell, value) of every pair found, narrow (memory is the limit at scale)."""
+    n = sum(int(count.sum()) for _, _, count, _ in parts)
+    wide = max((int(np.abs(value).max(initial=0)) for *_, value in parts), default=0) >= 2**31
+    attorney = np.empty(n, dtype=np.int32)
+    cell = np.empty(n, dtype=np.int32)
+    value = np.empty(n, dtype=np.int64 if wide else np.int32)
+    at = 0
+    for cells, start, count, values in parts:
+        end = at + int(count.sum())
+        attorney[at:end] = np.repeat(q_attorney.astype(np.int32), count)
+        cell[at:end] = cells[_slices(start, count)]
+        value[at:end] = np.repeat(values, count)
+        at = end
+    return attorney, cell, value
+
+
+def _slices(starts: IntArray, counts: IntArray) -> NDArray:
+    """:func:`ranges` (``arange(s, s + n)`` for each (s, n), concatenated) in int32."""
+    steps = np.arange(int(counts.sum()), dtype=np.int32)
+    steps -= np.repeat((np.cumsum(counts) - counts - starts).astype(np.int32), counts)
+    return steps
 
 
 def _best_per_pair(
-    attorney: IntArray, cell: IntArray, value: IntArray, n_cells: int
+    attorney: NDArray, cell: NDArray, value: NDArray, n_cells: int
 ) -> tuple[IntArray, IntArray, IntArray]:
-    """One (attorney, cell, value) per pair, with its best value, sorted by (attorney, cell)."""
-    key = attorney * max(n_cells, 1) + cell
+    """One (attorney, cell, value) per pair, with its best value, sorted by (attorney, cell).
+
+    One in-place sort of (pair, value) packed into an int64 when both fit (they do for any
+    real weights: values have about 10 bits), so a pair's best value is its last; else an
+    argsort of the pairs and a maximum per pair."""
+    n_cells = max(n_cells, 1)
+    if not len(attorney):
+        return tuple(np.zeros(0, dtype=np.int64) for _ in range(3))  # type: ignore[return-value]
+    pairs = (int(attorney.max(initial=0)) + 1) * n_cells
+    bits = int(value.max(initial=0)).bit_length()
+    if int(value.min(initial=0)) < 0 or pairs.bit_length() + bits > 63:
+        return _best_per_pair_by_argsort(attorney, cell, value, n_cells)
+    key = attorney.astype(np.int64)
+    key *= n_cells
+    key += cell
+    key <<= bits
+    key |= value
+    key.sort(kind="stable")  # timsort: scoring gives it runs sorted by attorney
+    pair = key >> bits
+    last = np.flatnonzero(np.append(pair[1:] != pair[:-1], True))
+    best = key[last] & ((1 << bits) - 1)
+    pair = pair[last]
+    attorney = pair // n_cells
+    return attorney, pair - attorney * n_cells, best
+
+
+def _best_per_pair_by_argsort(
+    attorney: NDArray, cell: NDArray, value: NDArray, n_cells: int
+) -> tuple[IntArray, IntArray, IntArray]:
+    key = attorney.astype(np.int64) * n_cells + cell
     order = np.argsort(key, kind="stable")
     key, value = key[order], value[order]
     del order  # a pair's worth of int64 fewer at scoring's peak (the run's, at 3.7M)
     empty = np.zeros(0, dtype=np.int64)
     head = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if len(key) else empty
-    best = np.maximum.reduceat(value, head) if len(head) else value
+    best = (np.maximum.reduceat(value, head) if len(head) else value).astype(np.int64)
     del value
     key = key[head]
-    attorney = key // max(n_cells, 1)
-    np.remainder(key, max(n_cells, 1), out=key)  # the cell, in place: no temporaries at the peak
+    attorney = key // n_cells
+    np.remainder(key, n_cells, out=key)  # the cell, in place: no temporaries at the peak
     return attorney, key, best
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.pipeline.score import Attorneys, score_arcs_and_hubs
+from matching.pipeline.score import Attorneys, _best_per_pair, score_arcs_and_hubs
 from matching.scoring import (
     AttorneyFacts,
     CellFacts,
@@ -215,3 +215,27 @@ def test_each_preference_rules_out_or_favours_pairs_as_the_scoring_module():
     assert got[(4, 0)] - got[(0, 0)] == 100  # preferred type
     assert got[(5, 0)] - got[(0, 0)] == 100  # remote preferred, far from New York
     assert got[(5, 2)] == got[(0, 2)]  # in person near the court: proximity wins either way
+
+
+@settings(deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6), st.integers(0, 2**50)), max_size=40),
+    st.booleans(),
+)
+def test_each_pair_is_kept_once_at_its_best_value_sorted_by_attorney_then_cell(found, negative):
+    """_best_per_pair, packed (small values) and by argsort (negative or 50-bit values)."""
+    found = sorted(found, key=lambda row: row[0])  # scoring finds pairs by attorney
+    if negative and found:
+        found[0] = (found[0][0], found[0][1], -1)
+    rows = np.array(found, dtype=np.int64).reshape(-1, 3)
+    for value in (rows[:, 2], rows[:, 2] % 1000 - (1 if negative else 0)):
+        best: dict[tuple[int, int], int] = {}
+        for a, c, v in zip(rows[:, 0].tolist(), rows[:, 1].tolist(), value.tolist(), strict=True):
+            best[a, c] = max(v, best.get((a, c), v))
+        attorney, cell, kept = _best_per_pair(
+            rows[:, 0].astype(np.int32), rows[:, 1].astype(np.int32), value, 7
+        )
+        assert list(zip(attorney.tolist(), cell.tolist(), kept.tolist(), strict=True)) == sorted(
+            (a, c, v) for (a, c), v in best.items()
+        )
+        assert attorney.dtype == cell.dtype == kept.dtype == np.int64

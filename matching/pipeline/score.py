@@ -177,6 +177,7 @@ class _Skills:
         (an excluded type, no detained cases) then reads as "does not take this kind", the
         test every arc and hub already makes, so hubs split by detained flag on their own."""
         lang_index = {code: i for i, code in enumerate(routes.languages)}
+        type_number = {code: i for i, code in enumerate(case_types)}
         type_index = {
             (code, detained): 2 * i + detained
             for i, code in enumerate(case_types)
@@ -184,25 +185,21 @@ class _Skills:
         }
         n = len(attorneys)
         level = np.zeros((n, routes.pad + 1), dtype=np.int64)
-        for i, code, proficiency in attorneys.languages:
-            if code in lang_index and proficiency >= MIN_PROFICIENCY:
-                level[i, lang_index[code]] = min(proficiency, MAX_PROFICIENCY)
+        i, code, proficiency = _coded(attorneys.languages, lang_index)
+        spoken = proficiency >= MIN_PROFICIENCY
+        level[i[spoken], code[spoken]] = np.minimum(proficiency[spoken], MAX_PROFICIENCY)
+        # A case type's two kinds (not detained, detained) are columns 2t and 2t + 1.
         handled = np.full((n, len(type_index)), -1, dtype=np.int64)
-        for i, code, cases in attorneys.practice_areas:
-            if (code, False) in type_index:
-                handled[i, type_index[code, False] : type_index[code, True] + 1] = max(0, cases)
-        for i, code in attorneys.excluded_types:
-            if (code, False) in type_index:
-                handled[i, type_index[code, False] : type_index[code, True] + 1] = -1
+        i, code, cases = _coded(attorneys.practice_areas, type_number)
+        handled[i, 2 * code] = handled[i, 2 * code + 1] = np.maximum(cases, 0)
+        i, code, _ = _coded(attorneys.excluded_types, type_number)
+        handled[i, 2 * code] = handled[i, 2 * code + 1] = -1
         if attorneys.detained_ok is not None:
             handled[~attorneys.detained_ok, 1::2] = -1
         years_points = np.minimum(weights.years_max, attorneys.years * weights.years_per_year)
         bonus = np.zeros(handled.shape, dtype=np.int64)
-        for i, code in attorneys.preferred_types:
-            if (code, False) in type_index:
-                bonus[i, type_index[code, False] : type_index[code, True] + 1] = (
-                    weights.preferred_type
-                )
+        i, code, _ = _coded(attorneys.preferred_types, type_number)
+        bonus[i, 2 * code] = bonus[i, 2 * code + 1] = weights.preferred_type
         kind_points = np.where(
             handled >= 0,
             _experience_points(np.maximum(handled, 0), years_points[:, None], weights) + bonus,
@@ -211,6 +208,19 @@ class _Skills:
         return cls(
             level, handled, years_points, type_index, attorneys.remote_points(weights), kind_points
         )
+
+
+def _coded(rows: list[tuple], index: dict[str, int]) -> tuple[IntArray, IntArray, IntArray]:
+    """Skill rows (position, code[, value]) as arrays (position, code's index, value; 1 when
+    rows have none), leaving out codes ``index`` does not know (no cell uses them)."""
+    if not rows:
+        return tuple(np.zeros(0, dtype=np.int64) for _ in range(3))  # type: ignore[return-value]
+    columns = list(zip(*rows, strict=True))
+    code = np.array([index.get(c, -1) for c in columns[1]], dtype=np.int64)
+    known = code >= 0
+    position = np.array(columns[0], dtype=np.int64)[known]
+    value = np.array(columns[2], dtype=np.int64)[known] if len(columns) > 2 else code[known] * 0 + 1
+    return position, code[known], value
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -504,7 +514,6 @@ def _queries(
 ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
     """(attorney, language, case type, court) of every attorney's languages x kinds x courts
     within reach (see :func:`_member_arcs`), sorted by attorney."""
-    level, handled = skills.level, skills.handled
     if weights.remote > 0:
         proximity_reach = weights.distance_max * weights.distance_half_miles / weights.remote
         proximity_reach -= weights.distance_half_miles
@@ -512,13 +521,18 @@ def _queries(
         proximity_reach = np.inf
     reach = np.maximum(attorneys.radius.astype(np.float64), proximity_reach + 1e-6)
     near_attorney, near_court = np.nonzero(miles <= reach[:, None])
-    lang_attorney, lang = np.nonzero(level[:, :-1] > 0)
-    type_attorney, kind = np.nonzero(handled >= 0)
-    # (attorney, language, type), then x (attorney, court): all sorted by attorney.
-    i, j = _join(lang_attorney, type_attorney, len(attorneys))
-    lt_attorney, lt_lang, lt_type = lang_attorney[i], lang[i], kind[j]
+    lt_attorney, lt_lang, lt_type = _skill_triples(skills, len(attorneys))
     i, j = _join(lt_attorney, near_attorney, len(attorneys))
     return lt_attorney[i], lt_lang[i], lt_type[i], near_court[j]
+
+
+def _skill_triples(skills: _Skills, n: int) -> tuple[IntArray, IntArray, IntArray]:
+    """(attorney, language, kind) of every language an attorney speaks and kind they take,
+    sorted by attorney."""
+    lang_attorney, lang = np.nonzero(skills.level[:, :-1] > 0)
+    type_attorney, kind = np.nonzero(skills.handled >= 0)
+    i, j = _join(lang_attorney, type_attorney, n)
+    return lang_attorney[i], lang[i], kind[j]
 
 
 def _join(left: IntArray, right: IntArray, n: int) -> tuple[IntArray, IntArray]:
@@ -552,37 +566,44 @@ def _hubs(
     win, else the hub of its best route (which exists, since the cell joins every route's hub),
     whose value is exactly the best route's points plus the remote points.
     """
-    level, handled = skills.level, skills.handled
-    cells, starts, arcs = [], [0], []
     entry_cell, entry_column = routes.entries(member)
     via_relay = entry_column == routes.relay_column
     entry_lang = routes.lang[entry_cell, entry_column]
     # Direct hubs first, then relay hubs (language + pad codes a relay hub's language apart).
     hub_lang = entry_lang + via_relay * (routes.pad + 1)
-    for (key, kind), (group, _) in _groups(
-        hub_lang, c_type[entry_cell], entry_cell, entry_column
-    ).items():
-        relay_route, lang = divmod(key, routes.pad + 1)
-        who = np.flatnonzero(attorneys.remote_ok & (level[:, lang] > 0) & (handled[:, kind] >= 0))
-        hub = len(starts) - 1
-        cells.append(group)
-        starts.append(starts[-1] + len(group))
-        points = weights.language_per_level * level[who, lang]
-        if relay_route:
-            points = points * weights.relay_percent // 100
-        alpha = points + skills.remote_points[who] + skills.kind_points[who, kind]
-        arcs.append((who, np.full(len(who), hub, dtype=np.int64), alpha))
+    groups = _groups(hub_lang, c_type[entry_cell], entry_cell, entry_column)
+    key = np.array(list(groups), dtype=np.int64).reshape(-1, 2)
+    relay_route, lang = np.divmod(key[:, 0], routes.pad + 1)
+    attorney, hub = _hub_attorneys(attorneys, skills, lang * skills.handled.shape[1] + key[:, 1])
+    lang, kind, relay_route = lang[hub], key[hub, 1], relay_route[hub].astype(bool)
+    points = weights.language_per_level * skills.level[attorney, lang]
+    points[relay_route] = points[relay_route] * weights.relay_percent // 100
     empty = np.zeros(0, dtype=np.int64)
-    attorney, arc_hub, affinity = (
-        (np.concatenate(p) for p in zip(*arcs, strict=True)) if arcs else (empty, empty, empty)
-    )
     return Hubs(
-        cell_start=np.array(starts, dtype=np.int64),
-        cell=np.concatenate(cells) if cells else empty,
+        cell_start=np.concatenate(([0], np.cumsum([len(g) for g, _ in groups.values()]))).astype(
+            np.int64
+        ),
+        cell=np.concatenate([g for g, _ in groups.values()]) if groups else empty,
         arc_attorney=attorney,
-        arc_hub=arc_hub,
-        affinity=affinity,
+        arc_hub=hub,
+        affinity=points + skills.remote_points[attorney] + skills.kind_points[attorney, kind],
     )
+
+
+def _hub_attorneys(
+    attorneys: Attorneys, skills: _Skills, hub_key: IntArray
+) -> tuple[IntArray, IntArray]:
+    """(attorney, hub) of every attorney who accepts remote work and speaks the language and
+    takes the kind of a hub, given as ``language * kinds + kind``: by hub, then attorney."""
+    attorney, lang, kind = _skill_triples(skills, len(attorneys))
+    remote = attorneys.remote_ok[attorney]
+    attorney, key = attorney[remote], (lang * skills.handled.shape[1] + kind)[remote]
+    order = np.argsort(key, kind="stable")  # by key, then attorney (as the triples come)
+    key = key[order]
+    start = np.searchsorted(key, hub_key)
+    count = np.searchsorted(key, hub_key, side="right") - start
+    hub = np.repeat(np.arange(len(hub_key), dtype=np.int64), count)
+    return attorney[order][ranges(start, count)], hub
 
 
 def _groups(

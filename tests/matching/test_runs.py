@@ -17,8 +17,8 @@ from cases.models import CaseRequest, ImmigrationCourt
 from core.models import DomainEvent
 from matching.models import Match, MatchingRun
 from matching.pipeline import load as loading
+from matching.pipeline.load import case_id, load_problem
 from matching.pipeline.load import cases as load_cases
-from matching.pipeline.load import load_problem
 from matching.pipeline.run import (
     STALE_RUN_AFTER,
     matching_run,
@@ -374,6 +374,28 @@ def test_the_packed_loader_and_the_orm_loader_agree(scale_world):
     assert instance_to_json(fast.instance) == instance_to_json(slow.instance)
     assert np.array_equal(fast.hubs.cell, slow.hubs.cell)
     assert np.array_equal(fast.hubs.affinity, slow.hubs.affinity)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["packed", "orm"])
+def test_a_negative_stored_priority_counts_as_zero(fast):
+    if fast and connection.vendor != "postgresql":
+        pytest.skip("the packed loader is PostgreSQL only")
+    AttorneyFactory(languages={"spa": 4})
+    below, above = CaseRequestFactory(), CaseRequestFactory()
+    CaseRequest.objects.filter(pk=below.pk).update(priority=-5)
+    CaseRequest.objects.filter(pk=above.pk).update(priority=7)
+    problem = load_problem(fast=fast)
+    instance = problem.instance
+    priority = dict(zip(instance.case_ids.tolist(), instance.priority.tolist(), strict=True))
+    assert priority == {case_id(below.pk): 0, case_id(above.pk): 7}
+
+
+def test_case_ids_too_large_to_pack_are_read_by_the_orm_loader(scale_world, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("the packed loader is PostgreSQL only")
+    packed = load_problem(fast=True)
+    monkeypatch.setattr(load_cases, "_CASE_KEYS", 1)
+    assert instance_to_json(load_problem(fast=True).instance) == instance_to_json(packed.instance)
 
 
 def test_unavailable_attorneys_and_other_cases_are_not_loaded(small_world):

@@ -120,15 +120,17 @@ def _other_language_sets(cursor) -> tuple[IntArray, IntArray, list[tuple[str, ..
     the empty set). All cases, not only open ones: filtering would scan the big table, and the
     caller keeps only the ids it loaded."""
     other = CaseRequest.other_languages.through._meta.db_table
+    # The few distinct sets are numbered, then joined back: ranking every case's set over a
+    # sort of arrays cost a disk sort and 4x the time at 3.7M cases.
     cursor.execute(
         "WITH spoken AS (SELECT caserequest_id AS id, "  # noqa: S608 (constants only)
-        "array_agg(language_id ORDER BY language_id) AS codes "
+        "string_agg(language_id, ' ' ORDER BY language_id) AS codes "
         f"FROM {other} GROUP BY caserequest_id), "
-        "sets AS (SELECT id, codes, dense_rank() OVER (ORDER BY codes) AS n FROM spoken) "
-        "SELECT string_agg(int8send(id), ''::bytea), string_agg(int8send(n), ''::bytea), "
-        "(SELECT array_agg(d.codes ORDER BY d.n) FROM "
-        "(SELECT DISTINCT n, array_to_string(codes, ' ') AS codes FROM sets) d) "
-        "FROM sets"
+        "sets AS (SELECT codes, row_number() OVER (ORDER BY codes) AS n "
+        "FROM (SELECT DISTINCT codes FROM spoken) d) "
+        "SELECT string_agg(int8send(s.id), ''::bytea), string_agg(int8send(t.n), ''::bytea), "
+        "(SELECT array_agg(codes ORDER BY n) FROM sets) "
+        "FROM spoken s JOIN sets t ON t.codes = s.codes"
     )
     ids, numbers, codes = cursor.fetchone()
     ids, numbers = (

@@ -460,7 +460,7 @@ def _read_probes_postgresql(probes: Probes, chosen: list[int], *, others: bool, 
     if with_others:
         which = "AND x.other_languages_key = p.others AND x.other_languages_key <> '' "
     elif others:
-        which = "AND x.other_languages_key = '' "
+        which = "AND COALESCE(x.other_languages_key, '') = '' "  # NULL: written before 0014
     else:
         which = ""
 

@@ -10,12 +10,7 @@ import numpy as np
 from django.db import connection
 from django.utils import timezone
 
-# load_problem's own steps, private there (see export_columns).
-from matching.pipeline.load import Snapshot
-from matching.pipeline.load import _miles as miles_of
-from matching.pipeline.load import _read_snapshot as read_snapshot
-from matching.pipeline.load.instance import drop_excluded, split_excluded
-from matching.pipeline.score import score_arcs_and_hubs
+from matching.pipeline.load import Snapshot, read_snapshot, scored
 from matching.solver import Hubs
 from matching.solver.writer import Columns, id_texts, numbered_texts
 
@@ -26,21 +21,13 @@ CASE_DIGITS = 11
 
 def export_columns() -> tuple[Columns, Hubs]:
     """What ``load_problem`` would solve, as :class:`Columns` and hubs over their cells: its
-    steps 1-2 (load_problem's own functions, called as problem_of calls them; a step 2 of its
-    own in pipeline/load would spare this module those private names), not step 3."""
+    steps 1-2 (``read_snapshot``, ``scored``), not step 3."""
     rows = read_snapshot(timezone.localdate(), fast=connection.vendor == "postgresql")
     return _columns(rows)
 
 
 def _columns(rows: Snapshot) -> tuple[Columns, Hubs]:
-    court_position = {pk: i for i, (pk, _, _) in enumerate(rows.courts)}
-    split = split_excluded(
-        rows.cells, rows.attorneys.pk, rows.case_pk, rows.case_cell, rows.excluded
-    )
-    arcs, hubs = score_arcs_and_hubs(
-        rows.attorneys, split.cells, miles_of(rows), court_position, split.hub_member
-    )
-    arcs = drop_excluded(arcs, split, len(split.cells))
+    _, _, split, arcs, hubs = scored(rows)
     columns = Columns(
         attorney_ids=numbered_texts("a", rows.attorneys.pk, ATTORNEY_DIGITS),
         capacity=rows.attorneys.free,

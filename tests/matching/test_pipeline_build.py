@@ -9,7 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.pipeline.load.instance import _canonical, _Split, build_instance
+from matching.pipeline.load.instance import (
+    _canonical,
+    _Split,
+    build_instance,
+    instance_from_arrays,
+)
 from matching.pipeline.load.problem import attorney_id, attorney_ids, case_id, case_ids
 from matching.pipeline.score import Arcs, Attorneys
 from matching.solver import Instance, InstanceError
@@ -67,19 +72,7 @@ def worlds(draw):
 
 
 def _from_arrays(attorneys, split, case_pk, priority, arcs) -> Instance:
-    return Instance.from_arrays(
-        attorney_ids=[attorney_id(pk) for pk in attorneys.pk.tolist()],
-        capacity=attorneys.free,
-        cell_ids=split.cell_ids,
-        case_ids=[case_id(pk) for pk in case_pk.tolist()],
-        case_cell=split.case_cell,
-        priority=np.maximum(priority, 0),
-        arc_attorney=arcs.attorney,
-        arc_cell=arcs.cell,
-        affinity=arcs.affinity,
-        excluded_attorney=split.excluded_attorney,
-        excluded_case=split.excluded_case,
-    )
+    return instance_from_arrays(attorneys, split, case_pk, np.maximum(priority, 0), arcs)
 
 
 def _assert_same(built: Instance, expected: Instance) -> None:

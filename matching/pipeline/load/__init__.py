@@ -28,6 +28,7 @@ from matching.models import Match
 from matching.pipeline.load.attorneys import load_attorneys
 from matching.pipeline.load.cases import load_cases_orm, load_cases_packed, other_languages_matched
 from matching.pipeline.load.instance import (
+    _Split,
     build_instance,
     drop_excluded,
     hubs_by_instance_position,
@@ -43,8 +44,9 @@ from matching.pipeline.load.problem import (
     cell_id,
     pk_of,
 )
-from matching.pipeline.score import Attorneys, score_arcs_and_hubs
+from matching.pipeline.score import Arcs, Attorneys, score_arcs_and_hubs
 from matching.scoring import CellFacts, distance_matrix_miles
+from matching.solver import Hubs
 
 __all__ = [
     "Problem",
@@ -56,6 +58,8 @@ __all__ = [
     "other_languages_matched",
     "pk_of",
     "problem_of",
+    "read_snapshot",
+    "scored",
     "snapshot",
 ]
 
@@ -75,7 +79,7 @@ def load_problem(
     fast = connection.vendor == "postgresql" if fast is None else fast
     timings = {} if timings is None else timings
     started = perf_counter()
-    rows = _read_snapshot(today, fast=fast)
+    rows = read_snapshot(today, fast=fast)
     timings["load"] = perf_counter() - started
     return problem_of(rows, timings=timings)
 
@@ -84,15 +88,7 @@ def problem_of(rows: "Snapshot", *, timings: dict) -> Problem:
     """Steps 2-3 of :func:`load_problem` on what step 1 read (the small run's loader reads
     less, then shares these steps: pipeline/load/small.py)."""
     started = perf_counter()
-    court_position = {pk: i for i, (pk, _, _) in enumerate(rows.courts)}
-    miles = _miles(rows)
-    split = in_id_order(
-        split_excluded(rows.cells, rows.attorneys.pk, rows.case_pk, rows.case_cell, rows.excluded)
-    )
-    arcs, hubs = score_arcs_and_hubs(
-        rows.attorneys, split.cells, miles, court_position, split.hub_member
-    )
-    arcs = drop_excluded(arcs, split, len(split.cells))
+    court_position, miles, split, arcs, hubs = scored(rows)
     timings["score"] = perf_counter() - started
 
     started = perf_counter()
@@ -109,6 +105,20 @@ def problem_of(rows: "Snapshot", *, timings: dict) -> Problem:
         court_position=court_position,
         hubs=hubs_by_instance_position(hubs, instance, split.cell_ids),
     )
+
+
+def scored(rows: "Snapshot") -> tuple[dict[int, int], NDArray[np.float64], _Split, Arcs, Hubs]:
+    """Step 2 of :func:`load_problem`: (court positions, miles, the split cells, the scored arcs
+    without exclusions, hubs over the split cells). export_instance writes what this returns."""
+    court_position = {pk: i for i, (pk, _, _) in enumerate(rows.courts)}
+    miles = _miles(rows)
+    split = in_id_order(
+        split_excluded(rows.cells, rows.attorneys.pk, rows.case_pk, rows.case_cell, rows.excluded)
+    )
+    arcs, hubs = score_arcs_and_hubs(
+        rows.attorneys, split.cells, miles, court_position, split.hub_member
+    )
+    return court_position, miles, split, drop_excluded(arcs, split, len(split.cells)), hubs
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -137,7 +147,8 @@ def snapshot() -> Iterator[None]:
         yield
 
 
-def _read_snapshot(today: datetime.date, *, fast: bool) -> Snapshot:
+def read_snapshot(today: datetime.date, *, fast: bool) -> Snapshot:
+    """Step 1 of :func:`load_problem`."""
     with snapshot():
         attorneys = load_attorneys(today)
         courts = list(

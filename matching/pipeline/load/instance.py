@@ -97,6 +97,14 @@ def build_instance(
     canonical = _canonical(attorneys, split, case_pk, priority, arcs)
     if canonical is not None:
         return canonical
+    return instance_from_arrays(attorneys, split, case_pk, priority, arcs)
+
+
+def instance_from_arrays(
+    attorneys: Attorneys, split: _Split, case_pk: IntArray, priority: IntArray, arcs: Arcs
+) -> Instance:
+    """The checked path of :func:`build_instance` (``priority`` already clipped at 0): what
+    Instance.from_arrays makes of the same arrays, errors named."""
     return Instance.from_arrays(
         attorney_ids=[attorney_id(pk) for pk in attorneys.pk.tolist()],
         capacity=attorneys.free,

@@ -18,8 +18,10 @@ the decomposed pairs score exactly their path values. tests/matching/test_runs.p
 against ``solver.solve`` on the materialised instance.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +36,8 @@ from matching.scoring import (
 from matching.solver import Hubs, ranges
 
 IntArray = NDArray[np.int64]
+# (attorney, cell, affinity) of some arcs
+ArcPart = tuple[IntArray, IntArray, IntArray]
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -123,31 +127,57 @@ def score_arcs_and_hubs(
        distributions this removes over 80% of the arcs. See the module docstring and
        :func:`_hubs` for why the optimum is unchanged.
     """
-    routes = _Routes.of(cells)
-    skills = _Skills.of(attorneys, routes, sorted({c.case_type for c in cells}), weights)
-    columns = _CellColumns.of(cells, skills.type_index, court_position)
-    parts: list[tuple[IntArray, IntArray, IntArray]] = []
-    if hub_member.any():
-        parts.append(
-            _member_arcs(
-                attorneys, skills, miles, weights,
-                cells=(routes, columns.type, columns.court, columns.remote, hub_member),
+    scoring = Scoring(attorneys, cells, miles, court_position, hub_member, weights)
+    return _concatenated(list(scoring.arc_parts())), scoring.hubs()
+
+
+class Scoring:
+    """:func:`score_arcs_and_hubs` a step at a time: the arcs as parts (concatenated, they are
+    its arcs), then the hubs. export_instance writes each part as it comes, the run joins them.
+    """
+
+    def __init__(
+        self,
+        attorneys: Attorneys,
+        cells: list[CellFacts],
+        miles: NDArray[np.float64],
+        court_position: dict[int, int],
+        hub_member: NDArray[np.bool_],
+        weights: AffinityWeights = AFFINITY_WEIGHTS,
+    ) -> None:
+        self.attorneys, self.miles, self.weights = attorneys, miles, weights
+        self.hub_member = hub_member
+        self.routes = routes = _Routes.of(cells)
+        self.skills = _Skills.of(attorneys, routes, sorted({c.case_type for c in cells}), weights)
+        self.columns = _CellColumns.of(cells, self.skills.type_index, court_position)
+
+    def arc_parts(self, *, part_pairs: int | None = None) -> Iterator[ArcPart]:
+        """Steps 1-3: the member arcs (in parts of about ``part_pairs`` candidate pairs each, by
+        attorney, when given: the peak memory of scoring is their expansion), then the other
+        cells' arcs a block at a time."""
+        attorneys, skills, routes, columns = self.attorneys, self.skills, self.routes, self.columns
+        if self.hub_member.any():
+            member = (routes, columns.type, columns.court, columns.remote, self.hub_member)
+            yield from _member_arcs(
+                attorneys, skills, self.miles, self.weights, cells=member, part_pairs=part_pairs
             )
-        )  # fmt: skip
-    # Cells outside hubs (all of them when there are none) in dense blocks.
-    entry_cell, entry_column = routes.entries(~hub_member)
-    entry_lang = routes.lang[entry_cell, entry_column].astype(np.int64)
-    for (lang, kind), (group, column) in _groups(
-        entry_lang, columns.type[entry_cell], entry_cell, entry_column
-    ).items():
-        who = np.flatnonzero((skills.level[:, lang] > 0) & (skills.handled[:, kind] >= 0))
-        if len(who):
-            block = _Block(who=who, kind=kind, group=group, column=column)
-            parts.append(_block_arcs(block, attorneys, skills, routes, columns, miles, weights))
-    hubs = _hubs(
-        attorneys, skills, routes, columns.type, columns.remote & hub_member, weights=weights
-    )
-    return _concatenated(parts), hubs
+        # Cells outside hubs (all of them when there are none) in dense blocks.
+        entry_cell, entry_column = routes.entries(~self.hub_member)
+        entry_lang = routes.lang[entry_cell, entry_column].astype(np.int64)
+        for (lang, kind), (group, column) in _groups(
+            entry_lang, columns.type[entry_cell], entry_cell, entry_column
+        ).items():
+            who = np.flatnonzero((skills.level[:, lang] > 0) & (skills.handled[:, kind] >= 0))
+            if len(who):
+                block = _Block(who=who, kind=kind, group=group, column=column)
+                yield _block_arcs(
+                    block, attorneys, skills, routes, columns, self.miles, self.weights
+                )
+
+    def hubs(self) -> Hubs:
+        """Step 4."""
+        remote, kind = self.columns.remote & self.hub_member, self.columns.type
+        return _hubs(self.attorneys, self.skills, self.routes, kind, remote, weights=self.weights)
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -386,9 +416,11 @@ def _member_arcs(
     weights: AffinityWeights,
     *,
     cells: tuple,
-) -> tuple[IntArray, IntArray, IntArray]:
+    part_pairs: int | None = None,
+) -> Iterator[ArcPart]:
     """Direct arcs into hub-member cells, by sparse joins instead of dense blocks, sorted by
-    (attorney, cell).
+    (attorney, cell): in one part, or (``part_pairs``) in parts of whole attorneys with about
+    that many candidate pairs each.
 
     (Cells outside hubs, and every cell when there are none, are scored by dense blocks per
     (route language, case type) group in :func:`score_arcs_and_hubs`.)
@@ -436,7 +468,25 @@ def _member_arcs(
         stop = np.where(remote_wanted, np.searchsorted(sorted_code, key + 2), middle)
         points = language * weights.relay_percent // 100 if relay else language
         parts.append((entry_cell[use][order].astype(np.int32), start, stop - start, base + points))
-    return _best_per_pair(*_expanded(q_attorney, parts), len(member))
+    # Pairs are sorted by (attorney, cell): parts of whole attorneys, in order, are the same.
+    for a, b in _attorney_runs(q_attorney, sum(count for _, _, count, _ in parts), part_pairs):
+        some = [(cell, start[a:b], count[a:b], value[a:b]) for cell, start, count, value in parts]
+        yield _best_per_pair(*_expanded(q_attorney[a:b], some), len(member))
+
+
+def _attorney_runs(
+    q_attorney: IntArray, pairs: IntArray, part_pairs: int | None
+) -> list[tuple[int, int]]:
+    """Ranges of queries (sorted by attorney) that hold whole attorneys and about ``part_pairs``
+    of ``pairs`` (each query's) each; one range if ``part_pairs`` is None."""
+    n = len(q_attorney)
+    if part_pairs is None or not n:
+        return [(0, n)]
+    starts = np.flatnonzero(q_attorney[1:] != q_attorney[:-1]) + 1  # an attorney's first query
+    before = np.cumsum(pairs)[starts - 1]  # the pairs of the queries before it
+    at = np.searchsorted(before, np.arange(part_pairs, int(pairs.sum()), part_pairs))
+    cuts = [0, *np.unique(starts[at[at < len(starts)]]).tolist(), n]
+    return list(pairwise(cuts))
 
 
 def _expanded(q_attorney: IntArray, parts: list) -> tuple[NDArray, NDArray, NDArray]:

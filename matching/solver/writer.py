@@ -15,13 +15,16 @@ canonical order), so the run's arrays are written as they are (:class:`Columns`)
 sections come in the order ``read_instance`` reads in one pass.
 """
 
+import errno
 import io
 import os
+import pickle  # arrays down a pipe to our own forked child
 import re
-from collections.abc import Buffer, Iterable, Iterator, Sequence
+import sys
+from collections.abc import Buffer, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _quote  # json.dumps' own (ASCII output)
-from typing import NoReturn, Protocol
+from typing import BinaryIO, NoReturn, Protocol, TypeGuard
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,6 +34,8 @@ from matching.solver.hubs import Hubs, hub_ids
 from matching.solver.instance import Instance, IntArray
 
 ObjectArray = NDArray[np.object_]
+# (attorney, cell, affinity) of some arcs, positions as in Columns
+ArcPart = tuple[IntArray, IntArray, IntArray]
 # Texts as a numpy bytes array ("S" dtype: fixed width, NUL-padded).
 TextArray = NDArray[np.bytes_]
 
@@ -125,13 +130,11 @@ def write_instance(
     *,
     hubs: Hubs | None = None,
     expand_hubs: bool = False,
-    processes: int = 1,
 ) -> None:
     """Write the compact JSON of ``instance`` (or of :class:`Columns`, with ``hubs`` over their
     cell positions) to ``out`` (ASCII bytes); with ``hubs``, with its ``"hubs"`` and
     ``"hub_arcs"`` sections, or (``expand_hubs``) as the JSON of ``materialise(instance,
-    hubs)``: every hub path an arc, one per pair at its best affinity. With ``processes=2``
-    and a file, a forked child writes half of the direct arcs (:func:`_arcs_in_two`).
+    hubs)``: every hub path an arc, one per pair at its best affinity.
 
     1. Attorneys, then cells with their cases, then arcs, then hubs and hub arcs (the best
        one of an (attorney, hub) pair; each hub's cells once), then exclusions.
@@ -140,9 +143,8 @@ def write_instance(
        (holes).
     """
     columns = instance if isinstance(instance, Columns) else Columns.of(instance)
-    in_two = processes > 1 and _is_file(out)
     if hubs is not None and not expand_hubs:
-        _write(columns, out, hubs=hubs, in_two=in_two)
+        _write(columns, out, hubs=hubs)
     else:
         _write(columns, out, paths=Hubs.none() if hubs is None else hubs)
 
@@ -153,11 +155,24 @@ def _write(
     *,
     paths: Hubs | None = None,
     hubs: Hubs | None = None,
-    in_two: bool = False,
 ) -> None:
-    """Write ``paths`` as arcs, ``hubs`` as hubs; ``in_two``: the direct arcs in two processes
-    (``out`` is then a file)."""
+    """Write ``paths`` as arcs, ``hubs`` as hubs."""
     c = columns
+    section = _head(c, out)
+    keep = None
+    if paths is not None:
+        duplicates = _duplicates(c, paths)
+        keep = np.flatnonzero(~duplicates.direct)
+    for item in _arc_items(c, keep):
+        section.add(item)
+    if paths is not None:
+        for path_items in _hub_items(paths, c, duplicates):
+            section.add(path_items)
+    _tail(c, section, hubs)
+
+
+def _head(c: Columns, out: BinarySink) -> "_Section":
+    """The attorneys and the cells with their cases; the arcs' section opened."""
     out.write(b'{"attorneys":[')
     section = _Section(out)
     attorney = _affixed(b',{"id":"', c.attorney_ids, b'","capacity":')
@@ -165,19 +180,11 @@ def _write(
     section = section.next(b'],"cells":[')
     for item in _cell_items(c):
         section.add(item)
-    section = section.next(b'],"arcs":[')
-    keep = None
-    if paths is not None:
-        duplicates = _duplicates(c, paths)
-        keep = np.flatnonzero(~duplicates.direct)
-    if in_two and isinstance(out, io.BufferedIOBase) and keep is None and c.n_arcs >= 2:
-        _arcs_in_two(c, out, section)
-    else:
-        for item in _arc_items(c, keep):
-            section.add(item)
-    if paths is not None:
-        for path_items in _hub_items(paths, c, duplicates):
-            section.add(path_items)
+    return section.next(b'],"arcs":[')
+
+
+def _tail(c: Columns, section: "_Section", hubs: Hubs | None) -> None:
+    """After the arcs (``section``): the hubs and hub arcs if any, the exclusions."""
     if hubs is not None:
         section = section.next(b'],"hubs":[')
         names = id_texts(hub_ids(hubs.n_hubs))
@@ -193,7 +200,81 @@ def _write(
     section.next(b"]}")
 
 
-def _is_file(out: BinarySink) -> bool:
+def write_in_parts(
+    columns: Callable[[], Columns],
+    parts: Iterable[ArcPart],
+    hubs: Callable[[], Hubs],
+    out: BinarySink,
+    *,
+    child: bool = False,
+) -> None:
+    """Write what ``write_instance(columns, out, hubs=hubs)`` writes, the arcs coming as
+    ``parts`` (``columns``' own arcs are not written), each written as it comes and then
+    dropped: the arcs are never whole in memory. ``columns`` is called first, ``hubs`` once
+    ``parts`` is exhausted. With ``child`` and a file, a forked child writes everything while
+    this process makes ``parts`` and ``hubs`` (:func:`_written_by_child`).
+    """
+    if child and _is_file(out):
+        _written_by_child(columns, parts, hubs, out)
+        return
+    c = columns()
+    section = _head(c, out)
+    tables = _ArcTables.of(c)
+    for part in parts:
+        for items in tables.items(*part):
+            section.add(items)
+    _tail(c, section, hubs())
+
+
+def _written_by_child(
+    columns: Callable[[], Columns],
+    parts: Iterable[ArcPart],
+    hubs: Callable[[], Hubs],
+    out: io.BufferedIOBase,
+) -> None:
+    """:func:`write_in_parts` by a forked child, which writes the attorneys and cells while
+    this process makes the first part (scoring, on the other core), then each part as it comes
+    down a pipe, then the hubs: the file is done soon after the last part is made. ``out`` is
+    left at the end of the file."""
+    out.flush()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child's coverage is not collected)
+        os.close(write_end)
+        _child_writes(columns, out, os.fdopen(read_end, "rb"))
+    os.close(read_end)
+    try:
+        with os.fdopen(write_end, "wb") as pipe:
+            for part in parts:
+                pickle.dump(part, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(None, pipe)
+            pickle.dump(hubs(), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+    except BrokenPipeError:
+        pass  # the child has stopped: its status says why
+    finally:
+        _, status = os.waitpid(pid, 0)  # on an error here, the child ends at the pipe's EOF
+    if status != 0:
+        raise OSError(errno.EIO, f"the writing process failed (status {status})")
+    out.seek(0, os.SEEK_END)
+
+
+def _child_writes(
+    columns: Callable[[], Columns], out: io.BufferedIOBase, pipe: BinaryIO
+) -> NoReturn:
+    """The child's part of :func:`_written_by_child`: exit 0 once the whole file is written."""
+    status = 1
+    try:
+        parts = iter(lambda: pickle.load(pipe), None)  # noqa: S301 (our own parent's pickles)
+        write_in_parts(columns, parts, lambda: pickle.load(pipe), out)  # noqa: S301
+        out.flush()
+        status = 0
+    except BaseException as error:  # the parent raises; the child says why
+        sys.stderr.write(f"export writer: {error!r}\n")
+    finally:
+        os._exit(status)
+
+
+def _is_file(out: BinarySink) -> TypeGuard[io.BufferedIOBase]:
     """A file opened in binary mode, with a descriptor and a position."""
     if not isinstance(out, io.BufferedIOBase) or not out.seekable():
         return False
@@ -219,11 +300,6 @@ class _Section:
         self._batch.append(text)
         self._size += len(text)
         if self._size >= _FLUSH_AT:
-            self._flush()
-
-    def drain(self) -> None:
-        """Write what is batched."""
-        if self._batch:
             self._flush()
 
     def next(self, closing: bytes) -> "_Section":
@@ -309,89 +385,33 @@ def _cell_items(c: Columns) -> Iterator[NDArray[np.uint8]]:
         )
 
 
-def _arc_items(
-    c: Columns, keep: IntArray | None, tables: "_ArcTables | None" = None
-) -> Iterator[NDArray[np.uint8]]:
+def _arc_items(c: Columns, keep: IntArray | None) -> Iterator[NDArray[np.uint8]]:
     """The direct arcs (those at ``keep`` only, if given), ``_BLOCK`` at a time."""
-    t = tables or _ArcTables.of(c)
-    n = c.n_arcs if keep is None else len(keep)
-    for start in range(0, n, _BLOCK):
-        arc = (
-            np.arange(start, min(start + _BLOCK, n))
-            if keep is None
-            else keep[start : start + _BLOCK]
-        )
-        yield _items(
-            (t.attorney, c.arc_attorney[arc]),
-            (t.cell, c.arc_cell[arc]),
-            (t.affinity, t.affinity_row[arc]),
-        )
+    return _ArcTables.of(c).items(c.arc_attorney, c.arc_cell, c.affinity, keep)
 
 
 @dataclass(frozen=True, eq=False, slots=True)
 class _ArcTables:
     """An arc's texts: its attorney's ``,{"attorney":"a1","cell":"``, its cell's ``k1",
-    "affinity":``, its affinity's ``300}`` (the row of each arc's in ``affinity_row``)."""
+    "affinity":``, then its affinity's ``300}``."""
 
     attorney: TextArray
     cell: TextArray
-    affinity: TextArray
-    affinity_row: IntArray
 
     @classmethod
     def of(cls, c: Columns) -> "_ArcTables":
         attorney = _affixed(b',{"attorney":"', c.attorney_ids, b'","cell":"')
-        cell = _affixed(b"", c.cell_ids, b'","affinity":')
-        return cls(attorney, cell, *_numbers(c.affinity, b"}"))
+        return cls(attorney, _affixed(b"", c.cell_ids, b'","affinity":'))
 
-    def sizes(self, c: Columns) -> IntArray:
-        """The bytes of each arc's item, its leading comma included."""
-        sizes: IntArray = (
-            np.strings.str_len(self.attorney)[c.arc_attorney]
-            + np.strings.str_len(self.cell)[c.arc_cell]
-            + np.strings.str_len(self.affinity)[self.affinity_row]
-        )
-        return sizes
-
-
-def _arcs_in_two(c: Columns, out: io.BufferedIOBase, section: "_Section") -> None:
-    """The direct arcs into a newly opened ``section`` of the file ``out``, the second half by
-    a forked child, which writes them where they belong (their sizes are known beforehand)
-    while this process writes the first half: scoring is over and the database has answered,
-    so a second core is idle. ``out`` is left after the last arc."""
-    tables = _ArcTables.of(c)
-    sizes = tables.sizes(c)
-    half = c.n_arcs // 2
-    out.flush()
-    start = out.tell()
-    first_half = int(sizes[:half].sum()) - 1  # the first arc is written without its comma
-    end = start + int(sizes.sum()) - 1
-    child = os.fork()
-    if child == 0:  # pragma: no cover (the child's coverage is not collected)
-        second = _arc_items(c, np.arange(half, c.n_arcs), tables)
-        _write_at(out.fileno(), second, start + first_half, end)
-    for items in _arc_items(c, np.arange(half), tables):
-        section.add(items)
-    section.drain()
-    out.flush()
-    _, status = os.waitpid(child, 0)
-    if status != 0 or out.tell() != start + first_half:
-        raise OSError(f"writing the arcs in two processes failed (status {status})")
-    out.seek(end)
-
-
-def _write_at(fd: int, blocks: Iterable[NDArray[np.uint8]], at: int, end: int) -> NoReturn:
-    """The child's part: ``blocks`` written from ``at`` on, ending at ``end``; exit 0 if so."""
-    status = 1
-    try:
-        for block in blocks:
-            view = memoryview(block)
-            while view:
-                written = os.pwrite(fd, view, at)
-                view, at = view[written:], at + written
-        status = 0 if at == end else 2
-    finally:
-        os._exit(status)
+    def items(
+        self, attorney: IntArray, cell: IntArray, affinity: IntArray, keep: IntArray | None = None
+    ) -> Iterator[NDArray[np.uint8]]:
+        """The arcs (those at ``keep`` only, if given), ``_BLOCK`` at a time."""
+        texts, row = _numbers(affinity, b"}")
+        n = len(attorney) if keep is None else len(keep)
+        for start in range(0, n, _BLOCK):
+            arc = slice(start, start + _BLOCK) if keep is None else keep[start : start + _BLOCK]
+            yield _items((self.attorney, attorney[arc]), (self.cell, cell[arc]), (texts, row[arc]))
 
 
 def _hub_cells(hubs: Hubs, c: Columns, names: TextArray) -> Iterator[bytes]:

@@ -3,8 +3,10 @@ numpy as the run makes them, and columns in any order written as the instance th
 database needed (the export against the run: tests/matching/test_commands.py)."""
 
 import io
+import os
 import random
 import tempfile
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +16,20 @@ from hypothesis import strategies as st
 
 from matching.pipeline.export import ATTORNEY_DIGITS, CASE_DIGITS
 from matching.pipeline.load import attorney_id, case_id
-from matching.solver import instance_to_json, load_instance, load_instance_with_hubs
-from matching.solver.writer import Columns, id_texts, numbered_texts, write_instance
+from matching.solver import (
+    Hubs,
+    Instance,
+    instance_to_json,
+    load_instance,
+    load_instance_with_hubs,
+)
+from matching.solver.writer import (
+    Columns,
+    id_texts,
+    numbered_texts,
+    write_in_parts,
+    write_instance,
+)
 from tests.matching.test_solver import PROPERTY, build, instances_with_hubs
 
 
@@ -79,17 +93,73 @@ def test_columns_in_any_order_are_written_as_their_instance(case, rnd: random.Ra
     assert instance_to_json(*load_instance_with_hubs(shuffled.getvalue())) == expected
 
 
-@PROPERTY
-@given(instances_with_hubs())
-def test_a_file_written_in_two_processes_is_the_same_file(case):
-    instance, hubs = case
-    one = io.BytesIO()
-    write_instance(instance, one, hubs=hubs)
+def _small() -> tuple[Instance, Hubs]:
+    instance = load_instance(
+        build({"a1": 1, "a2": 2}, {"k1": {"c1": 5, "c2": 1}}, {("a1", "k1"): 3})
+    )
+    one_hub = Hubs(
+        cell_start=np.array([0, 1]),
+        cell=np.array([0]),
+        arc_attorney=np.array([1]),
+        arc_hub=np.array([0]),
+        affinity=np.array([10]),
+    )
+    return instance, one_hub
 
+
+def _parts(instance, cuts: list[int]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    columns = Columns.of(instance)
+    bounds = [0, *sorted(cuts), instance.n_arcs]
+    return [
+        (columns.arc_attorney[a:b], columns.arc_cell[a:b], columns.affinity[a:b])
+        for a, b in pairwise(bounds)
+    ]
+
+
+@PROPERTY
+@given(instances_with_hubs(), st.lists(st.integers(0, 10**6), max_size=4))
+def test_arcs_written_in_parts_make_the_same_file_in_process_and_by_a_child(case, cuts):
+    instance, hubs = case
+    whole = io.BytesIO()
+    write_instance(instance, whole, hubs=hubs)
+    parts = _parts(instance, [cut % (instance.n_arcs + 1) for cut in cuts])
+    in_process = io.BytesIO()
+
+    write_in_parts(lambda: Columns.of(instance), iter(parts), lambda: hubs, in_process)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "instance.json"
         with path.open("wb") as handle:
-            write_instance(instance, handle, hubs=hubs, processes=2)
-        two = path.read_bytes()
+            write_in_parts(
+                lambda: Columns.of(instance), iter(parts), lambda: hubs, handle, child=True
+            )
+            assert handle.tell() == len(whole.getvalue())  # left at the end of the file
+        by_child = path.read_bytes()
 
-    assert two == one.getvalue()
+    assert in_process.getvalue() == whole.getvalue()
+    assert by_child == whole.getvalue()
+
+
+def test_an_error_while_making_the_parts_stops_the_writing_child(tmp_path):
+    instance, hubs = _small()
+
+    def parts():
+        yield from _parts(instance, [1])[:1]
+        raise ValueError("scoring failed")
+
+    with (tmp_path / "x.json").open("wb") as handle, pytest.raises(ValueError, match="scoring"):
+        write_in_parts(lambda: Columns.of(instance), parts(), lambda: hubs, handle, child=True)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # the child was reaped
+
+
+def test_a_child_that_cannot_write_is_an_os_error(tmp_path):
+    instance, hubs = _small()
+
+    def columns():
+        raise MemoryError
+
+    with (
+        (tmp_path / "x.json").open("wb") as handle,
+        pytest.raises(OSError, match="writing process"),
+    ):
+        write_in_parts(columns, iter(_parts(instance, [])), lambda: hubs, handle, child=True)

@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.pipeline.score import Attorneys, _best_per_pair, score_arcs_and_hubs
+from matching.pipeline.score import Attorneys, Scoring, _best_per_pair, score_arcs_and_hubs
 from matching.scoring import (
     AttorneyFacts,
     CellFacts,
@@ -45,8 +45,8 @@ def _attorneys(facts: list[AttorneyFacts]) -> Attorneys:
     )
 
 
-def _paths(facts, cells, hub_member) -> tuple[dict[tuple[int, int], int], np.ndarray, dict]:
-    """(attorney, cell) -> best path value over direct arcs and hub paths."""
+def _miles(facts) -> tuple[np.ndarray, dict[int, int]]:
+    """The attorney x court distances, and each court's column."""
     courts = sorted(COURTS)
     miles = distance_matrix_miles(
         [a.latitude for a in facts],
@@ -54,7 +54,12 @@ def _paths(facts, cells, hub_member) -> tuple[dict[tuple[int, int], int], np.nda
         [COURTS[c][0] for c in courts],
         [COURTS[c][1] for c in courts],
     )
-    position = {court: i for i, court in enumerate(courts)}
+    return miles, {court: i for i, court in enumerate(courts)}
+
+
+def _paths(facts, cells, hub_member) -> tuple[dict[tuple[int, int], int], np.ndarray, dict]:
+    """(attorney, cell) -> best path value over direct arcs and hub paths."""
+    miles, position = _miles(facts)
     arcs, hubs = score_arcs_and_hubs(
         _attorneys(facts), cells, miles, position, np.asarray(hub_member, dtype=bool)
     )
@@ -193,6 +198,27 @@ def test_every_pair_scores_as_the_scoring_module_with_other_languages(world):
     facts, cells, member = world
     got, miles, position = _paths(facts, cells, member)
     assert got == _expected(facts, cells, miles, position)
+
+
+@settings(max_examples=100, deadline=None)
+@given(worlds(), st.integers(1, 8))
+def test_arcs_in_parts_are_the_arcs_in_the_same_order(world, part_pairs):
+    """export_instance writes the parts as they come: joined, they are the run's arcs."""
+    facts, cells, member = world
+    miles, position = _miles(facts)
+    hub_member = np.asarray(member, dtype=bool)
+    arcs, hubs = score_arcs_and_hubs(_attorneys(facts), cells, miles, position, hub_member)
+    scoring = Scoring(_attorneys(facts), cells, miles, position, hub_member)
+
+    parts = list(scoring.arc_parts(part_pairs=part_pairs))
+
+    joined = [np.concatenate([part[i] for part in parts]) for i in range(3)] if parts else []
+    for got, expected in zip(joined, (arcs.attorney, arcs.cell, arcs.affinity), strict=False):
+        assert got.tolist() == expected.tolist()
+    assert sum(len(part[0]) for part in parts) == len(arcs)
+    in_parts = scoring.hubs()
+    assert in_parts.arc_attorney.tolist() == hubs.arc_attorney.tolist()
+    assert in_parts.affinity.tolist() == hubs.affinity.tolist()
 
 
 def test_each_preference_rules_out_or_favours_pairs_as_the_scoring_module():

@@ -14,8 +14,9 @@ from collections.abc import Buffer
 
 from django.core.management.base import BaseCommand, CommandError
 
-from matching.pipeline.export import export_columns
+from matching.pipeline.export import export_columns, export_to
 from matching.solver import write_instance
+from matching.solver.writer import BinarySink
 
 
 class Command(BaseCommand):
@@ -32,19 +33,25 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file: str, expand_hubs: bool = False, **options):
-        columns, hubs = export_columns()
-        # Written a piece at a time (solver/writer.py: the text is never whole in memory).
         if file == "-":
-            write_instance(columns, _BinaryOut(self.stdout), hubs=hubs, expand_hubs=expand_hubs)
+            _export(_BinaryOut(self.stdout), expand_hubs=expand_hubs)
             return
         try:
             with open(file, "wb", buffering=1 << 22) as handle:
-                # Two processes write the arcs: the second core is idle once scoring is done.
-                options = {"hubs": hubs, "expand_hubs": expand_hubs, "processes": 2}
-                write_instance(columns, handle, **options)
+                _export(handle, expand_hubs=expand_hubs)
         except OSError as error:
             raise CommandError(f"cannot write {file}: {error.strerror}") from error
         self.stderr.write(f"wrote {file}")
+
+
+def _export(out: BinarySink, *, expand_hubs: bool) -> None:
+    """Streamed, written by a second process while scoring runs (pipeline/export.py); expanded
+    hubs need every arc at once (solver/writer.py finds the paths a direct arc beats)."""
+    if expand_hubs:
+        columns, hubs = export_columns()
+        write_instance(columns, out, hubs=hubs, expand_hubs=True)
+    else:
+        export_to(out)
 
 
 class _BinaryOut:

@@ -44,7 +44,7 @@ from matching.pipeline.load.problem import (
     cell_id,
     pk_of,
 )
-from matching.pipeline.score import Arcs, Attorneys, score_arcs_and_hubs
+from matching.pipeline.score import ArcPart, Arcs, Attorneys, Scoring, score_arcs_and_hubs
 from matching.scoring import CellFacts, distance_matrix_miles
 from matching.solver import Hubs
 
@@ -60,6 +60,7 @@ __all__ = [
     "problem_of",
     "read_snapshot",
     "scored",
+    "scored_in_parts",
     "snapshot",
 ]
 
@@ -109,16 +110,37 @@ def problem_of(rows: "Snapshot", *, timings: dict) -> Problem:
 
 def scored(rows: "Snapshot") -> tuple[dict[int, int], NDArray[np.float64], _Split, Arcs, Hubs]:
     """Step 2 of :func:`load_problem`: (court positions, miles, the split cells, the scored arcs
-    without exclusions, hubs over the split cells). export_instance writes what this returns."""
-    court_position = {pk: i for i, (pk, _, _) in enumerate(rows.courts)}
-    miles = _miles(rows)
-    split = in_id_order(
-        split_excluded(rows.cells, rows.attorneys.pk, rows.case_pk, rows.case_cell, rows.excluded)
-    )
+    without exclusions, hubs over the split cells)."""
+    court_position, miles, split = _split_cells(rows)
     arcs, hubs = score_arcs_and_hubs(
         rows.attorneys, split.cells, miles, court_position, split.hub_member
     )
     return court_position, miles, split, drop_excluded(arcs, split, len(split.cells)), hubs
+
+
+def scored_in_parts(
+    rows: "Snapshot", *, part_pairs: int
+) -> tuple[_Split, Iterator[ArcPart], Scoring]:
+    """:func:`scored` as export_instance writes it: the arcs a part at a time (in order, they
+    are ``scored``'s; ``part_pairs``: see ``Scoring.arc_parts``), then the hubs
+    (``Scoring.hubs``, once the parts are all taken)."""
+    court_position, miles, split = _split_cells(rows)
+    scoring = Scoring(rows.attorneys, split.cells, miles, court_position, split.hub_member)
+    n_cells = len(split.cells)
+    parts = (
+        drop_excluded(Arcs(*part), split, n_cells)
+        for part in scoring.arc_parts(part_pairs=part_pairs)
+    )
+    return split, ((p.attorney, p.cell, p.affinity) for p in parts), scoring
+
+
+def _split_cells(rows: "Snapshot") -> tuple[dict[int, int], NDArray[np.float64], _Split]:
+    """(court positions, miles, the cells with excluded cases split off, in id order)."""
+    court_position = {pk: i for i, (pk, _, _) in enumerate(rows.courts)}
+    split = in_id_order(
+        split_excluded(rows.cells, rows.attorneys.pk, rows.case_pk, rows.case_cell, rows.excluded)
+    )
+    return court_position, _miles(rows), split
 
 
 @dataclass(frozen=True, eq=False, slots=True)

@@ -371,6 +371,12 @@ MATCHING_FANOUT_QUEUE = env_str("MATCHING_FANOUT_QUEUE", "")
 # A run writes its proposals in one transaction per batch of whole components of about this many
 # assignments (matching/pipeline/run.py): smaller batches hold row locks for less time.
 MATCHING_WRITE_BATCH_ASSIGNMENTS = env_int("MATCHING_WRITE_BATCH_ASSIGNMENTS", 20_000, minimum=1)
+# A batch of at least this many proposals is written on two database connections at once, still
+# all or nothing (matching/pipeline/write.py): PostgreSQL's share of the write then runs on two
+# cores. 0: one connection.
+MATCHING_WRITE_TWO_CONNECTIONS_ABOVE = env_int(
+    "MATCHING_WRITE_TWO_CONNECTIONS_ABOVE", 20_000, minimum=0
+)
 # A debounced run (after a change) reads only the best open cases within the free attorneys'
 # reach, exactly as optimal as a full run (matching/pipeline/load/small.py), unless that is more
 # than this many cases; then, and for the scheduled run, it loads the whole backlog. 0: never.

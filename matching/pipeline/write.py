@@ -14,8 +14,10 @@ in one transaction:
    number of new matches. On PostgreSQL, steps 3 and 4 are one statement and no Python runs per
    proposal; elsewhere they are bulk statements.
 
-The database still has the last word: the counter's check constraint and the one-active-match
-and one-match-per-pair constraints abort the whole batch rather than let a bad row in.
+A large batch is written on two connections at once, each for its own attorneys, and still
+commits all or nothing (:func:`_write_twice`). The database still has the last word: the
+counter's check constraint and the one-active-match and one-match-per-pair constraints abort the
+whole batch rather than let a bad row in.
 """
 
 import json
@@ -27,6 +29,7 @@ from types import SimpleNamespace
 from typing import NamedTuple
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -34,6 +37,7 @@ from django.utils import timezone
 from cases.models import CaseRequest
 from matching.breakdown import COMPACT, compact, pair_facts
 from matching.models import Match, MatchingRun
+from matching.pipeline.connections import SecondConnection
 from matching.pipeline.load import Problem, cell_id, pk_of
 from matching.pipeline.load.problem import IntArray
 from matching.solver import Solution
@@ -41,6 +45,9 @@ from volunteers.models import AttorneyProfile
 from volunteers.timezones import DATE_MARGIN, attorney_paused
 
 LOCK_CHUNK = 10_000
+# How long either connection of a batch written on two waits for another transaction's row
+# lock before failing the batch (_write_twice says why it cannot wait forever).
+LOCK_TIMEOUT = "30s"
 
 
 def write_batch(
@@ -54,39 +61,26 @@ def write_batch(
 ) -> int:
     """Write one batch's proposals in one transaction; return how many were written.
 
+    A large batch on PostgreSQL is written on two connections at once (:func:`_write_twice`).
     ``timings`` accumulates seconds per step (lock, explain, claim_insert, commit), so a
     benchmark shows where the write phase goes.
     """
-    assignments = solution.assignments
-    if not assignments:
+    if not solution.assignments:
         return 0
+    proposals = _Proposals.of(solution.assignments)
+    status = Match.Status.APPROVED if auto_approve else Match.Status.PROPOSED
+    facts = _Facts(run, problem, status, today)
     clock = _Clock(timings)
-    n = len(assignments)
-    scores = np.fromiter((a.score for a in assignments), dtype=np.int64, count=n)
-    attorneys = np.fromiter((pk_of(a.attorney) for a in assignments), dtype=np.int64, count=n)
-    cases = np.fromiter((pk_of(a.case) for a in assignments), dtype=np.int64, count=n)
-    # Best first, so a shrunken capacity keeps the best (ties by attorney, then case).
-    best_first = np.lexsort((cases, attorneys, -scores))
+    if _two_connections(len(proposals.case)):
+        return _write_twice(facts, proposals, clock)
     with transaction.atomic():
-        free = _lock_attorneys(np.unique(attorneys).tolist(), today)
+        free = _lock_attorneys(np.unique(proposals.attorney).tolist(), today)
         clock.lap("lock")
-        kept = []
-        for i, attorney in zip(best_first.tolist(), attorneys[best_first].tolist(), strict=True):
-            if free.get(attorney, 0) > 0:
-                free[attorney] -= 1
-                kept.append(i)
-        if not kept:
+        candidates = _chosen(proposals, free)
+        if candidates is None:
             return 0
-        # In case order: the matches' indexes on case_id then grow at their right edge, and the
-        # foreign-key checks at commit visit the cases table page by page, instead of jumping
-        # at random through a table far larger than PostgreSQL's buffer cache.
-        chosen = np.array(kept, dtype=np.int64)
-        chosen = chosen[np.argsort(cases[chosen], kind="stable")]
-        candidates = _Candidates(cases[chosen], attorneys[chosen], scores[chosen])
-        pairs, pair_of = _pair_facts(problem, candidates)
+        batch = _explained(facts, candidates)
         clock.lap("explain")
-        status = Match.Status.APPROVED if auto_approve else Match.Status.PROPOSED
-        batch = _Batch(run, status, today, candidates, pairs, pair_of)
         if connection.vendor == "postgresql":
             written = _claim_and_insert(batch)
         else:
@@ -96,12 +90,118 @@ def write_batch(
     return written
 
 
+def _two_connections(proposals: int) -> bool:
+    above = settings.MATCHING_WRITE_TWO_CONNECTIONS_ABOVE
+    return connection.vendor == "postgresql" and 0 < above <= proposals
+
+
+def _write_twice(facts: "_Facts", proposals: "_Proposals", clock: "_Clock") -> int:
+    """Write a batch on this connection and a second one at once, split by attorney, so that
+    PostgreSQL's work (claims, index entries, foreign-key checks: most of the write) runs on
+    two cores. Still all or nothing:
+
+    1. each connection opens a transaction and locks its own attorneys (disjoint sets, so the
+       two never wait for each other: no attorney, case or match key is shared);
+    2. the proposals the capacity allows are chosen from both sets of locks, as in one
+       transaction, and each connection claims and inserts those of its attorneys;
+    3. each connection then runs its deferred checks (``SET CONSTRAINTS ALL IMMEDIATE``), so
+       every constraint has passed on both before either commits; any error rolls both back;
+    4. the second connection commits, then this one.
+
+    Only a lost connection or a database stop between the two commits can leave half a batch,
+    as between two batches: the run then fails with its plan kept, and the next run writes
+    the rest (plan.py). PostgreSQL cannot see a wait that goes through this process (one
+    connection waiting for a row another transaction holds, which waits for the other
+    connection), so both wait for a row lock at most LOCK_TIMEOUT, then fail the batch.
+    """
+    mine, theirs = _halves(proposals.attorney)
+    with SecondConnection() as second, transaction.atomic():
+        their_free = second.call(_lock_waiting_at_most, theirs, facts.today)
+        free = _lock_waiting_at_most(mine, facts.today)
+        free.update(their_free.result())
+        clock.lap("lock")
+        candidates = _chosen(proposals, free)
+        if candidates is None:
+            return 0
+        theirs_set = np.isin(candidates.attorney, theirs)
+        # The second connection claims its half while this one explains its own.
+        claimed = second.call(
+            _claim_insert_and_check, _explained(facts, candidates.part(theirs_set))
+        )
+        clock.lap("explain")  # (the second half's; the first's runs beside its claims)
+        written = _claim_insert_and_check(_explained(facts, candidates.part(~theirs_set)))
+        written += claimed.result()
+        clock.lap("claim_insert")
+        second.commit()
+    clock.lap("commit")
+    return written
+
+
+class _Proposals(NamedTuple):
+    """A batch's assignments as arrays, best first, so a shrunken capacity keeps the best
+    (ties by attorney, then case)."""
+
+    case: IntArray
+    attorney: IntArray
+    score: IntArray
+
+    @classmethod
+    def of(cls, assignments: Sequence) -> "_Proposals":
+        n = len(assignments)
+        scores = np.fromiter((a.score for a in assignments), dtype=np.int64, count=n)
+        attorneys = np.fromiter((pk_of(a.attorney) for a in assignments), dtype=np.int64, count=n)
+        cases = np.fromiter((pk_of(a.case) for a in assignments), dtype=np.int64, count=n)
+        best_first = np.lexsort((cases, attorneys, -scores))
+        return cls(cases[best_first], attorneys[best_first], scores[best_first])
+
+
+class _Facts(NamedTuple):
+    run: MatchingRun
+    problem: Problem
+    status: str
+    today: date
+
+
+def _chosen(proposals: _Proposals, free: dict[int, int]) -> "_Candidates | None":
+    """The proposals the locked attorneys' free capacity allows, in case order (the matches'
+    indexes on case_id then grow at their right edge, and the foreign-key checks visit the
+    cases table page by page instead of jumping at random through a table far larger than
+    PostgreSQL's buffer cache); None if there are none."""
+    kept = []
+    for i, attorney in enumerate(proposals.attorney.tolist()):
+        if free.get(attorney, 0) > 0:
+            free[attorney] -= 1
+            kept.append(i)
+    if not kept:
+        return None
+    chosen = np.array(kept, dtype=np.int64)
+    chosen = chosen[np.argsort(proposals.case[chosen], kind="stable")]
+    return _Candidates(*(column[chosen] for column in proposals))
+
+
+def _explained(facts: _Facts, candidates: "_Candidates") -> "_Batch":
+    """The candidates with their pairs' facts: what the claim and the insert need."""
+    pairs, pair_of = _pair_facts(facts.problem, candidates)
+    return _Batch(facts.run, facts.status, facts.today, candidates, pairs, pair_of)
+
+
+def _halves(attorneys: IntArray) -> tuple[list[int], list[int]]:
+    """The batch's attorneys in two disjoint sets of about as many proposals each (runs of
+    consecutive primary keys)."""
+    pks, counts = np.unique(attorneys, return_counts=True)
+    cut = int(np.searchsorted(np.cumsum(counts), counts.sum() / 2))
+    return pks[:cut].tolist(), pks[cut:].tolist()
+
+
 class _Candidates(NamedTuple):
     """The proposals the attorneys' free capacity allows, in case order."""
 
     case: IntArray
     attorney: IntArray
     score: IntArray
+
+    def part(self, mask: np.ndarray) -> "_Candidates":
+        return _Candidates(*(column[mask] for column in self))
 
 
 class _Batch(NamedTuple):
@@ -125,6 +225,24 @@ class _Clock:
         now = perf_counter()
         self.timings[step] = self.timings.get(step, 0.0) + now - self.last
         self.last = now
+
+
+def _lock_waiting_at_most(pks: Sequence[int], today: date) -> dict[int, int]:
+    _limit_lock_waits()
+    return _lock_attorneys(pks, today)
+
+
+def _limit_lock_waits() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+
+
+def _claim_insert_and_check(batch: "_Batch") -> int:
+    """Claim and insert on this connection, then run the checks deferred to the commit."""
+    written = _claim_and_insert(batch)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    return written
 
 
 def _lock_attorneys(pks: Sequence[int], today: date) -> dict[int, int]:

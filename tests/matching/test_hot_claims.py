@@ -1,7 +1,10 @@
-"""A matching run claims its cases with HOT updates: no index of the cases table is touched.
+"""A matching run claims its cases and raises its attorneys' counters with HOT updates: no index
+of the cases or the attorneys' table is touched.
 
 At backlog scale a run moves ~90,000 cases from open to matched in one statement; when status
 was indexed, that statement rewrote every index of the table and was the slowest step of a run.
+It raises ~45,000 counters too, which wrote an entry in every index of the attorneys' table
+while an index condition named the counter.
 """
 
 import pytest
@@ -11,6 +14,7 @@ from django.db import connection, models
 from cases.models import CaseRequest
 from matching.models import Match
 from matching.pipeline.run import matching_run
+from volunteers.models import AttorneyProfile
 
 pytestmark = pytest.mark.django_db
 
@@ -32,12 +36,23 @@ def test_no_index_or_constraint_of_the_cases_table_uses_the_status():
     assert not [name for name in indexed if "status" in (found[name]["columns"] or [])]
 
 
-def _updates() -> tuple[int, int]:
-    """(updates, heap-only updates) of the cases table in this transaction so far."""
+def test_no_index_of_the_attorneys_table_names_the_counter():
+    meta = AttorneyProfile._meta
+    for index in meta.indexes:
+        for column in ("active_cases", "capacity"):
+            assert column not in index.fields and column not in str(index.condition)
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, meta.db_table)
+    indexed = [c["columns"] or [] for c in found.values() if not c["check"]]
+    assert not [columns for columns in indexed if "active_cases" in columns]
+
+
+def _updates(model=CaseRequest) -> tuple[int, int]:
+    """(updates, heap-only updates) of the model's table in this transaction so far."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = %s",
-            [CaseRequest._meta.db_table],
+            [model._meta.db_table],
         )
         return cursor.fetchone()
 
@@ -64,3 +79,21 @@ def test_a_run_claims_its_cases_without_touching_an_index():
             "SELECT reloptions FROM pg_class WHERE relname = %s", [CaseRequest._meta.db_table]
         )
         assert "fillfactor=90" in cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="HOT updates are PostgreSQL's")
+def test_a_run_raises_its_attorneys_counters_without_touching_an_index():
+    call_command("seed_scale", attorneys=30, cases=2000, seed=3)
+    before = _updates(AttorneyProfile)
+
+    run = matching_run()
+
+    updated, hot = (after - b for after, b in zip(_updates(AttorneyProfile), before, strict=True))
+    raised = Match.objects.filter(run=run).values("attorney_id").distinct().count()
+    assert updated == raised > 10
+    assert hot == updated  # half of each page is kept free for them
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = %s", [AttorneyProfile._meta.db_table]
+        )
+        assert "fillfactor=50" in cursor.fetchone()[0]

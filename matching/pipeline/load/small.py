@@ -452,13 +452,17 @@ def _read_probes_postgresql(probes: Probes, chosen: list[int], *, others: bool, 
     """One LATERAL query for the probes ``chosen``: per probe, an index range read in order
     until K open cases (the matched ones met on the way are skipped by status). Probes with
     other languages go through case_other_cell_priority_idx, the others through
-    case_cell_priority_idx (only the cases without other languages when they count)."""
+    case_cell_priority_idx (only the cases without other languages when they count).
+
+    The probes go as arrays of numbers: each string once in ``words``, a probe naming its
+    strings by their place there (psycopg quotes a list of strings element by element in
+    Python, 1.0 s of a 300-verification batch's 48k probes)."""
     if not chosen:
         return []
     table = CaseRequest._meta.db_table
     with_others = bool(probes.others[chosen[0]])
     if with_others:
-        which = "AND x.other_languages_key = p.others AND x.other_languages_key <> '' "
+        which = "AND x.other_languages_key = v.w[p.others] AND x.other_languages_key <> '' "
     elif others:
         which = "AND COALESCE(x.other_languages_key, '') = '' "  # NULL: written before 0014
     else:
@@ -466,25 +470,37 @@ def _read_probes_postgresql(probes: Probes, chosen: list[int], *, others: bool, 
 
     def column(name: str) -> list:
         values = getattr(probes, name)
-        return [values[n] for n in chosen]
+        return [values[n] if name != "relay" else values[n] or "" for n in chosen]
 
+    words = sorted({word for name in _WORDS for word in column(name)})
+    place = {word: at for at, word in enumerate(words, start=1)}
+    coded = [_array([place[word] for word in column(name)]) for name in _WORDS]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT c.id, c.priority, p.n FROM unnest("  # noqa: S608 (constants only)
-            "%s::text[], %s::text[], %s::text[], %s::text[], %s::bool[], %s::bigint[], "
-            "%s::bool[], %s::int[], %s::int[]) AS p(language, others, relay, case_type, "
-            f"detained, court, remote, k, n) CROSS JOIN LATERAL (SELECT x.id, x.priority "
-            f"FROM {table} x WHERE x.language_id = p.language AND x.case_type_id = p.case_type "
+            "SELECT c.id, c.priority, p.n FROM (SELECT %s::text[] AS w) v CROSS JOIN unnest("  # noqa: S608 (constants only)
+            "%s::int[], %s::int[], %s::int[], %s::int[], %s::bool[], %s::bigint[], %s::bool[], "
+            "%s::int[], %s::int[]) AS p(language, others, relay, case_type, detained, court, "
+            f"remote, k, n) CROSS JOIN LATERAL (SELECT x.id, x.priority FROM {table} x "
+            "WHERE x.language_id = v.w[p.language] AND x.case_type_id = v.w[p.case_type] "
             "AND x.detained = p.detained AND x.court_id = p.court AND x.remote_ok = p.remote "
-            f"AND {_RELAY_KEY} = p.relay {which}AND x.closed_at IS NULL AND x.status = %s "
-            f"ORDER BY {_ORDER} LIMIT p.k) c LIMIT %s",
+            f"AND {_RELAY_KEY} = v.w[p.relay] {which}AND x.closed_at IS NULL "
+            f"AND x.status = %s ORDER BY {_ORDER} LIMIT p.k) c LIMIT %s",
             [
-                column("language"), column("others"), [relay or "" for relay in column("relay")],
-                column("case_type"), column("detained"), column("court"), column("remote"),
-                column("k"), chosen, CaseRequest.Status.OPEN, limit,
+                words, *coded, _array(column("detained")), _array(column("court")),
+                _array(column("remote")), _array(column("k")), _array(chosen),
+                CaseRequest.Status.OPEN, limit,
             ],
         )  # fmt: skip
         return cursor.fetchall()
+
+
+# The string columns of a probe, in the query's order.
+_WORDS = ("language", "others", "relay", "case_type")
+
+
+def _array(values: list[int] | list[bool]) -> str:
+    """PostgreSQL's text form of an array of integers or booleans, joined in one call."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def _open_cases_orm(*, others: bool) -> dict[tuple, list[tuple[int, int]]]:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from cases.models import CaseRequest, CaseType, ImmigrationCourt
 from matching.models import Match, MatchingRun
 from matching.pipeline.load import attorneys as attorneys_module
-from matching.pipeline.load import load_problem
+from matching.pipeline.load import load_problem, snapshot
 from matching.pipeline.load import small as small_module
 from matching.pipeline.load.small import load_small_problem
 from matching.pipeline.run import matching_run, solve_problem
@@ -256,6 +256,24 @@ def test_a_debounced_run_that_finds_another_running_tries_again(settings):
         result = tasks.run_matching.apply(kwargs={"trigger": "attorney", "small": True}).get()
 
     assert run.call_count == 2 and result["run"] == finished.pk
+
+
+@pytest.mark.parametrize("other_languages", [False, True])
+def test_postgresql_reads_each_probe_as_the_orm_path_does(other_languages, settings):
+    """The probes go to PostgreSQL as numbers and one list of their strings (other languages'
+    keys hold commas, relays are blank for none): each reads the cases the ORM path reads."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the ORM path is the reference")
+    _world(26, other_languages=other_languages, settings=settings)
+    with snapshot():
+        base, probes, _ = small_module._read_base(timezone.localdate())
+        every = list(range(len(probes)))
+        read = small_module._read_probes(probes, others=base.others, limit=EVERYTHING)
+        expected = small_module._read_probes_orm(probes, every, base.others, EVERYTHING)
+
+    assert sorted(read) == sorted(expected) and len(read) > 0
+    assert any(relay for relay in probes.relay)
+    assert not other_languages or any("," in key for key in probes.others)
 
 
 def test_the_database_refuses_an_open_case_that_was_closed():

@@ -26,7 +26,14 @@ from numpy.typing import NDArray
 from cases.models import CaseRequest, ImmigrationCourt
 from matching.models import Match
 from matching.pipeline.load.attorneys import load_attorneys
-from matching.pipeline.load.cases import load_cases_orm, load_cases_packed, other_languages_matched
+from matching.pipeline.load.beside import beside
+from matching.pipeline.load.cases import (
+    PARTS,
+    load_cases_orm,
+    load_cases_packed,
+    other_languages_matched,
+    start_cases_packed,
+)
 from matching.pipeline.load.instance import (
     _Split,
     build_instance,
@@ -140,7 +147,8 @@ def _split_cells(rows: "Snapshot") -> tuple[dict[int, int], NDArray[np.float64],
     split = in_id_order(
         split_excluded(rows.cells, rows.attorneys.pk, rows.case_pk, rows.case_cell, rows.excluded)
     )
-    return court_position, _miles(rows), split
+    miles = _miles(rows.attorneys, rows.courts) if rows.miles is None else rows.miles
+    return court_position, miles, split
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -154,42 +162,63 @@ class Snapshot:
     case_cell: IntArray
     priority: IntArray
     excluded: list[tuple[int, int]]  # (attorney pk, case pk)
+    # The attorney x court distance matrix when the read computed it (while the cases loaded).
+    miles: NDArray[np.float64] | None = None
 
 
 @contextmanager
-def snapshot() -> Iterator[None]:
+def snapshot() -> Iterator[bool]:
     """One transaction for every query of a load; REPEATABLE READ on PostgreSQL (unless already
     inside a transaction), because cells, cases and exclusions come from several queries and
-    must agree."""
-    outermost = not connection.in_atomic_block
+    must agree. Yields whether that snapshot is this block's own, so that a second connection
+    may share it (beside.py)."""
+    own = connection.vendor == "postgresql" and not connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql" and outermost:
+        if own:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        yield
+        yield own
 
 
 def read_snapshot(today: datetime.date, *, fast: bool) -> Snapshot:
-    """Step 1 of :func:`load_problem`."""
-    with snapshot():
-        attorneys = load_attorneys(today)
-        courts = list(
-            ImmigrationCourt.objects.order_by("pk").values_list("pk", "latitude", "longitude")
-        )
-        cells, case_pk, case_cell, priority = load_cases_packed() if fast else load_cases_orm()
-        excluded = list(
-            Match.objects.filter(case__status=CaseRequest.Status.OPEN)
-            .values_list("attorney_id", "case_id")
-            .iterator(chunk_size=CHUNK)
-        )
-    return Snapshot(attorneys, courts, cells, case_pk, case_cell, priority, excluded)
+    """Step 1 of :func:`load_problem`. With the packed loader in a snapshot of its own
+    (PostgreSQL), the big read of the open cases runs on other connections sharing the snapshot
+    while this one reads the rest and computes the distances (beside.py); else one query after
+    the other."""
+    with snapshot() as own:
+        if own and fast:
+            with beside(PARTS) as submit:
+                cases = start_cases_packed(submit)
+                attorneys, courts, excluded = _attorney_side(today)
+                miles = _miles(attorneys, courts)
+                cells, case_pk, case_cell, priority = cases()
+        else:
+            attorneys, courts, excluded = _attorney_side(today)
+            miles = _miles(attorneys, courts)
+            cells, case_pk, case_cell, priority = load_cases_packed() if fast else load_cases_orm()
+    return Snapshot(attorneys, courts, cells, case_pk, case_cell, priority, excluded, miles)
 
 
-def _miles(rows: Snapshot) -> NDArray[np.float64]:
+def _attorney_side(today: datetime.date) -> tuple[Attorneys, list, list[tuple[int, int]]]:
+    """Available attorneys, courts, and the (attorney, case) pairs with a match row of any
+    status whose case is open."""
+    attorneys = load_attorneys(today)
+    courts = list(
+        ImmigrationCourt.objects.order_by("pk").values_list("pk", "latitude", "longitude")
+    )
+    excluded = list(
+        Match.objects.filter(case__status=CaseRequest.Status.OPEN)
+        .values_list("attorney_id", "case_id")
+        .iterator(chunk_size=CHUNK)
+    )
+    return attorneys, courts, excluded
+
+
+def _miles(attorneys: Attorneys, courts: list[tuple[int, Any, Any]]) -> NDArray[np.float64]:
     """The attorney x court distance matrix."""
     return distance_matrix_miles(
-        rows.attorneys.latitude,
-        rows.attorneys.longitude,
-        np.array([float(lat) for _, lat, _ in rows.courts]),
-        np.array([float(lon) for _, _, lon in rows.courts]),
+        attorneys.latitude,
+        attorneys.longitude,
+        np.array([float(lat) for _, lat, _ in courts]),
+        np.array([float(lon) for _, _, lon in courts]),
     )

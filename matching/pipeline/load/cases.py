@@ -4,12 +4,16 @@ Both loaders return (cells, case primary keys ascending, each case's cell, prior
 cell for cell (tests/matching/test_runs.py).
 """
 
+from collections.abc import Callable
+from functools import partial
+
 import numpy as np
 from django.conf import settings
 from django.db import connection
 from numpy.typing import NDArray
 
 from cases.models import CaseRequest, CaseType, ImmigrationCourt, Language
+from matching.pipeline.load.beside import Submit
 from matching.pipeline.load.problem import CHUNK, IntArray
 from matching.scoring import CellFacts, other_languages_key
 from matching.solver.arrays import unique_ints
@@ -38,7 +42,14 @@ def _court_coordinates() -> dict[int, tuple[float, float]]:
     }
 
 
-def load_cases_packed() -> tuple[list[CellFacts], IntArray, IntArray, IntArray]:
+type Cases = tuple[list[CellFacts], IntArray, IntArray, IntArray]
+
+# Parts of the case table read at once by start_cases_packed when given other connections: one
+# per core of the machine this was measured on (two), with this connection's own reads beside.
+PARTS = 2
+
+
+def load_cases_packed() -> Cases:
     """Open cases as two packed binary columns ((id, priority), cell key), 8 bytes each per
     case, and their other languages as numbered sets. Priorities below 0 come as 0 (as
     build_instance counts them): id and priority share an int64, one aggregate fewer.
@@ -52,15 +63,65 @@ def load_cases_packed() -> tuple[list[CellFacts], IntArray, IntArray, IntArray]:
     its parallel scan. numpy's unique then numbers the (key, set) pairs and
     :func:`_merge_equal_cells` the cells. No sort and no Python object per case.
     """
+    return start_cases_packed()()
+
+
+def start_cases_packed(submit: Submit | None = None) -> Callable[[], Cases]:
+    """:func:`load_cases_packed` in two steps, so the caller can read something else between
+    them: this one reads the reference codes and starts the big aggregate, the callable it
+    returns reads the other languages, waits for the aggregate and decodes.
+
+    With ``submit`` (beside.py: a connection of its own per read, in this one's snapshot) the
+    table is read as PARTS ranges of its pages, each on its own connection, so PostgreSQL's
+    work spreads over the cores (PostgreSQL 15 cannot run ``string_agg`` in parallel itself);
+    without, in one query here.
+    """
     if _largest_pk(ImmigrationCourt) >= _COURT_KEYS or _largest_pk(CaseRequest) >= _CASE_KEYS:
-        return load_cases_orm()  # ids too large to pack; never with real data
-    cases = CaseRequest._meta.db_table
+        return load_cases_orm  # ids too large to pack; never with real data
     languages, case_types = Language._meta.db_table, CaseType._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT code FROM {languages} ORDER BY code")  # noqa: S608
         language_codes = [row[0] for row in cursor.fetchall()]
         cursor.execute(f"SELECT code FROM {case_types} ORDER BY code")  # noqa: S608
         type_codes = [row[0] for row in cursor.fetchall()]
+    sizes = {"nl": len(language_codes) + 1, "nt": len(type_codes), "courts": _COURT_KEYS}
+    if submit is None:
+        columns = _packed_cases(sizes, pages=None)
+        parts: list[Callable[[], tuple[IntArray, IntArray]]] = [lambda: columns]
+    else:
+        parts = [
+            submit(partial(_packed_cases, sizes, pages=pages)).result
+            for pages in _page_ranges(PARTS)
+        ]
+
+    def finish() -> Cases:
+        with connection.cursor() as cursor:
+            other_sets = (
+                _other_language_sets(cursor) if other_languages_matched() else _NO_OTHER_LANGUAGES
+            )
+        read = [part() for part in parts]
+        cases_, keys = (np.concatenate([columns[k] for columns in read]) for k in (0, 1))
+        return _decoded_cases(cases_, keys, other_sets, language_codes, type_codes)
+
+    return finish
+
+
+def _packed_cases(
+    sizes: dict, *, pages: tuple[int, int | None] | None
+) -> tuple[IntArray, IntArray]:
+    """The two packed columns of the open cases (load_cases_packed), of the table's pages
+    ``[first, stop)`` (``stop`` None: to the end) or of all of it, as int64 arrays."""
+    cases, languages = CaseRequest._meta.db_table, Language._meta.db_table
+    case_types = CaseType._meta.db_table
+    within = ""
+    if pages is not None:  # a TID range scan (PostgreSQL 14) reads only these pages
+        first, stop = pages
+        within = " AND x.ctid >= %(first)s::tid"
+        sizes = {**sizes, "first": f"({first},0)"}
+        if stop is not None:
+            within += " AND x.ctid < %(stop)s::tid"
+            sizes["stop"] = f"({stop},0)"
+    with connection.cursor() as cursor:
         cursor.execute(
             "SELECT string_agg(int8send((x.id << 31) | GREATEST(x.priority, 0)), ''::bytea), "  # noqa: S608 (constants only)
             "string_agg(int8send(((((l.n * %(nl)s + COALESCE(r.n, 0)) * %(nt)s + t.n) "
@@ -72,25 +133,48 @@ def load_cases_packed() -> tuple[list[CellFacts], IntArray, IntArray, IntArray]:
             "ON x.relay_interpreter_ok AND r.code = x.relay_language_id "
             f"JOIN (SELECT code, row_number() OVER (ORDER BY code) - 1 AS n FROM {case_types}) t "
             "ON t.code = x.case_type_id "
-            "WHERE x.status = 'open'",
-            {"nl": len(language_codes) + 1, "nt": len(type_codes), "courts": _COURT_KEYS},
+            f"WHERE x.status = 'open'{within}",
+            sizes,
         )
         packed = cursor.fetchone()
-        spoken_ids, spoken_sets, sets = (
-            _other_language_sets(cursor) if other_languages_matched() else _NO_OTHER_LANGUAGES
-        )
     cases_, keys = (
         np.frombuffer(bytes(column or b""), dtype=">i8").astype(np.int64) for column in packed
     )
+    return cases_, keys
+
+
+def _page_ranges(parts: int) -> list[tuple[int, int | None]]:
+    """``parts`` ranges of the case table's pages, ``[first, stop)``, the last open-ended (the
+    table may have grown since its size was read; every row lies in exactly one range)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_relation_size(%s) / current_setting('block_size')::int",
+            [CaseRequest._meta.db_table],
+        )
+        pages = cursor.fetchone()[0]
+    bounds = [pages * k // parts for k in range(parts)]
+    return [(first, stop) for first, stop in zip(bounds, [*bounds[1:], None], strict=True)]
+
+
+def _decoded_cases(
+    cases_: IntArray,
+    keys: IntArray,
+    other_sets: "OtherSets",
+    language_codes: list[str],
+    type_codes: list[str],
+) -> Cases:
+    """The cells, case ids (ascending), each case's cell and the priorities, from the packed
+    columns (in any order) and the other-language sets."""
+    spoken_ids, spoken_sets, sets = other_sets
     ids, priorities = cases_ >> 31, cases_ & (2**31 - 1)
     if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():  # usually in heap order, by id
         order = np.argsort(ids, kind="stable")
         ids, keys, priorities = ids[order], keys[order], priorities[order]
-    spoken = np.zeros(len(ids), dtype=np.int64)
+    case_set = np.zeros(len(ids), dtype=np.int64)
     at = np.minimum(np.searchsorted(ids, spoken_ids), max(len(ids) - 1, 0))
     found = (at < len(ids)) & (ids[at] == spoken_ids) if len(ids) else np.zeros(0, dtype=bool)
-    spoken[at[found]] = spoken_sets[found]
-    unique_keys, case_cell = _cells_of(keys, spoken, len(sets))
+    case_set[at[found]] = spoken_sets[found]
+    unique_keys, case_cell = _cells_of(keys, case_set, len(sets))
     courts = _court_coordinates()
     cells = [
         _cell_facts((language, sets[other], relay, court, case_type, detained, remote), courts)
@@ -112,10 +196,12 @@ def other_languages_matched() -> bool:
     return settings.MATCHING_OTHER_LANGUAGES
 
 
-_NO_OTHER_LANGUAGES = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), [()])
+# (case id, set number) of the cases with other languages, and the sets by number.
+type OtherSets = tuple[IntArray, IntArray, list[tuple[str, ...]]]
+_NO_OTHER_LANGUAGES: OtherSets = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), [()])
 
 
-def _other_language_sets(cursor) -> tuple[IntArray, IntArray, list[tuple[str, ...]]]:
+def _other_language_sets(cursor) -> OtherSets:
     """(case id, set number) of every case with other languages, and the sets by number (0 is
     the empty set). All cases, not only open ones: filtering would scan the big table, and the
     caller keeps only the ids it loaded."""

@@ -19,6 +19,7 @@ against ``solver.solve`` on the materialised instance.
 """
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from itertools import pairwise
@@ -128,7 +129,12 @@ def score_arcs_and_hubs(
        :func:`_hubs` for why the optimum is unchanged.
     """
     scoring = Scoring(attorneys, cells, miles, court_position, hub_member, weights)
-    return _concatenated(list(scoring.arc_parts())), scoring.hubs()
+    return _concatenated(list(scoring.arc_parts(workers=WORKERS))), scoring.hubs()
+
+
+# Threads expanding the member arcs at once when the whole scoring is wanted (one per core of
+# the machine this was measured on): numpy releases the GIL in the large array operations.
+WORKERS = 2
 
 
 class Scoring:
@@ -151,16 +157,18 @@ class Scoring:
         self.skills = _Skills.of(attorneys, routes, sorted({c.case_type for c in cells}), weights)
         self.columns = _CellColumns.of(cells, self.skills.type_index, court_position)
 
-    def arc_parts(self, *, part_pairs: int | None = None) -> Iterator[ArcPart]:
+    def arc_parts(self, *, part_pairs: int | None = None, workers: int = 1) -> Iterator[ArcPart]:
         """Steps 1-3: the member arcs (in parts of about ``part_pairs`` candidate pairs each, by
-        attorney, when given: the peak memory of scoring is their expansion), then the other
-        cells' arcs a block at a time."""
+        attorney, when given: the peak memory of scoring is their expansion; else in
+        ``workers`` parts expanded by as many threads at once), then the other cells' arcs a
+        block at a time."""
         attorneys, skills, routes, columns = self.attorneys, self.skills, self.routes, self.columns
         if self.hub_member.any():
             member = (routes, columns.type, columns.court, columns.remote, self.hub_member)
             yield from _member_arcs(
-                attorneys, skills, self.miles, self.weights, cells=member, part_pairs=part_pairs
-            )
+                attorneys, skills, self.miles, self.weights, cells=member,
+                part_pairs=part_pairs, workers=workers,
+            )  # fmt: skip
         # Cells outside hubs (all of them when there are none) in dense blocks.
         entry_cell, entry_column = routes.entries(~self.hub_member)
         entry_lang = routes.lang[entry_cell, entry_column].astype(np.int64)
@@ -331,13 +339,19 @@ def _experience_points(cases: IntArray, years_points: IntArray, weights: Affinit
 
 
 def _concatenated(parts: list[tuple[IntArray, IntArray, IntArray]]) -> Arcs:
+    """The parts as one set of arcs. Takes the list's parts out of it: each column's parts are
+    freed once joined, so the join holds a third more than the arcs, not twice as much."""
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
         return Arcs(empty, empty, empty)
     if len(parts) == 1:  # member arcs alone, as scored (sorted): no copy
-        return Arcs(*parts[0])
-    attorney, cell, affinity = (np.concatenate(p) for p in zip(*parts, strict=True))
-    return Arcs(attorney=attorney, cell=cell, affinity=affinity)
+        return Arcs(*parts.pop())
+    columns: list = [list(column) for column in zip(*parts, strict=True)]
+    parts.clear()
+    for k, column in enumerate(columns):
+        columns[k] = np.concatenate(column)
+        column.clear()
+    return Arcs(attorney=columns[0], cell=columns[1], affinity=columns[2])
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -417,10 +431,12 @@ def _member_arcs(
     *,
     cells: tuple,
     part_pairs: int | None = None,
+    workers: int = 1,
 ) -> Iterator[ArcPart]:
     """Direct arcs into hub-member cells, by sparse joins instead of dense blocks, sorted by
     (attorney, cell): in one part, or (``part_pairs``) in parts of whole attorneys with about
-    that many candidate pairs each.
+    that many candidate pairs each, or (``workers`` > 1, without ``part_pairs``) in that many
+    such parts, expanded by as many threads at once.
 
     (Cells outside hubs, and every cell when there are none, are scored by dense blocks per
     (route language, case type) group in :func:`score_arcs_and_hubs`.)
@@ -469,9 +485,19 @@ def _member_arcs(
         points = language * weights.relay_percent // 100 if relay else language
         parts.append((entry_cell[use][order].astype(np.int32), start, stop - start, base + points))
     # Pairs are sorted by (attorney, cell): parts of whole attorneys, in order, are the same.
-    for a, b in _attorney_runs(q_attorney, sum(count for _, _, count, _ in parts), part_pairs):
+    pairs = sum(count for _, _, count, _ in parts)
+
+    def expanded(run: tuple[int, int]) -> ArcPart:
+        a, b = run
         some = [(cell, start[a:b], count[a:b], value[a:b]) for cell, start, count, value in parts]
-        yield _best_per_pair(*_expanded(q_attorney[a:b], some), len(member))
+        return _best_per_pair(*_expanded(q_attorney[a:b], some), len(member))
+
+    if part_pairs is not None or workers < 2:
+        yield from map(expanded, _attorney_runs(q_attorney, pairs, part_pairs))
+        return
+    runs = _attorney_runs(q_attorney, pairs, -(-int(np.sum(pairs)) // workers) or None)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="score") as pool:
+        yield from pool.map(expanded, runs)
 
 
 def _attorney_runs(

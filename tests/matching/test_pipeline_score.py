@@ -221,6 +221,21 @@ def test_arcs_in_parts_are_the_arcs_in_the_same_order(world, part_pairs):
     assert in_parts.affinity.tolist() == hubs.affinity.tolist()
 
 
+@settings(max_examples=100, deadline=None)
+@given(worlds(), st.integers(2, 4))
+def test_arcs_expanded_by_several_threads_are_the_arcs_of_one(world, workers):
+    """The run expands the member arcs in ``workers`` parts at once: the same arcs, in order."""
+    facts, cells, member = world
+    miles, position = _miles(facts)
+    scoring = Scoring(_attorneys(facts), cells, miles, position, np.asarray(member, dtype=bool))
+
+    def joined(parts) -> list[list[int]]:
+        parts = list(parts)
+        return [[v for part in parts for v in part[i].tolist()] for i in range(3)]
+
+    assert joined(scoring.arc_parts(workers=workers)) == joined(scoring.arc_parts())
+
+
 def test_each_preference_rules_out_or_favours_pairs_as_the_scoring_module():
     # One attorney per preference, near the Los Angeles court (3), against New York cells.
     facts = [

@@ -345,7 +345,7 @@ WITH claimed AS (
     UPDATE {_CASES} AS c SET status = %(matched)s, updated_at = %(now)s
     FROM unnest(%(cases)s::bigint[], %(attorneys)s::bigint[], %(scores)s::int[],
                 %(pairs)s::int[]) AS p(case_id, attorney_id, score, pair)
-    WHERE c.id = ANY(%(cases)s::bigint[]) AND c.id = p.case_id AND c.status = %(open)s
+    WHERE c.id = p.case_id AND c.status = %(open)s
     RETURNING c.id, p.attorney_id, p.score, p.pair, c.priority, c.detained,
               c.next_hearing_date, c.filing_deadline, c.created_at
 ), inserted AS (
@@ -381,6 +381,12 @@ def _claim_and_insert(batch: _Batch) -> int:
         # are rough, and JIT-compiling for them took longer than the statement.
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '64MB'")
+        # Each case found by its primary key, in the candidates' (case) order, and updated while
+        # its page is at hand: a hash join read the whole table first (or probed the index for
+        # an array of every id, which took 30 ms to plan), ~25% more PostgreSQL CPU for the
+        # claims at 1M. The transaction runs nothing after this statement but its checks.
+        cursor.execute("SET LOCAL enable_hashjoin = off")
+        cursor.execute("SET LOCAL enable_mergejoin = off")
         cursor.execute(
             _CLAIM_AND_INSERT,
             {

@@ -1,9 +1,9 @@
-"""The greedy baseline of a run, computed beside the write of its proposals.
+"""The greedy baseline of a run, computed beside the solve.
 
 The greedy objective is only a statistic (the run records how much the exact optimum gains over
 it), but at backlog scale it costs seconds of pure Python. A forked child computes it: it shares
-the loaded arrays copy-on-write, runs the greedy on the second core while the parent writes the
-proposals (run.py says why not beside the solve), and sends back three numbers. Not niced: on
+the loaded arrays copy-on-write, runs the greedy on the second core while the parent solves on
+one (the write that follows wants both: run.py), and sends back three numbers. Not niced: on
 a busy machine a niced child starved and the run waited for it. Nothing personal is in the
 problem (ids and integers), and the child never touches the database connection it inherits:
 it leaves with ``os._exit``, which skips every finaliser that could close the parent's socket.

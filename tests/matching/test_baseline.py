@@ -1,4 +1,4 @@
-"""The greedy baseline, computed in a forked child beside the write (pipeline/baseline.py)."""
+"""The greedy baseline, computed in a forked child beside the solve (pipeline/baseline.py)."""
 
 import os
 import signal
@@ -114,16 +114,27 @@ def test_a_failed_write_stops_the_child(problem, always_fork, monkeypatch):
         os.waitpid(started[0], os.WNOHANG)
 
 
-def test_a_failed_solve_starts_no_child(problem, always_fork, monkeypatch):
-    """The child starts after the solve (run.py): beside it, it would add to the run's peak
-    memory."""
+def test_the_child_runs_beside_the_solve_and_a_failed_solve_stops_it(
+    problem, always_fork, monkeypatch
+):
+    """The child starts before the solve (run.py: the write that follows wants both cores)."""
     started = []
-    monkeypatch.setattr(GreedyBaseline, "_fork", lambda self: started.append(self))
+    real_init = GreedyBaseline.__init__
+
+    def record(self, *args):
+        real_init(self, *args)
+        started.append(self.pid)
+
+    monkeypatch.setattr(GreedyBaseline, "__init__", record)
+    seen = []
 
     def broken(problem):
+        seen.extend(started)
         raise RuntimeError("solver broke")
 
     with pytest.raises(RuntimeError):
         matching_run(solver=broken)
 
-    assert started == []
+    assert seen and seen[0] is not None  # forked before the solver was called
+    with pytest.raises(ChildProcessError):  # killed and reaped: no zombie left behind
+        os.waitpid(seen[0], os.WNOHANG)

@@ -69,7 +69,9 @@ snapshot on PostgreSQL, as the full load's.
 
 import datetime
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import partial
 from time import perf_counter
 
 import numpy as np
@@ -79,6 +81,7 @@ from cases.models import CaseRequest, ImmigrationCourt
 from matching.models import Match
 from matching.pipeline.load import Problem, Snapshot, pk_of, problem_of, snapshot
 from matching.pipeline.load.attorneys import load_attorneys
+from matching.pipeline.load.beside import Submit, beside
 from matching.pipeline.load.cases import cells_of_keys, other_languages_matched
 from matching.pipeline.load.reach import IntArray, Reach, reach_of
 from matching.pipeline.score import Attorneys
@@ -155,7 +158,8 @@ def load_small_problem(
     1. Available attorneys, courts, the attorneys' exclusions with open cases.
     2. Their reach (reach.py) as probes, one per part of a cell, each with its depth.
     3. Read the best cases of each probe to its depth (a LATERAL query on PostgreSQL for the
-       parts without other languages, one for those with).
+       parts without other languages, one for those with; from BESIDE_PROBES probes, the
+       former in two halves on two more connections sharing the snapshot, beside.py).
     4. Build cells, score and build exactly as load_problem does; solve (``solve``, the exact
        flow by default). The parts read to their depth whose loaded cases the optimum uses up
        (or may not give to everyone) are read DEEPER times deeper, and the round starts again.
@@ -163,9 +167,10 @@ def load_small_problem(
     solve = solve or (lambda problem: solve_component(problem.instance, problem.hubs))
     timings = {} if timings is None else timings
     started = perf_counter()
-    with snapshot():
+    with snapshot() as own:
         base, probes, figures = _read_base(today)
-        read = _read_probes(probes, others=base.others, limit=max_cases + 1)
+        with beside(2) if own and len(probes) >= BESIDE_PROBES else nullcontext() as submit:
+            read = _read_probes(probes, others=base.others, limit=max_cases + 1, submit=submit)
         timings["load"] = timings.get("load", 0.0) + perf_counter() - started
         if read is None:
             return None
@@ -439,16 +444,33 @@ _ORDER = "GREATEST(x.priority, 0) DESC, x.id"
 
 
 def _read_probes(
-    probes: Probes, *, others: bool, limit: int, chosen: list[int] | None = None
+    probes: Probes,
+    *,
+    others: bool,
+    limit: int,
+    chosen: list[int] | None = None,
+    submit: Submit | None = None,
 ) -> list[tuple[int, int, int]] | None:
     """(case pk, priority, probe) of the best K open cases of each probe (of ``chosen`` ones
     when given); None past ``limit``. ``others``: whether other languages count (then a probe
-    reads the cases whose other languages are its ``others``; else every case of its place)."""
+    reads the cases whose other languages are its ``others``; else every case of its place).
+    With ``submit`` (beside.py) the two halves of the probes without other languages are read
+    on two other connections in this one's snapshot while this one reads the rest."""
     chosen = list(range(len(probes))) if chosen is None else chosen
     if not chosen:
         return []
     if connection.vendor != "postgresql":
         rows = _read_probes_orm(probes, chosen, others, limit)
+    elif submit is not None:
+        plain = [n for n in chosen if not probes.others[n]]
+        halves = [
+            submit(partial(_read_beside, probes, half, others=others, limit=limit))
+            for half in (plain[: len(plain) // 2], plain[len(plain) // 2 :])
+        ]
+        rest = [n for n in chosen if probes.others[n]]
+        rows = _read_probes_postgresql(probes, rest, others=others, limit=limit)
+        for half in halves:
+            rows += half.result()
     else:
         plain = [n for n in chosen if not probes.others[n]]
         rows = _read_probes_postgresql(probes, plain, others=others, limit=limit)
@@ -456,6 +478,19 @@ def _read_probes(
             rest = [n for n in chosen if probes.others[n]]
             rows += _read_probes_postgresql(probes, rest, others=others, limit=limit - len(rows))
     return None if len(rows) >= limit else rows
+
+
+# Probes from which the first read runs on three connections: below, a read takes a few
+# milliseconds, less than opening two connections (one verification reaches ~5k places at 1M,
+# a batch of 300 ~49k).
+BESIDE_PROBES = 20_000
+
+
+def _read_beside(probes: Probes, chosen: list[int], *, others: bool, limit: int) -> list:
+    """_read_probes_postgresql on a connection of beside.py's, without JIT (see _read_base)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+    return _read_probes_postgresql(probes, chosen, others=others, limit=limit)
 
 
 def _read_probes_postgresql(probes: Probes, chosen: list[int], *, others: bool, limit: int) -> list:

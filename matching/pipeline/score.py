@@ -18,6 +18,8 @@ the decomposed pairs score exactly their path values. tests/matching/test_runs.p
 against ``solver.solve`` on the materialised instance.
 """
 
+import ctypes
+import ctypes.util
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -129,7 +131,9 @@ def score_arcs_and_hubs(
        :func:`_hubs` for why the optimum is unchanged.
     """
     scoring = Scoring(attorneys, cells, miles, court_position, hub_member, weights)
-    return _concatenated(list(scoring.arc_parts(workers=WORKERS))), scoring.hubs()
+    arcs = _concatenated(list(scoring.arc_parts(workers=WORKERS)))
+    _release_freed_memory()  # the threads' parts, joined and freed
+    return arcs, scoring.hubs()
 
 
 # Threads expanding the member arcs at once when the whole scoring is wanted (one per core of
@@ -498,6 +502,18 @@ def _member_arcs(
     runs = _attorney_runs(q_attorney, pairs, -(-int(np.sum(pairs)) // workers) or None)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="score") as pool:
         yield from pool.map(expanded, runs)
+
+
+def _release_freed_memory() -> None:
+    """Give back to the OS what the expansion threads allocated and the run freed. glibc keeps
+    it in the threads' own arenas, where the rest of the run never reuses it: 350 MB of a 1M
+    run's RSS after scoring (900 MB instead of 550). Elsewhere (no ``malloc_trim``) there is
+    nothing to do."""
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def _attorney_runs(

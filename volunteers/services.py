@@ -548,6 +548,8 @@ def case_hours_log(*, match: Match, user: User, hours: Decimal, worked_on: date)
     logged = CaseHours.objects.filter(
         match__attorney_id=match.attorney_id, worked_on=worked_on
     ).aggregate(total=Sum("hours"))["total"] or Decimal(0)
+    # To the field's tenth on every database (SQLite's sum of 20.0 comes back as 20).
+    logged = logged.quantize(Decimal("0.1"))
     if logged + hours > HOURS_PER_DAY:
         raise AttorneyError(
             f"You have already logged {logged} hours on {worked_on:%-d %B %Y}; a day holds at "

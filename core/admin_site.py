@@ -11,7 +11,6 @@ from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 
-from core.dashboard import dashboard_view
 from core.roles import COORDINATOR_PERMISSION, staff_has_totp
 from core.selectors import coordinator_worklist
 from core.staff_enrollment import staff_enrollment_begin, staff_enrollment_user
@@ -61,6 +60,10 @@ class ProBonoAdminSite(admin.AdminSite):
         return super().index(request, extra)
 
     def dashboard_view(self, request):
+        # Imported here: the dashboard's selectors (volunteers', interpreters', the board's) are
+        # request-time code that every process loading the admin (commands, the worker) skips.
+        from core.dashboard import dashboard_view
+
         return dashboard_view(request, self)
 
     def enrollment_view(self, request, token):

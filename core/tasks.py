@@ -1,7 +1,6 @@
 from celery import shared_task
 
 from cases.models import ImmigrationCourt
-from core.dashboard import dashboard_figures
 from core.staff_enrollment import staff_enrollment_send
 
 
@@ -14,6 +13,10 @@ def ping(token: str) -> dict:
 @shared_task(name="core.refresh_need_dashboard", acks_late=True)
 def refresh_need_dashboard() -> str:
     """Recompute the need dashboard's figures so no coordinator waits for them (dashboard.py)."""
+    # Imported here: staff_security imports this module for the enrollment mail, and the
+    # dashboard's selectors would then load in every process that loads the admin.
+    from core.dashboard import dashboard_figures
+
     _, computed_at = dashboard_figures(refresh=True)
     return computed_at.isoformat()
 

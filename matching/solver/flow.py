@@ -1,10 +1,10 @@
 """The optimal solver: one min-cost flow on OR-Tools per component batch, with optional hubs."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from ortools.graph.python import min_cost_flow
 
 from matching.solver.arrays import ranges
 from matching.solver.cells import _Cells, _cells_without_exclusions
@@ -12,6 +12,9 @@ from matching.solver.components import components
 from matching.solver.dominance import without_dominated_arcs
 from matching.solver.hubs import Hubs
 from matching.solver.instance import Instance, IntArray, SolverError
+
+if TYPE_CHECKING:  # imported where a network is made: ~0.1 s that only solving processes pay
+    from ortools.graph.python import min_cost_flow
 from matching.solver.solution import Solution, merge_solutions, solution_of
 
 # solve() packs small components into parts of about this many arcs: one flow per tiny
@@ -57,6 +60,8 @@ def solve_component(instance: Instance, hubs: Hubs | None = None) -> Solution:
     if total == 0 or len(cells.case) == 0:
         return Solution(objective=0, assignments=())
 
+    from ortools.graph.python import min_cost_flow
+
     network = min_cost_flow.SimpleMinCostFlow()
     spans, run_start = _add_network_arcs(network, instance, cells, total)
     network.set_nodes_supplies(
@@ -80,7 +85,7 @@ class _Flows:
 
 
 def _add_network_arcs(
-    network: min_cost_flow.SimpleMinCostFlow, instance: Instance, cells: _Cells, total: int
+    network: "min_cost_flow.SimpleMinCostFlow", instance: Instance, cells: _Cells, total: int
 ) -> tuple[list[tuple[int, int]], IntArray]:
     """Add every arc (step 2 of :func:`solve_component`); return the arc index span of each
     group of :class:`_Flows` and the first case position of each priority run.
@@ -125,7 +130,7 @@ def _priority_runs(instance: Instance, cells: _Cells) -> tuple[IntArray, IntArra
 
 
 def add_arcs(
-    network: min_cost_flow.SimpleMinCostFlow,
+    network: "min_cost_flow.SimpleMinCostFlow",
     tails: ArrayLike,
     heads: ArrayLike,
     capacities: ArrayLike,

@@ -105,6 +105,23 @@ def test_solve_instance_exits_non_zero_with_one_line_and_no_traceback(tmp_path):
     assert done.stdout == ""
 
 
+def test_a_command_loads_neither_the_solver_library_nor_the_dashboard_until_it_needs_them():
+    """Every process loads the admin (its registrations) and the matching pipeline; OR-Tools
+    (~0.1 s) and the need dashboard's selectors load where a solve or the dashboard runs."""
+    heavy = ["ortools.graph.python.min_cost_flow", "core.dashboard", "interpreters.selectors"]
+    code = (
+        "import sys, django; django.setup(); "
+        "from django.core.management import load_command_class; "
+        "load_command_class('matching', 'export_instance'); "
+        f"print([name for name in {heavy!r} if name in sys.modules])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert done.stdout.strip() == "[]"
+
+
 def test_solve_instance_reports_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="cannot read"):
         _solve(tmp_path / "missing.json")

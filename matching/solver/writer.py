@@ -19,8 +19,10 @@ import errno
 import io
 import os
 import pickle  # arrays down a pipe to our own forked child
+import queue
 import re
 import sys
+import threading
 from collections.abc import Buffer, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _quote  # json.dumps' own (ASCII output)
@@ -38,14 +40,15 @@ ObjectArray = NDArray[np.object_]
 ArcPart = tuple[IntArray, IntArray, IntArray]
 # Texts as a numpy bytes array ("S" dtype: fixed width, NUL-padded).
 TextArray = NDArray[np.bytes_]
+# A table of texts and each item's row in it (None: item i is row i): see _items.
+Column = tuple[TextArray, IntArray | None]
 
 # Bytes handed to ``out.write`` at a time (at least), and items made at a time.
 _FLUSH_AT = 1 << 22
 _BLOCK = 1 << 16
-# Written by a child (write_in_parts), the text of one part in this many is made by the parent,
-# which scores the parts: at 1M cases, scoring them is ~0.6 s CPU against ~1.3 s for the text
-# of the whole file, and the child makes the attorneys' and cells' while the first is scored.
-_PARENT_EVERY = 3
+# Written by a child (write_in_parts), parts of arcs the child has yet to take, at most; when
+# more are waiting, the parent writes the next part's text itself (~7 MB a part at 1M).
+_SEND_AHEAD = 2
 
 # What encode_basestring_ascii would escape: such ids take the slow road (_quote, one by one).
 _ESCAPED = re.compile(r'["\\\x00-\x1f]')
@@ -177,14 +180,30 @@ def _write(
 
 def _head(c: Columns, out: BinarySink) -> "_Section":
     """The attorneys and the cells with their cases; the arcs' section opened."""
+    attorneys, cells = _head_lists(c)
     out.write(b'{"attorneys":[')
     section = _Section(out)
-    attorney = _affixed(b',{"id":"', c.attorney_ids, b'","capacity":')
-    section.add(_items((attorney, None), _numbers(c.capacity, b"}")))
+    for columns in attorneys:
+        section.add(_items(*columns))
     section = section.next(b'],"cells":[')
-    for item in _cell_items(c):
-        section.add(item)
+    for columns in cells:
+        section.add(_items(*columns))
     return section.next(b'],"arcs":[')
+
+
+def _head_length(c: Columns) -> int:
+    """The length of what :func:`_head` writes, without making its text."""
+    attorneys, cells = _head_lists(c)
+    known: dict[int, tuple[TextArray, IntArray]] = {}
+    lists = (sum(_items_length(*cs, known=known) for cs in items) for items in (attorneys, cells))
+    return len(b'{"attorneys":[],"cells":[],"arcs":[') + sum(max(n - 1, 0) for n in lists)
+
+
+def _head_lists(c: Columns) -> tuple[Iterable[tuple[Column, ...]], Iterable[tuple[Column, ...]]]:
+    """The columns (:func:`_items`) of the attorneys' items, and of the cells' with their
+    cases."""
+    attorney = _affixed(b',{"id":"', c.attorney_ids, b'","capacity":')
+    return [((attorney, None), _numbers(c.capacity, b"}"))], _cell_columns(c)
 
 
 def _tail(c: Columns, section: "_Section", hubs: Hubs | None) -> None:
@@ -225,14 +244,15 @@ def write_in_parts(
 
 
 def _write_parts(
-    c: Columns, parts: Iterable[ArcPart | bytes], hubs: Callable[[], Hubs], out: BinarySink
+    c: Columns, parts: Iterable[ArcPart | int], hubs: Callable[[], Hubs], out: BinarySink
 ) -> None:
-    """:func:`write_in_parts` here; a part given as bytes is its arcs' text."""
+    """:func:`write_in_parts` here; a part given as a number is that many bytes of arcs' text
+    that another process writes at their place (``_Section.skip``)."""
     section = _head(c, out)
     tables = _ArcTables.of(c)
     for part in parts:
-        if isinstance(part, bytes):
-            section.add(part)
+        if isinstance(part, int):
+            section.skip(part)
             continue
         for items in tables.items(*part):
             section.add(items)
@@ -247,10 +267,16 @@ def _written_by_child(
 ) -> None:
     """:func:`write_in_parts` by a forked child, which writes the attorneys and cells while
     this process makes the first part (scoring, on the other core), then each part as it comes
-    down a pipe, then the hubs: the file is done soon after the last part is made. Making the
-    text is the longer task, so this process makes that of one part in ``_PARENT_EVERY`` and
-    sends it as bytes. ``out`` is left at the end of the file."""
+    down a pipe, then the hubs: the file is done soon after the last part is made.
+
+    Making the text can be the longer task (at 1M cases ~1 s CPU for the whole file against
+    ~1 s of scoring, and the machine's other load decides who is ahead), so the work is shared
+    as it goes: a thread sends the parts, and when ``_SEND_AHEAD`` of them wait for the child,
+    this process makes the next one's text and writes it at its place in the file (``pwrite``:
+    the head's length and each part's are known without their text), sending the child only
+    its length to leave. ``out`` is left at the end of the file."""
     out.flush()
+    begin = out.tell()  # the file's position is shared with the child once forked
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover (the child's coverage is not collected)
@@ -258,16 +284,20 @@ def _written_by_child(
         _child_writes(columns, out, os.fdopen(read_end, "rb"))
     os.close(read_end)
     try:
-        with os.fdopen(write_end, "wb") as pipe:
-            tables = None
-            for k, part in enumerate(parts):
-                sent: ArcPart | bytes = part
-                if k % _PARENT_EVERY == _PARENT_EVERY - 1:
-                    tables = tables or _ArcTables.of(columns())
-                    sent = b"".join(tables.items(*part))
-                pickle.dump(sent, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump(None, pipe)
-            pickle.dump(hubs(), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+        with _Sender(os.fdopen(write_end, "wb")) as sender:
+            c = columns()
+            tables = _ArcTables.of(c)
+            at = start = begin + _head_length(c)
+            for part in parts:
+                length = tables.length(*part) - (at == start)  # the list's first comma
+                if length > 0 and sender.waiting >= _SEND_AHEAD:
+                    _write_at(out.fileno(), at, tables.items(*part), drop=at == start)
+                    sender.send(length)
+                else:
+                    sender.send(part)
+                at += max(length, 0)
+            sender.send(None)
+            sender.send(hubs())
     except BrokenPipeError:
         pass  # the child has stopped: its status says why
     finally:
@@ -275,6 +305,66 @@ def _written_by_child(
     if status != 0:
         raise OSError(errno.EIO, f"the writing process failed (status {status})")
     out.seek(0, os.SEEK_END)
+
+
+def _write_at(fd: int, at: int, texts: Iterable[NDArray[np.uint8]], *, drop: bool) -> None:
+    """``texts`` one after the other from offset ``at`` of ``fd`` (the first byte dropped)."""
+    for text in texts:
+        view = memoryview(text)[int(drop and len(text) > 0) :]
+        drop = drop and not len(text)
+        while len(view):
+            written = os.pwrite(fd, view, at)
+            at, view = at + written, view[written:]
+
+
+class _Sender:
+    """Pickles sent down a pipe by a thread, in order; ``waiting``: the parts of arcs sent
+    and not yet taken by the reader. Leaving the block sends what is queued and closes the
+    pipe (at once on an error: the reader then meets the pipe's end)."""
+
+    def __init__(self, pipe: BinaryIO) -> None:
+        self._pipe, self._queue = pipe, queue.SimpleQueue[object]()
+        # Counted apart, each by one thread: a shared += could lose a count.
+        self._parts_sent = self._parts_taken = 0
+        self._error: BaseException | None = None
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="export-sender", daemon=True)
+        self._thread.start()
+
+    @property
+    def waiting(self) -> int:
+        return self._parts_sent - self._parts_taken
+
+    def send(self, item: object) -> None:
+        if self._error is not None:
+            raise self._error
+        if isinstance(item, tuple):
+            self._parts_sent += 1
+        self._queue.put(item)
+
+    def __enter__(self) -> "_Sender":
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        self._stopped = error is not None  # what is queued is then dropped
+        self._queue.put(_END)
+        self._thread.join()
+        self._pipe.close()
+        if error is None and self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not _END:
+            if self._error is None and not self._stopped:
+                try:
+                    pickle.dump(item, self._pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                except BaseException as error:  # a broken pipe: the child has stopped
+                    self._error = error
+            if isinstance(item, tuple):
+                self._parts_taken += 1
+
+
+_END = object()
 
 
 def _child_writes(
@@ -321,6 +411,18 @@ class _Section:
         if self._size >= _FLUSH_AT:
             self._flush()
 
+    def skip(self, length: int) -> None:
+        """Leave ``length`` bytes of items (the first one's comma dropped) to be written by
+        another process: the batch is written and the file's position moved past them."""
+        if not length:
+            return
+        self._flush()
+        seek = getattr(self._out, "seek", None)
+        if seek is None:
+            raise io.UnsupportedOperation("skipping needs a file")
+        seek(length, os.SEEK_CUR)
+        self._first = False
+
     def next(self, closing: bytes) -> "_Section":
         """Close this list, and open the next section, with ``closing``."""
         self._batch.append(closing)
@@ -329,11 +431,9 @@ class _Section:
 
     def _flush(self) -> None:
         batch = self._batch
-        self._out.write(batch[0] if len(batch) == 1 else b"".join(batch))
+        if batch:
+            self._out.write(batch[0] if len(batch) == 1 else b"".join(batch))
         self._batch, self._size = [], 0
-
-
-Column = tuple[TextArray, IntArray | None]
 
 
 def _items(*columns: Column) -> NDArray[np.uint8]:
@@ -351,6 +451,21 @@ def _items(*columns: Column) -> NDArray[np.uint8]:
     text = items.view(np.uint8)
     kept: NDArray[np.uint8] = text[text != 0]
     return kept
+
+
+def _items_length(
+    *columns: Column, known: dict[int, tuple[TextArray, IntArray]] | None = None
+) -> int:
+    """The length of ``_items(*columns)``, without making it; ``known``: (table, its texts'
+    lengths) by ``id(table)``, kept across calls (holding the table keeps its id its own)."""
+    known = {} if known is None else known
+    total = 0
+    for table, index in columns:
+        if id(table) not in known:
+            known[id(table)] = (table, np.strings.str_len(table))
+        lengths = known[id(table)][1]
+        total += int(lengths.sum() if index is None else np.take(lengths, index, mode="clip").sum())
+    return total
 
 
 def _affixed(prefix: bytes, texts: TextArray, suffix: bytes) -> TextArray:
@@ -375,11 +490,11 @@ def _numbers(values: IntArray, suffix: bytes) -> tuple[TextArray, IntArray]:
     return _texts([b"%d%s" % (v, suffix) for v in distinct.tolist()]), row
 
 
-def _cell_items(c: Columns) -> Iterator[NDArray[np.uint8]]:
-    """Each cell with its cases, cases grouped by cell, ``_BLOCK`` cases at a time; the cells
-    without cases first."""
+def _cell_columns(c: Columns) -> Iterator[tuple[Column, ...]]:
+    """The columns (:func:`_items`) of each cell with its cases, cases grouped by cell,
+    ``_BLOCK`` cases at a time; the cells without cases first."""
     empty = np.flatnonzero(np.bincount(c.case_cell, minlength=c.n_cells) == 0)
-    yield _items((_affixed(b',{"id":"', c.cell_ids[empty], b'","cases":[]}'), None))
+    yield ((_affixed(b',{"id":"', c.cell_ids[empty], b'","cases":[]}'), None),)
     grouped = c.case_cell[1:] >= c.case_cell[:-1]
     order = None if grouped.all() else np.argsort(c.case_cell, kind="stable")
     cell = c.case_cell if order is None else c.case_cell[order]
@@ -396,7 +511,7 @@ def _cell_items(c: Columns) -> Iterator[NDArray[np.uint8]]:
     for start in range(0, len(cell), _BLOCK):
         part = slice(start, start + _BLOCK)
         case = np.arange(start, min(start + _BLOCK, len(cell))) if order is None else order[part]
-        yield _items(
+        yield (
             (opening, np.where(first[part], cell[part], c.n_cells)),
             (c.case_ids, case),
             (priority, priority_row[case]),
@@ -421,6 +536,11 @@ class _ArcTables:
     def of(cls, c: Columns) -> "_ArcTables":
         attorney = _affixed(b',{"attorney":"', c.attorney_ids, b'","cell":"')
         return cls(attorney, _affixed(b"", c.cell_ids, b'","affinity":'))
+
+    def length(self, attorney: IntArray, cell: IntArray, affinity: IntArray) -> int:
+        """The length of the arcs' text (:meth:`items`), without making it."""
+        texts, row = _numbers(affinity, b"}")
+        return _items_length((self.attorney, attorney), (self.cell, cell), (texts, row))
 
     def items(
         self, attorney: IntArray, cell: IntArray, affinity: IntArray, keep: IntArray | None = None

@@ -22,6 +22,7 @@ from matching.solver import (
     instance_to_json,
     load_instance,
     load_instance_with_hubs,
+    writer,
 )
 from matching.solver.writer import (
     Columns,
@@ -139,6 +140,43 @@ def test_arcs_written_in_parts_make_the_same_file_in_process_and_by_a_child(case
     assert by_child == whole.getvalue()
 
 
+@PROPERTY
+@given(instances_with_hubs(), st.lists(st.integers(0, 10**6), max_size=4), st.integers(0, 2))
+def test_parts_whose_text_the_parent_writes_at_their_place_make_the_same_file(
+    case, cuts, send_ahead
+):
+    """With the child behind (``send_ahead`` parts waiting, 0: always), the parent writes a
+    part's text itself at its offset and the child leaves room for it."""
+    instance, hubs = case
+    whole = io.BytesIO()
+    write_instance(instance, whole, hubs=hubs)
+    parts = _parts(instance, [cut % (instance.n_arcs + 1) for cut in cuts])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "instance.json"
+        with path.open("wb") as handle:
+            handle.write(b"  ")  # not at the start of the file
+            previous, writer._SEND_AHEAD = writer._SEND_AHEAD, send_ahead
+            try:
+                write_in_parts(
+                    lambda: Columns.of(instance), iter(parts), lambda: hubs, handle, child=True
+                )
+            finally:
+                writer._SEND_AHEAD = previous
+            assert handle.tell() == 2 + len(whole.getvalue())
+        assert path.read_bytes() == b"  " + whole.getvalue()
+
+
+@PROPERTY
+@given(instances_with_hubs())
+def test_the_heads_length_is_known_without_its_text(case):
+    instance, _ = case
+    columns = Columns.of(instance)
+    head = io.BytesIO()
+    writer._head(columns, head).next(b"")
+
+    assert writer._head_length(columns) == len(head.getvalue())
+
+
 def test_an_error_while_making_the_parts_stops_the_writing_child(tmp_path):
     instance, hubs = _small()
 
@@ -155,8 +193,12 @@ def test_an_error_while_making_the_parts_stops_the_writing_child(tmp_path):
 def test_a_child_that_cannot_write_is_an_os_error(tmp_path):
     instance, hubs = _small()
 
+    parent = os.getpid()
+
     def columns():
-        raise MemoryError
+        if os.getpid() != parent:  # the parent calls it too, for the texts' lengths
+            raise MemoryError
+        return Columns.of(instance)
 
     with (
         (tmp_path / "x.json").open("wb") as handle,

@@ -6,6 +6,7 @@ The second connection is a real one, so these tests commit their world (transact
 """
 
 import threading
+import time
 
 import pytest
 from django.core.management import call_command
@@ -52,13 +53,22 @@ def _write(problem, solution, run, today) -> int:
 
 
 def _second_connections() -> int:
-    """Connections to this database other than this one (the second one is closed after)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        return cursor.fetchone()[0]
+    """Connections to this database other than this one (the second one is closed after).
+
+    A closed connection's server process can still be listed for a moment while it exits, so
+    the count is read again until it falls to 0, for at most 5 s: one left open stays listed.
+    """
+    deadline = time.monotonic() + 5
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            others = cursor.fetchone()[0]
+        if others == 0 or time.monotonic() > deadline:
+            return others
+        time.sleep(0.05)
 
 
 def test_two_connections_write_what_one_writes(world, settings):

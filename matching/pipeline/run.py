@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from time import perf_counter
+from time import monotonic, perf_counter, sleep
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,13 @@ RUN_LOCK_KEY = 0x50424D52
 # Without PostgreSQL, a RUNNING run younger than this holds the (degraded) lock; older ones are
 # taken for dead, since a run at backlog scale takes about a minute.
 STALE_RUN_AFTER = timedelta(minutes=30)
+# How long a run tries for the lock before it skips. A worker killed mid-run leaves its session
+# to PostgreSQL, which ends it (and frees the lock) only once the statement it was running
+# returns; its message comes back to a new worker within a fraction of a second (REL-3), and that
+# run must not skip for a lock nobody alive holds. A run that is really in progress holds it
+# for far longer.
+RUN_LOCK_WAIT_SECONDS = 5.0
+RUN_LOCK_POLL_SECONDS = 0.1
 
 # Solves a loaded problem exactly; a parameter so tests can interleave changes or failures.
 ProblemSolver = Callable[[Problem], Solution]
@@ -113,9 +120,14 @@ def _single_flight() -> Iterator[bool]:
             status=MatchingRun.Status.RUNNING, started_at__gte=recent
         ).exists()
         return
+    deadline = monotonic() + RUN_LOCK_WAIT_SECONDS
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK_KEY])
-        acquired = bool(cursor.fetchone()[0])
+        while True:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK_KEY])
+            acquired = bool(cursor.fetchone()[0])
+            if acquired or monotonic() >= deadline:
+                break
+            sleep(RUN_LOCK_POLL_SECONDS)
     try:
         yield acquired
     finally:

@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 
 import numpy as np
+import psycopg
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -20,6 +21,7 @@ from matching.pipeline import load as loading
 from matching.pipeline.load import case_id, load_problem
 from matching.pipeline.load import cases as load_cases
 from matching.pipeline.run import (
+    RUN_LOCK_KEY,
     STALE_RUN_AFTER,
     matching_run,
     solve_problem,
@@ -443,12 +445,13 @@ def test_two_concurrent_runs_one_works_and_the_other_writes_nothing(monkeypatch)
     if connection.vendor != "postgresql":
         pytest.skip("advisory locks are PostgreSQL only")
     call_command("seed_scale", attorneys=30, cases=300, seed=5)
+    monkeypatch.setattr("matching.pipeline.run.RUN_LOCK_WAIT_SECONDS", 0.3)
     barrier = threading.Barrier(2)
     results: list[MatchingRun] = []
     errors: list[BaseException] = []
 
     def slow_solve(problem):
-        time.sleep(1.0)  # hold the lock while the other thread tries it
+        time.sleep(1.5)  # hold the lock while the other thread tries it for 0.3 s
         return solve_problem(problem)
 
     def worker():
@@ -532,6 +535,33 @@ def test_the_runs_hub_flow_and_the_solver_agree_on_random_small_worlds(seed):
     assert solve_problem(problem).objective == (
         solve(materialise(problem.instance, problem.hubs)).objective
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_left_by_a_dying_session_is_waited_for_not_skipped():  # REL-3
+    """A worker killed mid-run leaves its session, and the run lock, to PostgreSQL until the
+    statement it was running returns; its redelivered message must run, not skip."""
+    if connection.vendor != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL only")
+    call_command("seed_scale", attorneys=30, cases=300, seed=5)
+    settings_dict = connection.settings_dict
+    dying = psycopg.connect(
+        dbname=settings_dict["NAME"],
+        user=settings_dict["USER"],
+        host=settings_dict["HOST"] or None,
+        port=settings_dict["PORT"] or None,
+        password=settings_dict["PASSWORD"] or None,
+        autocommit=True,
+    )
+    dying.execute("SELECT pg_advisory_lock(%s)", [RUN_LOCK_KEY])
+    ended = threading.Timer(1.0, dying.close)  # the session ends a second later
+    ended.start()
+    try:
+        run = matching_run(trigger="redelivered")
+    finally:
+        ended.join()
+    assert run.status == MatchingRun.Status.FINISHED
+    assert Match.objects.filter(run=run).count() == run.proposals > 0
 
 
 @pytest.mark.smoke  # on SQLite by `make smoke`; on PostgreSQL with the advisory locks set aside

@@ -2,7 +2,7 @@
 
 The numbers equal :func:`matching.scoring.affinity` and :func:`matching.scoring.eligibility`
 exactly (tests/matching/test_runs.py checks every pair of a random world); remote-only pairs are
-folded into hubs (see :func:`score_arcs_and_hubs`), which the solver's flow takes as they are
+folded into hubs (see :meth:`Scoring.arcs_and_hubs`), which the solver's flow takes as they are
 (matching/solver/hubs.py).
 
 Why hubs leave the optimum unchanged. On the backlog's distributions most attorney-cell arcs are
@@ -97,43 +97,9 @@ def score_arcs(
     weights: AffinityWeights = AFFINITY_WEIGHTS,
 ) -> Arcs:
     """Every eligible (attorney, cell) pair and its affinity, as scoring.py defines them."""
-    arcs, _ = score_arcs_and_hubs(
-        attorneys, cells, miles, court_position, np.zeros(len(cells), dtype=bool), weights
-    )
+    no_hubs = np.zeros(len(cells), dtype=bool)
+    arcs, _ = Scoring(attorneys, cells, miles, court_position, no_hubs, weights).arcs_and_hubs()
     return arcs
-
-
-def score_arcs_and_hubs(
-    attorneys: Attorneys,
-    cells: list[CellFacts],
-    miles: NDArray[np.float64],
-    court_position: dict[int, int],
-    hub_member: NDArray[np.bool_],
-    weights: AffinityWeights = AFFINITY_WEIGHTS,
-) -> tuple[Arcs, "Hubs"]:
-    """Eligible (attorney, cell) arcs and their affinity, as scoring.py defines them, with the
-    remote-only pairs of ``hub_member`` cells folded into hubs.
-
-    1. Dense matrices: proficiency[attorney, language] (0 = does not speak it) and
-       handled[attorney, case type] (-1 = not a practice area), over the codes cells use; and
-       each cell's language routes as a row of :class:`_Routes` (main language, other
-       languages, relay), in scoring._language_routes' order.
-    2. For each (route language, case type) group of route entries (cell, column), the
-       attorneys who speak the language and take the type, against the group's cells as one
-       2-D block. A pair is kept only from the first route the attorney speaks (so it is made
-       exactly once); its language points are the best over all of the cell's routes.
-    3. Keep pairs within the travel radius, or remote-capable on both sides.
-    4. Hubs: a pair that scores the fixed remote distance points (both sides remote-capable and
-       the court farther than the remote points' equivalent) scores the same for every court.
-       For hub-member cells such pairs become one attorney -> hub arc per (attorney, language
-       route, case type) plus hub -> cell arcs, instead of one arc per court: on the backlog's
-       distributions this removes over 80% of the arcs. See the module docstring and
-       :func:`_hubs` for why the optimum is unchanged.
-    """
-    scoring = Scoring(attorneys, cells, miles, court_position, hub_member, weights)
-    arcs = _concatenated(list(scoring.arc_parts(workers=WORKERS)))
-    _release_freed_memory()  # the threads' parts, joined and freed
-    return arcs, scoring.hubs()
 
 
 # Threads expanding the member arcs at once when the whole scoring is wanted (one per core of
@@ -142,7 +108,7 @@ WORKERS = 2
 
 
 class Scoring:
-    """:func:`score_arcs_and_hubs` a step at a time: the arcs as parts (concatenated, they are
+    """Scoring a step at a time: the arcs as parts (concatenated, they are
     its arcs), then the hubs. export_instance writes each part as it comes, the run joins them.
     """
 
@@ -160,6 +126,30 @@ class Scoring:
         self.routes = routes = _Routes.of(cells)
         self.skills = _Skills.of(attorneys, routes, sorted({c.case_type for c in cells}), weights)
         self.columns = _CellColumns.of(cells, self.skills.type_index, court_position)
+
+    def arcs_and_hubs(self) -> tuple[Arcs, "Hubs"]:
+        """Eligible (attorney, cell) arcs and their affinity, as scoring.py defines them, with the
+        remote-only pairs of ``hub_member`` cells folded into hubs.
+
+        1. Dense matrices: proficiency[attorney, language] (0 = does not speak it) and
+           handled[attorney, case type] (-1 = not a practice area), over the codes cells use; and
+           each cell's language routes as a row of :class:`_Routes` (main language, other
+           languages, relay), in scoring._language_routes' order.
+        2. For each (route language, case type) group of route entries (cell, column), the
+           attorneys who speak the language and take the type, against the group's cells as one
+           2-D block. A pair is kept only from the first route the attorney speaks (so it is made
+           exactly once); its language points are the best over all of the cell's routes.
+        3. Keep pairs within the travel radius, or remote-capable on both sides.
+        4. Hubs: a pair that scores the fixed remote distance points (both sides remote-capable and
+           the court farther than the remote points' equivalent) scores the same for every court.
+           For hub-member cells such pairs become one attorney -> hub arc per (attorney, language
+           route, case type) plus hub -> cell arcs, instead of one arc per court: on the backlog's
+           distributions this removes over 80% of the arcs. See the module docstring and
+           :func:`_hubs` for why the optimum is unchanged.
+        """
+        arcs = _concatenated(list(self.arc_parts(workers=WORKERS)))
+        _release_freed_memory()  # the threads' parts, joined and freed
+        return arcs, self.hubs()
 
     def arc_parts(self, *, part_pairs: int | None = None, workers: int = 1) -> Iterator[ArcPart]:
         """Steps 1-3: the member arcs (in parts of about ``part_pairs`` candidate pairs each, by
@@ -307,7 +297,7 @@ def _block_arcs(
     miles: NDArray[np.float64],
     weights: AffinityWeights,
 ) -> tuple[IntArray, IntArray, IntArray]:
-    """Steps 2-3 of :func:`score_arcs_and_hubs` for one (route language, case type) group, as
+    """Steps 2-3 of :meth:`Scoring.arcs_and_hubs` for one (route language, case type) group, as
     one 2-D block: (attorney, cell, affinity) of every eligible pair made through this route."""
     who, group = block.who, block.group
     language_points, first = _route_points(
@@ -443,7 +433,7 @@ def _member_arcs(
     such parts, expanded by as many threads at once.
 
     (Cells outside hubs, and every cell when there are none, are scored by dense blocks per
-    (route language, case type) group in :func:`score_arcs_and_hubs`.)
+    (route language, case type) group in :meth:`Scoring.arcs_and_hubs`.)
 
     Into such a cell, a direct arc is needed only where proximity points count: within the
     attorney's radius, or within the distance at which proximity still beats the remote points

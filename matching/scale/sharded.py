@@ -30,7 +30,7 @@ import numpy as np
 from matching.pipeline.load.instance import build_instance, hubs_by_instance_position
 from matching.pipeline.load.instance import split_excluded as cells_for_instance
 from matching.pipeline.load.problem import pk_of
-from matching.pipeline.score import Attorneys, score_arcs_and_hubs
+from matching.pipeline.score import Attorneys, Scoring
 from matching.scale.synthetic import Cases, IntArray, court_miles
 from matching.scoring import CellFacts
 from matching.solver import Hubs, Solution, solve_component
@@ -114,7 +114,7 @@ def coordinate(attorneys: Attorneys, courts: list[tuple], summaries: list[ShardS
     court_position = {c[0]: i for i, c in enumerate(courts)}
     miles = court_miles(attorneys, courts)
     member = np.ones(len(merged.cells), dtype=bool)
-    arcs, hubs = score_arcs_and_hubs(attorneys, merged.cells, miles, court_position, member)
+    arcs, hubs = Scoring(attorneys, merged.cells, miles, court_position, member).arcs_and_hubs()
     row_units = _kept_units(merged, attorneys.free, arcs.attorney, arcs.cell, hubs)
     unit_row = np.repeat(np.arange(len(row_units)), row_units)
     unit_pk = np.arange(1, len(unit_row) + 1, dtype=np.int64)

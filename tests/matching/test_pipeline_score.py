@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.pipeline.score import Attorneys, Scoring, _best_per_pair, score_arcs_and_hubs
+from matching.pipeline.score import Attorneys, Scoring, _best_per_pair
 from matching.scoring import (
     AttorneyFacts,
     CellFacts,
@@ -60,9 +60,9 @@ def _miles(facts) -> tuple[np.ndarray, dict[int, int]]:
 def _paths(facts, cells, hub_member) -> tuple[dict[tuple[int, int], int], np.ndarray, dict]:
     """(attorney, cell) -> best path value over direct arcs and hub paths."""
     miles, position = _miles(facts)
-    arcs, hubs = score_arcs_and_hubs(
+    arcs, hubs = Scoring(
         _attorneys(facts), cells, miles, position, np.asarray(hub_member, dtype=bool)
-    )
+    ).arcs_and_hubs()
     best: dict[tuple[int, int], int] = {}
 
     def offer(a: int, k: int, value: int) -> None:
@@ -207,7 +207,7 @@ def test_arcs_in_parts_are_the_arcs_in_the_same_order(world, part_pairs):
     facts, cells, member = world
     miles, position = _miles(facts)
     hub_member = np.asarray(member, dtype=bool)
-    arcs, hubs = score_arcs_and_hubs(_attorneys(facts), cells, miles, position, hub_member)
+    arcs, hubs = Scoring(_attorneys(facts), cells, miles, position, hub_member).arcs_and_hubs()
     scoring = Scoring(_attorneys(facts), cells, miles, position, hub_member)
 
     parts = list(scoring.arc_parts(part_pairs=part_pairs))

@@ -51,7 +51,7 @@ from matching.pipeline.load.problem import (
     cell_id,
     pk_of,
 )
-from matching.pipeline.score import ArcPart, Arcs, Attorneys, Scoring, score_arcs_and_hubs
+from matching.pipeline.score import ArcPart, Arcs, Attorneys, Scoring
 from matching.scoring import CellFacts, distance_matrix_miles
 from matching.solver import Hubs
 
@@ -119,9 +119,8 @@ def scored(rows: "Snapshot") -> tuple[dict[int, int], NDArray[np.float64], _Spli
     """Step 2 of :func:`load_problem`: (court positions, miles, the split cells, the scored arcs
     without exclusions, hubs over the split cells)."""
     court_position, miles, split = _split_cells(rows)
-    arcs, hubs = score_arcs_and_hubs(
-        rows.attorneys, split.cells, miles, court_position, split.hub_member
-    )
+    scoring = Scoring(rows.attorneys, split.cells, miles, court_position, split.hub_member)
+    arcs, hubs = scoring.arcs_and_hubs()
     return court_position, miles, split, drop_excluded(arcs, split, len(split.cells)), hubs
 
 

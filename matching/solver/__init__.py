@@ -47,7 +47,7 @@ Callers import from ``matching.solver``; the names below are its public surface.
 """
 
 from matching.solver.arrays import ranges
-from matching.solver.components import component_batches, components
+from matching.solver.components import component_batches, components, import_scipy
 from matching.solver.flow import SOLVE_BATCH_ARCS, add_arcs, solve, solve_component
 from matching.solver.greedy import (
     GreedyKey,
@@ -96,6 +96,7 @@ __all__ = [
     "greedy_pairs",
     "greedy_with_hubs",
     "hub_ids",
+    "import_scipy",
     "instance_to_json",
     "load_instance",
     "load_instance_with_hubs",

@@ -1,5 +1,8 @@
 """The matching-run tasks: real worker round trip, retries, debounce, beat, redelivery."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from unittest import mock
 
@@ -159,3 +162,19 @@ def test_a_run_killed_between_batches_is_finished_by_the_redelivered_run(monkeyp
     assert redelivered.status == MatchingRun.Status.FINISHED
     assert MatchingRun.objects.filter(status=MatchingRun.Status.RUNNING).count() == 0
     assert MatchingRun.objects.filter(status=MatchingRun.Status.FAILED).count() == 1
+
+
+def test_a_worker_imports_scipy_when_it_starts_and_a_web_process_never():
+    """The first run in a worker does not pay for scipy's import in its write (0.3-0.7 s); a
+    process that only imports the tasks (the web) does not load it at all."""
+    script = (
+        "import sys, django; django.setup(); import matching.tasks.runs; "
+        "from celery.signals import worker_init; "
+        "before = 'scipy.sparse.csgraph' in sys.modules; worker_init.send(sender=None); "
+        "print(before, 'scipy.sparse.csgraph' in sys.modules)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["False", "True"]

@@ -26,8 +26,10 @@ from time import perf_counter
 
 from matching.solver import Hubs, Instance, greedy_pairs
 
-# Below this many arcs the greedy takes milliseconds: not worth a process.
-FORK_ABOVE_ARCS = 200_000
+# Below this many arcs and cells the greedy takes milliseconds: not worth a process (a fork
+# costs 5-20 ms). The greedy's heap works cell by cell: a small run's 38k arcs over 15.5k cells
+# (300 verifications at 1M) took 0.15-0.20 s in process, hidden beside the write in a child.
+FORK_ABOVE_ARCS = 20_000
 # A child still busy after this long is taken for stuck: killed, and the greedy rerun in process.
 CHILD_TIMEOUT_SECONDS = 600
 
@@ -49,7 +51,8 @@ class GreedyBaseline:
         # The child's pid and the pipe's read end, both set by _fork or both None.
         self.pid: int | None = None
         self.reader: int | None = None
-        if hasattr(os, "fork") and instance.n_arcs + len(hubs.arc_attorney) > FORK_ABOVE_ARCS:
+        work = instance.n_arcs + len(hubs.arc_attorney) + instance.n_cells
+        if hasattr(os, "fork") and work > FORK_ABOVE_ARCS:
             self._fork()
 
     def _fork(self) -> None:

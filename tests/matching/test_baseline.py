@@ -43,6 +43,18 @@ def test_the_child_computes_the_same_greedy_as_the_process(problem, always_fork)
     assert result.child_peak_rss_mib > 0
 
 
+def test_many_cells_fork_the_greedy_even_with_few_arcs(problem, monkeypatch):
+    """The greedy's heap works cell by cell: a small run's many cells with few arcs each took
+    0.15-0.20 s in process, so cells count with arcs towards the fork."""
+    instance, hubs = problem.instance, problem.hubs
+    arcs = instance.n_arcs + len(hubs.arc_attorney)
+    assert instance.n_cells > 1
+    monkeypatch.setattr(baseline_module, "FORK_ABOVE_ARCS", arcs)
+    assert GreedyBaseline(instance, hubs).result().in_child
+    monkeypatch.setattr(baseline_module, "FORK_ABOVE_ARCS", arcs + instance.n_cells)
+    assert not GreedyBaseline(instance, hubs).result().in_child
+
+
 @pytest.fixture
 def slow_child(monkeypatch):
     """The greedy takes a minute in a child (so it is surely still running when killed), and

@@ -2,6 +2,7 @@
 within the free attorneys' reach only, on random small worlds (PostgreSQL here; `make smoke`
 runs the ones marked smoke on SQLite)."""
 
+import dataclasses
 from collections import Counter
 from datetime import timedelta
 from unittest import mock
@@ -15,8 +16,9 @@ from django.utils import timezone
 
 from cases.models import CaseRequest, CaseType, ImmigrationCourt
 from matching.models import Match, MatchingRun
+from matching.pipeline import load as load_module
 from matching.pipeline.load import attorneys as attorneys_module
-from matching.pipeline.load import load_problem, snapshot
+from matching.pipeline.load import load_problem, read_snapshot, scored, snapshot
 from matching.pipeline.load import small as small_module
 from matching.pipeline.load.small import load_small_problem
 from matching.pipeline.run import matching_run, solve_problem
@@ -179,6 +181,32 @@ def test_parts_read_shallow_first_are_read_deeper_until_the_optimum_leaves_one_f
     expected, found = solve_problem(full), solve_problem(small)
     assert found.objective == expected.objective
     _assert_optimal_in(full, found)
+
+
+def test_a_round_reuses_the_scored_arcs_while_the_split_cells_stay_the_same(settings, monkeypatch):
+    """The small run's rounds read more cases of the same cells: the arcs and hubs are scored
+    again only when the split cells or the excluded pairs change."""
+    _world(21, other_languages=True, settings=settings)
+    rows = read_snapshot(timezone.localdate(), fast=connection.vendor == "postgresql")
+    scorings = []
+    real = load_module.Scoring
+    monkeypatch.setattr(load_module, "Scoring", lambda *a: scorings.append(1) or real(*a))
+    reuse: dict = {}
+    first = scored(rows, reuse=reuse)
+    again = scored(rows, reuse=reuse)  # the same cells: not scored again
+    assert len(scorings) == 1 and again[3] is first[3] and again[4] is first[4]
+
+    # a new exclusion gives its case a cell of its own: scored again, as without reuse
+    excluded_cases = {case for _, case in rows.excluded}
+    case = next(int(c) for c in rows.case_pk if int(c) not in excluded_cases)
+    pair = (int(rows.attorneys.pk[0]), case)
+    more = dataclasses.replace(rows, excluded=[*rows.excluded, pair])
+    changed, fresh = scored(more, reuse=reuse), scored(more)
+    assert len(scorings) == 3
+    for name in ("attorney", "cell", "affinity"):
+        assert np.array_equal(getattr(changed[3], name), getattr(fresh[3], name))
+    assert np.array_equal(changed[4].arc_attorney, fresh[4].arc_attorney)
+    assert changed[2].cell_ids == fresh[2].cell_ids != first[2].cell_ids
 
 
 @pytest.mark.parametrize("seed", [31, 32])
@@ -357,15 +385,20 @@ def test_the_other_languages_key_follows_the_links_and_the_main_language():
     assert key() == expected() == ""
 
 
-def test_load_attorneys_reads_the_same_skills_by_key_list_or_subquery(settings, monkeypatch):
-    """A small run asks for few attorneys' skills by primary keys, a full run by a subquery."""
+def test_load_attorneys_reads_the_same_skills_by_key_list_array_or_subquery(settings, monkeypatch):
+    """A small run asks for few attorneys' skills by primary keys (a list, or on PostgreSQL
+    one array of them), a full run by a subquery."""
     _world(29, other_languages=True, settings=settings)
     today = timezone.localdate()
-    monkeypatch.setattr(attorneys_module, "FEW", 10**6)
-    by_keys = attorneys_module.load_attorneys(today)
-    monkeypatch.setattr(attorneys_module, "FEW", 0)
-    by_subquery = attorneys_module.load_attorneys(today)
+    loads = {}
+    for way, few, many in (("list", 10**6, 0), ("array", 0, 10**6), ("subquery", 0, 0)):
+        monkeypatch.setattr(attorneys_module, "FEW", few)
+        monkeypatch.setattr(attorneys_module, "MANY", many)
+        loads[way] = attorneys_module.load_attorneys(today)
 
-    assert len(by_keys) > 0 and by_keys.pk.tolist() == by_subquery.pk.tolist()
-    for name in ("languages", "practice_areas", "preferred_types", "excluded_types"):
-        assert sorted(getattr(by_keys, name)) == sorted(getattr(by_subquery, name))
+    by_keys = loads["list"]
+    assert len(by_keys) > 0
+    for other in (loads["array"], loads["subquery"]):
+        assert by_keys.pk.tolist() == other.pk.tolist()
+        for name in ("languages", "practice_areas", "preferred_types", "excluded_types"):
+            assert sorted(getattr(by_keys, name)) == sorted(getattr(other, name))

@@ -92,11 +92,11 @@ def load_problem(
     return problem_of(rows, timings=timings)
 
 
-def problem_of(rows: "Snapshot", *, timings: dict) -> Problem:
+def problem_of(rows: "Snapshot", *, timings: dict, reuse: dict | None = None) -> Problem:
     """Steps 2-3 of :func:`load_problem` on what step 1 read (the small run's loader reads
-    less, then shares these steps: pipeline/load/small.py)."""
+    less, then shares these steps: pipeline/load/small.py; ``reuse``: see :func:`scored`)."""
     started = perf_counter()
-    court_position, miles, split, arcs, hubs = scored(rows)
+    court_position, miles, split, arcs, hubs = scored(rows, reuse=reuse)
     timings["score"] = perf_counter() - started
 
     started = perf_counter()
@@ -115,13 +115,31 @@ def problem_of(rows: "Snapshot", *, timings: dict) -> Problem:
     )
 
 
-def scored(rows: "Snapshot") -> tuple[dict[int, int], NDArray[np.float64], _Split, Arcs, Hubs]:
+def scored(
+    rows: "Snapshot", *, reuse: dict | None = None
+) -> tuple[dict[int, int], NDArray[np.float64], _Split, Arcs, Hubs]:
     """Step 2 of :func:`load_problem`: (court positions, miles, the split cells, the scored arcs
-    without exclusions, hubs over the split cells)."""
+    without exclusions, hubs over the split cells).
+
+    ``reuse`` (a dict kept between calls on the same attorneys, courts and distances: the small
+    run's rounds) keeps the last arcs and hubs: they depend on the cases only through the split
+    cells (ids, which name their facts, and membership of hubs) and the excluded (attorney,
+    cell) pairs, so when those are the same the scoring is not done again."""
     court_position, miles, split = _split_cells(rows)
+    key = (
+        split.cell_ids,
+        split.hub_member.tolist(),
+        split.excluded_attorney.tolist(),
+        split.case_cell[split.excluded_case].tolist(),
+    )
+    if reuse is not None and reuse.get("key") == key:
+        return court_position, miles, split, reuse["arcs"], reuse["hubs"]
     scoring = Scoring(rows.attorneys, split.cells, miles, court_position, split.hub_member)
     arcs, hubs = scoring.arcs_and_hubs()
-    return court_position, miles, split, drop_excluded(arcs, split, len(split.cells)), hubs
+    arcs = drop_excluded(arcs, split, len(split.cells))
+    if reuse is not None:
+        reuse.update(key=key, arcs=arcs, hubs=hubs)
+    return court_position, miles, split, arcs, hubs
 
 
 def scored_in_parts(

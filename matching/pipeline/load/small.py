@@ -17,7 +17,10 @@ matched ones included (no index holds the status, so that claims stay heap-only;
 CaseRequest.Meta), and the last run matched the best cases of each place, which the index
 gives first. A batch of 300 verifications at 1M cases reaches 48.6k places: 27k hold no case
 (a descent each: skipping them through a trigger-kept list of places saved no measurable CPU),
-13k hold cases behind ~80k matched ones, most of the reads' ~0.6 s of server CPU. An index
+13k hold cases behind ~80k matched ones, most of the reads' ~0.6 s of server CPU (of its
+40.0k places without other languages: 27.6k hold no case, 2,958 only matched ones, 33.7k walked
+for nothing; 9,470 give 29.4k open cases behind 39.7k matched; with stock shared_buffers a
+quarter of the 229k pages touched come from the OS cache). An index
 without the court would save descents, not those fetches: a (language, kind)'s matched cases
 lead it over all courts as in each court (Spanish asylum, remote: 947 of its 963 matched cases
 come before its eighth open one).
@@ -162,7 +165,9 @@ def load_small_problem(
        former in two halves on two more connections sharing the snapshot, beside.py).
     4. Build cells, score and build exactly as load_problem does; solve (``solve``, the exact
        flow by default). The parts read to their depth whose loaded cases the optimum uses up
-       (or may not give to everyone) are read DEEPER times deeper, and the round starts again.
+       (or may not give to everyone) are read DEEPER times deeper, and the round starts again
+       (with the same distances, and the same scored arcs while the split cells stay the
+       same: ``scored``'s reuse; the second round of a 300-verification batch at 1M).
     """
     solve = solve or (lambda problem: solve_component(problem.instance, problem.hubs))
     timings = {} if timings is None else timings
@@ -175,9 +180,10 @@ def load_small_problem(
         if read is None:
             return None
         known: dict = {}  # the cells, from one round to the next
+        reuse: dict = {}  # the scored arcs and hubs, while the split cells stay the same
         for round_ in range(1, ROUNDS + 1):
             loaded = _loaded(base, probes, read, known)
-            problem = problem_of(loaded.rows, timings=timings)
+            problem = problem_of(loaded.rows, timings=timings, reuse=reuse)
             used_up = _used_up(loaded, solve(problem))
             if not used_up:
                 figures.update(
@@ -187,7 +193,8 @@ def load_small_problem(
                 return problem
             started = perf_counter()
             probes = probes.deeper(used_up)
-            kept = [row for row in read if row[2] not in set(used_up)]
+            again_read = set(used_up)
+            kept = [row for row in read if row[2] not in again_read]
             again = _read_probes(
                 probes, others=base.others, limit=max_cases + 1 - len(kept), chosen=used_up
             )
@@ -218,13 +225,14 @@ def usable_slots(problem: Problem) -> int:
 
 @dataclass(frozen=True, eq=False, slots=True)
 class _Base:
-    """What every round shares: the attorneys, courts and exclusions of the snapshot, and
-    whether other languages count."""
+    """What every round shares: the attorneys, courts and exclusions of the snapshot, whether
+    other languages count, and the attorney x court distances (computed once, not per round)."""
 
     attorneys: Attorneys
     courts: list
     excluded: list[tuple[int, int]]
     others: bool
+    miles: np.ndarray
 
 
 def _read_base(today: datetime.date) -> tuple[_Base, Probes, dict]:
@@ -250,19 +258,26 @@ def _read_base(today: datetime.date) -> tuple[_Base, Probes, dict]:
     others = other_languages_matched()
     probes = probes_of(reach, _relay_pairs(), _other_cells() if others else [])
     figures = {"free_slots": int(attorneys.free.sum()), "probes": len(probes)}
-    return _Base(attorneys, courts, excluded, others), probes, figures
+    return _Base(attorneys, courts, excluded, others, miles), probes, figures
 
 
 def _loaded(base: _Base, probes: Probes, read: list[tuple[int, int, int]], known: dict) -> _Loaded:
-    cells, case_pk, case_cell, priority = _cells(probes, read, known)
-    rows = Snapshot(base.attorneys, base.courts, cells, case_pk, case_cell, priority, base.excluded)
-    by_probe: dict[int, list[int]] = {}
-    for pk, _, n in read:
-        by_probe.setdefault(n, []).append(pk)
-    truncated = {
-        n: cases for n, cases in by_probe.items() if probes.capped[n] and len(cases) >= probes.k[n]
-    }
-    return _Loaded(rows, truncated)
+    table = np.array(read, dtype=np.int64).reshape(-1, 3)
+    cells, case_pk, case_cell, priority = _cells(probes, table, known)
+    rows = Snapshot(
+        base.attorneys, base.courts, cells, case_pk, case_cell, priority, base.excluded, base.miles
+    )
+    return _Loaded(rows, _truncated(probes, table))
+
+
+def _truncated(probes: Probes, table: IntArray) -> dict[int, list[int]]:
+    """The cases read of each capped probe that gave as many as its depth, by probe (numpy:
+    Python touches only those probes)."""
+    capped = table[np.array(probes.capped, dtype=bool)[table[:, 2]]]
+    capped = capped[np.argsort(capped[:, 2], kind="stable")]
+    used, start, count = np.unique(capped[:, 2], return_index=True, return_counts=True)
+    full = np.flatnonzero(count >= np.array(probes.k, dtype=np.int64)[used])
+    return {int(used[i]): capped[start[i] : start[i] + count[i], 0].tolist() for i in full.tolist()}
 
 
 def _exclusions(attorneys: Attorneys) -> list[tuple[int, int]]:
@@ -584,13 +599,13 @@ def _read_probes_orm(probes: Probes, chosen: list[int], others: bool, limit: int
 
 
 def _cells(
-    probes: Probes, read: list, known: dict | None = None
+    probes: Probes, rows: IntArray, known: dict | None = None
 ) -> tuple[list, IntArray, IntArray, IntArray]:
-    """Cells as the full load builds them (cells_of_keys, from the probes' keys), cases by pk.
-    ``known`` keeps the cells of the probes that read something from one round to the next
-    (deeper reads leave that set of probes as it was)."""
+    """Cells as the full load builds them (cells_of_keys, from the probes' keys), cases by pk,
+    from the rows read ((case pk, priority, probe) each). ``known`` keeps the cells of the
+    probes that read something from one round to the next (deeper reads leave that set of
+    probes as it was)."""
     known = {} if known is None else known
-    rows = np.array(read, dtype=np.int64).reshape(-1, 3)
     used, case_probe = np.unique(rows[:, 2], return_inverse=True)
     if "used" not in known or not np.array_equal(known["used"], used):
         keys: list[tuple] = [

@@ -173,7 +173,9 @@ def _execute(
     today = timezone.localdate()
     seconds: dict[str, float] = {}
     resuming = resume is not None
-    problem = _load(run, today=today, seconds=seconds, resuming=resuming, small=small)
+    problem = _load(
+        run, today=today, seconds=seconds, resuming=resuming, small=small, solver=solver
+    )
     outcome = _solve_and_write(run, problem, solver=solver, resume=resume, today=today,
                                seconds=seconds)  # fmt: skip
     _finish(run, problem, outcome, seconds=seconds, resumed_from=resume[0] if resume else None)
@@ -193,12 +195,18 @@ class _Outcome:
 
 
 def _load(
-    run: MatchingRun, *, today, seconds: dict[str, float], resuming: bool, small: bool
+    run: MatchingRun,
+    *,
+    today,
+    seconds: dict[str, float],
+    resuming: bool,
+    small: bool,
+    solver: ProblemSolver,
 ) -> Problem:
     """The small run's problem when ``small`` and it applies, else the full load. A resumed
     plan always takes the full load (its pairs may lie anywhere in the backlog)."""
     _progress(run, "loading open cases and available attorneys")
-    problem = _load_small(today, seconds) if small and not resuming else None
+    problem = _load_small(today, seconds, solver) if small and not resuming else None
     if problem is None:
         problem = load_problem(today=today, timings=seconds)
     _progress(
@@ -210,14 +218,15 @@ def _load(
     return problem
 
 
-def _load_small(today, seconds: dict[str, float]) -> Problem | None:
+def _load_small(today, seconds: dict[str, float], solver: ProblemSolver) -> Problem | None:
     """The small run's problem (pipeline/load/small.py), or None for the full load: the free
-    attorneys are placed exactly from the cases within their reach, when those are few."""
+    attorneys are placed exactly from the cases within their reach, when those are few. Its
+    rounds solve with the run's solver; the last one's optimum is kept (Problem.solved)."""
     max_cases = settings.MATCHING_SMALL_RUN_MAX_CASES
     if not max_cases:
         return None
     timings: dict[str, float] = {}
-    problem = load_small_problem(today=today, max_cases=max_cases, timings=timings)
+    problem = load_small_problem(today=today, max_cases=max_cases, timings=timings, solve=solver)
     if problem is None:
         seconds["small_run_tried"] = timings.get("load", 0.0)
         return None
@@ -247,7 +256,7 @@ def _solve_and_write(
         baseline = GreedyBaseline(problem.instance, problem.hubs)
         started = perf_counter()
         if resume is None:
-            solution = solver(problem)
+            solution = problem.solved if problem.solved is not None else solver(problem)
             MatchingRun.objects.filter(pk=run.pk).update(plan=plans.encode(solution))
         else:
             solution = plans.remaining(problem, resume[1])

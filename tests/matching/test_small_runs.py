@@ -245,6 +245,27 @@ def test_more_cases_to_read_than_the_setting_takes_the_full_load(settings):
     assert load_small_problem(today=today, max_cases=read - 1) is None
 
 
+def test_a_small_run_writes_its_last_rounds_optimum_without_solving_again(settings, monkeypatch):
+    """The rounds solve with the run's solver, and the run writes the last round's optimum:
+    one solve per round, none after."""
+    monkeypatch.setattr(small_module, "FIRST_DEPTH", 1)
+    monkeypatch.setattr(small_module, "DEEPER", 2)
+    monkeypatch.setattr(small_module, "ROUNDS", 20)
+    _world(22, other_languages=False, settings=settings)
+    expected = solve_problem(load_problem())
+    settings.MATCHING_SMALL_RUN_MAX_CASES = 100_000
+    solved = []
+
+    def solver(problem):
+        solved.append(problem.instance.n_cases)
+        return solve_problem(problem)
+
+    run = matching_run(trigger="attorney", small=True, solver=solver)
+
+    assert run.stats["small_run"]["rounds"] == len(solved) > 1
+    assert run.objective == expected.objective and run.proposals == expected.assigned
+
+
 @pytest.mark.smoke
 def test_a_debounced_run_takes_the_small_path_and_writes_the_optimum(
     settings,

@@ -8,7 +8,7 @@ from numpy.typing import NDArray
 
 from matching.pipeline.score import Attorneys
 from matching.scoring import AttorneyFacts, CellFacts
-from matching.solver import Hubs, Instance
+from matching.solver import Hubs, Instance, Solution
 
 IntArray = NDArray[np.int64]
 
@@ -84,6 +84,9 @@ class Problem:
     court_position: dict[int, int]  # court pk -> column of ``miles``
     hubs: Hubs  # cells by position in ``instance``
     stats: dict[str, Any] = field(default_factory=dict)
+    # The optimum the small run's last round found with the run's own solver (small.py): the
+    # run writes it instead of solving the same problem again.
+    solved: Solution | None = None
     _facts: dict[int, AttorneyFacts] = field(default_factory=dict)
     _by_attorney: dict[str, dict[int, dict[str, int]]] = field(default_factory=dict)
 

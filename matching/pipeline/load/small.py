@@ -164,10 +164,12 @@ def load_small_problem(
        parts without other languages, one for those with; from BESIDE_PROBES probes, the
        former in two halves on two more connections sharing the snapshot, beside.py).
     4. Build cells, score and build exactly as load_problem does; solve (``solve``, the exact
-       flow by default). The parts read to their depth whose loaded cases the optimum uses up
-       (or may not give to everyone) are read DEEPER times deeper, and the round starts again
-       (with the same distances, and the same scored arcs while the split cells stay the
-       same: ``scored``'s reuse; the second round of a 300-verification batch at 1M).
+       flow by default; the run passes its own, and writes the last round's optimum,
+       ``Problem.solved``, without solving again). The parts read to their depth whose loaded
+       cases the optimum uses up (or may not give to everyone) are read DEEPER times deeper,
+       and the round starts again (with the same distances, and the same scored arcs while
+       the split cells stay the same: ``scored``'s reuse; the second round of a
+       300-verification batch at 1M).
     """
     solve = solve or (lambda problem: solve_component(problem.instance, problem.hubs))
     timings = {} if timings is None else timings
@@ -184,12 +186,14 @@ def load_small_problem(
         for round_ in range(1, ROUNDS + 1):
             loaded = _loaded(base, probes, read, known)
             problem = problem_of(loaded.rows, timings=timings, reuse=reuse)
-            used_up = _used_up(loaded, solve(problem))
+            solution = solve(problem)
+            used_up = _used_up(loaded, solution)
             if not used_up:
                 figures.update(
                     rounds=round_, cases_read=len(read), usable_slots=usable_slots(problem)
                 )
                 problem.stats["small_run"] = figures
+                problem.solved = solution
                 return problem
             started = perf_counter()
             probes = probes.deeper(used_up)

@@ -274,7 +274,9 @@ def _written_by_child(
     as it goes: a thread sends the parts, and when ``_SEND_AHEAD`` of them wait for the child,
     this process makes the next one's text and writes it at its place in the file (``pwrite``:
     the head's length and each part's are known without their text), sending the child only
-    its length to leave. ``out`` is left at the end of the file."""
+    its length to leave. ``out`` is left at the end of what was written (the child's last
+    write: the file's position is shared), which may not be the end of the file when ``out``
+    was written over one that was longer."""
     out.flush()
     begin = out.tell()  # the file's position is shared with the child once forked
     read_end, write_end = os.pipe()
@@ -304,7 +306,7 @@ def _written_by_child(
         _, status = os.waitpid(pid, 0)  # on an error here, the child ends at the pipe's EOF
     if status != 0:
         raise OSError(errno.EIO, f"the writing process failed (status {status})")
-    out.seek(0, os.SEEK_END)
+    out.seek(0, os.SEEK_CUR)  # the buffer's idea of the position, from the file's
 
 
 def _write_at(fd: int, at: int, texts: Iterable[NDArray[np.uint8]], *, drop: bool) -> None:

@@ -1,5 +1,6 @@
 """export_instance, solve_instance, seed_scale and benchmark_matching."""
 
+import gc
 import json
 import os
 import re
@@ -11,10 +12,12 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db import connections
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from cases.models import CaseRequest
+from matching.management.commands import export_instance
 from matching.models import Match, MatchingRun
 from matching.pipeline import load as loading
 from matching.pipeline.load import load_problem
@@ -247,6 +250,39 @@ def test_export_to_standard_output_writes_the_same_json(world, tmp_path):
 def test_export_reports_a_file_it_cannot_write(world, tmp_path):
     with pytest.raises(CommandError, match="cannot write"):
         call_command("export_instance", str(tmp_path / "missing" / "x.json"), stderr=StringIO())
+
+
+def test_an_export_over_a_longer_file_leaves_only_the_export(world, tmp_path):
+    """The file is written over in place, then cut to the export's length."""
+    fresh = _export(tmp_path).read_bytes()
+    path = tmp_path / "again.json"
+    path.write_bytes(b"x" * (2 * len(fresh)))
+
+    call_command("export_instance", str(path), stderr=StringIO())
+
+    assert path.read_bytes() == fresh
+
+
+def test_an_export_to_a_device_writes_without_cutting_it(world):
+    call_command("export_instance", os.devnull, stderr=StringIO())
+
+
+def test_export_instance_in_a_process_of_its_own_freezes_its_start_up_objects(monkeypatch):
+    """From manage.py (run_from_argv), the collector stops passing over the objects made before
+    the export; call_command leaves them to it."""
+    frozen = []
+    monkeypatch.setattr(
+        export_instance.Command, "execute", lambda *args, **kw: frozen.append(gc.get_freeze_count())
+    )
+    monkeypatch.setattr(connections, "close_all", lambda: None)  # the test's own connection
+
+    call_command("export_instance", "unused.json")
+    try:
+        export_instance.Command().run_from_argv(["manage.py", "export_instance", "unused.json"])
+    finally:
+        gc.unfreeze()
+
+    assert frozen[1] > frozen[0]
 
 
 def test_solve_instance_names_the_problem_in_a_cut_short_export(world, tmp_path):

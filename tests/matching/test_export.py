@@ -166,6 +166,20 @@ def test_parts_whose_text_the_parent_writes_at_their_place_make_the_same_file(
         assert path.read_bytes() == b"  " + whole.getvalue()
 
 
+def test_a_child_writing_over_a_longer_file_leaves_it_at_the_end_of_what_it_wrote(tmp_path):
+    instance, hubs = _small()
+    whole = io.BytesIO()
+    write_instance(instance, whole, hubs=hubs)
+    path = tmp_path / "x.json"
+    path.write_bytes(b"x" * (2 * len(whole.getvalue())))
+
+    with path.open("r+b") as handle:
+        parts = iter(_parts(instance, [1]))
+        write_in_parts(lambda: Columns.of(instance), parts, lambda: hubs, handle, child=True)
+        assert handle.tell() == len(whole.getvalue())
+    assert path.read_bytes().startswith(whole.getvalue())
+
+
 @PROPERTY
 @given(instances_with_hubs())
 def test_the_heads_length_is_known_without_its_text(case):

@@ -8,9 +8,17 @@ it offline with `manage.py solve_instance FILE`. "-" writes to standard output.
 Remote-work hubs (matching/solver/hubs.py) are written as the run holds them, in the format's
 "hubs" and "hub_arcs" sections; `--expand-hubs` writes each hub path as a plain arc instead, for
 tools that do not know hubs (the same problem, ~80x the arcs at backlog scale).
+
+A file that exists is written over in place and then cut to the export's length, not truncated
+first (see _written_over).
 """
 
-from collections.abc import Buffer
+import gc
+import os
+import stat
+from collections.abc import Buffer, Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -32,12 +40,20 @@ class Command(BaseCommand):
             help="Write every remote-work hub path as a plain arc (no hubs sections).",
         )
 
+    def run_from_argv(self, argv):
+        # A process of its own (manage.py), whose start-up objects live until it exits: the
+        # garbage collector's passes over them, while the export runs and several at exit, free
+        # nothing and cost ~0.3 s at 1M cases. (call_command, in a process that goes on, leaves
+        # them to the collector.)
+        gc.freeze()
+        super().run_from_argv(argv)
+
     def handle(self, *args, file: str, expand_hubs: bool = False, **options):
         if file == "-":
             _export(_BinaryOut(self.stdout), expand_hubs=expand_hubs)
             return
         try:
-            with open(file, "wb", buffering=1 << 22) as handle:
+            with _written_over(file) as handle:
                 _export(handle, expand_hubs=expand_hubs)
         except OSError as error:
             raise CommandError(f"cannot write {file}: {error.strerror}") from error
@@ -52,6 +68,22 @@ def _export(out: BinarySink, *, expand_hubs: bool) -> None:
         write_instance(columns, out, hubs=hubs, expand_hubs=True)
     else:
         export_to(out)
+
+
+@contextmanager
+def _written_over(path: str) -> Iterator[BinaryIO]:
+    """``path`` opened for writing from its start, and cut where the writing ended (a regular
+    file). Not truncated when opened: on ext4, a file truncated to nothing and written again has
+    all its data sent to disk when it is closed (its ``auto_da_alloc``), and its blocks and
+    cached pages were freed to be allocated again. Exporting 500 MB at 1M cases under the name of
+    the last export, that was ~0.3 s of the command's wall time."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o666)
+    with os.fdopen(fd, "wb", buffering=1 << 22) as handle:
+        try:
+            yield handle
+        finally:  # a failed export leaves what it wrote, as when it was truncated first
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                handle.truncate(handle.seek(0, os.SEEK_CUR))
 
 
 class _BinaryOut:

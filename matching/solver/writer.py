@@ -193,17 +193,19 @@ def _head(c: Columns, out: BinarySink) -> "_Section":
 
 def _head_length(c: Columns) -> int:
     """The length of what :func:`_head` writes, without making its text."""
-    attorneys, cells = _head_lists(c)
-    known: dict[int, tuple[TextArray, IntArray]] = {}
-    lists = (sum(_items_length(*cs, known=known) for cs in items) for items in (attorneys, cells))
+    lists = (_items_length(*_attorney_columns(c)), _cells_length(c))
     return len(b'{"attorneys":[],"cells":[],"arcs":[') + sum(max(n - 1, 0) for n in lists)
 
 
 def _head_lists(c: Columns) -> tuple[Iterable[tuple[Column, ...]], Iterable[tuple[Column, ...]]]:
     """The columns (:func:`_items`) of the attorneys' items, and of the cells' with their
     cases."""
+    return [_attorney_columns(c)], _cell_columns(c)
+
+
+def _attorney_columns(c: Columns) -> tuple[Column, ...]:
     attorney = _affixed(b',{"id":"', c.attorney_ids, b'","capacity":')
-    return [((attorney, None), _numbers(c.capacity, b"}"))], _cell_columns(c)
+    return (attorney, None), _numbers(c.capacity, b"}")
 
 
 def _tail(c: Columns, section: "_Section", hubs: Hubs | None) -> None:
@@ -455,17 +457,12 @@ def _items(*columns: Column) -> NDArray[np.uint8]:
     return kept
 
 
-def _items_length(
-    *columns: Column, known: dict[int, tuple[TextArray, IntArray]] | None = None
-) -> int:
-    """The length of ``_items(*columns)``, without making it; ``known``: (table, its texts'
-    lengths) by ``id(table)``, kept across calls (holding the table keeps its id its own)."""
-    known = {} if known is None else known
+def _items_length(*columns: Column) -> int:
+    """The length of ``_items(*columns)``, without making it (the columns need not be as long
+    as each other: each one's texts are counted)."""
     total = 0
     for table, index in columns:
-        if id(table) not in known:
-            known[id(table)] = (table, np.strings.str_len(table))
-        lengths = known[id(table)][1]
+        lengths = np.strings.str_len(table)
         total += int(lengths.sum() if index is None else np.take(lengths, index, mode="clip").sum())
     return total
 
@@ -492,11 +489,38 @@ def _numbers(values: IntArray, suffix: bytes) -> tuple[TextArray, IntArray]:
     return _texts([b"%d%s" % (v, suffix) for v in distinct.tolist()]), row
 
 
+@dataclass(frozen=True, eq=False, slots=True)
+class _CellTexts:
+    """The cells' texts: ``,{"id":"k2","cases":[]}`` for each cell without cases (``empty``);
+    else the cell's ``,{"id":"k1","cases":[{"id":"`` (``opening``, by cell; its last row,
+    ``,{"id":"``, opens each case after the first), then each case's id and
+    ``","priority":120}`` (``priority``, at each case's ``priority_row``), and ``]}`` after
+    the cell's last case (``closing``' row 1)."""
+
+    cases: IntArray  # by cell
+    empty: TextArray
+    opening: TextArray
+    priority: TextArray
+    priority_row: IntArray
+    closing: TextArray
+
+    @classmethod
+    def of(cls, c: Columns) -> "_CellTexts":
+        cases = np.bincount(c.case_cell, minlength=c.n_cells)
+        empty = _affixed(b',{"id":"', c.cell_ids[cases == 0], b'","cases":[]}')
+        opening = np.concatenate(
+            (_affixed(b',{"id":"', c.cell_ids, b'","cases":[{"id":"'), _texts([b',{"id":"']))
+        )
+        priority, priority_row = _numbers(c.priority, b"}")
+        priority = _affixed(b'","priority":', priority, b"")
+        return cls(cases, empty, opening, priority, priority_row, _texts([b"", b"]}"]))
+
+
 def _cell_columns(c: Columns) -> Iterator[tuple[Column, ...]]:
     """The columns (:func:`_items`) of each cell with its cases, cases grouped by cell,
     ``_BLOCK`` cases at a time; the cells without cases first."""
-    empty = np.flatnonzero(np.bincount(c.case_cell, minlength=c.n_cells) == 0)
-    yield ((_affixed(b',{"id":"', c.cell_ids[empty], b'","cases":[]}'), None),)
+    texts = _CellTexts.of(c)
+    yield ((texts.empty, None),)
     grouped = c.case_cell[1:] >= c.case_cell[:-1]
     order = None if grouped.all() else np.argsort(c.case_cell, kind="stable")
     cell = c.case_cell if order is None else c.case_cell[order]
@@ -504,21 +528,30 @@ def _cell_columns(c: Columns) -> Iterator[tuple[Column, ...]]:
     first[1:] = cell[1:] != cell[:-1]
     last = np.ones(len(cell), dtype=bool)
     last[:-1] = first[1:]
-    opening = np.concatenate(
-        (_affixed(b',{"id":"', c.cell_ids, b'","cases":[{"id":"'), _texts([b',{"id":"']))
-    )
-    priority, priority_row = _numbers(c.priority, b"}")
-    priority = _affixed(b'","priority":', priority, b"")
-    closing = _texts([b"", b"]}"])
     for start in range(0, len(cell), _BLOCK):
         part = slice(start, start + _BLOCK)
         case = np.arange(start, min(start + _BLOCK, len(cell))) if order is None else order[part]
         yield (
-            (opening, np.where(first[part], cell[part], c.n_cells)),
+            (texts.opening, np.where(first[part], cell[part], c.n_cells)),
             (c.case_ids, case),
-            (priority, priority_row[case]),
-            (closing, last[part].astype(np.int64)),
+            (texts.priority, texts.priority_row[case]),
+            (texts.closing, last[part].astype(np.int64)),
         )
+
+
+def _cells_length(c: Columns) -> int:
+    """The length of :func:`_cell_columns`' items, from how many cases each cell holds: the
+    cases' order does not change it, so they are not grouped by cell (a sort at 1M cases)."""
+    texts = _CellTexts.of(c)
+    full = np.flatnonzero(texts.cases)
+    after_first = np.full(len(c.case_cell) - len(full), c.n_cells)  # opened by ``,{"id":"``
+    return _items_length(
+        (texts.empty, None),
+        (texts.opening, np.concatenate((full, after_first))),
+        (c.case_ids, None),
+        (texts.priority, texts.priority_row),
+        (texts.closing, np.ones(len(full), dtype=np.int64)),
+    )
 
 
 def _arc_items(c: Columns, keep: IntArray | None) -> Iterator[NDArray[np.uint8]]:

@@ -11,8 +11,9 @@ in one transaction:
    returns only those still open, with the facts their breakdowns keep;
 4. inserts the matches with compact breakdowns (matching/breakdown.py: the inputs of the parts,
    which are worked out when a proposal is read) and raises each attorney's counter by its
-   number of new matches. On PostgreSQL, steps 3 and 4 are one statement and no Python runs per
-   proposal; elsewhere they are bulk statements.
+   number of new matches. On PostgreSQL, steps 3 and 4 are one statement per CLAIM_CHUNK
+   proposals, each checking its foreign keys as it ends, and one statement for the counters;
+   no Python runs per proposal. Elsewhere they are bulk statements.
 
 A large batch is written on two connections at once, each for its own attorneys, and still
 commits all or nothing (:func:`_write_twice`). The database still has the last word: the
@@ -23,7 +24,7 @@ whole batch rather than let a bad row in.
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from time import perf_counter
 from types import SimpleNamespace
 from typing import NamedTuple
@@ -31,6 +32,7 @@ from typing import NamedTuple
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -45,6 +47,10 @@ from volunteers.models import AttorneyProfile
 from volunteers.timezones import DATE_MARGIN, attorney_paused
 
 LOCK_CHUNK = 10_000
+# Proposals claimed and inserted per statement on PostgreSQL (_claim_and_insert): the cases
+# pages a statement claims (about one per proposal) must still be in PostgreSQL's buffer cache
+# (stock 128 MB, shared by both connections) when its foreign-key checks lock them again.
+CLAIM_CHUNK = 4_000
 # How long either connection of a batch written on two waits for another transaction's row
 # lock before failing the batch (_write_twice says why it cannot wait forever).
 LOCK_TIMEOUT = "30s"
@@ -359,51 +365,77 @@ WITH claimed AS (
     FROM claimed
     ORDER BY id
     RETURNING attorney_id
-), raised AS (
-    UPDATE {_ATTORNEYS} AS a SET active_cases = a.active_cases + v.n
-    FROM (SELECT attorney_id, count(*) AS n FROM inserted GROUP BY attorney_id) AS v
-    WHERE a.id = v.attorney_id
-    RETURNING v.n
 )
-SELECT coalesce(sum(n), 0)::int FROM raised
+SELECT coalesce(array_agg(attorney_id), '{{}}') FROM inserted
 """  # noqa: S608 (table names from the models)
+_RAISE = f"""
+UPDATE {_ATTORNEYS} AS a SET active_cases = a.active_cases + v.n
+FROM unnest(%s::bigint[], %s::int[]) AS v(id, n) WHERE a.id = v.id
+"""  # noqa: S608
 
 
 def _claim_and_insert(batch: _Batch) -> int:
-    """PostgreSQL: one statement claims the cases still open (a conditional update: a case
-    withdrawn or matched by hand since the load is not returned, and the row lock it takes holds
-    until the batch commits), inserts their matches with the case's facts from the claimed row,
-    and raises each attorney's counter by its number of new matches. Nothing comes back per row,
-    and the pairs' facts go as one JSON array, which each row indexes."""
-    candidates, now = batch.candidates, timezone.now()
+    """PostgreSQL: claim the cases still open (a conditional update: a case withdrawn or matched
+    by hand since the load is not returned, and the row lock it takes holds until the batch
+    commits) and insert their matches with the case's facts from the claimed row, one statement
+    per CLAIM_CHUNK candidates; then raise each attorney's counter by its number of new matches,
+    in one statement. Only the attorney of each match comes back.
+
+    A batch of more than one statement checks its foreign keys at the end of each statement
+    (``SET CONSTRAINTS ALL IMMEDIATE``) instead of at the commit: each check then finds the case
+    it locks (``FOR KEY SHARE``, a heap write) on a page its statement has just claimed, still in
+    PostgreSQL's buffer cache, instead of reading and dirtying the whole cases table a second
+    time once every claim has pushed it out.
+    """
+    n, now = len(batch.candidates.case), timezone.now()
     with connection.cursor() as cursor:
-        # A plan for ~100,000 rows sorted in memory, not compiled: the row estimates of unnest
-        # are rough, and JIT-compiling for them took longer than the statement.
+        # Plans for thousands of rows sorted in memory, not compiled: the row estimates of
+        # unnest are rough, and JIT-compiling for them took longer than the statement.
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '64MB'")
         # Each case found by its primary key, in the candidates' (case) order, and updated while
         # its page is at hand: a hash join read the whole table first (or probed the index for
         # an array of every id, which took 30 ms to plan), ~25% more PostgreSQL CPU for the
-        # claims at 1M. The transaction runs nothing after this statement but its checks.
+        # claims at 1M. The transaction runs nothing after these but the counters and checks.
         cursor.execute("SET LOCAL enable_hashjoin = off")
         cursor.execute("SET LOCAL enable_mergejoin = off")
-        cursor.execute(
-            _CLAIM_AND_INSERT,
-            {
-                "cases": _int_array(candidates.case),
-                "attorneys": _int_array(candidates.attorney),
-                "scores": _int_array(candidates.score),
-                "pairs": _int_array(batch.pair_of),
-                "facts": json.dumps(batch.pairs),
-                "matched": CaseRequest.Status.MATCHED,
-                "open": CaseRequest.Status.OPEN,
-                "now": now,
-                "run": batch.run.pk,
-                "status": batch.status,
-                "today": batch.today,
-            },
-        )
-        return cursor.fetchone()[0]
+        if n > CLAIM_CHUNK:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        matched = [
+            _claim_chunk(cursor, batch, slice(start, start + CLAIM_CHUNK), now)
+            for start in range(0, n, CLAIM_CHUNK)
+        ]
+        attorneys, counts = np.unique(np.concatenate([_NONE, *matched]), return_counts=True)
+        if len(attorneys):
+            cursor.execute(_RAISE, [_int_array(attorneys), _int_array(counts)])
+    return int(counts.sum())
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def _claim_chunk(cursor: CursorWrapper, batch: _Batch, part: slice, now: datetime) -> IntArray:
+    """Claim and insert the candidates in ``part``; return the attorney of each new match. The
+    statement gets the facts of its own pairs only, as one JSON array that each row indexes."""
+    candidates = batch.candidates
+    pairs, pair_of = np.unique(batch.pair_of[part], return_inverse=True)
+    cursor.execute(
+        _CLAIM_AND_INSERT,
+        {
+            "cases": _int_array(candidates.case[part]),
+            "attorneys": _int_array(candidates.attorney[part]),
+            "scores": _int_array(candidates.score[part]),
+            "pairs": _int_array(pair_of),
+            "facts": json.dumps([batch.pairs[p] for p in pairs.tolist()]),
+            "matched": CaseRequest.Status.MATCHED,
+            "open": CaseRequest.Status.OPEN,
+            "now": now,
+            "run": batch.run.pk,
+            "status": batch.status,
+            "today": batch.today,
+        },
+    )
+    return np.array(cursor.fetchone()[0], dtype=np.int64)
 
 
 def _int_array(values: IntArray) -> str:

@@ -115,7 +115,10 @@ def component_batches(
     """Split a solution by connected component of the attorney-cell-hub graph, packing small
     components into batches of about ``batch_assignments``; also return the component count."""
     labels = component_labels(instance, hubs)
-    used = np.unique(labels[np.concatenate([instance.arc_attorney, hubs.arc_attorney])])
+    # The components with arcs: those of the attorneys with one (a direct arc or a hub's).
+    with_arcs = np.zeros(instance.n_attorneys, dtype=bool)
+    with_arcs[instance.arc_attorney] = with_arcs[hubs.arc_attorney] = True
+    used = np.unique(labels[: instance.n_attorneys][with_arcs])
     if not solution.assignments:
         return [], len(used)
     index = {a: i for i, a in enumerate(instance.attorney_ids.tolist())}

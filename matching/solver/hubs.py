@@ -221,21 +221,33 @@ def component_labels(instance: Instance, hubs: Hubs) -> IntArray:
     A hub no attorney can enter carries nothing, so it joins nothing: left in, the hubs of
     remote-capable cells would tie the whole country into one component even when no attorney
     works remotely, and a run would write everything in one transaction.
+
+    The graph goes to SciPy as compressed rows with 32-bit indices, the form it works in, built
+    straight from the canonical order (an attorney's arcs are consecutive; a hub's row holds its
+    cells, then the attorneys entering it) instead of as pairs of 64-bit arrays that SciPy
+    converts: 0.27 s of CPU at 3.7M cases (16.9M edges) instead of 0.37-1.28 s. Either way a
+    label is the rank of its component's first node.
     """
-    n_attorneys, n_cells = instance.n_attorneys, instance.n_cells
+    n_attorneys, n_cells, n_hubs = instance.n_attorneys, instance.n_cells, hubs.n_hubs
+    n = n_attorneys + n_cells + n_hubs
     hub, cell = hubs.cell_arcs()
-    entered = np.bincount(hubs.arc_hub, minlength=hubs.n_hubs) > 0
+    entered = np.bincount(hubs.arc_hub, minlength=n_hubs) > 0
     hub, cell = hub[entered[hub]], cell[entered[hub]]
-    first_hub = n_attorneys + n_cells
-    tails = np.concatenate([instance.arc_attorney, hubs.arc_attorney, first_hub + hub])
-    heads = np.concatenate(
-        [n_attorneys + instance.arc_cell, first_hub + hubs.arc_hub, n_attorneys + cell]
-    )
-    n = first_hub + hubs.n_hubs
+    hub_row = np.concatenate([hub, hubs.arc_hub])
+    hub_column = np.concatenate([n_attorneys + cell, hubs.arc_attorney])
+    per_row = np.zeros(n, dtype=np.int64)
+    per_row[:n_attorneys] = np.bincount(instance.arc_attorney, minlength=n_attorneys)
+    per_row[n_attorneys + n_cells :] = np.bincount(hub_row, minlength=n_hubs)
+    index = np.int32 if per_row.sum() < 2**31 else np.int64
+    row_start = np.zeros(n + 1, dtype=index)
+    np.cumsum(per_row, out=row_start[1:])
+    column = np.empty(int(row_start[-1]), dtype=index)
+    np.add(instance.arc_cell, n_attorneys, out=column[: instance.n_arcs], casting="unsafe")
+    column[instance.n_arcs :] = hub_column[np.argsort(hub_row, kind="stable")]
     # Imported here, not at the top: scipy costs every process ~0.3 s at start-up.
-    from scipy.sparse import coo_array
+    from scipy.sparse import csr_array
     from scipy.sparse.csgraph import connected_components
 
-    graph = coo_array((np.ones(len(tails), dtype=np.int8), (tails, heads)), shape=(n, n))
+    graph = csr_array((np.ones(len(column), dtype=np.int8), column, row_start), shape=(n, n))
     labels: IntArray = connected_components(graph, directed=False)[1]  # scipy: untyped
     return labels

@@ -22,6 +22,7 @@ from matching.solver import (
     Instance,
     InstanceError,
     Solution,
+    component_labels,
     components,
     greedy_with_hubs,
     instance_to_json,
@@ -352,6 +353,35 @@ def test_with_hubs_it_finds_the_exact_optimum_of_the_materialised_instance(case)
 
     assert solution.objective == exact_objective(plain) == solve(load_instance(plain)).objective
     assert_feasible(plain, solution)
+
+
+@PROPERTY
+@given(instances_with_hubs())
+def test_component_labels_join_what_arcs_and_entered_hubs_join(case):
+    """Attorneys, cells, then hubs; a hub no attorney enters joins nothing; each component is
+    numbered by the rank of its first node (as a union-find over the same edges finds them)."""
+    instance, hubs = case
+    n_a, first_hub = instance.n_attorneys, instance.n_attorneys + instance.n_cells
+    parent = list(range(first_hub + hubs.n_hubs))
+
+    def root(node: int) -> int:
+        while parent[node] != node:
+            node = parent[node]
+        return node
+
+    hub_of, hub_cell = hubs.cell_arcs()
+    entered = set(hubs.arc_hub.tolist())
+    edges = [(a, n_a + c) for a, c in zip(instance.arc_attorney, instance.arc_cell, strict=True)]
+    edges += [(a, first_hub + h) for a, h in zip(hubs.arc_attorney, hubs.arc_hub, strict=True)]
+    edges += [
+        (first_hub + h, n_a + c) for h, c in zip(hub_of, hub_cell, strict=True) if h in entered
+    ]
+    for tail, head in edges:
+        parent[root(int(tail))] = root(int(head))
+    number: dict[int, int] = {}
+    expected = [number.setdefault(root(node), len(number)) for node in range(len(parent))]
+
+    assert component_labels(instance, hubs).tolist() == expected
 
 
 @PROPERTY

@@ -21,9 +21,9 @@ from matching.solver.solution import Solution, merge_solutions, solution_of
 # component would spend more time in Python than in OR-Tools (see components()).
 SOLVE_BATCH_ARCS = 100_000
 
-_SOURCE = 0
-_SINK = 1
-_FIRST_ATTORNEY_NODE = 2
+# The network runs from the cases to the attorneys (solve_component, steps 2-3).
+_TERMINAL = 0
+_FIRST_ATTORNEY_NODE = 1
 
 
 def solve(instance: Instance) -> Solution:
@@ -44,13 +44,17 @@ def solve_component(instance: Instance, hubs: Hubs | None = None) -> Solution:
 
     1. Split exclusions into cells of their own and trim unusable arcs and cases (cells.py);
        drop the arcs no optimal solution uses (dominance.py).
-    2. Build source -> attorney (capacity, cost 0) -> cell (min(capacity, cell size),
-       -affinity) -> sink, with one cell -> sink arc per run of equal priority in the cell
-       (run length, -priority), and a source -> sink bypass of cost 0. Hubs add
-       attorney -> hub (capacity, -affinity) -> cell (cost 0) paths beside the direct arcs.
-    3. Put all attorney capacity U on the source and -U on the sink. Unused capacity takes
-       the bypass for free, so matching stays optional and the flow minimises -score; forcing
-       maximum flow instead would trade score for more matches.
+    2. Build the network backwards, from the cases to the attorneys: a terminal node ->
+       cell, one arc per run of equal priority in the cell (run length, -priority), -> attorney
+       (min(capacity, cell size), -affinity), and terminal -> attorney bypasses (capacity,
+       cost 0). Hubs add cell -> hub (cost 0) -> attorney (capacity, -affinity) paths beside
+       the direct arcs.
+    3. The terminal supplies all attorney capacity U and each attorney demands its capacity.
+       Unused capacity takes its bypass for free, so matching stays optional and the flow
+       minimises -score; forcing maximum flow instead would trade score for more matches.
+       Every arc carries what the attorney -> cell -> case flow would, reversed: OR-Tools'
+       cost scaling solves this form in about 12% less CPU than the forward one on the seeded
+       worlds (docs/scaling.md, "Why the solve takes twice the anchor's").
     4. Pair each cell's inflow with its outflow (cases best first): see :func:`_decompose`.
     """
     cells = without_dominated_arcs(
@@ -63,9 +67,10 @@ def solve_component(instance: Instance, hubs: Hubs | None = None) -> Solution:
     from ortools.graph.python import min_cost_flow
 
     network = min_cost_flow.SimpleMinCostFlow()
-    spans, run_start = _add_network_arcs(network, instance, cells, total)
+    spans, run_start = _add_network_arcs(network, instance, cells)
     network.set_nodes_supplies(
-        np.array([_SOURCE, _SINK], dtype=np.int32), np.array([total, -total], dtype=np.int64)
+        np.arange(_FIRST_ATTORNEY_NODE + instance.n_attorneys, dtype=np.int32),
+        np.concatenate(([total], -instance.capacity)).astype(np.int64),
     )
     status = network.solve()
     if status != network.OPTIMAL:
@@ -76,19 +81,21 @@ def solve_component(instance: Instance, hubs: Hubs | None = None) -> Solution:
 
 @dataclass(frozen=True, slots=True)
 class _Flows:
-    """Units on each group of arcs, in the order of ``_Cells`` (runs: in ``run_start`` order)."""
+    """Units on each group of arcs, in the order of ``_Cells`` (runs: in ``run_start`` order),
+    named for the attorney -> case direction they stand for (the network's arcs point back)."""
 
     direct: IntArray  # attorney -> cell
     into_hub: IntArray  # attorney -> hub
     out_of_hub: IntArray  # hub -> cell
-    runs: IntArray  # cell -> sink
+    runs: IntArray  # cell -> its cases
 
 
 def _add_network_arcs(
-    network: "min_cost_flow.SimpleMinCostFlow", instance: Instance, cells: _Cells, total: int
+    network: "min_cost_flow.SimpleMinCostFlow", instance: Instance, cells: _Cells
 ) -> tuple[list[tuple[int, int]], IntArray]:
-    """Add every arc (step 2 of :func:`solve_component`); return the arc index span of each
-    group of :class:`_Flows` and the first case position of each priority run.
+    """Add every arc (step 2 of :func:`solve_component`, each from the case side to the
+    attorney side); return the arc index span of each group of :class:`_Flows` and the first
+    case position of each priority run.
 
     Spans, not index arrays: at backlog scale each array is ~100 MB, held for nothing while
     the network (its own copy of everything) solves.
@@ -100,18 +107,18 @@ def _add_network_arcs(
     run_start, run_size = _priority_runs(instance, cells)
     run_cell = np.searchsorted(cells.start, run_start, side="right") - 1
 
-    add_arcs(network, [_SOURCE], [_SINK], [total], [0])
-    add_arcs(network, np.full(len(attorney_node), _SOURCE), attorney_node, instance.capacity, 0)
     spans = [
-        _span(add_arcs(network, attorney_node[cells.arc_attorney], cell_node[cells.arc_cell],
+        _span(add_arcs(network, cell_node[cells.arc_cell], attorney_node[cells.arc_attorney],
                        cells.arc_capacity, -cells.affinity)),
-        _span(add_arcs(network, attorney_node[cells.hub_attorney], hub_node[cells.hub],
+        _span(add_arcs(network, hub_node[cells.hub], attorney_node[cells.hub_attorney],
                        cells.hub_capacity, -cells.hub_affinity)),
-        _span(add_arcs(network, hub_node[cells.reach_hub], cell_node[cells.reach_cell],
+        _span(add_arcs(network, cell_node[cells.reach_cell], hub_node[cells.reach_hub],
                        cells.reach_capacity, 0)),
-        _span(add_arcs(network, cell_node[run_cell], np.full(len(run_start), _SINK), run_size,
+        _span(add_arcs(network, np.full(len(run_start), _TERMINAL), cell_node[run_cell], run_size,
                        -instance.priority[cells.case[run_start]])),
     ]  # fmt: skip
+    # Last, so that each attorney's bypass comes after its cells among its arcs.
+    add_arcs(network, np.full(len(attorney_node), _TERMINAL), attorney_node, instance.capacity, 0)
     return spans, run_start
 
 

@@ -36,6 +36,8 @@ from matching.solver import (
     solve_greedy,
     write_instance,
 )
+from matching.solver import cells as cells_module
+from matching.solver import flow as flow_module
 from matching.solver import greedy as greedy_module
 
 # Beasley's instances ship with the tests (gzipped; see data/orlib/README.md), so they always run.
@@ -423,6 +425,49 @@ def test_an_exclusion_binds_through_a_hub():
     solution = solve_component(instance, hubs)
 
     assert [(a.attorney, a.case, a.score) for a in solution.assignments] == [("a1", "c2", 11)]
+
+
+class _RecordedNetwork:
+    """Stands in for OR-Tools' network and keeps the arcs added to it, in order."""
+
+    def __init__(self) -> None:
+        self.tails: list[int] = []
+        self.heads: list[int] = []
+
+    def add_arcs_with_capacity_and_unit_cost(self, tails, heads, capacities, costs):
+        first = len(self.tails)
+        self.tails += list(tails)
+        self.heads += list(heads)
+        return np.arange(first, len(self.tails))
+
+
+def test_the_network_runs_from_the_cases_to_the_attorneys_with_each_bypass_last():
+    """The order OR-Tools solves fastest (docs/scaling.md): no arc leaves an attorney, and the
+    bypasses come after every other arc, so each attorney lists them after its cells."""
+    data = build(
+        {"a1": 1, "a2": 2},
+        {"k1": {"c1": 5, "c2": 4}, "k2": {"c3": 3}},
+        {("a1", "k1"): 10, ("a2", "k1"): 9, ("a2", "k2"): 8},
+    )
+    instance = load_instance(data)
+    hubs = Hubs(
+        cell_start=np.array([0, 2]),
+        cell=np.array([0, 1]),
+        arc_attorney=np.array([0]),
+        arc_hub=np.array([0]),
+        affinity=np.array([7]),
+    )
+    network = _RecordedNetwork()
+
+    flow_module._add_network_arcs(
+        network, instance, cells_module._cells_without_exclusions(instance, hubs, by_cell=False)
+    )
+
+    attorney_nodes = {flow_module._FIRST_ATTORNEY_NODE + a for a in range(instance.n_attorneys)}
+    assert attorney_nodes.isdisjoint(network.tails)
+    n = instance.n_attorneys
+    bypasses = list(zip(network.tails[-n:], network.heads[-n:], strict=True))
+    assert bypasses == [(flow_module._TERMINAL, node) for node in sorted(attorney_nodes)]
 
 
 # ---------------------------------------------------------------------------------------------

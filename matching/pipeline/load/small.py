@@ -181,31 +181,31 @@ def load_small_problem(
         timings["load"] = timings.get("load", 0.0) + perf_counter() - started
         if read is None:
             return None
+        table = _table(read)  # (case pk, priority, probe) of every case read so far
         known: dict = {}  # the cells, from one round to the next
         reuse: dict = {}  # the scored arcs and hubs, while the split cells stay the same
         for round_ in range(1, ROUNDS + 1):
-            loaded = _loaded(base, probes, read, known)
+            loaded = _loaded(base, probes, table, known)
             problem = problem_of(loaded.rows, timings=timings, reuse=reuse)
             solution = solve(problem)
             used_up = _used_up(loaded, solution)
             if not used_up:
                 figures.update(
-                    rounds=round_, cases_read=len(read), usable_slots=usable_slots(problem)
+                    rounds=round_, cases_read=len(table), usable_slots=usable_slots(problem)
                 )
                 problem.stats["small_run"] = figures
                 problem.solved = solution
                 return problem
             started = perf_counter()
             probes = probes.deeper(used_up)
-            again_read = set(used_up)
-            kept = [row for row in read if row[2] not in again_read]
+            kept = table[~np.isin(table[:, 2], used_up)]
             again = _read_probes(
                 probes, others=base.others, limit=max_cases + 1 - len(kept), chosen=used_up
             )
             timings["load"] = timings.get("load", 0.0) + perf_counter() - started
             if again is None:
                 return None
-            read = kept + again
+            table = np.concatenate((kept, _table(again)))
             figures["probes_read_again"] = figures.get("probes_read_again", 0) + len(used_up)
     return None
 
@@ -265,8 +265,12 @@ def _read_base(today: datetime.date) -> tuple[_Base, Probes, dict]:
     return _Base(attorneys, courts, excluded, others, miles), probes, figures
 
 
-def _loaded(base: _Base, probes: Probes, read: list[tuple[int, int, int]], known: dict) -> _Loaded:
-    table = np.array(read, dtype=np.int64).reshape(-1, 3)
+def _table(read: list[tuple[int, int, int]]) -> IntArray:
+    """The rows read, (case pk, priority, probe) each, as an n x 3 array."""
+    return np.array(read, dtype=np.int64).reshape(-1, 3)
+
+
+def _loaded(base: _Base, probes: Probes, table: IntArray, known: dict) -> _Loaded:
     cells, case_pk, case_cell, priority = _cells(probes, table, known)
     rows = Snapshot(
         base.attorneys, base.courts, cells, case_pk, case_cell, priority, base.excluded, base.miles

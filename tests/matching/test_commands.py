@@ -267,22 +267,27 @@ def test_an_export_to_a_device_writes_without_cutting_it(world):
     call_command("export_instance", os.devnull, stderr=StringIO())
 
 
-def test_export_instance_in_a_process_of_its_own_freezes_its_start_up_objects(monkeypatch):
-    """From manage.py (run_from_argv), the collector stops passing over the objects made before
-    the export; call_command leaves them to it."""
-    frozen = []
-    monkeypatch.setattr(
-        export_instance.Command, "execute", lambda *args, **kw: frozen.append(gc.get_freeze_count())
-    )
+def test_export_instance_in_a_process_of_its_own_stops_the_garbage_collector(monkeypatch):
+    """From manage.py (run_from_argv), no collection runs while it exports and those at exit
+    pass over start-up's objects no more; call_command leaves the collector be."""
+    seen = []
+
+    def execute(*args, **options):
+        seen.append((gc.isenabled(), gc.get_freeze_count()))
+
+    monkeypatch.setattr(export_instance.Command, "execute", execute)
     monkeypatch.setattr(connections, "close_all", lambda: None)  # the test's own connection
 
     call_command("export_instance", "unused.json")
     try:
         export_instance.Command().run_from_argv(["manage.py", "export_instance", "unused.json"])
     finally:
+        gc.enable()
         gc.unfreeze()
 
-    assert frozen[1] > frozen[0]
+    (enabled, frozen), (enabled_after, frozen_after) = seen
+    assert enabled and not enabled_after
+    assert frozen_after > frozen
 
 
 def test_solve_instance_names_the_problem_in_a_cut_short_export(world, tmp_path):

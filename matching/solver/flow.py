@@ -54,7 +54,7 @@ def solve_component(instance: Instance, hubs: Hubs | None = None) -> Solution:
        minimises -score; forcing maximum flow instead would trade score for more matches.
        Every arc carries what the attorney -> cell -> case flow would, reversed: OR-Tools'
        cost scaling solves this form in about 12% less CPU than the forward one on the seeded
-       worlds (docs/scaling.md, "Why the solve takes twice the anchor's").
+       worlds (docs/scaling.md, "Why the solve takes longer than the anchor's").
     4. Pair each cell's inflow with its outflow (cases best first): see :func:`_decompose`.
     """
     cells = without_dominated_arcs(

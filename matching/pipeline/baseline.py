@@ -29,7 +29,7 @@ from matching.solver import Hubs, Instance, greedy_pairs
 # Below this many arcs and cells the greedy takes milliseconds: not worth a process (a fork
 # costs 5-20 ms). The greedy's heap works cell by cell: a small run's 38k arcs over 15.5k cells
 # (300 verifications at 1M) took 0.15-0.20 s in process, hidden beside the write in a child.
-FORK_ABOVE_ARCS = 20_000
+FORK_ABOVE_WORK = 20_000
 # A child still busy after this long is taken for stuck: killed, and the greedy rerun in process.
 CHILD_TIMEOUT_SECONDS = 600
 
@@ -52,7 +52,7 @@ class GreedyBaseline:
         self.pid: int | None = None
         self.reader: int | None = None
         work = instance.n_arcs + len(hubs.arc_attorney) + instance.n_cells
-        if hasattr(os, "fork") and work > FORK_ABOVE_ARCS:
+        if hasattr(os, "fork") and work > FORK_ABOVE_WORK:
             self._fork()
 
     def _fork(self) -> None:

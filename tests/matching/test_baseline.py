@@ -29,7 +29,7 @@ def problem():
 
 @pytest.fixture
 def always_fork(monkeypatch):
-    monkeypatch.setattr(baseline_module, "FORK_ABOVE_ARCS", 0)
+    monkeypatch.setattr(baseline_module, "FORK_ABOVE_WORK", 0)
 
 
 def test_the_child_computes_the_same_greedy_as_the_process(problem, always_fork):
@@ -49,9 +49,9 @@ def test_many_cells_fork_the_greedy_even_with_few_arcs(problem, monkeypatch):
     instance, hubs = problem.instance, problem.hubs
     arcs = instance.n_arcs + len(hubs.arc_attorney)
     assert instance.n_cells > 1
-    monkeypatch.setattr(baseline_module, "FORK_ABOVE_ARCS", arcs)
+    monkeypatch.setattr(baseline_module, "FORK_ABOVE_WORK", arcs)
     assert GreedyBaseline(instance, hubs).result().in_child
-    monkeypatch.setattr(baseline_module, "FORK_ABOVE_ARCS", arcs + instance.n_cells)
+    monkeypatch.setattr(baseline_module, "FORK_ABOVE_WORK", arcs + instance.n_cells)
     assert not GreedyBaseline(instance, hubs).result().in_child
 
 

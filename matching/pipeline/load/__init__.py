@@ -126,12 +126,7 @@ def scored(
     cells (ids, which name their facts, and membership of hubs) and the excluded (attorney,
     cell) pairs, so when those are the same the scoring is not done again."""
     court_position, miles, split = _split_cells(rows)
-    key = (
-        split.cell_ids,
-        split.hub_member.tolist(),
-        split.excluded_attorney.tolist(),
-        split.case_cell[split.excluded_case].tolist(),
-    )
+    key = None if reuse is None else _scoring_key(split)
     if reuse is not None and reuse.get("key") == key:
         return court_position, miles, split, reuse["arcs"], reuse["hubs"]
     scoring = Scoring(rows.attorneys, split.cells, miles, court_position, split.hub_member)
@@ -140,6 +135,16 @@ def scored(
     if reuse is not None:
         reuse.update(key=key, arcs=arcs, hubs=hubs)
     return court_position, miles, split, arcs, hubs
+
+
+def _scoring_key(split: _Split) -> tuple:
+    """What the scored arcs and hubs depend on besides the attorneys, courts and distances."""
+    return (
+        split.cell_ids,
+        split.hub_member.tolist(),
+        split.excluded_attorney.tolist(),
+        split.case_cell[split.excluded_case].tolist(),
+    )
 
 
 def scored_in_parts(

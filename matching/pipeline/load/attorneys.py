@@ -12,7 +12,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from matching.models import Match
-from matching.pipeline.load.problem import CHUNK
+from matching.pipeline.load.problem import CHUNK, pg_array
 from matching.pipeline.score import Attorneys
 from volunteers.models import AttorneyLanguage, AttorneyProfile, PracticeArea
 from volunteers.timezones import DATE_MARGIN, attorney_paused, attorney_zone
@@ -68,7 +68,9 @@ def load_attorneys(
     cut = np.flatnonzero((free < capacity_free)[keep])  # positions whose cap bound this run
     # Few attorneys (a small run after a full one): their skills by primary key, index look-ups
     # whatever the planner believes of the tables; many: one subquery (a hash join).
-    ids = _by_keys(pk) or available.values("pk")
+    ids = _by_keys(pk)
+    if ids is None:
+        ids = available.values("pk")
     preferred, excluded = preference_rows(ids, position)
 
     def column(k: int, dtype) -> np.ndarray:
@@ -98,7 +100,7 @@ def _by_keys(pk: np.ndarray) -> list[int] | RawSQL | None:
     if len(pk) <= FEW:
         return pk.tolist()
     if len(pk) <= MANY and connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", ("{" + ",".join(map(str, pk.tolist())) + "}",))
+        return RawSQL("SELECT unnest(%s::bigint[])", (pg_array(pk),))
     return None
 
 

@@ -1,5 +1,6 @@
 """The loaded problem, and ids in the solver's format."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,14 @@ def cell_id(cell: CellFacts) -> str:
 
 def pk_of(solver_id: str) -> int:
     return int(solver_id[1:])
+
+
+def pg_array(values: IntArray | Sequence[int]) -> str:
+    """PostgreSQL's text form of an array of integers or booleans (cast it in the query,
+    e.g. ``%s::bigint[]``): one string, far quicker to send than a list of parameters."""
+    if isinstance(values, np.ndarray):
+        values = values.tolist()
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 # The widest primary keys whose ids keep pk order (wider ones would print more digits).

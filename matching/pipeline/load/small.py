@@ -86,6 +86,7 @@ from matching.pipeline.load import Problem, Snapshot, pk_of, problem_of, snapsho
 from matching.pipeline.load.attorneys import load_attorneys
 from matching.pipeline.load.beside import Submit, beside
 from matching.pipeline.load.cases import cells_of_keys, other_languages_matched
+from matching.pipeline.load.problem import pg_array
 from matching.pipeline.load.reach import IntArray, Reach, reach_of
 from matching.pipeline.score import Attorneys
 from matching.scoring import distance_matrix_miles, other_languages_key
@@ -542,7 +543,7 @@ def _read_probes_postgresql(probes: Probes, chosen: list[int], *, others: bool, 
 
     words = sorted({word for name in _WORDS for word in column(name)})
     place = {word: at for at, word in enumerate(words, start=1)}
-    coded = [_array([place[word] for word in column(name)]) for name in _WORDS]
+    coded = [pg_array([place[word] for word in column(name)]) for name in _WORDS]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.id, c.priority, p.n FROM (SELECT %s::text[] AS w) v CROSS JOIN unnest("  # noqa: S608 (constants only)
@@ -554,8 +555,8 @@ def _read_probes_postgresql(probes: Probes, chosen: list[int], *, others: bool, 
             f"AND {_RELAY_KEY} = v.w[p.relay] {which}AND x.closed_at IS NULL "
             f"AND x.status = %s ORDER BY {_ORDER} LIMIT p.k) c LIMIT %s",
             [
-                words, *coded, _array(column("detained")), _array(column("court")),
-                _array(column("remote")), _array(column("k")), _array(chosen),
+                words, *coded, pg_array(column("detained")), pg_array(column("court")),
+                pg_array(column("remote")), pg_array(column("k")), pg_array(chosen),
                 CaseRequest.Status.OPEN, limit,
             ],
         )  # fmt: skip
@@ -564,11 +565,6 @@ def _read_probes_postgresql(probes: Probes, chosen: list[int], *, others: bool, 
 
 # The string columns of a probe, in the query's order.
 _WORDS = ("language", "others", "relay", "case_type")
-
-
-def _array(values: list[int] | list[bool]) -> str:
-    """PostgreSQL's text form of an array of integers or booleans, joined in one call."""
-    return "{" + ",".join(map(str, values)) + "}"
 
 
 def _open_cases_orm(*, others: bool) -> dict[tuple, list[tuple[int, int]]]:

@@ -24,6 +24,7 @@ from matching.pipeline.load import load_problem
 from matching.pipeline.run import matching_run, solve_problem
 from matching.selectors import match_sentences
 from matching.solver import instance_to_json, materialise, read_instance
+from matching.tasks import runs
 from tests.factories import AttorneyFactory, MatchFactory
 from volunteers.models import AttorneyProfile
 
@@ -368,6 +369,19 @@ def test_bench_time_to_proposal_verifies_an_attorney_and_enters_a_case_through_s
     assert attorney["proposals"] == attorney["slots_placed"]
     verified = AttorneyProfile.objects.order_by("-pk").first()
     assert verified.verification == AttorneyProfile.Verification.VERIFIED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_time_to_proposal_times_the_first_run_after_the_commit(world, monkeypatch):
+    """A batch that outlasts the debounce window asks for a run again; that later run finds
+    nothing new, and the try reports the first, the one that placed the batch."""
+    monkeypatch.setattr(runs, "_debounce_claim", lambda trigger: True)  # every change asks
+    call_command("bench_time_to_proposal", "--full-run", "--tries", "1", "--json",
+                 "--attorneys", "3", stdout=(out := StringIO()))  # fmt: skip
+    attorney = json.loads(out.getvalue())["tries"][0]
+    assert attorney["later_runs"] == 2
+    assert attorney["slots_placed"] == attorney["proposals"] > 0
+    assert attorney["run"] == MatchingRun.objects.filter(trigger="attorney").earliest("pk").pk
 
 
 ACTIVE = {"proposed", "approved", "offered", "accepted"}

@@ -183,12 +183,25 @@ def pledge_organization(request):
     return render(request, "pledges/organization.html", context)
 
 
+def _decision(request) -> bool | None:
+    """The manager's button: True to approve, False to decline; anything else (a missing or
+    mangled field) is neither, and must not decline someone's request by default."""
+    decision = request.POST.get("decision")
+    if decision not in ("approve", "decline"):
+        messages.error(request, "Choose to approve or to decline the request.")
+        return None
+    return decision == "approve"
+
+
 @require_POST
 @login_required
 def pledge_manager_decide(request, manager_id):
     """A manager approves or declines someone's claim to manage their organization."""
     manager = selectors.manager_request_get_for_manager(user=request.user, manager_id=manager_id)
-    if request.POST.get("decision") == "approve":
+    approve = _decision(request)
+    if approve is None:
+        return redirect("pledges:organization")
+    if approve:
         services.organization_manager_approve(manager=manager, actor=request.user)
         messages.success(request, f"{manager.user.email} now manages {manager.organization}.")
     else:
@@ -204,7 +217,9 @@ def pledge_attorney_decide(request, attorney_id):
     attorney = selectors.attorney_request_get_for_manager(
         user=request.user, attorney_id=attorney_id
     )
-    approve = request.POST.get("decision") == "approve"
+    approve = _decision(request)
+    if approve is None:
+        return redirect("pledges:organization")
     attorney_affiliation_decide(attorney=attorney, actor=request.user, approve=approve)
     messages.success(request, "The attorney joins the organization." if approve else
                      "The attorney's request is declined.")  # fmt: skip

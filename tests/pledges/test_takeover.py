@@ -189,3 +189,25 @@ def test_a_coordinator_approves_an_attorney_in_the_admin(client, coord, att_a, h
     )
     assert response.status_code == 302
     assert AttorneyProfile.objects.get(pk=att_a.pk).organization == organization
+
+
+@pytest.mark.parametrize("decision", [None, "", "Approve", "maybe"])
+def test_a_decision_that_is_neither_approve_nor_decline_changes_nothing(
+    client, coord, att_a, hayes, decision
+):  # SEC-17: a missing or mangled answer is no decline
+    _, founder = hayes
+    eve = UserFactory(username="eve@evil.example")
+    _claim(client, _stranger_pledge(client, coord), eve)
+    claim = OrganizationManager.objects.get(user=eve)
+    _organization_step(client, att_a, {"new_organization": HAYES})
+    client.force_login(founder)
+    data = {} if decision is None else {"decision": decision}
+    before = DomainEvent.objects.count()
+    for name, pk in (("manager_decide", claim.pk), ("attorney_decide", att_a.pk)):
+        response = client.post(reverse(f"pledges:{name}", args=[pk]), data, follow=True)
+        assert "Choose to approve or to decline" in response.content.decode()
+    claim.refresh_from_db()
+    att_a.refresh_from_db()
+    assert claim.approved_at is None and OrganizationManager.objects.filter(user=eve).exists()
+    assert att_a.organization_requested is not None and att_a.organization is None
+    assert DomainEvent.objects.count() == before

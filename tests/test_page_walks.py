@@ -2,17 +2,24 @@
 
 - SEC-16: a POST without a CSRF token is refused with 403 on every URL, and changes nothing.
 - SEC-3: every page a signed-in user gets says `Cache-Control: no-store`.
+- SEC-17: every form of every page, sent back as the page filled it with one field over-long,
+  is refused and writes nothing (a length limit taken off a form is a failure here, on SQLite
+  too, where the database would store the text).
 
 The actors and their objects are the permission matrix's (tests/test_permission_matrix.py).
 """
+
+from html.parser import HTMLParser
 
 import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.core.cache import cache
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
+from core.models import DomainEvent
 from matching.models import Match
 from tests import test_permission_matrix as matrix
 from tests.factories import OrganizationFactory, partner_user
@@ -161,3 +168,102 @@ def test_every_signed_in_page_says_no_store(client, world, coord):  # SEC-3
         if not {"no-store", "private"} <= {part.strip() for part in cache_control.split(",")}:
             not_private.append((actor, url, cache_control))
     assert not_private == []
+
+
+# SEC-17
+
+
+class _Forms(HTMLParser):
+    """The POST forms of a page: action, the values the page put in them (as a browser would
+    send them untouched), and the fields a person types into (not hidden, not ticked)."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict] = []
+        self._form: dict | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self._form = {"action": a.get("action"), "values": {}, "typed": []}
+            if (a.get("method") or "").lower() == "post":
+                self.forms.append(self._form)
+        elif self._form is not None and a.get("name"):
+            self._field(tag, a)
+        elif tag == "option" and self._form is not None and self._select:
+            self._option(a)
+
+    def _option(self, a):
+        """The selected option, else the first one, as a browser sends it."""
+        if "selected" in a or not self._form["values"].get(self._select):
+            self._form["values"][self._select] = a.get("value", "")
+
+    def _field(self, tag, a):
+        name, kind, values = a["name"], a.get("type", "text"), self._form["values"]
+        if tag == "select":
+            self._select = name
+            values.setdefault(name, "")
+        elif kind in ("checkbox", "radio"):
+            if "checked" in a or (kind == "radio" and name not in values):
+                values[name] = a.get("value", "on")
+            return
+        elif tag in ("input", "textarea") and kind not in ("submit", "button", "file"):
+            values[name] = a.get("value", "")
+        if tag in ("input", "textarea", "select") and kind not in ("hidden", "submit", "button"):
+            self._form["typed"].append(name)
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+        elif tag == "select":
+            self._select = None
+
+
+def _writes():
+    """_everything, with the audit of reads and refusals left out (SEC-24): a refused form
+    shown again with the record it edits is a view, a wrong password a failed sign-in."""
+    counts, states = _everything()
+    refusals = ("access.refused", "account.login_failed")
+    changes = DomainEvent.objects.exclude(verb__endswith="viewed").exclude(verb__in=refusals)
+    return counts | {"core.DomainEvent": changes.count()}, states
+
+
+def _post_forms_of(client, url, value):
+    """(action, field, status) for each typed field of each POST form on the page, sent with
+    `value` in that field; each post is rolled back; those that wrote or failed are kept."""
+    page = client.get(url)
+    parser = _Forms()
+    parser.feed(page.content.decode() if page.status_code == 200 else "")
+    refused = []
+    for form in parser.forms:
+        action = form["action"] or url
+        if action == reverse("account_logout"):  # would end the session the walk runs in
+            continue
+        for name in form["typed"]:
+            with transaction.atomic():
+                before = _writes()
+                cache.clear()  # rate limits count valid posts only, but signup counts all
+                status = client.post(action, form["values"] | {name: value}).status_code
+                if status >= 500 or _writes() != before:
+                    refused.append((action, name, status))
+                transaction.set_rollback(True)
+    return refused
+
+
+_STEPS = ("about", "organization", "bar", "languages", "practice", "preferences", "capacity")
+
+
+@pytest.mark.parametrize("actor", ["anon", "owner", "pending", "interpreter", "partner"])
+def test_an_over_long_value_in_any_field_of_any_form_writes_nothing(world, actor):  # SEC-17
+    partner = _partner_of(world["offer"].case)
+    user = (world["actors"] | {"partner": partner, "anon": None})[actor]
+    client = Client(raise_request_exception=False)
+    if user is not None:
+        client.force_login(user)
+    urls = {reverse(name, args=_args(row.args, world)) for name, row in MATRIX.items()}
+    urls |= {reverse("volunteers:profile_step", args=[step]) for step in _STEPS}
+    reference = world["offer"].case.reference
+    urls |= {reverse("cases:create"), reverse("cases:edit", args=[reference])}
+    written = [row for url in sorted(urls) for row in _post_forms_of(client, url, "9" * 5000)]
+    assert written == []

@@ -55,10 +55,10 @@ INTERPRETER_PAGE = {"anon": LOGIN, "pending": 404, "other": 404, "owner": 404, "
 
 MATRIX: dict[str, Row] = {
     "home": Row(get={"anon": 200, "owner": 200}, post={"anon": 405}),
-    "healthz": Row(get={"anon": 200}),
+    "healthz": Row(get={"anon": 200}, post={"anon": 405}),
     "volunteers:dashboard": _attorney(get=OWN_PAGE, post={"owner": 405}),
     "volunteers:profile": _attorney(  # redirects to the first step still to do
-        get={"anon": LOGIN, "pending": 302, "other": 302, "owner": 302}
+        get={"anon": LOGIN, "pending": 302, "other": 302, "owner": 302}, post={"owner": 405}
     ),
     "volunteers:profile_step": _attorney(
         get=OWN_PAGE, post={"anon": LOGIN, "pending": 200, "owner": 200}, args="step"

@@ -39,20 +39,23 @@ ROUNDS = 2
 
 def without_dominated_arcs(instance: Instance, cells: _Cells, rounds: int = ROUNDS) -> _Cells:
     """``cells`` without the arcs of :func:`dominated`, trimmed again (see the module)."""
+    reach = _reach(cells)
     for _ in range(rounds):
-        keep, keep_hub = _undominated(instance, cells)
+        keep, keep_hub = _undominated(instance, cells, reach)
         if keep.all() and keep_hub.all():
             break
-        cells = _retrimmed(cells, keep, keep_hub)
+        cells, reach = _retrimmed(cells, keep, keep_hub)
     return cells
 
 
-def _undominated(instance: Instance, cells: _Cells) -> tuple[np.ndarray, np.ndarray]:
-    """Masks of the direct and hub arcs the rule keeps."""
+def _undominated(
+    instance: Instance, cells: _Cells, reach: IntArray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the direct and hub arcs the rule keeps (``reach``: see :func:`_reach`)."""
     size = np.diff(cells.start)
     best = np.zeros(cells.n_cells, dtype=np.int64)
     best[size > 0] = instance.priority[cells.case[cells.start[:-1][size > 0]]]
-    threshold = _guaranteed(instance, cells, size)
+    threshold = _guaranteed(instance, cells, size, reach)
     keep = cells.affinity + best[cells.arc_cell] >= threshold[cells.arc_attorney]
     hub_best = np.zeros(cells.n_hubs, dtype=np.int64)
     np.maximum.at(hub_best, cells.reach_hub, best[cells.reach_cell])
@@ -60,21 +63,23 @@ def _undominated(instance: Instance, cells: _Cells) -> tuple[np.ndarray, np.ndar
     return keep, keep_hub
 
 
-def _guaranteed(instance: Instance, cells: _Cells, size: IntArray) -> IntArray:
+def _guaranteed(instance: Instance, cells: _Cells, size: IntArray, reach: IntArray) -> IntArray:
     """G(a) of every attorney, or the smallest int64 where a has fewer options than capacity.
 
+    An arc's options number ``min(capacity, size - others)``, that is
+    ``min(capacity, capacity + size - reach)``: one gather of a per-cell slack over all arcs.
     Positions stay below the trimmed size (others + j <= reach(k) when j <= capacity(a, k)), so
     the cell's kept cases are enough.
     """
-    reach = _reach(cells)
-    others = reach[cells.arc_cell] - cells.arc_capacity
-    count = np.minimum(cells.arc_capacity, size[cells.arc_cell] - others)
+    slack = size - reach
     # Few arcs have options (~2% at backlog scale: most cells are contested), so the rest of
     # the work runs on those only.
-    with_options = np.flatnonzero(count > 0)
-    count = count[with_options]
+    with_options = np.flatnonzero(slack[cells.arc_cell] + cells.arc_capacity > 0)
+    capacity, cell = cells.arc_capacity[with_options], cells.arc_cell[with_options]
+    count = np.minimum(capacity, capacity + slack[cell])
+    others = reach[cell] - capacity
     arc = np.repeat(with_options, count)
-    position = np.repeat(others[with_options], count) + ranges(np.zeros_like(count), count)
+    position = np.repeat(others, count) + ranges(np.zeros_like(count), count)
     cell = cells.arc_cell[arc]
     value = cells.affinity[arc] + instance.priority[cells.case[cells.start[cell] + position]]
     attorney = cells.arc_attorney[arc]
@@ -96,9 +101,10 @@ def _reach(cells: _Cells) -> IntArray:
     return direct.astype(np.int64) + hubs.astype(np.int64)
 
 
-def _retrimmed(cells: _Cells, keep: np.ndarray, keep_hub: np.ndarray) -> _Cells:
+def _retrimmed(cells: _Cells, keep: np.ndarray, keep_hub: np.ndarray) -> tuple[_Cells, IntArray]:
     """The kept arcs (orders unchanged), hub -> cell capacities cut to what the kept hub arcs
-    carry, and each cell's cases cut to what its kept arcs can take (still best first)."""
+    carry, and each cell's cases cut to what its kept arcs can take (still best first); and
+    their reach, which the next round needs."""
     hub_total = np.bincount(
         cells.hub[keep_hub], weights=cells.hub_capacity[keep_hub], minlength=cells.n_hubs
     ).astype(np.int64)
@@ -118,9 +124,11 @@ def _retrimmed(cells: _Cells, keep: np.ndarray, keep_hub: np.ndarray) -> _Cells:
         reach_cell=cells.reach_cell[reach_keep],
         reach_capacity=reach_capacity[reach_keep],
     )
-    usable = np.minimum(np.diff(cells.start), _reach(kept))
-    return replace(
+    reach = _reach(kept)
+    usable = np.minimum(np.diff(cells.start), reach)
+    trimmed = replace(
         kept,
         start=np.concatenate(([0], np.cumsum(usable))).astype(np.int64),
         case=cells.case[ranges(cells.start[:-1], usable)],
     )
+    return trimmed, reach

@@ -3,12 +3,17 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
+from typing import NamedTuple
+
+import numpy as np
 
 from matching.solver.instance import Instance, IntArray
 
 
-@dataclass(frozen=True, slots=True)
-class Assignment:
+class Assignment(NamedTuple):
+    """A named tuple, not a dataclass: a run makes ~200,000 of them at 3.7M open cases, and a
+    frozen dataclass's ``__init__`` takes twice as long (0.5-0.6 s against 0.2-0.3 s)."""
+
     attorney: str
     case: str
     score: int
@@ -45,13 +50,19 @@ def merge_solutions(solutions: Iterable[Solution]) -> Solution:
 def solution_of(
     instance: Instance, attorney: IntArray, case: IntArray, score: IntArray
 ) -> Solution:
-    """The solution pairing attorney positions with case positions at these scores."""
+    """The solution pairing attorney positions with case positions at these scores.
+
+    Attorney positions follow their ids (canonical order), so the pairs are put in attorney
+    order first, by numpy; ``sorted`` then only orders each attorney's few cases, in runs it
+    merges in linear time (half the time of sorting the pairs in the solver's cell order).
+    """
+    by_attorney = np.argsort(attorney, kind="stable")
     triples = sorted(
         zip(
-            instance.attorney_ids[attorney].tolist(),
-            instance.case_ids[case].tolist(),
-            score.tolist(),
+            instance.attorney_ids[attorney[by_attorney]].tolist(),
+            instance.case_ids[case[by_attorney]].tolist(),
+            score[by_attorney].tolist(),
             strict=True,
         )
     )
-    return Solution(objective=int(score.sum()), assignments=tuple(Assignment(*t) for t in triples))
+    return Solution(objective=int(score.sum()), assignments=tuple(map(Assignment._make, triples)))

@@ -238,9 +238,10 @@ class CaseRequest(models.Model):
         # No index may contain ``status`` (nor use it in a condition): a matching run claims
         # tens of thousands of cases at once by moving them from open to matched, and an update
         # that changes no indexed column is a HOT update (the new row version stays on its page
-        # and no index is touched; the table keeps 10% free room per page for it, migration
-        # 0006). With status in an index, each claim rewrote every index of the table: 5x slower
-        # at 1,000,000 cases. The matching load reads all open cases sequentially anyway.
+        # and no index is touched; the table keeps 20% free room per page for it, migrations
+        # 0006 and 0015: a run claims up to ~13 cases of one page). With status in an index, each
+        # claim rewrote every index of the table: 5x slower at 1,000,000 cases. The matching
+        # load reads all open cases sequentially anyway.
         indexes = [
             # Serves the admin changelist's default order (-priority, created_at, then -pk, which
             # the admin adds for a total order): a page is an index range, not a sort of all rows.

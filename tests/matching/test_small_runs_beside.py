@@ -2,6 +2,8 @@
 on PostgreSQL, in a snapshot of its own, the probes without other languages are read in two
 halves on two more connections sharing it; the problem is the one a single connection reads."""
 
+from collections import Counter
+
 import numpy as np
 import pytest
 from django.db import connection
@@ -52,3 +54,25 @@ def test_a_read_beside_stops_at_the_limit_like_one_connection(settings, monkeypa
 
     assert load_small_problem(today=today, max_cases=read - 1) is None
     assert load_small_problem(today=today, max_cases=read) is not None
+
+
+def test_the_two_halves_read_beside_share_every_language(settings, monkeypatch):
+    """The probes come in language order, and a read's work is mostly the backlog's languages:
+    each other connection gets every other probe, so both read probes of every language with
+    two or more (split in the middle, one read the first languages, the other the last)."""
+    _world(41, other_languages=False, settings=settings)
+    monkeypatch.setattr(small_module, "BESIDE_PROBES", 0)
+    halves: list[list[str]] = []
+    read_beside = small_module._read_beside
+
+    def spy(probes, chosen, **kwargs):
+        halves.append([probes.language[n] for n in chosen])
+        return read_beside(probes, chosen, **kwargs)
+
+    monkeypatch.setattr(small_module, "_read_beside", spy)
+    load_small_problem(today=timezone.localdate(), max_cases=EVERYTHING)
+
+    first, second = halves
+    counts = Counter(first + second)
+    assert len(counts) > 1 and abs(len(first) - len(second)) <= 1
+    assert {code for code, n in counts.items() if n >= 2} <= set(first) & set(second)

@@ -163,7 +163,8 @@ def load_small_problem(
     2. Their reach (reach.py) as probes, one per part of a cell, each with its depth.
     3. Read the best cases of each probe to its depth (a LATERAL query on PostgreSQL for the
        parts without other languages, one for those with; from BESIDE_PROBES probes, the
-       former in two halves on two more connections sharing the snapshot, beside.py).
+       former in two interleaved halves on two more connections sharing the snapshot,
+       beside.py and halves_of).
     4. Build cells, score and build exactly as load_problem does; solve (``solve``, the exact
        flow by default; the run passes its own, and writes the last round's optimum,
        ``Problem.solved``, without solving again). The parts read to their depth whose loaded
@@ -478,8 +479,9 @@ def _read_probes(
     """(case pk, priority, probe) of the best K open cases of each probe (of ``chosen`` ones
     when given); None past ``limit``. ``others``: whether other languages count (then a probe
     reads the cases whose other languages are its ``others``; else every case of its place).
-    With ``submit`` (beside.py) the two halves of the probes without other languages are read
-    on two other connections in this one's snapshot while this one reads the rest."""
+    With ``submit`` (beside.py) the two halves of the probes without other languages
+    (halves_of) are read on two other connections in this one's snapshot while this one reads
+    the rest."""
     chosen = list(range(len(probes))) if chosen is None else chosen
     if not chosen:
         return []
@@ -489,7 +491,7 @@ def _read_probes(
         plain = [n for n in chosen if not probes.others[n]]
         halves = [
             submit(partial(_read_beside, probes, half, others=others, limit=limit))
-            for half in (plain[: len(plain) // 2], plain[len(plain) // 2 :])
+            for half in halves_of(plain)
         ]
         rest = [n for n in chosen if probes.others[n]]
         rows = _read_probes_postgresql(probes, rest, others=others, limit=limit)
@@ -508,6 +510,14 @@ def _read_probes(
 # milliseconds, less than opening two connections (one verification reaches ~5k places at 1M,
 # a batch of 300 ~49k).
 BESIDE_PROBES = 20_000
+
+
+def halves_of(plain: list[int]) -> tuple[list[int], list[int]]:
+    """The probes read on the two other connections: every other one, in order. The probes come
+    in language order and a read's work is the matched cases it walks past, most of them in the
+    backlog's languages: split in the middle, a 300-verification batch at 1M read those in one
+    half (backend CPU 0.61-0.76 s against 0.22-0.26 s), interleaved 0.38-0.50 s each."""
+    return plain[0::2], plain[1::2]
 
 
 def _read_beside(probes: Probes, chosen: list[int], *, others: bool, limit: int) -> list:

@@ -18,8 +18,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from matching.models import MatchingRun
-from matching.pipeline.load import Problem, attorney_id, case_id, pk_of
+from matching.pipeline.load import Problem, attorney_id, case_id
+from matching.pipeline.load.problem import solution_pks
 from matching.solver import Assignment, Solution
+from matching.solver.arrays import lexsort_ints
 
 # A plan older than this is dropped: the world it was solved for has moved on, so a fresh
 # solve serves better (writing an old plan would still be safe: every write re-checks).
@@ -27,16 +29,10 @@ RESUME_WITHIN = timedelta(hours=2)
 
 
 def encode(solution: Solution) -> bytes:
-    """Column by column: ``np.array`` of a list of tuples converts each item on its own,
-    three times slower (0.3 s for 200,000 assignments)."""
-    n = solution.assigned
-    triples = np.empty((n, 3), dtype=np.int64)
-    if n:
-        attorneys, cases, scores = zip(*solution.assignments, strict=True)
-        triples[:, 0] = np.fromiter(map(pk_of, attorneys), dtype=np.int64, count=n)
-        triples[:, 1] = np.fromiter(map(pk_of, cases), dtype=np.int64, count=n)
-        triples[:, 2] = scores
-    return zlib.compress(triples.tobytes(), level=1)
+    """The plan's bytes: the triples sorted by (attorney, case)."""
+    attorney, case, score = solution_pks(solution)
+    triples = np.column_stack((attorney, case, score)).astype(np.int64, copy=False)
+    return zlib.compress(triples[lexsort_ints((case, attorney))].tobytes(), level=1)
 
 
 def decode(blob: bytes) -> np.ndarray:

@@ -40,9 +40,10 @@ from cases.models import CaseRequest
 from matching.breakdown import COMPACT, compact, pair_facts
 from matching.models import Match, MatchingRun
 from matching.pipeline.connections import SecondConnection
-from matching.pipeline.load import Problem, cell_id, pk_of
-from matching.pipeline.load.problem import IntArray, pg_array
+from matching.pipeline.load import Problem, cell_id
+from matching.pipeline.load.problem import IntArray, pg_array, solution_pks
 from matching.solver import Solution
+from matching.solver.arrays import lexsort_ints
 from volunteers.models import AttorneyProfile
 from volunteers.timezones import DATE_MARGIN, attorney_paused
 
@@ -71,9 +72,9 @@ def write_batch(
     ``timings`` accumulates seconds per step (lock, explain, claim_insert, commit), so a
     benchmark shows where the write phase goes.
     """
-    if not solution.assignments:
+    if not solution.assigned:
         return 0
-    proposals = _Proposals.of(solution.assignments)
+    proposals = _Proposals.of(solution)
     status = Match.Status.APPROVED if auto_approve else Match.Status.PROPOSED
     facts = _Facts(run, problem, status, today)
     clock = _Clock(timings)
@@ -152,12 +153,9 @@ class _Proposals(NamedTuple):
     score: IntArray
 
     @classmethod
-    def of(cls, assignments: Sequence) -> "_Proposals":
-        n = len(assignments)
-        scores = np.fromiter((a.score for a in assignments), dtype=np.int64, count=n)
-        attorneys = np.fromiter((pk_of(a.attorney) for a in assignments), dtype=np.int64, count=n)
-        cases = np.fromiter((pk_of(a.case) for a in assignments), dtype=np.int64, count=n)
-        best_first = np.lexsort((cases, attorneys, -scores))
+    def of(cls, solution: Solution) -> "_Proposals":
+        attorneys, cases, scores = solution_pks(solution)
+        best_first = lexsort_ints((cases, attorneys, -scores))
         return cls(cases[best_first], attorneys[best_first], scores[best_first])
 
 

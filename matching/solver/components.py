@@ -7,7 +7,7 @@ from numpy.typing import NDArray
 from matching.solver.arrays import ranges
 from matching.solver.hubs import Hubs, component_labels
 from matching.solver.instance import Instance, IntArray, _freeze, _inverse
-from matching.solver.solution import Assignment, Solution
+from matching.solver.solution import Pairs, Solution
 
 
 def components(instance: Instance, *, batch_arcs: int = 0) -> list[Instance]:
@@ -113,24 +113,38 @@ def component_batches(
     instance: Instance, hubs: Hubs, solution: Solution, *, batch_assignments: int
 ) -> tuple[list[Solution], int]:
     """Split a solution by connected component of the attorney-cell-hub graph, packing small
-    components into batches of about ``batch_assignments``; also return the component count."""
-    labels = component_labels(instance, hubs)
+    components into batches of about ``batch_assignments``; also return the component count.
+
+    1. Label each pair by its attorney's component.
+    2. Stable-sort the pairs by label; a batch takes whole components in label order, and
+       the next component starts a new batch once it holds ``batch_assignments`` or more.
+    """
+    labels = component_labels(instance, hubs)[: instance.n_attorneys]
     # The components with arcs: those of the attorneys with one (a direct arc or a hub's).
     with_arcs = np.zeros(instance.n_attorneys, dtype=bool)
     with_arcs[instance.arc_attorney] = with_arcs[hubs.arc_attorney] = True
-    used = np.unique(labels[: instance.n_attorneys][with_arcs])
-    if not solution.assignments:
+    used = np.unique(labels[with_arcs])
+    if not solution.assigned:
         return [], len(used)
-    index = {a: i for i, a in enumerate(instance.attorney_ids.tolist())}
-    label = labels[[index[a.attorney] for a in solution.assignments]]
-    groups: dict[int, list[Assignment]] = {}
-    for lab, assignment in zip(label.tolist(), solution.assignments, strict=True):
-        groups.setdefault(lab, []).append(assignment)
-    batches: list[list[Assignment]] = [[]]
-    for lab in sorted(groups):
-        if len(batches[-1]) >= batch_assignments:
-            batches.append([])
-        batches[-1].extend(groups[lab])
-    return [
-        Solution(objective=sum(a.score for a in b), assignments=tuple(b)) for b in batches
-    ], len(used)
+    pairs = solution.pairs
+    label = labels[_attorney_positions(instance, pairs)]
+    order = np.argsort(label, kind="stable")
+    _, sizes = np.unique(label[order], return_counts=True)
+    batch_starts, filled = [0], 0
+    for start, size in zip((np.cumsum(sizes) - sizes).tolist(), sizes.tolist(), strict=True):
+        if filled >= batch_assignments:
+            batch_starts.append(start)
+            filled = 0
+        filled += size
+    bounds = [*batch_starts, len(order)]
+    batches = [pairs.take(order[bounds[i] : bounds[i + 1]]) for i in range(len(batch_starts))]
+    return [Solution(int(b.score.sum()), pairs=b) for b in batches], len(used)
+
+
+def _attorney_positions(instance: Instance, pairs: Pairs) -> IntArray:
+    """The position in ``instance`` of each pair's attorney: as it is when the pairs are the
+    instance's own (its solution), else found by id."""
+    if pairs.attorney_ids is instance.attorney_ids:
+        return pairs.attorney
+    positions: IntArray = np.searchsorted(instance.attorney_ids, pairs.attorney_ids[pairs.attorney])
+    return positions

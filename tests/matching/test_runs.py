@@ -20,6 +20,7 @@ from matching.models import Match, MatchingRun
 from matching.pipeline import load as loading
 from matching.pipeline.load import case_id, load_problem
 from matching.pipeline.load import cases as load_cases
+from matching.pipeline.load.problem import case_ids, pks_of
 from matching.pipeline.run import (
     RUN_LOCK_KEY,
     STALE_RUN_AFTER,
@@ -31,6 +32,7 @@ from matching.scoring import affinity, eligibility
 from matching.selectors import match_sentences
 from matching.solver import (
     SOLVE_BATCH_ARCS,
+    Solution,
     SolverError,
     component_batches,
     components,
@@ -484,6 +486,48 @@ def test_the_arrays_use_stable_ids():
     assert loading.case_id(7) == "c00000000007"
     assert loading.pk_of("c00000000007") == 7
     assert list(np.sort(np.array(["a000000010", "a000000009"]))) == ["a000000009", "a000000010"]
+
+
+def test_ids_are_read_back_as_primary_keys_at_any_width():
+    ids = case_ids(np.array([7, 10**10 + 3, 0], dtype=np.int64))
+    mixed = np.array(["a12", "a000000009", "b7"], dtype=object)  # one at a time
+    not_one_each = np.array(["a12", "a1a", "123"], dtype=object)  # same total width
+
+    assert pks_of(ids).tolist() == [7, 10**10 + 3, 0]
+    assert pks_of(mixed).tolist() == [12, 9, 7]
+    with pytest.raises(ValueError):
+        pks_of(not_one_each)
+    assert pks_of(np.array([], dtype=object)).tolist() == []
+
+
+def test_a_run_plans_and_writes_from_the_solutions_arrays(small_world, monkeypatch):
+    """The run never turns its optimum into sorted objects with string ids: its plan, write
+    batches and proposals come from the solution's arrays."""
+    expected = _solution_pairs(solve(_full_instance()))
+
+    def no_assignments(pairs):
+        raise AssertionError("the run made the solution's assignments")
+
+    monkeypatch.setattr("matching.solver.solution._assignments_of", no_assignments)
+    run = matching_run(trigger="test")
+
+    assert run.status == MatchingRun.Status.FINISHED
+    assert _pairs(run) == expected
+
+
+def test_a_solution_is_split_alike_from_the_solvers_arrays_or_from_assignments(scale_world):
+    problem = load_problem()
+    solved = solve_problem(problem)
+    rebuilt = Solution(solved.objective, solved.assignments)  # its pairs come from the ids
+
+    split = [
+        component_batches(problem.instance, problem.hubs, solution, batch_assignments=7)
+        for solution in (solved, rebuilt)
+    ]
+
+    assert split[0][1] == split[1][1] > 1
+    assert split[0][0] == split[1][0] and len(split[0][0]) > 1
+    assert merge_solutions(split[0][0]) == solved
 
 
 def test_hubs_give_the_same_optimum_and_greedy_as_the_plain_cell_flow(scale_world):

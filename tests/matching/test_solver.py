@@ -244,6 +244,26 @@ def test_an_instance_without_arcs_assigns_nothing():
     assert solve(load_instance(data)) == Solution(objective=0, assignments=())
 
 
+def test_a_solvers_pairs_make_the_same_solution_as_its_assignments():
+    data = build(
+        {"a2": 1, "a1": 2},
+        {"k1": {"c3": 9, "c1": 8}, "k2": {"c2": 5}},
+        {("a1", "k1"): 1, ("a2", "k1"): 2, ("a1", "k2"): 1},
+    )
+    solved = solve_component(load_instance(data))
+
+    rebuilt = Solution(solved.objective, solved.assignments)
+    pairs = rebuilt.pairs
+    triples = [(a.attorney, a.case, a.score) for a in solved.assignments]
+
+    assert solved.objective == 26 and triples == sorted(triples)
+    assert ("a1", "c2", 6) in triples
+    assert rebuilt == solved and rebuilt.assigned == solved.assigned == 3
+    assert pairs.attorney_ids[pairs.attorney].tolist() == [a for a, _, _ in triples]
+    assert pairs.case_ids[pairs.case].tolist() == [c for _, c, _ in triples]
+    assert pairs.score.tolist() == [score for _, _, score in triples]
+
+
 def test_greedy_can_fall_short_of_the_optimum():
     # Greedy gives c1 to a1 (100) and leaves a2 idle; the optimum is a1-c2 + a2-c1 = 197.
     data = build(

@@ -72,7 +72,7 @@ def test_a_batch_in_chunks_writes_what_one_statement_writes(solved, monkeypatch)
 def test_each_chunk_checks_its_foreign_keys_at_its_end(solved, monkeypatch):
     problem, solution, today = solved
     monkeypatch.setattr(write, "CLAIM_CHUNK", 5)
-    proposals = write._Proposals.of(solution.assignments)
+    proposals = write._Proposals.of(solution)
     candidates = write._chosen(proposals, dict.fromkeys(proposals.attorney.tolist(), 10**6))
     run = MatchingRun.objects.create(trigger="test")
     batch = write._explained(write._Facts(run, problem, Match.Status.PROPOSED, today), candidates)

@@ -41,6 +41,31 @@ def pk_of(solver_id: str) -> int:
     return int(solver_id[1:])
 
 
+def pks_of(ids: NDArray[np.object_]) -> IntArray:
+    """:func:`pk_of` of each id, read as bytes by numpy when all have the same width (as
+    :func:`attorney_ids` and :func:`case_ids` make them), else one at a time."""
+    width = len(ids[0]) if len(ids) else 0
+    text = "".join(ids.tolist()).encode("ascii", errors="replace")
+    if not 1 < width <= 19 or len(text) != width * len(ids):
+        return np.fromiter(map(pk_of, ids.tolist()), dtype=np.int64, count=len(ids))
+    table = np.frombuffer(text, dtype=np.uint8).reshape(len(ids), width)
+    digits = table[:, 1:] - np.uint8(ord("0"))  # a byte below "0" wraps above 9
+    # Every row a non-digit, then digits only: each row is then one id, whatever the widths.
+    if (digits > 9).any() or (table[:, 0] - np.uint8(ord("0")) <= 9).any():
+        return np.fromiter(map(pk_of, ids.tolist()), dtype=np.int64, count=len(ids))
+    powers = 10 ** np.arange(width - 2, -1, -1, dtype=np.int64)
+    pks: IntArray = digits.astype(np.int64) @ powers
+    return pks
+
+
+def solution_pks(solution: Solution) -> tuple[IntArray, IntArray, IntArray]:
+    """(attorney pk, case pk, score) of each of a solution's pairs, in no particular order,
+    from its arrays (no Python per pair)."""
+    pairs = solution.pairs
+    attorney, case = pairs.attorney_ids[pairs.attorney], pairs.case_ids[pairs.case]
+    return pks_of(attorney), pks_of(case), pairs.score
+
+
 def pg_array(values: IntArray | Sequence[int]) -> str:
     """PostgreSQL's text form of an array of integers or booleans (cast it in the query,
     e.g. ``%s::bigint[]``): one string, far quicker to send than a list of parameters."""

@@ -1,4 +1,4 @@
-"""The greedy baseline of a run, computed beside the solve.
+"""The greedy baseline of a run, and the attorneys' components, computed beside the solve.
 
 The greedy objective is only a statistic (the run records how much the exact optimum gains over
 it), but at backlog scale it costs seconds of pure Python. A forked child computes it: it shares
@@ -8,13 +8,20 @@ a busy machine a niced child starved and the run waited for it. Nothing personal
 problem (ids and integers), and the child never touches the database connection it inherits:
 it leaves with ``os._exit``, which skips every finaliser that could close the parent's socket.
 
+Before the greedy, the child finds the connected component of every attorney
+(solver.attorney_components, what the write batches by: 0.3-0.5 s at 1M cases, the graph of
+every arc and hub path), which does not depend on the solution either. It leaves them in memory
+shared with the parent (an anonymous shared map made before the fork) and says so on the pipe;
+the parent reads them when its solve is done.
+
 Small problems, platforms without ``fork`` and a child that dies or hangs fall back to the same
-greedy in process, so the statistic is always there.
+computations in process, so the statistic and the components are always there.
 """
 
 import ctypes
 import ctypes.util
 import gc
+import mmap
 import os
 import resource
 import select
@@ -24,7 +31,15 @@ from contextlib import suppress
 from dataclasses import dataclass
 from time import perf_counter
 
-from matching.solver import Hubs, Instance, greedy_pairs
+import numpy as np
+
+from matching.solver import (
+    AttorneyComponents,
+    Hubs,
+    Instance,
+    attorney_components,
+    greedy_pairs,
+)
 
 # Below this many arcs and cells the greedy takes milliseconds: not worth a process (a fork
 # costs 5-20 ms). The greedy's heap works cell by cell: a small run's 38k arcs over 15.5k cells
@@ -32,6 +47,9 @@ from matching.solver import Hubs, Instance, greedy_pairs
 FORK_ABOVE_WORK = 20_000
 # A child still busy after this long is taken for stuck: killed, and the greedy rerun in process.
 CHILD_TIMEOUT_SECONDS = 600
+# What the child writes on the pipe once the components are in the shared map (then the line of
+# the greedy's figures follows).
+COMPONENTS_READY = b"c"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,19 +62,24 @@ class Baseline:
 
 
 class GreedyBaseline:
-    """Start with ``GreedyBaseline(instance, hubs)``; ``result()`` waits for it."""
+    """Start with ``GreedyBaseline(instance, hubs)``; ``components()`` and ``result()`` wait
+    for what they return."""
 
     def __init__(self, instance: Instance, hubs: Hubs) -> None:
         self.instance, self.hubs = instance, hubs
-        # The child's pid and the pipe's read end, both set by _fork or both None.
+        # The child's pid and the pipe's read end, both set by _fork or both None; the map the
+        # child leaves the components in (the count, then a label per attorney) while it lives.
         self.pid: int | None = None
         self.reader: int | None = None
+        self.shared: mmap.mmap | None = None
+        self.found: AttorneyComponents | None = None
         work = instance.n_arcs + len(hubs.arc_attorney) + instance.n_cells
         if hasattr(os, "fork") and work > FORK_ABOVE_WORK:
             self._fork()
 
     def _fork(self) -> None:
         reader, writer = os.pipe()
+        shared = mmap.mmap(-1, 8 * (self.instance.n_attorneys + 1))  # MAP_SHARED
         _return_free_memory()
         # Objects that exist now move to a generation the collector never visits, in both
         # processes, until the child is reaped: a collection writes to every object it visits,
@@ -71,12 +94,17 @@ class GreedyBaseline:
             except OSError:
                 os.close(reader)
                 os.close(writer)
+                shared.close()
                 gc.unfreeze()
                 return
         if pid == 0:  # pragma: no cover (the child; its result is checked in the parent)
             status = 1
             try:
                 os.close(reader)
+                found = attorney_components(self.instance, self.hubs)
+                into = np.frombuffer(shared, dtype=np.int64)
+                into[0], into[1:] = found.count, found.label
+                os.write(writer, COMPONENTS_READY)
                 started = perf_counter()
                 objective, assigned = _greedy(self.instance, self.hubs)
                 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -86,7 +114,27 @@ class GreedyBaseline:
             finally:
                 os._exit(status)
         os.close(writer)
-        self.pid, self.reader = pid, reader
+        self.pid, self.reader, self.shared = pid, reader, shared
+
+    def components(self) -> AttorneyComponents:
+        """The attorneys' components, as the child found them, or found here if it did not:
+        it died, or it is still busy after CHILD_TIMEOUT_SECONDS (then it is killed, and
+        ``result()`` computes the greedy here too)."""
+        if self.found is None:
+            self.found = self._from_child() or attorney_components(self.instance, self.hubs)
+        return self.found
+
+    def _from_child(self) -> AttorneyComponents | None:
+        if self.pid is None or self.reader is None or self.shared is None:
+            return None
+        ready, _, _ = select.select([self.reader], [], [], CHILD_TIMEOUT_SECONDS)
+        if not ready:
+            os.kill(self.pid, signal.SIGKILL)
+            return None
+        if os.read(self.reader, len(COMPONENTS_READY)) != COMPONENTS_READY:
+            return None  # the child died first
+        found = np.frombuffer(self.shared, dtype=np.int64).copy()
+        return AttorneyComponents(label=found[1:], count=int(found[0]))
 
     def cancel(self) -> None:
         """The run failed: stop the child, if any, and reap it."""
@@ -95,7 +143,13 @@ class GreedyBaseline:
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
             self.pid = None
-            gc.unfreeze()
+            self._release()
+
+    def _release(self) -> None:
+        if self.shared is not None:
+            self.shared.close()
+            self.shared = None
+        gc.unfreeze()
 
     def result(self) -> Baseline:
         if self.pid is not None and self.reader is not None:
@@ -121,9 +175,9 @@ class GreedyBaseline:
         finally:
             os.close(reader)
             os.waitpid(pid, 0)
-            gc.unfreeze()
-        try:
-            objective, assigned, seconds, rss = data.decode().split()
+            self._release()
+        try:  # (the components' mark is still there if components() was not asked for)
+            objective, assigned, seconds, rss = data.removeprefix(COMPONENTS_READY).decode().split()
             return Baseline(int(objective), int(assigned), float(seconds), True, float(rss))
         except ValueError:  # the child died before writing its line
             return None

@@ -30,6 +30,7 @@ from matching.pipeline.load import Problem, load_problem
 from matching.pipeline.load.small import load_small_problem
 from matching.pipeline.write import write_batch
 from matching.solver import (
+    AttorneyComponents,
     Hubs,
     Instance,
     InstanceError,
@@ -262,7 +263,7 @@ def _solve_and_write(
             solution = plans.remaining(problem, resume[1])
         seconds["solve"] = perf_counter() - started
         written, batches, n_components, seconds["write"], write_steps = _write(
-            run, problem, solution, today
+            run, problem, solution, today, baseline.components()
         )
     except BaseException:
         if baseline is not None:
@@ -340,9 +341,10 @@ def _statistics(
 
 
 def _write(
-    run: MatchingRun, problem: Problem, solution: Solution, today
+    run: MatchingRun, problem: Problem, solution: Solution, today, components: AttorneyComponents
 ) -> tuple[int, list[Solution], int, float, dict[str, float]]:
-    """Write the proposals, one transaction per batch of whole components."""
+    """Write the proposals, one transaction per batch of whole components (found beside the
+    solve: baseline.py)."""
     started = perf_counter()
     steps: dict[str, float] = {}
     batches, n_components = component_batches(
@@ -350,6 +352,7 @@ def _write(
         problem.hubs,
         solution,
         batch_assignments=settings.MATCHING_WRITE_BATCH_ASSIGNMENTS,
+        components=components,
     )
     auto_approve = settings.MATCHING_AUTO_APPROVE
     written = 0

@@ -24,7 +24,8 @@ the same :func:`solve_component`, so the run and ``solve_instance`` share one fl
 The modules, in dependency order:
 
 - ``instance``: :class:`Instance` (canonical numpy arrays), its checks, the errors.
-- ``solution``: :class:`Assignment`, :class:`Solution`, :func:`merge_solutions`.
+- ``solution``: :class:`Assignment`, :class:`Solution` (its :class:`Pairs`),
+  :func:`merge_solutions`.
 - ``arrays``: vectorised helpers (:func:`ranges`).
 - ``hubs``: :class:`Hubs`, :func:`materialise` (the same instance without hubs),
   :func:`component_labels` of the attorney-cell-hub graph.
@@ -38,7 +39,7 @@ The modules, in dependency order:
 - ``writer``: files of it written a piece at a time, with hubs or hubs made plain arcs
   (:func:`write_instance`).
 - ``components``: :func:`components`, the connected parts of an instance;
-  :func:`component_batches`, a solution split by component.
+  :func:`component_batches`, a solution split by component (:func:`attorney_components`).
 - ``flow``: the optimal solver (:func:`solve`, :func:`solve_component`, with or without hubs).
 - ``greedy``: the greedy baseline (:func:`solve_greedy`, :func:`greedy_with_hubs` and its
   pairs :func:`greedy_pairs`, :func:`greedy_merge`).
@@ -47,7 +48,13 @@ Callers import from ``matching.solver``; the names below are its public surface.
 """
 
 from matching.solver.arrays import ranges
-from matching.solver.components import component_batches, components, import_scipy
+from matching.solver.components import (
+    AttorneyComponents,
+    attorney_components,
+    component_batches,
+    components,
+    import_scipy,
+)
 from matching.solver.flow import SOLVE_BATCH_ARCS, add_arcs, solve, solve_component
 from matching.solver.greedy import (
     GreedyKey,
@@ -73,22 +80,25 @@ from matching.solver.io import (
     read_instance_with_hubs,
     solution_to_json,
 )
-from matching.solver.solution import Assignment, Solution, merge_solutions, solution_of
+from matching.solver.solution import Assignment, Pairs, Solution, merge_solutions, solution_of
 from matching.solver.writer import write_instance
 
 __all__ = [
     "MAX_VALUE",
     "SOLVE_BATCH_ARCS",
     "Assignment",
+    "AttorneyComponents",
     "GreedyKey",
     "Hubs",
     "IdArray",
     "Instance",
     "InstanceError",
     "IntArray",
+    "Pairs",
     "Solution",
     "SolverError",
     "add_arcs",
+    "attorney_components",
     "component_batches",
     "component_labels",
     "components",

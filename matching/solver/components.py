@@ -1,6 +1,8 @@
 """Connected components of an instance's attorney-cell graph, optionally packed in batches, and
 a solution split by the components of an attorney-cell-hub graph (a run's write batches)."""
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -109,25 +111,46 @@ class _Grouping:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class AttorneyComponents:
+    """The connected component of every attorney in the attorney-cell-hub graph, and how many
+    components have arcs: what :func:`component_batches` splits a solution by. They do not
+    depend on the solution, so a run computes them beside its solve (pipeline/baseline.py)."""
+
+    label: IntArray
+    count: int
+
+
+def attorney_components(instance: Instance, hubs: Hubs) -> AttorneyComponents:
+    labels = component_labels(instance, hubs)[: instance.n_attorneys].astype(np.int64)
+    # The components with arcs: those of the attorneys with one (a direct arc or a hub's).
+    with_arcs = np.zeros(instance.n_attorneys, dtype=bool)
+    with_arcs[instance.arc_attorney] = with_arcs[hubs.arc_attorney] = True
+    return AttorneyComponents(labels, len(np.unique(labels[with_arcs])))
+
+
 def component_batches(
-    instance: Instance, hubs: Hubs, solution: Solution, *, batch_assignments: int
+    instance: Instance,
+    hubs: Hubs,
+    solution: Solution,
+    *,
+    batch_assignments: int,
+    components: AttorneyComponents | None = None,
 ) -> tuple[list[Solution], int]:
-    """Split a solution by connected component of the attorney-cell-hub graph, packing small
-    components into batches of about ``batch_assignments``; also return the component count.
+    """Split a solution by connected component of the attorney-cell-hub graph (``components``,
+    computed here if not given), packing small components into batches of about
+    ``batch_assignments``; also return the component count.
 
     1. Label each pair by its attorney's component.
     2. Stable-sort the pairs by label; a batch takes whole components in label order, and
        the next component starts a new batch once it holds ``batch_assignments`` or more.
     """
-    labels = component_labels(instance, hubs)[: instance.n_attorneys]
-    # The components with arcs: those of the attorneys with one (a direct arc or a hub's).
-    with_arcs = np.zeros(instance.n_attorneys, dtype=bool)
-    with_arcs[instance.arc_attorney] = with_arcs[hubs.arc_attorney] = True
-    used = np.unique(labels[with_arcs])
+    if components is None:
+        components = attorney_components(instance, hubs)
     if not solution.assigned:
-        return [], len(used)
+        return [], components.count
     pairs = solution.pairs
-    label = labels[_attorney_positions(instance, pairs)]
+    label = components.label[_attorney_positions(instance, pairs)]
     order = np.argsort(label, kind="stable")
     _, sizes = np.unique(label[order], return_counts=True)
     batch_starts, filled = [0], 0
@@ -138,7 +161,7 @@ def component_batches(
         filled += size
     bounds = [*batch_starts, len(order)]
     batches = [pairs.take(order[bounds[i] : bounds[i + 1]]) for i in range(len(batch_starts))]
-    return [Solution(int(b.score.sum()), pairs=b) for b in batches], len(used)
+    return [Solution(int(b.score.sum()), pairs=b) for b in batches], components.count
 
 
 def _attorney_positions(instance: Instance, pairs: Pairs) -> IntArray:

@@ -4,6 +4,7 @@ import os
 import signal
 import time
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 
@@ -13,7 +14,7 @@ from matching.pipeline import run as run_module
 from matching.pipeline.baseline import GreedyBaseline
 from matching.pipeline.load import load_problem
 from matching.pipeline.run import matching_run
-from matching.solver import greedy_with_hubs
+from matching.solver import attorney_components, greedy_with_hubs
 
 pytestmark = [
     pytest.mark.django_db,
@@ -43,6 +44,19 @@ def test_the_child_computes_the_same_greedy_as_the_process(problem, always_fork)
     assert result.child_peak_rss_mib > 0
 
 
+def test_the_child_finds_the_attorneys_components_before_its_greedy(problem, always_fork):
+    expected = attorney_components(problem.instance, problem.hubs)
+    assert expected.count > 1
+
+    baseline = GreedyBaseline(problem.instance, problem.hubs)
+    found = baseline.components()
+    result = baseline.result()
+
+    assert found.count == expected.count
+    assert np.array_equal(found.label, expected.label)
+    assert result.in_child and result.objective > 0
+
+
 def test_many_cells_fork_the_greedy_even_with_few_arcs(problem, monkeypatch):
     """The greedy's heap works cell by cell: a small run's many cells with few arcs each took
     0.15-0.20 s in process, so cells count with arcs towards the fork."""
@@ -55,18 +69,22 @@ def test_many_cells_fork_the_greedy_even_with_few_arcs(problem, monkeypatch):
     assert not GreedyBaseline(instance, hubs).result().in_child
 
 
-@pytest.fixture
-def slow_child(monkeypatch):
-    """The greedy takes a minute in a child (so it is surely still running when killed), and
-    its usual time in this process."""
-    parent, real = os.getpid(), baseline_module.greedy_pairs
+def _slow_in_a_child(monkeypatch, name: str) -> None:
+    """baseline.<name> takes a minute in a child (so it is surely still running when killed),
+    and its usual time in this process."""
+    parent, real = os.getpid(), getattr(baseline_module, name)
 
-    def greedy(*args):
+    def slow(*args):
         if os.getpid() != parent:
             time.sleep(60)
         return real(*args)
 
-    monkeypatch.setattr(baseline_module, "greedy_pairs", greedy)
+    monkeypatch.setattr(baseline_module, name, slow)
+
+
+@pytest.fixture
+def slow_child(monkeypatch):
+    _slow_in_a_child(monkeypatch, "greedy_pairs")
 
 
 def test_a_child_that_dies_is_replaced_by_the_greedy_in_process(problem, always_fork, slow_child):
@@ -78,6 +96,18 @@ def test_a_child_that_dies_is_replaced_by_the_greedy_in_process(problem, always_
     expected = greedy_with_hubs(problem.instance, problem.hubs)
     assert not result.in_child
     assert (result.objective, result.assigned) == (expected.objective, expected.assigned)
+
+
+def test_components_a_child_did_not_leave_are_found_in_process(problem, always_fork, monkeypatch):
+    _slow_in_a_child(monkeypatch, "attorney_components")
+    baseline = GreedyBaseline(problem.instance, problem.hubs)
+    os.kill(baseline.pid, signal.SIGKILL)
+
+    found = baseline.components()
+
+    expected = attorney_components(problem.instance, problem.hubs)
+    assert np.array_equal(found.label, expected.label) and found.count == expected.count
+    assert not baseline.result().in_child
 
 
 def test_small_problems_stay_in_process(problem):

@@ -17,13 +17,32 @@ matched ones included (no index holds the status, so that claims stay heap-only;
 CaseRequest.Meta), and the last run matched the best cases of each place, which the index
 gives first. A batch of 300 verifications at 1M cases reaches 48.6k places: 27k hold no case
 (a descent each: skipping them through a trigger-kept list of places saved no measurable CPU),
-13k hold cases behind ~80k matched ones, most of the reads' ~0.6 s of server CPU (of its
+13k hold cases behind ~80k matched ones, a third of the reads' server CPU (of its
 40.0k places without other languages: 27.6k hold no case, 2,958 only matched ones, 33.7k walked
 for nothing; 9,470 give 29.4k open cases behind 39.7k matched; with stock shared_buffers a
 quarter of the 229k pages touched come from the OS cache). An index
 without the court would save descents, not those fetches: a (language, kind)'s matched cases
 lead it over all courts as in each court (Spanish asylum, remote: 947 of its 963 matched cases
 come before its eighth open one).
+
+Nor would a lower bound per cell pay for its upkeep: the priority of each cell's first open
+case (a full run knows it after its write; every path that opens a case or raises its priority
+would have to lower it, by trigger) as an index condition of each probe skips all but 247 of
+the 88,778 matched cases ahead of the open ones at 1M. Prototyped on a copy (bounds computed in
+SQL, joined by the probes), 300 verifications after a full run: the read without other
+languages touched 162k + 63k pages (hit + read) -> 121k + 29k; server CPU on one connection
+0.68-0.95 -> 0.50-0.66 s (6 alternated reads each; 0.49-0.57 s also skipping places with no
+open case), summed over the first read's three connections 0.71-0.84 -> 0.59-0.79 s, the
+busiest one 0.29-0.34 -> 0.22-0.29 s (each builds the join's hash); client CPU unchanged
+(0.50-0.65 s), same 44,520 cases read. About 0.1 s of a batch near 1 s: the descents (3-4 pages
+each) and the open cases' own fetches remain, and the client's CPU is spread over a dozen steps
+that each follow the ~16.5k places read (cells, scoring, instance: 30-150 ms each). At 3.7M
+(94,252 cases read in 2 rounds) it pays more: one connection 1.44-1.56 -> 0.87-0.99 s, the
+first read's busiest connection 0.59-0.65 -> 0.32-0.41 s, about 0.3 s of a 2.0-2.5 s batch.
+Its upkeep is not small either: the nightly priority refresh raises open cases' priorities by
+the hundred thousand (a per-row trigger would write a bound per row), a full run can advance
+the bounds only from what its write actually claimed, and an advance must lose against any
+lowering committed since its snapshot (a version per bound, compared when it writes).
 
 Why the result is exactly the full run's optimum (the tests check it against full runs on
 random worlds, PostgreSQL and SQLite). Write P for the full problem (every open case) and P' for

@@ -39,31 +39,30 @@ ROUNDS = 2
 
 def without_dominated_arcs(instance: Instance, cells: _Cells, rounds: int = ROUNDS) -> _Cells:
     """``cells`` without the arcs of :func:`dominated`, trimmed again (see the module)."""
-    reach = _reach(cells)
     for _ in range(rounds):
-        keep, keep_hub = _undominated(instance, cells, reach)
+        keep, keep_hub = _undominated(instance, cells)
         if keep.all() and keep_hub.all():
             break
-        cells, reach = _retrimmed(cells, keep, keep_hub)
+        cells = _retrimmed(cells, keep, keep_hub)
     return cells
 
 
-def _undominated(
-    instance: Instance, cells: _Cells, reach: IntArray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Masks of the direct and hub arcs the rule keeps (``reach``: see :func:`_reach`)."""
+def _undominated(instance: Instance, cells: _Cells) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the direct and hub arcs the rule keeps."""
     size = np.diff(cells.start)
     best = np.zeros(cells.n_cells, dtype=np.int64)
     best[size > 0] = instance.priority[cells.case[cells.start[:-1][size > 0]]]
-    threshold = _guaranteed(instance, cells, size, reach)
-    keep = cells.affinity + best[cells.arc_cell] >= threshold[cells.arc_attorney]
+    threshold = _guaranteed(instance, cells, size)
+    value = best.take(cells.arc_cell)  # each direct arc's best unit, summed in place
+    value += cells.affinity
+    keep = value >= threshold.take(cells.arc_attorney)
     hub_best = np.zeros(cells.n_hubs, dtype=np.int64)
     np.maximum.at(hub_best, cells.reach_hub, best[cells.reach_cell])
     keep_hub = cells.hub_affinity + hub_best[cells.hub] >= threshold[cells.hub_attorney]
     return keep, keep_hub
 
 
-def _guaranteed(instance: Instance, cells: _Cells, size: IntArray, reach: IntArray) -> IntArray:
+def _guaranteed(instance: Instance, cells: _Cells, size: IntArray) -> IntArray:
     """G(a) of every attorney, or the smallest int64 where a has fewer options than capacity.
 
     An arc's options number ``min(capacity, size - others)``, that is
@@ -71,10 +70,15 @@ def _guaranteed(instance: Instance, cells: _Cells, size: IntArray, reach: IntArr
     Positions stay below the trimmed size (others + j <= reach(k) when j <= capacity(a, k)), so
     the cell's kept cases are enough.
     """
+    reach = cells.reach
     slack = size - reach
     # Few arcs have options (~2% at backlog scale: most cells are contested), so the rest of
-    # the work runs on those only.
-    with_options = np.flatnonzero(slack[cells.arc_cell] + cells.arc_capacity > 0)
+    # the work runs on those only. An arc has some when its capacity exceeds reach - size,
+    # compared in the capacities' narrow type (cells.py, _arc_capacity): clipped to that type's
+    # range, the shortfall gives the same answers, and the gather writes a byte an arc.
+    narrow = np.iinfo(cells.arc_capacity.dtype)
+    shortfall = np.clip(reach - size, narrow.min, narrow.max).astype(narrow.dtype)
+    with_options = np.flatnonzero(cells.arc_capacity > shortfall.take(cells.arc_cell))
     capacity, cell = cells.arc_capacity[with_options], cells.arc_cell[with_options]
     count = np.minimum(capacity, capacity + slack[cell])
     others = reach[cell] - capacity
@@ -101,10 +105,10 @@ def _reach(cells: _Cells) -> IntArray:
     return direct.astype(np.int64) + hubs.astype(np.int64)
 
 
-def _retrimmed(cells: _Cells, keep: np.ndarray, keep_hub: np.ndarray) -> tuple[_Cells, IntArray]:
+def _retrimmed(cells: _Cells, keep: np.ndarray, keep_hub: np.ndarray) -> _Cells:
     """The kept arcs (orders unchanged), hub -> cell capacities cut to what the kept hub arcs
-    carry, and each cell's cases cut to what its kept arcs can take (still best first); and
-    their reach, which the next round needs."""
+    carry, and each cell's cases cut to what its kept arcs can take (still best first), with
+    their reach."""
     hub_total = np.bincount(
         cells.hub[keep_hub], weights=cells.hub_capacity[keep_hub], minlength=cells.n_hubs
     ).astype(np.int64)
@@ -126,9 +130,9 @@ def _retrimmed(cells: _Cells, keep: np.ndarray, keep_hub: np.ndarray) -> tuple[_
     )
     reach = _reach(kept)
     usable = np.minimum(np.diff(cells.start), reach)
-    trimmed = replace(
+    return replace(
         kept,
         start=np.concatenate(([0], np.cumsum(usable))).astype(np.int64),
         case=cells.case[ranges(cells.start[:-1], usable)],
+        reach=reach,
     )
-    return trimmed, reach

@@ -108,8 +108,9 @@ def _add_network_arcs(
     run_cell = np.searchsorted(cells.start, run_start, side="right") - 1
 
     spans = [
-        _span(add_arcs(network, cell_node[cells.arc_cell], attorney_node[cells.arc_attorney],
-                       cells.arc_capacity, -cells.affinity)),
+        _span(add_arcs(network, _nodes(first_cell_node, cells.arc_cell),
+                       _nodes(_FIRST_ATTORNEY_NODE, cells.arc_attorney), cells.arc_capacity,
+                       -cells.affinity)),
         _span(add_arcs(network, hub_node[cells.hub], attorney_node[cells.hub_attorney],
                        cells.hub_capacity, -cells.hub_affinity)),
         _span(add_arcs(network, cell_node[cells.reach_cell], hub_node[cells.reach_hub],
@@ -120,6 +121,14 @@ def _add_network_arcs(
     # Last, so that each attorney's bypass comes after its cells among its arcs.
     add_arcs(network, np.full(len(attorney_node), _TERMINAL), attorney_node, instance.capacity, 0)
     return spans, run_start
+
+
+def _nodes(first: int, positions: IntArray) -> NDArray[np.int32]:
+    """The nodes ``first + positions``, written straight as the int32 the network takes (no
+    int64 array of them first: over the direct arcs, two fewer arrays of 8 bytes an arc)."""
+    nodes = np.empty(len(positions), dtype=np.int32)
+    np.add(positions, first, out=nodes, casting="unsafe")  # node numbers fit: add_arcs's int32
+    return nodes
 
 
 def _priority_runs(instance: Instance, cells: _Cells) -> tuple[IntArray, IntArray]:
@@ -148,10 +157,20 @@ def add_arcs(
     arcs: NDArray[np.int32] = network.add_arcs_with_capacity_and_unit_cost(  # ortools: untyped
         tails_,
         np.asarray(heads, dtype=np.int32),
-        np.broadcast_to(np.asarray(capacities, dtype=np.int64), n).copy(),
-        np.broadcast_to(np.asarray(costs, dtype=np.int64), n).copy(),
+        _int64s(capacities, n),
+        _int64s(costs, n),
     ).astype(np.int32)
     return arcs
+
+
+def _int64s(values: ArrayLike, n: int) -> NDArray[np.int64]:
+    """``values`` (one, or n) as n contiguous int64, copied only when they are not already:
+    the network copies what it is given, so a second copy of an arc array is memory the
+    kernel zeroes for nothing."""
+    array = np.asarray(values, dtype=np.int64)
+    if array.shape != (n,):
+        return np.broadcast_to(array, n).copy()
+    return np.ascontiguousarray(array)
 
 
 def _span(arcs: NDArray[np.int32]) -> tuple[int, int]:

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from matching.solver import Hubs, Instance, instance_to_json, load_instance, materialise
 from matching.solver import flow as flow_module
-from matching.solver.cells import _cells_without_exclusions
-from matching.solver.dominance import without_dominated_arcs
+from matching.solver.cells import _cells_without_exclusions, _has_arc
+from matching.solver.dominance import _reach, without_dominated_arcs
 from tests.matching.test_solver import (
     PROPERTY,
     assert_feasible,
@@ -152,3 +152,40 @@ def test_any_number_of_rounds_keeps_the_exact_optimum(case, rounds):
 
     assert solution.objective == exact_objective(plain)
     assert_feasible(plain, solution)
+
+
+@PROPERTY
+@given(instances_with_hubs())
+def test_each_round_keeps_the_reach_of_what_it_kept(case):
+    # The cells carry their reach from trim to trim (dominance reads it instead of summing it
+    # again): it is always the capacity of every arc into each cell, and the arc capacities,
+    # in their narrow type, are min(attorney capacity, cell size) as before.
+    instance, hubs = case
+    cells = _cells_without_exclusions(instance, hubs, by_cell=False)
+    for round_ in range(3):
+        assert cells.reach.tolist() == _reach(cells).tolist(), round_
+        cells = without_dominated_arcs(instance, cells, rounds=1)
+    plain = _cells_without_exclusions(instance, by_cell=False)
+    if len(plain.arc_attorney) and not len(instance.excluded_attorney):
+        sizes = np.diff(instance.cell_start)
+        expected = np.minimum(instance.capacity[instance.arc_attorney], sizes[instance.arc_cell])
+        kept = expected > 0
+        assert plain.arc_capacity.tolist() == expected[kept].tolist()
+        assert plain.arc_capacity.dtype == np.int8
+
+
+@PROPERTY
+@given(instances_with_hubs())
+def test_an_arc_is_found_by_attorney_and_cell_as_by_its_key(case):
+    instance, _ = case
+    rng = np.random.default_rng(instance.n_arcs)
+    attorney = rng.integers(0, max(instance.n_attorneys, 1), 40)
+    cell = rng.integers(0, max(instance.n_cells, 1), 40)
+    attorney = np.concatenate((attorney, instance.arc_attorney))
+    cell = np.concatenate((cell, instance.arc_cell))
+    keys = set(zip(instance.arc_attorney.tolist(), instance.arc_cell.tolist(), strict=True))
+
+    found = _has_arc(instance, attorney, cell)
+
+    pairs = zip(attorney.tolist(), cell.tolist(), strict=True)
+    assert found.tolist() == [pair in keys for pair in pairs]

@@ -15,7 +15,15 @@ from matching.pipeline.load.instance import (
     build_instance,
     instance_from_arrays,
 )
-from matching.pipeline.load.problem import attorney_id, attorney_ids, case_id, case_ids
+from matching.pipeline.load.problem import (
+    ATTORNEY_IDS,
+    ATTORNEY_PK_LIMIT,
+    CASE_IDS,
+    attorney_id,
+    attorney_ids,
+    case_id,
+    case_ids,
+)
 from matching.pipeline.score import Arcs, Attorneys
 from matching.solver import Instance, InstanceError
 
@@ -115,3 +123,11 @@ def test_padded_ids_are_the_ids_one_at_a_time(pks):
     assert case_ids(values).tolist() == [case_id(pk) for pk in pks]
     small = values[values < 10**9]
     assert attorney_ids(small).tolist() == [attorney_id(pk) for pk in small.tolist()]
+
+
+@given(st.lists(st.integers(0, 10**11 - 1), max_size=30))
+def test_padded_ids_read_back_as_their_primary_keys(pks):
+    values = np.array(pks, dtype=np.int64)
+    assert CASE_IDS.pks(case_ids(values)).tolist() == pks
+    small = values[values < ATTORNEY_PK_LIMIT]
+    assert ATTORNEY_IDS.pks(attorney_ids(small)).tolist() == small.tolist()

@@ -20,7 +20,7 @@ from matching.models import Match, MatchingRun
 from matching.pipeline import load as loading
 from matching.pipeline.load import case_id, load_problem
 from matching.pipeline.load import cases as load_cases
-from matching.pipeline.load.problem import case_ids, pks_of
+from matching.pipeline.load.problem import ATTORNEY_IDS, CASE_IDS, case_ids
 from matching.pipeline.run import (
     RUN_LOCK_KEY,
     STALE_RUN_AFTER,
@@ -493,11 +493,15 @@ def test_ids_are_read_back_as_primary_keys_at_any_width():
     mixed = np.array(["a12", "a000000009", "b7"], dtype=object)  # one at a time
     not_one_each = np.array(["a12", "a1a", "123"], dtype=object)  # same total width
 
-    assert pks_of(ids).tolist() == [7, 10**10 + 3, 0]
-    assert pks_of(mixed).tolist() == [12, 9, 7]
+    other_width = np.array(["c0007", "c0012"], dtype=object)  # uniform, not the format's
+
+    assert CASE_IDS.pks(ids).tolist() == [7, 10**10 + 3, 0]
+    assert ATTORNEY_IDS.pks(mixed).tolist() == [12, 9, 7]
+    assert CASE_IDS.pks(other_width).tolist() == [7, 12]
+    assert ATTORNEY_IDS.pks(case_ids(np.array([3, 5]))).tolist() == [3, 5]  # another letter
     with pytest.raises(ValueError):
-        pks_of(not_one_each)
-    assert pks_of(np.array([], dtype=object)).tolist() == []
+        ATTORNEY_IDS.pks(not_one_each)
+    assert CASE_IDS.pks(np.array([], dtype=object)).tolist() == []
 
 
 def test_a_run_plans_and_writes_from_the_solutions_arrays(small_world, monkeypatch):

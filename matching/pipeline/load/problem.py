@@ -17,16 +17,74 @@ IntArray = NDArray[np.int64]
 CHUNK = 20_000
 
 
-# Ids in the solver's format. Zero-padded so that sorting the strings (the solver's canonical
-# order) keeps primary-key order; a cell's id is its key, so it is the same in every run.
+# Ids in the solver's format: a letter, then the primary key zero-padded so that sorting the
+# strings (the solver's canonical order) keeps primary-key order; a cell's id is its key, so it
+# is the same in every run.
 
 
-def attorney_id(pk: int) -> str:
-    return f"a{pk:09d}"
+@dataclass(frozen=True, slots=True)
+class PaddedIds:
+    """One kind of id, ``f"{prefix}{pk:0{width}d}"``, both ways: the one place that knows
+    how a primary key is written into an id and read back out of it."""
+
+    prefix: str
+    width: int
+
+    @property
+    def limit(self) -> int:
+        """The widest primary keys whose ids keep pk order (wider ones print more digits)."""
+        return 10**self.width
+
+    def one(self, pk: int) -> str:
+        return f"{self.prefix}{pk:0{self.width}d}"
+
+    def many(self, pks: IntArray) -> NDArray[np.object_]:
+        """:meth:`one` of each pk (all below :attr:`limit`), as an object array, 3x faster than
+        formatting each: the digits are written as bytes by numpy, then one decode and one
+        ``split`` make the strings."""
+        text = np.empty((len(pks), self.width + 2), dtype=np.uint8)
+        text[:, 0], text[:, -1] = ord(self.prefix), ord(",")
+        narrow = not len(pks) or int(pks.max()) < 2**32
+        rest: NDArray[np.unsignedinteger] = pks.astype(np.uint32 if narrow else np.uint64)
+        for column in range(self.width, 0, -1):
+            quotient = rest // 10
+            text[:, column] = rest - quotient * 10 + ord("0")
+            rest = quotient
+        ids = np.empty(len(pks), dtype=object)
+        ids[:] = text.tobytes().decode("ascii").split(",")[:-1]
+        return ids
+
+    def pks(self, ids: NDArray[np.object_]) -> IntArray:
+        """The primary key of each id, the inverse of :meth:`many`: read as bytes by numpy
+        when every id is this prefix and ``width`` digits (as :meth:`many` makes them); ids of
+        any other form (another width, another letter) by :func:`pk_of`, one at a time."""
+        text = "".join(ids.tolist()).encode("ascii", errors="replace")
+        if len(text) != (self.width + 1) * len(ids):
+            return _pks_one_at_a_time(ids)
+        table = np.frombuffer(text, dtype=np.uint8).reshape(len(ids), self.width + 1)
+        digits = table[:, 1:] - np.uint8(ord("0"))  # a byte below "0" wraps above 9
+        # Every row the prefix, then digits only: the prefix then starts each id, so each row
+        # is one id whatever the ids' own lengths.
+        if (table[:, 0] != ord(self.prefix)).any() or (digits > 9).any():
+            return _pks_one_at_a_time(ids)
+        powers = 10 ** np.arange(self.width - 1, -1, -1, dtype=np.int64)
+        pks: IntArray = digits.astype(np.int64) @ powers
+        return pks
 
 
-def case_id(pk: int) -> str:
-    return f"c{pk:011d}"
+ATTORNEY_IDS, CASE_IDS = PaddedIds("a", 9), PaddedIds("c", 11)
+ATTORNEY_PK_LIMIT, CASE_PK_LIMIT = ATTORNEY_IDS.limit, CASE_IDS.limit
+attorney_id, attorney_ids = ATTORNEY_IDS.one, ATTORNEY_IDS.many
+case_id, case_ids = CASE_IDS.one, CASE_IDS.many
+
+
+def pk_of(solver_id: str) -> int:
+    """The primary key of an attorney or case id of any width."""
+    return int(solver_id[1:])
+
+
+def _pks_one_at_a_time(ids: NDArray[np.object_]) -> IntArray:
+    return np.fromiter(map(pk_of, ids.tolist()), dtype=np.int64, count=len(ids))
 
 
 def cell_id(cell: CellFacts) -> str:
@@ -37,33 +95,12 @@ def cell_id(cell: CellFacts) -> str:
     return f"k.{spoken}.{cell.relay_language or ''}.{cell.court_id}.{cell.case_type}.{flags}"
 
 
-def pk_of(solver_id: str) -> int:
-    return int(solver_id[1:])
-
-
-def pks_of(ids: NDArray[np.object_]) -> IntArray:
-    """:func:`pk_of` of each id, read as bytes by numpy when all have the same width (as
-    :func:`attorney_ids` and :func:`case_ids` make them), else one at a time."""
-    width = len(ids[0]) if len(ids) else 0
-    text = "".join(ids.tolist()).encode("ascii", errors="replace")
-    if not 1 < width <= 19 or len(text) != width * len(ids):
-        return np.fromiter(map(pk_of, ids.tolist()), dtype=np.int64, count=len(ids))
-    table = np.frombuffer(text, dtype=np.uint8).reshape(len(ids), width)
-    digits = table[:, 1:] - np.uint8(ord("0"))  # a byte below "0" wraps above 9
-    # Every row a non-digit, then digits only: each row is then one id, whatever the widths.
-    if (digits > 9).any() or (table[:, 0] - np.uint8(ord("0")) <= 9).any():
-        return np.fromiter(map(pk_of, ids.tolist()), dtype=np.int64, count=len(ids))
-    powers = 10 ** np.arange(width - 2, -1, -1, dtype=np.int64)
-    pks: IntArray = digits.astype(np.int64) @ powers
-    return pks
-
-
 def solution_pks(solution: Solution) -> tuple[IntArray, IntArray, IntArray]:
     """(attorney pk, case pk, score) of each of a solution's pairs, in no particular order,
     from its arrays (no Python per pair)."""
     pairs = solution.pairs
     attorney, case = pairs.attorney_ids[pairs.attorney], pairs.case_ids[pairs.case]
-    return pks_of(attorney), pks_of(case), pairs.score
+    return ATTORNEY_IDS.pks(attorney), CASE_IDS.pks(case), pairs.score
 
 
 def pg_array(values: IntArray | Sequence[int]) -> str:
@@ -72,36 +109,6 @@ def pg_array(values: IntArray | Sequence[int]) -> str:
     if isinstance(values, np.ndarray):
         values = values.tolist()
     return "{" + ",".join(map(str, values)) + "}"
-
-
-# The widest primary keys whose ids keep pk order (wider ones would print more digits).
-ATTORNEY_PK_LIMIT, CASE_PK_LIMIT = 10**9, 10**11
-
-
-def attorney_ids(pks: IntArray) -> NDArray[np.object_]:
-    """:func:`attorney_id` of each pk (all below ATTORNEY_PK_LIMIT), as an object array."""
-    return _padded_ids("a", 9, pks)
-
-
-def case_ids(pks: IntArray) -> NDArray[np.object_]:
-    """:func:`case_id` of each pk (all below CASE_PK_LIMIT), as an object array."""
-    return _padded_ids("c", 11, pks)
-
-
-def _padded_ids(prefix: str, width: int, pks: IntArray) -> NDArray[np.object_]:
-    """Ids as ``f"{prefix}{pk:0{width}d}"``, 3x faster than formatting each: the digits are
-    written as bytes by numpy, then one decode and one ``split`` make the strings."""
-    text = np.empty((len(pks), width + 2), dtype=np.uint8)
-    text[:, 0], text[:, -1] = ord(prefix), ord(",")
-    narrow = not len(pks) or int(pks.max()) < 2**32
-    rest: NDArray[np.unsignedinteger] = pks.astype(np.uint32 if narrow else np.uint64)
-    for column in range(width, 0, -1):
-        quotient = rest // 10
-        text[:, column] = rest - quotient * 10 + ord("0")
-        rest = quotient
-    ids = np.empty(len(pks), dtype=object)
-    ids[:] = text.tobytes().decode("ascii").split(",")[:-1]
-    return ids
 
 
 @dataclass(eq=False, slots=True)

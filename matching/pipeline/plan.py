@@ -18,9 +18,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from matching.models import MatchingRun
-from matching.pipeline.load import Problem, attorney_id, case_id
-from matching.pipeline.load.problem import solution_pks
-from matching.solver import Assignment, Solution
+from matching.pipeline.load import Problem
+from matching.pipeline.load.problem import attorney_ids, case_ids, solution_pks
+from matching.solver import Pairs, Solution
 from matching.solver.arrays import lexsort_ints
 
 # A plan older than this is dropped: the world it was solved for has moved on, so a fresh
@@ -59,14 +59,11 @@ def remaining(problem: Problem, blob: bytes) -> Solution:
     """The plan's pairs that can still be written: case still open, attorney still available.
 
     The write phase checks capacity and status again under row locks, as for a fresh plan.
+    The pairs stay arrays (ids made by numpy, as the solver's own), as a fresh solve's.
     """
     triples = decode(blob)
     keep = np.isin(triples[:, 0], problem.attorneys.pk) & np.isin(triples[:, 1], problem.case_pk)
-    kept = sorted(triples[keep].tolist())
-    return Solution(
-        objective=sum(score for _, _, score in kept),
-        assignments=tuple(
-            Assignment(attorney=attorney_id(a), case=case_id(c), score=score)
-            for a, c, score in kept
-        ),
-    )
+    attorney, case, score = (np.ascontiguousarray(column) for column in triples[keep].T)
+    every = np.arange(len(score), dtype=np.int64)
+    pairs = Pairs(attorney_ids(attorney), case_ids(case), every, every, score)
+    return Solution(objective=int(score.sum()), pairs=pairs)

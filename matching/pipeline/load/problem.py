@@ -39,9 +39,13 @@ class PaddedIds:
         return f"{self.prefix}{pk:0{self.width}d}"
 
     def many(self, pks: IntArray) -> NDArray[np.object_]:
-        """:meth:`one` of each pk (all below :attr:`limit`), as an object array, 3x faster than
-        formatting each: the digits are written as bytes by numpy, then one decode and one
-        ``split`` make the strings."""
+        """:meth:`one` of each pk, as an object array. Below :attr:`limit` (every pk a run
+        loads), 3x faster than formatting each: the digits are written as bytes by numpy, then
+        one decode and one ``split`` make the strings."""
+        if len(pks) and int(pks.max()) >= self.limit:
+            ids = np.empty(len(pks), dtype=object)
+            ids[:] = [self.one(pk) for pk in pks.tolist()]
+            return ids
         text = np.empty((len(pks), self.width + 2), dtype=np.uint8)
         text[:, 0], text[:, -1] = ord(self.prefix), ord(",")
         narrow = not len(pks) or int(pks.max()) < 2**32

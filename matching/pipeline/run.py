@@ -25,7 +25,7 @@ from core.services import event_record
 from matching.models import MatchingRun
 from matching.pipeline import fanout
 from matching.pipeline import plan as plans
-from matching.pipeline.baseline import Baseline, GreedyBaseline
+from matching.pipeline.beside_solve import Baseline, BesideSolve
 from matching.pipeline.load import Problem, load_problem
 from matching.pipeline.load.small import load_small_problem
 from matching.pipeline.write import write_batch
@@ -247,14 +247,14 @@ def _solve_and_write(
     """Solve and keep the plan (or read the interrupted run's), then write it.
 
     The greedy baseline is only a statistic: it runs in a forked child beside the solve
-    (baseline.py), which keeps one core busy, so that the write has both cores to itself
+    (beside_solve.py), which keeps one core busy, so that the write has both cores to itself
     (it writes on two connections). The child's arrays add to the solve's memory: at 3.7M
     cases the run's peak with the child is 2,105 MiB PSS (1,970 with the child beside the
     write), within the 2.5 GiB that issue 15 allows.
     """
-    baseline: GreedyBaseline | None = None
+    beside: BesideSolve | None = None
     try:
-        baseline = GreedyBaseline(problem.instance, problem.hubs)
+        beside = BesideSolve(problem.instance, problem.hubs)
         started = perf_counter()
         if resume is None:
             solution = problem.solved if problem.solved is not None else solver(problem)
@@ -263,13 +263,13 @@ def _solve_and_write(
             solution = plans.remaining(problem, resume[1])
         seconds["solve"] = perf_counter() - started
         written, batches, n_components, seconds["write"], write_steps = _write(
-            run, problem, solution, today, baseline.components()
+            run, problem, solution, today, beside.components()
         )
     except BaseException:
-        if baseline is not None:
-            baseline.cancel()
+        if beside is not None:
+            beside.cancel()
         raise
-    greedy = baseline.result()
+    greedy = beside.greedy()
     seconds["greedy"] = greedy.seconds
     return _Outcome(solution, written, len(batches), n_components, write_steps, greedy)
 
@@ -344,7 +344,7 @@ def _write(
     run: MatchingRun, problem: Problem, solution: Solution, today, components: AttorneyComponents
 ) -> tuple[int, list[Solution], int, float, dict[str, float]]:
     """Write the proposals, one transaction per batch of whole components (found beside the
-    solve: baseline.py)."""
+    solve: beside_solve.py)."""
     started = perf_counter()
     steps: dict[str, float] = {}
     batches, n_components = component_batches(

@@ -115,7 +115,7 @@ class _Grouping:
 class AttorneyComponents:
     """The connected component of every attorney in the attorney-cell-hub graph, and how many
     components have arcs: what :func:`component_batches` splits a solution by. They do not
-    depend on the solution, so a run computes them beside its solve (pipeline/baseline.py)."""
+    depend on the solution, so a run computes them beside its solve (pipeline/beside_solve.py)."""
 
     label: IntArray
     count: int

@@ -1,4 +1,4 @@
-"""The greedy baseline of a run, and the attorneys' components, computed beside the solve.
+"""What a run computes beside its solve: the attorneys' components and the greedy baseline.
 
 The greedy objective is only a statistic (the run records how much the exact optimum gains over
 it), but at backlog scale it costs seconds of pure Python. A forked child computes it: it shares
@@ -61,9 +61,11 @@ class Baseline:
     child_peak_rss_mib: float | None = None
 
 
-class GreedyBaseline:
-    """Start with ``GreedyBaseline(instance, hubs)``; ``components()`` and ``result()`` wait
-    for what they return."""
+class BesideSolve:
+    """What a run computes beside its solve, from the loaded problem alone: the attorneys'
+    components (what the write batches by) and the greedy baseline (a statistic). Start with
+    ``BesideSolve(instance, hubs)``; ``components()`` and ``greedy()`` wait for what they
+    return."""
 
     def __init__(self, instance: Instance, hubs: Hubs) -> None:
         self.instance, self.hubs = instance, hubs
@@ -119,7 +121,7 @@ class GreedyBaseline:
     def components(self) -> AttorneyComponents:
         """The attorneys' components, as the child found them, or found here if it did not:
         it died, or it is still busy after CHILD_TIMEOUT_SECONDS (then it is killed, and
-        ``result()`` computes the greedy here too)."""
+        ``greedy()`` computes the greedy here too)."""
         if self.found is None:
             self.found = self._from_child() or attorney_components(self.instance, self.hubs)
         return self.found
@@ -151,7 +153,7 @@ class GreedyBaseline:
             self.shared = None
         gc.unfreeze()
 
-    def result(self) -> Baseline:
+    def greedy(self) -> Baseline:
         if self.pid is not None and self.reader is not None:
             received = self._receive(self.pid, self.reader)
             if received is not None:

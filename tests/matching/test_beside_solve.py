@@ -1,4 +1,5 @@
-"""The greedy baseline, computed in a forked child beside the solve (pipeline/baseline.py)."""
+"""The work beside the solve (pipeline/beside_solve.py): the attorneys' components and the
+greedy baseline, computed in a forked child."""
 
 import os
 import signal
@@ -9,9 +10,9 @@ import pytest
 from django.core.management import call_command
 
 from matching.models import Match, MatchingRun
-from matching.pipeline import baseline as baseline_module
+from matching.pipeline import beside_solve as beside_module
 from matching.pipeline import run as run_module
-from matching.pipeline.baseline import GreedyBaseline
+from matching.pipeline.beside_solve import BesideSolve
 from matching.pipeline.load import load_problem
 from matching.pipeline.run import matching_run
 from matching.solver import attorney_components, greedy_with_hubs
@@ -30,14 +31,14 @@ def problem():
 
 @pytest.fixture
 def always_fork(monkeypatch):
-    monkeypatch.setattr(baseline_module, "FORK_ABOVE_WORK", 0)
+    monkeypatch.setattr(beside_module, "FORK_ABOVE_WORK", 0)
 
 
 def test_the_child_computes_the_same_greedy_as_the_process(problem, always_fork):
     expected = greedy_with_hubs(problem.instance, problem.hubs)
     assert expected.assigned > 0
 
-    result = GreedyBaseline(problem.instance, problem.hubs).result()
+    result = BesideSolve(problem.instance, problem.hubs).greedy()
 
     assert result.in_child
     assert (result.objective, result.assigned) == (expected.objective, expected.assigned)
@@ -48,9 +49,9 @@ def test_the_child_finds_the_attorneys_components_before_its_greedy(problem, alw
     expected = attorney_components(problem.instance, problem.hubs)
     assert expected.count > 1
 
-    baseline = GreedyBaseline(problem.instance, problem.hubs)
-    found = baseline.components()
-    result = baseline.result()
+    beside = BesideSolve(problem.instance, problem.hubs)
+    found = beside.components()
+    result = beside.greedy()
 
     assert found.count == expected.count
     assert np.array_equal(found.label, expected.label)
@@ -63,23 +64,23 @@ def test_many_cells_fork_the_greedy_even_with_few_arcs(problem, monkeypatch):
     instance, hubs = problem.instance, problem.hubs
     arcs = instance.n_arcs + len(hubs.arc_attorney)
     assert instance.n_cells > 1
-    monkeypatch.setattr(baseline_module, "FORK_ABOVE_WORK", arcs)
-    assert GreedyBaseline(instance, hubs).result().in_child
-    monkeypatch.setattr(baseline_module, "FORK_ABOVE_WORK", arcs + instance.n_cells)
-    assert not GreedyBaseline(instance, hubs).result().in_child
+    monkeypatch.setattr(beside_module, "FORK_ABOVE_WORK", arcs)
+    assert BesideSolve(instance, hubs).greedy().in_child
+    monkeypatch.setattr(beside_module, "FORK_ABOVE_WORK", arcs + instance.n_cells)
+    assert not BesideSolve(instance, hubs).greedy().in_child
 
 
 def _slow_in_a_child(monkeypatch, name: str) -> None:
-    """baseline.<name> takes a minute in a child (so it is surely still running when killed),
+    """beside_solve.<name> takes a minute in a child (so it is surely still running when killed),
     and its usual time in this process."""
-    parent, real = os.getpid(), getattr(baseline_module, name)
+    parent, real = os.getpid(), getattr(beside_module, name)
 
     def slow(*args):
         if os.getpid() != parent:
             time.sleep(60)
         return real(*args)
 
-    monkeypatch.setattr(baseline_module, name, slow)
+    monkeypatch.setattr(beside_module, name, slow)
 
 
 @pytest.fixture
@@ -88,10 +89,10 @@ def slow_child(monkeypatch):
 
 
 def test_a_child_that_dies_is_replaced_by_the_greedy_in_process(problem, always_fork, slow_child):
-    baseline = GreedyBaseline(problem.instance, problem.hubs)
-    os.kill(baseline.pid, signal.SIGKILL)
+    beside = BesideSolve(problem.instance, problem.hubs)
+    os.kill(beside.pid, signal.SIGKILL)
 
-    result = baseline.result()
+    result = beside.greedy()
 
     expected = greedy_with_hubs(problem.instance, problem.hubs)
     assert not result.in_child
@@ -100,20 +101,20 @@ def test_a_child_that_dies_is_replaced_by_the_greedy_in_process(problem, always_
 
 def test_components_a_child_did_not_leave_are_found_in_process(problem, always_fork, monkeypatch):
     _slow_in_a_child(monkeypatch, "attorney_components")
-    baseline = GreedyBaseline(problem.instance, problem.hubs)
-    os.kill(baseline.pid, signal.SIGKILL)
+    beside = BesideSolve(problem.instance, problem.hubs)
+    os.kill(beside.pid, signal.SIGKILL)
 
-    found = baseline.components()
+    found = beside.components()
 
     expected = attorney_components(problem.instance, problem.hubs)
     assert np.array_equal(found.label, expected.label) and found.count == expected.count
-    assert not baseline.result().in_child
+    assert not beside.greedy().in_child
 
 
 def test_small_problems_stay_in_process(problem):
-    baseline = GreedyBaseline(problem.instance, problem.hubs)
-    assert baseline.pid is None
-    assert not baseline.result().in_child
+    beside = BesideSolve(problem.instance, problem.hubs)
+    assert beside.pid is None
+    assert not beside.greedy().in_child
 
 
 def test_a_run_with_the_child_records_its_greedy_and_leaves_the_connection_usable(
@@ -134,15 +135,21 @@ def test_a_run_with_the_child_records_its_greedy_and_leaves_the_connection_usabl
     assert MatchingRun.objects.get(pk=run.pk).greedy_objective == expected.objective
 
 
-def test_a_failed_write_stops_the_child(problem, always_fork, monkeypatch):
-    started = []
-    real_init = GreedyBaseline.__init__
+def _pids_of_children(monkeypatch) -> list[int | None]:
+    """The pid of each BesideSolve's child (None: no child), as they start."""
+    started: list[int | None] = []
+    real_init = BesideSolve.__init__
 
     def record(self, *args):
         real_init(self, *args)
         started.append(self.pid)
 
-    monkeypatch.setattr(GreedyBaseline, "__init__", record)
+    monkeypatch.setattr(BesideSolve, "__init__", record)
+    return started
+
+
+def test_a_failed_write_stops_the_child(problem, always_fork, monkeypatch):
+    started = _pids_of_children(monkeypatch)
 
     def broken(*args):
         raise RuntimeError("write broke")
@@ -160,14 +167,7 @@ def test_the_child_runs_beside_the_solve_and_a_failed_solve_stops_it(
     problem, always_fork, monkeypatch
 ):
     """The child starts before the solve (run.py: the write that follows wants both cores)."""
-    started = []
-    real_init = GreedyBaseline.__init__
-
-    def record(self, *args):
-        real_init(self, *args)
-        started.append(self.pid)
-
-    monkeypatch.setattr(GreedyBaseline, "__init__", record)
+    started = _pids_of_children(monkeypatch)
     seen = []
 
     def broken(problem):

@@ -58,6 +58,7 @@ from cases.validation import CaseRequestInvalid
 from core.admin_lists import LargeTableAdminMixin
 from core.exports import csv_export
 from core.middleware import accepts_upload
+from core.roles import COORDINATOR_PERMISSION
 
 REFERENCE_PATTERN = re.compile(r"PBM-[0-9A-Z]{8}")
 EXPORT_HEADER = [
@@ -168,7 +169,8 @@ class CaseRequestAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         "reference", "status", "duplicate_of", "source", "priority", "priority_breakdown",
         "created_by", "created_at", "updated_at",
         # How it ended: recorded through match_case_close, by the attorney's status update
-        # (matching.checkins) or a coordinator on the match's page (its "Record the outcome").
+        # (matching.checkins) or a coordinator on the match's page (its "Record the outcome",
+        # which this page links to while the case is represented).
         "outcome", "relief_type", "outcome_date", "closed_at",
     ]  # fmt: skip
     # No date_hierarchy: over a 100,000-case backlog its MIN/MAX and DISTINCT date queries cost
@@ -224,6 +226,8 @@ class CaseRequestAdmin(LargeTableAdminMixin, admin.ModelAdmin):
             case_request_identifiers_viewed(case_request=obj, viewer=request.user, where="admin")
             if obj.identifiers_unreadable:
                 messages.warning(request, "A stored identifier of this case request is unreadable.")
+        if obj is not None:
+            context["outcome_url"] = _outcome_url(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def changelist_view(self, request, extra_context=None):
@@ -478,6 +482,19 @@ class CaseRequestAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, f"admin/cases/caserequest/{template}", context)
+
+
+def _outcome_url(request, case: CaseRequest) -> str | None:
+    """The accepted match's "Record the outcome" form (matching's admin, match_case_close), for
+    those who may use it (the coordinator permission, as the form checks) and only while the
+    case is represented: the one state in which an outcome can be recorded."""
+    if case.status != CaseRequest.Status.REPRESENTED:
+        return None
+    if not request.user.has_perm(COORDINATOR_PERMISSION):
+        return None
+    # Through the reverse relation: cases must not import matching (matching imports cases).
+    match_id = case.matches.filter(status="accepted").values_list("pk", flat=True).first()
+    return reverse("admin:matching_match_outcome", args=[match_id]) if match_id else None
 
 
 def _job_url(job: CaseImport) -> str:

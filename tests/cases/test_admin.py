@@ -5,14 +5,18 @@ import base64
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import CaseRequest
 from core.models import DomainEvent
+from matching.services import match_case_close
 from tests.cases.conftest import CANONICAL, NAME
-from tests.factories import CaseRequestFactory
+from tests.conftest import _with_totp
+from tests.factories import CaseRequestFactory, UserFactory
+from tests.matching.checkins import accepted_case
 
 pytestmark = pytest.mark.django_db
 
@@ -265,7 +269,6 @@ def test_the_case_page_shows_the_priority_in_the_words_of_the_match_page(client,
 
 def test_a_coordinator_without_identifier_access_cannot_make_partner_staff(client, coord, case_x):
     from cases.models import PartnerMembership
-    from tests.factories import UserFactory
 
     spy = UserFactory(username="spy@example.org")
     client.force_login(coord)
@@ -297,7 +300,6 @@ def test_a_coordinator_without_identifier_access_cannot_move_or_remove_partner_s
 def test_the_service_refuses_an_actor_without_identifier_access(coord, org_x):
     from cases.models import PartnerMembership
     from cases.services import IdentifierAccessRequired, partner_membership_set
-    from tests.factories import UserFactory
 
     with pytest.raises(IdentifierAccessRequired):
         partner_membership_set(user=UserFactory(), organization=org_x, actor=coord)
@@ -382,3 +384,48 @@ def test_coordinators_find_and_withdraw_requests_held_for_review(
     held.refresh_from_db()
     case_y.refresh_from_db()
     assert held.status == "withdrawn" and case_y.status == "open"  # only held requests move
+
+
+# The accepted match's outcome form, linked from the case page (matching's "Record the outcome")
+
+
+def _outcome_link(client, case) -> str | None:
+    page = client.get(_change(case))
+    assert page.status_code == 200
+    return page.context["outcome_url"]
+
+
+def test_a_represented_case_links_to_its_matchs_outcome_form(client, coord, att_a):
+    match = accepted_case(attorney=att_a, coordinator=coord, days_ago=10)
+    client.force_login(coord)
+    url = reverse("admin:matching_match_outcome", args=[match.pk])
+    assert _outcome_link(client, match.case) == url
+    assert f'href="{url}"' in client.get(_change(match.case)).content.decode()
+    assert client.get(url).status_code == 200  # the link leads to a form the coordinator may use
+
+
+def test_no_outcome_link_once_the_case_is_closed(client, coord, att_a):
+    match = accepted_case(attorney=att_a, coordinator=coord, days_ago=10)
+    yesterday = timezone.localdate() - timedelta(days=1)
+    match_case_close(match=match, actor=coord, outcome="termination", outcome_date=yesterday)
+    client.force_login(coord)
+    assert _outcome_link(client, match.case) is None
+    assert "Record the outcome" not in client.get(_change(match.case)).content.decode()
+
+
+def test_no_outcome_link_for_a_case_without_an_accepted_match(client, coord, case_x):
+    client.force_login(coord)
+    assert _outcome_link(client, case_x) is None
+
+
+def test_no_outcome_link_for_staff_who_may_not_record_outcomes(client, coord, att_a):
+    """Staff who may see and edit cases but not decide matches: the form would refuse them."""
+    match = accepted_case(attorney=att_a, coordinator=coord, days_ago=10)
+    clerk = _with_totp(UserFactory(username="clerk@example.org", is_staff=True))
+    codenames = ["view_caserequest", "change_caserequest", "view_match"]
+    clerk.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    client.force_login(clerk)
+    assert _outcome_link(client, match.case) is None
+    assert "Record the outcome" not in client.get(_change(match.case)).content.decode()
+    url = reverse("admin:matching_match_outcome", args=[match.pk])
+    assert client.get(url).status_code == 403

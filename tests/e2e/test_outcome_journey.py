@@ -1,7 +1,8 @@
 """A coordinator records a case's outcome in the admin, in headless Chromium (gap 3).
 
-The accepted match's page offers "Record the outcome"; a relief granted without saying which
-comes back as an error next to the field, nothing written; the corrected form closes the case.
+The case's page (like the accepted match's) offers "Record the outcome"; a relief granted
+without saying which comes back as an error next to the field, nothing written; the corrected
+form closes the case.
 Screenshots at 1280 and 390 px go to test-artifacts/e2e/coordinator/.
 """
 
@@ -28,8 +29,9 @@ def test_a_coordinator_records_the_outcome_of_an_accepted_case(browser, live_ser
     page.on("response", lambda r: _response(problems, r))
     try:
         admin_sign_in(page, live_server.url, coord)
-        page.goto(f"{live_server.url}/admin/matching/match/{match.pk}/change/")
-        page.click("text=Record the outcome")
+        page.goto(f"{live_server.url}/admin/cases/caserequest/{match.case_id}/change/")
+        page.click("#case-outcome-link")
+        page.wait_for_url(f"**/admin/matching/match/{match.pk}/outcome/")
         page.select_option("#id_outcome", "relief_granted")
         page.fill("#id_outcome_date", (timezone.localdate() - timedelta(days=2)).isoformat())
         page.click("input[type=submit]")

@@ -1,14 +1,19 @@
 """Interpreters in the back office: verification, the teams, and "Run interpreter teams".
 State changes only through interpreters.services."""
 
-from django.contrib import admin
+from functools import partial
+
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from core.roles import COORDINATOR_PERMISSION
+from interpreters import tasks
 from interpreters.models import InterpreterLanguage, InterpreterProfile, TeamInterpreter
+from interpreters.selectors import SEARCHABLE, teams_without_interpreter
 from interpreters.services import interpreter_verify, team_run
 
 
@@ -57,14 +62,33 @@ class InterpreterProfileAdmin(admin.ModelAdmin):
         self._decide(request, queryset, False)
 
 
+class TeamWithoutInterpreterFilter(admin.SimpleListFilter):
+    """Teams whose interpreters all declined (or were withdrawn) while the attorney's match is
+    still open: the rows "Search again for an interpreter" is for."""
+
+    title = "team"
+    parameter_name = "team"
+
+    def lookups(self, request, model_admin):
+        return [("unfilled", "Without an interpreter, match still open")]
+
+    def queryset(self, request, queryset):
+        if self.value() != "unfilled":
+            return queryset
+        return queryset.filter(match__status__in=SEARCHABLE).exclude(
+            match__team_interpreters__status__in=TeamInterpreter.LIVE_STATUSES
+        )
+
+
 @admin.register(TeamInterpreter)
 class TeamInterpreterAdmin(admin.ModelAdmin):
     list_display = ["id", "match", "interpreter", "bridge_language", "status", "score",
                     "created_at"]  # fmt: skip
-    list_filter = ["status", "bridge_language"]
+    list_filter = [TeamWithoutInterpreterFilter, "status", "bridge_language"]
     list_select_related = ["interpreter__user", "match__case", "match__attorney__user",
                            "bridge_language"]  # fmt: skip
     readonly_fields = [f.name for f in TeamInterpreter._meta.fields]
+    actions = ["search_again_selected"]
     change_list_template = "admin/interpreters/teaminterpreter/change_list.html"
 
     def has_add_permission(self, request):
@@ -72,6 +96,30 @@ class TeamInterpreterAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.action(
+        description="Search again for an interpreter for the selected teams",
+        permissions=["change"],
+    )
+    def search_again_selected(self, request, queryset):
+        """One search per team left without an interpreter (a task after commit, ids only:
+        interpreters.services.team_search_again); teams with an interpreter, or whose
+        attorney's match is no longer open, are skipped and counted."""
+        if not request.user.has_perm(COORDINATOR_PERMISSION):
+            raise PermissionDenied
+        chosen = set(queryset.values_list("match_id", flat=True))
+        queued = teams_without_interpreter(match_ids=chosen)
+        for match_id in queued:
+            # A broker that refuses loses nothing: the team stays unfilled, to be asked again.
+            task = partial(tasks.search_again.delay, match_id, request.user.pk)
+            transaction.on_commit(task, robust=True)
+        skipped = len(chosen) - len(queued)
+        text = f"Interpreter search queued for {len(queued)} team{'s' if len(queued) != 1 else ''}"
+        if skipped:
+            text += (f"; {skipped} skipped (an interpreter is on the team, or the attorney's "
+                     "match is no longer open)")  # fmt: skip
+        level = messages.WARNING if skipped and not queued else messages.SUCCESS
+        self.message_user(request, text + ".", level)
 
     def get_urls(self):
         view = self.admin_site.admin_view(require_POST(self.run_view))

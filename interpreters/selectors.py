@@ -26,6 +26,9 @@ from volunteers.models import AttorneyLanguage
 from volunteers.selectors import CaseSummary, case_summary, record_disclosure
 
 Status = TeamInterpreter.Status
+# An interpreter is searched again only for a team whose attorney's match is still open: an
+# accepted match already has its interpreter, an ended one withdrew it (team_end_for_match).
+SEARCHABLE = (Match.Status.PROPOSED, Match.Status.APPROVED, Match.Status.OFFERED)
 _RELATED = ("match__case__language", "match__case__court", "match__case__case_type",
             "bridge_language", "match__attorney__user")  # fmt: skip
 
@@ -178,6 +181,17 @@ class InterpreterGap:
     @property
     def interpreters_missing(self) -> bool:
         return self.open_cases > 0 and self.attorneys == 0
+
+
+def teams_without_interpreter(*, match_ids: Iterable[int]) -> list[int]:
+    """Of these attorney matches, the teams a new interpreter search could fill: the match
+    still open, with interpreters before and none live now (all declined or withdrawn)."""
+    return list(
+        Match.objects.filter(pk__in=match_ids, status__in=SEARCHABLE,
+                             team_interpreters__isnull=False)
+        .exclude(team_interpreters__status__in=TeamInterpreter.LIVE_STATUSES)
+        .order_by("pk").distinct().values_list("pk", flat=True)
+    )  # fmt: skip
 
 
 def interpreter_gaps() -> list[InterpreterGap]:

@@ -33,6 +33,7 @@ from core.services import event_record
 from core.types import Actor
 from interpreters import teams
 from interpreters.models import InterpreterLanguage, InterpreterProfile, TeamInterpreter
+from interpreters.selectors import SEARCHABLE
 from interpreters.signals import team_unfilled
 from matching.models import Match
 from matching.services import MatchError, match_propose
@@ -380,6 +381,27 @@ def _team_refill(match: Match, *, bridge: str) -> TeamInterpreter | None:
         lambda: team_unfilled.send(sender=TeamInterpreter, match_id=match.pk), robust=True
     )
     return None
+
+
+def team_search_again(*, match_id: int, actor: Actor = None) -> TeamInterpreter | None:
+    """Search again for an interpreter for a team left without one (its interpreters declined
+    and none was free then; a coordinator asks from the admin, through a task): the decline's
+    own search (``_team_refill``: the best free interpreter on the team's bridge, never one the
+    team had before), with the same unfilled notice, sent once per match, when there is still
+    nobody. Nothing when the match is no longer open or its team has a live interpreter, so a
+    second request for the same team does nothing. Returns the new assignment, or None."""
+    if actor is not None:
+        _check_coordinator(actor)
+    with transaction.atomic():
+        if not Match.objects.filter(pk=match_id, status__in=SEARCHABLE).exists():
+            return None
+        match = _team_match_lock(match_id)  # the global lock order: attorney, then match
+        last = TeamInterpreter.objects.filter(match=match).order_by("-created_at", "-pk").first()
+        if match.status not in SEARCHABLE or last is None or not _team_unfilled(match):
+            return None
+        event_record(verb="interpreter.search_again", actor=actor, target=match,
+                     data={"match": match.pk, "case": match.case_id})  # fmt: skip
+        return _team_refill(match, bridge=last.bridge_language_id)
 
 
 def _team_replacement_create(

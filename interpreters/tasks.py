@@ -3,21 +3,24 @@
 import logging
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
-from interpreters.services import team_run, team_unfilled_notify
+from interpreters.services import team_run, team_search_again, team_unfilled_notify
 
 logger = logging.getLogger(__name__)
+# Database errors are transient: three tries, 5 s apart and more, far below the broker's
+# visibility timeout (the team run and the search again).
+DATABASE_RETRY = {
+    "ignore_result": True,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "max_retries": 3,
+    "retry_backoff": 5,
+}
 
 
-@shared_task(
-    name="interpreters.team_run",
-    ignore_result=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    max_retries=3,
-    retry_backoff=5,
-)
+@shared_task(name="interpreters.team_run", **DATABASE_RETRY)
 def run() -> int:
     """The team stage, after the main runs: cases still open in a language no attorney in
     range speaks get an attorney + interpreter team."""
@@ -36,6 +39,16 @@ def run() -> int:
 def unfilled_notify(match_id: int) -> int:
     """Tell the coordinators and the attorney that a team has no interpreter left."""
     return team_unfilled_notify(match_id=match_id)
+
+
+@shared_task(name="interpreters.team_search_again", **DATABASE_RETRY)
+def search_again(match_id: int, user_id: int | None = None) -> int | None:
+    """Search again for an interpreter for a team left without one (the admin's action). Ids
+    only; the service does nothing for a team that has one meanwhile, so a retry is safe.
+    Returns the new assignment's id, or None."""
+    actor = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    found = team_search_again(match_id=match_id, actor=actor)
+    return found.pk if found is not None else None
 
 
 def unfilled_notify_enqueue_on_signal(sender, *, match_id: int, **kwargs) -> None:

@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -41,6 +41,31 @@ class EstimatedCountPaginator(Paginator):
         if seen <= EXACT_UP_TO:
             return seen
         return max(seen, _planner_rows(queryset))
+
+
+def rows_serially(queryset) -> list:
+    """The rows of a page (a query with a small LIMIT), planned without parallel workers.
+
+    Ordered by a column of another table (the match list by its case's priority), PostgreSQL
+    walks that table's index and probes the other until the page is full. In parallel, each of
+    three processes walks its own share until it has a page's worth: three times the probes,
+    plus the workers' start (tens of ms on a loaded machine). The first page of proposed
+    matches at 200,000 matches and 1,000,000 cases: 15 ms alone, 110 ms in parallel; other
+    filters 1-2.5x faster alone, none slower (see the commit). SET LOCAL lasts to the end of
+    the transaction: this one, or the caller's, where the old value is set back.
+    """
+    db = connections[queryset.db]
+    if db.vendor != "postgresql":
+        return list(queryset)
+    outer = db.in_atomic_block
+    with transaction.atomic(using=queryset.db), db.cursor() as cursor:
+        setting = "max_parallel_workers_per_gather"
+        cursor.execute("SELECT current_setting(%s), set_config(%s, '0', true)", [setting] * 2)
+        before = cursor.fetchone()[0]
+        rows = list(queryset)
+        if outer:
+            cursor.execute("SELECT set_config(%s, %s, true)", [setting, before])
+    return rows
 
 
 def _planner_rows(queryset) -> int:

@@ -240,7 +240,11 @@ def match_explanation(match: Match) -> dict[str, Any]:
 
 def match_distance(match: Match) -> float | None:
     """Miles from the attorney to the court, as the run stored it."""
-    miles = (match.breakdown or {}).get("affinity", {}).get("miles")
+    return miles_or_none((match.breakdown or {}).get("affinity", {}).get("miles"))
+
+
+def miles_or_none(miles: object) -> float | None:
+    """A stored distance, or None for a breakdown without one (or not a number)."""
     return miles if isinstance(miles, int | float) else None
 
 

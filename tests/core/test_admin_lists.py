@@ -3,12 +3,13 @@
 import pytest
 from django.contrib import admin
 from django.db import connection
+from django.db.models.expressions import RawSQL
 from django.test.html import parse_html
 from django.test.utils import CaptureQueriesContext
 
 from cases.models import CaseRequest
 from core import admin_lists
-from core.admin_lists import EstimatedCountPaginator, LargeTableAdminMixin
+from core.admin_lists import EstimatedCountPaginator, LargeTableAdminMixin, rows_serially
 from tests.factories import CaseRequestFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,3 +44,25 @@ def test_the_row_checkbox_is_the_markup_django_renders():
     ours = parse_html(site_admin.action_checkbox(case))
     djangos = parse_html(admin.ModelAdmin.action_checkbox(site_admin, case))
     assert ours == djangos
+
+
+def _parallel_setting() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+def test_a_page_is_read_without_parallel_workers_and_the_setting_comes_back():
+    CaseRequestFactory.create_batch(2)
+    before = _parallel_setting()
+    during = RawSQL("current_setting('max_parallel_workers_per_gather')", [])
+    rows = rows_serially(CaseRequest.objects.annotate(workers=during).order_by("pk"))
+    assert [row.workers for row in rows] == ["0", "0"]
+    assert _parallel_setting() == before != "0"  # the test's own transaction goes on as it was
+
+
+def test_rows_serially_returns_the_rows_in_order():
+    cases = CaseRequestFactory.create_batch(3)
+    rows = rows_serially(CaseRequest.objects.order_by("-pk"))
+    assert [row.pk for row in rows] == [case.pk for case in reversed(cases)]

@@ -26,6 +26,7 @@ from cases.models import (
 )
 from cases.services import IDENTIFIER_FIELDS, case_request_check
 from cases.validation import CaseRequestInvalid
+from core.forms import SUBMISSION_FIELD, OneSubmissionForm
 
 UNREADABLE_HELP = (
     "Unreadable: the stored value failed its integrity check and cannot be shown. "
@@ -120,8 +121,10 @@ class CaseRequestAdminForm(forms.ModelForm):
         return data
 
 
-class PartnerCaseRequestForm(forms.Form):
-    """The partner intake page: common languages in the list, any other by its ISO 639-3 code."""
+class PartnerCaseRequestForm(OneSubmissionForm):
+    """The partner intake page: common languages in the list, any other by its ISO 639-3 code.
+    A new request carries a one-time submission token (core.forms): sent twice, it is recorded
+    once. An edit has none: saving the same values twice changes nothing."""
 
     respondent_name = forms.CharField(label="Full name", max_length=200)
     a_number = forms.CharField(
@@ -185,8 +188,10 @@ class PartnerCaseRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.instance = instance
         if instance is not None:
+            del self.fields[SUBMISSION_FIELD]
             self._initial_from(instance)
         self.helper = FormHelper()
+        self.helper.render_hidden_fields = True  # the submission token, outside the layout
         self.helper.layout = Layout(
             Fieldset("Person", "respondent_name", "a_number", "country_of_nationality"),
             Fieldset(
@@ -232,7 +237,11 @@ class PartnerCaseRequestForm(forms.Form):
 
     def service_data(self) -> dict:
         """The cleaned data in the services' vocabulary; unchanged identifiers left out on edit."""
-        data = {k: v for k, v in self.cleaned_data.items() if k not in IDENTIFIER_FIELDS}
+        data = {
+            k: v
+            for k, v in self.cleaned_data.items()
+            if k not in IDENTIFIER_FIELDS and k != SUBMISSION_FIELD
+        }
         data["language"] = data.pop("language_code") or data["language"]
         keep = identifier_changes(self) if self.instance else set(IDENTIFIER_FIELDS)
         data.update({name: self.cleaned_data[name] for name in keep})

@@ -232,6 +232,9 @@ class CaseRequest(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set when the retention purge anonymised this closed case (SEC-25, case_requests_purge).
     purged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The partner intake form's one-time token (core.forms): the same POST sent twice records
+    # one request. NULL for every other source (admin, import) and for older requests.
+    submission_token = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-priority", "created_at"]
@@ -335,6 +338,14 @@ class CaseRequest(models.Model):
             # index copy (references and hashes are only ever looked up exactly).
             models.UniqueConstraint(fields=["reference"], name="case_reference_unique"),
             models.UniqueConstraint(fields=["a_number_hash"], name="case_a_number_hash_unique"),
+            # The duplicate check of case_request_submit_by_partner, and its lookup of the
+            # request already recorded. Partial: only partner requests have a token, so the
+            # index stays small and a claim (an update of other columns) never writes to it.
+            models.UniqueConstraint(
+                fields=["submission_token"],
+                name="case_submission_token_unique",
+                condition=Q(submission_token__isnull=False),
+            ),
         ]
         permissions = [
             ("view_identifiers", "Can see respondent names, A-numbers and contact routes"),

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Literal
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -56,6 +57,7 @@ def case_request_create(
     refs: ReferenceCache | None = None,
     request_run: bool = True,
     duplicate_of: CaseRequest | None = None,
+    submission_token: UUID | None = None,
 ) -> CaseRequest:
     """Validate, refuse a duplicate A-number, store with its priority, record the event.
 
@@ -64,7 +66,8 @@ def case_request_create(
     A new open case asks for a debounced matching run after commit; a bulk import passes
     ``request_run=False`` and asks once for the whole file (cases/importing.py).
     With ``duplicate_of`` (case_request_submit_by_partner) the request is stored for review
-    instead: no hash, out of matching, coordinators alerted.
+    instead: no hash, out of matching, coordinators alerted. ``submission_token`` is stored
+    for case_request_submit_by_partner (unique: a second insert with it fails).
     """
     cleaned = case_request_clean(data, refs=refs)
     other_languages = cleaned.pop("other_languages")
@@ -75,6 +78,7 @@ def case_request_create(
         source=source,
         organization=organization,
         created_by=created_by if created_by is not None and created_by.is_authenticated else None,
+        submission_token=submission_token,
     )
     if duplicate_of is not None:
         case.status, case.duplicate_of = CaseRequest.Status.REVIEW, duplicate_of
@@ -105,21 +109,65 @@ def case_request_create(
 
 
 def case_request_submit_by_partner(
-    *, data: dict[str, Any], created_by: Actor, organization: Organization
-) -> CaseRequest:
-    """Partner intake. A duplicate A-number is refused only within the partner's organization
-    (its cases are theirs to see anyway). One of another organization's cases, or of a case
-    a coordinator recorded, is never disclosed to the submitter (issue 11 #5): the request is
-    stored for coordinator review and answered exactly like a fresh one.
+    *,
+    data: dict[str, Any],
+    created_by: Actor,
+    organization: Organization,
+    submission_token: UUID | None = None,
+) -> tuple[CaseRequest, bool]:
+    """Partner intake; returns (case request, created).
+
+    A duplicate A-number is refused only within the partner's organization (its cases are
+    theirs to see anyway). One of another organization's cases, or of a case a coordinator
+    recorded, is never disclosed to the submitter (issue 11 #5): the request is stored for
+    coordinator review and answered exactly like a fresh one.
+
+    The same submission sent again (its ``submission_token``, core.forms: a double click, a
+    resend, a retried POST) records nothing and returns the request it recorded, with False.
+    Twins sent at once may both miss the lookup: the token's unique index lets one insert
+    through and refuses the other (or the A-number's does, whichever is checked first), which
+    then finds the first.
     """
-    fields: dict[str, Any] = {"data": data, "created_by": created_by, "organization": organization}
+    if (earlier := _partner_submitted(submission_token, organization)) is not None:
+        return earlier, False
+    fields: dict[str, Any] = {
+        "data": data,
+        "created_by": created_by,
+        "organization": organization,
+        "submission_token": submission_token,
+    }
     try:
-        return case_request_create(**fields, source=CaseRequest.Source.PARTNER)
+        return _partner_create(**fields), True
+    except (IntegrityError, DuplicateANumber):
+        if (earlier := _partner_submitted(submission_token, organization)) is None:
+            raise
+        return earlier, False
+
+
+def _partner_create(*, organization: Organization, **fields: Any) -> CaseRequest:
+    fields |= {"organization": organization, "source": CaseRequest.Source.PARTNER}
+    try:
+        return case_request_create(**fields)
     except DuplicateANumber as error:
         existing = CaseRequest.objects.get(reference=error.existing_reference)
         if existing.organization_id == organization.pk:
             raise
-    return case_request_create(**fields, source=CaseRequest.Source.PARTNER, duplicate_of=existing)
+    return case_request_create(**fields, duplicate_of=existing)
+
+
+def _partner_submitted(token: UUID | None, organization: Organization) -> CaseRequest | None:
+    """The request this submission recorded already; a token of another organization's request
+    is refused, naming nothing of it."""
+    if token is None:
+        return None
+    earlier = CaseRequest.objects.filter(submission_token=token).first()
+    if earlier is not None and earlier.organization_id != organization.pk:
+        raise CaseRequestInvalid(
+            {"__all__": ["This form was already used. Reload the page and enter the request."]}
+        )
+    if earlier is not None:
+        logger.info("Case request %s sent again: nothing recorded.", earlier.reference)
+    return earlier
 
 
 def case_request_edit_by_partner(

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from cases.forms import PartnerCaseRequestForm, add_service_errors
 from cases.identifiers import format_a_number, is_canonical_a_number
+from cases.models import CaseRequest
 from cases.selectors import (
     case_request_get_for_partner,
     case_requests_for_partner,
@@ -24,6 +25,7 @@ from cases.services import (
     case_request_submit_by_partner,
 )
 from cases.validation import CaseRequestInvalid
+from core.forms import SUBMISSION_FIELD
 from core.types import AuthenticatedHttpRequest
 
 
@@ -44,21 +46,40 @@ def intake_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def intake_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     membership = partner_membership_get(user=request.user)
-    form = PartnerCaseRequestForm(request.POST or None)
+    form = PartnerCaseRequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             # A duplicate of another organization's case is held for review, unsaid (#5).
-            case = case_request_submit_by_partner(
+            case, created = case_request_submit_by_partner(
                 data=form.service_data(),
                 created_by=request.user,
                 organization=membership.organization,
+                submission_token=form.cleaned_data[SUBMISSION_FIELD],
             )
         except CaseRequestInvalid as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Case request {case.reference} recorded.")
+            _recorded_message(request, case, created)
             return redirect("cases:detail", reference=case.reference)
-    return render(request, "cases/partner_form.html", {"form": form, "case": None})
+    return _form_page(request, form, case=None)
+
+
+def _recorded_message(request: AuthenticatedHttpRequest, case: CaseRequest, created: bool) -> None:
+    if created:
+        messages.success(request, f"Case request {case.reference} recorded.")
+    else:  # the same submission again (a double click, a resend): nothing recorded twice
+        messages.info(
+            request,
+            f"We already received this case request: it is recorded once, as {case.reference}.",
+        )
+
+
+def _form_page(
+    request: AuthenticatedHttpRequest, form: PartnerCaseRequestForm, *, case: CaseRequest | None
+) -> HttpResponse:
+    status = 400 if request.method == "POST" else 200  # a POST here was refused
+    context = {"form": form, "case": case}
+    return render(request, "cases/partner_form.html", context, status=status)
 
 
 @login_required
@@ -74,7 +95,7 @@ def intake_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpResp
 @require_http_methods(["GET", "POST"])
 def intake_edit(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     case = case_request_get_for_partner(user=request.user, reference=reference)
-    form = PartnerCaseRequestForm(request.POST or None, instance=case)
+    form = PartnerCaseRequestForm(request.POST if request.method == "POST" else None, instance=case)
     if request.method == "POST" and form.is_valid():
         try:
             data = form.service_data()
@@ -86,4 +107,4 @@ def intake_edit(request: AuthenticatedHttpRequest, reference: str) -> HttpRespon
             return redirect("cases:detail", reference=case.reference)
     else:
         case_request_identifiers_viewed(case_request=case, viewer=request.user, where="partner")
-    return render(request, "cases/partner_form.html", {"form": form, "case": case})
+    return _form_page(request, form, case=case)

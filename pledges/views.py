@@ -59,7 +59,9 @@ def pledge_new(request):
                 form.add_domain_error(error)
             else:
                 return redirect("pledges:thanks")
-    return render(request, "pledges/form.html", {"form": form, **_blank_form_cache(form)})
+    status = 400 if request.method == "POST" else 200  # a POST here was refused
+    context = {"form": form, **_blank_form_cache(form)}
+    return render(request, "pledges/form.html", context, status=status)
 
 
 def _blank_form_cache(form) -> dict:
@@ -118,7 +120,8 @@ def pledge_manage(request, token):
         else:
             return redirect("pledges:manage", token=token)
     context = {"pledge": pledge, "form": form, "live": live, "token": token}
-    return render(request, "pledges/manage.html", context)
+    status = 400 if form.is_bound else 200  # a change was sent and refused
+    return render(request, "pledges/manage.html", context, status=status)
 
 
 @require_POST

@@ -61,7 +61,7 @@ MATRIX: dict[str, Row] = {
         get={"anon": LOGIN, "pending": 302, "other": 302, "owner": 302}, post={"owner": 405}
     ),
     "volunteers:profile_step": _attorney(
-        get=OWN_PAGE, post={"anon": LOGIN, "pending": 200, "owner": 200}, args="step"
+        get=OWN_PAGE, post={"anon": LOGIN, "pending": 400, "owner": 400}, args="step"
     ),
     "volunteers:language_search": _attorney(get=OWN_PAGE, post={"owner": 405}),
     "volunteers:offer": _attorney(get=OBJECT_PAGE, post={"owner": 405}, args="offer"),
@@ -85,7 +85,7 @@ MATRIX: dict[str, Row] = {
     "volunteers:case": _attorney(get=OBJECT_PAGE, post={"owner": 405}, args="case"),
     "volunteers:case_hours": _attorney(
         get=POST_ONLY,
-        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 200},  # empty: form errors
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 400},  # empty: form errors
         args="case",
     ),
     # Status updates (issue 16): the case page's form (empty POST: form errors, nothing written)
@@ -131,7 +131,7 @@ MATRIX: dict[str, Row] = {
     ),
     "volunteers:account_delete": _attorney(
         get=OWN_PAGE,
-        post={"anon": LOGIN, "owner": 200},  # no confirmation typed: form error
+        post={"anon": LOGIN, "owner": 400},  # no confirmation typed: form error
     ),
     # The verification page's resend button: public, POST only, the same answer for anyone.
     "volunteers:email_verification_resend": Row(
@@ -201,7 +201,7 @@ MATRIX: dict[str, Row] = {
     # Public pledge pages (issue 7): no account; a pledge is reached only through a signed link,
     # and a bad link is a 404 for everyone, with nothing written.
     "pledges:wall": Row(get={"anon": 200, "owner": 200}, post={"anon": 405}),
-    "pledges:new": Row(get={"anon": 200, "owner": 200}, post={"anon": 200}),  # empty: form errors
+    "pledges:new": Row(get={"anon": 200, "owner": 200}, post={"anon": 400}),  # empty: form errors
     "pledges:thanks": Row(get={"anon": 200}, post={"anon": 405}),
     "pledges:confirm": Row(get={"anon": 404}, post={"anon": 404, "owner": 404}, args="key"),
     "pledges:manage": Row(get={"anon": 404}, post={"anon": 404, "owner": 404}, args="key"),

@@ -9,6 +9,7 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 
 from cases.models import CaseRequest, CaseType, Language
+from core.forms import OneSubmissionForm
 from matching.board import BoardFilters
 from matching.models import Match, StatusRequest
 from volunteers.models import (
@@ -396,8 +397,9 @@ def profile_initial(attorney: AttorneyProfile | None, user) -> dict[str, Any]:
     }
 
 
-class CaseHoursForm(forms.Form):
-    """Hours on one day; the day and the day's total are checked by case_hours_log."""
+class CaseHoursForm(OneSubmissionForm):
+    """Hours on one day; the day and the day's total are checked by case_hours_log, which
+    logs one submission once (its submission token, core.forms)."""
 
     hours = forms.DecimalField(min_value=Decimal("0.1"), max_value=24, decimal_places=1)
     worked_on = forms.DateField(label="Day worked", widget=forms.DateInput(attrs={"type": "date"}))

@@ -286,12 +286,19 @@ class CaseHours(models.Model):
     )
     worked_on = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # The hours form's one-time token (core.forms): the same POST sent twice logs once.
+    # NULL for entries logged before it existed.
+    submission_token = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-worked_on", "-pk"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(hours__gt=0, hours__lte=24), name="case_hours_in_a_day"
+            ),
+            # The duplicate check of case_hours_log, and its lookup of the earlier entry.
+            models.UniqueConstraint(
+                fields=["submission_token"], name="case_hours_submission_token_unique"
             ),
         ]
 

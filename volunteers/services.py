@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Manager, Sum
 from django.utils import timezone
 
@@ -534,16 +535,28 @@ def attorney_today(*, attorney: AttorneyProfile, at: datetime | None = None) -> 
 
 
 @transaction.atomic
-def case_hours_log(*, match: Match, user: User, hours: Decimal, worked_on: date) -> CaseHours:
-    """The attorney who accepted the case logs pro bono hours on it (pledges count them).
+def case_hours_log(
+    *,
+    match: Match,
+    user: User,
+    hours: Decimal,
+    worked_on: date,
+    submission_token: UUID | None = None,
+) -> tuple[CaseHours, bool]:
+    """The attorney who accepted the case logs pro bono hours on it (pledges count them);
+    returns (entry, created).
 
     The day lies between the acceptance and the attorney's today, and a day holds at most 24
     hours in all (issue 11 #9): the wall shows these hours publicly. The attorney's row is
-    locked, so two entries for one day cannot both pass the total check.
+    locked, so two entries for one day cannot both pass the total check. A submission sent
+    again (its ``submission_token``, core.forms) logs nothing: after the lock the second finds
+    the first's entry and returns it, with False.
     """
     if match.status != Match.Status.ACCEPTED or match.attorney.user_id != user.pk:
         raise AttorneyError("Hours are logged on your accepted cases only.", code="not_your_case")
     _locked(match.attorney)
+    if (earlier := _hours_submitted(match=match, submission_token=submission_token)) is not None:
+        return earlier, False
     _hours_day_check(match=match, worked_on=worked_on)
     logged = CaseHours.objects.filter(
         match__attorney_id=match.attorney_id, worked_on=worked_on
@@ -556,9 +569,31 @@ def case_hours_log(*, match: Match, user: User, hours: Decimal, worked_on: date)
             f"most 24 hours in all, so at most {HOURS_PER_DAY - logged} more.",
             code="day_full",
         )
-    entry = CaseHours.objects.create(match=match, hours=hours, worked_on=worked_on)
+    try:
+        with transaction.atomic():  # a savepoint: a twin's unique violation spares the rest
+            entry = CaseHours.objects.create(
+                match=match, hours=hours, worked_on=worked_on, submission_token=submission_token
+            )
+    except IntegrityError:  # the token of an entry committed since the lookup (not locked)
+        if (earlier := _hours_submitted(match=match, submission_token=submission_token)) is None:
+            raise
+        return earlier, False
     event_record(verb="case.hours_logged", actor=user, target=match, data={"hours": str(hours)})
-    return entry
+    return entry, True
+
+
+def _hours_submitted(*, match: Match, submission_token: UUID | None) -> CaseHours | None:
+    """The entry this submission logged already; a token of another case's entry is refused
+    (it names nothing of it)."""
+    if submission_token is None:
+        return None
+    earlier = CaseHours.objects.filter(submission_token=submission_token).first()
+    if earlier is not None and earlier.match_id != match.pk:
+        raise AttorneyError(
+            "This form was sent for another case. Reload the page and enter the hours again.",
+            code="submission_reused",
+        )
+    return earlier
 
 
 @transaction.atomic

@@ -203,7 +203,8 @@ def profile_step(request, step):
         "previous": _STEP_SLUGS[position - 1] if position else None,
         "is_last": position == len(STEPS) - 1,
     }
-    return render(request, f"volunteers/profile_{step}.html", context)
+    status = 400 if request.method == "POST" else 200  # a POST here was refused
+    return render(request, f"volunteers/profile_{step}.html", context, status=status)
 
 
 def _next_url(step: str) -> str:
@@ -434,13 +435,26 @@ def case_hours(request, match_id):
     form = forms.CaseHoursForm(request.POST, today=services.attorney_today(attorney=match.attorney))
     if form.is_valid():
         try:
-            services.case_hours_log(match=match, user=request.user, **form.cleaned_data)
+            entry, created = services.case_hours_log(
+                match=match, user=request.user, **form.cleaned_data
+            )
         except AttorneyError as error:
             form.add_error(_HOURS_ERROR_FIELDS.get(error.code), error.message)
         else:
-            messages.success(request, "Hours logged. Thank you.")
+            _hours_logged_message(request, entry, created)
             return redirect("volunteers:case", match_id=match.pk)
-    return _case_page(request, match_id, hours_form=form)
+    return _case_page(request, match_id, hours_form=form, status=400)
+
+
+def _hours_logged_message(request, entry, created: bool) -> None:
+    if created:
+        messages.success(request, "Hours logged. Thank you.")
+    else:  # the same submission again (a double click, a resend): nothing logged twice
+        messages.info(
+            request,
+            f"We already received these hours ({entry.hours} on {entry.worked_on:%-d %B %Y}); "
+            "they are logged once.",
+        )
 
 
 # Status updates (issue 16): from the case page, or through the e-mailed link. Both need the
@@ -554,7 +568,8 @@ def account_delete(request):
             messages.info(request, "Your account is deleted. Thank you for your help.")
             return redirect("home")
     context = {"form": form, "blocking": blocking}
-    return render(request, "volunteers/account_delete.html", context)
+    status = 400 if request.method == "POST" else 200  # a POST here was refused
+    return render(request, "volunteers/account_delete.html", context, status=status)
 
 
 @require_safe

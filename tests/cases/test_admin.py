@@ -367,7 +367,7 @@ def test_coordinators_find_and_withdraw_requests_held_for_review(
     from cases.services import case_request_submit_by_partner
     from tests.cases.conftest import case_data
 
-    held = case_request_submit_by_partner(
+    held, _ = case_request_submit_by_partner(
         data=case_data(a_number="A-011-222-333"),
         created_by=partner_x,
         organization=partner_x.partner_membership.organization,

@@ -179,11 +179,12 @@ def test_intake_logs_and_broker_messages_hold_no_name_or_a_number(coord, caplog)
 def held(partner_x, case_y):
     from cases.services import case_request_submit_by_partner
 
-    return case_request_submit_by_partner(
+    held, _ = case_request_submit_by_partner(
         data=case_data(a_number="A-011-222-333"),
         created_by=partner_x,
         organization=partner_x.partner_membership.organization,
     )
+    return held
 
 
 def test_a_held_request_is_out_of_matching_until_released(held, case_y):

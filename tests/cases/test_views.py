@@ -1,6 +1,7 @@
 """Partner intake pages: staff of organization X see and edit only X's requests (SEC-12)."""
 
 import logging
+import uuid
 
 import pytest
 from django.core import mail
@@ -15,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def form_post(**overrides):
-    data = case_data(**overrides)
+    """The intake form as a browser sends it: the page's fresh submission token included (an
+    edit ignores it)."""
+    data = {"submission_token": str(uuid.uuid4()), **case_data(**overrides)}
     data["court"] = str(_court_pk(data.pop("court")))
     data["language_code"] = data.pop("language")
     data["relay_language"] = ""
@@ -133,7 +136,7 @@ def test_a_duplicate_within_the_partners_own_organization_is_a_form_error(
 ):
     client.force_login(partner_x)
     response = client.post(reverse("cases:create"), form_post(a_number="087654321"))
-    assert response.status_code == 200
+    assert response.status_code == 400
     errors = response.context["form"].errors["a_number"]
     assert "already exists" in errors[0] and case_x.reference not in errors[0]
     assert CaseRequest.objects.count() == 1
@@ -202,7 +205,7 @@ def test_editing_into_another_organizations_a_number_is_held_for_review_unsaid(
 def test_a_bad_date_is_a_form_error_and_nothing_is_written(client, partner_x):  # SEC-18
     client.force_login(partner_x)
     response = client.post(reverse("cases:create"), form_post(next_hearing_date="1920-01-01"))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "next_hearing_date" in response.context["form"].errors
     assert CaseRequest.objects.count() == 0
 
@@ -250,3 +253,90 @@ def test_admin_import_pages_have_no_inline_scripts_or_styles(client, coord):  # 
     for name in ("admin:cases_caserequest_import", "admin:cases_caserequest_changelist"):
         body = client.get(reverse(name)).content.decode()
         assert _inline_code(body) == [], name
+
+
+# One submission, one request (a double click, the back button and send, a retried POST).
+
+
+@pytest.mark.parametrize("a_number", ["", "A-055-444-333"], ids=["no A-number", "A-number"])
+def test_the_same_request_sent_twice_is_recorded_once(client, partner_x, a_number):
+    client.force_login(partner_x)
+    data = form_post(a_number=a_number)
+    first = client.post(reverse("cases:create"), data)
+    again = client.post(reverse("cases:create"), data)
+    case = CaseRequest.objects.get()
+    assert (first.status_code, again.status_code) == (302, 302)
+    assert first.url == again.url == reverse("cases:detail", args=[case.reference])
+    assert str(case.submission_token) == data["submission_token"]
+    assert DomainEvent.objects.filter(verb="case_request.created").count() == 1
+    body = client.get(again.url).content.decode()
+    assert (
+        f"We already received this case request: it is recorded once, as {case.reference}" in body
+    )
+
+
+def test_two_requests_without_an_a_number_are_two_requests(client, partner_x):
+    client.force_login(partner_x)
+    for _ in range(2):  # two forms, each with the token its page gave
+        assert client.post(reverse("cases:create"), form_post(a_number="")).status_code == 302
+    assert CaseRequest.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "token", ["", "not-a-token", "9" * 5000, None], ids=["empty", "malformed", "long", "missing"]
+)
+def test_a_missing_or_malformed_token_is_a_form_error_and_writes_nothing(client, partner_x, token):
+    client.force_login(partner_x)
+    data = form_post(a_number="")
+    if token is None:
+        del data["submission_token"]
+    else:
+        data["submission_token"] = token
+    response = client.post(reverse("cases:create"), data)
+    assert response.status_code == 400
+    assert "nothing was saved" in response.content.decode()
+    assert not CaseRequest.objects.exists()
+    fresh = response.context["form"]["submission_token"].value()  # a good one, to send again
+    assert (
+        client.post(reverse("cases:create"), data | {"submission_token": fresh}).status_code == 302
+    )
+
+
+def test_another_organizations_token_is_refused_and_names_nothing(client, partner_x, partner_y):
+    client.force_login(partner_y)
+    data = form_post(a_number="")
+    theirs = client.post(reverse("cases:create"), data)
+    client.force_login(partner_x)
+    response = client.post(reverse("cases:create"), data)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "already used" in body and theirs.url.strip("/").split("/")[-1] not in body
+    assert CaseRequest.objects.count() == 1
+
+
+def test_a_twin_committed_after_the_lookup_is_found_not_a_500(client, partner_x, monkeypatch):
+    """The unique violation path (twins that both passed the lookup): the first lookup misses
+    as if the twin had not committed yet; the insert fails on the token and finds the twin."""
+    from cases import services
+
+    client.force_login(partner_x)
+    data = form_post(a_number="")
+    first = client.post(reverse("cases:create"), data)
+    lookup, calls = services._partner_submitted, []
+
+    def late(token, organization):
+        calls.append(token)
+        return None if len(calls) == 1 else lookup(token, organization)
+
+    monkeypatch.setattr(services, "_partner_submitted", late)
+    again = client.post(reverse("cases:create"), data)
+    assert (again.status_code, again.url, len(calls)) == (302, first.url, 2)
+    assert CaseRequest.objects.count() == 1
+
+
+def test_only_the_new_request_form_carries_a_token(client, partner_x, case_x):
+    client.force_login(partner_x)
+    new = client.get(reverse("cases:create")).content.decode()
+    edit = client.get(reverse("cases:edit", args=[case_x.reference])).content.decode()
+    assert 'type="hidden" name="submission_token"' in new
+    assert "submission_token" not in edit

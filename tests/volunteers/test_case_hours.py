@@ -4,6 +4,7 @@ A day worked lies between the case's acceptance and the attorney's today, and on
 most 24 hours across all of the attorney's entries (issue 11 #9, SEC-18): the wall shows them.
 """
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -44,10 +45,10 @@ def accepted(att_a, coord):
     return _accept(att_a, coord)
 
 
-def _log(client, match, hours, worked_on):
-    return client.post(
-        reverse("volunteers:case_hours", args=[match.pk]), {"hours": hours, "worked_on": worked_on}
-    )
+def _log(client, match, hours, worked_on, token=None):
+    """Post the hours form as the page issues it: a fresh submission token unless given."""
+    data = {"hours": hours, "worked_on": worked_on, "submission_token": token or uuid.uuid4()}
+    return client.post(reverse("volunteers:case_hours", args=[match.pk]), data)
 
 
 def test_the_attorney_logs_hours_and_the_hours_pledge_progresses(client, att_a, accepted):
@@ -89,7 +90,7 @@ def test_a_day_outside_the_case_or_too_many_hours_is_a_form_error(  # SEC-18
 ):
     client.force_login(att_a.user)
     response = _log(client, accepted, hours, worked_on)
-    assert response.status_code == 200  # the case page again, the entry's error on it
+    assert response.status_code == 400  # the case page again, the entry's error on it
     assert message in response.content.decode()
     assert CaseHours.objects.count() == 0
 
@@ -108,9 +109,85 @@ def test_a_day_holds_at_most_24_hours_across_entries_and_cases(  # SEC-18
     client.force_login(att_a.user)
     assert _log(client, accepted, "20", _day(2)).status_code == 302
     refused = _log(client, second_case, "4.5", _day(2))
-    assert refused.status_code == 200
+    assert refused.status_code == 400
     assert "already logged 20.0 hours" in refused.content.decode()
     assert _log(client, second_case, "4", _day(2)).status_code == 302  # exactly 24
-    assert _log(client, accepted, "0.1", _day(2)).status_code == 200
+    assert _log(client, accepted, "0.1", _day(2)).status_code == 400
     assert _log(client, accepted, "8", _day(1)).status_code == 302  # another day
     assert sorted(CaseHours.objects.values_list("hours", flat=True)) == [4, 8, 20]
+
+
+# One submission, logged once (a double click, the back button and send, a retried POST).
+
+
+def test_the_same_submission_sent_twice_logs_the_hours_once(client, att_a, accepted):
+    client.force_login(att_a.user)
+    token = uuid.uuid4()
+    first = _log(client, accepted, "2.5", _day(3), token=token)
+    again = _log(client, accepted, "2.5", _day(3), token=token)
+    case_page = reverse("volunteers:case", args=[accepted.pk])
+    assert (first.status_code, first.url) == (302, case_page)
+    assert (again.status_code, again.url) == (302, case_page)  # the same landing
+    assert CaseHours.objects.get().submission_token == token
+    assert DomainEvent.objects.filter(verb="case.hours_logged").count() == 1
+    body = client.get(case_page).content.decode()
+    assert "We already received these hours (2.5 on" in body and 'data-hours-total="2.5"' in body
+
+
+def test_a_resend_of_a_full_day_lands_on_the_entry_not_on_the_day_limit(client, att_a, accepted):
+    client.force_login(att_a.user)
+    token = uuid.uuid4()
+    assert _log(client, accepted, "24", _day(2), token=token).status_code == 302
+    assert _log(client, accepted, "24", _day(2), token=token).status_code == 302
+    assert CaseHours.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "token", ["", "not-a-token", "9" * 5000, None], ids=["empty", "malformed", "long", "missing"]
+)
+def test_a_missing_or_malformed_token_is_a_form_error_and_writes_nothing(
+    client, att_a, accepted, token
+):
+    client.force_login(att_a.user)
+    data = {"hours": "2", "worked_on": _day(3)}
+    if token is not None:
+        data["submission_token"] = token
+    response = client.post(reverse("volunteers:case_hours", args=[accepted.pk]), data)
+    assert response.status_code == 400
+    assert "nothing was saved" in response.content.decode()
+    assert not CaseHours.objects.exists()
+    # The page shown again carries a good token: sent as it is, it goes through.
+    fresh = response.context["hours_form"]["submission_token"].value()
+    assert _log(client, accepted, "2", _day(3), token=fresh).status_code == 302
+
+
+def test_a_token_of_another_cases_entry_is_refused_and_names_nothing(
+    client, att_a, coord, accepted
+):
+    other_case = _accept(att_a, coord)
+    client.force_login(att_a.user)
+    token = uuid.uuid4()
+    assert _log(client, accepted, "2", _day(3), token=token).status_code == 302
+    refused = _log(client, other_case, "2", _day(3), token=token)
+    assert refused.status_code == 400 and "sent for another case" in refused.content.decode()
+    assert CaseHours.objects.count() == 1
+
+
+def test_a_twin_committed_after_the_lookup_is_found_not_a_500(client, att_a, accepted, monkeypatch):
+    """The unique violation path (twins that both passed the lookup): the first lookup misses
+    as if the twin had not committed yet; the insert fails on the token and finds the twin."""
+    from volunteers import services
+
+    client.force_login(att_a.user)
+    token = uuid.uuid4()
+    assert _log(client, accepted, "2", _day(3), token=token).status_code == 302
+    lookup, calls = services._hours_submitted, []
+
+    def late(**kwargs):
+        calls.append(kwargs)
+        return None if len(calls) == 1 else lookup(**kwargs)
+
+    monkeypatch.setattr(services, "_hours_submitted", late)
+    again = _log(client, accepted, "2", _day(3), token=token)
+    assert again.status_code == 302 and len(calls) == 2
+    assert CaseHours.objects.count() == 1

@@ -1,13 +1,12 @@
 """Concurrent clicks against the real database: the capacity counter and the case stay right."""
 
-import threading
-
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from matching.models import Match
 from matching.services import MatchError, match_accept, match_attest_no_conflict, match_propose
 from tests.factories import AttorneyFactory, CaseRequestFactory
+from tests.races import race
 from tests.volunteers.offers import offer_create
 from volunteers.models import AttorneyProfile
 
@@ -17,33 +16,11 @@ pytestmark = [
 ]
 
 
-def _race(*calls):
-    """Run the calls at the same instant in threads; return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(i, call):
-        barrier.wait()
-        try:
-            results[i] = call()
-        except MatchError as error:
-            results[i] = error
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
-
-
 def test_two_accepts_of_the_same_offer_succeed_once(coord):
     attorney = AttorneyFactory(capacity=1)
     match = offer_create(attorney=attorney, coordinator=coord)
     match_attest_no_conflict(match=match, user=attorney.user)
-    results = _race(*[lambda: match_accept(match=match, user=attorney.user)] * 2)
+    results = race(*[lambda: match_accept(match=match, user=attorney.user)] * 2)
     assert sum(isinstance(r, Match) for r in results) == 1
     assert [r.code for r in results if isinstance(r, MatchError)] == ["not_offered"]
     attorney.refresh_from_db()
@@ -54,7 +31,7 @@ def test_two_cases_racing_for_the_last_slot_get_it_once(coord):
     """Capacity is taken when a match is made, so the race that could exceed it is there."""
     attorney = AttorneyFactory(capacity=1)
     cases = CaseRequestFactory.create_batch(2)
-    results = _race(
+    results = race(
         *[
             lambda c=case: match_propose(case=c, attorney=attorney, score=100, breakdown={})
             for case in cases
@@ -71,7 +48,7 @@ def test_accept_and_decline_at_once_leave_one_consistent_answer(coord):
     attorney = AttorneyFactory(capacity=1)
     match = offer_create(attorney=attorney, coordinator=coord)
     match_attest_no_conflict(match=match, user=attorney.user)
-    results = _race(
+    results = race(
         lambda: match_accept(match=match, user=attorney.user),
         lambda: match_decline(match=match, user=attorney.user, reason="distance"),
     )
@@ -93,7 +70,7 @@ def test_two_attorneys_requesting_one_case_at_once_get_it_once():
     case = CaseRequestFactory()
     case = type(case).objects.select_related("language", "relay_language", "case_type", "court")
     case = case.get()
-    results = _race(
+    results = race(
         *[lambda a=a: match_request_by_attorney(case=case, attorney=a) for a in (first, second)]
     )
     assert sum(isinstance(r, Match) for r in results) == 1

@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from django.urls import reverse
 
@@ -68,7 +70,7 @@ def test_an_unknown_zip_is_a_form_error_and_nothing_is_saved(client, zip_code):
     user = UserFactory()
     client.force_login(user)
     response = client.post(_step("about"), {**ABOUT, "home_zip": zip_code})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "is-invalid" in _html(response)
     assert not AttorneyProfile.objects.filter(user=user).exists()
 
@@ -77,7 +79,7 @@ def test_bar_admissions_need_one_active(client, att_new):
     client.force_login(att_new.user)
     rows = [{"jurisdiction": "NY", "bar_number": "123", "status": "inactive"}]
     response = client.post(_step("bar"), _formset("bar", rows, extra=1))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "At least one bar admission must be active" in _html(response)
     assert not BarAdmission.objects.filter(attorney=att_new).exists()
 
@@ -105,7 +107,7 @@ def test_a_duplicate_jurisdiction_is_a_form_error(client, att_new):
 def test_a_capacity_out_of_range_is_a_form_error(client, att_new, capacity):
     client.force_login(att_new.user)
     response = client.post(_step("capacity"), {"capacity": capacity})
-    assert response.status_code == 200 and "is-invalid" in _html(response)
+    assert response.status_code == 400 and "is-invalid" in _html(response)
     att_new.refresh_from_db()
     assert att_new.capacity == 2
 
@@ -113,7 +115,7 @@ def test_a_capacity_out_of_range_is_a_form_error(client, att_new, capacity):
 def test_capacity_and_pause_are_saved(client, att_new):
     client.force_login(att_new.user)
     response = client.post(_step("capacity"), {"capacity": "5", "paused_until": "2099-01-01"})
-    assert response.status_code == 200  # more than a year ahead: refused
+    assert response.status_code == 400  # more than a year ahead: refused
     response = client.post(_step("capacity"), {"capacity": "5"})
     assert response.url == reverse("volunteers:dashboard")
     att_new.refresh_from_db()
@@ -127,7 +129,7 @@ def test_a_duplicate_language_is_a_form_error_and_nothing_is_saved(client, att_n
     )
     rows = [{"language": "mam", "proficiency": "4"}, {"language": "mam", "proficiency": "2"}]
     response = client.post(_step("languages"), _formset("lang", rows))
-    assert response.status_code == 200 and "List each language once" in _html(response)
+    assert response.status_code == 400 and "List each language once" in _html(response)
     after = set(
         AttorneyLanguage.objects.filter(attorney=att_new).values_list("language", "proficiency")
     )
@@ -147,7 +149,7 @@ def test_an_unknown_language_code_is_a_form_error(client, att_new):
     response = client.post(
         _step("languages"), _formset("lang", [{"language": "zzz", "proficiency": "3"}])
     )
-    assert response.status_code == 200 and "is-invalid" in _html(response)
+    assert response.status_code == 400 and "is-invalid" in _html(response)
 
 
 def test_the_language_select_works_without_javascript(client, att_new):
@@ -316,7 +318,7 @@ def _state(match):
         ("offer_attest", {}),
         ("offer_accept", {}),
         ("offer_decline", {"reason": "distance"}),
-        ("case_hours", {"hours": "1.5", "worked_on": "TODAY"}),
+        ("case_hours", {"hours": "1.5", "worked_on": "TODAY", "submission_token": uuid.uuid4()}),
     ],
 )
 def test_each_attorney_action_refuses_a_post_without_a_csrf_token(att_a, coord, name, data):

@@ -1,0 +1,63 @@
+"""Form parts shared by the apps.
+
+A form that creates a row (a partner's case request, an attorney's hours) carries a one-time
+submission token: a random UUID issued with the page, in a hidden field, stored on the row it
+creates (a nullable unique column). The same POST sent again (a double click, the browser
+resending it, a proxy or client retrying) carries the same token, so the service finds the row
+already created and writes nothing. The token is not a secret and names nothing.
+
+Not caught: a form page fetched again. The pages are no-store (SEC-3), so the back button
+fetches the form again, with a new token; Chromium restores what was typed, not the token
+(tried with a script-set and a text input: neither came back), so a second send after Back is
+a second submission.
+"""
+
+import uuid
+
+from django import forms
+
+SUBMISSION_FIELD = "submission_token"
+SUBMISSION_INCOMPLETE = (
+    "This form is incomplete or out of date, so nothing was saved. Check the values below "
+    "and send it again."
+)
+
+
+class SubmissionTokenField(forms.Field):
+    """A hidden UUID. Never a field error of its own (hidden fields show no errors): a missing
+    or malformed token cleans to None and the form says so above its fields."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value: object) -> uuid.UUID | None:
+        if isinstance(value, uuid.UUID):
+            return value
+        try:
+            return uuid.UUID(str(value or "")[:64])
+        except ValueError:
+            return None
+
+    def bound_data(self, data: object, initial: object) -> object:
+        """The page shown again keeps a good token (nothing was written with it) and replaces
+        a bad one with the fresh one, so that the corrected form goes through."""
+        return data if self.to_python(data) is not None else initial
+
+
+class OneSubmissionForm(forms.Form):
+    """A form whose valid submission creates a row at most once (see the module docstring).
+    A subclass that does not create (an edit page) deletes the field in its __init__."""
+
+    submission_token = SubmissionTokenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[SUBMISSION_FIELD].initial = uuid.uuid4()
+
+    def clean(self):
+        cleaned = super().clean()
+        if SUBMISSION_FIELD in self.fields and cleaned.get(SUBMISSION_FIELD) is None:
+            self.add_error(None, SUBMISSION_INCOMPLETE)
+        return cleaned

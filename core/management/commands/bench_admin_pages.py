@@ -10,18 +10,13 @@ each page. Not a test; it writes nothing but the benchmark coordinator.
     python manage.py bench_admin_pages --repeat 20 [--json]
 """
 
-import contextlib
 import json
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
-from django.test import Client
-from django.test.utils import setup_test_environment
 from django.urls import reverse
 
-from core.bench import page_measure
-from core.roles import coordinator_group_sync, staff_has_totp
+from core.bench import bench_client, bench_coordinator, page_measure
 from matching.models import Match
 
 USERNAME = "bench-coordinator@example.org"
@@ -42,10 +37,7 @@ class Command(BaseCommand):
     def handle(self, *args, repeat: int, **options):
         if repeat < 1:
             raise CommandError("--repeat must be at least 1.")
-        with contextlib.suppress(RuntimeError):  # already set up when run from a test
-            setup_test_environment()
-        client = Client(HTTP_HOST="localhost")
-        client.force_login(_coordinator())
+        client = bench_client(bench_coordinator(USERNAME))
         urls = {name: reverse(url) for name, url in PAGES.items()}
         detail = _detail_match()
         if detail is not None:
@@ -59,18 +51,6 @@ class Command(BaseCommand):
                 f"{name:>18}: median {page['median_ms']:.0f} ms, "
                 f"p90 {page['p90_ms']:.0f} ms, queries {page['queries']}"
             )
-
-
-def _coordinator():
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    user, _ = get_user_model().objects.get_or_create(
-        username=USERNAME, defaults={"email": USERNAME, "is_staff": True}
-    )
-    user.groups.add(coordinator_group_sync())
-    if not staff_has_totp(user):
-        TOTP.activate(user, generate_totp_secret())
-    return user
 
 
 def _detail_match() -> int | None:

@@ -10,19 +10,17 @@ Not a test; it writes nothing.
     python manage.py bench_opportunity_board --repeat 15 [--json]
 """
 
-import contextlib
 import json
 import re
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.test import Client
-from django.test.utils import setup_test_environment
 from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import CaseRequest
-from core.bench import page_measure
+from core.bench import bench_client, page_measure
 from volunteers.models import AttorneyLanguage, AttorneyProfile
 
 TARGET_MS = 300
@@ -38,13 +36,10 @@ class Command(BaseCommand):
     def handle(self, *args, repeat: int, **options):
         if repeat < 1:
             raise CommandError("--repeat must be at least 1.")
-        with contextlib.suppress(RuntimeError):  # already set up when run from a test
-            setup_test_environment()
         open_cases = CaseRequest.objects.filter(status=CaseRequest.Status.OPEN).count()
         figures = {}
         for label, attorney in _attorneys().items():
-            client = Client(HTTP_HOST="localhost")
-            client.force_login(attorney.user)
+            client = bench_client(attorney.user)
             figures[label] = {
                 name: _measure(client, url, repeat) for name, url in _urls(client, attorney)
             }

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 from core.roles import COORDINATOR_PERMISSION
 from interpreters import tasks
 from interpreters.models import InterpreterLanguage, InterpreterProfile, TeamInterpreter
-from interpreters.selectors import SEARCHABLE, teams_without_interpreter
 from interpreters.services import interpreter_verify, team_run
 
 
@@ -75,6 +74,10 @@ class TeamWithoutInterpreterFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() != "unfilled":
             return queryset
+        # Imported where used: every process loads the admin, and the selectors come with the
+        # need dashboard's (tests/matching/test_commands.py).
+        from interpreters.selectors import SEARCHABLE
+
         return queryset.filter(match__status__in=SEARCHABLE).exclude(
             match__team_interpreters__status__in=TeamInterpreter.LIVE_STATUSES
         )
@@ -107,6 +110,8 @@ class TeamInterpreterAdmin(admin.ModelAdmin):
         attorney's match is no longer open, are skipped and counted."""
         if not request.user.has_perm(COORDINATOR_PERMISSION):
             raise PermissionDenied
+        from interpreters.selectors import teams_without_interpreter  # see the filter above
+
         chosen = set(queryset.values_list("match_id", flat=True))
         queued = teams_without_interpreter(match_ids=chosen)
         for match_id in queued:

@@ -33,7 +33,6 @@ from core.services import event_record
 from core.types import Actor
 from interpreters import teams
 from interpreters.models import InterpreterLanguage, InterpreterProfile, TeamInterpreter
-from interpreters.selectors import SEARCHABLE
 from interpreters.signals import team_unfilled
 from matching.models import Match
 from matching.services import MatchError, match_propose
@@ -390,6 +389,10 @@ def team_search_again(*, match_id: int, actor: Actor = None) -> TeamInterpreter 
     team had before), with the same unfilled notice, sent once per match, when there is still
     nobody. Nothing when the match is no longer open or its team has a live interpreter, so a
     second request for the same team does nothing. Returns the new assignment, or None."""
+    # Here, not at the top: the admin imports this module, and every process loads the admin;
+    # the selectors come with the need dashboard's (tests/matching/test_commands.py).
+    from interpreters.selectors import SEARCHABLE
+
     if actor is not None:
         _check_coordinator(actor)
     with transaction.atomic():

@@ -96,7 +96,9 @@ def _most_claims_on_one_page() -> int:
 def test_a_run_claiming_many_cases_of_one_page_keeps_every_claim_heap_only():
     # At 1,000,000 cases a run claims ~9% of the open cases, ~4 a page and up to 13 on some:
     # when pages kept 10% free (room for ~5 new versions), 10% of its claims found theirs full
-    # (here 42 of 147).
+    # (here 30-42 of 147). With a fifth free, all but a few: how the rows fall on the pages
+    # moves with what the tests before left in the table and its sequences (147 of 147 alone,
+    # 146 after the whole suite, 145 after 400 rolled-back cases; at fillfactor 90 then, 108).
     call_command("seed_scale", attorneys=120, cases=2000, seed=3)
     before = _updates()
 
@@ -105,7 +107,7 @@ def test_a_run_claiming_many_cases_of_one_page_keeps_every_claim_heap_only():
     updated, hot = (after - b for after, b in zip(_updates(), before, strict=True))
     assert updated == run.proposals
     assert _most_claims_on_one_page() > 4
-    assert hot == updated
+    assert updated - hot <= updated // 30, f"{updated - hot} of {updated} claims not heap-only"
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="HOT updates are PostgreSQL's")

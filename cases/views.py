@@ -25,7 +25,7 @@ from cases.services import (
     case_request_submit_by_partner,
 )
 from cases.validation import CaseRequestInvalid
-from core.forms import SUBMISSION_FIELD
+from core.forms import SUBMISSION_FIELD, render_form
 from core.types import AuthenticatedHttpRequest
 
 
@@ -61,7 +61,7 @@ def intake_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             _recorded_message(request, case, created)
             return redirect("cases:detail", reference=case.reference)
-    return _form_page(request, form, case=None)
+    return render_form(request, "cases/partner_form.html", {"form": form, "case": None})
 
 
 def _recorded_message(request: AuthenticatedHttpRequest, case: CaseRequest, created: bool) -> None:
@@ -72,14 +72,6 @@ def _recorded_message(request: AuthenticatedHttpRequest, case: CaseRequest, crea
             request,
             f"We already received this case request: it is recorded once, as {case.reference}.",
         )
-
-
-def _form_page(
-    request: AuthenticatedHttpRequest, form: PartnerCaseRequestForm, *, case: CaseRequest | None
-) -> HttpResponse:
-    status = 400 if request.method == "POST" else 200  # a POST here was refused
-    context = {"form": form, "case": case}
-    return render(request, "cases/partner_form.html", context, status=status)
 
 
 @login_required
@@ -107,4 +99,4 @@ def intake_edit(request: AuthenticatedHttpRequest, reference: str) -> HttpRespon
             return redirect("cases:detail", reference=case.reference)
     else:
         case_request_identifiers_viewed(case_request=case, viewer=request.user, where="partner")
-    return _form_page(request, form, case=case)
+    return render_form(request, "cases/partner_form.html", {"form": form, "case": case})

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.errors import DomainError
+from core.forms import render_form
 from core.services import event_record
 from interpreters import selectors, services
 from interpreters.forms import InterpreterForm
@@ -66,9 +67,8 @@ def profile(request):
         else:
             messages.success(request, "Saved. A coordinator verifies new interpreters.")
             return redirect("interpreters:dashboard")
-    status = 400 if request.method == "POST" else 200
     context = {"form": form, "languages": languages, "interpreter": interpreter}
-    return render(request, "interpreters/profile.html", context, status=status)
+    return render_form(request, "interpreters/profile.html", context)
 
 
 @require_safe

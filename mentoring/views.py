@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.errors import DomainError
+from core.forms import render_form
 from core.services import event_record
 from mentoring import selectors, services
 from mentoring.forms import PreferencesForm
@@ -51,8 +52,7 @@ def preferences(request):
         "min_years": services.MENTOR_MIN_YEARS,
         "min_cases": services.MENTOR_MIN_CASES,
     }
-    status = 400 if request.method == "POST" else 200
-    return render(request, "mentoring/preferences.html", context, status=status)
+    return render_form(request, "mentoring/preferences.html", context)
 
 
 @require_safe

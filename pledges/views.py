@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from core.forms import render_form
 from core.ratelimit import rate_limit_consume
 from pledges import selectors, services
 from pledges.charts import wall_progress_chart
@@ -59,9 +60,8 @@ def pledge_new(request):
                 form.add_domain_error(error)
             else:
                 return redirect("pledges:thanks")
-    status = 400 if request.method == "POST" else 200  # a POST here was refused
     context = {"form": form, **_blank_form_cache(form)}
-    return render(request, "pledges/form.html", context, status=status)
+    return render_form(request, "pledges/form.html", context)
 
 
 def _blank_form_cache(form) -> dict:

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.errors import DomainError
+from core.forms import render_form
 from core.ratelimit import rate_limit_consume
 from core.services import event_record
 from interpreters.selectors import interpreter_for_user
@@ -203,8 +204,7 @@ def profile_step(request, step):
         "previous": _STEP_SLUGS[position - 1] if position else None,
         "is_last": position == len(STEPS) - 1,
     }
-    status = 400 if request.method == "POST" else 200  # a POST here was refused
-    return render(request, f"volunteers/profile_{step}.html", context, status=status)
+    return render_form(request, f"volunteers/profile_{step}.html", context)
 
 
 def _next_url(step: str) -> str:
@@ -568,8 +568,7 @@ def account_delete(request):
             messages.info(request, "Your account is deleted. Thank you for your help.")
             return redirect("home")
     context = {"form": form, "blocking": blocking}
-    status = 400 if request.method == "POST" else 200  # a POST here was refused
-    return render(request, "volunteers/account_delete.html", context, status=status)
+    return render_form(request, "volunteers/account_delete.html", context)
 
 
 @require_safe

@@ -43,7 +43,7 @@ from matching.pipeline.connections import SecondConnection
 from matching.pipeline.load import Problem, cell_id
 from matching.pipeline.load.problem import IntArray, pg_array, solution_pks
 from matching.solver import Solution
-from matching.solver.arrays import lexsort_ints, stable_order
+from matching.solver.arrays import lexsort_ints
 from volunteers.models import AttorneyProfile
 from volunteers.timezones import DATE_MARGIN, attorney_paused
 
@@ -170,44 +170,18 @@ def _chosen(proposals: _Proposals, free: dict[int, int]) -> "_Candidates | None"
     """The proposals the locked attorneys' free capacity allows, in case order (the matches'
     indexes on case_id then grow at their right edge, and the foreign-key checks visit the
     cases table page by page instead of jumping at random through a table far larger than
-    PostgreSQL's buffer cache); None if there are none.
-
-    Each attorney keeps its first ``free`` proposals in best-first order (none when it is not
-    in ``free``): a proposal's rank among its attorney's, against that attorney's room.
-    """
-    attorney = proposals.attorney
-    keep = _rank_within(attorney) < _room(free, attorney)
-    if not keep.any():
+    PostgreSQL's buffer cache); None if there are none. Each attorney keeps its first ``free``
+    proposals in best-first order (none when it is not in ``free``)."""
+    room, kept = dict(free), []
+    for i, attorney in enumerate(proposals.attorney.tolist()):
+        if room.get(attorney, 0) > 0:
+            room[attorney] -= 1
+            kept.append(i)
+    if not kept:
         return None
-    chosen = np.flatnonzero(keep)
+    chosen = np.array(kept, dtype=np.int64)
     chosen = chosen[np.argsort(proposals.case[chosen], kind="stable")]
     return _Candidates(*(column[chosen] for column in proposals))
-
-
-def _room(free: dict[int, int], attorneys: IntArray) -> IntArray:
-    """``free.get(attorney, 0)`` of each attorney, by one sorted lookup."""
-    pks = np.fromiter(free, dtype=np.int64, count=len(free))
-    room = np.fromiter(free.values(), dtype=np.int64, count=len(free))
-    if not len(pks):
-        return np.zeros(len(attorneys), dtype=np.int64)
-    order = np.argsort(pks)
-    pks, room = pks[order], room[order]
-    at = np.minimum(np.searchsorted(pks, attorneys), len(pks) - 1)
-    return np.where(pks[at] == attorneys, room[at], 0)
-
-
-def _rank_within(attorneys: IntArray) -> IntArray:
-    """Each proposal's rank among its attorney's, in the order given (0 for the first)."""
-    by_attorney = stable_order(attorneys)
-    grouped = attorneys[by_attorney]
-    first = np.ones(len(grouped), dtype=bool)
-    first[1:] = grouped[1:] != grouped[:-1]
-    starts = np.flatnonzero(first)
-    rank = np.empty(len(attorneys), dtype=np.int64)
-    rank[by_attorney] = np.arange(len(grouped)) - np.repeat(
-        starts, np.diff([*starts, len(grouped)])
-    )
-    return rank
 
 
 def _explained(facts: _Facts, candidates: "_Candidates") -> "_Batch":

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 
 from core.roles import coordinator_group_sync
@@ -20,6 +21,20 @@ ROOT = Path(__file__).resolve().parent.parent
 def fast_password_hashing(settings):
     """Hashing the cast's passwords with PBKDF2 would dominate the suite's runtime."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts and ends with an empty cache. What the cache holds (rate-limit and
+    refused-access counters, memoised figures) is not rolled back with the test's transaction,
+    but on SQLite the row ids are, so a count one test leaves under `user.pk` would land on the
+    next test's user with that id (tests/test_cache_isolation.py); and the file cache or Redis
+    outlives the run. Ids are never reused outside tests: PostgreSQL sequences and SQLite's
+    AUTOINCREMENT do not hand out a committed id again, so the counters' keys are left as they
+    are. In CI the cache is a Redis database of its own (.ci/run), which this empties."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

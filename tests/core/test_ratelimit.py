@@ -6,7 +6,7 @@ from unittest import mock
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
 
@@ -15,13 +15,6 @@ from tests.factories import UserFactory
 
 PASSWORD = "correct horse battery staple"
 PROXY = "127.0.0.1"  # every request reaches gunicorn from the proxy on the same machine
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _request(forwarded_for=None):

@@ -14,7 +14,6 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from allauth.mfa.utils import decrypt
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -27,14 +26,6 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple"
 LOGIN = reverse("admin:login")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """The counters live in the shared cache, not the test database: start from zero."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -122,14 +121,6 @@ def _scanning(method, scan: A11yScan, of=lambda page: page):
         return result
 
     return wrapper
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """allauth's rate limits live in the shared cache: a rerun must not inherit them."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture(autouse=True)

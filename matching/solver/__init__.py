@@ -53,9 +53,14 @@ from matching.solver.components import (
     attorney_components,
     component_batches,
     components,
-    import_scipy,
 )
-from matching.solver.flow import SOLVE_BATCH_ARCS, add_arcs, solve, solve_component
+from matching.solver.flow import (
+    SOLVE_BATCH_ARCS,
+    add_arcs,
+    import_solver_libraries,
+    solve,
+    solve_component,
+)
 from matching.solver.greedy import (
     GreedyKey,
     greedy_merge,
@@ -106,7 +111,7 @@ __all__ = [
     "greedy_pairs",
     "greedy_with_hubs",
     "hub_ids",
-    "import_scipy",
+    "import_solver_libraries",
     "instance_to_json",
     "load_instance",
     "load_instance_with_hubs",

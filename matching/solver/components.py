@@ -66,13 +66,6 @@ def components(instance: Instance, *, batch_arcs: int = 0) -> list[Instance]:
     return parts
 
 
-def import_scipy() -> None:
-    """Import what the components take from scipy (0.3-0.7 s), so that a process's first run
-    does not pay for it in its write: a worker calls this when it starts (matching.tasks.runs);
-    the solver imports it lazily so that web processes never do."""
-    import scipy.sparse.csgraph  # noqa: F401
-
-
 def _component_labels(instance: Instance, *, batch_arcs: int) -> tuple[IntArray, IntArray]:
     """Part label of every attorney and every cell: its component, or its batch of them."""
     # Imported here, not at the top: scipy costs every process ~0.3 s at start-up.

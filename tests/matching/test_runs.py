@@ -394,6 +394,25 @@ def test_a_negative_stored_priority_counts_as_zero(fast):
     assert priority == {case_id(below.pk): 0, case_id(above.pk): 7}
 
 
+@pytest.mark.parametrize("fast", [True, False], ids=["packed", "orm"])
+def test_a_later_load_reuses_the_cells_made_and_sees_a_court_moved(fast):
+    """The cells a process made are kept for its later runs (cases.py, _cell_at), keyed by
+    their court's coordinates too: a court an administrator moves gives new cells at once."""
+    if fast and connection.vendor != "postgresql":
+        pytest.skip("the packed loader is PostgreSQL only")
+    AttorneyFactory(languages={"spa": 4})
+    case = CaseRequestFactory(language_id="spa")
+    first, again = load_problem(fast=fast).cells, load_problem(fast=fast).cells
+    assert len(first) == 1 and again[0] is first[0]
+
+    court = ImmigrationCourt.objects.get(pk=case.court_id)
+    court.latitude = float(court.latitude) + 1.5
+    court.save(update_fields=["latitude"])
+    (moved,) = load_problem(fast=fast).cells
+    assert moved.court_latitude == pytest.approx(first[0].court_latitude + 1.5)
+    assert moved.court_id == first[0].court_id
+
+
 def test_case_ids_too_large_to_pack_are_read_by_the_orm_loader(scale_world, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("the packed loader is PostgreSQL only")

@@ -32,7 +32,7 @@ from matching.models import Match, MatchingRun
 from matching.pipeline.load.attorneys import load_attorneys
 from matching.pipeline.run import matching_run
 from matching.scale.arrivals import NoTaker, case_data_for, pending_attorney
-from matching.solver import import_scipy
+from matching.solver import import_solver_libraries
 from matching.tasks import runs
 from volunteers.services import attorney_verify
 
@@ -54,8 +54,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, tries, full_run, full_run_id, seed, attorneys, **options):
         # What a worker imports when it starts (matching.tasks.runs), so that the first try is
-        # timed as in a running worker, not with this process's first import of scipy.
-        import_scipy()
+        # timed as in a running worker, not with this process's first import of scipy and
+        # OR-Tools.
+        import_solver_libraries()
         full = _full_run() if full_run else _last_full_run(full_run_id)
         rng = np.random.default_rng(seed)
         rows = []

@@ -23,7 +23,8 @@ the same :func:`solve_component`, so the run and ``solve_instance`` share one fl
 
 The modules, in dependency order:
 
-- ``instance``: :class:`Instance` (canonical numpy arrays), its checks, the errors.
+- ``instance``: :class:`Instance` (canonical numpy arrays), its checks, the errors; ids
+  written from numbers when read (:class:`NumberedIds`, the run's case ids).
 - ``solution``: :class:`Assignment`, :class:`Solution` (its :class:`Pairs`),
   :func:`merge_solutions`.
 - ``arrays``: vectorised helpers (:func:`ranges`).
@@ -72,9 +73,11 @@ from matching.solver.hubs import Hubs, component_labels, hub_ids, materialise
 from matching.solver.instance import (
     MAX_VALUE,
     IdArray,
+    Ids,
     Instance,
     InstanceError,
     IntArray,
+    NumberedIds,
     SolverError,
 )
 from matching.solver.io import (
@@ -96,9 +99,11 @@ __all__ = [
     "GreedyKey",
     "Hubs",
     "IdArray",
+    "Ids",
     "Instance",
     "InstanceError",
     "IntArray",
+    "NumberedIds",
     "Pairs",
     "Solution",
     "SolverError",

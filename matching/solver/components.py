@@ -8,7 +8,7 @@ from numpy.typing import NDArray
 
 from matching.solver.arrays import ranges
 from matching.solver.hubs import Hubs, component_labels
-from matching.solver.instance import Instance, IntArray, _freeze, _inverse
+from matching.solver.instance import Instance, IntArray, _inverse, freeze
 from matching.solver.solution import Pairs, Solution
 
 
@@ -61,7 +61,7 @@ def components(instance: Instance, *, batch_arcs: int = 0) -> list[Instance]:
             excluded_attorney=attorneys.local[instance.excluded_attorney[x]],
             excluded_case=case_local[instance.excluded_case[x]],
         )
-        _freeze(part)
+        freeze(part)
         parts.append(part)
     return parts
 

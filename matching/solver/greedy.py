@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 from matching.solver.arrays import lexsort_ints
 from matching.solver.cells import _cells_without_exclusions
 from matching.solver.hubs import Hubs
-from matching.solver.instance import IdArray, Instance, IntArray
+from matching.solver.instance import Ids, Instance, IntArray
 from matching.solver.solution import Solution, solution_of
 
 
@@ -405,7 +405,7 @@ def _merge(instance: Instance, hubs: Hubs, runs: _Runs) -> tuple[IntArray, IntAr
 
 
 def _lowest_case_of_tie(
-    heap: list[int], pair: int, cell_bits: int, case_ids: IdArray, next_case: list[int]
+    heap: list[int], pair: int, cell_bits: int, case_ids: Ids, next_case: list[int]
 ) -> int:
     """The cell, among the heap's entries for one (score, attorney), whose next case has the
     lowest id (the original rule's last tie-break); it leaves the heap, the others stay."""

@@ -1,8 +1,8 @@
 """The matching instance in array form: :class:`Instance`, its validation, and the errors."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -11,6 +11,42 @@ from matching.solver.arrays import lexsort_ints
 
 IntArray = NDArray[np.int64]
 IdArray = NDArray[np.object_]
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class NumberedIds:
+    """Ids ``f"{prefix}{n:0{width}d}"`` of ``numbers``, each string made only when read: the run
+    numbers its cases by primary key, and a million cases' strings (~70 MB, ~0.3 s) would be
+    made for the few its greedy's ties compare; the pairs' keys are the numbers themselves.
+    Read as an id array is: ``len``, an id by position, the ids at positions, ``tolist``."""
+
+    prefix: str
+    width: int
+    numbers: IntArray
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    @overload
+    def __getitem__(self, index: int | np.integer) -> str: ...
+    @overload
+    def __getitem__(self, index: IntArray | slice) -> "NumberedIds": ...
+    def __getitem__(self, index: int | np.integer | IntArray | slice) -> "str | NumberedIds":
+        picked = self.numbers[index]
+        if isinstance(picked, np.ndarray):
+            return NumberedIds(self.prefix, self.width, picked)
+        return f"{self.prefix}{int(picked):0{self.width}d}"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.tolist())
+
+    def tolist(self) -> list[str]:
+        prefix, width = self.prefix, self.width
+        return [f"{prefix}{n:0{width}d}" for n in self.numbers.tolist()]
+
+
+# Case ids: strings, or numbers written as strings when read (the run's).
+Ids = IdArray | NumberedIds
 
 # Capacities, affinities and priorities must fit in 31 bits so that OR-Tools' cost scaling
 # (costs times the node count) and the objective (a sum over millions of pairs) stay in int64.
@@ -34,14 +70,15 @@ class Instance:
     ``cell_start[k]:cell_start[k + 1]``), highest priority first, then by id; arcs sorted by
     (attorney, cell); exclusions unique and sorted by (attorney, case). References are positions
     in these arrays. Build one with :meth:`from_arrays` or :func:`load_instance`; the plain
-    constructor trusts that its arguments are already valid and canonical.
+    constructor trusts that its arguments are already valid and canonical. The run's case ids
+    are :class:`NumberedIds` (ascending numbers, so ascending ids), read as the others are.
     """
 
     attorney_ids: IdArray
     capacity: IntArray
     cell_ids: IdArray
     cell_start: IntArray
-    case_ids: IdArray
+    case_ids: Ids
     priority: IntArray
     arc_attorney: IntArray
     arc_cell: IntArray
@@ -138,7 +175,7 @@ class Instance:
                 attorney_rank[excluded_attorney_], _inverse(case_perm)[excluded_case_], n_cases
             ),
         )
-        _freeze(instance)
+        freeze(instance)
         return instance
 
 
@@ -299,7 +336,8 @@ def _check_pair_scores(
         )
 
 
-def _freeze(instance: Instance) -> None:
-    # The dataclass is frozen; make its arrays read-only too so components can share them.
+def freeze(instance: Instance) -> None:
+    """The dataclass is frozen; make its arrays read-only too so components can share them."""
     for name in Instance.__slots__:
-        getattr(instance, name).setflags(write=False)
+        array = getattr(instance, name)
+        (array.numbers if isinstance(array, NumberedIds) else array).setflags(write=False)

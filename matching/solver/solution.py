@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from matching.solver.instance import IdArray, Instance, IntArray
+from matching.solver.instance import IdArray, Ids, Instance, IntArray
 
 
 class Assignment(NamedTuple):
@@ -27,7 +27,7 @@ class Pairs:
     score."""
 
     attorney_ids: IdArray
-    case_ids: IdArray
+    case_ids: Ids
     attorney: IntArray
     case: IntArray
     score: IntArray

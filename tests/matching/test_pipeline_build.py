@@ -24,7 +24,7 @@ from matching.pipeline.load.problem import (
     case_ids,
 )
 from matching.pipeline.score import Arcs, Attorneys
-from matching.solver import Instance, InstanceError
+from matching.solver import Instance, InstanceError, NumberedIds
 
 PROPERTY = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=80)
 
@@ -85,6 +85,10 @@ def _from_arrays(attorneys, split, case_pk, priority, arcs) -> Instance:
 def _assert_same(built: Instance, expected: Instance) -> None:
     for name in Instance.__slots__:
         got, want = getattr(built, name), getattr(expected, name)
+        if isinstance(got, NumberedIds):  # the run's case ids: the same ids, once read
+            assert got.tolist() == want.tolist(), name
+            assert not got.numbers.flags.writeable, name
+            continue
         assert got.dtype == want.dtype, name
         assert np.array_equal(got, want), name
         assert not got.flags.writeable, name
@@ -114,6 +118,27 @@ def test_build_instance_keeps_an_arc_of_zero_affinity_that_priority_lifts():
     arcs = Arcs(np.array([0]), np.array([0]), np.array([0]))
     built = build_instance(attorneys, split, np.array([9]), np.array([2]), arcs)
     _assert_same(built, _from_arrays(attorneys, split, np.array([9]), np.array([2]), arcs))
+
+
+def test_the_runs_instance_holds_case_keys_not_a_string_per_case():
+    attorneys = _attorneys(np.array([3]), np.array([1]))
+    split = _split(["k"], np.array([0, 0]), np.zeros(0, int), np.zeros(0, int))
+    arcs = Arcs(np.array([0]), np.array([0]), np.array([4]))
+    built = build_instance(attorneys, split, np.array([7, 9]), np.array([1, 2]), arcs)
+    assert isinstance(built.case_ids, NumberedIds)
+    assert built.case_ids.numbers.tolist() == [9, 7]  # best priority first
+    assert built.case_ids[1] == case_id(7)
+
+
+@given(st.lists(st.integers(0, 10**11 - 1), max_size=30), st.data())
+def test_numbered_case_ids_read_as_the_ids_and_back_as_the_keys(pks, data):
+    values = np.array(pks, dtype=np.int64)
+    at = np.array(data.draw(st.lists(st.integers(0, len(pks) - 1))) if pks else [], dtype=np.int64)
+    numbered, ids = CASE_IDS.numbered(values), case_ids(values)
+    assert (len(numbered), list(numbered), numbered.tolist()) == (len(ids), list(ids), ids.tolist())
+    assert [numbered[i] for i in at.tolist()] == ids[at].tolist() == numbered[at].tolist()
+    assert CASE_IDS.pks(numbered[at]).tolist() == values[at].tolist()
+    assert ATTORNEY_IDS.pks(numbered).tolist() == pks  # another letter: read from the ids
 
 
 @given(st.lists(st.integers(0, 10**11 - 1), max_size=30))

@@ -7,19 +7,19 @@ from numpy.typing import NDArray
 
 from matching.pipeline.load.problem import (
     ATTORNEY_PK_LIMIT,
+    CASE_IDS,
     CASE_PK_LIMIT,
     IntArray,
     attorney_id,
     attorney_ids,
     case_id,
-    case_ids,
     cell_id,
 )
 from matching.pipeline.score import Arcs, Attorneys
 from matching.scoring import CellFacts
 from matching.solver import Hubs, Instance
 from matching.solver.arrays import lexsort_ints, unique_ints
-from matching.solver.instance import MAX_VALUE
+from matching.solver.instance import MAX_VALUE, freeze
 
 
 @dataclass(eq=False, slots=True)
@@ -127,7 +127,8 @@ def _canonical(
     (a third of a run's build time), or None where its checks must speak.
 
     1. Attorney and case ids come from ascending primary keys, zero-padded: already sorted.
-       Cells are sorted by id once (tens of thousands of strings).
+       Case ids stay the keys (``CASE_IDS.numbered``): on the run's path only the greedy's
+       ties read a case's id. Cells are sorted by id once (tens of thousands of strings).
     2. Cases by (cell, priority descending, id) and arcs by (attorney, cell): one integer sort
        each, as from_arrays does them.
     3. None unless every value is in range, every arc scores above 0 whatever the priority (so
@@ -158,7 +159,7 @@ def _canonical(
         cell_start=np.concatenate(
             ([0], np.cumsum(np.bincount(case_cell, minlength=len(cell_ids))))
         ).astype(np.int64),
-        case_ids=case_ids(case_pk[case_perm]),
+        case_ids=CASE_IDS.numbered(case_pk[case_perm]),
         priority=priority[case_perm].astype(np.int64),
         # Shared with the caller when already canonical (and then read-only, as all of these).
         arc_attorney=arc_attorney.astype(np.int64, copy=False),
@@ -167,8 +168,7 @@ def _canonical(
         excluded_attorney=excluded // max(len(case_pk), 1),
         excluded_case=excluded % max(len(case_pk), 1),
     )
-    for name in Instance.__slots__:  # read-only, as from_arrays leaves them
-        getattr(instance, name).setflags(write=False)
+    freeze(instance)  # as from_arrays leaves it
     return instance
 
 

@@ -9,7 +9,7 @@ from numpy.typing import NDArray
 
 from matching.pipeline.score import Attorneys
 from matching.scoring import AttorneyFacts, CellFacts
-from matching.solver import Hubs, Instance, Solution
+from matching.solver import Hubs, Ids, Instance, NumberedIds, Solution
 
 IntArray = NDArray[np.int64]
 
@@ -58,10 +58,17 @@ class PaddedIds:
         ids[:] = text.tobytes().decode("ascii").split(",")[:-1]
         return ids
 
-    def pks(self, ids: NDArray[np.object_]) -> IntArray:
-        """The primary key of each id, the inverse of :meth:`many`: read as bytes by numpy
-        when every id is this prefix and ``width`` digits (as :meth:`many` makes them); ids of
-        any other form (another width, another letter) by :func:`pk_of`, one at a time."""
+    def numbered(self, pks: IntArray) -> NumberedIds:
+        """The ids of ``pks`` as the solver reads them, each made only when read."""
+        return NumberedIds(self.prefix, self.width, pks)
+
+    def pks(self, ids: Ids) -> IntArray:
+        """The primary key of each id, the inverse of :meth:`many` and :meth:`numbered`: the
+        numbers themselves when :meth:`numbered` made them; read as bytes by numpy when every
+        id is this prefix and ``width`` digits (as :meth:`many` makes them); ids of any other
+        form (another width, another letter) by :func:`pk_of`, one at a time."""
+        if isinstance(ids, NumberedIds) and (ids.prefix, ids.width) == (self.prefix, self.width):
+            return ids.numbers
         text = "".join(ids.tolist()).encode("ascii", errors="replace")
         if len(text) != (self.width + 1) * len(ids):
             return _pks_one_at_a_time(ids)
@@ -87,7 +94,7 @@ def pk_of(solver_id: str) -> int:
     return int(solver_id[1:])
 
 
-def _pks_one_at_a_time(ids: NDArray[np.object_]) -> IntArray:
+def _pks_one_at_a_time(ids: Ids) -> IntArray:
     return np.fromiter(map(pk_of, ids.tolist()), dtype=np.int64, count=len(ids))
 
 

@@ -6,10 +6,13 @@ creates (a nullable unique column). The same POST sent again (a double click, th
 resending it, a proxy or client retrying) carries the same token, so the service finds the row
 already created and writes nothing. The token is not a secret and names nothing.
 
-Not caught: a form page fetched again. The pages are no-store (SEC-3), so the back button
-fetches the form again, with a new token; Chromium restores what was typed, not the token
-(tried with a script-set and a text input: neither came back), so a second send after Back is
-a second submission.
+Not caught by the token: a form page fetched again. The pages are no-store (SEC-3), so the
+back button fetches the form again, with a new token; Chromium restores what was typed, not the
+token (tried with a script-set and a text input: neither came back), so a second send after
+Back is a second submission. Each service decides what that means: the same hours for the same
+day, just logged on the case, are asked about (volunteers.services.HOURS_REPEAT_WINDOW); a
+partner's request with an A-number its organization already recorded is refused as a duplicate
+(cases.services); one without an A-number is recorded again.
 """
 
 import uuid

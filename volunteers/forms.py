@@ -403,6 +403,11 @@ class CaseHoursForm(OneSubmissionForm):
 
     hours = forms.DecimalField(min_value=Decimal("0.1"), max_value=24, decimal_places=1)
     worked_on = forms.DateField(label="Day worked", widget=forms.DateInput(attrs={"type": "date"}))
+    # Shown only when the same hours were just logged (services.HOURS_REPEAT_WINDOW): a hidden
+    # "False" until then, a checkbox once asked, ticked kept when the page comes back.
+    again = forms.BooleanField(
+        label="These are more hours", required=False, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, today, **kwargs):
         super().__init__(*args, **kwargs)
@@ -412,6 +417,11 @@ class CaseHoursForm(OneSubmissionForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+
+    def ask_again(self, message: str) -> None:
+        """The same hours were just logged: show the box that says these are more hours."""
+        self.fields["again"].widget = forms.CheckboxInput()
+        self.add_error("again", message)
 
 
 def _date_input(**attrs) -> forms.DateInput:

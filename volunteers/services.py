@@ -7,7 +7,7 @@ only, never personal data) and raises AttorneyError with a stable code that form
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -526,6 +526,10 @@ def _hours_day_check(*, match: Match, worked_on: date) -> None:
 
 
 HOURS_PER_DAY = Decimal(24)
+# The same hours on the same day of the same case, logged again within this long, are taken for
+# the form sent again (Back, then Send: the page is never cached, so it comes with a new one-time
+# token) until the attorney says they are more hours.
+HOURS_REPEAT_WINDOW = timedelta(minutes=15)
 
 
 def attorney_today(*, attorney: AttorneyProfile, at: datetime | None = None) -> date:
@@ -542,6 +546,7 @@ def case_hours_log(
     hours: Decimal,
     worked_on: date,
     submission_token: UUID | None = None,
+    again: bool = False,
 ) -> tuple[CaseHours, bool]:
     """The attorney who accepted the case logs pro bono hours on it (pledges count them);
     returns (entry, created).
@@ -550,7 +555,8 @@ def case_hours_log(
     hours in all (issue 11 #9): the wall shows these hours publicly. The attorney's row is
     locked, so two entries for one day cannot both pass the total check. A submission sent
     again (its ``submission_token``, core.forms) logs nothing: after the lock the second finds
-    the first's entry and returns it, with False.
+    the first's entry and returns it, with False. The same hours for the same day logged on
+    the case within HOURS_REPEAT_WINDOW are refused unless ``again`` says they are more hours.
     """
     if match.status != Match.Status.ACCEPTED or match.attorney.user_id != user.pk:
         raise AttorneyError("Hours are logged on your accepted cases only.", code="not_your_case")
@@ -558,6 +564,8 @@ def case_hours_log(
     if (earlier := _hours_submitted(match=match, submission_token=submission_token)) is not None:
         return earlier, False
     _hours_day_check(match=match, worked_on=worked_on)
+    if not again:
+        _hours_repeat_check(match=match, hours=hours, worked_on=worked_on, token=submission_token)
     logged = CaseHours.objects.filter(
         match__attorney_id=match.attorney_id, worked_on=worked_on
     ).aggregate(total=Sum("hours"))["total"] or Decimal(0)
@@ -580,6 +588,29 @@ def case_hours_log(
         return earlier, False
     event_record(verb="case.hours_logged", actor=user, target=match, data={"hours": str(hours)})
     return entry, True
+
+
+def _hours_repeat_check(
+    *, match: Match, hours: Decimal, worked_on: date, token: UUID | None
+) -> None:
+    """Refuses the hours just logged on the case for that day (HOURS_REPEAT_WINDOW). An entry
+    of this very submission is not a repeat but its twin, which the insert finds (its token)."""
+    same = CaseHours.objects.filter(
+        match=match,
+        hours=hours,
+        worked_on=worked_on,
+        created_at__gte=timezone.now() - HOURS_REPEAT_WINDOW,
+    )
+    if token is not None:
+        same = same.exclude(submission_token=token)
+    if (recent := same.order_by("-created_at").first()) is not None:
+        minutes = max(1, round((timezone.now() - recent.created_at).total_seconds() / 60))
+        ago = "a minute" if minutes == 1 else f"{minutes} minutes"
+        raise AttorneyError(
+            f"You logged {hours} hours for {worked_on:%-d %B %Y} on this case {ago} ago. If these "
+            'are more hours, tick "These are more hours" and send again.',
+            code="just_logged",
+        )
 
 
 def _hours_submitted(*, match: Match, submission_token: UUID | None) -> CaseHours | None:

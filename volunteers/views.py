@@ -439,7 +439,10 @@ def case_hours(request, match_id):
                 match=match, user=request.user, **form.cleaned_data
             )
         except AttorneyError as error:
-            form.add_error(_HOURS_ERROR_FIELDS.get(error.code), error.message)
+            if error.code == "just_logged":
+                form.ask_again(error.message)
+            else:
+                form.add_error(_HOURS_ERROR_FIELDS.get(error.code), error.message)
         else:
             _hours_logged_message(request, entry, created)
             return redirect("volunteers:case", match_id=match.pk)

@@ -15,18 +15,25 @@ from volunteers.models import CaseHours
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
 
 
-def test_hours_double_clicked_are_logged_once(browser, live_server, att_a, coord):
+def _hours_on_an_accepted_case(browser, live_server, att_a, coord):
+    """The attorney, signed in, on the page of a case they accepted, 3 hours typed in the
+    hours form: (match, journey)."""
     from matching.services import match_accept, match_attest_no_conflict
 
     match = offer_create(attorney=att_a, coordinator=coord)
     match_attest_no_conflict(match=match, user=att_a.user)
     match_accept(match=match, user=att_a.user)
     journey = Journey(browser, live_server.url)
+    _sign_in(journey, att_a.user)
+    journey.go(f"/attorney/cases/{match.pk}/")
+    journey.page.fill("#id_hours", "3")
+    return match, journey
+
+
+def test_hours_double_clicked_are_logged_once(browser, live_server, att_a, coord):
+    match, journey = _hours_on_an_accepted_case(browser, live_server, att_a, coord)
     try:
-        _sign_in(journey, att_a.user)
         page = journey.page
-        journey.go(f"/attorney/cases/{match.pk}/")
-        page.fill("#id_hours", "3")
         page.dblclick("form[data-form=hours] button[type=submit]")
         page.wait_for_selector("[data-hours-total='3.0'], [data-hours-total='6.0']")
         page.wait_for_load_state("load")
@@ -62,6 +69,37 @@ def test_a_partner_request_double_clicked_is_recorded_once(browser, live_server)
         case = CaseRequest.objects.get()
         assert page.url.endswith(f"/intake/{case.reference}/")
         assert CaseRequest.objects.count() == 1
+    finally:
+        journey.context.close()
+        connections.close_all()
+
+
+def test_hours_sent_again_after_back_are_asked_about_then_logged_when_ticked(
+    browser, live_server, att_a, coord
+):
+    """Back, then Send: the page is never cached, so it comes with a new token; the same hours
+    for the same day are asked about (a 400 page, scanned), and logged once ticked."""
+    _, journey = _hours_on_an_accepted_case(browser, live_server, att_a, coord)
+    try:
+        page = journey.page
+        page.click("form[data-form=hours] button[type=submit]")
+        page.wait_for_selector("[data-hours-total='3.0']")
+        page.go_back()
+        page.wait_for_load_state("load")
+        page.fill("#id_hours", "3")
+        page.click("form[data-form=hours] button[type=submit]")
+        page.wait_for_selector("#id_again")
+        assert "These are more hours" in page.content()
+        assert CaseHours.objects.count() == 1
+        journey.shot("hours-asked-again-phone")
+        page.set_viewport_size({"width": 1280, "height": 900})
+        journey.shot("hours-asked-again-desktop")
+        page.check("#id_again")
+        page.click("form[data-form=hours] button[type=submit]")
+        page.wait_for_selector("[data-hours-total='6.0']")
+        assert CaseHours.objects.count() == 2
+        # The question is a 400 page, which the console reports; nothing else.
+        assert [p for p in journey.problems if "status of 400" not in p] == []
     finally:
         journey.context.close()
         connections.close_all()

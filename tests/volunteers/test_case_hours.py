@@ -191,3 +191,50 @@ def test_a_twin_committed_after_the_lookup_is_found_not_a_500(client, att_a, acc
     again = _log(client, accepted, "2", _day(3), token=token)
     assert again.status_code == 302 and len(calls) == 2
     assert CaseHours.objects.count() == 1
+
+
+# The same hours again after Back and Send: the page is never cached, so the form comes back with
+# a new token; the same hours for the same day of the case within HOURS_REPEAT_WINDOW are asked
+# about instead of logged twice.
+
+
+def test_the_same_hours_sent_again_with_a_new_token_are_asked_about_not_logged(
+    client, att_a, accepted
+):
+    client.force_login(att_a.user)
+    assert _log(client, accepted, "2.5", _day(3)).status_code == 302
+    again = _log(client, accepted, "2.5", _day(3))  # Back, then Send: a fresh token
+    body = again.content.decode()
+    assert again.status_code == 400
+    assert "You logged 2.5 hours for" in body and "on this case a minute ago" in body
+    assert 'type="checkbox" name="again"' in body and "These are more hours" in body
+    assert CaseHours.objects.count() == 1
+    assert DomainEvent.objects.filter(verb="case.hours_logged").count() == 1
+
+    token = again.context["hours_form"]["submission_token"].value()
+    data = {"hours": "2.5", "worked_on": _day(3), "submission_token": token, "again": "on"}
+    more = client.post(reverse("volunteers:case_hours", args=[accepted.pk]), data)
+    assert more.status_code == 302
+    assert list(CaseHours.objects.values_list("hours", flat=True)) == [Decimal("2.5")] * 2
+
+
+def test_other_hours_another_day_or_a_later_entry_are_logged_without_asking(
+    client, att_a, coord, accepted
+):
+    from volunteers.services import HOURS_REPEAT_WINDOW
+
+    other_case = _accept(att_a, coord)
+    client.force_login(att_a.user)
+    assert _log(client, accepted, "2", _day(3)).status_code == 302
+    assert _log(client, accepted, "3", _day(3)).status_code == 302  # other hours
+    assert _log(client, accepted, "2", _day(4)).status_code == 302  # another day
+    assert _log(client, other_case, "2", _day(3)).status_code == 302  # another case
+    CaseHours.objects.update(created_at=timezone.now() - HOURS_REPEAT_WINDOW)
+    assert _log(client, accepted, "2", _day(3)).status_code == 302  # not just logged
+    assert CaseHours.objects.count() == 5
+
+
+def test_the_hours_form_shows_no_box_until_it_asks(client, att_a, accepted):
+    client.force_login(att_a.user)
+    body = client.get(reverse("volunteers:case", args=[accepted.pk])).content.decode()
+    assert 'type="hidden" name="again"' in body and "These are more hours" not in body

@@ -408,20 +408,23 @@ class CaseHoursForm(OneSubmissionForm):
     again = forms.BooleanField(
         label="These are more hours", required=False, widget=forms.HiddenInput
     )
+    # The field each of case_hours_log's refusals is about (by its code).
+    _ERROR_FIELDS = {"before_acceptance": "worked_on", "future_date": "worked_on",
+                     "day_full": "hours", "just_logged": "again"}  # fmt: skip
 
     def __init__(self, *args, today, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("worked_on", today)
         self.fields["worked_on"].widget.attrs["max"] = today.isoformat()
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+        self.helper = _helper()
 
-    def ask_again(self, message: str) -> None:
-        """The same hours were just logged: show the box that says these are more hours."""
-        self.fields["again"].widget = forms.CheckboxInput()
-        self.add_error("again", message)
+    def add_domain_error(self, error: AttorneyError) -> None:
+        """case_hours_log's refusal, next to the field it is about; hours just logged (the
+        form sent again after Back) show the box that says these are more hours."""
+        if error.code == "just_logged":
+            self.fields["again"].widget = forms.CheckboxInput()
+        self.add_error(self._ERROR_FIELDS.get(error.code), error.message)
 
 
 def _date_input(**attrs) -> forms.DateInput:

@@ -415,10 +415,6 @@ def opportunity_request(request, reference):
 
 
 # Which field a refused hours entry points at (case_hours_log's error codes).
-_HOURS_ERROR_FIELDS = {"before_acceptance": "worked_on", "future_date": "worked_on",
-                       "day_full": "hours"}  # fmt: skip
-
-
 def _case_hours_context(*, match, form=None) -> dict:
     """The hours part of the attorney's case page (a refused entry shows its errors)."""
     logged = list(match.hours.all()[:20])
@@ -439,10 +435,7 @@ def case_hours(request, match_id):
                 match=match, user=request.user, **form.cleaned_data
             )
         except AttorneyError as error:
-            if error.code == "just_logged":
-                form.ask_again(error.message)
-            else:
-                form.add_error(_HOURS_ERROR_FIELDS.get(error.code), error.message)
+            form.add_domain_error(error)
         else:
             _hours_logged_message(request, entry, created)
             return redirect("volunteers:case", match_id=match.pk)

@@ -13,9 +13,15 @@ IntArray = NDArray[np.int64]
 IdArray = NDArray[np.object_]
 
 
+def numbered_id(prefix: str, width: int, number: int) -> str:
+    """A numbered id: ``prefix`` then ``number`` zero-padded to ``width`` digits, so that the
+    ids' order is the numbers' order (the solver sorts ids as strings)."""
+    return f"{prefix}{number:0{width}d}"
+
+
 @dataclass(frozen=True, eq=False, slots=True)
 class NumberedIds:
-    """Ids ``f"{prefix}{n:0{width}d}"`` of ``numbers``, each string made only when read: the run
+    """The :func:`numbered_id` of each of ``numbers``, each string made only when read: the run
     numbers its cases by primary key, and a million cases' strings (~70 MB, ~0.3 s) would be
     made for the few its greedy's ties compare; the pairs' keys are the numbers themselves.
     Read as an id array is: ``len``, an id by position, the ids at positions, ``tolist``."""
@@ -35,14 +41,14 @@ class NumberedIds:
         picked = self.numbers[index]
         if isinstance(picked, np.ndarray):
             return NumberedIds(self.prefix, self.width, picked)
-        return f"{self.prefix}{int(picked):0{self.width}d}"
+        return numbered_id(self.prefix, self.width, int(picked))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.tolist())
 
     def tolist(self) -> list[str]:
         prefix, width = self.prefix, self.width
-        return [f"{prefix}{n:0{width}d}" for n in self.numbers.tolist()]
+        return [numbered_id(prefix, width, n) for n in self.numbers.tolist()]
 
 
 # Case ids: strings, or numbers written as strings when read (the run's).
@@ -71,7 +77,8 @@ class Instance:
     (attorney, cell); exclusions unique and sorted by (attorney, case). References are positions
     in these arrays. Build one with :meth:`from_arrays` or :func:`load_instance`; the plain
     constructor trusts that its arguments are already valid and canonical. The run's case ids
-    are :class:`NumberedIds` (ascending numbers, so ascending ids), read as the others are.
+    are :class:`NumberedIds` (ids made from the cases' primary keys when read), read as the
+    others are.
     """
 
     attorney_ids: IdArray

@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 from matching.pipeline.score import Attorneys
 from matching.scoring import AttorneyFacts, CellFacts
 from matching.solver import Hubs, Ids, Instance, NumberedIds, Solution
+from matching.solver.instance import numbered_id
 
 IntArray = NDArray[np.int64]
 
@@ -24,8 +25,8 @@ CHUNK = 20_000
 
 @dataclass(frozen=True, slots=True)
 class PaddedIds:
-    """One kind of id, ``f"{prefix}{pk:0{width}d}"``, both ways: the one place that knows
-    how a primary key is written into an id and read back out of it."""
+    """One kind of id (the solver's :func:`numbered_id` of a primary key), both ways: the one
+    place that writes many primary keys into ids at once and reads them back out."""
 
     prefix: str
     width: int
@@ -36,7 +37,7 @@ class PaddedIds:
         return 10**self.width
 
     def one(self, pk: int) -> str:
-        return f"{self.prefix}{pk:0{self.width}d}"
+        return numbered_id(self.prefix, self.width, pk)
 
     def many(self, pks: IntArray) -> NDArray[np.object_]:
         """:meth:`one` of each pk, as an object array. Below :attr:`limit` (every pk a run

@@ -12,6 +12,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from cases import importing, selectors
 from cases.models import CaseImport
+from cases.other_language_cells import case_other_language_cells_prune
 from cases.selectors import case_request_review_alert_recipients
 from cases.services import case_request_recompute_priorities, case_requests_purge
 from core.emails import email_send
@@ -72,8 +73,13 @@ def review_alert_enqueue_on_signal(sender, *, case_id: int, **kwargs) -> None:
 
 @shared_task(name="cases.purge_closed_cases", ignore_result=True, **RETRY_POLICY)
 def purge_closed_cases() -> int:
-    """Daily: anonymise finished cases past the retention period (SEC-25)."""
-    return case_requests_purge()
+    """Daily: anonymise finished cases past the retention period (SEC-25), then forget the
+    cells of cases with other languages that no longer hold a case that is not closed (the
+    small run's list, cases.other_language_cells). Both are idempotent, so a retry redoes
+    nothing done."""
+    purged = case_requests_purge()
+    case_other_language_cells_prune()
+    return purged
 
 
 @shared_task(name="cases.import_check", ignore_result=True, **RETRY_POLICY)

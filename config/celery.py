@@ -98,7 +98,8 @@ app.conf.update(
             "schedule": crontab(day_of_week="mon", hour=9, minute=0),
             "options": {"expires": 6 * 3600},
         },
-        # Retention (SEC-25): finished cases past CASE_RETENTION_DAYS are anonymised nightly.
+        # Retention (SEC-25): finished cases past CASE_RETENTION_DAYS are anonymised nightly,
+        # and the small run's list of other-language cells loses the cells left empty.
         "cases-purge-closed": {
             "task": "cases.purge_closed_cases",
             "schedule": crontab(hour=3, minute=45),

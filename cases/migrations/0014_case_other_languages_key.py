@@ -20,7 +20,8 @@ other languages, so that a small run finds them without reading the index: a sup
 cells with a case that is not closed. A row is added, by trigger and in the same transaction,
 whenever a case gets a non-empty key or a case with one changes a column of its cell; rows are
 never removed here (a cell whose cases all closed costs a small run one empty index probe if an
-attorney with free capacity reaches it).
+attorney with free capacity reaches it): the nightly retention task prunes them
+(cases/other_language_cells.py).
 
 The index is built CONCURRENTLY (no write lock: a plain CREATE INDEX blocks writes to the case
 table for as long as it scans it, 75 s at 3.7M cases), so this migration is not atomic; it is

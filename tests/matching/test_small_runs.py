@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from cases.models import CaseRequest, CaseType, ImmigrationCourt
+from cases.other_language_cells import case_other_language_cells_prune
 from matching.models import Match, MatchingRun
 from matching.pipeline import load as load_module
 from matching.pipeline.load import attorneys as attorneys_module
@@ -404,6 +405,32 @@ def test_the_other_languages_key_follows_the_links_and_the_main_language():
     through.objects.filter(caserequest_id=case.pk, language_id="fra").delete()
     through.objects.filter(caserequest_id=case.pk).update(language_id="fra")
     assert key() == expected() == ""
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL table")
+def test_pruning_the_other_language_cells_leaves_the_small_runs_result_unchanged(settings):
+    """Cells whose cases all closed leave the list the small run reads
+    (cases/other_language_cells.py): it reads the same cases and finds the same optimum."""
+    _world(23, other_languages=True, settings=settings)
+    with_others = CaseRequest.objects.filter(
+        status=CaseRequest.Status.OPEN, other_languages__isnull=False
+    ).distinct()
+    closing = list(with_others.order_by("pk").values_list("pk", flat=True))[::2]
+    CaseRequest.objects.filter(pk__in=closing).update(
+        status=CaseRequest.Status.CLOSED, closed_at=timezone.now()
+    )
+    today = timezone.localdate()
+    before = load_small_problem(today=today, max_cases=EVERYTHING)
+    listed = len(small_module._other_cells())
+
+    pruned = case_other_language_cells_prune()
+
+    after = load_small_problem(today=today, max_cases=EVERYTHING)
+    assert pruned and len(small_module._other_cells()) == listed - pruned
+    assert sorted(after.case_pk.tolist()) == sorted(before.case_pk.tolist())
+    expected, found = solve_problem(before), solve_problem(after)
+    assert found.objective == expected.objective == solve_problem(load_problem()).objective
+    assert found.assigned == expected.assigned > 0
 
 
 def test_load_attorneys_reads_the_same_skills_by_key_list_array_or_subquery(settings, monkeypatch):

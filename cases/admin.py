@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from cases import tasks
 from cases.crypto import is_unreadable
 from cases.forms import (
+    AGAIN,
     CASE_FIELDS,
     CaseImportConfirmForm,
     CaseImportForm,
@@ -194,7 +195,9 @@ class CaseRequestAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         fieldsets = [(None, {"fields": self.CASE_FIELDS})]
         if self.may_see_identifiers(request, obj):
-            fieldsets.insert(0, ("Respondent (confidential)", {"fields": IDENTIFIER_FIELDS}))
+            # On the add form, the box asked for when the same person was just recorded.
+            person = IDENTIFIER_FIELDS if obj is not None else (*IDENTIFIER_FIELDS, AGAIN)
+            fieldsets.insert(0, ("Respondent (confidential)", {"fields": person}))
         if obj is not None:
             fieldsets.append(("State", {"fields": self.STATE_FIELDS}))
         return fieldsets
@@ -210,6 +213,8 @@ class CaseRequestAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         if not self.may_see_identifiers(request, obj):
             for name in IDENTIFIER_FIELDS:  # declared form fields survive `fields`; drop them
                 form.base_fields.pop(name, None)
+        if obj is not None:
+            form.base_fields.pop(AGAIN, None)
         form.admin_user = request.user
         return form
 

@@ -24,7 +24,12 @@ from cases.models import (
     PartnerMembership,
     country_choices,
 )
-from cases.services import IDENTIFIER_FIELDS, case_request_check
+from cases.services import (
+    IDENTIFIER_FIELDS,
+    RequestJustRecorded,
+    case_request_check,
+    case_request_repeat_check,
+)
 from cases.validation import CaseRequestInvalid
 from core.forms import SUBMISSION_FIELD, OneSubmissionForm
 
@@ -32,10 +37,23 @@ UNREADABLE_HELP = (
     "Unreadable: the stored value failed its integrity check and cannot be shown. "
     "Enter it again to replace it, or leave it empty to keep the unreadable value."
 )
+AGAIN = "again"  # the box that says a request just like a recorded one is another person's
 
 
-def add_service_errors(form: forms.Form, error: CaseRequestInvalid) -> None:
-    """Put a service's field errors on the form; unknown fields become non-field errors."""
+def again_field() -> forms.BooleanField:
+    """Shown only when the same person's request was just recorded (RequestJustRecorded): a
+    hidden "False" until then, a checkbox once asked, ticked kept when the page comes back."""
+    return forms.BooleanField(
+        label="This is a different person", required=False, widget=forms.HiddenInput
+    )
+
+
+def add_service_errors(form: forms.BaseForm, error: CaseRequestInvalid) -> None:
+    """Put a service's field errors on the form; unknown fields become non-field errors. A
+    request just recorded (the form sent again after Back) shows the box that says this is a
+    different person."""
+    if error.code == RequestJustRecorded.code and AGAIN in form.fields:
+        form.fields[AGAIN].widget = forms.CheckboxInput()
     for name, messages in error.errors.items():
         field = name if name in form.fields else None
         for message in messages:
@@ -89,6 +107,7 @@ class CaseRequestAdminForm(forms.ModelForm):
     contact_route = forms.CharField(
         max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    again = again_field()  # the add form's only (CaseRequestAdmin.get_form drops it on a change)
 
     admin_user = None  # set by the ModelAdmin: whose permissions shape the error messages
 
@@ -105,9 +124,10 @@ class CaseRequestAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if not self.errors:
             try:
-                case_request_check(
-                    data=self.service_data(), actor=self.admin_user, case_request=self.instance
-                )
+                data = self.service_data()
+                case_request_check(data=data, actor=self.admin_user, case_request=self.instance)
+                if self.instance.pk is None and not self.cleaned_data.get(AGAIN):
+                    case_request_repeat_check(data=data, actor=self.admin_user)
             except CaseRequestInvalid as error:
                 add_service_errors(self, error)
         return cleaned
@@ -183,17 +203,18 @@ class PartnerCaseRequestForm(OneSubmissionForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="How a volunteer reaches the person (through your office, a phone number).",
     )
+    again = again_field()
 
     def __init__(self, *args, instance: CaseRequest | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance = instance
         if instance is not None:
-            del self.fields[SUBMISSION_FIELD]
+            del self.fields[SUBMISSION_FIELD], self.fields[AGAIN]
             self._initial_from(instance)
         self.helper = FormHelper()
         self.helper.render_hidden_fields = True  # the submission token, outside the layout
         self.helper.layout = Layout(
-            Fieldset("Person", "respondent_name", "a_number", "country_of_nationality"),
+            Fieldset("Person", "respondent_name", "a_number", "country_of_nationality", AGAIN),
             Fieldset(
                 "Languages",
                 "language",
@@ -240,7 +261,7 @@ class PartnerCaseRequestForm(OneSubmissionForm):
         data = {
             k: v
             for k, v in self.cleaned_data.items()
-            if k not in IDENTIFIER_FIELDS and k != SUBMISSION_FIELD
+            if k not in IDENTIFIER_FIELDS and k not in (SUBMISSION_FIELD, AGAIN)
         }
         data["language"] = data.pop("language_code") or data["language"]
         keep = identifier_changes(self) if self.instance else set(IDENTIFIER_FIELDS)

@@ -305,6 +305,16 @@ class CaseRequest(models.Model):
                 name="case_cell_priority_idx",
                 condition=Q(closed_at__isnull=True),
             ),
+            # Serves case_request_repeat_check (a request typed again after Back): the rows typed
+            # into a form in the last minutes are a short range at the end of this small index.
+            # Imports, most of the table, are left out. Without it the check read all of a
+            # partner's or a coordinator's cases (1,000,000 cases, a partner with 30,000: 23,000
+            # pages, 100-190 ms; with it 2 pages, under 0.1 ms).
+            models.Index(
+                fields=["created_at"],
+                name="case_typed_recent_idx",
+                condition=Q(source__in=["partner", "coordinator"]),
+            ),
             # The (relay, main language) pairs in use, one index probe each (the same run).
             models.Index(
                 fields=["relay_language", "language"],

@@ -6,6 +6,7 @@ the public reference and field names only (SEC-23, SEC-24).
 
 import json
 import logging
+import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from types import TracebackType
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
+from django.utils.formats import time_format
 
 from cases.crypto import a_number_hash, is_unreadable
 from cases.identifiers import InvalidANumber, normalize_a_number
@@ -36,6 +38,11 @@ VIEW_IDENTIFIERS = "cases.view_identifiers"
 # Cases whose priority still matters to matching; the rest keep their last value.
 ACTIVE_STATUSES = (CaseRequest.Status.OPEN, CaseRequest.Status.MATCHED)
 _EARLIER_ROW = ""  # in case_request_check's ``taken``: seen earlier in the same batch
+# A request without an A-number that repeats one recorded this recently (by the same partner
+# organization, or the same coordinator) is taken for the form sent again (Back, then Send: the
+# page is never cached, so it comes with a new one-time token) until the user says it is another
+# person (case_request_repeat_check).
+REQUEST_REPEAT_WINDOW = timedelta(minutes=15)
 
 
 class DuplicateANumber(CaseRequestInvalid):
@@ -46,6 +53,26 @@ class DuplicateANumber(CaseRequestInvalid):
         message += f": {existing_reference}." if show_reference else "; ask a coordinator."
         super().__init__({"a_number": [message]})
         self.existing_reference = existing_reference
+
+
+class RequestJustRecorded(CaseRequestInvalid):
+    """The same person's request was just recorded (case_request_repeat_check). The message goes
+    with the form's ``again`` box ("This is a different person"); it names the earlier request's
+    reference and time, never the name."""
+
+    code = "just_recorded"
+
+    def __init__(self, *, earlier: CaseRequest):
+        recorded = timezone.localtime(earlier.created_at)
+        minutes = max(1, round((timezone.now() - recorded).total_seconds() / 60))
+        ago = "a minute" if minutes == 1 else f"{minutes} minutes"
+        message = (
+            f"A request for this person (the same name, court, case type and language) was "
+            f"recorded at {time_format(recorded)}, {ago} ago, as {earlier.reference}. If this is "
+            'a different person, tick "This is a different person" and send again.'
+        )
+        super().__init__({"again": [message]})
+        self.existing_reference = earlier.reference
 
 
 def case_request_create(
@@ -114,6 +141,7 @@ def case_request_submit_by_partner(
     created_by: Actor,
     organization: Organization,
     submission_token: UUID | None = None,
+    again: bool = False,
 ) -> tuple[CaseRequest, bool]:
     """Partner intake; returns (case request, created).
 
@@ -126,12 +154,20 @@ def case_request_submit_by_partner(
     resend, a retried POST) records nothing and returns the request it recorded, with False.
     Twins sent at once may both miss the lookup: the token's unique index lets one insert
     through and refuses the other (or the A-number's does, whichever is checked first), which
-    then finds the first.
+    then finds the first. A new submission of a request the organization just recorded (Back,
+    then Send) is refused unless ``again`` says it is another person (case_request_repeat_check).
     """
     if (earlier := _partner_submitted(submission_token, organization)) is not None:
         return earlier, False
+    refs = ReferenceCache()  # the check and the insert clean the data: one lookup of each code
+    if not again:
+        case_request_repeat_check(
+            data=data, actor=created_by, organization=organization, token=submission_token,
+            refs=refs,
+        )  # fmt: skip
     fields: dict[str, Any] = {
         "data": data,
+        "refs": refs,
         "created_by": created_by,
         "organization": organization,
         "submission_token": submission_token,
@@ -168,6 +204,66 @@ def _partner_submitted(token: UUID | None, organization: Organization) -> CaseRe
     if earlier is not None:
         logger.info("Case request %s sent again: nothing recorded.", earlier.reference)
     return earlier
+
+
+def case_request_repeat_check(
+    *,
+    data: dict[str, Any],
+    actor: Actor,
+    organization: Organization | None = None,
+    token: UUID | None = None,
+    refs: ReferenceCache | None = None,
+) -> None:
+    """Refuses (RequestJustRecorded) a request without an A-number that repeats one recorded
+    within REQUEST_REPEAT_WINDOW: by the organization's staff (partner intake passes it) or
+    else by the same coordinator (the admin's add form). With an A-number its unique hash
+    decides instead.
+
+    The same request is the same person at the same court, in the same case type and language,
+    and the same next hearing where both have one: what a partner must fill in, and what a form
+    restored after Back repeats, while two different people rarely share them all within minutes
+    (and the box lets the user say so). The name is encrypted, so the few rows of that scope
+    within the window that match the rest are decrypted and compared, folded for case and
+    spacing. A row of this very submission (its ``token``) is not a repeat but its twin, which
+    the insert finds.
+    """
+    cleaned = case_request_clean(data, refs=refs)
+    if cleaned["a_number"]:
+        return
+    scope = (
+        models.Q(source=CaseRequest.Source.PARTNER, organization=organization)
+        if organization is not None
+        else models.Q(source=CaseRequest.Source.COORDINATOR, created_by=actor)
+    )
+    recent = CaseRequest.objects.filter(
+        scope,
+        created_at__gte=timezone.now() - REQUEST_REPEAT_WINDOW,
+        a_number_hash__isnull=True,  # no A-number (or held for review, which has one)
+        court=cleaned["court"],
+        case_type=cleaned["case_type"],
+        language=cleaned["language"],
+    )
+    if token is not None:
+        recent = recent.exclude(submission_token=token)
+    fields = ("reference", "created_at", "respondent_name", "a_number", "next_hearing_date")
+    for earlier in recent.only(*fields).order_by("-created_at"):
+        if _same_person(earlier, cleaned):
+            logger.info("Case request %s repeated within minutes: asked.", earlier.reference)
+            raise RequestJustRecorded(earlier=earlier)
+
+
+def _same_person(earlier: CaseRequest, cleaned: dict[str, Any]) -> bool:
+    hearing, earlier_hearing = cleaned["next_hearing_date"], earlier.next_hearing_date
+    return (
+        not earlier.a_number
+        and _name_key(earlier.respondent_name) == _name_key(cleaned["respondent_name"])
+        and (hearing is None or earlier_hearing is None or hearing == earlier_hearing)
+    )
+
+
+def _name_key(name: str) -> str:
+    """A name as typed twice compares equal: Unicode forms, case and spacing folded."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 def case_request_edit_by_partner(

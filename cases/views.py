@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from cases.forms import PartnerCaseRequestForm, add_service_errors
+from cases.forms import AGAIN, PartnerCaseRequestForm, add_service_errors
 from cases.identifiers import format_a_number, is_canonical_a_number
 from cases.models import CaseRequest
 from cases.selectors import (
@@ -55,6 +55,7 @@ def intake_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                 created_by=request.user,
                 organization=membership.organization,
                 submission_token=form.cleaned_data[SUBMISSION_FIELD],
+                again=form.cleaned_data[AGAIN],
             )
         except CaseRequestInvalid as error:
             add_service_errors(form, error)

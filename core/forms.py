@@ -12,7 +12,9 @@ token (tried with a script-set and a text input: neither came back), so a second
 Back is a second submission. Each service decides what that means: the same hours for the same
 day, just logged on the case, are asked about (volunteers.services.HOURS_REPEAT_WINDOW); a
 partner's request with an A-number its organization already recorded is refused as a duplicate
-(cases.services); one without an A-number is recorded again.
+(cases.services); one without an A-number for the same person, court, case type and language,
+just recorded by the organization, is asked about (cases.services.REQUEST_REPEAT_WINDOW; the
+coordinators' add form, which has no token, asks the same about the coordinator's own).
 """
 
 import uuid

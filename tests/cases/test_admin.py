@@ -429,3 +429,50 @@ def test_no_outcome_link_for_staff_who_may_not_record_outcomes(client, coord, at
     assert "Record the outcome" not in client.get(_change(match.case)).content.decode()
     url = reverse("admin:matching_match_outcome", args=[match.pk])
     assert client.get(url).status_code == 403
+
+
+# The add form sent again after Back (never cached, as every admin page): a request without an
+# A-number that repeats one the same coordinator just recorded is asked about.
+
+
+def test_a_coordinators_request_sent_again_is_asked_about_then_recorded_when_ticked(
+    client, coord, nyc
+):
+    client.force_login(coord)
+    assert client.post(ADD, admin_post(court=nyc.pk, a_number="")).status_code == 302
+    case = CaseRequest.objects.get()
+    again = client.post(ADD, admin_post(court=nyc.pk, a_number=""))
+    form = again.context["adminform"].form
+    [error] = form.errors["again"]
+    assert f"a minute ago, as {case.reference}. If this is a different person" in error
+    assert NAME not in error
+    assert 'type="checkbox" name="again"' in again.content.decode()
+    assert CaseRequest.objects.count() == 1
+    assert DomainEvent.objects.filter(verb="case_request.created").count() == 1
+    ticked = client.post(ADD, admin_post(court=nyc.pk, a_number="", again="on"))
+    assert ticked.status_code == 302
+    assert CaseRequest.objects.count() == 2
+
+
+def test_another_coordinators_or_an_older_request_is_recorded_without_asking(
+    client, coord, granter, nyc
+):
+    from cases.services import REQUEST_REPEAT_WINDOW
+
+    client.force_login(_with_totp(granter))
+    assert client.post(ADD, admin_post(court=nyc.pk, a_number="")).status_code == 302
+    client.force_login(coord)
+    assert client.post(ADD, admin_post(court=nyc.pk, a_number="")).status_code == 302
+    CaseRequest.objects.update(created_at=timezone.now() - REQUEST_REPEAT_WINDOW)
+    assert client.post(ADD, admin_post(court=nyc.pk, a_number="")).status_code == 302
+    again = client.post(ADD, admin_post(court=nyc.pk, a_number=""))  # the one just recorded
+    assert again.status_code == 200 and "again" in again.context["adminform"].form.errors
+    assert CaseRequest.objects.count() == 3
+
+
+def test_the_add_form_hides_the_box_and_the_change_form_has_none(client, coord, case_x):
+    client.force_login(coord)
+    add = client.get(ADD).content.decode()
+    change = client.get(_change(case_x)).content.decode()
+    assert '<div class="form-row hidden field-again">' in add  # its label too, until asked
+    assert 'type="hidden" name="again"' in add and 'name="again"' not in change

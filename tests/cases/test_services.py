@@ -227,3 +227,29 @@ def test_only_identifier_viewers_resolve_a_review(held, coord):
 
     with pytest.raises(IdentifierAccessRequired):
         case_request_review_resolve(case_request=held, actor=coord, release=False)
+
+
+# A request without an A-number sent again after Back (a new token): case_request_repeat_check.
+
+
+def test_a_submission_is_not_its_own_repeat_but_a_new_one_is(partner_x, org_x):
+    """The twin of a submission (its token: a double click) lands on its request; the same
+    request with another token (Back, then Send) is asked about."""
+    import uuid
+
+    from cases.services import (
+        RequestJustRecorded,
+        case_request_repeat_check,
+        case_request_submit_by_partner,
+    )
+
+    data, token = case_data(a_number=""), uuid.uuid4()
+    sent = {"data": data, "created_by": partner_x, "organization": org_x}
+    case, _ = case_request_submit_by_partner(**sent, submission_token=token)
+    case_request_repeat_check(data=data, actor=partner_x, organization=org_x, token=token)
+    assert case_request_submit_by_partner(**sent, submission_token=token) == (case, False)
+    with pytest.raises(RequestJustRecorded) as asked:
+        case_request_submit_by_partner(**sent, submission_token=uuid.uuid4())
+    assert asked.value.code == "just_recorded" and asked.value.existing_reference == case.reference
+    case_request_repeat_check(data=data, actor=partner_x)  # a coordinator's own: none
+    assert CaseRequest.objects.count() == 1

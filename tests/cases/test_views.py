@@ -2,10 +2,12 @@
 
 import logging
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from cases.models import CaseRequest
 from core.models import DomainEvent
@@ -255,7 +257,7 @@ def test_admin_import_pages_have_no_inline_scripts_or_styles(client, coord):  # 
         assert _inline_code(body) == [], name
 
 
-# One submission, one request (a double click, the back button and send, a retried POST).
+# One submission, one request (a double click, a resend of the same POST, a retried POST).
 
 
 @pytest.mark.parametrize("a_number", ["", "A-055-444-333"], ids=["no A-number", "A-number"])
@@ -273,13 +275,6 @@ def test_the_same_request_sent_twice_is_recorded_once(client, partner_x, a_numbe
     assert (
         f"We already received this case request: it is recorded once, as {case.reference}" in body
     )
-
-
-def test_two_requests_without_an_a_number_are_two_requests(client, partner_x):
-    client.force_login(partner_x)
-    for _ in range(2):  # two forms, each with the token its page gave
-        assert client.post(reverse("cases:create"), form_post(a_number="")).status_code == 302
-    assert CaseRequest.objects.count() == 2
 
 
 @pytest.mark.parametrize(
@@ -340,3 +335,120 @@ def test_only_the_new_request_form_carries_a_token(client, partner_x, case_x):
     edit = client.get(reverse("cases:edit", args=[case_x.reference])).content.decode()
     assert 'type="hidden" name="submission_token"' in new
     assert "submission_token" not in edit
+
+
+# The same request again after Back and Send: the page is never cached, so the form comes back with
+# a new token. Without an A-number (whose unique hash would refuse it), the same person's request
+# that the organization recorded within REQUEST_REPEAT_WINDOW is asked about, not recorded twice.
+
+
+def _create(client, **overrides):
+    return client.post(reverse("cases:create"), form_post(a_number="", **overrides))
+
+
+def test_the_same_request_sent_again_with_a_new_token_is_asked_about_not_recorded(
+    client, partner_x, caplog
+):
+    client.force_login(partner_x)
+    first = _create(client)
+    case = CaseRequest.objects.get()
+    mails = len(mail.outbox)
+    with caplog.at_level(logging.DEBUG):
+        again = _create(client)  # Back, then Send: a fresh token
+    body = again.content.decode()
+    assert again.status_code == 400
+    [error] = again.context["form"].errors["again"]
+    assert error.startswith("A request for this person (the same name, court, case type and ")
+    assert f"a minute ago, as {case.reference}. If this is a different person" in error
+    assert NAME not in error and NAME not in caplog.text  # SEC-23: only in the field they typed
+    assert 'type="checkbox" name="again"' in body and "This is a different person" in body
+    assert CaseRequest.objects.count() == 1 and len(mail.outbox) == mails
+    assert DomainEvent.objects.filter(verb="case_request.created").count() == 1
+
+    token = again.context["form"]["submission_token"].value()
+    data = form_post(a_number="") | {"submission_token": token, "again": "on"}
+    another = client.post(reverse("cases:create"), data)
+    assert another.status_code == 302 and another.url != first.url
+    assert CaseRequest.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"respondent_name": "  maria TZUL  ixcoy "},
+        {"next_hearing_date": ""},
+        {"summary": "Asylum claim; her brother is in Houston.", "contact_route": ""},
+    ],
+    ids=["name typed otherwise", "no hearing date", "other details"],
+)
+def test_the_same_person_typed_otherwise_is_asked_about(client, partner_x, overrides):
+    client.force_login(partner_x)
+    assert _create(client).status_code == 302
+    assert _create(client, **overrides).status_code == 400
+    assert CaseRequest.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"respondent_name": "Maria Tzul Ixcoy de Pérez"},
+        {"court": "los-angeles"},
+        {"case_type": "u-visa"},
+        {"language": "spa", "other_languages": "", "relay_interpreter_ok": ""},
+        {"next_hearing_date": (timezone.localdate() + timedelta(days=30)).isoformat()},
+    ],
+    ids=["another person", "another court", "another case type", "another language",
+         "another hearing"],
+)  # fmt: skip
+def test_another_persons_request_is_recorded_without_asking(client, partner_x, overrides):
+    client.force_login(partner_x)
+    assert _create(client).status_code == 302
+    assert _create(client, **overrides).status_code == 302
+    assert CaseRequest.objects.count() == 2
+    assert _create(client).status_code == 400  # and the first is still asked about
+
+
+def test_a_request_recorded_before_the_window_is_recorded_without_asking(client, partner_x):
+    from cases.services import REQUEST_REPEAT_WINDOW
+
+    client.force_login(partner_x)
+    assert _create(client).status_code == 302
+    CaseRequest.objects.update(created_at=timezone.now() - REQUEST_REPEAT_WINDOW)
+    assert _create(client).status_code == 302
+    assert _create(client).status_code == 400  # the one just recorded is
+
+
+def test_only_the_organizations_own_requests_are_asked_about(
+    client, partner_x, partner_y, org_x, granter
+):
+    from cases.services import partner_membership_set
+
+    client.force_login(partner_y)
+    assert _create(client).status_code == 302
+    client.force_login(partner_x)
+    assert _create(client).status_code == 302  # another organization's: theirs, not said
+    colleague = UserFactory(username="partner-x2@example.org")
+    partner_membership_set(user=colleague, organization=org_x, actor=granter)
+    client.force_login(colleague)
+    assert _create(client).status_code == 400  # a colleague's: the same office, asked
+    assert CaseRequest.objects.count() == 2
+
+
+def test_a_request_with_an_a_number_is_left_to_the_a_number_rule(client, partner_x):
+    """The same person with an A-number each time: its duplicate rule answers, not the box."""
+    client.force_login(partner_x)
+    assert client.post(reverse("cases:create"), form_post()).status_code == 302
+    again = client.post(reverse("cases:create"), form_post())
+    assert again.status_code == 400
+    assert "already exists" in again.context["form"].errors["a_number"][0]
+    assert "again" not in again.context["form"].errors
+    assert _create(client).status_code == 302  # without it: not the request just recorded
+    assert _create(client).status_code == 400  # but this one is
+
+
+def test_the_new_request_form_shows_no_box_until_it_asks(client, partner_x, case_x):
+    client.force_login(partner_x)
+    new = client.get(reverse("cases:create")).content.decode()
+    edit = client.get(reverse("cases:edit", args=[case_x.reference])).content.decode()
+    assert 'type="hidden" name="again"' in new and "This is a different person" not in new
+    assert 'name="again"' not in edit

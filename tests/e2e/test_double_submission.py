@@ -46,19 +46,28 @@ def test_hours_double_clicked_are_logged_once(browser, live_server, att_a, coord
         connections.close_all()  # see the attorney journey: the ORM's connection in this thread
 
 
+def _on_the_intake_form(browser, live_server):
+    """A partner's staff member, signed in, on the new request page: the journey."""
+    journey = Journey(browser, live_server.url)
+    _sign_in(journey, partner_user(organization=OrganizationFactory()))
+    journey.go("/intake/new/")
+    return journey
+
+
+def _fill_request(page, *, language="mam"):
+    page.fill("#id_respondent_name", "Rosa Example")
+    page.fill("#id_language_code", language)
+    page.select_option("#id_court", index=1)
+    page.select_option("#id_case_type", index=1)
+
+
 def test_a_partner_request_double_clicked_is_recorded_once(browser, live_server):
     """The intake form, refused first (a 400 page, scanned like every page), then sent with a
     double click: one request, and the partner lands on it."""
-    partner = partner_user(organization=OrganizationFactory())
-    journey = Journey(browser, live_server.url)
+    journey = _on_the_intake_form(browser, live_server)
     try:
-        _sign_in(journey, partner)
         page = journey.page
-        journey.go("/intake/new/")
-        page.fill("#id_respondent_name", "Rosa Example")
-        page.fill("#id_language_code", "zzz")  # no such language: refused by the server
-        page.select_option("#id_court", index=1)
-        page.select_option("#id_case_type", index=1)
+        _fill_request(page, language="zzz")  # no such language: refused by the server
         page.click("input[type=submit][name=save]")
         assert page.locator(".invalid-feedback").count() > 0
         assert not CaseRequest.objects.exists()
@@ -72,6 +81,17 @@ def test_a_partner_request_double_clicked_is_recorded_once(browser, live_server)
     finally:
         journey.context.close()
         connections.close_all()
+
+
+def _asked(journey, name) -> str:
+    """The page that asks about a form sent again after Back: shot at the phone's width and the
+    desktop's; its HTML."""
+    page = journey.page
+    page.wait_for_selector("#id_again")
+    journey.shot(f"{name}-asked-again-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    journey.shot(f"{name}-asked-again-desktop")
+    return page.content()
 
 
 def test_hours_sent_again_after_back_are_asked_about_then_logged_when_ticked(
@@ -88,17 +108,43 @@ def test_hours_sent_again_after_back_are_asked_about_then_logged_when_ticked(
         page.wait_for_load_state("load")
         page.fill("#id_hours", "3")
         page.click("form[data-form=hours] button[type=submit]")
-        page.wait_for_selector("#id_again")
-        assert "These are more hours" in page.content()
+        assert "These are more hours" in _asked(journey, "hours")
         assert CaseHours.objects.count() == 1
-        journey.shot("hours-asked-again-phone")
-        page.set_viewport_size({"width": 1280, "height": 900})
-        journey.shot("hours-asked-again-desktop")
         page.check("#id_again")
         page.click("form[data-form=hours] button[type=submit]")
         page.wait_for_selector("[data-hours-total='6.0']")
         assert CaseHours.objects.count() == 2
         # The question is a 400 page, which the console reports; nothing else.
+        assert [p for p in journey.problems if "status of 400" not in p] == []
+    finally:
+        journey.context.close()
+        connections.close_all()
+
+
+def test_a_partner_request_sent_again_after_back_is_asked_about_then_recorded_when_ticked(
+    browser, live_server
+):
+    """Without an A-number, Back then Send (a new token): the same person's request is asked
+    about (a 400 page, scanned), nothing recorded; ticked, it is recorded."""
+    journey = _on_the_intake_form(browser, live_server)
+    try:
+        page = journey.page
+        _fill_request(page)
+        page.click("input[type=submit][name=save]")
+        page.wait_for_url("**/intake/PBM-*/")
+        first = CaseRequest.objects.get()
+        page.go_back()
+        page.wait_for_load_state("load")
+        _fill_request(page)  # what Chromium restores, typed again if it did not
+        page.click("input[type=submit][name=save]")
+        asked = _asked(journey, "request")
+        assert f"as {first.reference}. If this is a different person" in asked
+        assert CaseRequest.objects.count() == 1
+        page.check("#id_again")
+        page.click("input[type=submit][name=save]")
+        page.wait_for_url("**/intake/PBM-*/")
+        assert not page.url.endswith(f"/intake/{first.reference}/")
+        assert CaseRequest.objects.count() == 2
         assert [p for p in journey.problems if "status of 400" not in p] == []
     finally:
         journey.context.close()

@@ -414,7 +414,6 @@ def opportunity_request(request, reference):
     return redirect("volunteers:opportunities")
 
 
-# Which field a refused hours entry points at (case_hours_log's error codes).
 def _case_hours_context(*, match, form=None) -> dict:
     """The hours part of the attorney's case page (a refused entry shows its errors)."""
     logged = list(match.hours.all()[:20])

@@ -184,8 +184,9 @@ class CaseRequest(models.Model):
     country_of_nationality = models.CharField(
         max_length=2, blank=True, choices=country_choices, help_text="ISO 3166-1 alpha-2"
     )
+    # Indexed by case_court_order_idx (Meta), which serves lookups by court too.
     court = models.ForeignKey(
-        ImmigrationCourt, on_delete=models.PROTECT, related_name="case_requests"
+        ImmigrationCourt, on_delete=models.PROTECT, related_name="case_requests", db_index=False
     )
     case_type = models.ForeignKey(
         CaseType, on_delete=models.PROTECT, related_name="case_requests", db_index=False
@@ -259,7 +260,29 @@ class CaseRequest(models.Model):
                 fields=["language", "-priority", "created_at", "-id"],
                 name="case_language_order_idx",
             ),
-            models.Index(fields=["case_type"], name="case_case_type_idx"),
+            # Case type first, then the changelist's order: the admin's case type filter as an
+            # index range in its order (cases.admin). Walking case_list_order_idx instead read
+            # 38,000 cases for the first 50 T visa cases at 1,000,000 (a small type among the least
+            # urgent: 230 ms). Serves lookups by case type too, as the plain index it replaces did.
+            models.Index(
+                fields=["case_type", "-priority", "created_at", "-id"],
+                name="case_type_order_idx",
+            ),
+            # The changelist's court filter, likewise: a court whose cases are among the least
+            # urgent had its first 50 after 24,000 others (300 ms). Replaces the foreign key's
+            # own index (court_id alone).
+            models.Index(
+                fields=["court", "-priority", "created_at", "-id"],
+                name="case_court_order_idx",
+            ),
+            # The changelist's outcome filter, likewise, over the cases with an outcome only (the
+            # closed ones, about 1%). Outcome is written only when a case closes, an update that
+            # already changes an indexed column (closed_at): claims stay HOT.
+            models.Index(
+                fields=["outcome", "-priority", "created_at", "-id"],
+                name="case_outcome_order_idx",
+                condition=~Q(outcome=""),
+            ),
             models.Index(
                 fields=["relay_language"],
                 name="case_relay_language_idx",

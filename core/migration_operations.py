@@ -1,7 +1,7 @@
 """Migration operations shared by the apps' migrations."""
 
-from django.contrib.postgres.operations import AddIndexConcurrently
-from django.db.migrations import AddIndex
+from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
+from django.db.migrations import AddIndex, RemoveIndex
 
 
 class AddIndexConcurrentlyOnPostgreSQL(AddIndexConcurrently):
@@ -48,3 +48,25 @@ class AddIndexConcurrentlyOnPostgreSQL(AddIndexConcurrently):
             )
             row = cursor.fetchone()
         return None if row is None else bool(row[0])
+
+
+class RemoveIndexConcurrentlyOnPostgreSQL(RemoveIndexConcurrently):
+    """RemoveIndex (the same migration state) that PostgreSQL drops CONCURRENTLY: a plain DROP
+    INDEX waits for, then blocks, every read and write of the table. Its migration sets
+    ``atomic = False``; elsewhere (SQLite) the index is dropped as RemoveIndex drops it. Run
+    again, an index already dropped is passed over (DROP INDEX CONCURRENTLY IF EXISTS)."""
+
+    def describe(self) -> str:
+        return f"Remove index {self.name} from {self.model_name} (concurrently on PostgreSQL)"
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            RemoveIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+            return
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            RemoveIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+            return
+        super().database_backwards(app_label, schema_editor, from_state, to_state)

@@ -245,11 +245,14 @@ class MatchChangeList(ChangeList):
     def get_results(self, request):
         """The page's rows with their columns only (_list_columns); a page that is shown (a GET:
         an action's POST hands its own queryset to the services) is read at once, without
-        parallel workers (core.admin_lists.rows_serially)."""
+        parallel workers (core.admin_lists.rows_serially), and its matches are picked first,
+        by id (_page_by_ids)."""
         super().get_results(request)
-        self.result_list = _list_columns(self.result_list)
-        if request.method == "GET":
-            self.result_list = rows_serially(self.result_list)
+        if request.method != "GET":
+            self.result_list = _list_columns(self.result_list)
+            return
+        rows = self.apply_select_related(self.root_queryset)
+        self.result_list = rows_serially(_list_columns(_page_by_ids(self.result_list, rows)))
 
 
 @admin.register(Match)
@@ -612,6 +615,21 @@ def _list_columns(queryset: QuerySet[Match]) -> QuerySet[Match]:
         case_type_name=_name_of(CaseType, "code", "case__case_type_id"),
         miles=KeyTransform("miles", KeyTransform("affinity", "breakdown")),
     )
+
+
+def _page_by_ids(page: QuerySet[Match], rows: QuerySet[Match]) -> QuerySet[Match]:
+    """The page's matches, by id, out of ``rows``, in the page's order.
+
+    The page is most urgent case first: PostgreSQL walks the cases' priority index and looks
+    up each case's matches until the page is full. Asked for the page's ids alone, it reads that
+    index only (the case's id and priority are in it); asked for the page's columns, it reads
+    each case walked past: under a filter that keeps few matches ("Put back by attorney": 100
+    of them came from 11,400 cases at 1,000,000 cases), that was most of the page's time. So
+    the ids are picked in a subquery (its LIMIT keeps PostgreSQL from merging it into the
+    outer query) and the columns read for those rows only, in the same order (the list's
+    order ends with the id: a total order).
+    """
+    return rows.filter(pk__in=page.values("pk")).order_by(*page.query.order_by)
 
 
 def _export_row(match: Match) -> list:

@@ -86,6 +86,23 @@ def test_the_small_runs_indexes_are_built_concurrently_on_postgresql_only():
         ]
 
 
+def test_the_admin_filter_indexes_replace_the_old_ones_concurrently_on_postgresql_only():
+    """Each new index is built before the one it replaces is dropped, neither blocking writes."""
+    sql = _sql_by_migration()[("cases", "0018_case_admin_filter_indexes")]
+    sql += _sql_by_migration()[("matching", "0007_match_returned_case_idx")]
+    done = [s.split(" ON ")[0].rstrip(";") for s in sql if s.startswith(("CREATE", "DROP"))]
+    postgresql = connection.vendor == "postgresql"
+    concurrently = "CONCURRENTLY " if postgresql else ""
+    assert done == [
+        f'CREATE INDEX {concurrently}"case_type_order_idx"',
+        f'DROP INDEX {"CONCURRENTLY IF EXISTS " if postgresql else ""}"case_case_type_idx"',
+        f'CREATE INDEX {concurrently}"case_court_order_idx"',
+        f'DROP INDEX {concurrently}IF EXISTS "cases_caserequest_court_id_5733bb37"',
+        f'CREATE INDEX {concurrently}"case_outcome_order_idx"',
+        f'CREATE INDEX {concurrently}"match_returned_case_idx"',
+    ]
+
+
 def _index(name: str) -> tuple[int, bool, str] | None:
     with connection.cursor() as cursor:
         cursor.execute(

@@ -27,14 +27,40 @@ def test_a_small_result_is_counted_exactly():
     assert count == 4
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="planner estimates: PostgreSQL")
-def test_a_large_result_shows_the_planner_estimate_without_a_full_count(monkeypatch):
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="planner estimates: PostgreSQL"
+)
+
+
+@on_postgresql
+def test_a_count_an_index_serves_is_exact_however_large(monkeypatch):
+    """The case type, court and outcome filters at scale: counted, not estimated."""
     monkeypatch.setattr(admin_lists, "EXACT_UP_TO", 3)
+    CaseRequestFactory.create_batch(6)
+    paginator = EstimatedCountPaginator(CaseRequest.objects.order_by("pk"), 50)
+    assert (paginator.count, paginator.estimated) == (6, False)
+
+
+@on_postgresql
+def test_an_expensive_large_count_shows_the_planner_estimate(monkeypatch):
+    monkeypatch.setattr(admin_lists, "EXACT_UP_TO", 3)
+    monkeypatch.setattr(admin_lists, "CHEAP_COUNT_COST", -1)
     CaseRequestFactory.create_batch(6)
     count, sql = _count(CaseRequest.objects.order_by("pk"))
     assert count >= 4  # never below the rows it saw
     assert len(sql) == 2
     assert "LIMIT 4" in sql[0] and sql[1].startswith("EXPLAIN")
+
+
+@on_postgresql
+def test_the_last_page_of_an_estimate_shows_a_whole_page(monkeypatch):
+    """Estimated at 4 rows, 3 a page: page 2 shows rows 4 to 6 (Django cut it at row 4)."""
+    monkeypatch.setattr(admin_lists, "EXACT_UP_TO", 3)
+    monkeypatch.setattr(admin_lists, "_count_plan", lambda queryset: (1e9, 4))
+    cases = CaseRequestFactory.create_batch(7)
+    paginator = EstimatedCountPaginator(CaseRequest.objects.order_by("pk"), 3)
+    assert (paginator.count, paginator.num_pages, paginator.estimated) == (4, 2, True)
+    assert [case.pk for case in paginator.page(2)] == [case.pk for case in cases[3:6]]
 
 
 def test_the_row_checkbox_is_the_markup_django_renders():

@@ -6,7 +6,11 @@ import pytest
 from django.utils import timezone
 
 from cases.models import CaseRequest
-from cases.services import case_request_create, partner_membership_set
+from cases.services import (
+    case_request_create,
+    case_request_submit_by_partner,
+    partner_membership_set,
+)
 from core.roles import coordinator_group_sync, identifier_viewers_group_sync
 from tests.factories import OrganizationFactory, UserFactory
 
@@ -98,3 +102,18 @@ def case_y(partner_y, org_y):
         source=CaseRequest.Source.PARTNER,
         organization=org_y,
     )
+
+
+def held_request_submit(partner):
+    """The partner records case_y's A-number again: the request is held for review (#5)."""
+    held, _ = case_request_submit_by_partner(
+        data=case_data(a_number="A-011-222-333"),
+        created_by=partner,
+        organization=partner.partner_membership.organization,
+    )
+    return held
+
+
+@pytest.fixture
+def held(partner_x, case_y):
+    return held_request_submit(partner_x)

@@ -452,6 +452,18 @@ def test_coordinators_find_and_withdraw_requests_held_for_review(
     assert held.status == "withdrawn" and case_y.status == "open"  # only held requests move
 
 
+def test_coordinators_without_identifier_access_get_no_review_actions(
+    client, coord, held
+):  # issue 11 #5: resolving a review compares A-numbers
+    client.force_login(coord)
+    listed = client.get(CHANGELIST, {"status__exact": "review"})
+    offered = {name for name, _ in listed.context["action_form"].fields["action"].choices}
+    assert not offered & {"review_release", "review_withdraw"}
+    client.post(CHANGELIST, {"action": "review_withdraw", "_selected_action": [held.pk]})
+    held.refresh_from_db()
+    assert held.status == "review"
+
+
 # The accepted match's outcome form, linked from the case page (matching's "Record the outcome")
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from celery.signals import before_task_publish
+from django.core import mail
 from django.utils import timezone
 
 from cases.models import CaseRequest
@@ -16,7 +17,7 @@ from cases.services import (
 )
 from cases.validation import CaseRequestInvalid
 from core.models import DomainEvent
-from tests.cases.conftest import A_NUMBER, CANONICAL, NAME, case_data
+from tests.cases.conftest import A_NUMBER, CANONICAL, NAME, case_data, held_request_submit
 from tests.factories import CaseRequestFactory
 
 pytestmark = pytest.mark.django_db
@@ -175,21 +176,21 @@ def test_intake_logs_and_broker_messages_hold_no_name_or_a_number(coord, caplog)
 # Partner requests held for review (issue 11 #5) ----------------------------------------------
 
 
-@pytest.fixture
-def held(partner_x, case_y):
-    from cases.services import case_request_submit_by_partner
-
-    held, _ = case_request_submit_by_partner(
-        data=case_data(a_number="A-011-222-333"),
-        created_by=partner_x,
-        organization=partner_x.partner_membership.organization,
-    )
-    return held
-
-
 def test_a_held_request_is_out_of_matching_until_released(held, case_y):
     assert held.status == CaseRequest.Status.REVIEW and held.duplicate_of == case_y
     assert held.a_number_hash is None  # the unique constraint holds for the original
+
+
+def test_the_coordinators_are_told_of_a_held_request_only_after_it_commits(
+    partner_x, case_y, coord, celery_eager, django_capture_on_commit_callbacks
+):  # REL-1: a rolled-back request alerts nobody
+    with django_capture_on_commit_callbacks() as callbacks:
+        held = held_request_submit(partner_x)
+    assert mail.outbox == []  # nothing before the commit
+    for callback in callbacks:
+        callback()
+    [alert] = mail.outbox
+    assert held.reference in alert.subject and coord.email in alert.to
 
 
 def test_release_is_refused_while_the_a_number_is_still_taken(held, coord_viewer):

@@ -55,6 +55,23 @@ def test_coordinators_cannot_edit_the_event_log_or_add_matches_by_hand(client, c
     assert client.get(reverse("admin:matching_match_add")).status_code == 403
 
 
+def test_not_even_a_superuser_edits_or_deletes_an_event_in_the_admin(client):  # SEC-24
+    from core.models import DomainEvent
+    from core.services import event_record
+    from tests.conftest import _with_totp
+    from tests.factories import UserFactory
+
+    root = _with_totp(UserFactory(username="root@example.org", is_staff=True, is_superuser=True))
+    event = event_record(verb="case.viewed", actor=root)
+    client.force_login(root)
+    change = reverse("admin:core_domainevent_change", args=[event.pk])
+    assert client.get(change).context["has_change_permission"] is False
+    assert client.post(change, {"verb": "case.forged"}).status_code == 403
+    delete = reverse("admin:core_domainevent_delete", args=[event.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert DomainEvent.objects.get(pk=event.pk).verb == "case.viewed"
+
+
 def test_admin_search_finds_a_case_by_reference(client, coord, some_rows):
     from cases.models import CaseRequest
 

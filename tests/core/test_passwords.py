@@ -3,6 +3,8 @@
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
@@ -56,3 +58,21 @@ def test_a_pbkdf2_hash_signs_in_and_is_rehashed_with_argon2(production_hashers, 
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.password.startswith("argon2$argon2id$")
+
+
+@pytest.mark.parametrize(
+    ("password", "code"),
+    [
+        ("vqmtz rokb", "password_too_short"),  # 10 characters: the minimum is 12
+        ("wjx fep quzb", None),  # 12 characters, nothing else asked of it
+        ("the tide comes in slowly over the flats", None),  # a long passphrase, no symbols
+    ],
+)
+def test_the_password_policy_asks_for_length_not_composition(password, code):  # SEC-8
+    # Common and all-digit passwords: tests/volunteers/test_accounts.py (at sign-up).
+    if code is None:
+        validate_password(password)
+        return
+    with pytest.raises(ValidationError) as refused:
+        validate_password(password)
+    assert code in {error.code for error in refused.value.error_list}

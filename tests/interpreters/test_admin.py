@@ -132,6 +132,13 @@ def test_staff_without_the_coordinator_permission_are_refused(
     assert callbacks == []
 
 
+def test_the_team_run_is_refused_to_staff_without_the_permission(client, staff_plain):
+    client.force_login(staff_plain)
+    before = DomainEvent.objects.count()
+    assert client.post(reverse("admin:interpreters_teaminterpreter_run")).status_code == 403
+    assert DomainEvent.objects.count() == before  # no run recorded
+
+
 def test_the_filter_lists_teams_without_an_interpreter(client, coord, unfilled):
     team_offered(case=kiche_case(), attorney=spanish_attorney(), coordinator=coord,
                  interpreter=interpreter_create(coordinator=coord))  # fmt: skip

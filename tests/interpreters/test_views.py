@@ -155,6 +155,18 @@ def test_only_the_teams_interpreter_reaches_its_pages(client, team, coord, att_b
     assert TeamInterpreter.objects.get(pk=assignment.pk).conflict_attested_at is None
 
 
+def test_an_interpreter_no_longer_verified_reaches_none_of_the_teams_pages(client, team):
+    # SEC-11: no case data for anyone not verified, even on a team they were offered.
+    _match, assignment = team
+    InterpreterProfile.objects.filter(pk=assignment.interpreter_id).update(verification="pending")
+    for name in ("interpreters:offer", "interpreters:offer_parties", "interpreters:case"):
+        assert _get(client, assignment.interpreter.user, name, assignment.pk).status_code == 404
+    assert (
+        client.post(reverse("interpreters:offer_attest", args=[assignment.pk])).status_code == 404
+    )
+    assert TeamInterpreter.objects.get(pk=assignment.pk).conflict_attested_at is None
+
+
 @pytest.mark.parametrize(
     "name", ["interpreters:offer_attest", "interpreters:offer_accept", "interpreters:offer_decline"]
 )

@@ -290,6 +290,17 @@ def test_swap_to_an_ineligible_attorney_changes_nothing(client, coord):
     assert not Match.objects.filter(attorney=stranger).exists()
 
 
+def test_swap_is_refused_to_staff_without_the_coordinator_permission(client, staff_plain):
+    match = _proposed()
+    other = AttorneyFactory()
+    client.force_login(staff_plain)
+    url = reverse("admin:matching_match_swap", args=[match.pk])
+    assert client.post(url, {"attorney": other.pk}).status_code == 403
+    match.refresh_from_db()
+    assert match.status == Match.Status.PROPOSED
+    assert not Match.objects.filter(attorney=other).exists()
+
+
 def test_swap_needs_a_post(client, coord):
     match = _proposed()
     client.force_login(coord)

@@ -1,9 +1,12 @@
 """The match invariants live in the database: these inserts bypass every service on purpose."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from matching.models import Match
+from matching.models import Match, StatusRequest
 from tests.factories import AttorneyFactory, CaseRequestFactory, MatchFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,3 +47,25 @@ def test_it_rejects_a_non_positive_score():
     with pytest.raises(IntegrityError), transaction.atomic():
         Match.objects.create(case=case, attorney=attorney, score=0)
     assert Match.objects.count() == 0
+
+
+def _status_request(match, **fields):
+    defaults = {"trigger": "coordinator", "expires_at": timezone.now() + timedelta(days=14)}
+    return StatusRequest.objects.create(match=match, **(defaults | fields))
+
+
+def test_it_rejects_a_second_open_status_request_for_a_match():
+    match = MatchFactory(status=Match.Status.ACCEPTED)
+    _status_request(match, token_hash="a" * 64)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _status_request(match, token_hash="b" * 64)
+    assert StatusRequest.objects.filter(match=match).count() == 1
+
+
+def test_it_rejects_two_status_requests_with_one_token():
+    """The e-mailed link finds its request by the token's hash: two rows under one hash would
+    let one attorney's link open another's request."""
+    _status_request(MatchFactory(status=Match.Status.ACCEPTED), token_hash="c" * 64)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _status_request(MatchFactory(status=Match.Status.ACCEPTED), token_hash="c" * 64)
+    assert StatusRequest.objects.count() == 1

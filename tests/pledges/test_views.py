@@ -94,6 +94,15 @@ def test_the_emailed_link_confirms_and_the_manage_link_edits_and_withdraws(
     assert Pledge.objects.get().status == Pledge.Status.WITHDRAWN
 
 
+def test_a_withdrawn_pledge_s_manage_page_is_read_only(client):
+    pledge = PledgeFactory(status=Pledge.Status.WITHDRAWN, amount=500)
+    manage = reverse("pledges:manage", args=[pledge_token(pledge=pledge, salt=MANAGE_SALT)])
+    response = client.post(manage, form_data(amount="12"))
+    assert response.status_code == 200  # the page as it was: nothing was taken in
+    assert not response.context["form"].is_bound
+    assert Pledge.objects.get().amount == 500
+
+
 def test_a_bad_link_is_a_404_and_changes_nothing(client):
     pledge = PledgeFactory(status="unconfirmed")
     token = pledge_token(pledge=pledge, salt=MANAGE_SALT)  # right pledge, wrong purpose

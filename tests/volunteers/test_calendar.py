@@ -12,7 +12,7 @@ from icalendar import Calendar
 from core.models import DomainEvent
 from matching.services import match_accept, match_attest_no_conflict
 from tests.volunteers.offers import CONTACT, RESPONDENT_NAME, offer_create
-from volunteers.models import CalendarFeed
+from volunteers.models import AttorneyProfile, CalendarFeed
 
 pytestmark = pytest.mark.django_db
 PAGE = reverse("volunteers:calendar")
@@ -109,6 +109,13 @@ def test_a_deactivated_or_unverified_attorneys_link_stops_working(client, att_a,
     att_a.user.is_active = False
     att_a.user.save()
     assert _feed(client, url).status_code == 404
+
+
+def test_the_link_stops_working_when_the_attorney_is_no_longer_verified(client, att_a, accepted):
+    url = _link(client, att_a)
+    assert _feed(client, url).status_code == 200
+    AttorneyProfile.objects.filter(pk=att_a.pk).update(verification="pending")
+    assert _feed(client, url).status_code == 404  # SEC-11: no case dates either
 
 
 def test_an_unknown_action_changes_nothing(client, att_a):

@@ -233,6 +233,7 @@ def test_a_forged_or_tampered_token_is_a_404_and_writes_nothing(client, att_a, a
         # att_a's payload under att_b's signature
         unsubscribe_token(att_a.pk).split(":")[0] + ":" + token.split(":", 1)[1],
         unsubscribe_token(987654),  # a signed pk of nobody
+        str(att_b.pk),  # the bare id, unsigned
     ]
     for bad in forged:
         url = reverse("volunteers:digest_unsubscribe", args=[bad])

@@ -379,6 +379,16 @@ def test_a_case_the_attorney_cannot_take_is_a_404(client, att_a):
     assert not Match.objects.exists()
 
 
+@pytest.mark.parametrize("status", ["withdrawn", "closed"])
+def test_a_finished_case_is_a_404_that_tells_nothing(client, att_a, status):
+    # SEC-12: a guessed reference of a finished case answers as an unknown one, audited.
+    case = _case(status=status)
+    client.force_login(att_a.user)
+    assert client.post(_request_url(case)).status_code == 404
+    assert DomainEvent.objects.filter(verb="access.refused", actor=att_a.user).exists()
+    assert not Match.objects.exists()
+
+
 def test_a_request_at_capacity_is_refused_with_a_message(client, coord):
     attorney = AttorneyFactory(capacity=1)
     offer_create(attorney=attorney, coordinator=coord)

@@ -174,6 +174,15 @@ def test_deleting_the_account_anonymises_and_keeps_history(att_a, coord):  # SEC
     assert att_a.active_cases == 0
 
 
+def test_deleting_the_account_removes_its_authenticators(att_a):  # SEC-25
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(att_a.user, generate_totp_secret())
+    attorney_account_delete(user=att_a.user)
+    assert not Authenticator.objects.filter(user=att_a.user).exists()
+
+
 def test_a_proposal_the_attorney_cannot_see_does_not_block_deletion(att_a, coord):
     """It is withdrawn through the matching service and its case goes back to matching."""
     approved = match_propose(case=CaseRequestFactory(), attorney=att_a, score=10, breakdown={})

@@ -16,6 +16,7 @@ from cases.models import CaseRequest
 from matching.checkins import status_requests_create
 from matching.models import Match, StatusRequest
 from tests.matching.checkins import accepted_case, tokens_in
+from volunteers.models import AttorneyProfile
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
@@ -80,9 +81,16 @@ def test_the_link_needs_a_sign_in(client, asked):
     assert response.url.startswith(reverse("account_login"))
 
 
-def test_another_attorney_gets_a_404_and_writes_nothing(client, asked, att_b):
+@pytest.mark.parametrize("who", ["another attorney", "its attorney, no longer verified"])
+def test_anyone_but_its_verified_attorney_gets_a_404_and_writes_nothing(
+    client, asked, att_a, att_b, who
+):  # SEC-11, SEC-12
     match, token = asked
-    client.force_login(att_b.user)
+    if who == "another attorney":
+        client.force_login(att_b.user)
+    else:
+        AttorneyProfile.objects.filter(pk=att_a.pk).update(verification="pending")
+        client.force_login(att_a.user)
     before = _state(match)
     assert client.get(_link(token)).status_code == 404
     response = client.post(_link(token), {"answer": Answer.NEED_HELP, "note": "x"})

@@ -1,0 +1,22 @@
+"""The pledge invariants live in the database: these inserts bypass pledge_submit on purpose."""
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from pledges.models import Pledge
+from tests.factories import PledgeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_rejects_a_second_live_pledge_from_one_organization_email_and_kind():
+    first = PledgeFactory(contact_email="pat@example.org")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PledgeFactory(organization=first.organization, contact_email="PAT@example.org")
+    assert Pledge.objects.count() == 1
+
+
+def test_it_allows_a_new_pledge_once_the_old_one_was_withdrawn():
+    first = PledgeFactory(contact_email="pat@example.org", status=Pledge.Status.WITHDRAWN)
+    PledgeFactory(organization=first.organization, contact_email="pat@example.org")
+    assert Pledge.objects.count() == 2

@@ -6,9 +6,15 @@ from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from cases.crypto import is_unreadable
-from cases.identifiers import format_a_number, is_canonical_a_number
+from cases.identifiers import (
+    InvalidANumber,
+    format_a_number,
+    is_canonical_a_number,
+    normalize_a_number,
+)
 from cases.importing import (
     ImportFileInvalid,
     case_import_token_read,
@@ -46,6 +52,16 @@ def again_field() -> forms.BooleanField:
     return forms.BooleanField(
         label="This is a different person", required=False, widget=forms.HiddenInput
     )
+
+
+def a_number_format(value: str) -> None:
+    """The A-number's format, checked with the form's other fields: the service checks run
+    only on a form without field errors, so a mistyped A-number would otherwise be reported
+    only after the rest was put right, in a second round."""
+    try:
+        normalize_a_number(value)
+    except InvalidANumber as error:
+        raise ValidationError(error.message, code=error.code) from None
 
 
 def add_service_errors(form: forms.BaseForm, error: CaseRequestInvalid) -> None:
@@ -102,6 +118,7 @@ class CaseRequestAdminForm(forms.ModelForm):
         label="A-number",
         max_length=64,
         required=False,
+        validators=[a_number_format],
         help_text="8 or 9 digits, e.g. A-012-345-678",
     )
     contact_route = forms.CharField(
@@ -151,6 +168,7 @@ class PartnerCaseRequestForm(OneSubmissionForm):
         label="A-number",
         max_length=64,
         required=False,
+        validators=[a_number_format],
         help_text="8 or 9 digits, e.g. A-012-345-678",
     )
     country_of_nationality = forms.ChoiceField(

@@ -101,6 +101,8 @@ MIDDLEWARE = [
     # Staff need TOTP before any admin page (SEC-9); the admin login is throttled (SEC-6).
     "core.staff_security.staff_security",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A form sent after signing out: sign in, then back to its page, not to its POST-only action.
+    "core.middleware.signed_out_post_back_to_its_page",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.no_store_for_authenticated",
     # Objects refused by a permission-scoped selector go to the event log (SEC-24).

@@ -17,9 +17,11 @@ just recorded by the organization, is asked about (cases.services.REQUEST_REPEAT
 coordinators' add form, which has no token, asks the same about the coordinator's own).
 """
 
+import re
 import uuid
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -77,3 +79,29 @@ class OneSubmissionForm(forms.Form):
         if SUBMISSION_FIELD in self.fields and cleaned.get(SUBMISSION_FIELD) is None:
             self.add_error(None, SUBMISSION_INCOMPLETE)
         return cleaned
+
+
+# A number as people write it: digits with spaces, dashes, dots or brackets, a leading + and an
+# optional extension ("x12", "ext. 12").
+_PHONE = re.compile(r"(\+?[\d\s().-]+?)\s*(?:(?:x|ext\.?)\s*\d{1,6})?", re.IGNORECASE)
+PHONE_INVALID = "Enter a phone number of 7 to 15 digits, for example 212-555-0100."
+
+
+def phone_validator(value: str) -> None:
+    """Refuse what is not a phone number (a typo'd email, a sentence), naming the format."""
+    match = _PHONE.fullmatch(value.strip())
+    digits = sum(char.isdigit() for char in match.group(1)) if match else 0
+    if not 7 <= digits <= 15:
+        raise ValidationError(PHONE_INVALID, code="invalid_phone")
+
+
+class PhoneField(forms.CharField):
+    """An optional phone number (the profile's, an interpreter's, a pledge contact's)."""
+
+    default_validators = [phone_validator]
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+        super().__init__(**kwargs)

@@ -1,13 +1,18 @@
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import resolve_url
 from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.defaults import bad_request
 
 from core.errors import AccessRefused
@@ -152,3 +157,46 @@ def absolute_session_timeout(get_response):
 def _remember_sign_in(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         request.session[SIGNED_IN_AT] = int(time.time())
+
+
+SIGNED_OUT_POST = (
+    "You were signed out, so what you sent was not saved. Sign in, and you are back on the "
+    "page you were on to send it again."
+)
+
+
+def signed_out_post_back_to_its_page(get_response):
+    """A form sent after the session ended (signed out in another tab, timed out) meets the
+    sign-in page with ``next`` set to the form's action: a POST-only address, which after
+    signing in answers the browser's GET with an empty 405 (SEC-16), its own error page. Point
+    ``next`` at the page the form was on instead (the Referer: sent for same-origin requests
+    only, SECURE_REFERRER_POLICY) and say that nothing was saved.
+    """
+
+    def middleware(request):
+        response = get_response(request)
+        if request.method != "POST" or response.status_code != 302:
+            return response
+        login = resolve_url(settings.LOGIN_URL)
+        target = urlsplit(response["Location"])
+        if target.path != login or QueryDict(target.query).get("next") != request.get_full_path():
+            return response
+        back = _form_page(request)
+        if back is not None:
+            response["Location"] = redirect_to_login(back)["Location"]
+            messages.info(request, SIGNED_OUT_POST)
+        return response
+
+    return middleware
+
+
+def _form_page(request) -> str | None:
+    """The same-origin page a POST came from (path and query), or None."""
+    referer = request.headers.get("referer", "")
+    if not url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return None
+    page = urlsplit(referer)
+    path = page.path + (f"?{page.query}" if page.query else "")
+    return path if page.netloc and path != request.get_full_path() else None

@@ -3,15 +3,14 @@
 from crispy_forms.helper import FormHelper
 from django import forms
 
+from core.forms import PhoneField
 from volunteers.models import zip_validator
 
 
 class InterpreterForm(forms.Form):
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
-    phone = forms.CharField(
-        max_length=32, required=False, help_text="Coordinators call only about your cases."
-    )
+    phone = PhoneField(help_text="Coordinators call only about your cases.")
     home_zip = forms.CharField(
         label="Home ZIP code",
         max_length=5,

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from cases.models import CaseType, ImmigrationCourt, Language
+from core.forms import PhoneField
 from pledges.models import Pledge
 from pledges.services import PledgeData, PledgeError
 from volunteers.models import US_JURISDICTIONS, Organization
@@ -45,7 +46,7 @@ class PledgeForm(forms.Form):
     contact_email = forms.EmailField(
         label="Your email", max_length=254, help_text="We send a link to confirm the pledge."
     )
-    contact_phone = forms.CharField(label="Phone (optional)", max_length=32, required=False)
+    contact_phone = PhoneField(label="Phone (optional)")
     kind = forms.ChoiceField(label="We commit", choices=Pledge.Kind)
     amount = forms.IntegerField(min_value=1, max_value=1_000_000)
     period_start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))

@@ -9,7 +9,7 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 
 from cases.models import CaseRequest, CaseType, Language
-from core.forms import OneSubmissionForm
+from core.forms import OneSubmissionForm, PhoneField
 from matching.board import BoardFilters
 from matching.models import Match, StatusRequest
 from volunteers.models import (
@@ -44,9 +44,7 @@ class StepForm(forms.Form):
 class AboutForm(StepForm):
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
-    phone = forms.CharField(
-        max_length=32, required=False, help_text="Coordinators call only about your cases."
-    )
+    phone = PhoneField(help_text="Coordinators call only about your cases.")
     home_zip = forms.CharField(
         label="Home or office ZIP code",
         max_length=5,
@@ -224,6 +222,14 @@ class PracticeForm(StepForm):
 
     def clean(self):
         cleaned = super().clean()
+        for case_type in self.case_types:  # a count is kept only with its box: never dropped
+            if cleaned.get(f"handled_{case_type.code}") and not cleaned.get(
+                f"take_{case_type.code}"
+            ):
+                self.add_error(
+                    f"handled_{case_type.code}",
+                    f"Tick “{case_type.name}” to take these cases, or clear the count.",
+                )
         if not self.errors and not self.areas():
             raise forms.ValidationError("Choose at least one kind of case.")
         return cleaned

@@ -73,7 +73,12 @@ class ProfileProgress:
 
     @property
     def complete(self) -> bool:
-        return self.about and self.bar and self.languages and self.practice
+        return not self.missing
+
+    @property
+    def missing(self) -> list[str]:
+        """The steps a coordinator needs before verifying, not yet done, in walking order."""
+        return [step for step in ("about", "bar", "languages", "practice") if not self.done(step)]
 
     def done(self, step: str) -> bool:
         return bool(getattr(self, step))

@@ -64,6 +64,7 @@ def dashboard(request):
     context = {
         "dashboard": selectors.attorney_dashboard(attorney=attorney),
         "progress": progress,
+        "missing_steps": [(slug, title) for slug, title in STEPS if slug in progress.missing],
         "decline_form": forms.DeclineForm(),
         "zone": attorney_zone(attorney),
     }

@@ -89,6 +89,15 @@ def test_a_bad_a_number_is_a_form_error(client, coord, nyc):
     assert CaseRequest.objects.count() == 0
 
 
+def test_a_bad_a_number_is_reported_with_the_other_field_errors(client, coord, nyc):
+    """One round: the coordinator does not learn of the A-number only after fixing the date."""
+    client.force_login(coord)
+    data = admin_post(court=nyc.pk, a_number="12-34", next_hearing_date="31/31/2026")
+    errors = client.post(ADD, data).context["adminform"].form.errors
+    assert "8 or 9 digits" in str(errors["a_number"]) and "next_hearing_date" in errors
+    assert CaseRequest.objects.count() == 0
+
+
 def test_identifiers_are_hidden_from_coordinators_without_the_permission(client, coord, case_x):
     client.force_login(coord)
     response = client.get(_change(case_x))

@@ -144,6 +144,16 @@ def test_a_duplicate_within_the_partners_own_organization_is_a_form_error(
     assert CaseRequest.objects.count() == 1
 
 
+def test_a_bad_a_number_is_reported_with_the_other_field_errors(client, partner_x):
+    client.force_login(partner_x)
+    data = form_post(a_number="12-34", next_hearing_date="31/31/2026")
+    response = client.post(reverse("cases:create"), data)
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "8 or 9 digits" in str(errors["a_number"]) and "next_hearing_date" in errors
+    assert CaseRequest.objects.count() == 0
+
+
 def _visible(client, response) -> str:
     """What the partner sees after submitting: the page they land on, minus the new reference."""
     case = CaseRequest.objects.get(reference=response.url.strip("/").split("/")[-1])

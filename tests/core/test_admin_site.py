@@ -30,3 +30,10 @@ def test_the_index_and_the_dashboard_are_served_by_the_site(client, coord):
     assert "Coordinator back office" in index.content.decode()
     assert reverse("admin:dashboard") == "/admin/dashboard/"
     assert client.get(reverse("admin:dashboard")).status_code == 200
+
+
+def test_the_back_office_pages_name_an_icon_so_the_browser_asks_for_no_favicon(client, coord):
+    """Without one, the browser fetches /favicon.ico: a 404 in the console on every admin page."""
+    assert '<link rel="icon" href="data:,">' in client.get(reverse("admin:login")).content.decode()
+    client.force_login(coord)
+    assert '<link rel="icon" href="data:,">' in client.get(reverse("admin:index")).content.decode()

@@ -65,14 +65,29 @@ def test_steps_show_progress(client, att_new):
     assert 'value="4" max="7"' in html and "Step 4 of 7" in html
 
 
-@pytest.mark.parametrize("zip_code", ["00000", "99999", "abcde", "1234"])
-def test_an_unknown_zip_is_a_form_error_and_nothing_is_saved(client, zip_code):
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        *[("home_zip", zip_code) for zip_code in ("00000", "99999", "abcde", "1234")],
+        # Not a phone number: said so, rather than saved for a coordinator to find unusable.
+        *[("phone", phone) for phone in ("call me maybe", "12345", "ana@example.org")],
+    ],
+)
+def test_a_bad_zip_or_phone_is_a_form_error_and_nothing_is_saved(client, field, value):
     user = UserFactory()
     client.force_login(user)
-    response = client.post(_step("about"), {**ABOUT, "home_zip": zip_code})
+    response = client.post(_step("about"), {**ABOUT, field: value})
     assert response.status_code == 400
-    assert "is-invalid" in _html(response)
+    assert f'id="id_{field}_error"' in _html(response)
     assert not AttorneyProfile.objects.filter(user=user).exists()
+
+
+@pytest.mark.parametrize("phone", ["(212) 555-0100", "+44 20 7946 0958", "212.555.0100 x12", ""])
+def test_a_phone_written_as_people_write_it_is_saved(client, phone):
+    user = UserFactory()
+    client.force_login(user)
+    assert client.post(_step("about"), {**ABOUT, "phone": phone}).status_code == 302
+    assert AttorneyProfile.objects.get(user=user).phone == phone
 
 
 def test_bar_admissions_need_one_active(client, att_new):
@@ -183,6 +198,15 @@ def test_practice_needs_one_case_type(client, att_new):
     assert att_new.practice_area_links.count() == 1
 
 
+def test_a_count_typed_without_its_box_is_refused_not_dropped(client, att_new):
+    client.force_login(att_new.user)
+    data = {"years_experience": "4", "take_asylum": "on", "handled_bond": "7"}
+    response = client.post(_step("practice"), data)
+    assert response.status_code == 400
+    assert "Tick “Bond hearing” to take these cases, or clear the count." in _html(response)
+    assert list(att_new.practice_area_links.values_list("case_type", flat=True)) == ["asylum"]
+
+
 def test_naming_a_new_organization(client, att_new):
     client.force_login(att_new.user)
     response = client.post(_step("organization"), {"new_organization": "Cedar Legal Aid"})
@@ -201,6 +225,7 @@ def test_an_unknown_step_is_404(client, att_new):
 def test_a_pending_attorney_sees_no_case_data(client, att_a, coord):  # SEC-11
     match = offer_create(attorney=att_a, coordinator=coord)
     AttorneyProfile.objects.filter(pk=att_a.pk).update(verification="pending")
+    BarAdmission.objects.create(attorney=att_a, jurisdiction="NY", bar_number="1")  # complete
     client.force_login(att_a.user)
     html = _html(client.get(reverse("volunteers:dashboard")))
     assert match.case.reference not in html and "Asylum" not in html
@@ -466,3 +491,16 @@ def test_an_incomplete_profile_asks_for_verification_only_while_pending(client, 
     client.force_login(att_new.user)
     pending = client.get(reverse("volunteers:dashboard")).content.decode()
     assert "so a coordinator can verify you" in pending
+
+
+def test_an_incomplete_pending_profile_names_its_missing_steps_and_no_check_yet(client, att_new):
+    """Told what is missing, with a link to each step; not also told a coordinator is
+    already checking a bar admission they have not given."""
+    BarAdmission.objects.filter(attorney=att_new).delete()
+    AttorneyLanguage.objects.filter(attorney=att_new).delete()
+    client.force_login(att_new.user)
+    html = _html(client.get(reverse("volunteers:dashboard")))
+    assert 'data-state="incomplete"' in html
+    assert 'data-state="pending"' not in html and "is checking your bar admission" not in html
+    assert f'href="{_step("bar")}"' in html and f'href="{_step("languages")}"' in html
+    assert f'href="{_step("practice")}"' not in html  # done: not listed

@@ -31,6 +31,9 @@ class InterpreterProfileAdmin(admin.ModelAdmin):
     list_display = ["__str__", "verification", "home_zip", "remote_ok", "capacity",
                     "active_assignments", "created_at"]  # fmt: skip
     list_filter = ["verification", "remote_ok", "language_skills__language"]
+    # No "Show counts": a count per language of the 7,000-row list is one column each, past
+    # PostgreSQL's 1,664 (a 500, SEC-17).
+    show_facets = admin.ShowFacets.NEVER
     search_fields = ["user__email", "user__last_name"]
     list_select_related = ["user"]
     readonly_fields = [f.name for f in InterpreterProfile._meta.fields]
@@ -88,6 +91,7 @@ class TeamInterpreterAdmin(admin.ModelAdmin):
     list_display = ["id", "match", "interpreter", "bridge_language", "status", "score",
                     "created_at"]  # fmt: skip
     list_filter = [TeamWithoutInterpreterFilter, "status", "bridge_language"]
+    show_facets = admin.ShowFacets.NEVER  # as InterpreterProfileAdmin's: one column per language
     list_select_related = ["interpreter__user", "match__case", "match__attorney__user",
                            "bridge_language"]  # fmt: skip
     readonly_fields = [f.name for f in TeamInterpreter._meta.fields]

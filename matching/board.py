@@ -120,8 +120,12 @@ class Cursor:
         if len(parts) != 3 or len(text) > 60:
             raise ValueError("bad cursor")
         priority, created_us, pk = (int(part) for part in parts)
-        if pk < 1 or not -(2**31) <= priority < 2**31:
+        if not 1 <= pk < 2**63 or not -(2**31) <= priority < 2**31:
             raise ValueError("bad cursor")
+        try:
+            _EPOCH + timedelta(microseconds=created_us)  # a time no datetime holds: a 500 later
+        except OverflowError:
+            raise ValueError("bad cursor") from None
         return cls(priority, created_us, pk)
 
     @property

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from cases.models import CaseRequest
 from cases.services import partner_membership_set
+from core.models import DomainEvent
 from core.roles import identifier_viewers_group_sync
 from tests.cases.test_admin import admin_post
 from tests.factories import OrganizationFactory, UserFactory
@@ -94,3 +95,38 @@ def test_a_foreign_host_is_refused_without_mailing_the_admins():  # SEC-5
         response = Client(raise_request_exception=False).get("/", HTTP_HOST="evil.example")
         assert response.status_code == 400
     assert mail.outbox == []
+
+
+@pytest.mark.parametrize("selected", ["abc", "", " ", "1e309", ["1", "abc"]])
+def test_an_admin_action_on_rows_that_are_not_ids_is_refused_with_a_message(
+    coord, att_new, selected
+):  # SEC-17: was a 500 (ValueError in filter(pk__in=...)) on every changelist with actions
+    changelist = reverse("admin:volunteers_attorneyprofile_changelist")
+    data = {"action": "verify_selected", "select_across": "0", "index": "0"}
+    response = _client(coord).post(changelist, {**data, "_selected_action": selected}, follow=True)
+    assert response.status_code == 200
+    assert "Those rows are not in this list" in response.content.decode()
+    att_new.refresh_from_db()
+    assert att_new.verification == "pending"
+    assert not DomainEvent.objects.filter(verb__startswith="attorney.").exists()
+
+
+@pytest.mark.parametrize(
+    "query", [{"occurred_at__year": "10000"}, {"occurred_at__year": str(2**63)},
+              {"occurred_at__year": "9999", "occurred_at__month": "12", "occurred_at__day": "31"}],
+)  # fmt: skip
+def test_a_date_hierarchy_value_no_date_holds_is_an_invalid_filter(coord, query):
+    # SEC-17: ValueError or OverflowError building the list's date bounds, a 500 before.
+    response = _client(coord).get(reverse("admin:core_domainevent_changelist"), query)
+    assert response.status_code == 302
+    assert response.url.endswith("?e=1")
+
+
+@pytest.mark.parametrize("court", ["abc", " ", "1.5"])
+def test_an_autocomplete_field_holding_no_id_is_a_form_error(coord, court):
+    # SEC-17: the form was valid enough to be shown again, and its autocomplete widget then
+    # looked "abc" up as an id to show its label: a 500.
+    response = _client(coord).post(reverse("admin:cases_caserequest_add"), admin_post(court=court))
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert CaseRequest.objects.count() == 0

@@ -276,9 +276,19 @@ def test_pages_follow_the_sort_key_without_gaps_or_repeats(client, att_a, settin
     assert seen == expected
 
 
-def test_a_tampered_page_link_is_a_400(client, att_a):
+@pytest.mark.parametrize(
+    "after",
+    [
+        "1.2.x",
+        # Three integers, but a time no datetime holds, or an id no column holds: were a 500.
+        f"1.{10**26}.3",
+        f"1.-{10**26}.3",
+        f"1.2.{2**63}",
+    ],
+)
+def test_a_tampered_page_link_is_a_400(client, att_a, after):
     client.force_login(att_a.user)
-    response = client.get(BOARD, {"after": "1.2.x"})
+    response = client.get(BOARD, {"after": after})
     assert response.status_code == 400
     assert b"page link is not valid" in response.content
 

@@ -48,9 +48,10 @@ from cases.selectors import (
 from cases.services import (
     IDENTIFIER_FIELDS,
     VIEW_IDENTIFIERS,
-    case_request_create,
+    case_request_create_by_coordinator,
     case_request_identifiers_viewed,
     case_request_review_resolve,
+    case_request_submitted,
     case_request_update,
     partner_membership_end,
     partner_membership_set,
@@ -58,8 +59,18 @@ from cases.services import (
 from cases.validation import CaseRequestInvalid
 from core.admin_lists import LargeTableAdminMixin
 from core.exports import csv_export
+from core.forms import SUBMISSION_FIELD, SubmissionTokenField
 from core.middleware import accepts_upload
 from core.roles import COORDINATOR_PERMISSION
+
+
+class _SentAgain(Exception):
+    """The add form's submission recorded ``case`` already (CaseRequestAdmin._changeform_view)."""
+
+    def __init__(self, case: CaseRequest):
+        super().__init__(case.reference)
+        self.case = case
+
 
 REFERENCE_PATTERN = re.compile(r"PBM-[0-9A-Z]{8}")
 EXPORT_HEADER = [
@@ -178,6 +189,9 @@ class CaseRequestAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     # more than the rest of the page, and coordinators find cases by filters and priority.
     list_per_page = 50
     actions = ["export_selected", "review_release", "review_withdraw"]
+    # The add form's one-time token is the form's own field (CaseRequestAdminForm): the model's
+    # is not editable, and a model form refuses to be asked for it unless it is excluded.
+    exclude = [SUBMISSION_FIELD]
 
     CASE_FIELDS = (*CASE_FIELDS, "organization")
     STATE_FIELDS = (
@@ -193,7 +207,8 @@ class CaseRequestAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         return obj is None or request.user.has_perm(VIEW_IDENTIFIERS)
 
     def get_fieldsets(self, request, obj=None):
-        fieldsets = [(None, {"fields": self.CASE_FIELDS})]
+        case = self.CASE_FIELDS if obj is not None else (*self.CASE_FIELDS, SUBMISSION_FIELD)
+        fieldsets = [(None, {"fields": case})]
         if self.may_see_identifiers(request, obj):
             # On the add form, the box asked for when the same person was just recorded.
             person = IDENTIFIER_FIELDS if obj is not None else (*IDENTIFIER_FIELDS, AGAIN)
@@ -215,6 +230,7 @@ class CaseRequestAdmin(LargeTableAdminMixin, admin.ModelAdmin):
                 form.base_fields.pop(name, None)
         if obj is not None:
             form.base_fields.pop(AGAIN, None)
+            form.base_fields.pop(SUBMISSION_FIELD, None)
         form.admin_user = request.user
         return form
 
@@ -271,12 +287,14 @@ class CaseRequestAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         if change:
             case_request_update(case_request=obj, data=data, updated_by=request.user)
             return
-        case = case_request_create(
+        case, created = case_request_create_by_coordinator(
             data=data,
             created_by=request.user,
-            source=CaseRequest.Source.COORDINATOR,
             organization=form.cleaned_data.get("organization"),
+            submission_token=form.cleaned_data[SUBMISSION_FIELD],
         )
+        if not created:  # its twin, sent at the same instant, recorded it
+            raise _SentAgain(case)
         obj.pk = case.pk
         obj.refresh_from_db()
 
@@ -289,10 +307,21 @@ class CaseRequestAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         return {}
 
     def _changeform_view(self, request, object_id, form_url, extra_context):
+        """The add form sent again (a double click, a resend) goes to the request it recorded,
+        before its checks would call that request a duplicate."""
+        adding = object_id is None and request.method == "POST"
         try:
+            if adding and self.has_add_permission(request):
+                token = SubmissionTokenField().clean(request.POST.get(SUBMISSION_FIELD))
+                if (earlier := case_request_submitted(token=token)) is not None:
+                    raise _SentAgain(earlier)
             return super()._changeform_view(request, object_id, form_url, extra_context)
+        except _SentAgain as sent:
+            case = sent.case
+            messages.info(request, f"This form was sent already: it recorded {case.reference}.")
+            return HttpResponseRedirect(reverse("admin:cases_caserequest_change", args=[case.pk]))
         except CaseRequestInvalid as error:
-            # Only a concurrent duplicate gets here (the form's clean already ran the checks).
+            # A concurrent duplicate (the form's clean ran the checks) or a partner's token.
             messages.error(request, " ".join(m for ms in error.errors.values() for m in ms))
             return HttpResponseRedirect(request.path)
 

@@ -1,6 +1,8 @@
 """Forms for the admin and the partner intake page. They collect input; the services validate it
 (cases/validation.py) and their errors are put back on the form's fields."""
 
+import uuid
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
@@ -37,7 +39,12 @@ from cases.services import (
     case_request_repeat_check,
 )
 from cases.validation import CaseRequestInvalid
-from core.forms import SUBMISSION_FIELD, OneSubmissionForm
+from core.forms import (
+    SUBMISSION_FIELD,
+    SUBMISSION_INCOMPLETE,
+    OneSubmissionForm,
+    SubmissionTokenField,
+)
 
 UNREADABLE_HELP = (
     "Unreadable: the stored value failed its integrity check and cannot be shown. "
@@ -111,7 +118,9 @@ CASE_FIELDS = (
 
 
 class CaseRequestAdminForm(forms.ModelForm):
-    """The coordinators' form. Identifier fields are removed for users who may not see them."""
+    """The coordinators' form. Identifier fields are removed for users who may not see them.
+    The add form carries a one-time submission token, as partner intake does (core.forms):
+    CaseRequestAdmin takes the same token sent again to the request it recorded."""
 
     respondent_name = forms.CharField(max_length=200)
     a_number = forms.CharField(
@@ -125,6 +134,7 @@ class CaseRequestAdminForm(forms.ModelForm):
         max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     again = again_field()  # the add form's only (CaseRequestAdmin.get_form drops it on a change)
+    submission_token = SubmissionTokenField()  # the add form's only, as ``again``
 
     admin_user = None  # set by the ModelAdmin: whose permissions shape the error messages
 
@@ -136,9 +146,13 @@ class CaseRequestAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             identifier_initial(self, self.instance)
+        if SUBMISSION_FIELD in self.fields:
+            self.fields[SUBMISSION_FIELD].initial = uuid.uuid4()
 
     def clean(self):
         cleaned = super().clean()
+        if SUBMISSION_FIELD in self.fields and cleaned.get(SUBMISSION_FIELD) is None:
+            self.add_error(None, SUBMISSION_INCOMPLETE)
         if not self.errors:
             try:
                 data = self.service_data()

@@ -43,6 +43,7 @@ _EARLIER_ROW = ""  # in case_request_check's ``taken``: seen earlier in the same
 # page is never cached, so it comes with a new one-time token) until the user says it is another
 # person (case_request_repeat_check).
 REQUEST_REPEAT_WINDOW = timedelta(minutes=15)
+FORM_USED = "This form was already used. Reload the page and enter the request."
 
 
 class DuplicateANumber(CaseRequestInvalid):
@@ -94,7 +95,8 @@ def case_request_create(
     ``request_run=False`` and asks once for the whole file (cases/importing.py).
     With ``duplicate_of`` (case_request_submit_by_partner) the request is stored for review
     instead: no hash, out of matching, coordinators alerted. ``submission_token`` is stored
-    for case_request_submit_by_partner (unique: a second insert with it fails).
+    for the forms' resends (case_request_submit_by_partner, case_request_create_by_coordinator;
+    unique: a second insert with it fails).
     """
     cleaned = case_request_clean(data, refs=refs)
     other_languages = cleaned.pop("other_languages")
@@ -192,15 +194,48 @@ def _partner_create(*, organization: Organization, **fields: Any) -> CaseRequest
 
 
 def _partner_submitted(token: UUID | None, organization: Organization) -> CaseRequest | None:
-    """The request this submission recorded already; a token of another organization's request
-    is refused, naming nothing of it."""
-    if token is None:
-        return None
-    earlier = CaseRequest.objects.filter(submission_token=token).first()
-    if earlier is not None and earlier.organization_id != organization.pk:
-        raise CaseRequestInvalid(
-            {"__all__": ["This form was already used. Reload the page and enter the request."]}
-        )
+    return _submitted(token, scope={"organization_id": organization.pk})
+
+
+def case_request_create_by_coordinator(
+    *,
+    data: dict[str, Any],
+    created_by: Actor,
+    organization: Organization | None = None,
+    submission_token: UUID | None = None,
+) -> tuple[CaseRequest, bool]:
+    """The admin's add form; returns (case request, created). As partner intake
+    (case_request_submit_by_partner), the same submission sent again records nothing and
+    returns the request it recorded; its twin, sent at the same instant, is refused by the
+    token's (or the A-number's) unique index and finds the first."""
+    if (earlier := case_request_submitted(token=submission_token)) is not None:
+        return earlier, False
+    fields: dict[str, Any] = {
+        "data": data,
+        "created_by": created_by,
+        "source": CaseRequest.Source.COORDINATOR,
+        "organization": organization,
+        "submission_token": submission_token,
+    }
+    try:
+        return case_request_create(**fields), True
+    except (IntegrityError, DuplicateANumber):
+        if (earlier := case_request_submitted(token=submission_token)) is None:
+            raise
+        return earlier, False
+
+
+def case_request_submitted(*, token: UUID | None) -> CaseRequest | None:
+    """The request the coordinators' add form with this token recorded already."""
+    return _submitted(token, scope={"source": CaseRequest.Source.COORDINATOR})
+
+
+def _submitted(token: UUID | None, *, scope: dict[str, Any]) -> CaseRequest | None:
+    """The request a form with this one-time token recorded already. One outside ``scope``
+    (another organization's; a partner's sent to the admin) is refused, naming nothing of it."""
+    earlier = CaseRequest.objects.filter(submission_token=token).first() if token else None
+    if earlier is not None and any(getattr(earlier, k) != v for k, v in scope.items()):
+        raise CaseRequestInvalid({"__all__": [FORM_USED]})
     if earlier is not None:
         logger.info("Case request %s sent again: nothing recorded.", earlier.reference)
     return earlier
@@ -710,7 +745,9 @@ def _prepare_update(
     """(field → new value for the changed fields, new other languages or None if unchanged)."""
     given_identifiers = {name for name in IDENTIFIER_FIELDS if name in data}
     merged = {**_current_values(case), **data}
-    cleaned = case_request_clean(merged, skip=set(IDENTIFIER_FIELDS) - given_identifiers)
+    cleaned = case_request_clean(
+        merged, skip=set(IDENTIFIER_FIELDS) - given_identifiers, stored=case
+    )
     languages = cleaned.pop("other_languages")
     changes = {name: value for name, value in cleaned.items() if _differs(case, name, value)}
     if "a_number" in changes and duplicate_of is not None:

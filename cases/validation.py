@@ -32,9 +32,14 @@ _TRUE = {"1", "true", "yes", "y", "x"}
 _FALSE = {"0", "false", "no", "n", ""}
 # Sane ranges (SEC-18). A hearing date up to a year old is a stale record, not a typo; further
 # back, or more than ten years ahead, it is a typo (a wrong century, swapped day and month).
+# On an update only a changed date is judged (case_request_clean's ``stored``): a date that was
+# current when entered ages out of the window, and the case must stay editable.
 HEARING_PAST_DAYS = 366
 DEADLINE_PAST_DAYS = 5 * 366
 FUTURE_DAYS = 10 * 366
+PAST_DAYS = {"next_hearing_date": HEARING_PAST_DAYS, "filing_deadline": DEADLINE_PAST_DAYS}
+# Judged only when new, like the dates: a detained person's facility was not asked for before.
+AGING_FIELDS = (*PAST_DAYS, "detained", "detention_facility")
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
 
 
@@ -66,12 +71,18 @@ class ReferenceCache:
 
 
 def case_request_clean(
-    data: dict[str, Any], *, refs: ReferenceCache | None = None, skip: Iterable[str] = ()
+    data: dict[str, Any],
+    *,
+    refs: ReferenceCache | None = None,
+    skip: Iterable[str] = (),
+    stored: CaseRequest | None = None,
 ) -> dict[str, Any]:
     """Return typed, validated values, or raise CaseRequestInvalid with every problem found.
 
     Fields named in ``skip`` are left out of the result (an update that keeps the stored
-    identifiers does not decrypt and re-validate them).
+    identifiers does not decrypt and re-validate them). On an update, ``stored`` is the row as
+    it is: the rules that age (the dates' window) or came after the row (a facility for the
+    detained) judge only the values the update changes, so an old case stays editable.
     """
     refs = refs or ReferenceCache()
     errors: dict[str, list[str]] = {}
@@ -83,7 +94,9 @@ def case_request_clean(
             cleaned[name] = clean(data.get(name), refs)
         except ValueError as error:
             errors.setdefault(name, []).append(str(error))
-    _check_together(cleaned, errors)
+    changed = _changed(cleaned, stored)
+    _check_dates(cleaned, errors, changed)
+    _check_together(cleaned, errors, changed)
     if errors:
         raise CaseRequestInvalid(errors)
     return cleaned
@@ -167,20 +180,7 @@ def _hearing_type(value, refs) -> str:
     return text
 
 
-def _date(*, past_days: int):
-    def clean(value, refs) -> date | None:
-        when = _parse_date(value)
-        if when is None:
-            return None
-        today = timezone.localdate()
-        if not today - timedelta(days=past_days) <= when <= today + timedelta(days=FUTURE_DAYS):
-            raise ValueError("This date is outside the accepted range; check the year.")
-        return when
-
-    return clean
-
-
-def _parse_date(value) -> date | None:
+def _parse_date(value, refs=None) -> date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, datetime):  # spreadsheets give datetimes
@@ -209,15 +209,37 @@ _CLEANERS = {
     "detained": _boolean,
     "detention_facility": _text("detention_facility"),
     "remote_ok": _boolean,
-    "next_hearing_date": _date(past_days=HEARING_PAST_DAYS),
+    "next_hearing_date": _parse_date,
     "next_hearing_type": _hearing_type,
-    "filing_deadline": _date(past_days=DEADLINE_PAST_DAYS),
+    "filing_deadline": _parse_date,
     "summary": _text("summary"),
 }
 FIELDS: tuple[str, ...] = tuple(_CLEANERS)
 
 
-def _check_together(cleaned: dict[str, Any], errors: dict[str, list[str]]) -> None:
+def _changed(cleaned: dict[str, Any], stored: CaseRequest | None) -> set[str]:
+    """Which of the fields judged only when new (AGING_FIELDS) are: all of them on a create."""
+    names = {name for name in AGING_FIELDS if name in cleaned}
+    if stored is None:
+        return names
+    return {name for name in names if getattr(stored, name) != cleaned[name]}
+
+
+def _check_dates(cleaned: dict[str, Any], errors: dict[str, list[str]], changed: set[str]) -> None:
+    today = timezone.localdate()
+    for name, past_days in PAST_DAYS.items():
+        when = cleaned.get(name)
+        if when is None or name not in changed:
+            continue
+        if not today - timedelta(days=past_days) <= when <= today + timedelta(days=FUTURE_DAYS):
+            errors.setdefault(name, []).append(
+                "This date is outside the accepted range; check the year."
+            )
+
+
+def _check_together(
+    cleaned: dict[str, Any], errors: dict[str, list[str]], changed: set[str]
+) -> None:
     relay_missing = cleaned.get("relay_interpreter_ok") and not cleaned.get("relay_language")
     if relay_missing and "relay_language" not in errors:
         errors.setdefault("relay_language", []).append(
@@ -229,6 +251,12 @@ def _check_together(cleaned: dict[str, Any], errors: dict[str, list[str]]) -> No
     if cleaned.get("detention_facility") and cleaned.get("detained") is False:
         errors.setdefault("detention_facility", []).append(
             "A detention facility is only for detained people."
+        )
+    facility_missing = cleaned.get("detained") and not cleaned.get("detention_facility")
+    facility_error = "detention_facility" in errors
+    if facility_missing and {"detained", "detention_facility"} & changed and not facility_error:
+        errors.setdefault("detention_facility", []).append(
+            "Name the facility where the person is detained (ICE's detainee locator shows it)."
         )
 
 

@@ -14,7 +14,7 @@ day, just logged on the case, are asked about (volunteers.services.HOURS_REPEAT_
 partner's request with an A-number its organization already recorded is refused as a duplicate
 (cases.services); one without an A-number for the same person, court, case type and language,
 just recorded by the organization, is asked about (cases.services.REQUEST_REPEAT_WINDOW; the
-coordinators' add form, which has no token, asks the same about the coordinator's own).
+coordinators' add form, which has a token too, asks the same about the coordinator's own).
 """
 
 import re

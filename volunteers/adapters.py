@@ -9,6 +9,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
+from django.core import signing
 from django.urls import reverse
 
 from core.emails import site_link
@@ -113,6 +114,23 @@ def verification_email_resend(request, email: str) -> None:
     send_verification_email_to_address(
         request, address or EmailAddress(email=email), skip_enumeration_mails=True
     )
+
+
+def email_confirmed_by_link(key: str) -> bool:
+    """Whether a confirmation link's address is confirmed already. allauth's key is the
+    address's signed id (EmailConfirmationHMAC), and allauth refuses it once the address is
+    verified, as it does a forged or expired one; the signature tells them apart. An expired
+    link of a confirmed address is still one: its age does not matter here."""
+    from allauth.account import app_settings as account_settings
+    from allauth.account.models import EmailAddress
+
+    if not account_settings.EMAIL_CONFIRMATION_HMAC:
+        return False  # stored keys: allauth finds a confirmed address's key itself
+    try:
+        pk = signing.loads(key, salt=account_settings.SALT)
+    except signing.BadSignature:
+        return False
+    return isinstance(pk, int) and EmailAddress.objects.filter(pk=pk, verified=True).exists()
 
 
 def _login(credentials: dict) -> str:

@@ -4,6 +4,8 @@ Every object is fetched through a selector scoped to the signed-in attorney (404
 else, SEC-12); every write goes through a service; state changes are POST-only (SEC-16).
 """
 
+from allauth.account.adapter import get_adapter
+from allauth.account.views import ConfirmEmailView
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -33,7 +35,7 @@ from matching.services import (
     put_back_open,
 )
 from volunteers import digest, forms, selectors, services
-from volunteers.adapters import verification_email_resend
+from volunteers.adapters import email_confirmed_by_link, verification_email_resend
 from volunteers.calendar import calendar_ics
 from volunteers.models import CalendarFeed
 from volunteers.services import Admission, AttorneyError
@@ -634,6 +636,23 @@ def email_verification_resend(request):
             "per address every three minutes; check your spam folder too.",
         )
     return redirect("account_email_verification_sent")
+
+
+class EmailConfirmView(ConfirmEmailView):
+    """allauth's confirmation page, which says a link is expired or not valid once its address
+    is confirmed (allauth refuses the key then): opened again, it says the address is confirmed
+    and points to sign-in, or to the user's page when signed in."""
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        if not self.object and email_confirmed_by_link(self.kwargs["key"]):
+            context["already_confirmed"] = True
+            if self.request.user.is_authenticated:
+                context["home_url"] = get_adapter(self.request).get_login_redirect_url(self.request)
+        return context
+
+
+email_confirm = EmailConfirmView.as_view()
 
 
 @csrf_exempt  # RFC 8058: mail providers POST "List-Unsubscribe=One-Click" with no cookie or token

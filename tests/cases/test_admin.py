@@ -2,7 +2,8 @@
 audit of every full view, A-number search, filters and a constant number of queries."""
 
 import base64
-from datetime import timedelta
+import uuid
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -30,8 +31,11 @@ def _change(case):
 
 
 def admin_post(**overrides):
+    """The add form as a browser sends it: the page's fresh submission token included (a change
+    form has none, and ignores it)."""
     today = timezone.localdate()
     data = {
+        "submission_token": str(uuid.uuid4()),
         "respondent_name": NAME,
         "a_number": "A-087-654-321",
         "contact_route": "",
@@ -563,3 +567,118 @@ def test_the_add_form_hides_the_box_and_the_change_form_has_none(client, coord, 
     change = client.get(_change(case_x)).content.decode()
     assert '<div class="form-row hidden field-again">' in add  # its label too, until asked
     assert 'type="hidden" name="again"' in add and 'name="again"' not in change
+
+
+# Dates in their window and a detained person's facility (SEC-18): the partner form's rules
+# (cases.validation), on an update judged only where the value changed.
+
+
+def test_the_add_form_refuses_a_detained_person_without_a_facility(client, coord, nyc):
+    client.force_login(coord)
+    response = client.post(ADD, admin_post(court=nyc.pk, detained="on", case_type="bond"))
+    [error] = response.context["adminform"].form.errors["detention_facility"]
+    assert error.startswith("Name the facility where the person is detained")
+    assert CaseRequest.objects.count() == 0
+    facility = admin_post(court=nyc.pk, detained="on", case_type="bond", detention_facility="Krome")
+    assert client.post(ADD, facility).status_code == 302
+    assert CaseRequest.objects.get().detention_facility == "Krome"
+
+
+@pytest.mark.parametrize("field", ["filing_deadline", "next_hearing_date"])
+def test_the_add_form_refuses_a_date_long_past(client, coord, nyc, field):
+    client.force_login(coord)
+    response = client.post(ADD, admin_post(court=nyc.pk, **{field: "2001-05-01"}))
+    assert "outside the accepted range" in str(response.context["adminform"].form.errors[field])
+    assert CaseRequest.objects.count() == 0
+
+
+def _aged(case, **fields):
+    """The case as years of waiting leave it: dates past the window, detained with no facility
+    (before one was asked for)."""
+    CaseRequest.objects.filter(pk=case.pk).update(
+        next_hearing_date=date(2022, 3, 1), filing_deadline=date(2019, 1, 1), **fields
+    )
+
+
+def _change_post(case, **overrides):
+    stored = {"next_hearing_date": "2022-03-01", "filing_deadline": "2019-01-01"}
+    data = admin_post(court=case.court_id, **{**stored, **overrides})
+    for name in ("respondent_name", "a_number", "contact_route", "organization"):
+        data.pop(name)
+    return data
+
+
+def test_an_old_case_whose_dates_and_facility_aged_still_saves(client, coord, case_x):
+    _aged(case_x, detained=True, case_type_id="bond")
+    client.force_login(coord)
+    data = _change_post(case_x, summary="New summary.", detained="on", case_type="bond")
+    response = client.post(_change(case_x), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    case_x.refresh_from_db()
+    assert (case_x.summary, case_x.filing_deadline) == ("New summary.", date(2019, 1, 1))
+    assert DomainEvent.objects.get(verb="case_request.updated").data["fields"] == ["summary"]
+
+
+def test_a_change_into_a_date_long_past_or_to_detained_without_facility_is_refused(
+    client, coord, case_x
+):
+    _aged(case_x)
+    client.force_login(coord)
+    moved = _change_post(case_x, filing_deadline="2001-05-01")
+    errors = client.post(_change(case_x), moved).context["adminform"].form.errors
+    assert set(errors) == {"filing_deadline"}
+    detained = _change_post(case_x, detained="on")
+    errors = client.post(_change(case_x), detained).context["adminform"].form.errors
+    assert set(errors) == {"detention_facility"}
+    case_x.refresh_from_db()
+    assert (case_x.filing_deadline, case_x.detained) == (date(2019, 1, 1), False)
+
+
+# The add form's one-time token (core.forms): sent twice, it records one request and the second
+# lands on it.
+
+
+@pytest.mark.parametrize("a_number", ["", "A-087-654-321"], ids=["no A-number", "A-number"])
+def test_the_add_form_sent_twice_records_once_and_lands_on_the_request(
+    client, coord_viewer, nyc, a_number
+):
+    client.force_login(coord_viewer)
+    data = admin_post(court=nyc.pk, a_number=a_number)
+    assert client.post(ADD, data).status_code == 302
+    case = CaseRequest.objects.get()
+    again = client.post(ADD, data, follow=True)
+    assert again.redirect_chain == [(_change(case), 302)]
+    assert f"This form was sent already: it recorded {case.reference}." in again.content.decode()
+    assert CaseRequest.objects.count() == 1
+    assert DomainEvent.objects.filter(verb="case_request.created").count() == 1
+    assert case.submission_token == uuid.UUID(data["submission_token"])
+
+
+def test_the_add_form_without_its_token_records_nothing(client, coord, nyc):
+    client.force_login(coord)
+    data = admin_post(court=nyc.pk)
+    del data["submission_token"]
+    response = client.post(ADD, data)
+    assert response.status_code == 200
+    assert "incomplete or out of date" in str(response.context["adminform"].form.non_field_errors())
+    assert 'type="hidden" name="submission_token"' in response.content.decode()  # a fresh one
+    assert CaseRequest.objects.count() == 0
+
+
+def test_a_partners_token_sent_to_the_add_form_records_nothing_and_names_nothing(
+    client, coord, nyc, case_x
+):
+    token = uuid.uuid4()
+    CaseRequest.objects.filter(pk=case_x.pk).update(submission_token=token)
+    client.force_login(coord)
+    response = client.post(ADD, admin_post(court=nyc.pk, submission_token=str(token)), follow=True)
+    assert response.redirect_chain == [(ADD, 302)]
+    assert "This form was already used" in response.content.decode()
+    assert case_x.reference not in response.content.decode()
+    assert CaseRequest.objects.count() == 1
+
+
+def test_the_add_form_has_a_token_and_the_change_form_none(client, coord, case_x):
+    client.force_login(coord)
+    assert 'type="hidden" name="submission_token"' in client.get(ADD).content.decode()
+    assert 'name="submission_token"' not in client.get(_change(case_x)).content.decode()

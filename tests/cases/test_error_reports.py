@@ -56,7 +56,7 @@ def assert_report_is_clean() -> None:
 
 
 def test_the_admin_add_form(coord, monkeypatch):  # SEC-5
-    monkeypatch.setattr("cases.admin.case_request_create", _boom)
+    monkeypatch.setattr("cases.admin.case_request_create_by_coordinator", _boom)
     from cases.models import ImmigrationCourt
 
     court = ImmigrationCourt.objects.get(code="new-york-city")

@@ -38,8 +38,11 @@ PROCESS = reverse("admin:cases_caserequest_process_import")
 GOOD = [
     case_data(respondent_name="Good One", a_number="A-111-111-111"),
     case_data(respondent_name="Good Two", a_number="222222222", language="spa", other_languages=""),
-    case_data(respondent_name="Good Three", a_number="", detained="yes", case_type="bond"),
-]
+    case_data(
+        respondent_name="Good Three", a_number="", detained="yes", case_type="bond",
+        detention_facility="Krome",
+    ),
+]  # fmt: skip
 BAD = [
     case_data(respondent_name="Bad Number", a_number="A-12"),
     case_data(respondent_name="Bad Court", a_number="A-333-333-333", court="atlantis"),
@@ -191,6 +194,13 @@ def test_the_waiting_upload_is_encrypted_at_rest(importer):  # SEC-22
     _preview(importer, GOOD)
     stored = bytes(CaseImport.objects.get().content)
     assert b"Good One" not in stored and stored.startswith(b"gAAAA")
+
+
+def test_a_row_with_a_detained_person_and_no_facility_is_an_error_in_the_preview(importer):
+    # SEC-18: the import applies the intake forms' rule (cases.validation).
+    row = case_data(a_number="", detained="yes", case_type="bond", detention_facility="")
+    [error] = _preview(importer, [row]).context["job"].preview["errors"]
+    assert "Name the facility where the person is detained" in str(error["errors"])
 
 
 def test_a_row_duplicating_a_stored_case_is_an_error_in_the_preview(client, coord_viewer, case_x):

@@ -102,14 +102,13 @@ def test_rules_that_tie_fields_together(coord):
 def test_an_update_recomputes_priority_and_records_field_names_only(coord):
     case = case_request_create(data=case_data(), created_by=coord, source=COORDINATOR)
     before = case.priority
-    case_request_update(
-        case_request=case, data={"detained": True, "a_number": "A-099-999-999"}, updated_by=coord
-    )
+    data = {"detained": True, "detention_facility": "Krome", "a_number": "A-099-999-999"}
+    case_request_update(case_request=case, data=data, updated_by=coord)
     case.refresh_from_db()
     assert case.detained and case.priority == before + 300
     assert case.a_number == "099999999"
     event = DomainEvent.objects.get(verb="case_request.updated")
-    assert event.data["fields"] == ["a_number", "detained"]
+    assert event.data["fields"] == ["a_number", "detained", "detention_facility"]
     assert "099999999" not in str(event.data)
 
 

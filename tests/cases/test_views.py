@@ -133,6 +133,16 @@ def test_a_partner_edits_a_request_and_priority_follows(client, partner_x, case_
     assert case_x.respondent_name == NAME
 
 
+def test_a_detained_person_without_a_facility_is_a_form_error(client, partner_x):  # SEC-18
+    client.force_login(partner_x)
+    data = form_post(detained="on", detention_facility="", case_type="bond", a_number="")
+    response = client.post(reverse("cases:create"), data)
+    assert response.status_code == 400
+    [error] = response.context["form"].errors["detention_facility"]
+    assert error.startswith("Name the facility where the person is detained")
+    assert CaseRequest.objects.count() == 0
+
+
 def test_a_duplicate_within_the_partners_own_organization_is_a_form_error(
     client, partner_x, case_x
 ):

@@ -49,6 +49,26 @@ def test_signup_requires_email_verification_then_lands_on_the_profile(client):
     )
 
 
+def test_a_confirmation_link_opened_again_says_the_address_is_confirmed(client):
+    _signup(client, "again@example.org")
+    confirm = _link(mail.outbox[-1])
+    client.post(confirm)  # confirmed, and signed in (ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION)
+    signed_in = client.get(confirm).content.decode()
+    assert "already confirmed" in signed_in and "expired" not in signed_in
+    assert f'href="{reverse("volunteers:dashboard")}"' in signed_in
+    client.logout()
+    signed_out = client.get(confirm).content.decode()
+    assert "already confirmed" in signed_out and "expired" not in signed_out
+    assert f'href="{reverse("account_login")}"' in signed_out
+
+
+def test_a_forged_confirmation_link_is_still_not_valid(client):
+    _verified_user("ana@example.org")
+    url = reverse("account_confirm_email", args=["MQ:forged:signature"])
+    body = client.get(url).content.decode()
+    assert "expired or is not valid" in body and "already confirmed" not in body
+
+
 def test_signup_with_a_taken_email_looks_the_same(client):  # SEC-7
     _verified_user("taken@example.org")
     fresh = _signup(client, "fresh@example.org")

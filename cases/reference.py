@@ -80,6 +80,23 @@ COURTS: list[tuple[str, str, str, str, str, bool]] = [
     ("tacoma", "Tacoma", "Tacoma", "WA", "98421", True),
 ]
 
+# The ICE facility each detained-docket court hears, by court code (demo data: a detained case
+# names where the person is held, as the intake forms ask).
+DETENTION_FACILITIES: dict[str, str] = {
+    "eloy": "Eloy Detention Center", "florence": "Florence Service Processing Center",
+    "adelanto": "Adelanto ICE Processing Center",
+    "imperial": "Imperial Regional Detention Facility", "otay-mesa": "Otay Mesa Detention Center",
+    "aurora": "Denver Contract Detention Facility",
+    "miami-krome": "Krome North Service Processing Center",
+    "stewart": "Stewart Detention Center", "lasalle": "Central Louisiana ICE Processing Center",
+    "elizabeth": "Elizabeth Detention Center", "otero": "Otero County Processing Center",
+    "batavia": "Buffalo Federal Detention Facility", "conroe": "Joe Corley Processing Center",
+    "el-paso-spc": "El Paso Service Processing Center",
+    "pearsall": "South Texas ICE Processing Center",
+    "port-isabel": "Port Isabel Service Processing Center",
+    "tacoma": "Northwest ICE Processing Center",
+}  # fmt: skip
+
 # ISO 639-3 codes heard most in immigration court, in pick-list order (EOIR Language Access Plan,
 # FY2023 completions; then the Guatemalan and Mexican indigenous languages DOMAIN.md names).
 COMMON_LANGUAGES: list[str] = [

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import zipcodes
 
-from cases.reference import COURTS
+from cases.reference import COURTS, DETENTION_FACILITIES
 
 # Share of cases by language (EOIR FY2023 completions, indigenous languages of Guatemala and Mexico
 # raised to what legal service providers report; the rest spread over other common languages).
@@ -143,6 +143,7 @@ class DemoCase:
     org_index: int | None
     waiting_since: date
     other_languages: tuple[str, ...] = ()
+    detention_facility: str = ""
 
 
 @dataclass
@@ -312,7 +313,18 @@ def _case(rng: random.Random, today: date, org_count: int) -> DemoCase:
         org_index=rng.randrange(org_count) if org_count and rng.random() < 0.5 else None,
         waiting_since=today - timedelta(days=rng.randint(0, 240)),
         other_languages=others,
+        detention_facility=_facility(court) if detained else "",
     )
+
+
+def _facility(court: str) -> str:
+    """Where a detained demo respondent is held: the facility a detained-docket court hears, or
+    a county jail under contract with ICE near any other court (no draw: the demo world's other
+    values stay as they were)."""
+    if court in DETENTION_FACILITIES:
+        return DETENTION_FACILITIES[court]
+    city, state = next((c[2], c[3]) for c in COURTS if c[0] == court)
+    return f"County jail under ICE contract near {city}, {state}"
 
 
 def _pledge(rng: random.Random, index: int, org_count: int, today: date) -> DemoPledge:

@@ -131,3 +131,15 @@ def test_demo_attorneys_carry_preferences():
     assert profiles.filter(preferred_types__isnull=False).exists()
     assert profiles.filter(excluded_types__isnull=False).exists()
     assert not profiles.filter(remote_ok=False, remote_preferred=True).exists()
+
+
+def test_every_detained_demo_case_names_its_facility():
+    """The intake forms ask a detained person's facility (cases.validation): the demo world is
+    one a coordinator can edit without first filling it in."""
+    _seed()
+    detained = CaseRequest.objects.filter(detained=True)
+    assert detained.exists()
+    assert not detained.filter(detention_facility="").exists()
+    assert not CaseRequest.objects.filter(detained=False).exclude(detention_facility="").exists()
+    held = CaseRequest.objects.filter(court__code="eloy", detained=True).first()
+    assert held is None or held.detention_facility == "Eloy Detention Center"

@@ -182,9 +182,10 @@ def _cases(world: DemoWorld, orgs: dict) -> int:
             reference=c.reference, language_id=c.language, relay_language_id=c.relay_language,
             relay_interpreter_ok=c.relay_language is not None, court_id=courts[c.court],
             case_type_id=c.case_type if c.case_type in case_types else "asylum",
-            detained=c.detained, remote_ok=c.remote_ok, next_hearing_date=c.next_hearing_date,
-            filing_deadline=c.filing_deadline, summary=c.summary,
-            organization=orgs.get(c.org_index), source=CaseRequest.Source.COORDINATOR,
+            detained=c.detained, detention_facility=c.detention_facility, remote_ok=c.remote_ok,
+            next_hearing_date=c.next_hearing_date, filing_deadline=c.filing_deadline,
+            summary=c.summary, organization=orgs.get(c.org_index),
+            source=CaseRequest.Source.COORDINATOR,
             respondent_name=name, a_number=a_number, a_number_hash=a_number_hash(a_number),
             country_of_nationality=NATIONALITY.get(c.language, ""),
             priority=case_priority(

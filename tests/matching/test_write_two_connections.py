@@ -52,20 +52,37 @@ def _write(problem, solution, run, today) -> int:
     )
 
 
+def _other_connections() -> set[int]:
+    """Server processes of the connections to this database other than this one."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+@pytest.fixture(autouse=True)
+def _connections_before():
+    """The other connections open when the test starts (one an earlier test of the session left
+    to a thread, say): what the write opens is counted apart from them."""
+    global _BEFORE
+    _BEFORE = _other_connections()
+
+
+_BEFORE: set[int] = set()
+
+
 def _second_connections() -> int:
-    """Connections to this database other than this one (the second one is closed after).
+    """Connections to this database opened since the test started, other than this one (the
+    second one is closed after).
 
     A closed connection's server process can still be listed for a moment while it exits, so
     the count is read again until it falls to 0, for at most 5 s: one left open stays listed.
     """
     deadline = time.monotonic() + 5
     while True:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            others = cursor.fetchone()[0]
+        others = len(_other_connections() - _BEFORE)
         if others == 0 or time.monotonic() > deadline:
             return others
         time.sleep(0.05)

@@ -7,7 +7,7 @@ the public reference and field names only (SEC-23, SEC-24).
 import json
 import logging
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Literal
@@ -159,25 +159,34 @@ def case_request_submit_by_partner(
     then finds the first. A new submission of a request the organization just recorded (Back,
     then Send) is refused unless ``again`` says it is another person (case_request_repeat_check).
     """
-    if (earlier := _partner_submitted(submission_token, organization)) is not None:
-        return earlier, False
     refs = ReferenceCache()  # the check and the insert clean the data: one lookup of each code
-    if not again:
-        case_request_repeat_check(
-            data=data, actor=created_by, organization=organization, token=submission_token,
-            refs=refs,
+
+    def create() -> CaseRequest:
+        if not again:
+            case_request_repeat_check(
+                data=data, actor=created_by, organization=organization, token=submission_token,
+                refs=refs,
+            )  # fmt: skip
+        return _partner_create(
+            data=data, refs=refs, created_by=created_by, organization=organization,
+            submission_token=submission_token,
         )  # fmt: skip
-    fields: dict[str, Any] = {
-        "data": data,
-        "refs": refs,
-        "created_by": created_by,
-        "organization": organization,
-        "submission_token": submission_token,
-    }
+
+    return _once(lambda: _partner_submitted(submission_token, organization), create)
+
+
+def _once(
+    find: Callable[[], CaseRequest | None], create: Callable[[], CaseRequest]
+) -> tuple[CaseRequest, bool]:
+    """(the request a submission recorded already, False), or (the one ``create`` records,
+    True). Twins sent at once may both miss ``find``: the token's unique index (or the
+    A-number's) lets one insert through and refuses the other, which then finds the first."""
+    if (earlier := find()) is not None:
+        return earlier, False
     try:
-        return _partner_create(**fields), True
+        return create(), True
     except (IntegrityError, DuplicateANumber):
-        if (earlier := _partner_submitted(submission_token, organization)) is None:
+        if (earlier := find()) is None:
             raise
         return earlier, False
 
@@ -208,21 +217,13 @@ def case_request_create_by_coordinator(
     (case_request_submit_by_partner), the same submission sent again records nothing and
     returns the request it recorded; its twin, sent at the same instant, is refused by the
     token's (or the A-number's) unique index and finds the first."""
-    if (earlier := case_request_submitted(token=submission_token)) is not None:
-        return earlier, False
-    fields: dict[str, Any] = {
-        "data": data,
-        "created_by": created_by,
-        "source": CaseRequest.Source.COORDINATOR,
-        "organization": organization,
-        "submission_token": submission_token,
-    }
-    try:
-        return case_request_create(**fields), True
-    except (IntegrityError, DuplicateANumber):
-        if (earlier := case_request_submitted(token=submission_token)) is None:
-            raise
-        return earlier, False
+    return _once(
+        lambda: case_request_submitted(token=submission_token),
+        lambda: case_request_create(
+            data=data, created_by=created_by, source=CaseRequest.Source.COORDINATOR,
+            organization=organization, submission_token=submission_token,
+        ),
+    )  # fmt: skip
 
 
 def case_request_submitted(*, token: UUID | None) -> CaseRequest | None:

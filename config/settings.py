@@ -285,12 +285,11 @@ else:
         }
     }
 
-# Email, through Django 6.1's MAILERS. SMTP in production; the console when DEBUG is on.
+# Email, through Django 6.1's MAILERS. SMTP in production; the console when DEBUG is on, each
+# email printed decoded so that its links can be copied whole (core.console_email).
 _EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
+    "core.console_email.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
 _SMTP_OPTIONS = {
     "host": env_str("EMAIL_HOST", "localhost"),

@@ -77,6 +77,9 @@ def banner(
         f"Back office: {site}/admin/",
         f"  demo coordinator  {email}",
         f"  password          {password or changed}",
+        # Staff need an authenticator (core.staff_security): the first sign-in emails a link.
+        "  first sign-in     leave the authenticator code empty: the link to set one up is",
+        "                    emailed, and the worker prints it here, as it prints every email",
     ]
     if volunteers:
         width = max(len(role) for role, _ in volunteers)

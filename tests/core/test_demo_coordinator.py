@@ -37,6 +37,8 @@ def test_the_banner_shows_the_email_and_password_on_every_run(settings):
         banner = _run()
         assert COORDINATOR_EMAIL in banner and password in banner
         assert "http://127.0.0.1:8001/admin/" in banner
+        # Staff must set up an authenticator: the banner says how the first sign-in goes.
+        assert "leave the authenticator code empty" in banner and "prints it here" in banner
 
 
 def test_reset_password_sets_a_new_one_that_signs_in():

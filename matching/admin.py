@@ -1,6 +1,5 @@
 """The coordinator's review queue and run history. State changes only through matching.services."""
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.admin import LanguageInUseFilter, PriorityBandFilter
 from cases.models import CaseRequest, CaseType, ImmigrationCourt, Language
-from core.admin_lists import LargeTableAdminMixin, rows_serially
+from core.admin_lists import LargeTableAdminMixin, rows_decided, rows_serially
 from core.errors import DomainError
 from core.exports import csv_export, iso
 from core.roles import COORDINATOR_PERMISSION
@@ -343,24 +342,7 @@ class MatchAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     # Bulk decisions
 
     def _decide_each_match(self, request, queryset, decide, done: str) -> None:
-        """Call a service per match, each in its own transaction; report successes and refusals."""
-        if not request.user.has_perm(COORDINATOR_PERMISSION):
-            raise PermissionDenied
-        succeeded, refused = 0, Counter[str]()
-        for match in queryset.order_by("pk"):
-            try:
-                with transaction.atomic():
-                    decide(match)
-            except DomainError as error:
-                refused[error.code] += 1
-            else:
-                succeeded += 1
-        text = f"{succeeded} {done}"
-        if refused:
-            reasons = ", ".join(f"{n} {code}" for code, n in sorted(refused.items()))
-            text += f"; {sum(refused.values())} could not be: {reasons}"
-        level = messages.WARNING if refused else messages.SUCCESS
-        self.message_user(request, text + ".", level)
+        rows_decided(self, request, queryset, decide, done)
 
     @admin.action(description="Approve selected proposals", permissions=["change"])
     def approve_selected(self, request, queryset):

@@ -1,17 +1,13 @@
 """The coordinator's mentoring back office: the review queue of proposed pairings and the
 "Run mentor matching" button. State changes only through mentoring.services."""
 
-from collections import Counter
-
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from core.errors import DomainError
-from core.roles import COORDINATOR_PERMISSION
+from core.admin_lists import rows_decided
 from mentoring.models import CaseShare, MentoringProfile, Mentorship
 from mentoring.services import mentoring_run, mentorship_approve, mentorship_reject
 
@@ -51,21 +47,7 @@ class MentorshipAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(url)
 
     def _decide(self, request, queryset, decide, done: str) -> None:
-        if not request.user.has_perm(COORDINATOR_PERMISSION):
-            raise PermissionDenied
-        succeeded, refused = 0, Counter[str]()
-        for mentorship in queryset.order_by("pk"):
-            try:
-                with transaction.atomic():
-                    decide(mentorship)
-            except DomainError as error:
-                refused[error.code] += 1
-            else:
-                succeeded += 1
-        text = f"{succeeded} {done}"
-        if refused:
-            text += "; could not: " + ", ".join(f"{n} {c}" for c, n in sorted(refused.items()))
-        self.message_user(request, text + ".", messages.WARNING if refused else messages.SUCCESS)
+        rows_decided(self, request, queryset, decide, done)
 
     @admin.action(
         description="Approve selected pairings (offers them to the mentor)", permissions=["change"]

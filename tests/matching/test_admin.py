@@ -182,7 +182,9 @@ def test_approve_reports_partial_failures(client, coord):
     match_approve(match=approved, actor=coord)
     client.force_login(coord)
     response = _act(client, "approve_selected", [proposed, approved])
-    assert "1 approved; 1 could not be: 1 not_proposed." in _messages(response)
+    assert "1 approved; 1 could not be: Only a proposed match can be approved (1)." in _messages(
+        response
+    )
     proposed.refresh_from_db()
     assert proposed.status == Match.Status.APPROVED
 
@@ -224,7 +226,9 @@ def test_offer_offers_approved_matches_and_reports_the_others(client, coord):
     match_approve(match=approved, actor=coord)
     client.force_login(coord)
     response = _act(client, "offer_selected", [approved, proposed])
-    assert "1 offered; 1 could not be: 1 not_approved." in _messages(response)
+    assert "1 offered; 1 could not be: Only an approved match can be offered (1)." in _messages(
+        response
+    )
     approved.refresh_from_db()
     assert approved.status == Match.Status.OFFERED
 

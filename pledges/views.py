@@ -118,6 +118,7 @@ def pledge_manage(request, token):
         except PledgeError as error:
             form.add_domain_error(error)
         else:
+            messages.success(request, "Your changes are saved.")
             return redirect("pledges:manage", token=token)
     context = {"pledge": pledge, "form": form, "live": live, "token": token}
     status = 400 if form.is_bound else 200  # a change was sent and refused
@@ -131,6 +132,7 @@ def pledge_withdraw(request, token):
     if error is not None:
         return render(request, "pledges/link_invalid.html", {"error": error}, status=404)
     services.pledge_withdraw(pledge=pledge)
+    messages.success(request, "Your pledge is withdrawn. Thank you for considering it.")
     return redirect("pledges:manage", token=token)
 
 

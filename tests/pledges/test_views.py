@@ -94,6 +94,23 @@ def test_the_emailed_link_confirms_and_the_manage_link_edits_and_withdraws(
     assert Pledge.objects.get().status == Pledge.Status.WITHDRAWN
 
 
+def test_saving_and_withdrawing_say_so_and_a_withdrawn_pledge_offers_a_new_one(client):
+    """Found walking a fresh clone: "Save changes" showed the same page with no word that
+    anything was saved, and a withdrawn pledge still said its page could change or withdraw it."""
+    pledge = PledgeFactory(status=Pledge.Status.PENDING, amount=500)
+    token = pledge_token(pledge=pledge, salt=MANAGE_SALT)
+    manage = reverse("pledges:manage", args=[token])
+    response = client.post(manage, form_data(amount="12"), follow=True)
+    assert "Your changes are saved." in response.content.decode()
+    assert Pledge.objects.get().amount == 12
+    response = client.post(reverse("pledges:withdraw", args=[token]), follow=True)
+    page = response.content.decode()
+    assert Pledge.objects.get().status == Pledge.Status.WITHDRAWN
+    assert "Your pledge is withdrawn." in page
+    assert "it is your link to change or withdraw" not in page
+    assert f'href="{reverse("pledges:new")}"' in page and "Save changes" not in page
+
+
 def test_a_withdrawn_pledge_s_manage_page_is_read_only(client):
     pledge = PledgeFactory(status=Pledge.Status.WITHDRAWN, amount=500)
     manage = reverse("pledges:manage", args=[pledge_token(pledge=pledge, salt=MANAGE_SALT)])

@@ -92,7 +92,8 @@ def profile_progress(*, attorney: AttorneyProfile | None) -> ProfileProgress:
     practice = attorney.practice_area_links.exists()
     return ProfileProgress(
         about=True,
-        organization=bool(attorney.organization_id or attorney.eoir_id),
+        # Optional: done once named, or once passed (a solo attorney's bar admission is saved).
+        organization=bool(attorney.organization_id or attorney.eoir_id) or bar,
         bar=bar,
         languages=languages,
         practice=practice,

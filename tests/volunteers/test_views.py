@@ -6,7 +6,7 @@ from django.urls import reverse
 from cases.models import CaseRequest
 from core.models import DomainEvent
 from matching.models import Match
-from tests.factories import UserFactory
+from tests.factories import AttorneyFactory, UserFactory
 from tests.volunteers.offers import identifiers_in, offer_create, shown_a_number
 from volunteers.models import AttorneyLanguage, AttorneyProfile, BarAdmission, Organization
 
@@ -63,6 +63,24 @@ def test_steps_show_progress(client, att_new):
     client.force_login(att_new.user)
     html = _html(client.get(_step("languages")))
     assert 'value="4" max="7"' in html and "Step 4 of 7" in html
+
+
+def test_a_solo_attorney_past_the_optional_organization_step_is_not_sent_back_to_it(client):
+    """Found walking a fresh clone: with no firm and no EOIR ID, "Saved." on step 2 never got
+    its tick, and "Profile" in the menu always opened step 2 of a complete profile."""
+    solo = AttorneyFactory(user__username="solo@example.org", organization=None, eoir_id="")
+    BarAdmission.objects.create(attorney=solo, jurisdiction="NY", bar_number="1", status="active")
+    client.force_login(solo.user)
+    assert client.get(reverse("volunteers:profile")).url == _step("about")
+    assert "2. Organization ✓" in " ".join(_html(client.get(_step("about"))).split())
+
+
+def test_without_a_bar_admission_the_profile_opens_on_the_organization_step(client, att_new):
+    att_new.bar_admissions.all().delete()
+    att_new.organization, att_new.eoir_id = None, ""
+    att_new.save()
+    client.force_login(att_new.user)
+    assert client.get(reverse("volunteers:profile")).url == _step("organization")
 
 
 @pytest.mark.parametrize(

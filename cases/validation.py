@@ -231,10 +231,16 @@ def _check_dates(cleaned: dict[str, Any], errors: dict[str, list[str]], changed:
         when = cleaned.get(name)
         if when is None or name not in changed:
             continue
-        if not today - timedelta(days=past_days) <= when <= today + timedelta(days=FUTURE_DAYS):
+        earliest, latest = today - timedelta(days=past_days), today + timedelta(days=FUTURE_DAYS)
+        if not earliest <= when <= latest:
             errors.setdefault(name, []).append(
-                "This date is outside the accepted range; check the year."
+                f"This date is outside the accepted range ({_day(earliest)} to {_day(latest)}): "
+                "check the year."
             )
+
+
+def _day(when: date) -> str:
+    return f"{when.day} {when:%b %Y}"
 
 
 def _check_together(

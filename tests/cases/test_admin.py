@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import CaseRequest
+from cases.validation import PAST_DAYS
 from core.models import DomainEvent
 from matching.services import match_case_close
 from tests.cases.conftest import CANONICAL, NAME
@@ -588,7 +589,11 @@ def test_the_add_form_refuses_a_detained_person_without_a_facility(client, coord
 def test_the_add_form_refuses_a_date_long_past(client, coord, nyc, field):
     client.force_login(coord)
     response = client.post(ADD, admin_post(court=nyc.pk, **{field: "2001-05-01"}))
-    assert "outside the accepted range" in str(response.context["adminform"].form.errors[field])
+    [error] = response.context["adminform"].form.errors[field]
+    earliest = timezone.localdate() - timedelta(days=PAST_DAYS[field])
+    # The range is stated: a coordinator who typed last year's hearing sees why it is refused.
+    assert error.startswith("This date is outside the accepted range (")
+    assert f"{earliest.day} {earliest:%b %Y} to " in error and error.endswith("check the year.")
     assert CaseRequest.objects.count() == 0
 
 

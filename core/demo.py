@@ -167,6 +167,11 @@ class DemoWorld:
     pledges: list[DemoPledge] = field(default_factory=list)
 
 
+def _weekday(day: date) -> date:
+    """Immigration courts sit Monday to Friday: a hearing drawn on a weekend moves to Monday."""
+    return day + timedelta(days=7 - day.weekday()) if day.weekday() >= 5 else day
+
+
 def _pick(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
@@ -277,7 +282,9 @@ def _case(rng: random.Random, today: date, org_count: int) -> DemoCase:
     detained = detained_court or case_type == "bond" or rng.random() < 0.08
     if case_type == "bond" and not detained_court:
         court = _pick(rng, {c[0]: 10 for c in COURTS if c[5]})
-    hearing = today + timedelta(days=rng.randint(5, 60) if detained else rng.randint(14, 720))
+    hearing = _weekday(
+        today + timedelta(days=rng.randint(5, 60) if detained else rng.randint(14, 720))
+    )
     deadline = None
     if case_type == "asylum" and rng.random() < 0.3:
         deadline = today + timedelta(days=rng.randint(20, 365))

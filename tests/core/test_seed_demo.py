@@ -143,3 +143,11 @@ def test_every_detained_demo_case_names_its_facility():
     assert not CaseRequest.objects.filter(detained=False).exclude(detention_facility="").exists()
     held = CaseRequest.objects.filter(court__code="eloy", detained=True).first()
     assert held is None or held.detention_facility == "Eloy Detention Center"
+
+
+def test_demo_hearings_fall_on_weekdays():
+    """Found walking a fresh clone: an offer showed a hearing on "Sun 20 Aug 2028" (two in seven
+    demo hearings fell on a weekend); immigration courts sit Monday to Friday."""
+    _seed()
+    days = {d.weekday() for d in CaseRequest.objects.values_list("next_hearing_date", flat=True)}
+    assert days and days <= {0, 1, 2, 3, 4}

@@ -25,7 +25,7 @@ from cases.services import (
     case_request_submit_by_partner,
 )
 from cases.validation import CaseRequestInvalid
-from core.forms import SUBMISSION_FIELD, render_form
+from core.forms import SUBMISSION_FIELD
 from core.types import AuthenticatedHttpRequest
 
 
@@ -62,7 +62,7 @@ def intake_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             _recorded_message(request, case, created)
             return redirect("cases:detail", reference=case.reference)
-    return render_form(request, "cases/partner_form.html", {"form": form, "case": None})
+    return render(request, "cases/partner_form.html", {"form": form, "case": None})
 
 
 def _recorded_message(request: AuthenticatedHttpRequest, case: CaseRequest, created: bool) -> None:
@@ -100,4 +100,4 @@ def intake_edit(request: AuthenticatedHttpRequest, reference: str) -> HttpRespon
             return redirect("cases:detail", reference=case.reference)
     else:
         case_request_identifiers_viewed(case_request=case, viewer=request.user, where="partner")
-    return render_form(request, "cases/partner_form.html", {"form": form, "case": case})
+    return render(request, "cases/partner_form.html", {"form": form, "case": case})

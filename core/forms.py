@@ -22,17 +22,8 @@ import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
 SUBMISSION_FIELD = "submission_token"
-
-
-def render_form(request: HttpRequest, template: str, context: dict) -> HttpResponse:
-    """A form's page: 200 when it is shown, 400 when a POST comes back to it (a view renders
-    its form after a POST only when it refused it; a valid one redirects)."""
-    status = 400 if request.method == "POST" else 200
-    return render(request, template, context, status=status)
 
 
 SUBMISSION_INCOMPLETE = (

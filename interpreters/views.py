@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.errors import DomainError
-from core.forms import render_form
 from core.services import event_record
 from interpreters import selectors, services
 from interpreters.forms import InterpreterForm
@@ -68,7 +67,7 @@ def profile(request):
             messages.success(request, "Saved. A coordinator verifies new interpreters.")
             return redirect("interpreters:dashboard")
     context = {"form": form, "languages": languages, "interpreter": interpreter}
-    return render_form(request, "interpreters/profile.html", context)
+    return render(request, "interpreters/profile.html", context)
 
 
 @require_safe

@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.errors import DomainError
-from core.forms import render_form
 from core.services import event_record
 from mentoring import selectors, services
 from mentoring.forms import PreferencesForm
@@ -52,7 +51,7 @@ def preferences(request):
         "min_years": services.MENTOR_MIN_YEARS,
         "min_cases": services.MENTOR_MIN_CASES,
     }
-    return render_form(request, "mentoring/preferences.html", context)
+    return render(request, "mentoring/preferences.html", context)
 
 
 @require_safe

@@ -17,7 +17,6 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from core.forms import render_form
 from core.ratelimit import rate_limit_consume
 from pledges import selectors, services
 from pledges.charts import wall_progress_chart
@@ -61,7 +60,7 @@ def pledge_new(request):
             else:
                 return redirect("pledges:thanks")
     context = {"form": form, **_blank_form_cache(form)}
-    return render_form(request, "pledges/form.html", context)
+    return render(request, "pledges/form.html", context)
 
 
 def _blank_form_cache(form) -> dict:
@@ -121,8 +120,7 @@ def pledge_manage(request, token):
             messages.success(request, "Your changes are saved.")
             return redirect("pledges:manage", token=token)
     context = {"pledge": pledge, "form": form, "live": live, "token": token}
-    status = 400 if form.is_bound else 200  # a change was sent and refused
-    return render(request, "pledges/manage.html", context, status=status)
+    return render(request, "pledges/manage.html", context)
 
 
 @require_POST

@@ -3,7 +3,8 @@
 Every named URL of the project is either a row of MATRIX or under an EXCLUDED prefix with the
 reason; `test_every_url_is_in_the_matrix` diffs the resolver against both, so a new URL without a
 row fails the suite. A cell is the status an actor gets for a GET or a POST: LOGIN means "sent to
-the attorney sign-in", None (or a missing actor) means "not asserted here".
+the attorney sign-in", REFUSED "the form again (200) with its errors, nothing written", None (or a
+missing actor) means "not asserted here".
 
 Actors: anon; pending (`att_new`, not verified yet); other (`att_b`, verified, not the owner);
 owner (`att_a`, who holds the offer and the accepted case).
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.core.cache import cache
+from django.forms import BaseForm, BaseFormSet
+from django.test.utils import ContextList
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from core.models import DomainEvent
@@ -23,6 +26,7 @@ from tests.volunteers.offers import offer_create
 pytestmark = pytest.mark.django_db
 
 LOGIN = "login"
+REFUSED = "refused"
 ATTORNEY_ACTORS = ("anon", "pending", "other", "owner")
 
 # Prefixes of URL names whose permissions are proven elsewhere.
@@ -61,7 +65,7 @@ MATRIX: dict[str, Row] = {
         get={"anon": LOGIN, "pending": 302, "other": 302, "owner": 302}, post={"owner": 405}
     ),
     "volunteers:profile_step": _attorney(
-        get=OWN_PAGE, post={"anon": LOGIN, "pending": 400, "owner": 400}, args="step"
+        get=OWN_PAGE, post={"anon": LOGIN, "pending": REFUSED, "owner": REFUSED}, args="step"
     ),
     "volunteers:language_search": _attorney(get=OWN_PAGE, post={"owner": 405}),
     "volunteers:offer": _attorney(get=OBJECT_PAGE, post={"owner": 405}, args="offer"),
@@ -79,13 +83,13 @@ MATRIX: dict[str, Row] = {
     ),
     "volunteers:offer_decline": _attorney(
         get=POST_ONLY,
-        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 400},  # no reason given
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": REFUSED},  # no reason given
         args="offer",
     ),
     "volunteers:case": _attorney(get=OBJECT_PAGE, post={"owner": 405}, args="case"),
     "volunteers:case_hours": _attorney(
         get=POST_ONLY,
-        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 400},  # empty: form errors
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": REFUSED},  # empty: form errors
         args="case",
     ),
     # Status updates (issue 16): the case page's form (empty POST: form errors, nothing written)
@@ -93,7 +97,7 @@ MATRIX: dict[str, Row] = {
     # is tested in tests/volunteers/test_status_views.py).
     "volunteers:case_status": _attorney(
         get=OBJECT_PAGE,
-        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 400},
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": REFUSED},
         args="case",
     ),
     "volunteers:status_link": _attorney(
@@ -109,10 +113,10 @@ MATRIX: dict[str, Row] = {
     "volunteers:opportunity_request": _attorney(
         get=POST_ONLY, post={"anon": LOGIN, "pending": 404, "owner": 302}, args="opening"
     ),
-    # Putting an accepted case back: its attorney only; the owner's empty form is a 400.
+    # Putting an accepted case back: its attorney only; the owner's empty form is refused.
     "volunteers:case_put_back": _attorney(
         get=POST_ONLY,
-        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": 400},
+        post={"anon": LOGIN, "pending": 404, "other": 404, "owner": REFUSED},
         args="case",
     ),
     # The hearing calendar: its settings page for verified attorneys only (no case data before
@@ -131,7 +135,7 @@ MATRIX: dict[str, Row] = {
     ),
     "volunteers:account_delete": _attorney(
         get=OWN_PAGE,
-        post={"anon": LOGIN, "owner": 400},  # no confirmation typed: form error
+        post={"anon": LOGIN, "owner": REFUSED},  # no confirmation typed: form error
     ),
     # The verification page's resend button: public, POST only, the same answer for anyone.
     "volunteers:email_verification_resend": Row(
@@ -140,7 +144,7 @@ MATRIX: dict[str, Row] = {
     # Mentoring (issue 16 #3). The owner mentors one attorney, who shared a case the owner has
     # attested on, and has an open mentoring offer; the owner shares their own accepted case
     # (no mentor: refused with a message). Anyone else's pairing or share is a 404 (SEC-12).
-    "mentoring:preferences": _attorney(get=OWN_PAGE, post={"anon": LOGIN, "owner": 400}),
+    "mentoring:preferences": _attorney(get=OWN_PAGE, post={"anon": LOGIN, "owner": REFUSED}),
     "mentoring:offer": _attorney(get=OBJECT_PAGE, post={"owner": 405}, args="mentorship_offer"),
     "mentoring:offer_accept": _attorney(
         get=POST_ONLY,
@@ -180,7 +184,7 @@ MATRIX: dict[str, Row] = {
     ),
     "interpreters:profile": Row(
         get={"anon": LOGIN, "owner": 200, "interpreter": 200},
-        post={"anon": LOGIN, "owner": 400, "interpreter": 400},  # empty: form errors
+        post={"anon": LOGIN, "owner": REFUSED, "interpreter": REFUSED},  # empty: form errors
     ),
     **{
         f"interpreters:{name}": Row(get=INTERPRETER_PAGE, post={"interpreter": 405}, args=args)
@@ -201,7 +205,9 @@ MATRIX: dict[str, Row] = {
     # Public pledge pages (issue 7): no account; a pledge is reached only through a signed link,
     # and a bad link is a 404 for everyone, with nothing written.
     "pledges:wall": Row(get={"anon": 200, "owner": 200}, post={"anon": 405}),
-    "pledges:new": Row(get={"anon": 200, "owner": 200}, post={"anon": 400}),  # empty: form errors
+    "pledges:new": Row(  # empty: form errors
+        get={"anon": 200, "owner": 200}, post={"anon": REFUSED}
+    ),
     "pledges:thanks": Row(get={"anon": 200}, post={"anon": 405}),
     "pledges:confirm": Row(get={"anon": 404}, post={"anon": 404, "owner": 404}, args="key"),
     "pledges:manage": Row(get={"anon": 404}, post={"anon": 404, "owner": 404}, args="key"),
@@ -344,6 +350,18 @@ CELLS = [
 _MATCHES = ("offer", "case")  # the attorney pages of one match: a 404 there is audited (SEC-24)
 
 
+def _form_refused(response) -> bool:
+    """A bound form or formset on the page holds errors."""
+    contexts = response.context  # one Context, or a ContextList when templates were included
+    contexts = contexts if isinstance(contexts, ContextList) else [contexts]
+    values = [value for context in contexts for value in context.flatten().values()]
+    return any(
+        (isinstance(value, BaseForm) and value.is_bound and bool(value.errors))
+        or (isinstance(value, BaseFormSet) and value.is_bound and value.total_error_count() > 0)
+        for value in values
+    )
+
+
 def _snapshot(world):
     matches = Match.objects.filter(pk__in=[world["offer"].pk, world["case"].pk])
     return (
@@ -367,6 +385,9 @@ def test_permission_matrix(client, world, name, method, actor, expected):
     if expected == LOGIN:
         assert response.status_code == 302, (url, response.status_code)
         assert response.url.startswith(reverse("account_login"))
+    elif expected == REFUSED:
+        assert response.status_code == 200 and _form_refused(response), url
+        assert _snapshot(world) == before
     else:
         assert response.status_code == expected, (url, response.status_code)
     if actor not in ("owner", "interpreter") or method == "GET":

@@ -19,7 +19,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.errors import DomainError
-from core.forms import render_form
 from core.ratelimit import rate_limit_consume
 from core.services import event_record
 from interpreters.selectors import interpreter_for_user
@@ -207,7 +206,7 @@ def profile_step(request, step):
         "previous": _STEP_SLUGS[position - 1] if position else None,
         "is_last": position == len(STEPS) - 1,
     }
-    return render_form(request, f"volunteers/profile_{step}.html", context)
+    return render(request, f"volunteers/profile_{step}.html", context)
 
 
 def _next_url(step: str) -> str:
@@ -239,13 +238,13 @@ def offer(request, match_id):
     return _offer_page(request, match, forms.DeclineForm())
 
 
-def _offer_page(request, match, decline_form, status=200):
+def _offer_page(request, match, decline_form):
     context = {
         "offer": selectors.offer_disclosure(match=match),
         "decline_form": decline_form,
         "zone": attorney_zone(match.attorney),  # the deadline in the attorney's own time zone
     }
-    return render(request, "volunteers/offer.html", context, status=status)
+    return render(request, "volunteers/offer.html", context)
 
 
 @require_safe
@@ -297,7 +296,7 @@ def offer_decline(request, match_id):
     match = selectors.offer_get_for_attorney(user=request.user, match_id=match_id)
     form = forms.DeclineForm(request.POST)
     if not form.is_valid():
-        return _offer_page(request, match, form, status=400)
+        return _offer_page(request, match, form)
     done = _match_action(
         request, match_id,
         lambda m: match_decline(
@@ -325,7 +324,7 @@ def case(request, match_id):
     return _case_page(request, match_id)
 
 
-def _case_page(request, match_id, hours_form=None, put_back_form=None, status=200):
+def _case_page(request, match_id, hours_form=None, put_back_form=None):
     match = selectors.case_get_for_attorney(user=request.user, match_id=match_id)
     event_record(verb="case.viewed", actor=request.user, target=match.case)  # SEC-24
     context = {
@@ -337,7 +336,7 @@ def _case_page(request, match_id, hours_form=None, put_back_form=None, status=20
         "status_pending": selectors.status_request_open_for_match(match=match),
     }
     context |= _case_hours_context(match=match, form=hours_form)
-    return render(request, "volunteers/case.html", context, status=status)
+    return render(request, "volunteers/case.html", context)
 
 
 @require_POST
@@ -347,7 +346,7 @@ def case_put_back(request, match_id):
     match = selectors.case_get_for_attorney(user=request.user, match_id=match_id)
     form = forms.PutBackForm(request.POST)
     if not form.is_valid():
-        return _case_page(request, match_id, put_back_form=form, status=400)
+        return _case_page(request, match_id, put_back_form=form)
     try:
         match_put_back(match=match, user=request.user, reason=form.cleaned_data["reason"])
     except DomainError as error:
@@ -370,25 +369,22 @@ def opportunities(request):
         return render(request, "volunteers/opportunities_closed.html", {"attorney": attorney})
     scope = board_scope(attorney=attorney)
     form = forms.OpportunityFilterForm(request.GET, scope=scope)
-    after, status = None, 200
+    after = None
     try:
         after = Cursor.decode(request.GET["after"]) if request.GET.get("after") else None
-    except ValueError:
+    except ValueError:  # a stale or edited link: the first page, said so (200, as a refused form)
         messages.error(request, "That page link is not valid; here is the first page.")
-        status = 400
     page = None
     if form.is_valid():
         page = selectors.opportunity_page(
             attorney=attorney, scope=scope, filters=form.filters(), after=after
         )
-    else:
-        status = 400
     context = {"scope": scope, "form": form, "page": page, "attorney": attorney}
     if page is not None and page.next_cursor:
         query = request.GET.copy()
         query["after"] = page.next_cursor
         context["next_query"] = query.urlencode()
-    return render(request, "volunteers/opportunities.html", context, status=status)
+    return render(request, "volunteers/opportunities.html", context)
 
 
 @require_POST
@@ -441,7 +437,7 @@ def case_hours(request, match_id):
         else:
             _hours_logged_message(request, entry, created)
             return redirect("volunteers:case", match_id=match.pk)
-    return _case_page(request, match_id, hours_form=form, status=400)
+    return _case_page(request, match_id, hours_form=form)
 
 
 def _hours_logged_message(request, entry, created: bool) -> None:
@@ -516,10 +512,10 @@ def _status_form(request, match, *, pending, via_link=None):
             form.add_error(_STATUS_ERROR_FIELDS.get(error.code), error.message)
         else:
             return _status_done(request, match, answer.answer)
-    return _status_page(request, match, form, pending, status=400)
+    return _status_page(request, match, form, pending)
 
 
-def _status_page(request, match, form, pending, status=200):
+def _status_page(request, match, form, pending):
     context = {
         "match": match,
         "case": match.case,
@@ -527,7 +523,7 @@ def _status_page(request, match, form, pending, status=200):
         "pending": pending,
         "zone": attorney_zone(match.attorney),
     }
-    return render(request, "volunteers/case_status.html", context, status=status)
+    return render(request, "volunteers/case_status.html", context)
 
 
 def _status_done(request, match, answer):
@@ -566,7 +562,7 @@ def account_delete(request):
             messages.info(request, "Your account is deleted. Thank you for your help.")
             return redirect("home")
     context = {"form": form, "blocking": blocking}
-    return render_form(request, "volunteers/account_delete.html", context)
+    return render(request, "volunteers/account_delete.html", context)
 
 
 @require_safe

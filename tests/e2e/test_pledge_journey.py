@@ -125,10 +125,10 @@ def _walk(journey, coord, att_a):
     assert entry.locator("[data-hours]").get_attribute("data-hours") == "3"
     assert "25% of the pledge" in entry.inner_text()
     journey.shot("wall-progress")
-    # No CSP violation on any page (SEC-2), no failed request but the browser's favicon probe
-    # and the refused form (400, as every refused form of the app).
+    # No CSP violation on any page (SEC-2), no failed request but the browser's favicon probe:
+    # the refused form is the page again with its errors, a 200 as every refused form of the app.
     assert [p for p in journey.problems if "Content Security Policy" in p] == []
-    assert journey.failed == [(400, journey.base + "/pledges/new/")]
+    assert journey.failed == []
 
 
 def test_over_the_limit_the_form_keeps_what_was_typed_and_says_the_wait(

@@ -1,15 +1,18 @@
 """A refused form, on a phone, shows its first problem (static/js/form-errors.js), in headless
-Chromium. The page comes back at its top; without the script the preferences step's error
-(under a long list of case types) and the offer's decline box were a screen or more below,
-and nothing in view said the form had been refused. Every page is scanned by axe (conftest);
-screenshots at 390 px go to test-artifacts/e2e/refused/.
+Chromium, and is the page again with a 200: no error in the browser's console. The page comes
+back at its top; without the script the preferences step's error (under a long list of case
+types) and the offer's decline box were a screen or more below, and nothing in view said the
+form had been refused. Every page is scanned by axe (conftest); screenshots go to
+test-artifacts/e2e/refused/.
 """
 
 import pytest
 from django.db import connections
 
+from pledges.models import Pledge
 from tests.e2e.test_attorney_journey import ARTIFACTS
 from tests.e2e.test_mentoring_journey import Visitor
+from tests.e2e.test_pledge_journey import _fill as pledge_fill
 from tests.factories import AttorneyFactory
 from tests.volunteers.offers import offer_create
 from volunteers.models import AttorneyProfile
@@ -55,4 +58,31 @@ def test_a_refused_form_on_a_phone_shows_its_first_error(browser, live_server, c
         connections.close_all()
     match.refresh_from_db()
     assert match.status == "offered"
-    assert not visitor.problems or all("400" in p for p in visitor.problems), visitor.problems
+    assert visitor.problems == []  # the refused forms come back with 200: no console error
+
+
+def test_a_refused_form_is_a_200_page_with_its_errors_and_no_console_error(browser, live_server):
+    """Chromium logs every 4xx document as a console error ("Failed to load resource"): a
+    refused form answers 200, the page again with its errors shown and nothing written."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    visitor = Visitor(browser, live_server.url)
+    page = visitor.page
+    documents: list[int] = []
+    page.on(
+        "response",
+        lambda r: r.request.resource_type == "document" and documents.append(r.status),
+    )
+    try:
+        visitor.go("/pledges/new/")
+        pledge_fill(page)  # an amount of 0: refused by the server (the form is novalidate)
+        page.click("main form[data-form=pledge] button[type=submit]")
+        page.wait_for_selector("#error-summary")
+        page.screenshot(path=SHOTS / "pledge-refused-1280.png")
+        assert documents == [200, 200]
+        assert page.is_visible("#error-summary") and page.is_visible("#id_amount.is-invalid")
+        assert "greater than or equal to 1" in page.inner_text("#error-summary")
+        assert page.input_value("#id_organization_name") == "Harbor Immigrant Defenders"
+        assert not Pledge.objects.exists()
+    finally:
+        connections.close_all()
+    assert visitor.problems == [], visitor.problems

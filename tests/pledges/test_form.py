@@ -48,7 +48,7 @@ def test_ticked_boxes_are_saved(client, choices):
 def test_a_refused_form_lists_every_error_at_the_top_with_links(client, choices):
     data = form_data(contact_name="", amount="0", courts=["999999"])
     response = client.post(NEW, data)
-    assert response.status_code == 400
+    assert response.status_code == 200 and not Pledge.objects.exists()
     body = response.content.decode()
     summary = body[
         body.index("data-error-summary") : body.index("</div>", body.index("data-error-summary"))
@@ -97,6 +97,7 @@ def test_over_the_limit_the_form_keeps_what_was_typed_and_states_the_wait(  # SE
 
 def test_invalid_submissions_do_not_count_toward_the_limit(client):  # SEC-19
     for _ in range(12):
-        assert client.post(NEW, form_data(amount="0")).status_code == 400
+        refused = client.post(NEW, form_data(amount="0"))
+        assert refused.status_code == 200 and "amount" in refused.context["form"].errors
     assert client.post(NEW, form_data()).status_code == 302
     assert Pledge.objects.count() == 1

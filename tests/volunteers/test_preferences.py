@@ -73,7 +73,7 @@ def test_bad_input_is_a_form_error_and_writes_nothing(client, att_a, bad):
     client.force_login(att_a.user)
     events = DomainEvent.objects.count()
     response = client.post(URL, {**GOOD, **bad})
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "is-invalid" in response.content.decode() or "alert-danger" in response.content.decode()
     att_a.refresh_from_db()
     assert att_a.work_mode == WorkMode.IN_PERSON and att_a.monthly_offer_cap is None

@@ -95,10 +95,10 @@ def test_another_attorney_gets_a_404_and_nothing_changes(client, att_b, accepted
     assert accepted.status == Match.Status.ACCEPTED
 
 
-def test_a_missing_reason_is_a_400_with_the_form_error(client, att_a, accepted):
+def test_a_missing_reason_is_the_case_page_again_with_the_form_error(client, att_a, accepted):
     client.force_login(att_a.user)
     response = client.post(_url(accepted), {"reason": "  "})
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert b"This field is required" in response.content
     accepted.refresh_from_db()
     assert accepted.status == Match.Status.ACCEPTED

@@ -165,7 +165,7 @@ def test_bad_input_is_a_form_error_and_writes_nothing(client, asked, att_a, data
     client.force_login(att_a.user)
     before = _state(match)
     response = client.post(_link(token), data)
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert response.context["form"].errors[field]
     assert _state(match) == before
 
@@ -177,7 +177,7 @@ def test_an_outcome_before_acceptance_is_a_form_error(client, att_a, coord):
     early = (timezone.localdate() - timedelta(days=20)).isoformat()
     data = {"answer": Answer.CLOSED, "outcome": "termination", "outcome_date": early}
     response = client.post(url, data)
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "before you accepted" in str(response.context["form"].errors["outcome_date"])
     assert not StatusRequest.objects.exists()
 

@@ -95,7 +95,7 @@ def test_a_bad_zip_or_phone_is_a_form_error_and_nothing_is_saved(client, field, 
     user = UserFactory()
     client.force_login(user)
     response = client.post(_step("about"), {**ABOUT, field: value})
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert f'id="id_{field}_error"' in _html(response)
     assert not AttorneyProfile.objects.filter(user=user).exists()
 
@@ -112,7 +112,7 @@ def test_bar_admissions_need_one_active(client, att_new):
     client.force_login(att_new.user)
     rows = [{"jurisdiction": "NY", "bar_number": "123", "status": "inactive"}]
     response = client.post(_step("bar"), _formset("bar", rows, extra=1))
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "At least one bar admission must be active" in _html(response)
     assert not BarAdmission.objects.filter(attorney=att_new).exists()
 
@@ -140,7 +140,7 @@ def test_a_duplicate_jurisdiction_is_a_form_error(client, att_new):
 def test_a_capacity_out_of_range_is_a_form_error(client, att_new, capacity):
     client.force_login(att_new.user)
     response = client.post(_step("capacity"), {"capacity": capacity})
-    assert response.status_code == 400 and "is-invalid" in _html(response)
+    assert response.status_code == 200 and "is-invalid" in _html(response)
     att_new.refresh_from_db()
     assert att_new.capacity == 2
 
@@ -148,7 +148,9 @@ def test_a_capacity_out_of_range_is_a_form_error(client, att_new, capacity):
 def test_capacity_and_pause_are_saved(client, att_new):
     client.force_login(att_new.user)
     response = client.post(_step("capacity"), {"capacity": "5", "paused_until": "2099-01-01"})
-    assert response.status_code == 400  # more than a year ahead: refused
+    assert "paused_until" in response.context["form"].errors  # more than a year ahead: refused
+    att_new.refresh_from_db()
+    assert att_new.capacity == 2
     response = client.post(_step("capacity"), {"capacity": "5"})
     assert response.url == reverse("volunteers:dashboard")
     att_new.refresh_from_db()
@@ -162,7 +164,7 @@ def test_a_duplicate_language_is_a_form_error_and_nothing_is_saved(client, att_n
     )
     rows = [{"language": "mam", "proficiency": "4"}, {"language": "mam", "proficiency": "2"}]
     response = client.post(_step("languages"), _formset("lang", rows))
-    assert response.status_code == 400 and "List each language once" in _html(response)
+    assert response.status_code == 200 and "List each language once" in _html(response)
     after = set(
         AttorneyLanguage.objects.filter(attorney=att_new).values_list("language", "proficiency")
     )
@@ -182,7 +184,7 @@ def test_an_unknown_language_code_is_a_form_error(client, att_new):
     response = client.post(
         _step("languages"), _formset("lang", [{"language": "zzz", "proficiency": "3"}])
     )
-    assert response.status_code == 400 and "is-invalid" in _html(response)
+    assert response.status_code == 200 and "is-invalid" in _html(response)
 
 
 def test_the_language_select_works_without_javascript(client, att_new):
@@ -220,7 +222,7 @@ def test_a_count_typed_without_its_box_is_refused_not_dropped(client, att_new):
     client.force_login(att_new.user)
     data = {"years_experience": "4", "take_asylum": "on", "handled_bond": "7"}
     response = client.post(_step("practice"), data)
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "Tick “Bond hearing” to take these cases, or clear the count." in _html(response)
     assert list(att_new.practice_area_links.values_list("case_type", flat=True)) == ["asylum"]
 
@@ -418,7 +420,7 @@ def test_declining_for_other_needs_a_note(client, att_a, coord):
     response = client.post(
         reverse("volunteers:offer_decline", args=[match.pk]), {"reason": "other"}
     )
-    assert response.status_code == 400 and "Tell us the reason" in _html(response)
+    assert response.status_code == 200 and "Tell us the reason" in _html(response)
     match.refresh_from_db()
     assert match.status == Match.Status.OFFERED
 

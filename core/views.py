@@ -1,3 +1,4 @@
+from allauth.account.adapter import get_adapter
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -11,7 +12,10 @@ def home(request: HttpRequest) -> HttpResponse:
     """The public figures are the need dashboard's, as the beat task last refreshed them: a
     visitor never makes the site count the cases table (1,000,000 rows)."""
     figures, _ = dashboard_figures()
-    return render(request, "core/home.html", {"totals": figures.totals})
+    context = {"totals": figures.totals}
+    if request.user.is_authenticated:  # where signing in sends them (volunteers.adapters)
+        context["own_page"] = get_adapter(request).get_login_redirect_url(request)
+    return render(request, "core/home.html", context)
 
 
 @require_safe

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
@@ -6,7 +8,15 @@ from django.urls import reverse
 from core.dashboard import _figures_key
 from core.tasks import refresh_need_dashboard
 from matching.models import Match
-from tests.factories import AttorneyFactory, CaseRequestFactory, MatchFactory, PledgeFactory
+from tests.factories import (
+    AttorneyFactory,
+    CaseRequestFactory,
+    MatchFactory,
+    OrganizationFactory,
+    PledgeFactory,
+    partner_user,
+)
+from tests.interpreters.people import interpreter_create
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +112,51 @@ def test_healthz_reports_the_database(client):
 
 def test_state_changing_methods_are_refused_on_the_home_page(client):
     assert client.post(reverse("home")).status_code == 405
+
+
+# The home page's calls to action: (data-cta, href) in page order.
+
+
+def _calls_to_action(response) -> list[tuple[str, str]]:
+    html = response.content.decode()
+    return [(cta, href) for href, cta in re.findall(r'href="([^"]+)" data-cta="(\w+)"', html)]
+
+
+def test_a_stranger_is_asked_to_volunteer_sign_in_or_pledge(client):
+    response = client.get(reverse("home"))
+    assert _calls_to_action(response) == [
+        ("signup", reverse("account_signup")),
+        ("login", reverse("account_login")),
+        ("pledge", reverse("pledges:new")),
+        ("interpreter", reverse("interpreters:join")),
+    ]
+    html = response.content.decode()
+    assert 'btn btn-primary btn-lg px-4" href="/accounts/signup/' in html  # the primary one
+    assert "How volunteering works" in html
+    for _, href in _calls_to_action(response):
+        assert client.get(href).status_code == 200, href
+
+
+@pytest.mark.parametrize(
+    ("who", "lands"),
+    [
+        ("attorney", "volunteers:dashboard"),
+        ("coordinator", "admin:index"),
+        ("partner", "cases:list"),
+        ("interpreter", "interpreters:dashboard"),
+    ],
+)
+def test_a_signed_in_user_is_pointed_to_their_own_page(client, att_a, coord, who, lands):
+    user = {
+        "attorney": lambda: att_a.user,
+        "coordinator": lambda: coord,
+        "partner": lambda: partner_user(organization=OrganizationFactory()),
+        "interpreter": lambda: interpreter_create().user,
+    }[who]()
+    client.force_login(user)
+    response = client.get(reverse("home"))
+    [(cta, href)] = _calls_to_action(response)  # no sign-up, sign-in or pledge call
+    assert cta == "dashboard" and "How volunteering works" not in response.content.decode()
+    followed = client.get(href, follow=True)  # an interpreter passes through the attorneys'
+    assert followed.status_code == 200
+    assert followed.request["PATH_INFO"] == reverse(lands)

@@ -24,6 +24,9 @@ app.conf.update(
     result_expires=24 * 3600,
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
+    # What a task prints is logged at INFO, not WARNING: in `make run` that is every email
+    # (core.console_email), and an email is not a warning.
+    worker_redirect_stdouts_level="INFO",
     # Periodic work, in code so that it is reviewed like code. Matching, offer expiry and the
     # sweeper join here in their own issues.
     beat_schedule={

@@ -13,10 +13,14 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from django.core.mail import EmailMessage
 
 from core.console_email import EmailBackend
 from core.emails import email_build, site_link
+from core.staff_enrollment import staff_enrollment_user
+from core.tasks import staff_enrollment_email
+from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 LINK = site_link("/admin/authenticator/" + "eyJ1IjozMDEsInMiOiI0ZTkxNTdjOGI3Mj" * 3 + ":1xaY1v:Fq/")
@@ -60,3 +64,26 @@ def test_debug_prints_mail_with_it_unless_email_backend_says_otherwise():
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.stdout.splitlines()[-1] == "core.console_email.EmailBackend", result.stderr
+
+
+@pytest.fixture
+def _console_mail(monkeypatch):
+    """For the worker started next (it inherits the environment), whatever the shell says."""
+    monkeypatch.setenv("EMAIL_BACKEND", "core.console_email.EmailBackend")
+
+
+@pytest.mark.worker
+def test_the_worker_prints_an_email_whole_and_not_as_a_warning(
+    _console_mail, celery_worker_queue, tmp_path
+):
+    """The staff authenticator link is sent by the worker: in `make run` its log is where a new
+    coordinator finds it (the celery_worker_queue fixture writes it to worker.log)."""
+    user = UserFactory(username="new-staff@example.org", is_staff=True, first_name="Dana")
+    staff_enrollment_email.apply_async([user.pk], queue=celery_worker_queue).get(timeout=90)
+    printed = (tmp_path / "worker.log").read_text()
+    [line] = [line for line in printed.splitlines() if "/admin/authenticator/" in line]
+    token = line.strip().rstrip("/").rsplit("/", 1)[1]
+    assert staff_enrollment_user(token=token) == user  # the line is the whole, working link
+    assert "Subject: Set up your authenticator" in printed
+    redirected = [line for line in printed.splitlines() if "celery.redirected" in line]
+    assert redirected and all(" INFO celery.redirected" in line for line in redirected)

@@ -17,9 +17,14 @@ EXPORT_LIMIT = 50_000
 CHUNK_SIZE = 2_000
 
 
+# What a spreadsheet may read as the start of a formula (OWASP's list): a tab or a carriage
+# return before the "=" is skipped by some spreadsheets, so they count too.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_safe(row: Iterable) -> list:
     """No cell may start a spreadsheet formula (CSV injection through a court or language name)."""
-    return [f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row]
+    return [f"'{v}" if isinstance(v, str) and v[:1] in FORMULA_STARTS else v for v in row]
 
 
 def iso(value) -> str:

@@ -9,7 +9,15 @@ filled it with one field replaced by a hostile value of its kind (a fixed list p
 1e309, NaN, impossible dates, ids that are not ids), then with every field missing, every field
 empty and every field repeated; each admin action on ids that are not ids. Each list's filter
 links and GET forms, and the usual list parameters (page, p, o, q, ordering, after), are
-followed with the same values. NUL is in the lists too: core.middleware refuses it with a 400.
+followed with the same values (on a JSON or calendar answer too). NUL is in the lists too:
+core.middleware refuses it with a 400.
+
+What no page links to is sent on its own: every named URL's path value (a made-up token, a
+reference, an id of another kind or past 2**63) as the owner and, in the admin, as a superuser;
+the pages behind a good e-mailed token (a pledge's, an invitation, a status request); the admin's
+autocomplete; the interpreter lists' language filters (~7,000 links) combined, repeated and with
+lookups the page does not offer. The account pages behind a re-authentication are walked in
+tests/test_hostile_input_accounts.py, hostile import files in tests/cases/test_import_hostile.py.
 
 The default walk takes the actors that hold the most forms and gives each field, list
 parameter and admin action one value of its kind's short list, in turn (a field's neighbour
@@ -27,10 +35,11 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import pytest
 from django.contrib import admin
+from django.core import mail
 from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from tests import test_page_walks as walks
 from tests import test_permission_matrix as matrix
@@ -113,21 +122,27 @@ class Walk:
         self.turn += 1
         return [values[self.turn % len(values)]]
 
+    def state(self):
+        """What a request that does not succeed must leave as it was."""
+        return walks._writes()
+
+    def succeeded(self, url, response) -> bool:
+        """A success is a redirect or a download (an export is audited, SEC-24)."""
+        return 300 <= response.status_code < 400 or "Content-Disposition" in response
+
     def send(self, method, url, data=None, raw=None):
         self.sent += 1
-        before = walks._writes()
+        before = self.state()
         try:
             with transaction.atomic():
                 cache.clear()  # rate limits: every request is a first one
                 response = self._request(method, url, data, raw)
-                written = walks._writes() != before
+                written = self.state() != before
                 transaction.set_rollback(True)
         except Exception:  # a 500: kept, with where it happened
             self.failed.append((method, url, repr(data or raw)[:300], _where()))
             return
-        # A success is a redirect or a download (an export is audited, SEC-24).
-        succeeded = 300 <= response.status_code < 400 or "Content-Disposition" in response
-        if written and not succeeded:  # refused, yet written
+        if written and not self.succeeded(url, response):  # refused, yet written
             self.failed.append((method, url, repr(data or raw)[:300], response.status_code))
 
     def _request(self, method, url, data, raw):
@@ -139,9 +154,12 @@ class Walk:
 
     def page(self, url):
         page = self.client.get(url)
-        if page.status_code != 200 or "html" not in page.get("Content-Type", ""):
+        if page.status_code != 200:
             return
         parser = Forms()
+        if "html" not in page.get("Content-Type", ""):  # JSON, a calendar: the list parameters
+            self.queries(url, parser)
+            return
         parser.feed(page.content.decode())
         for form in parser.forms:
             action = form["action"] or url
@@ -236,4 +254,138 @@ def test_no_hostile_input_fails_or_writes_in_the_admin(world, coord, model):  # 
     walk.client.force_login(coord)
     for url in _admin_urls(model):
         walk.page(url)
+    assert walk.failed == []
+
+
+# Values in a URL's path: what no page links to (a token, a reference, an id of another kind),
+# sent to every named URL that takes one, GET and POST. A value a URL's converter refuses is a
+# 404 from the resolver; the others reach the view. SURROGATE and NUL are sent as they are.
+PATH_VALUES = ["abc", "x" * 3000, "a:b:c", "1:1tFoo:forged", "\u202e\u0301", "..", "%00"]
+PATH_NUMBERS = ["0", str(2**63), "9" * 30]
+if FULL:
+    PATH_VALUES += [" ", "💥" * 50, "-1", str(2**63)]
+_MARK, _NUMBER_MARK = "hostilemark", 918273645
+
+
+def _path_urls() -> list[tuple[str, str, str, list[str]]]:
+    """(name, URL with a mark, the mark, the values to put in its place) per URL with a path
+    value; every value of the URL gets the same one."""
+    urls = {}
+    for name, keys in matrix.url_patterns():
+        for mark, values in ((_MARK, [*PATH_VALUES, SURROGATE]), (_NUMBER_MARK, PATH_NUMBERS)):
+            try:
+                url = reverse(name, kwargs=dict.fromkeys(keys, mark))
+            except NoReverseMatch:
+                continue  # not a value of this kind (or a fixed list: the admin's app labels)
+            if keys:
+                urls[name] = (name, url, str(mark), values)
+            break
+    return sorted(urls.values())
+
+
+def _encoded(value: str) -> str:
+    return value if value in (SURROGATE, "%00") else quote(value, safe=":")
+
+
+@pytest.fixture
+def superuser(db):
+    """Past every permission check of the admin, so each view's own handling of the value is
+    what answers (staff open the admin with TOTP only, SEC-9)."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="root@example.org", is_staff=True, is_superuser=True)
+    TOTP.activate(user, generate_totp_secret())
+    return user
+
+
+@pytest.mark.timeout(1800)
+def test_no_hostile_path_value_fails_or_writes(world, superuser):  # SEC-17
+    site, back_office = Walk(Client()), Walk(Client())
+    site.client.force_login(world["actors"]["owner"])
+    back_office.client.force_login(superuser)
+    for name, url, mark, values in _path_urls():
+        walk = back_office if name.startswith("admin:") else site
+        for value in walk.values(values):
+            walk.send("GET", url.replace(mark, _encoded(value)))
+            walk.send("POST", url.replace(mark, _encoded(value)))
+    assert len(_path_urls()) > 100  # every admin model's change page, every token link
+    assert site.failed + back_office.failed == []
+
+
+@pytest.mark.timeout(1800)
+@pytest.mark.usefixtures("celery_eager")
+def test_no_hostile_input_fails_or_writes_behind_a_good_token(  # SEC-17
+    world, coord, django_capture_on_commit_callbacks
+):
+    """The pages an e-mailed link opens, with a good token (the matrix's is made up): a pledge's
+    page and its claim, an organization's invitation, the owner's status request."""
+    from matching.checkins import status_requests_create
+    from pledges.services import MANAGE_SALT, organization_invite_token, pledge_token
+    from tests.factories import PledgeFactory
+    from tests.matching.checkins import tokens_in
+
+    with django_capture_on_commit_callbacks(execute=True):
+        status_requests_create(matches=[world["case"]], actor=coord)
+    (status,) = tokens_in(mail.outbox[-1])
+    pledge = PledgeFactory()
+    manage = pledge_token(pledge=pledge, salt=MANAGE_SALT)
+    invitation = organization_invite_token(organization=pledge.organization)
+    walk = Walk(Client())
+    walk.client.force_login(world["actors"]["owner"])
+    pages = [("pledges:manage", manage), ("pledges:manage_claim", manage),
+             ("pledges:join", invitation), ("volunteers:status_link", status)]  # fmt: skip
+    for name, token in pages:
+        walk.page(reverse(name, args=[token]))
+    assert walk.sent > 100
+    assert walk.failed == []
+
+
+@pytest.mark.timeout(600)
+def test_no_hostile_autocomplete_query_fails(coord):  # SEC-17
+    """The admin's autocomplete (a JSON view no page links to): each field that has one, and
+    names that are not a model's or a field's."""
+    walk = Walk(Client())
+    walk.client.force_login(coord)
+    fields = [
+        (model._meta.app_label, model._meta.model_name, field)
+        for model, model_admin in admin.site._registry.items()
+        for field in model_admin.autocomplete_fields
+    ]
+    url = reverse("admin:autocomplete")
+    for app_label, model_name, field in [*fields, ("auth", "user", "password"), ("x", "y", "z")]:
+        names = {"app_label": app_label, "model_name": model_name, "field_name": field}
+        for key in ("term", "page", "app_label", "field_name"):
+            for value in walk.values(QUERY_VALUES):
+                walk.send("GET", f"{url}?{urlencode(names | {key: value})}")
+    assert len(fields) > 5 and walk.failed == []
+
+
+@pytest.mark.timeout(1800)
+@pytest.mark.parametrize("model", ["interpreterprofile", "teaminterpreter"])
+def test_no_hostile_filter_of_the_interpreter_lists_fails(world, coord, model):  # SEC-17
+    """The interpreter lists filter by language, a link for each of the ~7,000: each filter the
+    page links to, with a hostile value next to a real language, repeated, and in lookups the
+    page does not offer (refused by the admin, never a 500)."""
+    walk = Walk(Client())
+    walk.client.force_login(coord)
+    url = reverse(f"admin:interpreters_{model}_changelist")
+    parser = Forms()
+    parser.feed(walk.client.get(url).content.decode())
+    links = [dict(parse_qsl(link[1:])) for link in parser.links]
+    language = next(link for link in links if "language__code__exact" in str(link))
+    [(key, code)] = language.items()
+    # Not the long value by default: every one of the ~7,000 links repeats the query (seconds a
+    # page); the walk of the admin sends it to each of these filters already.
+    values = QUERY_VALUES if FULL else [value for value in QUERY_VALUES if len(value) < 100]
+    for other in sorted({key for link in links for key in link}):
+        for value in walk.values(values):
+            walk.send("GET", f"{url}?{urlencode(language | {other: value})}")
+            walk.send("GET", f"{url}?{urlencode([(other, value), (key, code), (other, 'spa')])}")
+    field = key.removesuffix("__code__exact")
+    for lookup in walk.values(["__in", "__isnull", "__gt", "__regex", "__name__icontains"]):
+        for value in walk.values(values):
+            walk.send("GET", f"{url}?{urlencode({field + lookup: value})}")
+    assert len(links) > 7000
     assert walk.failed == []

@@ -96,6 +96,13 @@ def test_export_neutralises_spreadsheet_formulas(client, coord):
     assert csv_safe(["-1", "@x", "+", "ok", 3]) == ["'-1", "'@x", "'+", "ok", 3]
 
 
+def test_export_neutralises_a_formula_behind_a_tab_or_a_carriage_return(client, coord):
+    pledges = [PledgeFactory(contact_name="\t=HYPERLINK(1)"), PledgeFactory(contact_name="\r=1+1")]
+    client.force_login(coord)
+    rows = _rows(_export(client, PLEDGES, pledges))
+    assert sorted(row[2] for row in rows[1:]) == ["'\t=HYPERLINK(1)", "'\r=1+1"]
+
+
 def test_attorney_export(client, coord):
     attorney = AttorneyFactory(eoir_id="AB123")
     client.force_login(coord)

@@ -3,11 +3,14 @@ teams left without one; each search is a task after commit (ids only) that runs 
 own search (team_search_again); teams that have an interpreter, or whose match ended, are
 skipped and counted."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from cases.models import Language
 from core.models import DomainEvent
 from interpreters import tasks
 from interpreters.models import InterpreterProfile, TeamInterpreter
@@ -191,3 +194,23 @@ def test_the_interpreter_lists_answer_show_counts_without_failing(client, coord,
     client.force_login(coord)
     response = client.get(reverse(f"admin:interpreters_{model}_changelist"), {"_facets": "1"})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("model", ["interpreterprofile", "teaminterpreter"])
+def test_the_language_filters_offer_the_languages_interpreters_have(client, coord, model):
+    """Not a link for each of the ~7,000 reference languages: only those of the list's rows."""
+    for bridge in ("spa", "eng"):
+        interpreter = interpreter_create(
+            coordinator=coord, skills=(("quc", 4), (bridge, 4)), email=f"{bridge}@example.org"
+        )
+        match = team_offered(case=kiche_case(), attorney=spanish_attorney(),
+                             interpreter=interpreter, coordinator=coord)  # fmt: skip
+        TeamInterpreter.objects.filter(match=match).update(bridge_language_id=bridge)
+    client.force_login(coord)
+    response = client.get(reverse(f"admin:interpreters_{model}_changelist"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    offered = set(re.findall(r"language__code__exact=([a-z]{3})\b", page))
+    assert offered == ({"quc", "spa", "eng"} if model == "interpreterprofile" else {"spa", "eng"})
+    assert Language.objects.count() > 7000
+    assert len(page) < 200_000

@@ -96,11 +96,14 @@ def _walk(chromium, base: str, coord, first: Match) -> tuple[list[int], int]:
 
 def test_the_need_dashboard_fits_a_phone(browser, live_server, coord):
     """Found walking a fresh clone at 390 px: the language x court table widened the whole page
-    (785 px); wide tables scroll inside their own box, as the outcome tables already did."""
-    from cases.models import ImmigrationCourt
+    (785 px); wide tables scroll inside their own box, as the outcome tables already did. Then
+    the bar chart of free capacity by language (34 px a language, 15 at most): it shrinks."""
+    from cases.models import ImmigrationCourt, Language
 
     for court in ImmigrationCourt.objects.order_by("code")[:10]:
         CaseRequestFactory(court=court)
+    spoken = Language.objects.filter(common_rank__isnull=False).order_by("common_rank")[:14]
+    AttorneyFactory(languages={language.code: 4 for language in spoken})
     SHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()
@@ -109,13 +112,15 @@ def test_the_need_dashboard_fits_a_phone(browser, live_server, coord):
         page.goto(f"{live_server.url}/admin/dashboard/?refresh=1")
         page.wait_for_selector("table.heat")
         page.screenshot(path=SHOTS / "06-dashboard-390.png", full_page=True)
-        page_width, heat_box, heat_table = page.evaluate(
+        page_width, heat_box, heat_table, chart_drawn = page.evaluate(
             "() => [document.documentElement.scrollWidth - window.innerWidth,"
             " document.querySelector('table.heat').parentElement.clientWidth,"
-            " document.querySelector('table.heat').scrollWidth]"
+            " document.querySelector('table.heat').scrollWidth,"
+            " document.querySelector('svg.bars').width.baseVal.value]"
         )
     finally:
         context.close()
         connections.close_all()
     assert page_width <= 0, f"the dashboard scrolls sideways by {page_width} px"
     assert heat_table > heat_box, "ten courts fit in 390 px: the test no longer tests the scroll"
+    assert chart_drawn > 390, "fourteen bars fit in 390 px: the test no longer tests the chart"

@@ -20,3 +20,7 @@ preload_app = True
 keepalive = int(os.environ.get("WEB_KEEPALIVE", "75"))
 # A 10,000-row case import is confirmed in one request (about 20 s); larger ones run as a task.
 timeout = 120
+# A request line (path and query) over 4 KB is refused (414) before Django sees it. gunicorn's
+# default, set here on purpose: an admin list repeats its query in each of its filter and page
+# links, so the size of a query is multiplied into the size of its page.
+limit_request_line = 4094

@@ -34,3 +34,8 @@ def test_workers_are_threaded_so_a_slow_request_does_not_block_the_queue(monkeyp
 def test_the_environment_sizes_the_server(monkeypatch):
     config = _loaded(monkeypatch, WEB_CONCURRENCY="2", WEB_THREADS="8", WEB_KEEPALIVE="30")
     assert (config.workers, config.threads, config.keepalive) == (2, 8, 30)
+
+
+def test_a_request_line_over_4_kb_is_refused_before_django(monkeypatch):
+    config = _loaded(monkeypatch)
+    assert config.limit_request_line == 4094

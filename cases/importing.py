@@ -104,6 +104,24 @@ def import_file_check_archive(file) -> None:
         )
 
 
+# A row's count of filled cells under no heading (past the last one, or under an empty one).
+UNNAMED_CELLS = "__unnamed_cells__"
+
+
+def _unnamed_cells_refused(data: dict) -> None:
+    """A row with cells under no heading is refused, not read without them: most often a value
+    with a comma that was not quoted, which moved every cell after it one column right."""
+    if data.get(UNNAMED_CELLS):
+        raise CaseRequestInvalid(
+            {
+                "__all__": [
+                    f"This row has {data[UNNAMED_CELLS]} filled cell(s) under no heading. A value "
+                    "with a comma must be in quotes; check that each value is in its column."
+                ]
+            }
+        )
+
+
 def _rows(content: bytes, file_format: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number, values by column) for every non-empty row; row 1 is the first under the
     headings. Raises ImportFileInvalid for a file that cannot be read or lacks columns."""
@@ -117,7 +135,15 @@ def _rows(content: bytes, file_format: str) -> Iterator[tuple[int, dict[str, Any
             )
         for number, values in enumerate(lines, start=1):
             if any(value not in (None, "") for value in values):
-                yield number, dict(zip(header, values, strict=False))
+                data = dict(zip(header, values, strict=False))
+                unnamed = [
+                    value
+                    for k, value in enumerate(values)
+                    if value not in (None, "") and (k >= len(header) or not header[k])
+                ]
+                if unnamed:
+                    data[UNNAMED_CELLS] = len(unnamed)
+                yield number, data
     except ImportFileInvalid:
         raise
     except Exception as error:
@@ -216,6 +242,7 @@ def _check_rows(rows, *, actor, on_batch=None, limit: int | None = None) -> _Rep
             taken.setdefault(a_hash, reference)  # an earlier row's mark stays
         for number, data in batch:
             try:
+                _unnamed_cells_refused(data)
                 case_request_check(data=_values(data), actor=actor, refs=refs, taken=taken)
             except CaseRequestInvalid as error:
                 report.refused(number, data, error)
@@ -369,6 +396,7 @@ def _import_batch(job_id: int, start: int, batch: list, *, refs: ReferenceCache)
         skipped = job.preview.setdefault("skipped", [])
         for number, data in batch:
             try:
+                _unnamed_cells_refused(data)
                 case_request_create(
                     data=_values(data),
                     created_by=job.created_by,

@@ -35,8 +35,8 @@ FILES = {
     "header-only": (HEADER + b"\r\n", "no rows under its headings"),
     "no-header": (ROW, "missing"),
     "short-row": (HEADER + b"\r\nMaria,A-087-654-321\r\n", "This field is required"),
-    # Cells past the last heading are no column's: the row is read without them.
-    "long-row": (HEADER + b"\r\n" + ROW.rstrip() + b",x,y,z\r\n", "Rows that will be imported"),
+    # Cells past the last heading are no column's (most often a comma not quoted): refused.
+    "long-row": (HEADER + b"\r\n" + ROW.rstrip() + b",x,y,z\r\n", "3 filled cell(s) under no"),
     "huge-field": (HEADER + b"\r\n" + ROW.replace(b"Asylum claim.", b"x" * 200_000), UNREADABLE),
     "long-field": (HEADER + b"\r\n" + ROW.replace(b"Asylum claim.", b"x" * 100_000), "at most"),
     "unclosed-quote": (HEADER + b'\r\n"' + ROW, "This field is required"),
@@ -98,3 +98,16 @@ def test_formula_cells_import_as_text_and_export_neutralised(importer):  # SEC-2
     cells = [cell for row in csv.reader(io.StringIO(export.getvalue().decode())) for cell in row]
     assert "'=cmd|' /C calc'!A0 0" in cells  # the name, as text
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def test_a_comma_not_quoted_refuses_its_row_and_imports_the_others(importer):
+    """Its cells moved one column right; read without the last, the row might still pass its
+    checks with every value after the comma in the wrong field."""
+    good, shifted = case_data(respondent_name="Ana Ruiz"), case_data(respondent_name="Ruiz")
+    lines = _content([good, shifted]).split(b"\r\n")
+    lines[2] = lines[2].replace(b"Ruiz", b"Ruiz, Maria", 1)  # the row's first cell, unquoted
+    page = _job_page(importer, b"\r\n".join(lines))
+    job = page.context["job"]
+    assert (job.rows_valid, job.rows_invalid) == (1, 1)
+    assert "1 filled cell(s) under no heading" in page.content.decode()
+    assert CaseRequest.objects.count() == 0

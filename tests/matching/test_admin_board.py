@@ -73,7 +73,7 @@ def test_a_put_back_action_on_a_match_not_accepted_is_refused(client, coord, att
         {"action": "put_back_extend_selected", helpers.ACTION_CHECKBOX_NAME: [offer.pk]},
         follow=True,
     )
-    assert b"1 not_accepted" in response.content
+    assert b"could not be: Only an accepted case has a put-back deadline (1)." in response.content
     offer.refresh_from_db()
     assert offer.put_back_until is None
     assert Match.objects.filter(pk=offer.pk, status="offered").exists()

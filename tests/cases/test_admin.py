@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import CaseRequest
+from cases.services import IDENTIFIER_FIELDS
 from cases.validation import PAST_DAYS
 from core.models import DomainEvent
 from matching.services import match_case_close
@@ -274,6 +275,18 @@ def test_a_filtered_page_is_read_as_a_range_of_its_index(client, coord, nyc, nam
         cursor.execute(f"EXPLAIN {page} LIMIT 50")  # a page of a longer list
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert f"Index Scan using {index}" in plan and "Index Cond" in plan
+
+
+def test_the_list_never_reads_the_identifiers(client, coord_viewer):
+    """The list shows no name or A-number, even to an identifier viewer: it neither fetches
+    nor decrypts them, row by row (the change page does, and records the view)."""
+    CaseRequestFactory.create_batch(3)
+    client.force_login(coord_viewer)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(CHANGELIST).status_code == 200
+    columns = [f'"cases_caserequest"."{name}"' for name in IDENTIFIER_FIELDS]
+    pages = [q["sql"] for q in queries if q["sql"].startswith('SELECT "cases_caserequest"')]
+    assert pages and not [sql for sql in pages if any(c in sql for c in columns)]
 
 
 def _changelist_queries(client, django_assert_max_num_queries, rows, ceiling):

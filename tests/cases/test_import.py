@@ -5,6 +5,7 @@ worker here: the test transaction never commits, so nothing is enqueued by the v
 
 import io
 import logging
+import time
 import zipfile
 from datetime import timedelta
 from unittest import mock
@@ -248,6 +249,20 @@ def test_an_xlsx_expanding_beyond_the_limit_is_refused_even_at_a_plain_ratio(imp
     assert CaseImport.objects.count() == 0
 
 
+def test_an_xlsx_of_too_many_parts_is_refused_before_it_is_parsed(importer):  # SEC-17
+    """Each part is small and plainly compressed; their number alone is the attack (every one
+    is a file openpyxl would open and index)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for number in range(importing.MAX_ARCHIVE_MEMBERS + 1):
+            archive.writestr(f"xl/media/part{number}.xml", "<a/>")
+    with mock.patch("openpyxl.load_workbook") as parse:
+        response = _upload(importer, SimpleUploadedFile("cases.xlsx", buffer.getvalue()))
+    assert "expands to more than" in str(response.context["form"].errors["import_file"])
+    assert CaseImport.objects.count() == 0
+    parse.assert_not_called()
+
+
 def test_the_worker_refuses_a_zip_bomb_too(coord):  # SEC-17: never trust the form alone
     upload = SimpleUploadedFile("cases.xlsx", _bomb(size=20 * 2**20))
     job = importing.case_import_upload(file=upload, created_by=coord)
@@ -293,6 +308,53 @@ def test_a_confirmation_with_a_forged_token_is_refused_clearly(importer, token):
     assert "unknown or has expired" in response.content.decode()
     assert CaseImport.objects.get().status == "checked"
     assert CaseRequest.objects.count() == 0
+
+
+def test_a_confirmation_older_than_the_preview_is_refused(importer, settings):  # SEC-17
+    _preview(importer, GOOD)
+    job = CaseImport.objects.get()
+    signed = time.time() - (settings.IMPORT_PREVIEW_TTL_HOURS * 3600 + 60)
+    with mock.patch("django.core.signing.time.time", return_value=signed):
+        token = importing.case_import_token(job)
+    response = importer.post(PROCESS, {"import_file_name": token}, follow=True)
+    assert "unknown or has expired" in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == "checked" and CaseRequest.objects.count() == 0
+
+
+def test_a_confirmation_sent_again_is_refused_and_imports_once(importer, coord):
+    """The first confirmation queued the import; the second (Back, then Confirm) finds the job
+    no longer waiting and changes nothing."""
+    _confirm(importer, _preview(importer, GOOD))
+    job = CaseImport.objects.get()
+    with pytest.raises(importing.CaseImportRefused, match="not waiting for a confirmation"):
+        importing.case_import_confirm(case_import=job, skip_invalid_rows=False, actor=coord)
+    job.refresh_from_db()
+    assert job.status == "done" and CaseRequest.objects.count() == len(GOOD)
+    assert DomainEvent.objects.filter(verb="case_import.confirmed").count() == 1
+
+
+def test_a_batch_that_fails_half_way_imports_none_of_its_rows(importer, monkeypatch):
+    """A batch and the job's progress commit together: a worker that fails inside one leaves
+    nothing of it, and the redelivery imports the batch whole (never a row twice)."""
+    create = importing.case_request_create
+    calls = []
+
+    def second_fails(**kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("connection lost")
+        return create(**kwargs)
+
+    preview = _preview(importer, GOOD)
+    token = preview.context["confirm_form"]["import_file_name"].value()
+    importer.post(PROCESS, {"import_file_name": token})
+    job = CaseImport.objects.get()
+    monkeypatch.setattr(importing, "case_request_create", second_fails)
+    with pytest.raises(RuntimeError):
+        case_import_run(case_import_id=job.pk)
+    job.refresh_from_db()
+    assert (job.rows_done, CaseRequest.objects.count()) == (0, 0)
 
 
 def test_another_coordinators_import_is_out_of_reach(importer, client, coord):  # SEC-12

@@ -14,14 +14,17 @@ from django.core.management import call_command
 from django.db import models
 from django.utils import timezone
 
-from cases import tasks
+from cases import services, tasks
 from cases.crypto import a_number_hash
 from cases.models import CaseRequest
 from cases.services import case_request_create, case_request_identifiers_viewed, case_requests_purge
+from core.models import DomainEvent
 from matching.services import match_decline, match_reject, match_withdraw_for_case
 from matching.tasks import lifecycle
 from tests.cases.conftest import case_data
+from tests.factories import CaseRequestFactory
 from tests.matching.test_services import offer, propose
+from tests.races import race_held
 
 pytestmark = pytest.mark.django_db
 
@@ -114,8 +117,6 @@ def test_the_purge_leaves_no_trace_of_the_person_in_any_table(finished_case, set
 
 
 def test_the_purge_records_one_event_per_case_and_runs_once(finished_case, settings):  # SEC-24
-    from core.models import DomainEvent
-
     _age(finished_case, days=settings.CASE_RETENTION_DAYS + 1)
     assert case_requests_purge() == 1
     assert case_requests_purge() == 0  # idempotent
@@ -150,3 +151,30 @@ def test_the_daily_task_and_the_command_run_the_purge(finished_case, settings, c
     assert "1 case request(s) anonymised." in capsys.readouterr().out
     assert tasks.purge_closed_cases() == 0  # nothing left for the nightly run
     assert CaseRequest.objects.get(pk=finished_case.pk).a_number == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_purges_at_once_record_each_case_once(settings):  # SEC-24
+    """The second purge waits on the first one's row locks, then finds the case purged;
+    without the lock it would read the case as still due and purge it again."""
+    case = CaseRequestFactory(status=CaseRequest.Status.WITHDRAWN)
+    _age(case, days=settings.CASE_RETENTION_DAYS + 1)
+    race_held(case_requests_purge, case_requests_purge, hold=(services, "event_record"))
+    assert DomainEvent.objects.filter(verb="case_request.purged").count() == 1
+
+
+def test_a_purge_that_fails_half_way_leaves_the_batch_as_it_was(
+    finished_case, settings, monkeypatch
+):
+    """Blanked identifiers without their event (or the reverse) would be a purge nobody can
+    account for: a batch is written whole or not at all, and the next run does it again."""
+
+    def fail(**kwargs):
+        raise RuntimeError("event log unavailable")
+
+    _age(finished_case, days=settings.CASE_RETENTION_DAYS + 1)
+    monkeypatch.setattr(services, "event_record", fail)
+    with pytest.raises(RuntimeError):
+        case_requests_purge()
+    case = CaseRequest.objects.get(pk=finished_case.pk)
+    assert case.purged_at is None and case.respondent_name == NAME

@@ -253,3 +253,44 @@ def test_a_submission_is_not_its_own_repeat_but_a_new_one_is(partner_x, org_x):
     assert asked.value.code == "just_recorded" and asked.value.existing_reference == case.reference
     case_request_repeat_check(data=data, actor=partner_x)  # a coordinator's own: none
     assert CaseRequest.objects.count() == 1
+
+
+def _fail(**kwargs):
+    raise RuntimeError("event log unavailable")
+
+
+def test_a_review_decision_that_fails_half_way_changes_nothing(held, coord_viewer, monkeypatch):
+    from cases import services
+    from cases.services import case_request_review_resolve
+
+    monkeypatch.setattr(services, "event_record", _fail)
+    with pytest.raises(RuntimeError):
+        case_request_review_resolve(case_request=held, actor=coord_viewer, release=False)
+    held.refresh_from_db()
+    assert held.status == CaseRequest.Status.REVIEW
+
+
+def test_only_a_request_held_for_review_is_resolved(case_x, coord_viewer):
+    from cases.services import case_request_review_resolve
+
+    with pytest.raises(CaseRequestInvalid):
+        case_request_review_resolve(case_request=case_x, actor=coord_viewer, release=False)
+    case_x.refresh_from_db()
+    assert case_x.status == CaseRequest.Status.OPEN
+
+
+def test_a_partner_edit_into_its_own_organizations_a_number_is_refused(partner_x, org_x, case_x):
+    """Only another organization's case is kept from the partner (held for review); one of its
+    own it may see, and the edit is refused as at intake."""
+    from cases.services import case_request_edit_by_partner
+
+    second = case_request_create(
+        data=case_data(respondent_name="Second Person", a_number="A-011-222-444"),
+        created_by=partner_x, source=CaseRequest.Source.PARTNER, organization=org_x,
+    )  # fmt: skip
+    with pytest.raises(DuplicateANumber):
+        case_request_edit_by_partner(
+            case_request=second, data={"a_number": A_NUMBER}, updated_by=partner_x
+        )
+    second.refresh_from_db()
+    assert (second.status, second.duplicate_of) == (CaseRequest.Status.OPEN, None)

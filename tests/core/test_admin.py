@@ -72,6 +72,60 @@ def test_not_even_a_superuser_edits_or_deletes_an_event_in_the_admin(client):  #
     assert DomainEvent.objects.get(pk=event.pk).verb == "case.viewed"
 
 
+# What no one does by hand, not even a superuser (who holds every model permission): rows that
+# come from runs, sign-ups, links and services, changed only through them (STYLE 3).
+NOT_BY_HAND = [
+    ("matching", "match", "add"), ("matching", "match", "delete"),
+    ("matching", "matchingrun", "add"), ("matching", "matchingrun", "change"),
+    ("matching", "statusrequest", "add"), ("matching", "statusrequest", "change"),
+    ("matching", "statusrequest", "delete"),
+    ("mentoring", "mentorship", "add"), ("mentoring", "mentorship", "delete"),
+    ("mentoring", "mentoringprofile", "add"), ("mentoring", "mentoringprofile", "delete"),
+    ("mentoring", "caseshare", "add"), ("mentoring", "caseshare", "delete"),
+    ("interpreters", "interpreterprofile", "add"), ("interpreters", "interpreterprofile", "delete"),
+    ("interpreters", "teaminterpreter", "add"), ("interpreters", "teaminterpreter", "delete"),
+    ("pledges", "organizationmanager", "add"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("app_label", "model_name", "action"), NOT_BY_HAND)
+def test_not_even_a_superuser_adds_changes_or_deletes_these_by_hand(
+    client, rf, app_label, model_name, action
+):
+    from django.apps import apps
+
+    from tests.conftest import _with_totp
+    from tests.factories import UserFactory
+
+    root = _with_totp(UserFactory(username="root@example.org", is_staff=True, is_superuser=True))
+    model_admin = admin.site._registry[apps.get_model(app_label, model_name)]
+    request = rf.get("/admin/")
+    request.user = root
+    if action == "add":
+        assert model_admin.has_add_permission(request) is False
+        client.force_login(root)
+        assert client.get(reverse(f"admin:{app_label}_{model_name}_add")).status_code == 403
+    else:
+        assert getattr(model_admin, f"has_{action}_permission")(request, None) is False
+
+
+def test_a_manager_claim_is_decided_from_the_list_never_edited(client, coord):
+    """The list's approve action needs the change permission; the row itself has no form."""
+    from pledges.models import OrganizationManager
+    from tests.factories import OrganizationFactory, UserFactory
+
+    claim = OrganizationManager.objects.create(
+        user=UserFactory(), organization=OrganizationFactory()
+    )
+    client.force_login(coord)
+    change = reverse("admin:pledges_organizationmanager_change", args=[claim.pk])
+    assert client.get(change).context["has_change_permission"] is False
+    data = {"user": coord.pk, "organization": claim.organization_id}
+    assert client.post(change, data).status_code == 403
+    claim.refresh_from_db()
+    assert claim.user_id != coord.pk
+
+
 def test_admin_search_finds_a_case_by_reference(client, coord, some_rows):
     from cases.models import CaseRequest
 

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import path
 
 from core import views as core_views
+from core.error_reports import IdentifierSafeExceptionReporter
 
 
 def boom(request):
@@ -48,6 +49,23 @@ def test_an_error_report_hides_identifiers_in_the_query_form_and_message(setting
     for secret in ("Maria", "Tzul", "087654321", "087-654-321", "087 654 321"):
         assert secret not in report
     assert "page = '2'" in report  # what identifies no one stays in the report
+
+
+# Out of the test's body: the report quotes the source lines around each frame too.
+LOCAL_NAME = "Maria Tzul"
+
+
+def test_a_report_hides_a_local_variable_named_for_personal_data(rf):  # SEC-5
+    """The HTML report (the DEBUG page, an HTML mail) shows each frame's local variables: one
+    whose name says personal data is starred, like the POST field it came from."""
+    request = rf.post("/intake", {"respondent_name": LOCAL_NAME})
+    try:
+        respondent_name = request.POST["respondent_name"]
+        raise RuntimeError(f"could not process a name of {len(respondent_name)} characters")
+    except RuntimeError:
+        html = IdentifierSafeExceptionReporter(request, *sys.exc_info()).get_traceback_html()
+    assert "respondent_name" in html and "could not process a name of 10" in html
+    assert LOCAL_NAME not in html
 
 
 def test_log_lines_and_tracebacks_hide_a_numbers():  # SEC-23

@@ -171,3 +171,42 @@ def test_an_accepted_team_case_put_back_releases_the_interpreter(coord):
     match_put_back(match=match, user=match.attorney.user, reason="Moved to another state")
     assert TeamInterpreter.objects.get(pk=team.pk).status == "withdrawn"
     assert _slots(team.interpreter) == 0
+
+
+def _save_again(interpreter, **changes):
+    from interpreters.services import interpreter_profile_save
+
+    fields = {
+        "user": interpreter.user, "first_name": "Ixchel", "last_name": "Interpreter",
+        "phone": "", "home_zip": "90012", "travel_radius_miles": 30, "remote_ok": True,
+        "capacity": 2, "skills": [("quc", 4), ("spa", 4)],
+    }  # fmt: skip
+    return interpreter_profile_save(**(fields | changes))
+
+
+def test_capacity_below_the_cases_interpreted_now_is_refused_clearly():
+    interpreter = interpreter_create(capacity=2)
+    InterpreterProfile.objects.filter(pk=interpreter.pk).update(active_assignments=2)
+    with pytest.raises(InterpreterError) as refused:
+        _save_again(interpreter, capacity=1)
+    assert refused.value.code == "below_active"
+
+
+def test_a_profile_save_that_fails_half_way_keeps_the_languages(monkeypatch):
+    """The languages are replaced (deleted, then written): never left deleted by a failure."""
+    from interpreters import services
+
+    interpreter = interpreter_create()
+
+    def fail(**kwargs):
+        raise RuntimeError("event log unavailable")
+
+    monkeypatch.setattr(services, "event_record", fail)
+    with pytest.raises(RuntimeError):
+        _save_again(interpreter, capacity=3, skills=[("quc", 4), ("eng", 2)])
+    interpreter.refresh_from_db()
+    assert interpreter.capacity == 2
+    assert sorted(interpreter.language_skills.values_list("language_id", flat=True)) == [
+        "quc",
+        "spa",
+    ]

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cases.models import CaseRequest
 from core.models import DomainEvent
+from matching import checkins
 from matching.checkins import (
     LINK_TTL,
     CheckInError,
@@ -298,6 +299,77 @@ def test_a_lost_email_is_sent_by_the_sweep(case_a, coord):
     status_requests_remind_due()
     assert len(mail.outbox) == 1
     assert StatusRequest.objects.get().notified_at is not None
+
+
+# The e-mail services on their own: a task may run twice (acks_late), or after the case moved
+
+
+def _asked_without_mail(match, coord):
+    """A request whose e-mail task has not run yet (on-commit callbacks never run here)."""
+    status_requests_create(matches=[match], actor=coord)
+    mail.outbox.clear()
+    return StatusRequest.objects.get(match=match, answered_at__isnull=True)
+
+
+def test_the_reminder_service_reminds_a_request_once(case_a, coord):
+    _asked_without_mail(case_a, coord)
+    StatusRequest.objects.update(notified_at=timezone.now() - timedelta(days=8))
+    assert checkins.status_requests_remind(attorney_id=case_a.attorney_id) == 1
+    assert checkins.status_requests_remind(attorney_id=case_a.attorney_id) == 0
+    assert len(mail.outbox) == 1
+
+
+def test_an_expired_link_is_not_reminded(case_a, coord):
+    _asked_without_mail(case_a, coord)
+    StatusRequest.objects.update(
+        notified_at=timezone.now() - timedelta(days=20), expires_at=timezone.now()
+    )
+    assert checkins.status_requests_remind(attorney_id=case_a.attorney_id) == 0
+    assert mail.outbox == []
+
+
+def test_a_case_no_longer_the_attorneys_is_not_mailed_about(case_a, coord):
+    """The case was closed or handed back between the request and its e-mail."""
+    _asked_without_mail(case_a, coord)
+    Match.objects.filter(pk=case_a.pk).update(status=Match.Status.COMPLETED)
+    assert checkins.status_requests_notify(attorney_id=case_a.attorney_id) == 0
+    assert mail.outbox == []
+    assert StatusRequest.objects.get().notified_at is None
+
+
+def test_an_attorney_without_an_address_is_not_mailed(case_a, coord):
+    _asked_without_mail(case_a, coord)
+    type(coord).objects.filter(pk=case_a.attorney.user_id).update(email="")
+    assert checkins.status_requests_notify(attorney_id=case_a.attorney_id) == 0
+    assert mail.outbox == []
+
+
+def test_an_answered_link_cannot_answer_the_next_request(case_a, coord):
+    """The link names its request: once answered, it cannot answer the one asked after it."""
+    first = _asked_without_mail(case_a, coord)
+    answer = StatusAnswer(answer=Answer.NEED_HELP, note="Who can help with the brief?")
+    user = case_a.attorney.user
+    status_request_answer(match=case_a, user=user, answer=answer, status_request=first)
+    second = _asked_without_mail(case_a, coord)
+    with pytest.raises(CheckInError) as refused:
+        status_request_answer(match=case_a, user=user, answer=answer, status_request=first)
+    assert refused.value.code == "already_answered"
+    second.refresh_from_db()
+    assert second.answered_at is None
+
+
+def test_an_email_whose_record_fails_is_sent_again(case_a, coord, monkeypatch):
+    """The rows are stamped in the transaction that records the e-mail: if that fails, the
+    task's retry (or the sweep) finds them unstamped and sends again."""
+    _asked_without_mail(case_a, coord)
+
+    def fail(**kwargs):
+        raise RuntimeError("event log unavailable")
+
+    monkeypatch.setattr(checkins, "event_record", fail)
+    with pytest.raises(RuntimeError):
+        checkins.status_requests_notify(attorney_id=case_a.attorney_id)
+    assert StatusRequest.objects.get().notified_at is None
 
 
 # The monthly check-in

@@ -69,3 +69,11 @@ def test_it_rejects_two_status_requests_with_one_token():
     with pytest.raises(IntegrityError), transaction.atomic():
         _status_request(MatchFactory(status=Match.Status.ACCEPTED), token_hash="c" * 64)
     assert StatusRequest.objects.count() == 1
+
+
+def test_it_rejects_a_status_request_answered_without_an_answer():
+    request = _status_request(MatchFactory(status=Match.Status.ACCEPTED), token_hash="d" * 64)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StatusRequest.objects.filter(pk=request.pk).update(answered_at=timezone.now())
+    request.refresh_from_db()
+    assert request.answered_at is None

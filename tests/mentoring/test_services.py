@@ -5,6 +5,7 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 
 from core.models import DomainEvent
+from mentoring import services
 from mentoring.models import CaseShare, MentoringProfile, Mentorship
 from mentoring.services import (
     MentoringError,
@@ -27,6 +28,7 @@ from tests.mentoring.people import (
     mentorship_accepted,
     mentorship_offered,
 )
+from tests.volunteers.offers import offer_create
 
 pytestmark = pytest.mark.django_db
 
@@ -75,9 +77,10 @@ def test_a_second_run_proposes_nothing_new():
     assert Mentorship.objects.count() == 1
 
 
-def test_the_run_leaves_out_unverified_people():
-    mentee_create(verification="pending")
-    mentor_create()
+@pytest.mark.parametrize("pending", ["mentee", "mentor"])
+def test_the_run_leaves_out_unverified_people(pending):
+    mentee_create(**({"verification": "pending"} if pending == "mentee" else {}))
+    mentor_create(**({"verification": "pending"} if pending == "mentor" else {}))
     assert mentoring_run().proposals == 0
 
 
@@ -208,3 +211,55 @@ def test_events_carry_ids_only(coord):
     mentorship_accepted(mentor=mentor_create(), mentee=mentee, coordinator=coord)
     logged = repr(list(DomainEvent.objects.values_list("data", flat=True)))
     assert "Secret-note-text" not in logged
+
+
+def test_an_offer_not_yet_accepted_cannot_be_shared(coord):
+    accepted = mentorship_accepted(
+        mentor=mentor_create(), mentee=mentee_create(), coordinator=coord
+    )
+    offered = offer_create(attorney=accepted.mentee, coordinator=coord)
+    with pytest.raises(MentoringError) as refused:
+        case_share(match=offered, user=accepted.mentee.user)
+    assert refused.value.code == "not_accepted"
+    assert not CaseShare.objects.exists()
+
+
+def test_a_mentor_whose_mentorship_ended_cannot_attest_to_see_the_record(coord):
+    """The attestation opens the full record to the mentor: not after the mentorship ended."""
+    accepted = mentorship_accepted(
+        mentor=mentor_create(), mentee=mentee_create(), coordinator=coord
+    )
+    share = case_share(
+        match=accepted_case(attorney=accepted.mentee, coordinator=coord),
+        user=accepted.mentee.user,
+    )
+    mentorship_end(mentorship=accepted, user=accepted.mentee.user)
+    with pytest.raises(MentoringError) as refused:
+        case_share_attest(share=share, user=accepted.mentor.user)
+    assert refused.value.code == "not_accepted"
+    share.refresh_from_db()
+    assert share.conflict_attested_at is None
+
+
+def test_an_offer_the_mentor_answered_before_its_email_is_not_mailed(coord):
+    """The e-mail task runs after commit, maybe late: an offer declined by then is not sent."""
+    offered = mentorship_offered(mentor=mentor_create(), mentee=mentee_create(), coordinator=coord)
+    mentorship_decline(mentorship=offered, user=offered.mentor.user)
+    mail.outbox.clear()
+    assert mentorship_offer_notify(mentorship_id=offered.pk) is False
+    assert mail.outbox == []
+
+
+def test_preferences_that_fail_half_way_change_nothing(monkeypatch):
+    mentor = mentor_create(capacity=2)
+
+    def fail(**kwargs):
+        raise RuntimeError("event log unavailable")
+
+    monkeypatch.setattr(services, "event_record", fail)
+    with pytest.raises(RuntimeError):
+        mentoring_preferences_set(
+            attorney=mentor, wants_mentor=True, request_note="", mentee_capacity=4
+        )
+    profile = MentoringProfile.objects.get(attorney=mentor)
+    assert (profile.mentee_capacity, profile.wants_mentor) == (2, False)

@@ -155,3 +155,14 @@ def test_an_edit_that_would_duplicate_another_live_pledge_is_refused():
     with pytest.raises(PledgeError) as error:
         pledge_update(pledge=hours, data=_data(kind="cases"))
     assert error.value.code == "twin"
+
+
+def test_an_approved_pledge_edited_goes_back_to_review(coord):
+    """What the wall shows publicly was reviewed: an edit is reviewed again."""
+    from pledges.services import pledge_update
+
+    pledge, _ = pledge_submit(data=_data(amount=4))
+    pledge_approve(pledge=pledge_confirm(pledge=pledge), actor=coord)
+    pledge = pledge_update(pledge=pledge, data=_data(amount=400, message="Now 400 cases!"))
+    pledge.refresh_from_db()
+    assert (pledge.status, pledge.amount) == (Pledge.Status.PENDING, 400)

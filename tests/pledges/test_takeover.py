@@ -10,7 +10,15 @@ from django.urls import reverse
 
 from core.models import DomainEvent
 from pledges.models import OrganizationManager, Pledge
-from pledges.services import MANAGE_SALT, pledge_approve, pledge_confirm, pledge_token
+from pledges.services import (
+    MANAGE_SALT,
+    PledgeError,
+    organization_manager_approve,
+    organization_manager_claim,
+    pledge_approve,
+    pledge_confirm,
+    pledge_token,
+)
 from tests.factories import OrganizationFactory, PledgeFactory, UserFactory
 from tests.pledges.helpers import form_data, fresh_cache  # noqa: F401
 from volunteers.models import AttorneyProfile, Organization
@@ -211,3 +219,36 @@ def test_a_decision_that_is_neither_approve_nor_decline_changes_nothing(
     assert claim.approved_at is None and OrganizationManager.objects.filter(user=eve).exists()
     assert att_a.organization_requested is not None and att_a.organization is None
     assert DomainEvent.objects.count() == before
+
+
+# The services on their own (the pages find a claim only through an approved manager)
+
+
+def test_a_pending_claim_cannot_approve_itself(client, coord, hayes):  # SEC-12
+    eve = UserFactory(username="eve@evil.example")
+    _claim(client, _stranger_pledge(client, coord), eve)
+    claim = OrganizationManager.objects.get(user=eve)
+    with pytest.raises(PledgeError) as refused:
+        organization_manager_approve(manager=claim, actor=eve)
+    assert refused.value.code == "not_allowed"
+    claim.refresh_from_db()
+    assert claim.approved_at is None
+
+
+def test_a_second_claim_from_the_founding_pledge_waits_for_the_founder(client, coord):
+    """Only the first claim from the pledge that created the organization is approved at once;
+    another (a forwarded manage link) waits for the manager it made."""
+    client.post(reverse("pledges:new"), form_data(organization_name="New Firm LLP"))
+    pledge = pledge_approve(pledge=pledge_confirm(pledge=Pledge.objects.get()), actor=coord)
+    _claim(client, pledge, UserFactory())
+    forwarded = UserFactory()
+    _claim(client, pledge, forwarded)
+    assert OrganizationManager.objects.get(user=forwarded).approved_at is None
+
+
+def test_a_pledge_not_yet_approved_makes_no_manager(coord):
+    pledge = PledgeFactory(organization__name="New Firm LLP", status=Pledge.Status.PENDING)
+    with pytest.raises(PledgeError) as refused:
+        organization_manager_claim(pledge=pledge, user=UserFactory())
+    assert refused.value.code == "not_approved"
+    assert not OrganizationManager.objects.exists()

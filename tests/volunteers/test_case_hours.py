@@ -17,6 +17,7 @@ from matching.models import Match
 from tests.factories import OrganizationFactory, PledgeFactory, affiliate
 from tests.volunteers.offers import offer_create
 from volunteers.models import CaseHours
+from volunteers.services import AttorneyError, case_hours_log
 
 pytestmark = pytest.mark.django_db
 WALL = reverse("pledges:wall")
@@ -239,3 +240,28 @@ def test_the_hours_form_shows_no_box_until_it_asks(client, att_a, accepted):
     client.force_login(att_a.user)
     body = client.get(reverse("volunteers:case", args=[accepted.pk])).content.decode()
     assert 'type="hidden" name="again"' in body and "These are more hours" not in body
+
+
+def test_the_service_refuses_hours_from_anyone_but_the_attorney_on_the_case(att_b, accepted):
+    """Defence in depth: the page finds the match through the attorney's own selector (404 for
+    anyone else); the service refuses on its own too."""
+    with pytest.raises(AttorneyError) as refused:
+        case_hours_log(
+            match=accepted, user=att_b.user, hours=Decimal(2), worked_on=timezone.localdate()
+        )
+    assert refused.value.code == "not_your_case"
+    assert not CaseHours.objects.exists()
+
+
+def test_hours_that_fail_half_way_are_not_logged(att_a, accepted, monkeypatch):
+    from volunteers import services
+
+    def fail(**kwargs):
+        raise RuntimeError("event log unavailable")
+
+    monkeypatch.setattr(services, "event_record", fail)
+    with pytest.raises(RuntimeError):
+        case_hours_log(
+            match=accepted, user=att_a.user, hours=Decimal(2), worked_on=timezone.localdate()
+        )
+    assert not CaseHours.objects.exists()

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db.models import QuerySet
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils import timezone
 from cases.models import ImmigrationCourt
 from core.models import DomainEvent
 from tests.factories import AttorneyFactory, CaseRequestFactory, MatchFactory
+from tests.races import race_held
 from tests.volunteers.offers import CONTACT, identifiers_in
 from volunteers.digest import (
     DIGEST_ITEMS,
@@ -101,6 +103,23 @@ def test_a_rerun_sends_nothing_twice(att_a):
     assert att_a.last_digest_at is not None
 
 
+def test_a_need_recorded_after_the_digest_waits_for_next_week(att_a):
+    _case()
+    assert _send(att_a) == 1
+    _case(court=ImmigrationCourt.objects.get(code="newark"))
+    assert digest_due_ids() == []
+    assert _send(att_a) == 0 and len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_sent_twice_at_once_mails_each_attorney_once(att_a):
+    """A redelivered chunk (acks_late) running beside the first: the claim skips the rows the
+    first has locked, instead of reading them as still due."""
+    _case()
+    race_held(lambda: _send(att_a), lambda: _send(att_a), hold=(QuerySet, "update"))
+    assert len(mail.outbox) == 1
+
+
 def test_next_week_lists_only_what_is_new_since_the_last_digest(att_a):
     old = _case(priority=900)
     _send(att_a)
@@ -117,8 +136,9 @@ def test_next_week_lists_only_what_is_new_since_the_last_digest(att_a):
     assert new.pk
 
 
-def test_opted_out_unverified_full_and_paused_attorneys_get_nothing(att_a, att_new):
+def test_opted_out_unverified_full_paused_and_deactivated_attorneys_get_nothing(att_a, att_new):
     off = AttorneyFactory()
+    deactivated = AttorneyFactory(user__is_active=False)  # the account was closed (SEC-10)
     AttorneyProfile.objects.filter(pk=off.pk).update(digest_enabled=False)
     full = AttorneyFactory(capacity=1)
     AttorneyProfile.objects.filter(pk=full.pk).update(active_cases=1)
@@ -128,7 +148,7 @@ def test_opted_out_unverified_full_and_paused_attorneys_get_nothing(att_a, att_n
     )
     _case()
     assert digest_due_ids() == [att_a.pk]
-    assert _send(att_a, att_new, off, full, paused) == 1
+    assert _send(att_a, att_new, off, full, paused, deactivated) == 1
     assert [m.to for m in mail.outbox] == [[att_a.user.email]]
 
 

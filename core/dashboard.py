@@ -24,6 +24,13 @@ from interpreters.selectors import interpreter_gaps
 HEAT_LEVELS = 5
 OUTCOME_COLUMNS = ["placed", "closed", *(label.lower() for label in CaseRequest.Outcome.labels)]
 BAR_WIDTH, BAR_GAP, CHART_HEIGHT = 28, 6, 120
+# The case counts as the page heads them: "matched" includes a run's unreviewed proposals, so it
+# says so, and only "represented" means an attorney took the case (the public figure).
+STATUS_HEADINGS = {
+    "open": "open (no match)",
+    "matched": "matched (proposed, approved or offered; not yet accepted)",
+    "represented": "represented (attorney accepted)",
+}
 # The beat schedule recomputes the figures this often (core.refresh_need_dashboard)...
 FIGURES_REFRESH_SECONDS = 120
 # ...and a request recomputes them itself only when they are older than this (beat stopped).
@@ -53,7 +60,7 @@ def _figures_key() -> str:
     # Per database (several share a cache in development) and per day (figures use "today").
     # The version changes with NeedDashboard's fields: a figure cached by the previous release
     # would not unpickle into the new class.
-    return f"need-dashboard:v3:{connection.settings_dict['NAME']}:{timezone.localdate()}"
+    return f"need-dashboard:v4:{connection.settings_dict['NAME']}:{timezone.localdate()}"
 
 
 def dashboard_view(request, site):
@@ -72,7 +79,7 @@ def dashboard_view(request, site):
         "figures": figures,
         "computed_at": computed_at,
         "refresh_minutes": FIGURES_REFRESH_SECONDS // 60,
-        "counts": tables["status"][1],
+        "counts": [(STATUS_HEADINGS[status], n) for status, n in tables["status"][1]],
         "heat_rows": _heat_rows(figures),
         "by_case_type": figures.by_case_type,
         "capacity": figures.capacity_by_language,
@@ -116,7 +123,10 @@ def dashboard_tables(figures: NeedDashboard) -> dict[str, tuple[list[str], list[
             ["language", "free places"],
             _rows(figures.capacity_by_language),
         ),
-        "matches_by_week": (["week starting", "matches"], _rows(figures.matches_by_week)),
+        "matches_by_week": (
+            ["week starting", "matches made (any status)"],
+            _rows(figures.matches_by_week),
+        ),
         "decline_reasons": (["reason", "declines"], _rows(figures.decline_reasons)),
         "outcomes_by_organization_kind": (
             ["kind of organization", *OUTCOME_COLUMNS],

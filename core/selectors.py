@@ -19,22 +19,25 @@ from volunteers.models import AttorneyLanguage, AttorneyProfile, Organization
 class SiteTotals:
     open_cases: int
     volunteers: int
-    active_matches: int
+    # Cases an attorney accepted and still carries (case status "represented"). Never the
+    # active matches: those include a run's unreviewed proposals, and one run would multiply a
+    # public figure that must say how many people have a lawyer.
+    represented: int
     pledged_hours: int
 
 
-def site_totals(*, open_cases: int) -> SiteTotals:
+def site_totals(*, status_counts: dict[str, int]) -> SiteTotals:
     """The public figures on the home page: counts only, nothing about any person. Computed with
-    the need dashboard's figures (``open_cases`` is one of them), never per request."""
+    the need dashboard's figures (the case counts by status are among them), never per request."""
     pledged = Pledge.objects.filter(
         status=Pledge.Status.APPROVED, kind=Pledge.Kind.HOURS
     ).aggregate(total=Sum("amount"))
     return SiteTotals(
-        open_cases=open_cases,
+        open_cases=status_counts.get(CaseRequest.Status.OPEN, 0),
         volunteers=AttorneyProfile.objects.filter(
             verification=AttorneyProfile.Verification.VERIFIED
         ).count(),
-        active_matches=Match.objects.filter(status__in=Match.ACTIVE_STATUSES).count(),
+        represented=status_counts.get(CaseRequest.Status.REPRESENTED, 0),
         pledged_hours=pledged["total"] or 0,
     )
 
@@ -90,7 +93,7 @@ def need_dashboard(*, today: date | None = None) -> NeedDashboard:
         matches_by_week=_matches_by_week(today),
         decline_reasons=_decline_reasons(),
         median_hours_to_answer=_median_hours_to_answer(),
-        totals=site_totals(open_cases=status_counts.get(CaseRequest.Status.OPEN, 0)),
+        totals=site_totals(status_counts=status_counts),
         outcomes_by_kind=_outcomes_by_kind(),
         outcomes_by_organization=_outcomes_by_organization(),
     )

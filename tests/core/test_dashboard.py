@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -53,6 +54,21 @@ def test_a_coordinator_sees_the_dashboard(client, coord):
     page = response.content.decode().split('<div class="dashboard">', 1)[1]
     assert '<svg class="bars"' in page
     assert "<script" not in page and "style=" not in page  # nothing inline under the CSP
+
+
+def test_the_case_counts_say_matched_is_not_yet_represented(client, coord):
+    """The "matched" count includes a run's unreviewed proposals: the page must not let it be
+    read as placements (the home page's public figure is "represented")."""
+    _world(2)
+    client.force_login(coord)
+    page = client.get(URL).content.decode()
+    heads = re.search(r"<h2>Cases</h2>\s*<table>\s*<thead><tr>(.*?)</tr>", page).group(1)
+    assert re.findall(r"<th>(.*?)</th>", heads) == [
+        "open (no match)",
+        "matched (proposed, approved or offered; not yet accepted)",
+        "represented (attorney accepted)",
+    ]
+    assert "Matches made per week" in page and "most are proposals, not placements" in page
 
 
 def test_plain_staff_are_refused(client, staff_plain):

@@ -5,9 +5,11 @@ from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.urls import reverse
 
+from cases.models import CaseRequest
 from core.dashboard import _figures_key
 from core.tasks import refresh_need_dashboard
 from matching.models import Match
+from matching.services import match_accept, match_approve, match_attest_no_conflict, match_propose
 from tests.factories import (
     AttorneyFactory,
     CaseRequestFactory,
@@ -17,6 +19,7 @@ from tests.factories import (
     partner_user,
 )
 from tests.interpreters.people import interpreter_create
+from tests.volunteers.offers import offer_create
 
 pytestmark = pytest.mark.django_db
 
@@ -36,21 +39,49 @@ def no_cached_figures():
 
 
 @pytest.mark.smoke
-def test_home_page_shows_the_totals(client):
+def test_home_page_shows_the_totals(client, att_a, coord):
     CaseRequestFactory.create_batch(3)
     AttorneyFactory.create_batch(2)
     AttorneyFactory(verification="pending")
-    MatchFactory(status=Match.Status.OFFERED)  # its case is open too, but this counts as a match
-    MatchFactory(status=Match.Status.DECLINED, decline_reason="language")
+    MatchFactory(status=Match.Status.DECLINED, decline_reason="language")  # its case is open
+    _represented(att_a, coord)
     PledgeFactory(amount=1200)
     PledgeFactory(amount=300)
     PledgeFactory(amount=999, status="pending")  # not yet approved: not counted
     response = client.get(reverse("home"))  # a cold cache: computed once, then cached
     assert response.status_code == 200
-    assert _total(response, "open_cases") == "5"
+    assert _total(response, "open_cases") == "4"
     assert _total(response, "volunteers") == "4"
-    assert _total(response, "active_matches") == "1"
+    assert _total(response, "represented") == "1"
+    assert "people represented by volunteers" in response.content.decode()
     assert _total(response, "pledged_hours") == "1,500"
+
+
+def _represented(attorney, coordinator) -> Match:
+    match = offer_create(attorney=attorney, coordinator=coordinator)
+    match_attest_no_conflict(match=match, user=attorney.user)
+    return match_accept(match=match, user=attorney.user)
+
+
+def test_the_public_figure_counts_people_represented_not_proposals(client, att_a, coord):
+    """A run's proposals, approved and offered matches are not representation: one run made
+    the public figure jump from 39 to 318 when it counted active matches."""
+    _represented(att_a, coord)
+    for _ in range(3):  # unreviewed proposals, as a matching run leaves them
+        match_propose(
+            case=CaseRequestFactory(), attorney=AttorneyFactory(), score=500, breakdown={"x": 1}
+        )
+    approved = match_propose(
+        case=CaseRequestFactory(), attorney=AttorneyFactory(), score=500, breakdown={"x": 1}
+    )
+    match_approve(match=approved, actor=coord)
+    offer_create(attorney=AttorneyFactory(), coordinator=coord)
+    closed = CaseRequestFactory(status=CaseRequest.Status.CLOSED)
+    MatchFactory(case=closed, status=Match.Status.COMPLETED)  # no longer represented "now"
+    refresh_need_dashboard.apply()
+    response = client.get(reverse("home"))
+    assert _total(response, "represented") == "1"
+    assert "active matches" not in response.content.decode()
 
 
 def test_home_page_totals_come_from_the_background_refresh(client):

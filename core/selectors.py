@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cases.models import CaseRequest, ImmigrationCourt, Language
 from core.models import DomainEvent
+from matching.in_flight import run_queued_since
 from matching.models import Match, MatchingRun, StatusRequest
 from pledges.models import Pledge
 from volunteers.models import AttorneyLanguage, AttorneyProfile, Organization
@@ -259,6 +260,14 @@ class CoordinatorWorklist:
     declined_since_yesterday: int
     expired_since_yesterday: int
     last_run: MatchingRun | None
+    # The last run that made proposals (the last run itself, or an earlier one when the last
+    # found nothing new, skipped, failed or is still running) and how many of its proposals
+    # still await review: without it, a second run straight after a productive one would hide
+    # that run's work behind "0 proposals".
+    last_productive_run: MatchingRun | None
+    last_productive_awaiting: int
+    # When an admin "Run matching now" waiting for a worker was queued (None: none is).
+    run_queued_since: datetime | None
     # Open cases no eligible attorney could take in the last finished run (None: not recorded).
     unreachable_cases: int | None
     recent_events: list[DomainEvent]
@@ -284,6 +293,25 @@ def _checkin_counts(now: datetime) -> dict[str, int]:
     return {name: counts[name] or 0 for name in ("checkins_unanswered", "help_requested")}
 
 
+def _last_productive_run(last_run: MatchingRun | None) -> tuple[MatchingRun | None, int]:
+    """The last run that proposed something and how many of its proposals still await review
+    (one query, or two when the last run proposed nothing)."""
+    if last_run is None:
+        return None, 0
+    run: MatchingRun | None = last_run
+    if not last_run.proposals:
+        # Newest first by id (the primary key's index; runs are numbered as they start),
+        # stopping at the first run with proposals, however long the history.
+        run = (
+            MatchingRun.objects.filter(status=MatchingRun.Status.FINISHED, proposals__gt=0)
+            .defer("plan")
+            .order_by("-pk")
+            .first()
+        )
+    awaiting = Match.objects.filter(run=run, status=Match.Status.PROPOSED).count() if run else 0
+    return run, awaiting
+
+
 def coordinator_worklist(*, now: datetime | None = None) -> CoordinatorWorklist:
     """What needs a coordinator today: queues with counts, the last run, recent activity."""
     now = now or timezone.now()
@@ -293,6 +321,8 @@ def coordinator_worklist(*, now: datetime | None = None) -> CoordinatorWorklist:
     last_finished = MatchingRun.objects.filter(
         status=MatchingRun.Status.FINISHED, stats__has_key="unreachable_cases"
     ).first()
+    last_run = MatchingRun.objects.defer("plan").first()
+    productive, awaiting = _last_productive_run(last_run)
     return CoordinatorWorklist(
         awaiting_verification=AttorneyProfile.objects.filter(
             verification=AttorneyProfile.Verification.PENDING
@@ -303,7 +333,10 @@ def coordinator_worklist(*, now: datetime | None = None) -> CoordinatorWorklist:
         ).count(),
         declined_since_yesterday=ended.filter(status=Match.Status.DECLINED).count(),
         expired_since_yesterday=ended.filter(status=Match.Status.EXPIRED).count(),
-        last_run=MatchingRun.objects.defer("plan").first(),
+        last_run=last_run,
+        last_productive_run=productive,
+        last_productive_awaiting=awaiting,
+        run_queued_since=run_queued_since(),
         unreachable_cases=(last_finished.stats or {}).get("unreachable_cases")
         if last_finished
         else None,

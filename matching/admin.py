@@ -8,7 +8,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.fields.json import KeyTransform
 from django.http import HttpResponseRedirect
@@ -16,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.admin import LanguageInUseFilter, PriorityBandFilter
@@ -83,16 +83,23 @@ class MatchingRunAdmin(admin.ModelAdmin):
         return [path("run-now/", view, name=name), *super().get_urls()]
 
     def run_now_view(self, request):
-        """Queue a run on Celery after commit; the task's own lock keeps it to one at a time."""
+        """Queue a run on Celery after commit, unless one is already queued or running: then
+        say so, and queue nothing (a second run could only skip or find nothing new)."""
         if not request.user.has_perm(COORDINATOR_PERMISSION):
             raise PermissionDenied
-        from matching.tasks.runs import run_matching
+        from matching.tasks.runs import matching_run_now
 
-        user_id = request.user.pk
-        transaction.on_commit(
-            lambda: run_matching.delay(trigger="admin", user_id=user_id), robust=True
-        )
-        self.message_user(request, "Matching run queued; it appears below when it starts.")
+        in_flight = matching_run_now(user_id=request.user.pk)
+        if in_flight is None:
+            self.message_user(request, "Matching run queued; it appears below when it starts.")
+        else:
+            since = date_format(timezone.localtime(in_flight.since), "H:i")
+            self.message_user(
+                request,
+                f"A matching run is already {in_flight.state} (since {since}); its proposals "
+                "will appear in the review queue. No other run was queued.",
+                messages.WARNING,
+            )
         return HttpResponseRedirect(reverse("admin:matching_matchingrun_changelist"))
 
     @admin.display(description="progress")

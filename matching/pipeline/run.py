@@ -11,7 +11,6 @@ import resource
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from time import monotonic, perf_counter, sleep
 from typing import Any
 
@@ -22,6 +21,7 @@ from django.utils import timezone
 
 from core.errors import DomainError
 from core.services import event_record
+from matching.in_flight import RUN_LOCK_KEY, STALE_RUN_AFTER, advisory_locks
 from matching.models import MatchingRun
 from matching.pipeline import fanout
 from matching.pipeline import plan as plans
@@ -42,11 +42,6 @@ from matching.solver import (
 
 logger = logging.getLogger(__name__)
 
-# pg_try_advisory_lock key for "a matching run is in progress" ("PBMR" in ASCII).
-RUN_LOCK_KEY = 0x50424D52
-# Without PostgreSQL, a RUNNING run younger than this holds the (degraded) lock; older ones are
-# taken for dead, since a run at backlog scale takes about a minute.
-STALE_RUN_AFTER = timedelta(minutes=30)
 # How long a run tries for the lock before it skips. A worker killed mid-run leaves its session
 # to PostgreSQL, which ends it (and frees the lock) only once the statement it was running
 # returns; its message comes back to a new worker within a fraction of a second (REL-3), and that
@@ -134,12 +129,6 @@ def _single_flight() -> Iterator[bool]:
     finally:
         if acquired:
             _unlock()
-
-
-def advisory_locks() -> bool:
-    """Whether the database takes advisory locks (PostgreSQL); elsewhere the RUNNING row is the
-    lock. A function, so the tests run the other branch on PostgreSQL too."""
-    return connection.vendor == "postgresql"
 
 
 def _unlock() -> None:

@@ -12,8 +12,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from matching.in_flight import RunInFlight, run_in_flight, run_now_claim, run_now_release
 from matching.models import MatchingRun
 from matching.pipeline.run import matching_run
 from matching.solver import import_solver_libraries
@@ -29,6 +31,8 @@ DEBOUNCE_SECONDS = 5
 # covers the rest): the other run may have loaded before the change that asked for this one.
 BUSY_RETRY_SECONDS = 30
 _DEBOUNCE_KEY = "matching:run-requested"
+# The trigger of the admin's "Run matching now" (one queued or running at a time, in_flight.py).
+ADMIN_TRIGGER = "admin"
 
 
 @worker_init.connect
@@ -63,7 +67,11 @@ def run_matching(
     Such a run that finds another one running tries again later (BUSY_RETRY_SECONDS), since
     the change that asked for it may have come after that run's load."""
     actor = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    run = matching_run(trigger=trigger, actor=actor, small=small)
+    try:
+        run = matching_run(trigger=trigger, actor=actor, small=small)
+    finally:
+        if trigger == ADMIN_TRIGGER:
+            run_now_release()  # the admin's "run now" may queue the next one
     if (
         small
         and run.status == MatchingRun.Status.SKIPPED
@@ -71,6 +79,30 @@ def run_matching(
     ):
         raise self.retry(countdown=BUSY_RETRY_SECONDS)
     return {"run": run.pk, "status": run.status, "proposals": run.proposals}
+
+
+def matching_run_now(*, user_id: int) -> RunInFlight | None:
+    """The admin's "Run matching now": queue a full run after commit and return None, or, when
+    a run is already queued or running, queue nothing and return that run's state.
+
+    Claimed in the cache before anything is sent, so of two clicks at the same moment one
+    queues; the run deletes the claim when it ends (run_matching). A broker outage deletes it
+    at once and is logged, not raised (REL-2): the beat schedule runs matching anyway."""
+    in_flight = run_in_flight()
+    if in_flight is not None:
+        return in_flight
+    if not run_now_claim():
+        return run_in_flight() or RunInFlight("queued", timezone.now())
+    transaction.on_commit(lambda: _run_now_enqueue(user_id), robust=True)
+    return None
+
+
+def _run_now_enqueue(user_id: int) -> None:
+    try:
+        run_matching.delay(trigger=ADMIN_TRIGGER, user_id=user_id)
+    except (BrokerError, OSError) as error:
+        run_now_release()
+        logger.warning("matching run (admin) not enqueued (%s)", type(error).__name__)
 
 
 def matching_run_request(trigger: str = "event") -> bool:

@@ -1,6 +1,7 @@
 """The admin index is the coordinator's work list: queues with counts and links, the last run,
 recent activity from the event log (issue: daily work, item 1)."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -98,5 +99,70 @@ def test_the_home_page_costs_a_fixed_number_of_queries(
     client.get(INDEX)
     MatchFactory.create_batch(20, status=Status.PROPOSED)
     AttorneyFactory.create_batch(10, verification="pending")
-    with django_assert_max_num_queries(20):
+    # 22: the last run with proposals and its count awaiting review are two of them.
+    with django_assert_max_num_queries(22):
         client.get(INDEX)
+
+
+def _text(html: str, marker: str) -> str:
+    """The words of the paragraph carrying ``marker`` (data-run="..."), tags and spacing gone."""
+    start = html.index(marker)
+    paragraph = html[html.index(">", start) + 1 : html.index("</p>", start)]
+    return " ".join(re.sub(r"<[^>]+>", "", paragraph).split())
+
+
+def _run(proposals: int, *, status=MatchingRun.Status.FINISHED, ago: int = 0) -> MatchingRun:
+    run = MatchingRun.objects.create(status=status, proposals=proposals)
+    started = timezone.now() - timedelta(minutes=ago)
+    MatchingRun.objects.filter(pk=run.pk).update(started_at=started)
+    run.refresh_from_db()
+    return run
+
+
+def test_a_run_that_found_nothing_new_does_not_hide_the_last_that_did(client, coord):
+    productive = _run(3, ago=5)
+    MatchFactory.create_batch(3, run=productive, status=Status.PROPOSED)
+    Match.objects.filter(pk=Match.objects.first().pk).update(status=Status.APPROVED)
+    empty = _run(0, ago=1)  # the second click's run: nothing left to propose
+    client.force_login(coord)
+    html = client.get(INDEX).content.decode()
+    assert _text(html, 'data-run="last"').startswith(f"Last run: run {empty.pk}, finished")
+    assert "0 proposals (nothing new to propose)." in _text(html, 'data-run="last"')
+    assert _text(html, 'data-run="last-with-proposals"').endswith(
+        "3 proposals: 2 still awaiting review."
+    )
+    review = reverse("admin:matching_match_changelist")
+    assert f'href="{review}?status=proposed&amp;run={productive.pk}"' in html
+
+
+def test_a_skipped_or_running_last_run_also_shows_the_last_with_proposals(client, coord):
+    productive = _run(4, ago=9)
+    MatchFactory.create_batch(4, run=productive, status=Status.PROPOSED)
+    _run(0, status=MatchingRun.Status.SKIPPED, ago=2)
+    client.force_login(coord)
+    html = client.get(INDEX).content.decode()
+    assert "skipped (another run held the lock)" in _text(html, 'data-run="last"')
+    assert f"run {productive.pk}" in _text(html, 'data-run="last-with-proposals"')
+    assert "4 still awaiting review" in _text(html, 'data-run="last-with-proposals"')
+
+
+def test_a_last_run_with_proposals_shows_how_many_await_review(client, coord):
+    run = _run(2)
+    MatchFactory(run=run, status=Status.PROPOSED)
+    MatchFactory(run=run, status=Status.REJECTED)
+    client.force_login(coord)
+    html = client.get(INDEX).content.decode()
+    assert _text(html, 'data-run="last"').endswith("2 proposals: 1 still awaiting review.")
+    assert 'data-run="last-with-proposals"' not in html
+
+
+def test_the_home_says_when_a_run_now_is_queued(client, coord):
+    from matching.in_flight import run_now_claim
+
+    client.force_login(coord)
+    assert 'data-run="queued"' not in client.get(INDEX).content.decode()
+    run_now_claim()
+    html = client.get(INDEX).content.decode()
+    assert _text(html, 'data-run="queued"').startswith(
+        'A run asked for with "Run matching now" is queued (since '
+    )

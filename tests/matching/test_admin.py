@@ -9,11 +9,14 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from cases.models import CaseRequest
 from core.models import DomainEvent
 from matching import selectors
 from matching.admin import MatchAdmin
+from matching.in_flight import RUN_LOCK_KEY
 from matching.models import Match, MatchingRun
 from matching.scoring import affinity, eligibility
 from matching.selectors import match_sentences, next_best_attorneys
@@ -510,3 +513,127 @@ def test_a_running_run_shows_its_progress_and_reloads_until_done(client, coord, 
     done = client.get(reverse("admin:matching_matchingrun_change", args=[run.pk])).content.decode()
     assert 'http-equiv="refresh"' not in done
     assert "Finished" in done and "seconds per phase" in done.lower()
+
+
+# "Run matching now" while a run is already queued or running: one run, and a clear answer.
+
+RUN_NOW = reverse("admin:matching_matchingrun_run_now")
+
+
+def _click(client, captured):
+    with captured(execute=True):
+        return client.post(RUN_NOW, follow=True)
+
+
+def _hh_mm(moment) -> str:
+    return timezone.localtime(moment).strftime("%H:%M")
+
+
+def test_a_second_click_while_a_run_is_queued_queues_nothing(
+    client, coord, django_capture_on_commit_callbacks
+):
+    client.force_login(coord)
+    with mock.patch("matching.tasks.runs.run_matching.delay") as delay:
+        before = timezone.now()
+        _click(client, django_capture_on_commit_callbacks)
+        after = timezone.now()
+        second = _click(client, django_capture_on_commit_callbacks)
+    delay.assert_called_once_with(trigger="admin", user_id=coord.pk)
+    [message] = _messages(second)
+    assert message in {
+        f"A matching run is already queued (since {_hh_mm(moment)}); its proposals will "
+        "appear in the review queue. No other run was queued."
+        for moment in (before, after)  # the click's minute, whichever side of a minute's turn
+    }
+    assert not MatchingRun.objects.exists()
+
+
+def test_a_click_while_a_run_holds_the_lock_queues_nothing(
+    client, coord, django_capture_on_commit_callbacks
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL only")
+    running = MatchingRun.objects.create(status=MatchingRun.Status.RUNNING, trigger="schedule")
+    client.force_login(coord)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [RUN_LOCK_KEY])
+    try:
+        with mock.patch("matching.tasks.runs.run_matching.delay") as delay:
+            response = _click(client, django_capture_on_commit_callbacks)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK_KEY])
+    delay.assert_not_called()
+    [message] = _messages(response)
+    assert message.startswith(
+        f"A matching run is already running (since {_hh_mm(running.started_at)}); its proposals"
+    )
+
+
+def test_a_running_row_without_the_lock_is_a_dead_run_and_does_not_block(
+    client, coord, django_capture_on_commit_callbacks
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL only")
+    MatchingRun.objects.create(status=MatchingRun.Status.RUNNING)  # its worker died
+    client.force_login(coord)
+    with mock.patch("matching.tasks.runs.run_matching.delay") as delay:
+        response = _click(client, django_capture_on_commit_callbacks)
+    delay.assert_called_once()
+    assert _messages(response) == ["Matching run queued; it appears below when it starts."]
+
+
+def test_without_advisory_locks_a_recent_running_row_blocks_a_click(
+    client, coord, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr("matching.in_flight.advisory_locks", lambda: False)
+    MatchingRun.objects.create(status=MatchingRun.Status.RUNNING)
+    client.force_login(coord)
+    with mock.patch("matching.tasks.runs.run_matching.delay") as delay:
+        response = _click(client, django_capture_on_commit_callbacks)
+    delay.assert_not_called()
+    assert "already running" in _messages(response)[0]
+
+
+def test_once_the_queued_run_has_ended_a_click_queues_the_next(
+    client, coord, django_capture_on_commit_callbacks
+):
+    from matching.tasks.runs import run_matching
+
+    client.force_login(coord)
+    with mock.patch("matching.tasks.runs.run_matching.delay") as delay:
+        _click(client, django_capture_on_commit_callbacks)
+        run_matching.apply(kwargs={"trigger": "admin", "user_id": coord.pk})  # the worker
+        _click(client, django_capture_on_commit_callbacks)
+    assert delay.call_count == 2
+    assert MatchingRun.objects.get().status == MatchingRun.Status.FINISHED
+
+
+def test_a_broker_outage_leaves_nothing_marked_queued(
+    client, coord, django_capture_on_commit_callbacks
+):
+    client.force_login(coord)
+    with mock.patch(
+        "matching.tasks.runs.run_matching.delay", side_effect=BrokerError("down")
+    ) as delay:
+        _click(client, django_capture_on_commit_callbacks)
+        _click(client, django_capture_on_commit_callbacks)
+    assert delay.call_count == 2  # the second click tried again: nothing was queued
+
+
+def test_with_the_cache_down_a_click_still_queues_and_the_home_opens(
+    client, coord, django_capture_on_commit_callbacks
+):
+    from redis.exceptions import ConnectionError as CacheDown
+
+    client.force_login(coord)
+    with (
+        mock.patch("matching.tasks.runs.run_matching.delay") as delay,
+        mock.patch("matching.in_flight.cache") as cache,
+    ):
+        cache.add.side_effect = cache.get.side_effect = CacheDown("down")
+        response = _click(client, django_capture_on_commit_callbacks)
+        home = client.get(reverse("admin:index"))
+    delay.assert_called_once()  # the run's own lock still keeps it single-flight
+    assert _messages(response) == ["Matching run queued; it appears below when it starts."]
+    assert home.status_code == 200

@@ -175,6 +175,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
 USE_I18N = True
+# Our own wording of a dependency's strings (allauth's Title Case in sentence case): read before
+# any app's catalog. locale/en/LC_MESSAGES/django.po says how to compile it.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"

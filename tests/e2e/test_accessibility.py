@@ -12,6 +12,7 @@ PUBLIC = [
     "/accounts/login/",
     "/accounts/signup/",
     "/accounts/password/reset/",
+    "/accounts/password/reset/key/1-not-a-key/",  # "Link not valid" (allauth's "Bad Token")
     "/accounts/confirm-email/",
     "/pledges/",
     "/pledges/new/",

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -121,3 +122,106 @@ def celery_worker_queue(transactional_db, tmp_path):
         except subprocess.TimeoutExpired:
             worker.kill()
         log.close()
+
+
+class ConnectionGuard:
+    """A test that leaves a connection to the test database open fails (PostgreSQL).
+
+    Django gives each thread its own connection, and a thread that ends without closing it
+    (`close_old_connections()` keeps one younger than CONN_MAX_AGE) leaves it open until garbage
+    collection: later tests that count connections then read one too many (CI on 074dad4). After
+    each test that can reach the database, one query on a connection of its own (to the
+    maintenance database, so the test database can still be dropped) lists the other
+    connections to the test database; one that was not there after the previous such test, and
+    is not this process's own (main-thread) connection, was left by this test. A connection that
+    has just closed can be listed while its server process exits, so those are polled for a
+    moment first. Session fixtures that keep a connection (none do: live_server's request
+    threads close theirs, Celery workers are stopped with their test) would be counted once.
+    Leaks it found: tests.races and other test threads that ended with close_old_connections(),
+    and the browser tests' reads while Playwright's loop ran (tests/e2e/conftest.py, browser).
+    """
+
+    SETTLE_SECONDS = 3.0
+
+    def __init__(self) -> None:
+        self.probe = None
+        self.seen: set[int] | None = None  # listed after the last test
+
+    def _listed(self) -> dict[int, str]:
+        import psycopg
+
+        db = connection.settings_dict
+        if self.probe is None:
+            self.probe = psycopg.connect(
+                host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"],
+                password=db["PASSWORD"] or None, dbname="postgres", autocommit=True,
+                application_name="tests-connection-guard",
+            )  # fmt: skip
+        rows = self.probe.execute(
+            "SELECT pid, concat_ws(', ', application_name, state, left(query, 120)) "
+            "FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'",
+            [db["NAME"]],
+        ).fetchall()
+        return dict(rows)
+
+    def baseline(self) -> None:
+        if self.seen is None:
+            self.seen = set(self._listed())
+
+    def left_open(self) -> dict[int, str]:
+        """The connections opened since the last call (or `baseline()`) and still open, other
+        than the main thread's own."""
+        from django.db import connections
+
+        own = {
+            wrapper.connection.info.backend_pid
+            for wrapper in connections.all(initialized_only=True)
+            if wrapper.connection is not None and not wrapper.connection.closed
+        }
+        deadline = time.monotonic() + self.SETTLE_SECONDS
+        while True:
+            listed = self._listed()
+            new = {pid: what for pid, what in listed.items() if pid not in self.seen | own}
+            if not new or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        self.seen = set(listed)
+        return new
+
+    def close(self) -> None:
+        if self.probe is not None:
+            self.probe.close()
+
+
+connection_guard = ConnectionGuard()
+
+
+def _guarded(item) -> bool:
+    return connection.vendor == "postgresql" and "django_db_setup" in item.fixturenames
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    result = yield
+    if _guarded(item):
+        connection_guard.baseline()  # once: the first test's setup created the test database
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    result = yield
+    if _guarded(item):
+        left = connection_guard.left_open()
+        if left:
+            pytest.fail(
+                "The test left connections to the test database open (a thread's, say: end it "
+                "with connections.close_all()):\n"
+                + "\n".join(f"  pid {pid}: {what}" for pid, what in sorted(left.items())),
+                pytrace=False,
+            )
+    return result
+
+
+def pytest_sessionfinish(session):
+    connection_guard.close()

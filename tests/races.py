@@ -1,5 +1,9 @@
 """Calls run at the same instant in threads, each on its own database connection (PostgreSQL
-tests with transaction=True): what a double click or a retried request does to a service."""
+tests with transaction=True): what a double click or a retried request does to a service.
+
+Each thread closes its connections as it ends: `close_old_connections()` keeps one younger than
+CONN_MAX_AGE (60 s here), and a thread's connection left open stays until garbage collection,
+seen by later tests that count the connections to the database (tests/conftest.py)."""
 
 import threading
 import time
@@ -7,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from unittest import mock
 
-from django.db import close_old_connections
+from django.db import connections
 
 
 def race(*calls: Callable[[], Any]) -> list[Any]:
@@ -68,7 +72,7 @@ def _in_threads(
         except Exception as error:  # returned: the test asserts on it
             results[i] = error
         finally:
-            close_old_connections()
+            connections.close_all()
 
     threads = [
         threading.Thread(target=run, args=(i, wait, call), name=names[i] if names else None)

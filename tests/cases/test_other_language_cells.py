@@ -5,7 +5,7 @@ transaction still open while the prune runs (PostgreSQL: the list exists only th
 import threading
 
 import pytest
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from cases import other_language_cells, tasks
@@ -82,7 +82,7 @@ def _writer_holding_open(*, detained: bool) -> tuple[threading.Thread, threading
                 noted.set()
                 release.wait(timeout=10)
         finally:
-            close_old_connections()
+            connections.close_all()  # this thread's: not left to garbage collection
 
     writer = threading.Thread(target=write)
     writer.start()

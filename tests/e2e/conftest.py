@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -47,6 +48,12 @@ def browser(live_server):
         )  # fmt: skip
         yield browser
         browser.close()
+        # While Playwright's event loop runs in this thread, Django keeps the thread's connections
+        # apart from the ones it has without it (asgiref: a running loop means async storage):
+        # what the test read between browser steps went through a connection of its own, which
+        # the database teardown, after this, no longer sees. Closed here, in that storage, or it
+        # stays open after the test (a test's own close_all() before its last reads is not enough).
+        connections.close_all()
 
 
 class A11yScan:

@@ -1,8 +1,6 @@
 """Forms for the admin and the partner intake page. They collect input; the services validate it
 (cases/validation.py) and their errors are put back on the form's fields."""
 
-import uuid
-
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
@@ -39,12 +37,7 @@ from cases.services import (
     case_request_repeat_check,
 )
 from cases.validation import CaseRequestInvalid
-from core.forms import (
-    SUBMISSION_FIELD,
-    SUBMISSION_INCOMPLETE,
-    OneSubmissionForm,
-    SubmissionTokenField,
-)
+from core.forms import SUBMISSION_FIELD, OneSubmissionForm, OneSubmissionMixin, SubmissionTokenField
 
 UNREADABLE_HELP = (
     "Unreadable: the stored value failed its integrity check and cannot be shown. "
@@ -117,7 +110,7 @@ CASE_FIELDS = (
 )  # fmt: skip
 
 
-class CaseRequestAdminForm(forms.ModelForm):
+class CaseRequestAdminForm(OneSubmissionMixin, forms.ModelForm):
     """The coordinators' form. Identifier fields are removed for users who may not see them.
     The add form carries a one-time submission token, as partner intake does (core.forms):
     CaseRequestAdmin takes the same token sent again to the request it recorded."""
@@ -146,13 +139,9 @@ class CaseRequestAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             identifier_initial(self, self.instance)
-        if SUBMISSION_FIELD in self.fields:
-            self.fields[SUBMISSION_FIELD].initial = uuid.uuid4()
 
     def clean(self):
-        cleaned = super().clean()
-        if SUBMISSION_FIELD in self.fields and cleaned.get(SUBMISSION_FIELD) is None:
-            self.add_error(None, SUBMISSION_INCOMPLETE)
+        cleaned = super().clean()  # the token's check first (OneSubmissionMixin)
         if not self.errors:
             try:
                 data = self.service_data()

@@ -55,21 +55,28 @@ class SubmissionTokenField(forms.Field):
         return data if self.to_python(data) is not None else initial
 
 
-class OneSubmissionForm(forms.Form):
-    """A form whose valid submission creates a row at most once (see the module docstring).
-    A subclass that does not create (an edit page) deletes the field in its __init__."""
-
-    submission_token = SubmissionTokenField()
+class OneSubmissionMixin:
+    """What a form with a SubmissionTokenField does with it, whenever the field is there: a
+    fresh token with each page, and a missing or malformed one refused above the fields. For a
+    model form (the coordinators' case form, whose change form drops the field)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields[SUBMISSION_FIELD].initial = uuid.uuid4()
+        if SUBMISSION_FIELD in self.fields:
+            self.fields[SUBMISSION_FIELD].initial = uuid.uuid4()
 
     def clean(self):
         cleaned = super().clean()
         if SUBMISSION_FIELD in self.fields and cleaned.get(SUBMISSION_FIELD) is None:
             self.add_error(None, SUBMISSION_INCOMPLETE)
         return cleaned
+
+
+class OneSubmissionForm(OneSubmissionMixin, forms.Form):
+    """A form whose valid submission creates a row at most once (see the module docstring).
+    A subclass that does not create (an edit page) deletes the field in its __init__."""
+
+    submission_token = SubmissionTokenField()
 
 
 # A number as people write it: digits with spaces, dashes, dots or brackets, a leading + and an

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from matching.models import MatchingRun
@@ -93,12 +94,18 @@ def _cache_call(call: Callable[[], Any], *, default: Any) -> Any:
         return default
 
 
+def recent_running_runs() -> QuerySet[MatchingRun]:
+    """Without advisory locks, the lock itself: RUNNING runs younger than STALE_RUN_AFTER."""
+    return MatchingRun.objects.filter(
+        status=MatchingRun.Status.RUNNING, started_at__gte=timezone.now() - STALE_RUN_AFTER
+    )
+
+
 def _running_since() -> datetime | None:
-    latest = MatchingRun.objects.filter(status=MatchingRun.Status.RUNNING).only("started_at")
     if not advisory_locks():
-        latest = latest.filter(started_at__gte=timezone.now() - STALE_RUN_AFTER)
-        run = latest.first()
+        run = recent_running_runs().only("started_at").first()
         return run.started_at if run else None
+    latest = MatchingRun.objects.filter(status=MatchingRun.Status.RUNNING).only("started_at")
     if not _run_lock_held():
         return None  # a RUNNING row without the lock is a dead worker's, not a run
     run = latest.first()

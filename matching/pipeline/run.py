@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from core.errors import DomainError
 from core.services import event_record
-from matching.in_flight import RUN_LOCK_KEY, STALE_RUN_AFTER, advisory_locks
+from matching.in_flight import RUN_LOCK_KEY, STALE_RUN_AFTER, advisory_locks, recent_running_runs
 from matching.models import MatchingRun
 from matching.pipeline import fanout
 from matching.pipeline import plan as plans
@@ -111,10 +111,7 @@ def _single_flight() -> Iterator[bool]:
     STALE_RUN_AFTER, which is safe against double-booking anyway, because the write phase
     re-checks every row under lock and the database constraints refuse over-booking."""
     if not advisory_locks():
-        recent = timezone.now() - STALE_RUN_AFTER
-        yield not MatchingRun.objects.filter(
-            status=MatchingRun.Status.RUNNING, started_at__gte=recent
-        ).exists()
+        yield not recent_running_runs().exists()
         return
     deadline = monotonic() + RUN_LOCK_WAIT_SECONDS
     with connection.cursor() as cursor:
